@@ -1,0 +1,120 @@
+/*
+ * internal.h - declarations shared between the C files of the core.
+ * Nothing here is part of the public contract (see spbpe.h).
+ */
+#ifndef SPBPE_INTERNAL_H
+#define SPBPE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "spbpe.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SP_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define SP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define SP_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define SP_PRINTF(f, a)
+#define SP_UNLIKELY(x) (x)
+#define SP_LIKELY(x) (x)
+#endif
+
+/* Exported functions are marked; everything else stays hidden. */
+#if defined(_WIN32)
+#define SP_API
+#else
+#define SP_API __attribute__((visibility("default")))
+#endif
+
+/* Inputs are limited so every offset fits in uint32_t with room to spare. */
+#define SP_MAX_INPUT ((size_t)1 << 30)
+
+/* ---------------------------------------------------------------- error.c */
+
+/* Fill err (if not NULL) and return status. */
+int sp_fail(spbpe_error *err, int status, size_t offset, const char *fmt, ...) SP_PRINTF(4, 5);
+void sp_clear_error(spbpe_error *err);
+
+/* ----------------------------------------------------------------- utf8.c */
+
+/* sentencepiece's DecodeUTF8 (util.cc): returns the code point and sets *len
+ * to the bytes used; malformed input gives 0xFFFD with *len = 1. n >= 1. */
+uint32_t sp_utf8_decode(const uint8_t *s, size_t n, size_t *len);
+/* IsValidDecodeUTF8: true unless decode gave U+FFFD from a malformed byte. */
+int sp_utf8_valid_char(const uint8_t *s, size_t n, size_t *len);
+/* OneCharLen: length from the lead byte alone, clipped to n (n >= 1). */
+size_t sp_utf8_char_len(const uint8_t *s, size_t n);
+/* Number of UTF-8 bytes written to out (out has room for 4). */
+size_t sp_utf8_encode(uint32_t cp, uint8_t *out);
+
+/* --------------------------------------------------------------- buffers */
+
+/* Grow *ptr (elements of `size` bytes, capacity *cap) to hold at least
+ * `need`; returns 0 on success, -1 on allocation failure or overflow. */
+int sp_reserve(void **ptr, size_t *cap, size_t need, size_t size);
+
+/* ------------------------------------------------------------- charsmap.c */
+
+typedef struct sp_charsmap {
+    const uint32_t *units;   /* darts-clone double array (little-endian host copy) */
+    size_t unit_count;
+    const uint8_t *pool;     /* NUL-terminated replacement strings */
+    size_t pool_len;
+    uint32_t *owned_units;   /* aligned copy of the units (owned) */
+} sp_charsmap;
+
+/* Validate and load a precompiled_charsmap blob (copied). */
+int sp_charsmap_init(sp_charsmap *cm, const uint8_t *blob, size_t len, spbpe_error *err);
+void sp_charsmap_release(sp_charsmap *cm);
+/* Longest rule matching a prefix of s[0..n): returns the matched key length
+ * (0 when none) and sets *out/*out_len to the replacement. */
+size_t sp_charsmap_longest(const sp_charsmap *cm, const uint8_t *s, size_t n,
+                           const uint8_t **out, size_t *out_len);
+
+/* ---------------------------------------------------------- string table */
+
+/* Open-addressing hash table from byte strings (stored elsewhere) to ids. */
+typedef struct sp_strtab {
+    int32_t *slots;          /* id or -1 */
+    uint32_t *hashes;        /* low 32 bits of the key hash, per slot */
+    size_t mask;
+} sp_strtab;
+
+uint64_t sp_hash_bytes(const uint8_t *s, size_t n);
+
+/* -------------------------------------------------------------- normalize.c */
+
+/* Longest user-defined symbol that is a prefix of text, 0 when none. */
+typedef size_t (*sp_prefix_matcher_fn)(const void *ctx, const uint8_t *s, size_t n);
+
+typedef struct sp_normalizer {
+    sp_charsmap charsmap;
+    int has_charsmap;
+    int add_dummy_prefix;
+    int remove_extra_whitespaces;
+    int escape_whitespaces;
+    int treat_whitespace_as_suffix;
+    sp_prefix_matcher_fn matcher; /* optional; user-defined symbols pass through */
+    const void *matcher_ctx;
+} sp_normalizer;
+
+/* Output of sp_normalize: caller-owned growable buffers. */
+typedef struct sp_normbuf {
+    uint8_t *text;
+    size_t len, cap;
+    uint32_t *align;         /* len + 1 entries after a non-empty result */
+    size_t align_len, align_cap;
+} sp_normbuf;
+
+int sp_normalizer_init(sp_normalizer *nz, const uint8_t *charsmap, size_t charsmap_len,
+                       int add_dummy_prefix, int remove_extra_whitespaces,
+                       int escape_whitespaces, int treat_whitespace_as_suffix,
+                       spbpe_error *err);
+void sp_normalizer_release(sp_normalizer *nz);
+int sp_normalize(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out,
+                 spbpe_error *err);
+void sp_normbuf_release(sp_normbuf *b);
+
+#endif /* SPBPE_INTERNAL_H */

@@ -1,0 +1,190 @@
+/*
+ * spbpe.h - the public contract of the spbpe C core.
+ *
+ * spbpe reproduces SentencePiece BPE (sentencepiece 0.2.3) byte for byte:
+ * model parsing, normalization, BPE encoding with byte fallback, decoding and
+ * training.  Everything here works on bytes: text is `const uint8_t *` plus a
+ * length and is never assumed to be NUL-terminated; every offset is in bytes.
+ *
+ * Conventions shared by every function below:
+ *  - Handles are opaque and come in *_new / *_free pairs; *_free(NULL) is a
+ *    no-op.
+ *  - Functions that can fail return an spbpe_status (or NULL) and, when the
+ *    caller passes a non-NULL spbpe_error, fill it with a message.  The
+ *    library never aborts, never prints and keeps no mutable global state.
+ *  - A spbpe_model is immutable after spbpe_model_new: any number of threads
+ *    may use one model at once.  A spbpe_workspace holds per-call scratch
+ *    and results and must be used by one thread at a time.
+ *  - Pointers returned inside result structs point into the workspace and
+ *    stay valid until the next call that uses the same workspace.
+ *
+ * The region between the CFFI markers is read verbatim by spbpe/_build.py as
+ * the cffi cdef, so it holds only declarations cffi can parse.
+ */
+#ifndef SPBPE_H
+#define SPBPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* CFFI-BEGIN */
+
+typedef enum {
+    SPBPE_OK = 0,
+    SPBPE_ERR_NOMEM = 1,            /* an allocation failed */
+    SPBPE_ERR_INVALID_ARGUMENT = 2, /* a caller passed a bad value (NULL, bad option) */
+    SPBPE_ERR_MODEL_FORMAT = 3,     /* model bytes are not a valid SentencePiece model */
+    SPBPE_ERR_UNSUPPORTED = 4,      /* valid model or option this library does not handle */
+    SPBPE_ERR_OUT_OF_RANGE = 5,     /* an id outside [0, piece_count) */
+    SPBPE_ERR_LIMIT = 6,            /* input larger than the library's size limits */
+    SPBPE_ERR_INTERNAL = 7          /* an invariant failed: a bug in spbpe */
+} spbpe_status;
+
+typedef struct spbpe_error {
+    int status;            /* an spbpe_status */
+    size_t offset;         /* byte offset in the parsed blob, when it applies */
+    char message[256];     /* NUL-terminated, human readable */
+} spbpe_error;
+
+/* A static description of a status code; never NULL. */
+const char *spbpe_strerror(int status);
+
+/* Piece types, numbered as in sentencepiece_model.proto. */
+enum {
+    SPBPE_PIECE_NORMAL = 1,
+    SPBPE_PIECE_UNKNOWN = 2,
+    SPBPE_PIECE_CONTROL = 3,
+    SPBPE_PIECE_USER_DEFINED = 4,
+    SPBPE_PIECE_UNUSED = 5,
+    SPBPE_PIECE_BYTE = 6
+};
+
+/* ---------------------------------------------------------------- model */
+
+typedef struct spbpe_model spbpe_model;
+
+/* Parse a serialized ModelProto (the bytes of a `.model` file) and build a
+ * BPE model.  The bytes are copied; the caller may free them afterwards.
+ * Returns NULL on failure with err filled: SPBPE_ERR_MODEL_FORMAT for bytes
+ * that are not a valid model (with sentencepiece's message where it has one),
+ * SPBPE_ERR_UNSUPPORTED for a valid non-BPE model. */
+spbpe_model *spbpe_model_new(const uint8_t *proto, size_t len, spbpe_error *err);
+void spbpe_model_free(spbpe_model *model);
+
+typedef struct spbpe_model_info {
+    int32_t piece_count;
+    int32_t unk_id;                  /* -1 when there is none */
+    int32_t bos_id;                  /* -1 when bos_piece is not a CONTROL piece */
+    int32_t eos_id;
+    int32_t pad_id;
+    int model_type;                  /* TrainerSpec.ModelType: 2 = BPE */
+    int byte_fallback;
+    int add_dummy_prefix;
+    int remove_extra_whitespaces;
+    int escape_whitespaces;
+    int treat_whitespace_as_suffix;
+    int has_charsmap;                /* normalizer_spec carries a precompiled_charsmap */
+    int has_denormalizer;            /* decode runs a denormalizer */
+    int has_user_defined;            /* at least one USER_DEFINED piece */
+    int has_unused;                  /* at least one UNUSED piece */
+    int word_split_safe;             /* encode may cache words (no piece has a non-leading "\xe2\x96\x81") */
+} spbpe_model_info;
+
+void spbpe_model_get_info(const spbpe_model *model, spbpe_model_info *info);
+
+/* The piece string of `id` (not NUL-terminated) and its length, or NULL when
+ * id is out of range.  The pointer lives as long as the model. */
+const uint8_t *spbpe_model_piece(const spbpe_model *model, int32_t id, size_t *len);
+/* Score and type of `id`; 0.0 and 0 when id is out of range. */
+float spbpe_model_score(const spbpe_model *model, int32_t id);
+int spbpe_model_type(const spbpe_model *model, int32_t id);
+/* sentencepiece's PieceToId: the id of the piece with exactly these bytes,
+ * whatever its type, else the unk id (which is -1 when there is none). */
+int32_t spbpe_model_piece_to_id(const spbpe_model *model, const uint8_t *piece, size_t len);
+/* The unk_surface decode prints for the unknown piece. */
+const uint8_t *spbpe_model_unk_surface(const spbpe_model *model, size_t *len);
+
+/* ------------------------------------------------------------ workspace */
+
+typedef struct spbpe_workspace spbpe_workspace;
+
+/* Scratch memory and result buffers for encode/decode/normalize.  Reusing a
+ * workspace makes calls allocation-free once its buffers have grown. */
+spbpe_workspace *spbpe_workspace_new(void);
+void spbpe_workspace_free(spbpe_workspace *ws);
+
+/* ------------------------------------------------------------ normalize */
+
+typedef struct spbpe_normalized {
+    const uint8_t *text;          /* normalized bytes, "\xe2\x96\x81" for spaces when escaping */
+    size_t len;
+    const uint32_t *norm_to_orig; /* len + 1 input byte offsets (empty, count 0, for an empty result) */
+    size_t norm_to_orig_count;
+} spbpe_normalized;
+
+/* Normalize `text` exactly as sentencepiece's Normalizer does for this model
+ * (charsmap, dummy prefix, whitespace rules, user-defined symbols passed
+ * through).  Results live in ws. */
+int spbpe_normalize(const spbpe_model *model, const uint8_t *text, size_t len,
+                    spbpe_workspace *ws, spbpe_normalized *out, spbpe_error *err);
+
+/* -------------------------------------------------------------- encode */
+
+typedef struct spbpe_encode_options {
+    double alpha;          /* BPE-dropout probability; <= 0 means deterministic */
+    uint64_t seed;         /* seed for dropout's random numbers */
+    int with_offsets;      /* fill norm/orig spans in the result */
+} spbpe_encode_options;
+
+typedef struct spbpe_encoding {
+    const int32_t *ids;
+    size_t count;
+    /* With with_offsets (else NULL): per token, its span in the normalized
+     * text and in the original input, as sentencepiece's begin/end. */
+    const uint32_t *norm_begin;
+    const uint32_t *norm_end;
+    const uint32_t *orig_begin;
+    const uint32_t *orig_end;
+    const uint8_t *normalized;     /* the normalized text the spans point into */
+    size_t normalized_len;
+} spbpe_encoding;
+
+/* Encode `text` to ids exactly as sentencepiece's Encode.  options may be NULL
+ * (deterministic, no offsets).  Results live in ws. */
+int spbpe_encode(const spbpe_model *model, const uint8_t *text, size_t len,
+                 const spbpe_encode_options *options, spbpe_workspace *ws,
+                 spbpe_encoding *out, spbpe_error *err);
+
+/* -------------------------------------------------------------- decode */
+
+typedef struct spbpe_decoded {
+    const uint8_t *text;
+    size_t len;
+} spbpe_decoded;
+
+/* Decode ids.  Any id outside [0, piece_count) gives SPBPE_ERR_OUT_OF_RANGE
+ * with err->offset set to its index. */
+int spbpe_decode_ids(const spbpe_model *model, const int32_t *ids, size_t count,
+                     spbpe_workspace *ws, spbpe_decoded *out, spbpe_error *err);
+
+/* Decode piece strings: `pieces` holds them back to back, lengths[i] is the
+ * byte length of piece i.  Pieces that are not in the vocabulary decode as
+ * their raw text, as sentencepiece does. */
+int spbpe_decode_pieces(const spbpe_model *model, const uint8_t *pieces,
+                        const size_t *lengths, size_t count,
+                        spbpe_workspace *ws, spbpe_decoded *out, spbpe_error *err);
+
+/* TRAINER-BEGIN (declarations of bpe_train.c go here) */
+/* TRAINER-END */
+
+/* CFFI-END */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPBPE_H */
