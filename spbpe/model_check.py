@@ -10,6 +10,8 @@ wording, prefixed by the offending piece's id.
 Two checks are spbpe's own and stricter than sentencepiece: the model must have a
 ``trainer_spec`` (without one sentencepiece silently loads a unigram model; a file cut
 short between two pieces looks exactly like that) and at least one piece.
+Piece strings that are not UTF-8 (sentencepiece accepts them) parse as ``bytes`` with the
+default upb protobuf runtime; the pure-Python runtime refuses them (ModelFormatError).
 The charsmap's trie contents are not checked here (sentencepiece's "precompiled_charsmap
 is invalid"); the C core's charsmap reader does that.
 
@@ -73,7 +75,7 @@ def parse_model(data: Union[bytes, bytearray, memoryview], *, check: bool = True
     proto = model_pb2.ModelProto()
     try:
         proto.ParseFromString(data)
-    except DecodeError:
+    except (DecodeError, UnicodeDecodeError):  # the pure-Python runtime checks UTF-8
         raise ModelFormatError(_diagnose(data)) from None
     if check:
         check_model(proto)
@@ -199,6 +201,10 @@ def _diagnose(data: bytes) -> str:
                     except DecodeError:
                         raise _Bad(f"corrupt: {name} at byte {start} is not a valid "
                                    f"{cls.DESCRIPTOR.name} message") from None
+                    except UnicodeDecodeError:
+                        raise _Bad(f"{name} at byte {start} holds a string that is not "
+                                   "UTF-8, which the pure-Python protobuf runtime refuses "
+                                   "(the default upb runtime accepts it)") from None
                 pos += length
             else:
                 raise _Bad(f"corrupt: {name} at byte {start} has wire type {wire}, which no "

