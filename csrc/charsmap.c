@@ -22,10 +22,13 @@ int sp_charsmap_init(sp_charsmap *cm, const uint8_t *blob, size_t len, spbpe_err
     memset(cm, 0, sizeof *cm);
     if (len <= 4) return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "Blob for normalization rule is broken.");
     uint32_t trie_size = read_le32(blob);
-    if (trie_size >= len || trie_size > len - 4)
+    /* sentencepiece 0.2.3 measures the trie against the bytes after the
+     * header, and darts-clone arrays come in blocks of 256 units. */
+    if (trie_size >= len - 4)
         return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "Trie data size exceeds the input blob size.");
+    if (trie_size == 0 || trie_size % 1024 != 0)
+        return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "Trie data size is not divisible by 1024.");
     size_t units = trie_size / 4;
-    if (units == 0) return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "Blob for normalization rule is broken.");
     uint32_t *u = malloc(units * sizeof *u + (len - 4 - trie_size) + 1);
     if (!u) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory loading the charsmap");
     for (size_t i = 0; i < units; i++) u[i] = read_le32(blob + 4 + 4 * i);

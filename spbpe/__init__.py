@@ -7,12 +7,14 @@
 """
 
 from .errors import InputError, ModelFormatError, OutOfRangeError, SpbpeError, UnsupportedError
+from .model_edit import ModelEditor
 from .processor import SentencePieceProcessor
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SentencePieceProcessor",
+    "ModelEditor",
     "SpbpeError",
     "ModelFormatError",
     "InputError",

@@ -16,7 +16,7 @@ from typing import List, Optional, Sequence, Tuple
 from ._spbpe import ffi, lib
 from .errors import InputError, ModelFormatError, OutOfRangeError, SpbpeError, UnsupportedError
 
-__all__ = ["NativeModel", "raise_for_status"]
+__all__ = ["NativeModel", "raise_for_status", "ffi"]
 
 _STATUS_EXCEPTIONS = {
     lib.SPBPE_ERR_MODEL_FORMAT: ModelFormatError,
@@ -66,6 +66,10 @@ class NativeModel:
         self.piece_count: int = info.piece_count
         self._local = threading.local()
         self._pieces: Optional[List[str]] = None
+        self._pieces_bytes: Optional[List[bytes]] = None
+        # PieceToId of a string that is never a piece answers the UNKNOWN
+        # piece's id (which can differ from unk_id() when unk_piece is renamed).
+        self.unk_index: int = lib.spbpe_model_piece_to_id(self._handle, b"", 0)
 
     def close(self) -> None:
         """Free the C model now instead of at garbage collection."""
@@ -93,10 +97,16 @@ class NativeModel:
             raise OutOfRangeError(f"piece id is out of range: {i} (piece_size is {self.piece_count})")
         return ffi.unpack(ffi.cast("char *", p), n[0])
 
+    def pieces_bytes(self) -> List[bytes]:
+        """Every piece as bytes, built once on first use."""
+        if self._pieces_bytes is None:
+            self._pieces_bytes = [self.piece_bytes(i) for i in range(self.piece_count)]
+        return self._pieces_bytes
+
     def pieces(self) -> List[str]:
         """Every piece as str, built once on first use."""
         if self._pieces is None:
-            self._pieces = [self.piece_bytes(i).decode("utf-8", "surrogateescape") for i in range(self.piece_count)]
+            self._pieces = [p.decode("utf-8", "surrogateescape") for p in self.pieces_bytes()]
         return self._pieces
 
     def score(self, i: int) -> float:
@@ -127,6 +137,14 @@ class NativeModel:
         if st:
             raise_for_status(st, loc.err)
         return loc.enc
+
+    def encode_full(self, data: bytes, alpha: float = 0.0, seed: int = 0):
+        """(encoding struct with spans, ids as a list)."""
+        enc = self.encode(data, alpha, seed, with_offsets=True)
+        out = array("i")
+        if enc.count:
+            out.frombytes(ffi.buffer(enc.ids, enc.count * 4))
+        return enc, out.tolist()
 
     def encode_ids(self, data: bytes, alpha: float = 0.0, seed: int = 0) -> List[int]:
         enc = self.encode(data, alpha, seed)

@@ -20,7 +20,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, List, Optional, Sequence, Union
 
-from ._native import NativeModel
+from ._native import NativeModel, ffi
 from .errors import InputError, OutOfRangeError
 
 __all__ = ["SentencePieceProcessor"]
@@ -105,6 +105,8 @@ class SentencePieceProcessor:
     def load_from_serialized_proto(self, serialized) -> bool:
         if hasattr(serialized, "SerializeToString"):
             serialized = serialized.SerializeToString()
+        if not isinstance(serialized, (bytes, bytearray, memoryview)):
+            raise TypeError(f"model_proto must be bytes, not {type(serialized).__name__}")
         model = NativeModel(bytes(serialized))
         self._model, self._proto = model, bytes(serialized)
         return True
@@ -132,7 +134,8 @@ class SentencePieceProcessor:
         return return_type
 
     def encode(self, input, out_type=None, add_bos=None, add_eos=None, reverse=None, emit_unk_piece=None,
-               enable_sampling=None, nbest_size=None, alpha=None, num_threads=None, return_type=None):
+               enable_sampling=None, nbest_size=None, alpha=None, num_threads=None, return_type=None,
+               return_bytes=None):
         """Encode a str/bytes (or a list of them) to ids, pieces or offsets.
 
         >>> sp.encode("Hello world", out_type=str)  # doctest: +SKIP
@@ -160,8 +163,13 @@ class SentencePieceProcessor:
             raise InputError("EOS token is not defined as a control symbol in this model.")
         if emit_unk_piece and out_type in (str, bytes) and info.unk_id == -1:
             raise InputError("UNK token is not defined in this model.")
+        if return_bytes is not None and out_type != "offset_mapping":
+            raise ValueError("return_bytes is only supported when return_type='offset_mapping'")
+        if return_bytes is None:
+            first = input[0] if isinstance(input, list) and input else input
+            return_bytes = isinstance(first, (bytes, bytearray))
         drop = float(alpha) if enable_sampling else 0.0
-        opts = (out_type, add_bos, add_eos, reverse, emit_unk_piece, drop)
+        opts = (out_type, add_bos, add_eos, reverse, emit_unk_piece, drop, bool(return_bytes))
         if isinstance(input, list):
             items = [_to_bytes(x) for x in input]
             threads = os.cpu_count() or 1 if num_threads < 0 else max(1, num_threads)
@@ -171,7 +179,7 @@ class SentencePieceProcessor:
             return [self._encode_one(d, *opts) for d in items]
         return self._encode_one(_to_bytes(input), *opts)
 
-    def _encode_one(self, data: bytes, out_type, add_bos, add_eos, reverse, emit_unk_piece, alpha):
+    def _encode_one(self, data: bytes, out_type, add_bos, add_eos, reverse, emit_unk_piece, alpha, return_bytes):
         m = self._m
         info = m.info
         seed = random.getrandbits(64) if alpha > 0 else 0
@@ -187,42 +195,43 @@ class SentencePieceProcessor:
                 import numpy as np
                 return np.asarray(ids, dtype=np.int32)
             return ids
-        with_offsets = out_type == "offset_mapping"
-        enc = m.encode(data, alpha, seed, with_offsets=True)
-        n = enc.count
-        ids = [enc.ids[i] for i in range(n)]
-        normalized = bytes(m_buffer(enc.normalized, enc.normalized_len))
-        unk = info.unk_id
-        pieces_b: List[bytes] = []
-        for i in range(n):
-            tid = ids[i]
-            if m.type(tid) == PIECE_UNKNOWN:
-                pieces_b.append(normalized[enc.norm_begin[i]:enc.norm_end[i]])
-            else:
-                pieces_b.append(m.piece_bytes(tid))
-        if with_offsets:
-            spans = [(enc.orig_begin[i], enc.orig_end[i]) for i in range(n)]
-            return self._offset_mapping(data, ids, pieces_b, spans)
+        as_bytes = out_type is bytes or (out_type == "offset_mapping" and return_bytes)
+        enc, ids = m.encode_full(data, alpha, seed)
+        table = m.pieces_bytes() if as_bytes else m.pieces()
+        pieces = [table[i] for i in ids]
+        unk_index = m.unk_index
+        if unk_index >= 0 and unk_index in ids:
+            # An unknown token's piece is the text it covers, not "<unk>".
+            norm = bytes(ffi.buffer(enc.normalized, enc.normalized_len))
+            for k, i in enumerate(ids):
+                if i == unk_index:
+                    surface = norm[enc.norm_begin[k]:enc.norm_end[k]]
+                    pieces[k] = surface if as_bytes else surface.decode("utf-8")
+        if out_type == "offset_mapping":
+            spans = [(enc.orig_begin[k], enc.orig_end[k]) for k in range(len(ids))]
+            return self._offset_mapping(data, ids, pieces, spans, return_bytes)
         if emit_unk_piece:
-            unk_piece = m.piece_bytes(unk)
-            pieces_b = [unk_piece if m.piece_to_id(p) == unk else p for p in pieces_b]
+            unk = info.unk_id
+            unk_piece = table[unk]
+            for k, i in enumerate(ids):
+                if i == unk or (i == unk_index and m.piece_to_id(_to_bytes(pieces[k])) == unk):
+                    pieces[k] = unk_piece
         if reverse:
-            pieces_b.reverse()
+            pieces.reverse()
         if add_bos:
-            pieces_b.insert(0, m.piece_bytes(info.bos_id))
+            pieces.insert(0, table[info.bos_id])
         if add_eos:
-            pieces_b.append(m.piece_bytes(info.eos_id))
-        if out_type is bytes:
-            return pieces_b
-        return [p.decode("utf-8") for p in pieces_b]
+            pieces.append(table[info.eos_id])
+        return pieces
 
     @staticmethod
-    def _offset_mapping(data: bytes, ids, pieces_b, spans):
+    def _offset_mapping(data: bytes, ids, pieces, spans, return_bytes: bool):
+        if return_bytes:
+            return {"ids": ids, "pieces": pieces, "offsets": spans}
         table = _byte_to_char_offsets(data)
         return {
-            "text": data.decode("utf-8", "replace"),
             "ids": ids,
-            "pieces": [p.decode("utf-8") for p in pieces_b],
+            "pieces": pieces,
             "offsets": [(table[b], table[e]) for b, e in spans],
         }
 
@@ -362,25 +371,31 @@ class SentencePieceProcessor:
         self._model = NativeModel(self._proto) if self._proto is not None else None
 
 
-def m_buffer(ptr, n):
-    from ._spbpe import ffi
-    return ffi.buffer(ptr, n) if n else b""
+def _char_index_table(data: bytes) -> List[int]:
+    """Byte offset (0..len) -> index of the character holding that byte,
+    stepping by sentencepiece's OneCharLen."""
+    table = [0] * (len(data) + 1)
+    i = chars = 0
+    while i < len(data):
+        b = data[i]
+        step = min(len(data) - i, 1 if b < 0xC0 else 2 if b < 0xE0 else 3 if b < 0xF0 else 4)
+        for k in range(i, i + step):
+            table[k] = chars
+        chars += 1
+        i += step
+    table[len(data)] = chars
+    return table
 
 
 def _unicode_alignment(data: bytes, norm: bytes, align: List[int]) -> List[int]:
-    """sentencepiece's ConvertToUnicodeAlignment: index by normalized
-    character and count original characters instead of bytes."""
-    if not align:
-        return align
-    orig = _byte_to_char_offsets(data)
-    out = []
-    i = 0
-    while i < len(norm):
-        out.append(orig[align[i]] if align[i] < len(orig) else orig[-1])
-        b = norm[i]
-        i += 1 if b < 0x80 else 2 if b < 0xE0 else 3 if b < 0xF0 else 4
-    out.append(orig[align[-1]] if align[-1] < len(orig) else orig[-1])
-    return out
+    """sentencepiece's ConvertToUnicodeAlignment: index the alignment by
+    normalized character and count original characters instead of bytes."""
+    orig = _char_index_table(data)
+    norm_idx = _char_index_table(norm)
+    result = [0] * (norm_idx[-1] + 1)
+    for i, a in enumerate(align):
+        result[norm_idx[i]] = orig[a]
+    return result
 
 
 def _add_camel_case(cls) -> None:
