@@ -36,6 +36,8 @@ SP_API void spbpe_workspace_free(spbpe_workspace *ws) {
     free(ws->stack);
     free(ws->rev);
     free(ws->out);
+    free(ws->seg_toks);
+    sp_cache_release(&ws->cache);
     free(ws);
 }
 
@@ -104,7 +106,10 @@ static void maybe_push(encoder *e, int32_t left, int32_t right) {
     if (l->frozen || r->frozen) return;
     uint32_t size = l->len + r->len;
     int32_t merged;
-    if (l->id >= 0 && r->id >= 0 && size <= SP_PAIR_MAX_BYTES)
+    /* The pair table holds every split of a piece at a character boundary;
+     * anything else (unknown symbols, long pieces, a stray continuation
+     * byte from malformed text) asks the string table. */
+    if (l->id >= 0 && r->id >= 0 && size <= SP_PAIR_MAX_BYTES && (e->text[r->start] & 0xC0) != 0x80)
         merged = sp_pair_lookup(e->m, l->id, r->id);
     else
         merged = sp_lookup_normal(e->m, e->text + l->start, size);
@@ -164,32 +169,44 @@ typedef struct emitter {
     spbpe_workspace *ws;
     size_t count;
     int prev_is_unk;
+    int spans;               /* record normalized and original spans */
 } emitter;
 
 static void emit(emitter *o, uint32_t b, uint32_t len, int32_t id) {
     spbpe_workspace *ws = o->ws;
-    uint32_t e = b + len;
-    uint32_t ob = o->align[b], oe = o->align[e];
     int is_unk = id < 0;
+    if (SP_LIKELY(!is_unk && !o->spans)) {
+        ws->ids[o->count++] = id;
+        o->prev_is_unk = 0;
+        return;
+    }
+    uint32_t e = b + len;
+    uint32_t ob = o->spans ? o->align[b] : 0, oe = o->spans ? o->align[e] : 0;
     if (is_unk && o->m->info.byte_fallback) {
         for (uint32_t i = 0; i < len; i++) {
             size_t k = o->count++;
             ws->ids[k] = o->m->byte_id[o->text[b + i]];
-            ws->nb[k] = b + i;
-            ws->ne[k] = b + i + 1;
-            ws->ob[k] = ob;
-            ws->oe[k] = (i + 1 == len) ? oe : ob;
+            if (o->spans) {
+                ws->nb[k] = b + i;
+                ws->ne[k] = b + i + 1;
+                ws->ob[k] = ob;
+                ws->oe[k] = (i + 1 == len) ? oe : ob;
+            }
         }
     } else if (is_unk && o->prev_is_unk && o->count > 0) {
-        ws->ne[o->count - 1] = e;
-        ws->oe[o->count - 1] = oe;
+        if (o->spans) {
+            ws->ne[o->count - 1] = e;
+            ws->oe[o->count - 1] = oe;
+        }
     } else {
         size_t k = o->count++;
         ws->ids[k] = is_unk ? o->m->unk_index : id;
-        ws->nb[k] = b;
-        ws->ne[k] = e;
-        ws->ob[k] = ob;
-        ws->oe[k] = oe;
+        if (o->spans) {
+            ws->nb[k] = b;
+            ws->ne[k] = e;
+            ws->ob[k] = ob;
+            ws->oe[k] = oe;
+        }
     }
     o->prev_is_unk = is_unk;
 }
@@ -218,67 +235,149 @@ static void resegment(emitter *o, const uint64_t *rev, int32_t *stack, uint32_t 
     }
 }
 
+static inline int32_t char_id(const spbpe_model *m, const uint8_t *p, size_t l) {
+    if (l == 1 && p[0] < 128) return m->ascii_id[p[0]];
+    if (l == 2 && (p[1] & 0xC0) == 0x80) {
+        uint32_t cp = ((uint32_t)(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
+        if (cp >= 0x80 && m->bmp_id[cp] >= 0) return m->bmp_id[cp];
+    } else if (l == 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+        uint32_t cp = ((uint32_t)(p[0] & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+        if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF) && m->bmp_id[cp] >= 0) return m->bmp_id[cp];
+    }
+    /* Not in the table (unknown, 4-byte, or not valid UTF-8): ask the hash,
+     * which is the authority. */
+    return sp_lookup_normal(m, p, l);
+}
+
+/* Initial symbols of t[from, to): user-defined matches (frozen) or single
+ * characters.  Returns the number of symbols. */
+static int32_t init_symbols(const spbpe_model *m, const uint8_t *t, size_t from, size_t to, sp_symbol *sym) {
+    int32_t count = 0;
+    int has_udef = m->info.has_user_defined;
+    for (size_t i = from; i < to;) {
+        sp_symbol *s = &sym[count];
+        size_t l = has_udef ? sp_udef_match(m, t + i, to - i) : 0;
+        if (l) {
+            s->frozen = 1;
+            s->id = sp_lookup_normal(m, t + i, l);
+        } else {
+            s->frozen = 0;
+            l = sp_utf8_char_len(t + i, to - i);
+            s->id = char_id(m, t + i, l);
+        }
+        s->start = (uint32_t)i;
+        s->len = (uint32_t)l;
+        s->prev = count - 1;
+        s->next = count + 1;
+        count++;
+        i += l;
+    }
+    sym[count - 1].next = -1;
+    return count;
+}
+
+static void run_merges(encoder *e, int32_t count, double alpha, uint64_t *rng) {
+    sp_symbol *sym = e->sym;
+    e->heap_len = 0;
+    for (int32_t i = 1; i < count; i++) maybe_push(e, i - 1, i);
+    while (e->heap_len) {
+        sp_agenda_item top = heap_pop(e->heap, &e->heap_len);
+        sp_symbol *l = &sym[top.left], *r = &sym[top.right];
+        if (l->len == 0 || r->len == 0 || l->len + r->len != top.size) continue;
+        if (alpha > 0.0 && (alpha >= 1.0 || next_uniform(rng) < alpha)) continue;
+        l->len += r->len;
+        l->id = top.merged;
+        l->next = r->next;
+        if (r->next >= 0) sym[r->next].prev = top.left;
+        r->len = 0;
+        maybe_push(e, l->prev, top.left);
+        maybe_push(e, top.left, l->next);
+    }
+}
+
+/* Encode t[from, to) as one BPE unit and emit its tokens; with the word
+ * cache, reuse or record the segment's (length, id) pairs. */
+static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int cached, double alpha, uint64_t *rng) {
+    spbpe_workspace *ws = o->ws;
+    size_t n = to - from;
+    uint64_t h = 0;
+    if (cached) {
+        h = sp_hash_bytes(e->text + from, n);
+        size_t count;
+        const int32_t *toks = sp_cache_find(&ws->cache, e->text + from, n, h, &count);
+        if (toks) {
+            uint32_t pos = (uint32_t)from;
+            for (size_t k = 0; k < count; k++) {
+                emit(o, pos, (uint32_t)toks[2 * k], toks[2 * k + 1]);
+                pos += (uint32_t)toks[2 * k];
+            }
+            return 0;
+        }
+    }
+    int32_t count = init_symbols(e->m, e->text, from, to, e->sym);
+    run_merges(e, count, alpha, rng);
+    const sp_symbol *sym = e->sym;
+    if (cached) {
+        size_t k = 0;
+        for (int32_t i = 0; i >= 0; i = sym[i].next) {
+            ws->seg_toks[2 * k] = (int32_t)sym[i].len;
+            ws->seg_toks[2 * k + 1] = sym[i].id;
+            k++;
+            emit(o, sym[i].start, sym[i].len, sym[i].id);
+        }
+        return sp_cache_put(&ws->cache, e->text + from, n, h, ws->seg_toks, k);
+    }
+    const uint64_t *rev = e->touched_len ? ws->rev : NULL;
+    for (int32_t i = 0; i >= 0; i = sym[i].next) {
+        if (SP_UNLIKELY(rev != NULL))
+            resegment(o, rev, ws->stack, sym[i].start, sym[i].len, sym[i].id);
+        else
+            emit(o, sym[i].start, sym[i].len, sym[i].id);
+    }
+    return 0;
+}
+
+static inline int is_space_at(const uint8_t *t, size_t i) {
+    return t[i] == 0xE2 && t[i + 1] == 0x96 && t[i + 2] == 0x81;
+}
+
 SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, const spbpe_encode_options *opt,
                         spbpe_workspace *ws, spbpe_encoding *out, spbpe_error *err) {
     sp_clear_error(err);
     if (!m || !ws || !out || (!text && len)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
     memset(out, 0, sizeof *out);
-    int st = sp_normalize(&m->normalizer, text ? text : (const uint8_t *)"", len, &ws->norm, err);
+    int spans = opt && opt->with_offsets;
+    int st = sp_normalize_ex(&m->normalizer, text ? text : (const uint8_t *)"", len, &ws->norm, spans, err);
     if (st) return st;
     const uint8_t *t = ws->norm.text;
     size_t n = ws->norm.len;
     out->normalized = t;
     out->normalized_len = n;
     if (n == 0) return SPBPE_OK;
-    if (grow_workspace(ws, m, n)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory encoding %zu bytes", n);
-
-    /* Initial symbols. */
-    sp_symbol *sym = ws->sym;
-    int32_t count = 0;
-    int has_udef = m->info.has_user_defined;
-    for (size_t i = 0; i < n;) {
-        sp_symbol *s = &sym[count];
-        size_t l = has_udef ? sp_udef_match(m, t + i, n - i) : 0;
-        s->frozen = l > 0;
-        if (!l) l = sp_utf8_char_len(t + i, n - i);
-        s->start = (uint32_t)i;
-        s->len = (uint32_t)l;
-        s->prev = count - 1;
-        s->next = count + 1;
-        s->id = (l == 1 && t[i] < 128) ? m->ascii_id[t[i]] : sp_lookup_normal(m, t + i, l);
-        count++;
-        i += l;
-    }
-    sym[count - 1].next = -1;
-
-    encoder e = {m, t, sym, ws->heap, 0, ws->rev, ws->stack + 2 * n + 2, 0};
-    for (int32_t i = 1; i < count; i++) maybe_push(&e, i - 1, i);
+    if (grow_workspace(ws, m, n) ||
+        sp_reserve((void **)&ws->seg_toks, &ws->seg_toks_cap, 2 * SP_CACHE_MAX_SEGMENT, sizeof *ws->seg_toks))
+        return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory encoding %zu bytes", n);
 
     double alpha = opt ? opt->alpha : 0.0;
     uint64_t rng = opt ? opt->seed : 0;
-    while (e.heap_len) {
-        sp_agenda_item top = heap_pop(e.heap, &e.heap_len);
-        sp_symbol *l = &sym[top.left], *r = &sym[top.right];
-        if (l->len == 0 || r->len == 0 || l->len + r->len != top.size) continue;
-        if (alpha > 0.0 && (alpha >= 1.0 || next_uniform(&rng) < alpha)) continue;
-        l->len += r->len;
-        l->id = top.merged;
-        l->next = r->next;
-        if (r->next >= 0) sym[r->next].prev = top.left;
-        r->len = 0;
-        maybe_push(&e, l->prev, top.left);
-        maybe_push(&e, top.left, l->next);
-    }
+    encoder e = {m, t, ws->sym, ws->heap, 0, ws->rev, ws->stack + 2 * n + 2, 0};
+    emitter o = {m, t, ws->norm.align, ws, 0, 0, spans};
 
-    emitter o = {m, t, ws->norm.align, ws, 0, 0};
-    const uint64_t *rev = e.touched_len ? ws->rev : NULL;
-    for (int32_t i = 0; i >= 0; i = sym[i].next) {
-        if (SP_UNLIKELY(rev != NULL))
-            resegment(&o, rev, ws->stack, sym[i].start, sym[i].len, sym[i].id);
-        else
-            emit(&o, sym[i].start, sym[i].len, sym[i].id);
+    if (m->fast_words && alpha <= 0.0) {
+        /* Segments start before each run of U+2581 that follows another
+         * character; no merge crosses such a point for this model. */
+        if (ws->cache.model_hash != m->content_hash) sp_cache_reset(&ws->cache, m->content_hash);
+        size_t seg = 0;
+        for (size_t i = 1; i + 3 <= n; i++) {
+            if (t[i] != 0xE2 || !is_space_at(t, i) || (i >= 3 && is_space_at(t, i - 3))) continue;
+            encode_segment(&e, &o, seg, i, i - seg <= SP_CACHE_MAX_SEGMENT, 0.0, &rng);
+            seg = i;
+        }
+        encode_segment(&e, &o, seg, n, n - seg <= SP_CACHE_MAX_SEGMENT, 0.0, &rng);
+    } else {
+        encode_segment(&e, &o, 0, n, 0, alpha, &rng);
+        for (size_t k = 0; k < e.touched_len; k++) ws->rev[e.touched[k]] = 0;
     }
-    for (size_t k = 0; k < e.touched_len; k++) ws->rev[e.touched[k]] = 0;
 
     out->ids = ws->ids;
     out->count = o.count;

@@ -56,23 +56,42 @@ int sp_reserve(void **ptr, size_t *cap, size_t need, size_t size) {
     return 0;
 }
 
+static inline uint64_t read_tail(const uint8_t *s, size_t n) {
+    /* 0..7 bytes, little-endian, without reading past the end */
+    uint64_t v = 0;
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        return (uint64_t)lo | ((uint64_t)hi << 32);
+    }
+    if (n > 0) v = (uint64_t)s[0] | ((uint64_t)s[n / 2] << 8) | ((uint64_t)s[n - 1] << 16);
+    return v;
+}
+
+static inline uint64_t mix(uint64_t a, uint64_t b) {
+#if defined(__SIZEOF_INT128__)
+    /* 64x64 -> 128 multiply, folded: the wyhash mixing step */
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+#else
+    uint64_t x = (a ^ (a >> 32)) * b;
+    return x ^ (x >> 29);
+#endif
+}
+
 uint64_t sp_hash_bytes(const uint8_t *s, size_t n) {
-    /* FNV-1a over 8-byte words, then a final avalanche: fast on short
-     * pieces and good enough spread for a power-of-two table. */
-    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)n;
-    while (n >= 8) {
+    const uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL, k2 = 0x8ebc6af09c88c6e3ULL;
+    uint64_t h = k0 ^ (uint64_t)n;
+    while (n > 8) {
         uint64_t w;
         memcpy(&w, s, 8);
-        h = (h ^ w) * 0x100000001b3ULL;
-        h ^= h >> 29;
+        h = mix(h ^ w, k1);
         s += 8;
         n -= 8;
     }
-    uint64_t tail = 0;
-    for (size_t i = 0; i < n; i++) tail |= (uint64_t)s[i] << (8 * i);
-    h = (h ^ tail) * 0x100000001b3ULL;
-    h ^= h >> 32;
-    h *= 0xd6e8feb86659fd93ULL;
-    h ^= h >> 32;
-    return h;
+    uint64_t tail;
+    if (n == 8) memcpy(&tail, s, 8);
+    else tail = read_tail(s, n);
+    return mix(h ^ tail ^ k2, k1 ^ (uint64_t)n);
 }

@@ -76,9 +76,13 @@ size_t sp_charsmap_longest(const sp_charsmap *cm, const uint8_t *s, size_t n,
 /* ---------------------------------------------------------- string table */
 
 /* Open-addressing hash table from byte strings (stored elsewhere) to ids. */
+typedef struct sp_strslot {
+    uint32_t hash;           /* low 32 bits of the key hash */
+    int32_t id;              /* -1 when empty */
+} sp_strslot;
+
 typedef struct sp_strtab {
-    int32_t *slots;          /* id or -1 */
-    uint32_t *hashes;        /* low 32 bits of the key hash, per slot */
+    sp_strslot *slots;       /* hash and id side by side: one cache line per probe */
     size_t mask;
 } sp_strtab;
 
@@ -115,6 +119,10 @@ int sp_normalizer_init(sp_normalizer *nz, const uint8_t *charsmap, size_t charsm
 void sp_normalizer_release(sp_normalizer *nz);
 int sp_normalize(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out,
                  spbpe_error *err);
+/* As sp_normalize; with want_align = 0 the alignment may be left empty
+ * (the identity fast path then skips it). */
+int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out, int want_align,
+                    spbpe_error *err);
 void sp_normbuf_release(sp_normbuf *b);
 
 #endif /* SPBPE_INTERNAL_H */

@@ -25,9 +25,10 @@ int32_t sp_lookup(const spbpe_model *m, const uint8_t *s, size_t n) {
     uint64_t h = sp_hash_bytes(s, n);
     uint32_t h32 = (uint32_t)h;
     for (size_t i = (size_t)(h >> 32) & m->all.mask;; i = (i + 1) & m->all.mask) {
-        int32_t id = m->all.slots[i];
-        if (id < 0) return -1;
-        if (m->all.hashes[i] == h32 && sp_piece_len(m, id) == n && memcmp(sp_piece_ptr(m, id), s, n) == 0)
+        sp_strslot slot = m->all.slots[i];
+        if (slot.id < 0) return -1;
+        int32_t id = slot.id;
+        if (slot.hash == h32 && sp_piece_len(m, id) == n && memcmp(sp_piece_ptr(m, id), s, n) == 0)
             return id;
     }
 }
@@ -69,8 +70,7 @@ static size_t table_size_for(size_t n) {
 static int build_piece_table(spbpe_model *m, spbpe_error *err) {
     size_t size = table_size_for((size_t)m->piece_count);
     m->all.slots = malloc(size * sizeof *m->all.slots);
-    m->all.hashes = malloc(size * sizeof *m->all.hashes);
-    if (!m->all.slots || !m->all.hashes) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the vocabulary");
+    if (!m->all.slots) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the vocabulary");
     memset(m->all.slots, 0xFF, size * sizeof *m->all.slots);
     m->all.mask = size - 1;
     for (int32_t id = 0; id < m->piece_count; id++) {
@@ -79,13 +79,13 @@ static int build_piece_table(spbpe_model *m, spbpe_error *err) {
         uint64_t h = sp_hash_bytes(s, n);
         size_t i = (size_t)(h >> 32) & m->all.mask;
         for (;; i = (i + 1) & m->all.mask) {
-            int32_t other = m->all.slots[i];
+            int32_t other = m->all.slots[i].id;
             if (other < 0) break;
             if (sp_piece_len(m, other) == n && memcmp(sp_piece_ptr(m, other), s, n) == 0)
                 return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "%.*s is already defined.", (int)(n > 100 ? 100 : n), (const char *)s);
         }
-        m->all.slots[i] = id;
-        m->all.hashes[i] = (uint32_t)h;
+        m->all.slots[i].id = id;
+        m->all.slots[i].hash = (uint32_t)h;
     }
     return SPBPE_OK;
 }
@@ -103,29 +103,41 @@ static int pair_insert(spbpe_model *m, int32_t left, int32_t right, int32_t merg
 }
 
 static int build_pair_table(spbpe_model *m, spbpe_error *err) {
-    /* Count splits first so the table never needs to grow. */
-    size_t splits = 0;
-    for (int32_t id = 0; id < m->piece_count; id++) {
-        size_t n = sp_piece_len(m, id);
-        if (sp_in_normal_map(m->type[id]) && n >= 2 && n <= SP_PAIR_MAX_BYTES) splits += n - 1;
-    }
-    size_t size = table_size_for(splits + 1);
-    m->pairs = malloc(size * sizeof *m->pairs);
-    if (!m->pairs) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the merge table");
-    for (size_t i = 0; i < size; i++) m->pairs[i].key = UINT64_MAX;
-    m->pair_mask = size - 1;
+    /* Collect the splits first so the table can be sized to what exists
+     * (about a third of all split points for Llama 2): a small table stays
+     * in cache during encoding. */
+    size_t found = 0, cap = 0;
+    int32_t *trip = NULL;
     for (int32_t id = 0; id < m->piece_count; id++) {
         size_t n = sp_piece_len(m, id);
         if (!sp_in_normal_map(m->type[id]) || n < 2 || n > SP_PAIR_MAX_BYTES) continue;
         const uint8_t *s = sp_piece_ptr(m, id);
         for (size_t k = 1; k < n; k++) {
+            if ((s[k] & 0xC0) == 0x80) continue; /* symbols hold whole characters */
             int32_t l = sp_lookup_normal(m, s, k);
             if (l < 0) continue;
             int32_t r = sp_lookup_normal(m, s + k, n - k);
             if (r < 0) continue;
-            pair_insert(m, l, r, id);
+            if (sp_reserve((void **)&trip, &cap, 3 * (found + 1), sizeof *trip)) {
+                free(trip);
+                return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the merge table");
+            }
+            trip[3 * found] = l;
+            trip[3 * found + 1] = r;
+            trip[3 * found + 2] = id;
+            found++;
         }
     }
+    size_t size = table_size_for(found + 1);
+    m->pairs = malloc(size * sizeof *m->pairs);
+    if (!m->pairs) {
+        free(trip);
+        return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the merge table");
+    }
+    for (size_t i = 0; i < size; i++) m->pairs[i].key = UINT64_MAX;
+    m->pair_mask = size - 1;
+    for (size_t i = 0; i < found; i++) pair_insert(m, trip[3 * i], trip[3 * i + 1], trip[3 * i + 2]);
+    free(trip);
     return SPBPE_OK;
 }
 
@@ -197,6 +209,50 @@ static int compute_word_split_safe(const spbpe_model *m) {
     return 1;
 }
 
+/* User-defined symbols must not hide a U+2581 (or bytes that could pair
+ * with neighbours into one) for segment-wise encoding to be exact. */
+static int udef_pieces_are_plain(const spbpe_model *m) {
+    for (int32_t id = 0; id < m->piece_count; id++) {
+        if (m->type[id] != SPBPE_PIECE_USER_DEFINED) continue;
+        const uint8_t *p = sp_piece_ptr(m, id);
+        size_t n = sp_piece_len(m, id);
+        for (size_t i = 0; i < n;) {
+            size_t len;
+            if (!sp_utf8_valid_char(p + i, n - i, &len)) return 0;
+            if (len == 3 && is_space_symbol(p + i)) return 0;
+            i += len;
+        }
+    }
+    return 1;
+}
+
+/* Valid charsmaps only ever produce UTF-8; a hostile pool could produce a
+ * stray lead byte next to a U+2581 and make segment boundaries unsafe. */
+static int charsmap_output_is_utf8(const spbpe_model *m) {
+    if (!m->normalizer.has_charsmap) return 1;
+    const uint8_t *p = m->normalizer.charsmap.pool;
+    size_t n = m->normalizer.charsmap.pool_len;
+    for (size_t i = 0; i < n;) {
+        size_t len;
+        if (!sp_utf8_valid_char(p + i, n - i, &len)) return 0;
+        i += len;
+    }
+    return 1;
+}
+
+static int build_char_table(spbpe_model *m, spbpe_error *err) {
+    m->bmp_id = malloc(0x10000 * sizeof *m->bmp_id);
+    if (!m->bmp_id) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the character table");
+    memset(m->bmp_id, 0xFF, 0x10000 * sizeof *m->bmp_id);
+    for (int32_t id = 0; id < m->piece_count; id++) {
+        size_t n = sp_piece_len(m, id), len;
+        if (!sp_in_normal_map(m->type[id]) || n < 2 || n > 3) continue;
+        uint32_t cp = sp_utf8_decode(sp_piece_ptr(m, id), n, &len);
+        if (len == n && (cp != 0xFFFD || n == 3) && cp < 0x10000) m->bmp_id[cp] = id;
+    }
+    return SPBPE_OK;
+}
+
 static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
     int st;
     if (s->model_type != 2)
@@ -229,6 +285,7 @@ static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
     if ((st = check_pieces(m, s, err))) return st;
     if ((st = build_piece_table(m, err))) return st;
     if ((st = build_pair_table(m, err))) return st;
+    if ((st = build_char_table(m, err))) return st;
     for (int c = 0; c < 128; c++) {
         uint8_t ch = (uint8_t)c;
         m->ascii_id[c] = sp_lookup_normal(m, &ch, 1);
@@ -272,6 +329,8 @@ static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
     in->treat_whitespace_as_suffix = s->treat_whitespace_as_suffix;
     in->has_charsmap = ns->charsmap.n > 0;
     in->word_split_safe = compute_word_split_safe(m);
+    m->fast_words = in->word_split_safe && !in->has_unused && udef_pieces_are_plain(m) &&
+                    charsmap_output_is_utf8(m);
     return SPBPE_OK;
 }
 
@@ -288,6 +347,7 @@ SP_API spbpe_model *spbpe_model_new(const uint8_t *proto, size_t len, spbpe_erro
     sp_model_spec spec;
     if (sp_parse_model_proto(proto ? proto : (const uint8_t *)"", len, &spec, err)) return NULL;
     spbpe_model *m = calloc(1, sizeof *m);
+    if (m) m->content_hash = sp_hash_bytes(proto ? proto : (const uint8_t *)"", len) ^ ((uint64_t)len << 40);
     if (!m) {
         sp_model_spec_release(&spec);
         sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
@@ -310,8 +370,8 @@ SP_API void spbpe_model_free(spbpe_model *m) {
     free(m->type);
     free(m->byte_value);
     free(m->all.slots);
-    free(m->all.hashes);
     free(m->pairs);
+    free(m->bmp_id);
     free(m->unk_surface);
     sp_normalizer_release(&m->normalizer);
     sp_normalizer_release(&m->denormalizer);

@@ -30,6 +30,9 @@ struct spbpe_model {
     sp_pair_slot *pairs;     /* (left, right) -> merged, normal-map pieces only */
     size_t pair_mask;
     int32_t ascii_id[128];   /* normal-map id of each ASCII char, or -1 */
+    int32_t *bmp_id;         /* normal-map id of each 2- or 3-byte char by code point, or -1 */
+    int fast_words;          /* encode may split at U+2581 runs and cache segments */
+    uint64_t content_hash;   /* hash of the model bytes: identifies it to word caches */
 
     int32_t unk_index;       /* the UNKNOWN piece, -1 if none (internal unk_id_) */
     spbpe_model_info info;
@@ -67,6 +70,33 @@ int32_t sp_pair_lookup(const spbpe_model *m, int32_t left, int32_t right);
 /* Longest user-defined piece that is a prefix of s[0..n), 0 if none. */
 size_t sp_udef_match(const void *model, const uint8_t *s, size_t n);
 
+/* ------------------------------------------------------------ word cache */
+
+typedef struct sp_cache_slot {
+    uint32_t hash;               /* high hash bits | 1; 0 = empty */
+    uint32_t off;                /* arena offset: key bytes, padded to 4, then (length, id) pairs */
+    uint16_t key_len;
+    uint16_t tok_count;
+    uint32_t reserved;
+} sp_cache_slot;
+
+typedef struct sp_word_cache {
+    uint64_t model_hash;         /* content hash of the model that filled it */
+    sp_cache_slot *slots;        /* CACHE_SLOTS of them, allocated on first use */
+    size_t count;
+    uint8_t *arena;
+    size_t arena_len, arena_cap;
+    size_t misses_when_full;     /* segments not stored since it filled up */
+} sp_word_cache;
+
+/* Segments longer than this are encoded without the cache. */
+#define SP_CACHE_MAX_SEGMENT 128
+
+void sp_cache_reset(sp_word_cache *c, uint64_t model_hash);
+void sp_cache_release(sp_word_cache *c);
+const int32_t *sp_cache_find(const sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, size_t *count);
+int sp_cache_put(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, const int32_t *toks, size_t count);
+
 /* ------------------------------------------------------------ workspace */
 
 typedef struct sp_symbol {
@@ -94,6 +124,8 @@ struct spbpe_workspace {
     uint64_t *rev; size_t rev_cap;            /* UNUSED-piece splits: (id << 32) | left length */
     uint8_t *out; size_t out_len, out_cap;    /* decode output */
     sp_normbuf denorm;
+    sp_word_cache cache;
+    int32_t *seg_toks; size_t seg_toks_cap;   /* one segment's (length, id) pairs */
 };
 
 #endif /* SPBPE_MODEL_H */

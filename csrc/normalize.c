@@ -88,12 +88,67 @@ static void push_space(const sp_normalizer *nz, sp_normbuf *out, uint32_t consum
     }
 }
 
+/* The identity fast path when the caller needs no alignment (plain ids):
+ * the same bytes, without writing four bytes of alignment per byte. */
+static int identity_text_only(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out) {
+    uint8_t *t = out->text;
+    size_t o = 0;
+    if (nz->add_dummy_prefix && !nz->treat_whitespace_as_suffix) {
+        memcpy(t, SPACE_SYMBOL, 3);
+        o = 3;
+    }
+    size_t i = 0;
+    while (i < n) {
+        /* Copy runs of plain ASCII other than the space in one go. */
+        size_t j = i;
+        while (j < n && in[j] < 0x80 && in[j] != ' ') j++;
+        memcpy(t + o, in + i, j - i);
+        o += j - i;
+        i = j;
+        if (i >= n) break;
+        uint8_t b = in[i];
+        if (b == ' ') {
+            if (nz->escape_whitespaces) {
+                memcpy(t + o, SPACE_SYMBOL, 3);
+                o += 3;
+            } else {
+                t[o++] = ' ';
+            }
+            i++;
+            continue;
+        }
+        size_t len;
+        if (sp_utf8_valid_char(in + i, n - i, &len)) {
+            memcpy(t + o, in + i, len);
+            o += len;
+            i += len;
+        } else {
+            memcpy(t + o, REPLACEMENT_CHAR, 3);
+            o += 3;
+            i += 1;
+        }
+    }
+    if (nz->add_dummy_prefix && nz->treat_whitespace_as_suffix) {
+        if (nz->escape_whitespaces) {
+            memcpy(t + o, SPACE_SYMBOL, 3);
+            o += 3;
+        } else {
+            t[o++] = ' ';
+        }
+    }
+    out->len = o;
+    out->align_len = 0;
+    return 0;
+}
+
 /* Identity normalizer without extra-whitespace removal or user-defined
  * symbols (Llama, Mistral): the dummy prefix, then every unit copied with
  * spaces escaped and malformed bytes replaced.  Same result, no lookups. */
-static int normalize_identity_fast(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out) {
+static int normalize_identity_fast(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out,
+                                   int want_align) {
     /* Worst case: each byte becomes 3 bytes, plus the dummy prefix. */
     if (ensure(out, 3 * n + 3)) return -1;
+    if (!want_align) return identity_text_only(nz, in, n, out);
     uint8_t *t = out->text;
     uint32_t *a = out->align;
     size_t o = 0;
@@ -140,13 +195,18 @@ static int normalize_identity_fast(const sp_normalizer *nz, const uint8_t *in, s
 }
 
 int sp_normalize(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out, spbpe_error *err) {
+    return sp_normalize_ex(nz, in, n, out, 1, err);
+}
+
+int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out, int want_align,
+                    spbpe_error *err) {
     out->len = 0;
     out->align_len = 0;
     if (n == 0) return SPBPE_OK;
     if (n > SP_MAX_INPUT) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "input of %zu bytes exceeds the 1 GiB limit", n);
 
     if (!nz->has_charsmap && !nz->matcher && !nz->remove_extra_whitespaces) {
-        if (normalize_identity_fast(nz, in, n, out)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory normalizing");
+        if (normalize_identity_fast(nz, in, n, out, want_align)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory normalizing");
         return SPBPE_OK;
     }
 
