@@ -3,8 +3,9 @@
  * sentencepiece 0.2.3 (bpe_model_trainer.cc), exact and incremental.
  *
  * State:
- *   W[]     every distinct word as symbol ids, words separated by SEP; a
- *           merged-away slot holds NUL_SYM.  wid[i] is the word of slot i.
+ *   W[]     every distinct word as slots (symbol id, word count), words
+ *           separated by SEP; a merged-away slot holds NUL_SYM.  Keeping the
+ *           count beside the symbol saves a cache miss per occurrence.
  *   syms[]  symbols: the kept characters, one UNK symbol (U+2585, never
  *           paired), then every valid pair symbol ever created, identified
  *           by (left, right).  A pair symbol keeps its UTF-8 string, its
@@ -44,12 +45,18 @@ typedef struct {
     uint32_t len;
     uint32_t nchars;
     int64_t freq;
+    int64_t inheap;       /* snapshot of its newest heap entry, -1 = none */
     uint32_t *pos;
     uint32_t npos, cappos;
     uint8_t accepted;     /* merged, or dropped as a duplicate string */
     uint8_t pending;
     uint8_t unk;
 } sym_t;
+
+typedef struct {
+    int32_t s;            /* symbol, NUL_SYM or SEP */
+    uint32_t cnt;         /* count of the word this slot belongs to */
+} slot_t;
 
 typedef struct {
     int64_t freq;
@@ -74,8 +81,7 @@ typedef struct {
     size_t nheap, capheap;
     int32_t *pending;
     size_t npending, cappending;
-    int32_t *W;
-    uint32_t *wid;
+    slot_t *W;
     size_t nW;
     uint32_t *cps;        /* scratch for validity */
     size_t capcps;
@@ -130,9 +136,23 @@ static int better(const ctx_t *c, const entry_t *a, const entry_t *b) {
     return x->len < y->len;
 }
 
+static void sift_down(ctx_t *c, size_t i, entry_t e) {
+    size_t n = c->nheap;
+    for (;;) {
+        size_t l = 2 * i + 1;
+        if (l >= n) break;
+        size_t b = (l + 1 < n && better(c, &c->heap[l + 1], &c->heap[l])) ? l + 1 : l;
+        if (!better(c, &c->heap[b], &e)) break;
+        c->heap[i] = c->heap[b];
+        i = b;
+    }
+    c->heap[i] = e;
+}
+
 static int heap_push(ctx_t *c, int32_t s) {
     if (sp_reserve((void **)&c->heap, &c->capheap, c->nheap + 1, sizeof *c->heap)) return -1;
     entry_t e = {c->syms[s].freq, s, c->syms[s].nchars};
+    c->syms[s].inheap = e.freq;
     size_t i = c->nheap++;
     while (i > 0) {
         size_t p = (i - 1) / 2;
@@ -144,19 +164,23 @@ static int heap_push(ctx_t *c, int32_t s) {
     return 0;
 }
 
+/* Replace the heap by the given symbols (bottom-up heapify). */
+static int heap_build(ctx_t *c, const int32_t *ids, size_t n) {
+    if (sp_reserve((void **)&c->heap, &c->capheap, n, sizeof *c->heap)) return -1;
+    for (size_t i = 0; i < n; i++) {
+        sym_t *y = &c->syms[ids[i]];
+        y->inheap = y->freq;
+        c->heap[i] = (entry_t){y->freq, ids[i], y->nchars};
+    }
+    c->nheap = n;
+    for (size_t i = n / 2; i-- > 0;) sift_down(c, i, c->heap[i]);
+    return 0;
+}
+
 static entry_t heap_pop(ctx_t *c) {
     entry_t top = c->heap[0];
     entry_t e = c->heap[--c->nheap];
-    size_t n = c->nheap, i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1;
-        if (l >= n) break;
-        size_t b = (l + 1 < n && better(c, &c->heap[l + 1], &c->heap[l])) ? l + 1 : l;
-        if (!better(c, &c->heap[b], &e)) break;
-        c->heap[i] = c->heap[b];
-        i = b;
-    }
-    if (n) c->heap[i] = e;
+    if (c->nheap) sift_down(c, 0, e);
     return top;
 }
 
@@ -173,6 +197,7 @@ static int32_t new_sym(ctx_t *c, int32_t left, int32_t right, uint64_t off, size
     y->off = off;
     y->len = (uint32_t)len;
     y->nchars = nchars;
+    y->inheap = -1;
     return (int32_t)c->nsyms++;
 }
 
@@ -230,7 +255,7 @@ static int add_pending(ctx_t *c, int32_t s) {
 
 /* AddNewPair: a new adjacency (slot i, slot j) in word w. */
 static int add_adjacency(ctx_t *c, size_t i, size_t j, int64_t count) {
-    int32_t p = get_pair(c, c->W[i], c->W[j]);
+    int32_t p = get_pair(c, c->W[i].s, c->W[j].s);
     if (p == -2) return -1;
     if (p < 0 || c->syms[p].accepted) return 0;
     sym_t *y = &c->syms[p];
@@ -248,7 +273,7 @@ static int add_adjacency(ctx_t *c, size_t i, size_t j, int64_t count) {
 
 /* ResetFreq: the adjacency (slot i, slot j) disappears. */
 static int remove_adjacency(ctx_t *c, size_t i, size_t j, int64_t count, int32_t best) {
-    int32_t p = get_pair(c, c->W[i], c->W[j]);
+    int32_t p = get_pair(c, c->W[i].s, c->W[j].s);
     if (p == -2) return -1;
     if (p < 0 || p == best || c->syms[p].accepted) return 0;
     c->syms[p].freq -= count;
@@ -264,7 +289,7 @@ static void drop_positions(sym_t *y) {
 /* ------------------------------------------------------------ the steps */
 
 /* Symbols for the kept characters (ids 0..n-1 in final order), the UNK
- * symbol, and W/wid from the word table with rare characters as UNK. */
+ * symbol, and W from the word table with rare characters as UNK. */
 static int build_words(ctx_t *c, const sp_charset *cs, spbpe_error *err) {
     spbpe_trainer *t = c->t;
     for (size_t i = 0; i < cs->n + 1; i++) {
@@ -281,22 +306,22 @@ static int build_words(ctx_t *c, const sp_charset *cs, spbpe_error *err) {
     if (total > UINT32_MAX - 1)
         return sp_fail(err, SPBPE_ERR_LIMIT, 0, "the distinct words hold more than 2^32 characters");
     c->W = malloc(total * sizeof *c->W);
-    c->wid = malloc(total * sizeof *c->wid);
-    if (!c->W || !c->wid) goto oom;
+    if (!c->W) goto oom;
     size_t k = 0;
     for (size_t w = 0; w < t->words.n; w++) {
         const sp_word *wd = &t->words.words[w];
         const uint8_t *s = t->words.arena + wd->off;
+        if (wd->count > (int64_t)UINT32_MAX)
+            return sp_fail(err, SPBPE_ERR_LIMIT, 0, "a word frequency above 2^32-1 is not supported");
+        uint32_t cnt = (uint32_t)wd->count;
         for (size_t i = 0; i < wd->len;) {
             size_t l;
             uint32_t cp = sp_utf8_decode(s + i, wd->len - i, &l);
             i += l;
             int32_t id = sp_charset_find(cs, cp);
-            c->wid[k] = (uint32_t)w;
-            c->W[k++] = id >= 0 ? id : unk;
+            c->W[k++] = (slot_t){id >= 0 ? id : unk, cnt};
         }
-        c->wid[k] = (uint32_t)w;
-        c->W[k++] = SEP;
+        c->W[k++] = (slot_t){SEP, cnt};
     }
     c->nW = k;
     return SPBPE_OK;
@@ -308,20 +333,18 @@ oom:
 static int init_pairs(ctx_t *c) {
     if (pm_grow(&c->pm)) return -1;
     for (size_t i = 0; i + 1 < c->nW; i++) {
-        if (c->W[i] < 0 || c->W[i + 1] < 0) continue;
-        if (add_adjacency(c, i, i + 1, c->t->words.words[c->wid[i]].count)) return -1;
+        if (c->W[i].s < 0 || c->W[i + 1].s < 0) continue;
+        if (add_adjacency(c, i, i + 1, c->W[i].cnt)) return -1;
     }
-    for (size_t k = 0; k < c->npending; k++) {
-        c->syms[c->pending[k]].pending = 0;
-        if (heap_push(c, c->pending[k])) return -1;
-    }
+    for (size_t k = 0; k < c->npending; k++) c->syms[c->pending[k]].pending = 0;
+    if (heap_build(c, c->pending, c->npending)) return -1;
     c->npending = 0;
     return 0;
 }
 
 static size_t next_slot(const ctx_t *c, size_t i) {
     size_t j = i + 1;
-    while (c->W[j] == NUL_SYM) j++;
+    while (c->W[j].s == NUL_SYM) j++;
     return j; /* W ends with SEP, so this stops */
 }
 
@@ -334,24 +357,24 @@ static int merge(ctx_t *c, int32_t best) {
     uint32_t npos = b->npos;
     for (uint32_t k = 0; k < npos; k++) {
         size_t l = pos[k];
-        if (c->W[l] != L) continue;
+        if (c->W[l].s != L) continue;
         size_t r = next_slot(c, l);
-        if (c->W[r] != R) continue;
-        int64_t count = c->t->words.words[c->wid[l]].count;
+        if (c->W[r].s != R) continue;
+        int64_t count = c->W[l].cnt;
         size_t nx = next_slot(c, r);
-        int has_next = c->W[nx] >= 0;
+        int has_next = c->W[nx].s >= 0;
         size_t pv = l;
         int has_prev = 0;
         while (pv > 0) {
             pv--;
-            if (c->W[pv] == NUL_SYM) continue;
-            has_prev = c->W[pv] >= 0;
+            if (c->W[pv].s == NUL_SYM) continue;
+            has_prev = c->W[pv].s >= 0;
             break;
         }
         if (has_prev && remove_adjacency(c, pv, l, count, best)) return -1;
         if (has_next && remove_adjacency(c, r, nx, count, best)) return -1;
-        c->W[l] = best;
-        c->W[r] = NUL_SYM;
+        c->W[l].s = best;
+        c->W[r].s = NUL_SYM;
         if (has_prev && add_adjacency(c, pv, l, count)) return -1;
         if (has_next && add_adjacency(c, l, nx, count)) return -1;
         b = &c->syms[best]; /* syms may have moved */
@@ -398,16 +421,33 @@ static int merge_loop(ctx_t *c, size_t max_merges, int32_t *merged, size_t *nmer
     strset_t dup = {0};
     size_t n = 0;
     int st = SPBPE_OK;
+    int tail = 0;
     while (n < max_merges) {
         int32_t best = -1;
         while (c->nheap) {
             entry_t e = heap_pop(c);
-            const sym_t *y = &c->syms[e.sym];
-            if (y->accepted || e.freq != y->freq) continue;
-            best = e.sym;
-            break;
+            sym_t *y = &c->syms[e.sym];
+            if (y->accepted || e.freq != y->inheap) continue; /* superseded entry */
+            if (y->freq == e.freq) {
+                best = e.sym;
+                break;
+            }
+            /* The entry was an upper bound (counts fell since): requeue. */
+            y->inheap = -1;
+            if (y->freq > 0 && heap_push(c, e.sym)) goto oom;
         }
-        if (best < 0) break; /* "No valid symbol found" */
+        if (best < 0) {
+            /* Nothing positive is left: sentencepiece keeps taking the pairs
+             * whose count fell to 0, ordered by (code points, bytes). */
+            if (tail) break; /* "No valid symbol found" */
+            tail = 1;
+            size_t m = 0;
+            if (sp_reserve((void **)&c->pending, &c->cappending, c->nsyms, sizeof *c->pending)) goto oom;
+            for (size_t i = 0; i < c->nsyms; i++)
+                if (c->syms[i].left >= 0 && !c->syms[i].accepted) c->pending[m++] = (int32_t)i;
+            if (heap_build(c, c->pending, m)) goto oom;
+            continue;
+        }
         int d = strset_insert(c, &dup, best);
         if (d < 0) goto oom;
         c->syms[best].accepted = 1;
@@ -423,7 +463,7 @@ static int merge_loop(ctx_t *c, size_t max_merges, int32_t *merged, size_t *nmer
             y->pending = 0;
             if (y->accepted) continue;
             if (y->freq == 0) drop_positions(y);
-            if (heap_push(c, c->pending[k])) goto oom;
+            else if (y->freq > y->inheap && heap_push(c, c->pending[k])) goto oom;
         }
         c->npending = 0;
     }
@@ -527,7 +567,6 @@ static void ctx_release(ctx_t *c) {
     free(c->heap);
     free(c->pending);
     free(c->W);
-    free(c->wid);
     free(c->cps);
 }
 
