@@ -69,7 +69,7 @@ typedef struct sp_charsmap {
 int sp_charsmap_init(sp_charsmap *cm, const uint8_t *blob, size_t len, spbpe_error *err);
 void sp_charsmap_release(sp_charsmap *cm);
 /* Longest rule matching a prefix of s[0..n): returns the matched key length
- * (0 when none) and sets *out/*out_len to the replacement. */
+ * (0 when none) and points out/out_len at the replacement. */
 size_t sp_charsmap_longest(const sp_charsmap *cm, const uint8_t *s, size_t n,
                            const uint8_t **out, size_t *out_len);
 

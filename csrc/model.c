@@ -1,0 +1,345 @@
+/*
+ * model.c - building a spbpe_model from a serialized ModelProto, with
+ * sentencepiece 0.2.3's load-time checks (model_interface.cc
+ * InitializePieces), and the lookups the encoder and decoder use.
+ *
+ * Tables built here, all immutable afterwards:
+ *  - `all`: piece bytes -> id for every piece (0.2.3 rejects duplicate
+ *    strings across types, so one table serves both of its maps);
+ *  - `pairs`: (left id, right id) -> merged id for every normal-map piece of
+ *    at most SP_PAIR_MAX_BYTES that splits into two normal-map pieces, so
+ *    the merge loop compares integers instead of hashing strings;
+ *  - byte pieces <0xXX> by byte value and by id.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "proto_reader.h"
+
+static const uint8_t DEFAULT_UNK_SURFACE[] = {' ', 0xE2, 0x81, 0x87, ' '};
+
+/* ------------------------------------------------------------- lookups */
+
+int32_t sp_lookup(const spbpe_model *m, const uint8_t *s, size_t n) {
+    uint64_t h = sp_hash_bytes(s, n);
+    uint32_t h32 = (uint32_t)h;
+    for (size_t i = (size_t)(h >> 32) & m->all.mask;; i = (i + 1) & m->all.mask) {
+        int32_t id = m->all.slots[i];
+        if (id < 0) return -1;
+        if (m->all.hashes[i] == h32 && sp_piece_len(m, id) == n && memcmp(sp_piece_ptr(m, id), s, n) == 0)
+            return id;
+    }
+}
+
+static inline uint64_t mix64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+int32_t sp_pair_lookup(const spbpe_model *m, int32_t left, int32_t right) {
+    uint64_t key = ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
+    for (size_t i = mix64(key) & m->pair_mask;; i = (i + 1) & m->pair_mask) {
+        if (m->pairs[i].key == key) return m->pairs[i].merged;
+        if (m->pairs[i].key == UINT64_MAX) return -1;
+    }
+}
+
+size_t sp_udef_match(const void *model, const uint8_t *s, size_t n) {
+    const spbpe_model *m = model;
+    if (!(m->udef_first[s[0] >> 3] & (1u << (s[0] & 7)))) return 0;
+    size_t l = n < m->udef_max_len ? n : m->udef_max_len;
+    for (; l > 0; l--) {
+        int32_t id = sp_lookup(m, s, l);
+        if (id >= 0 && m->type[id] == SPBPE_PIECE_USER_DEFINED) return l;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ building */
+
+static size_t table_size_for(size_t n) {
+    size_t size = 16;
+    while (size < 2 * n) size *= 2;
+    return size;
+}
+
+static int build_piece_table(spbpe_model *m, spbpe_error *err) {
+    size_t size = table_size_for((size_t)m->piece_count);
+    m->all.slots = malloc(size * sizeof *m->all.slots);
+    m->all.hashes = malloc(size * sizeof *m->all.hashes);
+    if (!m->all.slots || !m->all.hashes) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the vocabulary");
+    memset(m->all.slots, 0xFF, size * sizeof *m->all.slots);
+    m->all.mask = size - 1;
+    for (int32_t id = 0; id < m->piece_count; id++) {
+        const uint8_t *s = sp_piece_ptr(m, id);
+        size_t n = sp_piece_len(m, id);
+        uint64_t h = sp_hash_bytes(s, n);
+        size_t i = (size_t)(h >> 32) & m->all.mask;
+        for (;; i = (i + 1) & m->all.mask) {
+            int32_t other = m->all.slots[i];
+            if (other < 0) break;
+            if (sp_piece_len(m, other) == n && memcmp(sp_piece_ptr(m, other), s, n) == 0)
+                return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "%.*s is already defined.", (int)(n > 100 ? 100 : n), (const char *)s);
+        }
+        m->all.slots[i] = id;
+        m->all.hashes[i] = (uint32_t)h;
+    }
+    return SPBPE_OK;
+}
+
+static int pair_insert(spbpe_model *m, int32_t left, int32_t right, int32_t merged) {
+    uint64_t key = ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
+    for (size_t i = mix64(key) & m->pair_mask;; i = (i + 1) & m->pair_mask) {
+        if (m->pairs[i].key == key) return 0;
+        if (m->pairs[i].key == UINT64_MAX) {
+            m->pairs[i].key = key;
+            m->pairs[i].merged = merged;
+            return 1;
+        }
+    }
+}
+
+static int build_pair_table(spbpe_model *m, spbpe_error *err) {
+    /* Count splits first so the table never needs to grow. */
+    size_t splits = 0;
+    for (int32_t id = 0; id < m->piece_count; id++) {
+        size_t n = sp_piece_len(m, id);
+        if (sp_in_normal_map(m->type[id]) && n >= 2 && n <= SP_PAIR_MAX_BYTES) splits += n - 1;
+    }
+    size_t size = table_size_for(splits + 1);
+    m->pairs = malloc(size * sizeof *m->pairs);
+    if (!m->pairs) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the merge table");
+    for (size_t i = 0; i < size; i++) m->pairs[i].key = UINT64_MAX;
+    m->pair_mask = size - 1;
+    for (int32_t id = 0; id < m->piece_count; id++) {
+        size_t n = sp_piece_len(m, id);
+        if (!sp_in_normal_map(m->type[id]) || n < 2 || n > SP_PAIR_MAX_BYTES) continue;
+        const uint8_t *s = sp_piece_ptr(m, id);
+        for (size_t k = 1; k < n; k++) {
+            int32_t l = sp_lookup_normal(m, s, k);
+            if (l < 0) continue;
+            int32_t r = sp_lookup_normal(m, s + k, n - k);
+            if (r < 0) continue;
+            pair_insert(m, l, r, id);
+        }
+    }
+    return SPBPE_OK;
+}
+
+static int is_byte_piece_name(const uint8_t *s, size_t n, int *value) {
+    static const char hex[] = "0123456789ABCDEF";
+    if (n != 6 || s[0] != '<' || s[1] != '0' || s[2] != 'x' || s[5] != '>') return 0;
+    const char *hi = memchr(hex, s[3], 16), *lo = memchr(hex, s[4], 16);
+    if (!hi || !lo || !s[3] || !s[4]) return 0;
+    *value = (int)((hi - hex) * 16 + (lo - hex));
+    return 1;
+}
+
+/* sp_bytes with sentencepiece's "empty means the default" rule. */
+static int32_t special_id(const spbpe_model *m, const sp_bytes *b, const char *dflt, int want_type) {
+    const uint8_t *s = b->n ? b->p : (const uint8_t *)dflt;
+    size_t n = b->n ? b->n : strlen(dflt);
+    int32_t id = sp_lookup(m, s, n);
+    if (id < 0) id = m->unk_index;
+    return (id >= 0 && m->type[id] == want_type) ? id : -1;
+}
+
+static int check_pieces(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
+    int bytes_seen = 0;
+    m->unk_index = -1;
+    for (int32_t id = 0; id < m->piece_count; id++) {
+        size_t n = sp_piece_len(m, id);
+        const uint8_t *p = sp_piece_ptr(m, id);
+        int t = m->type[id];
+        m->byte_value[id] = -1;
+        if (n == 0) return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "piece must not be empty (id %d).", (int)id);
+        if (t == SPBPE_PIECE_UNKNOWN) {
+            if (m->unk_index >= 0) return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "unk is already defined (ids %d and %d).", (int)m->unk_index, (int)id);
+            m->unk_index = id;
+        } else if (t == SPBPE_PIECE_BYTE) {
+            int v;
+            if (!s->byte_fallback)
+                return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "byte piece %.*s is found although `byte_fallback` is false.", (int)(n > 50 ? 50 : n), (const char *)p);
+            if (!is_byte_piece_name(p, n, &v))
+                return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "byte piece %.*s is invalid.", (int)(n > 50 ? 50 : n), (const char *)p);
+            m->byte_value[id] = (int16_t)v;
+            if (m->byte_id[v] < 0) bytes_seen++;
+            m->byte_id[v] = id;
+        } else if (t == SPBPE_PIECE_USER_DEFINED) {
+            m->udef_first[p[0] >> 3] |= (uint8_t)(1u << (p[0] & 7));
+            if (n > m->udef_max_len) m->udef_max_len = n;
+            m->info.has_user_defined = 1;
+        } else if (t == SPBPE_PIECE_UNUSED) {
+            m->info.has_unused = 1;
+        }
+    }
+    if (m->unk_index < 0 && !s->byte_fallback) return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "unk is not defined.");
+    if (s->byte_fallback && bytes_seen != 256)
+        return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "there are not 256 byte pieces although `byte_fallback` is true.");
+    return SPBPE_OK;
+}
+
+/* Can merges cross the point before a run of U+2581?  Only if some
+ * normal-map piece has U+2581 right after a byte that is not part of one. */
+static int is_space_symbol(const uint8_t *p) { return p[0] == 0xE2 && p[1] == 0x96 && p[2] == 0x81; }
+
+static int compute_word_split_safe(const spbpe_model *m) {
+    for (int32_t id = 0; id < m->piece_count; id++) {
+        if (!sp_in_normal_map(m->type[id])) continue;
+        const uint8_t *p = sp_piece_ptr(m, id);
+        size_t n = sp_piece_len(m, id);
+        for (size_t i = 1; i + 3 <= n; i++)
+            if (is_space_symbol(p + i) && !(i >= 3 && is_space_symbol(p + i - 3))) return 0;
+    }
+    return 1;
+}
+
+static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
+    int st;
+    if (s->model_type != 2)
+        return sp_fail(err, SPBPE_ERR_UNSUPPORTED, 0,
+                       "model_type %d is not supported: spbpe loads BPE models (trainer_spec.model_type = 2) only",
+                       s->model_type);
+    if (s->piece_count == 0) return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "model has no pieces.");
+    if (s->piece_count > 0x7FFFFFF) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "model has too many pieces (%zu)", s->piece_count);
+    m->piece_count = (int32_t)s->piece_count;
+    size_t total = 0;
+    for (size_t i = 0; i < s->piece_count; i++) total += s->pieces[i].piece.n;
+    m->arena = malloc(total ? total : 1);
+    m->piece_off = malloc((s->piece_count + 1) * sizeof *m->piece_off);
+    m->score = malloc(s->piece_count * sizeof *m->score);
+    m->type = malloc(s->piece_count);
+    m->byte_value = malloc(s->piece_count * sizeof *m->byte_value);
+    if (!m->arena || !m->piece_off || !m->score || !m->type || !m->byte_value)
+        return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory loading %zu pieces", s->piece_count);
+    size_t off = 0;
+    for (size_t i = 0; i < s->piece_count; i++) {
+        m->piece_off[i] = (uint32_t)off;
+        memcpy(m->arena + off, s->pieces[i].piece.p, s->pieces[i].piece.n);
+        off += s->pieces[i].piece.n;
+        m->score[i] = s->pieces[i].score;
+        m->type[i] = (uint8_t)s->pieces[i].type;
+    }
+    m->piece_off[s->piece_count] = (uint32_t)off;
+    for (int i = 0; i < 256; i++) m->byte_id[i] = -1;
+
+    if ((st = check_pieces(m, s, err))) return st;
+    if ((st = build_piece_table(m, err))) return st;
+    if ((st = build_pair_table(m, err))) return st;
+    for (int c = 0; c < 128; c++) {
+        uint8_t ch = (uint8_t)c;
+        m->ascii_id[c] = sp_lookup_normal(m, &ch, 1);
+    }
+
+    const sp_norm_spec *ns = &s->normalizer;
+    if ((st = sp_normalizer_init(&m->normalizer, ns->charsmap.p, ns->charsmap.n, ns->add_dummy_prefix,
+                                 ns->remove_extra_whitespaces, ns->escape_whitespaces,
+                                 s->treat_whitespace_as_suffix, err)))
+        return st;
+    if (m->info.has_user_defined) {
+        m->normalizer.matcher = sp_udef_match;
+        m->normalizer.matcher_ctx = m;
+    }
+    const sp_norm_spec *ds = &s->denormalizer;
+    if (ds->present && ds->charsmap.n > 0) {
+        if ((st = sp_normalizer_init(&m->denormalizer, ds->charsmap.p, ds->charsmap.n, ds->add_dummy_prefix,
+                                     ds->remove_extra_whitespaces, ds->escape_whitespaces, 0, err)))
+            return st;
+        m->info.has_denormalizer = 1;
+    }
+
+    const uint8_t *us = s->unk_surface.present ? s->unk_surface.p : DEFAULT_UNK_SURFACE;
+    size_t un = s->unk_surface.present ? s->unk_surface.n : sizeof DEFAULT_UNK_SURFACE;
+    m->unk_surface = malloc(un ? un : 1);
+    if (!m->unk_surface) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    memcpy(m->unk_surface, us, un);
+    m->unk_surface_len = un;
+
+    spbpe_model_info *in = &m->info;
+    in->piece_count = m->piece_count;
+    in->unk_id = special_id(m, &s->unk_piece, "<unk>", SPBPE_PIECE_UNKNOWN);
+    in->bos_id = special_id(m, &s->bos_piece, "<s>", SPBPE_PIECE_CONTROL);
+    in->eos_id = special_id(m, &s->eos_piece, "</s>", SPBPE_PIECE_CONTROL);
+    in->pad_id = special_id(m, &s->pad_piece, "<pad>", SPBPE_PIECE_CONTROL);
+    in->model_type = s->model_type;
+    in->byte_fallback = s->byte_fallback;
+    in->add_dummy_prefix = ns->add_dummy_prefix;
+    in->remove_extra_whitespaces = ns->remove_extra_whitespaces;
+    in->escape_whitespaces = ns->escape_whitespaces;
+    in->treat_whitespace_as_suffix = s->treat_whitespace_as_suffix;
+    in->has_charsmap = ns->charsmap.n > 0;
+    in->word_split_safe = compute_word_split_safe(m);
+    return SPBPE_OK;
+}
+
+SP_API spbpe_model *spbpe_model_new(const uint8_t *proto, size_t len, spbpe_error *err) {
+    sp_clear_error(err);
+    if (!proto && len) {
+        sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "model bytes are NULL");
+        return NULL;
+    }
+    if (len > ((size_t)1 << 31)) {
+        sp_fail(err, SPBPE_ERR_LIMIT, 0, "model of %zu bytes is larger than 2 GiB", len);
+        return NULL;
+    }
+    sp_model_spec spec;
+    if (sp_parse_model_proto(proto ? proto : (const uint8_t *)"", len, &spec, err)) return NULL;
+    spbpe_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        sp_model_spec_release(&spec);
+        sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+        return NULL;
+    }
+    int st = build(m, &spec, err);
+    sp_model_spec_release(&spec);
+    if (st) {
+        spbpe_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+SP_API void spbpe_model_free(spbpe_model *m) {
+    if (!m) return;
+    free(m->arena);
+    free(m->piece_off);
+    free(m->score);
+    free(m->type);
+    free(m->byte_value);
+    free(m->all.slots);
+    free(m->all.hashes);
+    free(m->pairs);
+    free(m->unk_surface);
+    sp_normalizer_release(&m->normalizer);
+    sp_normalizer_release(&m->denormalizer);
+    free(m);
+}
+
+SP_API void spbpe_model_get_info(const spbpe_model *m, spbpe_model_info *info) { *info = m->info; }
+
+SP_API const uint8_t *spbpe_model_piece(const spbpe_model *m, int32_t id, size_t *len) {
+    if (id < 0 || id >= m->piece_count) return NULL;
+    *len = sp_piece_len(m, id);
+    return sp_piece_ptr(m, id);
+}
+
+SP_API float spbpe_model_score(const spbpe_model *m, int32_t id) {
+    return (id < 0 || id >= m->piece_count) ? 0.0f : m->score[id];
+}
+
+SP_API int spbpe_model_type(const spbpe_model *m, int32_t id) {
+    return (id < 0 || id >= m->piece_count) ? 0 : m->type[id];
+}
+
+SP_API int32_t spbpe_model_piece_to_id(const spbpe_model *m, const uint8_t *piece, size_t len) {
+    int32_t id = sp_lookup(m, piece, len);
+    return id >= 0 ? id : m->unk_index;
+}
+
+SP_API const uint8_t *spbpe_model_unk_surface(const spbpe_model *m, size_t *len) {
+    *len = m->unk_surface_len;
+    return m->unk_surface;
+}

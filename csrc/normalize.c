@@ -1,0 +1,211 @@
+/*
+ * normalize.c - sentencepiece's Normalizer (normalizer.cc), byte for byte.
+ *
+ * One step (normalize_prefix) turns a prefix of the input into replacement
+ * bytes: a user-defined symbol passes through untouched, else the longest
+ * charsmap rule applies, else one UTF-8 character is copied (a malformed
+ * byte becomes U+FFFD, consuming one byte).  The driver adds the dummy
+ * prefix, squeezes/strips spaces and escapes them as U+2581, and records for
+ * every output byte the input offset of the unit that produced it
+ * (norm_to_orig), plus one sentinel at the end.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const uint8_t SPACE_SYMBOL[3] = {0xE2, 0x96, 0x81};
+static const uint8_t REPLACEMENT_CHAR[3] = {0xEF, 0xBF, 0xBD};
+
+int sp_normalizer_init(sp_normalizer *nz, const uint8_t *charsmap, size_t charsmap_len,
+                       int add_dummy_prefix, int remove_extra_whitespaces,
+                       int escape_whitespaces, int treat_whitespace_as_suffix,
+                       spbpe_error *err) {
+    memset(nz, 0, sizeof *nz);
+    if (charsmap_len > 0) {
+        int st = sp_charsmap_init(&nz->charsmap, charsmap, charsmap_len, err);
+        if (st) return st;
+        nz->has_charsmap = 1;
+    }
+    nz->add_dummy_prefix = add_dummy_prefix != 0;
+    nz->remove_extra_whitespaces = remove_extra_whitespaces != 0;
+    nz->escape_whitespaces = escape_whitespaces != 0;
+    nz->treat_whitespace_as_suffix = treat_whitespace_as_suffix != 0;
+    return SPBPE_OK;
+}
+
+void sp_normalizer_release(sp_normalizer *nz) {
+    if (nz->has_charsmap) sp_charsmap_release(&nz->charsmap);
+    memset(nz, 0, sizeof *nz);
+}
+
+void sp_normbuf_release(sp_normbuf *b) {
+    free(b->text);
+    free(b->align);
+    memset(b, 0, sizeof *b);
+}
+
+/* Replacement for the prefix of s[0..n); returns the bytes consumed. */
+static size_t normalize_prefix(const sp_normalizer *nz, const uint8_t *s, size_t n,
+                               const uint8_t **r, size_t *rlen) {
+    if (nz->matcher) {
+        size_t m = nz->matcher(nz->matcher_ctx, s, n);
+        if (m) {
+            *r = s;
+            *rlen = m;
+            return m;
+        }
+    }
+    if (nz->has_charsmap) {
+        size_t m = sp_charsmap_longest(&nz->charsmap, s, n, r, rlen);
+        if (m) return m;
+    }
+    size_t len;
+    if (sp_utf8_valid_char(s, n, &len)) {
+        *r = s;
+        *rlen = len;
+        return len;
+    }
+    *r = REPLACEMENT_CHAR;
+    *rlen = 3;
+    return 1;
+}
+
+static int ensure(sp_normbuf *out, size_t extra) {
+    if (sp_reserve((void **)&out->text, &out->cap, out->len + extra, 1)) return -1;
+    if (sp_reserve((void **)&out->align, &out->align_cap, out->align_len + extra + 1, sizeof(uint32_t))) return -1;
+    return 0;
+}
+
+static void push_space(const sp_normalizer *nz, sp_normbuf *out, uint32_t consumed) {
+    if (nz->escape_whitespaces) {
+        memcpy(out->text + out->len, SPACE_SYMBOL, 3);
+        out->len += 3;
+        for (int i = 0; i < 3; i++) out->align[out->align_len++] = consumed;
+    } else {
+        out->text[out->len++] = ' ';
+        out->align[out->align_len++] = consumed;
+    }
+}
+
+/* Identity normalizer without extra-whitespace removal or user-defined
+ * symbols (Llama, Mistral): the dummy prefix, then every unit copied with
+ * spaces escaped and malformed bytes replaced.  Same result, no lookups. */
+static int normalize_identity_fast(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out) {
+    /* Worst case: each byte becomes 3 bytes, plus the dummy prefix. */
+    if (ensure(out, 3 * n + 3)) return -1;
+    uint8_t *t = out->text;
+    uint32_t *a = out->align;
+    size_t o = 0;
+    if (nz->add_dummy_prefix && !nz->treat_whitespace_as_suffix) {
+        t[0] = SPACE_SYMBOL[0], t[1] = SPACE_SYMBOL[1], t[2] = SPACE_SYMBOL[2];
+        a[0] = a[1] = a[2] = 0;
+        o = 3;
+    }
+    size_t i = 0;
+    while (i < n) {
+        uint8_t b = in[i];
+        if (b < 0x80) {
+            if (b == ' ' && nz->escape_whitespaces) {
+                t[o] = SPACE_SYMBOL[0], t[o + 1] = SPACE_SYMBOL[1], t[o + 2] = SPACE_SYMBOL[2];
+                a[o] = a[o + 1] = a[o + 2] = (uint32_t)i;
+                o += 3;
+            } else {
+                t[o] = b;
+                a[o++] = (uint32_t)i;
+            }
+            i++;
+            continue;
+        }
+        size_t len;
+        if (sp_utf8_valid_char(in + i, n - i, &len)) {
+            for (size_t k = 0; k < len; k++) {
+                t[o] = in[i + k];
+                a[o++] = (uint32_t)i;
+            }
+            i += len;
+        } else {
+            for (size_t k = 0; k < 3; k++) {
+                t[o] = REPLACEMENT_CHAR[k];
+                a[o++] = (uint32_t)i;
+            }
+            i += 1;
+        }
+    }
+    out->len = o;
+    out->align_len = o;
+    if (nz->add_dummy_prefix && nz->treat_whitespace_as_suffix) push_space(nz, out, (uint32_t)n);
+    out->align[out->align_len++] = (uint32_t)n;
+    return 0;
+}
+
+int sp_normalize(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out, spbpe_error *err) {
+    out->len = 0;
+    out->align_len = 0;
+    if (n == 0) return SPBPE_OK;
+    if (n > SP_MAX_INPUT) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "input of %zu bytes exceeds the 1 GiB limit", n);
+
+    if (!nz->has_charsmap && !nz->matcher && !nz->remove_extra_whitespaces) {
+        if (normalize_identity_fast(nz, in, n, out)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory normalizing");
+        return SPBPE_OK;
+    }
+
+    size_t consumed = 0;
+    const uint8_t *r;
+    size_t rlen;
+
+    if (nz->remove_extra_whitespaces) {
+        while (consumed < n) {
+            size_t m = normalize_prefix(nz, in + consumed, n - consumed, &r, &rlen);
+            if (!(rlen == 1 && r[0] == ' ')) break;
+            consumed += m;
+        }
+        if (consumed == n) return SPBPE_OK;
+    }
+
+    if (ensure(out, 3)) goto nomem;
+    if (nz->add_dummy_prefix && !nz->treat_whitespace_as_suffix) push_space(nz, out, (uint32_t)consumed);
+
+    int is_prev_space = nz->remove_extra_whitespaces;
+    while (consumed < n) {
+        size_t m = normalize_prefix(nz, in + consumed, n - consumed, &r, &rlen);
+        while (is_prev_space && rlen > 0 && r[0] == ' ') {
+            r++;
+            rlen--;
+        }
+        if (rlen > 0) {
+            if (ensure(out, 3 * rlen)) goto nomem;
+            for (size_t k = 0; k < rlen; k++) {
+                if (nz->escape_whitespaces && r[k] == ' ') {
+                    push_space(nz, out, (uint32_t)consumed);
+                } else {
+                    out->text[out->len++] = r[k];
+                    out->align[out->align_len++] = (uint32_t)consumed;
+                }
+            }
+            is_prev_space = r[rlen - 1] == ' ';
+        }
+        consumed += m;
+        if (!nz->remove_extra_whitespaces) is_prev_space = 0;
+    }
+
+    if (nz->remove_extra_whitespaces) {
+        const uint8_t *sp = nz->escape_whitespaces ? SPACE_SYMBOL : (const uint8_t *)" ";
+        size_t splen = nz->escape_whitespaces ? 3 : 1;
+        while (out->len >= splen && memcmp(out->text + out->len - splen, sp, splen) == 0) {
+            size_t keep = out->len - splen;
+            consumed = out->align[keep];
+            out->len = keep;
+            out->align_len = keep;
+        }
+    }
+
+    if (ensure(out, 3)) goto nomem;
+    if (nz->add_dummy_prefix && nz->treat_whitespace_as_suffix) push_space(nz, out, (uint32_t)consumed);
+    out->align[out->align_len++] = (uint32_t)consumed;
+    return SPBPE_OK;
+
+nomem:
+    out->len = out->align_len = 0;
+    return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory normalizing");
+}

@@ -1,0 +1,86 @@
+"""Regenerate spbpe/model_pb2.py (and its .pyi stub) from spbpe/sentencepiece_model.proto.
+
+The committed files were produced by **grpcio-tools 1.63.0** (bundled libprotoc 26.1,
+Python gencode 5.26.1). That gencode version is the floor of the protobuf runtime
+spbpe supports (pyproject: ``protobuf>=5.26``): a newer grpcio-tools would write a
+runtime-version check that rejects older runtimes, so keep this pin unless you mean
+to raise that floor. grpcio-tools 1.63.0 needs protobuf 5.x, so run it in its own venv:
+
+    python -m venv /tmp/venv-gen
+    /tmp/venv-gen/bin/pip install grpcio-tools==1.63.0
+    /tmp/venv-gen/bin/python scripts/regen_proto.py
+
+Pass ``--any-version`` to use whatever grpcio-tools is installed (then adjust the
+protobuf floor in pyproject.toml to the "Protobuf Python Version" in the output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+import tempfile
+
+__all__ = ["PINNED_GRPCIO_TOOLS", "regenerate", "main"]
+
+PINNED_GRPCIO_TOOLS = "1.63.0"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PROTO = pathlib.Path("spbpe") / "sentencepiece_model.proto"   # relative to ROOT: its pool name
+OUT_NAME = "model_pb2"
+
+
+def regenerate(root: pathlib.Path = ROOT) -> list[pathlib.Path]:
+    """Run protoc on the schema and write spbpe/model_pb2.py and .pyi; return their paths.
+
+    Example: ``regenerate()`` -> ``[.../spbpe/model_pb2.py, .../spbpe/model_pb2.pyi]``
+    """
+    from grpc_tools import protoc  # imported here so --help works without it
+    import grpc_tools
+
+    include = pathlib.Path(grpc_tools.__file__).parent / "_proto"
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rc = protoc.main(["protoc", f"-I{root}", f"-I{include}", f"--python_out={tmp}",
+                          f"--pyi_out={tmp}", str(PROTO)])
+        if rc != 0:
+            raise SystemExit(f"protoc failed with status {rc}")
+        stem = PROTO.with_suffix("")
+        for ext in (".py", ".pyi"):
+            src = pathlib.Path(tmp) / f"{stem}_pb2{ext}"
+            dst = root / "spbpe" / f"{OUT_NAME}{ext}"
+            text = src.read_text(encoding="utf-8")
+            if ext == ".py":
+                # protoc names the module after the .proto file; the classes'
+                # __module__ must name the module they really live in (pickle).
+                old = f"'{stem.as_posix().replace('/', '.')}_pb2'"
+                if old not in text:
+                    raise SystemExit(f"protoc output changed: {old} not found")
+                text = text.replace(old, f"'spbpe.{OUT_NAME}'")
+            dst.write_text(text, encoding="utf-8")
+            written.append(dst)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point. Example: ``python scripts/regen_proto.py``."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--any-version", action="store_true",
+                    help=f"do not insist on grpcio-tools=={PINNED_GRPCIO_TOOLS}")
+    args = ap.parse_args(argv)
+    try:
+        from importlib.metadata import version
+        have = version("grpcio-tools")
+    except Exception:
+        print("grpcio-tools is not installed; see this script's docstring", file=sys.stderr)
+        return 2
+    if have != PINNED_GRPCIO_TOOLS and not args.any_version:
+        print(f"grpcio-tools {have} is installed, the committed code comes from "
+              f"{PINNED_GRPCIO_TOOLS}; install that or pass --any-version", file=sys.stderr)
+        return 2
+    for p in regenerate():
+        print(f"wrote {p.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

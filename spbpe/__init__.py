@@ -1,0 +1,24 @@
+"""spbpe: exact, fast SentencePiece BPE with a C core.
+
+>>> import spbpe as spm
+>>> sp = spm.SentencePieceProcessor(model_file="tokenizer.model")  # doctest: +SKIP
+>>> sp.decode(sp.encode("Hello world"))                           # doctest: +SKIP
+'Hello world'
+"""
+
+from .errors import InputError, ModelFormatError, OutOfRangeError, SpbpeError, UnsupportedError
+from .model_edit import ModelEditor
+from .processor import SentencePieceProcessor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SentencePieceProcessor",
+    "ModelEditor",
+    "SpbpeError",
+    "ModelFormatError",
+    "InputError",
+    "OutOfRangeError",
+    "UnsupportedError",
+    "__version__",
+]

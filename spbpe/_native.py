@@ -1,0 +1,191 @@
+"""The only module that touches the compiled C core (``spbpe._spbpe``).
+
+It owns every C handle through ``ffi.gc``, turns status codes into
+exceptions, passes input bytes to C without copying, and hands results back
+through int32 buffers.  cffi releases the GIL around every C call, and a
+loaded model is immutable in C, so one :class:`NativeModel` can serve many
+threads; each thread gets its own workspace.
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from typing import List, Optional, Sequence, Tuple
+
+from ._spbpe import ffi, lib
+from .errors import InputError, ModelFormatError, OutOfRangeError, SpbpeError, UnsupportedError
+
+__all__ = ["NativeModel", "raise_for_status", "ffi"]
+
+_STATUS_EXCEPTIONS = {
+    lib.SPBPE_ERR_MODEL_FORMAT: ModelFormatError,
+    lib.SPBPE_ERR_UNSUPPORTED: UnsupportedError,
+    lib.SPBPE_ERR_OUT_OF_RANGE: OutOfRangeError,
+    lib.SPBPE_ERR_INVALID_ARGUMENT: InputError,
+    lib.SPBPE_ERR_LIMIT: InputError,
+    lib.SPBPE_ERR_NOMEM: MemoryError,
+}
+
+
+def raise_for_status(status: int, err) -> None:
+    """Raise the exception matching a C status code (no-op for SPBPE_OK)."""
+    if status == lib.SPBPE_OK:
+        return
+    message = ffi.string(err.message).decode("utf-8", "replace") if err is not None else ""
+    if not message:
+        message = ffi.string(lib.spbpe_strerror(status)).decode()
+    cls = _STATUS_EXCEPTIONS.get(status, SpbpeError)
+    if cls is MemoryError:
+        raise MemoryError(message)
+    raise cls(message)
+
+
+def _new_workspace():
+    ws = lib.spbpe_workspace_new()
+    if ws == ffi.NULL:
+        raise MemoryError("could not allocate an spbpe workspace")
+    return ffi.gc(ws, lib.spbpe_workspace_free)
+
+
+class NativeModel:
+    """A loaded model in the C core, plus one workspace per thread."""
+
+    def __init__(self, proto: bytes):
+        if not isinstance(proto, (bytes, bytearray, memoryview)):
+            raise TypeError(f"model bytes must be bytes, not {type(proto).__name__}")
+        err = ffi.new("spbpe_error *")
+        buf = ffi.from_buffer(proto)
+        handle = lib.spbpe_model_new(buf, len(buf), err)
+        if handle == ffi.NULL:
+            raise_for_status(err.status, err)
+        self._handle = ffi.gc(handle, lib.spbpe_model_free)
+        info = ffi.new("spbpe_model_info *")
+        lib.spbpe_model_get_info(self._handle, info)
+        self.info = info[0]
+        self.piece_count: int = info.piece_count
+        self._local = threading.local()
+        self._pieces: Optional[List[str]] = None
+        self._pieces_bytes: Optional[List[bytes]] = None
+        # PieceToId of a string that is never a piece answers the UNKNOWN
+        # piece's id (which can differ from unk_id() when unk_piece is renamed).
+        self.unk_index: int = lib.spbpe_model_piece_to_id(self._handle, b"", 0)
+
+    def close(self) -> None:
+        """Free the C model now instead of at garbage collection."""
+        if self._handle is not None:
+            ffi.release(self._handle)
+            self._handle = None
+
+    # -------------------------------------------------------------- helpers
+    def _ws(self):
+        ws = getattr(self._local, "ws", None)
+        if ws is None:
+            ws = self._local.ws = _new_workspace()
+            self._local.err = ffi.new("spbpe_error *")
+            self._local.enc = ffi.new("spbpe_encoding *")
+            self._local.opts = ffi.new("spbpe_encode_options *")
+            self._local.dec = ffi.new("spbpe_decoded *")
+            self._local.norm = ffi.new("spbpe_normalized *")
+        return ws
+
+    # ----------------------------------------------------------- vocabulary
+    def piece_bytes(self, i: int) -> bytes:
+        n = ffi.new("size_t *")
+        p = lib.spbpe_model_piece(self._handle, i, n)
+        if p == ffi.NULL:
+            raise OutOfRangeError(f"piece id is out of range: {i} (piece_size is {self.piece_count})")
+        return ffi.unpack(ffi.cast("char *", p), n[0])
+
+    def pieces_bytes(self) -> List[bytes]:
+        """Every piece as bytes, built once on first use."""
+        if self._pieces_bytes is None:
+            self._pieces_bytes = [self.piece_bytes(i) for i in range(self.piece_count)]
+        return self._pieces_bytes
+
+    def pieces(self) -> List[str]:
+        """Every piece as str, built once on first use."""
+        if self._pieces is None:
+            self._pieces = [p.decode("utf-8", "surrogateescape") for p in self.pieces_bytes()]
+        return self._pieces
+
+    def score(self, i: int) -> float:
+        return lib.spbpe_model_score(self._handle, i)
+
+    def type(self, i: int) -> int:
+        return lib.spbpe_model_type(self._handle, i)
+
+    def piece_to_id(self, piece: bytes) -> int:
+        return lib.spbpe_model_piece_to_id(self._handle, piece, len(piece))
+
+    def unk_surface(self) -> bytes:
+        n = ffi.new("size_t *")
+        p = lib.spbpe_model_unk_surface(self._handle, n)
+        return ffi.unpack(ffi.cast("char *", p), n[0])
+
+    # ---------------------------------------------------------------- calls
+    def encode(self, data: bytes, alpha: float = 0.0, seed: int = 0, with_offsets: bool = False):
+        """Encode UTF-8 bytes; returns the C encoding struct (valid until the
+        next call on this thread)."""
+        ws = self._ws()
+        loc = self._local
+        opts = loc.opts
+        opts.alpha = alpha
+        opts.seed = seed
+        opts.with_offsets = 1 if with_offsets else 0
+        st = lib.spbpe_encode(self._handle, data, len(data), opts, ws, loc.enc, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        return loc.enc
+
+    def encode_full(self, data: bytes, alpha: float = 0.0, seed: int = 0):
+        """(encoding struct with spans, ids as a list)."""
+        enc = self.encode(data, alpha, seed, with_offsets=True)
+        out = array("i")
+        if enc.count:
+            out.frombytes(ffi.buffer(enc.ids, enc.count * 4))
+        return enc, out.tolist()
+
+    def encode_ids(self, data: bytes, alpha: float = 0.0, seed: int = 0) -> List[int]:
+        enc = self.encode(data, alpha, seed)
+        out = array("i")
+        if enc.count:
+            out.frombytes(ffi.buffer(enc.ids, enc.count * 4))
+        return out.tolist()
+
+    def normalize(self, data: bytes) -> Tuple[bytes, List[int]]:
+        ws = self._ws()
+        loc = self._local
+        st = lib.spbpe_normalize(self._handle, data, len(data), ws, loc.norm, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        nm = loc.norm
+        text = ffi.unpack(ffi.cast("char *", nm.text), nm.len) if nm.len else b""
+        align = array("I")
+        if nm.norm_to_orig_count:
+            align.frombytes(ffi.buffer(nm.norm_to_orig, nm.norm_to_orig_count * 4))
+        return text, align.tolist()
+
+    def decode_ids(self, ids: Sequence[int]) -> bytes:
+        ws = self._ws()
+        loc = self._local
+        try:
+            buf = array("i", ids)
+        except OverflowError:
+            bad = next(i for i in ids if not -(2**31) <= i < 2**31)
+            raise OutOfRangeError(f"piece id is out of range: {bad}") from None
+        ptr = ffi.from_buffer("int32_t[]", buf)
+        st = lib.spbpe_decode_ids(self._handle, ptr, len(buf), ws, loc.dec, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        return ffi.unpack(ffi.cast("char *", loc.dec.text), loc.dec.len) if loc.dec.len else b""
+
+    def decode_pieces(self, pieces: Sequence[bytes]) -> bytes:
+        ws = self._ws()
+        loc = self._local
+        blob = b"".join(pieces)
+        lengths = ffi.new("size_t[]", [len(p) for p in pieces]) if pieces else ffi.NULL
+        st = lib.spbpe_decode_pieces(self._handle, blob, lengths, len(pieces), ws, loc.dec, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        return ffi.unpack(ffi.cast("char *", loc.dec.text), loc.dec.len) if loc.dec.len else b""

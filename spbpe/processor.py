@@ -1,0 +1,415 @@
+"""SentencePieceProcessor: sentencepiece's Python API on spbpe's C core.
+
+>>> sp = SentencePieceProcessor(model_file="tokenizer.model")  # doctest: +SKIP
+>>> sp.encode("Hello world")                                    # doctest: +SKIP
+[15043, 3186]
+
+Behaviour follows sentencepiece 0.2.3: the same ids, pieces and text, the
+same option handling (``add_bos``/``add_eos``/``reverse``/``emit_unk_piece``,
+BPE-dropout through ``enable_sampling``/``alpha``), and the same kinds of
+exceptions (``IndexError`` for ids out of range, ``ValueError`` for a
+missing bos/eos/unk, ``TypeError`` for wrong input types), each of them also
+an :class:`spbpe.SpbpeError`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, List, Optional, Sequence, Union
+
+from ._native import NativeModel, ffi
+from .errors import InputError, OutOfRangeError
+
+__all__ = ["SentencePieceProcessor"]
+
+PIECE_NORMAL, PIECE_UNKNOWN, PIECE_CONTROL, PIECE_USER_DEFINED, PIECE_UNUSED, PIECE_BYTE = 1, 2, 3, 4, 5, 6
+_OUT_TYPES = (int, str, bytes, "numpy", "offset_mapping")
+
+
+def _to_bytes(text: Any) -> bytes:
+    if isinstance(text, str):
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise InputError(f"input is not valid Unicode (lone surrogate at index {e.start}); "
+                             "pass bytes to encode arbitrary data") from None
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        return bytes(text)
+    raise TypeError(f"Input must be str or bytes, not {type(text).__name__}")
+
+
+def _byte_to_char_offsets(data: bytes) -> List[int]:
+    """Table from byte offset (0..len) to character offset of UTF-8 `data`."""
+    table = [0] * (len(data) + 1)
+    chars = 0
+    for i, b in enumerate(data):
+        table[i] = chars
+        if b & 0xC0 != 0x80:
+            chars += 1
+    table[len(data)] = chars
+    # A byte offset that falls inside a character maps to that character's
+    # end, as sentencepiece's UTF8ToUnicodeOffsets does.
+    for i in range(len(data) - 1, -1, -1):
+        if data[i] & 0xC0 == 0x80:
+            table[i] = table[i + 1]
+    return table
+
+
+class SentencePieceProcessor:
+    """Load a SentencePiece BPE model and encode/decode with it."""
+
+    def __init__(self, model_file: Optional[Union[str, os.PathLike]] = None, model_proto: Optional[bytes] = None,
+                 out_type: Any = None, add_bos: bool = False, add_eos: bool = False, reverse: bool = False,
+                 emit_unk_piece: bool = False, enable_sampling: bool = False, nbest_size: int = -1,
+                 alpha: float = 0.1, num_threads: int = -1, return_type: Any = None):
+        self._model: Optional[NativeModel] = None
+        self._proto: Optional[bytes] = None
+        self._out_type = self._resolve_out_type(return_type, out_type, int)
+        self._add_bos, self._add_eos, self._reverse = add_bos, add_eos, reverse
+        self._emit_unk_piece, self._enable_sampling = emit_unk_piece, enable_sampling
+        self._nbest_size, self._alpha, self._num_threads = nbest_size, alpha, num_threads
+        if model_file or model_proto:
+            self.load(model_file=model_file, model_proto=model_proto)
+
+    # ------------------------------------------------------------- loading
+    @classmethod
+    def from_file(cls, model_file, **kwargs) -> "SentencePieceProcessor":
+        return cls(model_file=model_file, **kwargs)
+
+    @classmethod
+    def from_proto(cls, model_proto: bytes, **kwargs) -> "SentencePieceProcessor":
+        return cls(model_proto=model_proto, **kwargs)
+
+    def load(self, model_file=None, model_proto=None) -> bool:
+        """Load a model from a path or from serialized bytes.
+
+        Raises:
+            ModelFormatError: the bytes are not a valid SentencePiece model.
+            UnsupportedError: a valid model of a type other than BPE.
+        """
+        if model_file and model_proto:
+            raise ValueError("model_file and model_proto must be exclusive.")
+        if model_proto:
+            return self.load_from_serialized_proto(model_proto)
+        if model_file:
+            return self.load_from_file(model_file)
+        raise ValueError("Either model_file or model_proto must be specified.")
+
+    def load_from_file(self, filename) -> bool:
+        with open(os.fspath(filename), "rb") as f:
+            return self.load_from_serialized_proto(f.read())
+
+    def load_from_serialized_proto(self, serialized) -> bool:
+        if hasattr(serialized, "SerializeToString"):
+            serialized = serialized.SerializeToString()
+        if not isinstance(serialized, (bytes, bytearray, memoryview)):
+            raise TypeError(f"model_proto must be bytes, not {type(serialized).__name__}")
+        model = NativeModel(bytes(serialized))
+        self._model, self._proto = model, bytes(serialized)
+        return True
+
+    def serialized_model_proto(self) -> bytes:
+        return self._proto if self._proto is not None else b""
+
+    @property
+    def _m(self) -> NativeModel:
+        if self._model is None:
+            raise InputError("no model is loaded; call load() first")
+        return self._model
+
+    # ------------------------------------------------------------- encoding
+    @staticmethod
+    def _resolve_out_type(return_type, out_type, default):
+        if out_type is not None:
+            if return_type is not None:
+                raise ValueError("Cannot specify both out_type and return_type. Use return_type instead.")
+            return_type = out_type
+        if return_type is None:
+            return_type = default
+        if return_type not in _OUT_TYPES:
+            raise ValueError(f"Invalid return_type: {return_type!r}. Must be one of {_OUT_TYPES}")
+        return return_type
+
+    def encode(self, input, out_type=None, add_bos=None, add_eos=None, reverse=None, emit_unk_piece=None,
+               enable_sampling=None, nbest_size=None, alpha=None, num_threads=None, return_type=None,
+               return_bytes=None):
+        """Encode a str/bytes (or a list of them) to ids, pieces or offsets.
+
+        >>> sp.encode("Hello world", out_type=str)  # doctest: +SKIP
+        ['▁Hello', '▁world']
+        """
+        out_type = self._resolve_out_type(return_type, out_type, self._out_type)
+        add_bos = self._add_bos if add_bos is None else add_bos
+        add_eos = self._add_eos if add_eos is None else add_eos
+        reverse = self._reverse if reverse is None else reverse
+        emit_unk_piece = self._emit_unk_piece if emit_unk_piece is None else emit_unk_piece
+        enable_sampling = self._enable_sampling if enable_sampling is None else enable_sampling
+        nbest_size = self._nbest_size if nbest_size is None else nbest_size
+        alpha = self._alpha if alpha is None else alpha
+        num_threads = self._num_threads if num_threads is None else num_threads
+        if enable_sampling is True and (nbest_size is None or nbest_size in (0, 1) or alpha is None):
+            raise ValueError('When enable_sampling is True, specify "nbest_size > 1" or "nbest_size = -1", and '
+                             '"alpha" (nbest_size is ignored by BPE-dropout).')
+        if not isinstance(num_threads, int):
+            raise TypeError("num_threads must be int")
+        m = self._m
+        info = m.info
+        if add_bos and info.bos_id == -1:
+            raise InputError("BOS token is not defined as a control symbol in this model.")
+        if add_eos and info.eos_id == -1:
+            raise InputError("EOS token is not defined as a control symbol in this model.")
+        if emit_unk_piece and out_type in (str, bytes) and info.unk_id == -1:
+            raise InputError("UNK token is not defined in this model.")
+        if return_bytes is not None and out_type != "offset_mapping":
+            raise ValueError("return_bytes is only supported when return_type='offset_mapping'")
+        if return_bytes is None:
+            first = input[0] if isinstance(input, list) and input else input
+            return_bytes = isinstance(first, (bytes, bytearray))
+        drop = float(alpha) if enable_sampling else 0.0
+        opts = (out_type, add_bos, add_eos, reverse, emit_unk_piece, drop, bool(return_bytes))
+        if isinstance(input, list):
+            items = [_to_bytes(x) for x in input]
+            threads = os.cpu_count() or 1 if num_threads < 0 else max(1, num_threads)
+            if threads > 1 and len(items) > 1:
+                with ThreadPoolExecutor(min(threads, len(items))) as pool:
+                    return list(pool.map(lambda d: self._encode_one(d, *opts), items))
+            return [self._encode_one(d, *opts) for d in items]
+        return self._encode_one(_to_bytes(input), *opts)
+
+    def _encode_one(self, data: bytes, out_type, add_bos, add_eos, reverse, emit_unk_piece, alpha, return_bytes):
+        m = self._m
+        info = m.info
+        seed = random.getrandbits(64) if alpha > 0 else 0
+        if out_type is int or out_type == "numpy":
+            ids = m.encode_ids(data, alpha, seed)
+            if reverse:
+                ids.reverse()
+            if add_bos:
+                ids.insert(0, info.bos_id)
+            if add_eos:
+                ids.append(info.eos_id)
+            if out_type == "numpy":
+                import numpy as np
+                return np.asarray(ids, dtype=np.int32)
+            return ids
+        as_bytes = out_type is bytes or (out_type == "offset_mapping" and return_bytes)
+        enc, ids = m.encode_full(data, alpha, seed)
+        table = m.pieces_bytes() if as_bytes else m.pieces()
+        pieces = [table[i] for i in ids]
+        unk_index = m.unk_index
+        if unk_index >= 0 and unk_index in ids:
+            # An unknown token's piece is the text it covers, not "<unk>".
+            norm = bytes(ffi.buffer(enc.normalized, enc.normalized_len))
+            for k, i in enumerate(ids):
+                if i == unk_index:
+                    surface = norm[enc.norm_begin[k]:enc.norm_end[k]]
+                    pieces[k] = surface if as_bytes else surface.decode("utf-8")
+        if out_type == "offset_mapping":
+            spans = [(enc.orig_begin[k], enc.orig_end[k]) for k in range(len(ids))]
+            return self._offset_mapping(data, ids, pieces, spans, return_bytes)
+        if emit_unk_piece:
+            unk = info.unk_id
+            unk_piece = table[unk]
+            for k, i in enumerate(ids):
+                if i == unk or (i == unk_index and m.piece_to_id(_to_bytes(pieces[k])) == unk):
+                    pieces[k] = unk_piece
+        if reverse:
+            pieces.reverse()
+        if add_bos:
+            pieces.insert(0, table[info.bos_id])
+        if add_eos:
+            pieces.append(table[info.eos_id])
+        return pieces
+
+    @staticmethod
+    def _offset_mapping(data: bytes, ids, pieces, spans, return_bytes: bool):
+        if return_bytes:
+            return {"ids": ids, "pieces": pieces, "offsets": spans}
+        table = _byte_to_char_offsets(data)
+        return {
+            "ids": ids,
+            "pieces": pieces,
+            "offsets": [(table[b], table[e]) for b, e in spans],
+        }
+
+    def encode_as_ids(self, input, **kwargs):
+        return self.encode(input, out_type=int, **kwargs)
+
+    def encode_as_pieces(self, input, **kwargs):
+        return self.encode(input, out_type=str, **kwargs)
+
+    def encode_as_offset_mapping(self, input, **kwargs):
+        return self.encode(input, out_type="offset_mapping", **kwargs)
+
+    def sample_encode_as_ids(self, input, nbest_size=None, alpha=None, **kwargs):
+        return self.encode(input, out_type=int, enable_sampling=True, nbest_size=nbest_size, alpha=alpha, **kwargs)
+
+    def sample_encode_as_pieces(self, input, nbest_size=None, alpha=None, **kwargs):
+        return self.encode(input, out_type=str, enable_sampling=True, nbest_size=nbest_size, alpha=alpha, **kwargs)
+
+    # ------------------------------------------------------------- decoding
+    def decode(self, input, out_type=None, num_threads=None, return_type=None):
+        """Decode ids or pieces (or a batch of either) back to text.
+
+        >>> sp.decode([15043, 3186])  # doctest: +SKIP
+        'Hello world'
+        """
+        rtype = return_type if return_type is not None else (out_type if out_type is not None else str)
+        if rtype not in (str, bytes):
+            raise ValueError(f"unknown return_type={rtype!r}")
+        if input is None or (isinstance(input, (str, bytes)) and len(input) == 0):
+            input = []
+        if isinstance(input, (str, bytes, int)) or not hasattr(input, "__len__"):
+            input = [input]
+        if len(input) > 0 and isinstance(input[0], (list, tuple)) or (hasattr(input, "ndim") and input.ndim > 1):
+            return [self._decode_one(list(x), rtype) for x in input]
+        return self._decode_one(list(input), rtype)
+
+    def _decode_one(self, seq: list, rtype):
+        m = self._m
+        if seq and isinstance(seq[0], (str, bytes)):
+            raw = m.decode_pieces([_to_bytes(p) for p in seq])
+        else:
+            for x in seq:
+                if not isinstance(x, int) and not hasattr(x, "__index__"):
+                    raise TypeError(f"ids must be int, not {type(x).__name__}")
+            raw = m.decode_ids([int(x) for x in seq])
+        return raw if rtype is bytes else raw.decode("utf-8")
+
+    def decode_ids(self, input, **kwargs):
+        return self.decode(input, **kwargs)
+
+    def decode_pieces(self, input, **kwargs):
+        return self.decode(input, **kwargs)
+
+    # ---------------------------------------------------------- normalizing
+    def normalize(self, input, with_offsets: bool = False):
+        """The normalized form of the text, as it goes into BPE."""
+        if isinstance(input, list):
+            return [self.normalize(x, with_offsets) for x in input]
+        is_bytes = isinstance(input, (bytes, bytearray))
+        data = _to_bytes(input)
+        norm, align = self._m.normalize(data)
+        text = norm if is_bytes else norm.decode("utf-8")
+        if not with_offsets:
+            return text
+        if not is_bytes:
+            align = _unicode_alignment(data, norm, align)
+        return text, align
+
+    # ----------------------------------------------------------- vocabulary
+    def get_piece_size(self) -> int:
+        return self._m.piece_count
+
+    vocab_size = piece_size = get_piece_size
+
+    def __len__(self) -> int:
+        return self._m.piece_count
+
+    def _check_id(self, i) -> int:
+        if not isinstance(i, int):
+            raise TypeError(f"id must be int, not {type(i).__name__}")
+        if i < 0 or i >= self._m.piece_count:
+            raise OutOfRangeError(f"piece id is out of range: {i} (piece_size is {self._m.piece_count})")
+        return i
+
+    def _map_ids(self, ids, fn):
+        if isinstance(ids, int):
+            return fn(self._check_id(ids))
+        return [fn(self._check_id(i)) for i in ids]
+
+    def piece_to_id(self, piece):
+        if isinstance(piece, (str, bytes)):
+            return self._m.piece_to_id(_to_bytes(piece))
+        return [self._m.piece_to_id(_to_bytes(p)) for p in piece]
+
+    def __getitem__(self, piece):
+        return self.piece_to_id(piece)
+
+    def id_to_piece(self, id):
+        pieces = self._m.pieces()
+        return self._map_ids(id, lambda i: pieces[i])
+
+    def get_score(self, id):
+        return self._map_ids(id, self._m.score)
+
+    def is_unknown(self, id):
+        return self._map_ids(id, lambda i: self._m.type(i) == PIECE_UNKNOWN)
+
+    def is_control(self, id):
+        return self._map_ids(id, lambda i: self._m.type(i) == PIECE_CONTROL)
+
+    def is_unused(self, id):
+        return self._map_ids(id, lambda i: self._m.type(i) == PIECE_UNUSED)
+
+    def is_byte(self, id):
+        return self._map_ids(id, lambda i: self._m.type(i) == PIECE_BYTE)
+
+    def unk_id(self) -> int:
+        return self._m.info.unk_id
+
+    def bos_id(self) -> int:
+        return self._m.info.bos_id
+
+    def eos_id(self) -> int:
+        return self._m.info.eos_id
+
+    def pad_id(self) -> int:
+        return self._m.info.pad_id
+
+    # -------------------------------------------------------------- pickling
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_model", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._model = NativeModel(self._proto) if self._proto is not None else None
+
+
+def _char_index_table(data: bytes) -> List[int]:
+    """Byte offset (0..len) -> index of the character holding that byte,
+    stepping by sentencepiece's OneCharLen."""
+    table = [0] * (len(data) + 1)
+    i = chars = 0
+    while i < len(data):
+        b = data[i]
+        step = min(len(data) - i, 1 if b < 0xC0 else 2 if b < 0xE0 else 3 if b < 0xF0 else 4)
+        for k in range(i, i + step):
+            table[k] = chars
+        chars += 1
+        i += step
+    table[len(data)] = chars
+    return table
+
+
+def _unicode_alignment(data: bytes, norm: bytes, align: List[int]) -> List[int]:
+    """sentencepiece's ConvertToUnicodeAlignment: index the alignment by
+    normalized character and count original characters instead of bytes."""
+    orig = _char_index_table(data)
+    norm_idx = _char_index_table(norm)
+    result = [0] * (norm_idx[-1] + 1)
+    for i, a in enumerate(align):
+        result[norm_idx[i]] = orig[a]
+    return result
+
+
+def _add_camel_case(cls) -> None:
+    """sentencepiece exposes both EncodeAsIds and encode_as_ids."""
+    for name in list(vars(cls)):
+        if name.startswith("_") or not callable(getattr(cls, name)):
+            continue
+        camel = re.sub(r"(?:^|_)([a-z])", lambda mo: mo.group(1).upper(), name)
+        if camel != name and not hasattr(cls, camel):
+            setattr(cls, camel, getattr(cls, name))
+
+
+_add_camel_case(SentencePieceProcessor)
+SentencePieceProcessor.IdToPiece = SentencePieceProcessor.id_to_piece
+SentencePieceProcessor.PieceToId = SentencePieceProcessor.piece_to_id
+SentencePieceProcessor.Tokenize = SentencePieceProcessor.encode
+SentencePieceProcessor.Detokenize = SentencePieceProcessor.decode

@@ -1,0 +1,34 @@
+"""spbpe vs the official sentencepiece on real models (Llama 2, Mistral).
+
+Every line of ../shared/corpora is checked when the workspace has it; the
+hard cases and seeded random strings are checked everywhere.
+"""
+
+import pytest
+
+from conftest import corpus_lines, real_model_paths
+from hard_cases import HARD_CASES, random_bytes, random_strings
+from parity import compare, describe
+
+pytest.importorskip("sentencepiece")
+
+MODELS = real_model_paths()
+
+
+def test_some_real_model_is_available():
+    # mistral-common is part of the test extra, so this never skips.
+    assert any(name.startswith(("tokenizer.model", "mistral")) for name in MODELS), MODELS
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_hard_and_random_cases(name):
+    inputs = HARD_CASES + random_strings(3000) + random_bytes(500)
+    diffs = compare(MODELS[name], inputs)
+    assert not diffs, describe(diffs)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_corpus_lines(name):
+    lines = [line for _, line in corpus_lines()]
+    diffs = compare(MODELS[name], lines, check_normalize=False)
+    assert not diffs, f"{len(diffs)} of {len(lines)} lines differ\n" + describe(diffs)
