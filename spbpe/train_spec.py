@@ -14,11 +14,13 @@ import re
 import struct
 from typing import Any, Dict, List, Tuple
 
+from .errors import SpbpeError
+
 __all__ = ["TrainerError", "TRAINER_FIELDS", "NORMALIZER_FIELDS", "parse_args", "to_text",
            "encode_model", "format_vocab"]
 
 
-class TrainerError(ValueError):
+class TrainerError(SpbpeError, ValueError):
     """A training option or input that spbpe cannot train with."""
 
 
