@@ -179,6 +179,80 @@ int spbpe_decode_pieces(const spbpe_model *model, const uint8_t *pieces,
                         spbpe_workspace *ws, spbpe_decoded *out, spbpe_error *err);
 
 /* TRAINER-BEGIN (declarations of bpe_train.c go here) */
+
+/* --------------------------------------------------------------- trainer */
+
+/* A BPE trainer reproducing `spm_train --model_type=bpe` of sentencepiece
+ * 0.2.3: same pieces, scores, types and order.  Feed it sentences, call
+ * spbpe_trainer_train once, then read the vocabulary.  Memory grows with the
+ * number of distinct words, not with the corpus.  One thread at a time. */
+typedef struct spbpe_trainer spbpe_trainer;
+
+typedef struct spbpe_trainer_options {
+    int32_t vocab_size;
+    float character_coverage;          /* compared in float32, as sentencepiece does */
+    int32_t max_sentence_length;       /* bytes; longer sentences are dropped */
+    int32_t max_sentencepiece_length;  /* code points */
+    int split_by_unicode_script;
+    int split_by_number;
+    int split_by_whitespace;
+    int split_digits;
+    int treat_whitespace_as_suffix;
+    int allow_whitespace_only_pieces;
+    int byte_fallback;
+    int hard_vocab_limit;
+    int32_t unk_id;                    /* -1 = absent */
+    int32_t bos_id;
+    int32_t eos_id;
+    int32_t pad_id;
+    const uint8_t *unk_piece;  size_t unk_piece_len;
+    const uint8_t *bos_piece;  size_t bos_piece_len;
+    const uint8_t *eos_piece;  size_t eos_piece_len;
+    const uint8_t *pad_piece;  size_t pad_piece_len;
+    const uint8_t *required_chars; size_t required_chars_len;   /* UTF-8 */
+    const uint8_t *pretokenization_delimiter; size_t pretokenization_delimiter_len;
+    /* control_symbols then user_defined_symbols, back to back: symbol i has
+     * symbol_lens[i] bytes; the first control_symbol_count are CONTROL. */
+    const uint8_t *symbols;
+    const size_t *symbol_lens;
+    size_t control_symbol_count;
+    size_t user_symbol_count;
+    /* Normalizer: an empty charsmap is the identity rule. */
+    const uint8_t *charsmap; size_t charsmap_len;
+    int add_dummy_prefix;
+    int remove_extra_whitespaces;
+    int escape_whitespaces;
+} spbpe_trainer_options;
+
+/* Validate the options and lay out the meta pieces (unk/bos/eos/pad,
+ * control, user-defined, byte pieces).  Every string is copied.  NULL on
+ * failure with err filled (sentencepiece's message where it has one). */
+spbpe_trainer *spbpe_trainer_new(const spbpe_trainer_options *options, spbpe_error *err);
+void spbpe_trainer_free(spbpe_trainer *trainer);
+
+/* Add one raw sentence (one input line without its '\n') with frequency
+ * freq >= 1.  Empty sentences, sentences longer than max_sentence_length
+ * bytes and sentences containing U+2585 are skipped, as sentencepiece
+ * does; *kept (may be NULL) tells which. */
+int spbpe_trainer_add_sentence(spbpe_trainer *trainer, const uint8_t *sentence, size_t len,
+                               int64_t freq, int *kept, spbpe_error *err);
+
+/* Add every '\n'-separated line of buf (text format, frequency 1), with the
+ * same filters.  A last line without '\n' is a line.  *kept (may be NULL)
+ * receives the number of lines kept. */
+int spbpe_trainer_add_lines(spbpe_trainer *trainer, const uint8_t *buf, size_t len,
+                            uint64_t *kept, spbpe_error *err);
+
+/* Run character coverage and the BPE merges.  Only once per trainer. */
+int spbpe_trainer_train(spbpe_trainer *trainer, spbpe_error *err);
+
+/* The trained vocabulary, in id order (valid after a successful train).
+ * Piece pointers live as long as the trainer. */
+size_t spbpe_trainer_piece_count(const spbpe_trainer *trainer);
+const uint8_t *spbpe_trainer_piece(const spbpe_trainer *trainer, size_t id, size_t *len);
+float spbpe_trainer_score(const spbpe_trainer *trainer, size_t id);
+int spbpe_trainer_type(const spbpe_trainer *trainer, size_t id);
+
 /* TRAINER-END */
 
 /* CFFI-END */

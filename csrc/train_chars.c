@@ -1,0 +1,192 @@
+/*
+ * train_chars.c - character counting and character_coverage
+ * (the second half of LoadSentences in sentencepiece's trainer_interface.cc).
+ *
+ * Counts come from the word table: the words of a sentence concatenate back
+ * to the sentence, so weighted word counts give the same character counts.
+ * NUL is never counted.  Entries sort by (is_required, count) descending,
+ * then code point ascending; the walk stops once
+ *   (float)((double)covered / all) >= (float)character_coverage,
+ * which is checked *before* taking each entry, so required characters can be
+ * cut too when they alone reach the coverage.  The boundary U+001F is
+ * counted but never kept.  Everything not kept becomes U+2585 in bpe_train.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "trainer_internal.h"
+
+typedef struct {
+    uint32_t cp;
+    int required;
+    int64_t count;
+} centry;
+
+typedef struct {
+    centry *e;
+    size_t n, cap;
+    uint32_t *keys;     /* cp + 1 */
+    uint32_t *idx;
+    size_t mask;
+} cmap;
+
+static int cmap_grow(cmap *m) {
+    size_t ns = m->keys ? (m->mask + 1) * 2 : 256;
+    uint32_t *k = calloc(ns, sizeof *k), *v = malloc(ns * sizeof *v);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return -1;
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        size_t h = (m->e[i].cp * 0x9E3779B1u) & (ns - 1);
+        while (k[h]) h = (h + 1) & (ns - 1);
+        k[h] = m->e[i].cp + 1;
+        v[h] = (uint32_t)i;
+    }
+    free(m->keys);
+    free(m->idx);
+    m->keys = k;
+    m->idx = v;
+    m->mask = ns - 1;
+    return 0;
+}
+
+static centry *cmap_get(cmap *m, uint32_t cp) {
+    if ((m->n + 1) * 2 > (m->keys ? m->mask + 1 : 0) && cmap_grow(m)) return NULL;
+    size_t h = (cp * 0x9E3779B1u) & m->mask;
+    while (m->keys[h]) {
+        if (m->keys[h] == cp + 1) return &m->e[m->idx[h]];
+        h = (h + 1) & m->mask;
+    }
+    if (sp_reserve((void **)&m->e, &m->cap, m->n + 1, sizeof *m->e)) return NULL;
+    m->keys[h] = cp + 1;
+    m->idx[h] = (uint32_t)m->n;
+    m->e[m->n] = (centry){cp, 0, 0};
+    return &m->e[m->n++];
+}
+
+static int cmp_entry(const void *a, const void *b) {
+    const centry *x = a, *y = b;
+    if (x->required != y->required) return x->required ? -1 : 1;
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
+    return (x->cp > y->cp) - (x->cp < y->cp);
+}
+
+int32_t sp_charset_find(const sp_charset *cs, uint32_t cp) {
+    if (!cs->keys) return -1;
+    size_t h = (cp * 0x9E3779B1u) & cs->mask;
+    while (cs->keys[h]) {
+        if (cs->keys[h] == cp + 1) return cs->vals[h];
+        h = (h + 1) & cs->mask;
+    }
+    return -1;
+}
+
+void sp_charset_release(sp_charset *cs) {
+    free(cs->cps);
+    free(cs->counts);
+    free(cs->keys);
+    free(cs->vals);
+    memset(cs, 0, sizeof *cs);
+}
+
+static int nomem(spbpe_error *err) { return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory counting characters"); }
+
+int sp_char_coverage(const spbpe_trainer *t, sp_charset *cs, spbpe_error *err) {
+    memset(cs, 0, sizeof *cs);
+    cmap m = {0};
+    int st = SPBPE_OK;
+    /* Required characters first (they need no occurrence). */
+    for (size_t i = 0; i < t->required_chars_len;) {
+        size_t l;
+        uint32_t c = sp_utf8_decode(t->required_chars + i, t->required_chars_len - i, &l);
+        i += l;
+        if (c == 0) continue;
+        centry *e = cmap_get(&m, c);
+        if (!e) goto oom;
+        e->required = 1;
+    }
+    int64_t all = 0;
+    for (size_t w = 0; w < t->words.n; w++) {
+        const sp_word *wd = &t->words.words[w];
+        const uint8_t *s = t->words.arena + wd->off;
+        uint32_t last = 0xFFFFFFFFu;
+        centry *le = NULL;
+        for (size_t i = 0; i < wd->len;) {
+            size_t l;
+            uint32_t c = sp_utf8_decode(s + i, wd->len - i, &l);
+            i += l;
+            if (c == 0) continue;
+            if (c == 0x20) {
+                st = sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "space must not be included in normalized string.");
+                goto out;
+            }
+            if (c != last) {
+                le = cmap_get(&m, c);
+                if (!le) goto oom;
+                last = c;
+            }
+            le->count += wd->count;
+            all += wd->count;
+        }
+    }
+    if (all <= 0) {
+        st = sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "no characters to train on (all_chars_count == 0)");
+        goto out;
+    }
+    qsort(m.e, m.n, sizeof *m.e, cmp_entry);
+
+    cs->cps = malloc((m.n + 1) * sizeof *cs->cps);
+    cs->counts = malloc((m.n + 1) * sizeof *cs->counts);
+    if (!cs->cps || !cs->counts) goto oom;
+    int64_t acc = 0;
+    for (size_t i = 0; i < m.n; i++) {
+        float coverage = (float)((double)acc / (double)all);
+        if (coverage >= t->character_coverage) break;
+        acc += m.e[i].count;
+        if (m.e[i].cp == SP_BOUNDARY_CHAR) continue;
+        cs->cps[cs->n] = m.e[i].cp;
+        cs->counts[cs->n] = m.e[i].count;
+        cs->n++;
+    }
+    /* Final order of required_chars_: count descending, code point ascending. */
+    for (size_t i = 0; i < cs->n; i++) m.e[i] = (centry){cs->cps[i], 0, cs->counts[i]};
+    qsort(m.e, cs->n, sizeof *m.e, cmp_entry);
+    for (size_t i = 0; i < cs->n; i++) {
+        cs->cps[i] = m.e[i].cp;
+        cs->counts[i] = m.e[i].count;
+    }
+    size_t ns = 16;
+    while (ns < cs->n * 2 + 2) ns *= 2;
+    cs->keys = calloc(ns, sizeof *cs->keys);
+    cs->vals = malloc(ns * sizeof *cs->vals);
+    if (!cs->keys || !cs->vals) goto oom;
+    cs->mask = ns - 1;
+    for (size_t i = 0; i < cs->n; i++) {
+        size_t h = (cs->cps[i] * 0x9E3779B1u) & cs->mask;
+        while (cs->keys[h]) h = (h + 1) & cs->mask;
+        cs->keys[h] = cs->cps[i] + 1;
+        cs->vals[h] = (int32_t)i;
+    }
+    if (sp_charset_find(cs, SP_UNK_CHAR) >= 0) {
+        st = sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "U+2585 must not be a required character");
+        goto out;
+    }
+    if (cs->n + t->meta_count > (size_t)t->vocab_size) {
+        st = sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0,
+                     "Vocabulary size is smaller than required_chars. %d vs %zu. Increase vocab_size or "
+                     "decrease character_coverage with --character_coverage option.",
+                     (int)t->vocab_size, cs->n + t->meta_count);
+        goto out;
+    }
+    goto out;
+oom:
+    st = nomem(err);
+out:
+    free(m.e);
+    free(m.keys);
+    free(m.idx);
+    if (st) sp_charset_release(cs);
+    return st;
+}

@@ -1,0 +1,443 @@
+/*
+ * train_sentences.c - the trainer handle and its input side: options, meta
+ * pieces, and sentences -> distinct words with weighted counts.
+ *
+ * Per sentence, in sentencepiece 0.2.3's order (trainer_interface.cc,
+ * LoadSentences and SplitSentencesByWhitespace):
+ *   1. filters on the raw bytes: empty, longer than max_sentence_length,
+ *      containing U+2585 -> skipped;
+ *   2. normalize (sp_normalize: charsmap, dummy prefix, spaces -> U+2581);
+ *   3. cut out every meta piece (longest match at each character start) and
+ *      put the boundary byte U+001F in its place (PrefixMatcher::GlobalReplace);
+ *   4. replace every pretokenization_delimiter by U+001F (byte-wise, left to
+ *      right, non-overlapping, like absl::StrReplaceAll);
+ *   5. split into words at U+2581 (SplitIntoWords, four modes) or keep the
+ *      sentence whole when split_by_whitespace is false;
+ *   6. add each word's frequency to the word table.
+ *
+ * sentencepiece counts characters and replaces rare ones by U+2585 before
+ * step 5; that replacement maps one code point to one code point and never
+ * touches U+2581 as long as U+2581 itself is kept, so splitting first and
+ * counting characters from the word table (bpe_train.c) is equivalent.
+ * bpe_train.c refuses the one case where it is not (U+2581 below coverage).
+ *
+ * Invariants: every word in the table is non-empty valid UTF-8 (the
+ * normalizer emits only valid UTF-8); counts are sums of frequencies >= 1.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trainer_internal.h"
+
+static const uint8_t WS[3] = {0xE2, 0x96, 0x81};
+static const uint8_t UNK[3] = {0xE2, 0x96, 0x85};
+
+/* ------------------------------------------------------------ word table */
+
+static int wordtab_grow(sp_wordtab *t) {
+    size_t nslots = t->slots ? (t->mask + 1) * 2 : 1024;
+    uint32_t *slots = calloc(nslots, sizeof *slots);
+    if (!slots) return -1;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t h = (size_t)t->words[i].hash & (nslots - 1);
+        while (slots[h]) h = (h + 1) & (nslots - 1);
+        slots[h] = (uint32_t)(i + 1);
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->mask = nslots - 1;
+    return 0;
+}
+
+int sp_wordtab_add(sp_wordtab *t, const uint8_t *s, size_t len, int64_t count) {
+    if ((t->n + 1) * 2 > (t->slots ? t->mask + 1 : 0) && wordtab_grow(t)) return -1;
+    uint64_t hash = sp_hash_bytes(s, len);
+    size_t h = (size_t)hash & t->mask;
+    while (t->slots[h]) {
+        sp_word *w = &t->words[t->slots[h] - 1];
+        if (w->hash == hash && w->len == len && memcmp(t->arena + w->off, s, len) == 0) {
+            w->count += count;
+            return 0;
+        }
+        h = (h + 1) & t->mask;
+    }
+    if (t->n >= UINT32_MAX - 1 || len > UINT32_MAX) return -1;
+    if (sp_reserve((void **)&t->words, &t->cap, t->n + 1, sizeof *t->words)) return -1;
+    if (sp_reserve((void **)&t->arena, &t->arena_cap, t->arena_len + len, 1)) return -1;
+    memcpy(t->arena + t->arena_len, s, len);
+    t->words[t->n] = (sp_word){hash, t->arena_len, (uint32_t)len, count};
+    t->arena_len += len;
+    t->slots[h] = (uint32_t)(++t->n);
+    return 0;
+}
+
+void sp_wordtab_release(sp_wordtab *t) {
+    free(t->arena);
+    free(t->words);
+    free(t->slots);
+    memset(t, 0, sizeof *t);
+}
+
+/* ------------------------------------------------------------ meta pieces */
+
+static uint8_t *dup_bytes(const uint8_t *p, size_t n) {
+    uint8_t *d = malloc(n ? n : 1);
+    if (d && n) memcpy(d, p, n);
+    return d;
+}
+
+static int same(const uint8_t *a, size_t al, const uint8_t *b, size_t bl) {
+    return al == bl && (al == 0 || memcmp(a, b, al) == 0);
+}
+
+static sp_meta *meta_find_id(spbpe_trainer *t, int32_t id) {
+    for (size_t i = 0; i < t->meta_count; i++)
+        if (t->meta[i].id == id) return &t->meta[i];
+    return NULL;
+}
+
+static int meta_push(spbpe_trainer *t, const uint8_t *p, size_t n, int32_t id, int type) {
+    sp_meta *m = &t->meta[t->meta_count];
+    m->piece = dup_bytes(p, n);
+    if (!m->piece) return -1;
+    m->len = n;
+    m->id = id;
+    m->type = type;
+    t->meta_count++;
+    return 0;
+}
+
+static int cmp_meta_id(const void *a, const void *b) {
+    int32_t x = ((const sp_meta *)a)->id, y = ((const sp_meta *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* InitMetaPieces (trainer_interface.cc). */
+static int init_meta(spbpe_trainer *t, const spbpe_trainer_options *o, spbpe_error *err) {
+    size_t nsym = o->control_symbol_count + o->user_symbol_count;
+    t->meta = calloc(4 + nsym + 256, sizeof *t->meta);
+    if (!t->meta) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    const uint8_t *up = o->unk_piece;
+    size_t ul = o->unk_piece_len;
+    struct { int32_t id; const uint8_t *p; size_t n; const char *name; } fixed[4] = {
+        {o->unk_id, o->unk_piece, o->unk_piece_len, "unk"},
+        {o->bos_id, o->bos_piece, o->bos_piece_len, "bos"},
+        {o->eos_id, o->eos_piece, o->eos_piece_len, "eos"},
+        {o->pad_id, o->pad_piece, o->pad_piece_len, "pad"},
+    };
+    int has_unk = 0;
+    for (int i = 0; i < 4; i++) {
+        if (fixed[i].id < 0) continue;
+        int is_unk = same(fixed[i].p, fixed[i].n, up, ul);
+        if (fixed[i].id >= t->vocab_size || meta_find_id(t, fixed[i].id) || (has_unk && is_unk))
+            return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0,
+                           "%s_id=%d: id is out of range [0, vocab_size), already used, or the piece "
+                           "repeats unk_piece", fixed[i].name, (int)fixed[i].id);
+        if (is_unk) has_unk = 1;
+        if (meta_push(t, fixed[i].p, fixed[i].n, fixed[i].id,
+                      is_unk ? SPBPE_PIECE_UNKNOWN : SPBPE_PIECE_CONTROL))
+            return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    }
+    if (!o->byte_fallback && !has_unk)
+        return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "%.*s must be defined.", (int)ul, (const char *)up);
+
+    int32_t cursor = 0;
+    size_t first_sym = t->meta_count;
+    const uint8_t *p = o->symbols;
+    for (size_t k = 0; k < nsym + (o->byte_fallback ? 256 : 0); k++) {
+        uint8_t buf[8];
+        const uint8_t *w;
+        size_t n;
+        int type;
+        if (k < nsym) {
+            w = p;
+            n = o->symbol_lens[k];
+            p += n;
+            type = k < o->control_symbol_count ? SPBPE_PIECE_CONTROL : SPBPE_PIECE_USER_DEFINED;
+        } else {
+            snprintf((char *)buf, sizeof buf, "<0x%02X>", (unsigned)(k - nsym));
+            w = buf;
+            n = 6;
+            type = SPBPE_PIECE_BYTE;
+        }
+        if (n == 0) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "empty control or user-defined symbol");
+        for (size_t j = first_sym; j < t->meta_count; j++)
+            if (same(t->meta[j].piece, t->meta[j].len, w, n))
+                return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0,
+                               "%.*s is already defined. duplicated symbols are not allowed.", (int)n, (const char *)w);
+        if (same(w, n, up, ul))
+            return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0,
+                           "%.*s must not be defined with --control_symbols and --user_defined_symbols.",
+                           (int)ul, (const char *)up);
+        sp_meta *fixed_hit = NULL;
+        for (int i = 1; i < 4 && !fixed_hit; i++)
+            if (fixed[i].id >= 0 && same(w, n, fixed[i].p, fixed[i].n)) fixed_hit = meta_find_id(t, fixed[i].id);
+        if (fixed_hit) {
+            /* sentencepiece only re-types the existing entry.  Keep a
+             * zero-length marker so the duplicate check above still sees w. */
+            fixed_hit->type = type;
+            if (meta_push(t, w, n, -1, 0)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+            continue;
+        }
+        while (meta_find_id(t, cursor)) cursor++;
+        if (meta_push(t, w, n, cursor, type)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    }
+    /* Drop the re-type markers (id -1) and sort by id. */
+    size_t kept = 0;
+    for (size_t i = 0; i < t->meta_count; i++) {
+        if (t->meta[i].id < 0) {
+            free(t->meta[i].piece);
+            continue;
+        }
+        t->meta[kept++] = t->meta[i];
+    }
+    t->meta_count = kept;
+    qsort(t->meta, t->meta_count, sizeof *t->meta, cmp_meta_id);
+    return SPBPE_OK;
+}
+
+/* Index the meta pieces by first byte, longest first, for the cut-out. */
+static int init_cut(spbpe_trainer *t, spbpe_error *err) {
+    t->cut_idx = malloc((t->meta_count + 1) * sizeof *t->cut_idx);
+    if (!t->cut_idx) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    uint32_t counts[256] = {0};
+    for (size_t i = 0; i < t->meta_count; i++) counts[t->meta[i].piece[0]]++;
+    t->cut_start[0] = 0;
+    for (int b = 0; b < 256; b++) t->cut_start[b + 1] = t->cut_start[b] + counts[b];
+    uint32_t fill[256];
+    memcpy(fill, t->cut_start, sizeof fill);
+    for (size_t i = 0; i < t->meta_count; i++) t->cut_idx[fill[t->meta[i].piece[0]]++] = (uint32_t)i;
+    for (int b = 0; b < 256; b++) {   /* insertion sort by length, descending */
+        for (uint32_t i = t->cut_start[b] + 1; i < t->cut_start[b + 1]; i++) {
+            uint32_t v = t->cut_idx[i], j = i;
+            while (j > t->cut_start[b] && t->meta[t->cut_idx[j - 1]].len < t->meta[v].len) {
+                t->cut_idx[j] = t->cut_idx[j - 1];
+                j--;
+            }
+            t->cut_idx[j] = v;
+        }
+    }
+    return SPBPE_OK;
+}
+
+/* ------------------------------------------------------------- new / free */
+
+SP_API spbpe_trainer *spbpe_trainer_new(const spbpe_trainer_options *o, spbpe_error *err) {
+    sp_clear_error(err);
+    if (!o) {
+        sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "options is NULL");
+        return NULL;
+    }
+    const char *bad = NULL;
+    if (o->vocab_size <= 0) bad = "vocab_size must be > 0";
+    else if (!(o->character_coverage >= 0.98f && o->character_coverage <= 1.0f)) bad = "character_coverage must be in [0.98, 1]";
+    else if (o->max_sentencepiece_length < 1 || o->max_sentencepiece_length > 512) bad = "max_sentencepiece_length must be in [1, 512]";
+    else if (o->max_sentence_length < 10 || o->max_sentence_length > 1073741824) bad = "max_sentence_length must be in [10, 1073741824]";
+    else if (!o->unk_piece_len || !o->bos_piece_len || !o->eos_piece_len || !o->pad_piece_len) bad = "unk/bos/eos/pad pieces must not be empty";
+    else if (!o->escape_whitespaces) bad = "BPE training requires escape_whitespaces=true";
+    if (bad) {
+        sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "%s", bad);
+        return NULL;
+    }
+    spbpe_trainer *t = calloc(1, sizeof *t);
+    if (!t) {
+        sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+        return NULL;
+    }
+    t->vocab_size = o->vocab_size;
+    t->character_coverage = o->character_coverage;
+    t->max_sentence_length = o->max_sentence_length;
+    t->split_by_whitespace = o->split_by_whitespace != 0;
+    t->hard_vocab_limit = o->hard_vocab_limit != 0;
+    t->valid = (sp_valid_opts){o->max_sentencepiece_length, o->split_by_unicode_script != 0,
+                               o->split_by_number != 0, o->split_by_whitespace != 0, o->split_digits != 0,
+                               o->treat_whitespace_as_suffix != 0, o->allow_whitespace_only_pieces != 0};
+    int st = SPBPE_OK;
+    t->required_chars = dup_bytes(o->required_chars, o->required_chars_len);
+    t->required_chars_len = o->required_chars_len;
+    t->delimiter = dup_bytes(o->pretokenization_delimiter, o->pretokenization_delimiter_len);
+    t->delimiter_len = o->pretokenization_delimiter_len;
+    if (!t->required_chars || !t->delimiter) st = sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    if (!st) st = init_meta(t, o, err);
+    if (!st) st = init_cut(t, err);
+    if (!st)
+        st = sp_normalizer_init(&t->nz, o->charsmap, o->charsmap_len, o->add_dummy_prefix,
+                                o->remove_extra_whitespaces, 1, o->treat_whitespace_as_suffix, err);
+    if (st) {
+        spbpe_trainer_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+SP_API void spbpe_trainer_free(spbpe_trainer *t) {
+    if (!t) return;
+    for (size_t i = 0; i < t->meta_count; i++) free(t->meta[i].piece);
+    free(t->meta);
+    free(t->cut_idx);
+    free(t->required_chars);
+    free(t->delimiter);
+    sp_normalizer_release(&t->nz);
+    sp_normbuf_release(&t->nb);
+    free(t->scratch);
+    free(t->scratch2);
+    sp_wordtab_release(&t->words);
+    free(t->out_arena);
+    free(t->out_off);
+    free(t->out_len);
+    free(t->out_score);
+    free(t->out_type);
+    free(t);
+}
+
+/* -------------------------------------------------------------- sentences */
+
+static int has_unk_char(const uint8_t *s, size_t n) {
+    size_t i = 0;
+    while (i + 3 <= n) {
+        const uint8_t *p = memchr(s + i, UNK[0], n - 2 - i);
+        if (!p) return 0;
+        if (p[1] == UNK[1] && p[2] == UNK[2]) return 1;
+        i = (size_t)(p - s) + 1;
+    }
+    return 0;
+}
+
+/* Split a normalized sentence into words and count them (SplitIntoWords). */
+static int add_words(spbpe_trainer *t, const uint8_t *s, size_t n, int64_t freq) {
+    if (!t->split_by_whitespace) return sp_wordtab_add(&t->words, s, n, freq);
+    int allow = t->valid.allow_whitespace_only_pieces;
+    size_t start = 0, i = 0;
+    int in_ws = 0;
+    if (t->valid.treat_whitespace_as_suffix) {
+        while (i < n) {
+            size_t l = sp_utf8_char_len(s + i, n - i);
+            int is_ws = l == 3 && memcmp(s + i, WS, 3) == 0;
+            if (is_ws) {
+                in_ws = 1;
+            } else if (in_ws) {
+                if (allow) {
+                    if (i > start && sp_wordtab_add(&t->words, s + start, i - start, freq)) return -1;
+                    start = i;
+                }
+                in_ws = 0;
+            }
+            i += l;
+            if (i < n && is_ws && !allow) {
+                if (sp_wordtab_add(&t->words, s + start, i - start, freq)) return -1;
+                start = i;
+            }
+        }
+    } else {
+        while (i < n) {
+            size_t l = sp_utf8_char_len(s + i, n - i);
+            int is_ws = l == 3 && memcmp(s + i, WS, 3) == 0;
+            if (i == 0 || (is_ws && (!in_ws || !allow))) {
+                if (i > start && sp_wordtab_add(&t->words, s + start, i - start, freq)) return -1;
+                start = i;
+                in_ws = 1;
+            }
+            if (in_ws && !is_ws) in_ws = 0;
+            i += l;
+        }
+    }
+    if (n > start && sp_wordtab_add(&t->words, s + start, n - start, freq)) return -1;
+    return 0;
+}
+
+static int grow(uint8_t **p, size_t *cap, size_t need) { return sp_reserve((void **)p, cap, need, 1); }
+
+/* Steps 2-6 for a sentence that passed the filters. */
+static int process(spbpe_trainer *t, const uint8_t *s, size_t n, int64_t freq, spbpe_error *err) {
+    int st = sp_normalize(&t->nz, s, n, &t->nb, err);
+    if (st) return st;
+    const uint8_t *x = t->nb.text;
+    size_t xn = t->nb.len;
+    if (xn == 0) return SPBPE_OK;
+    /* Cut out meta pieces. */
+    if (grow(&t->scratch, &t->scratch_cap, xn)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    size_t o = 0;
+    for (size_t i = 0; i < xn;) {
+        uint8_t b = x[i];
+        size_t hit = 0;
+        for (uint32_t k = t->cut_start[b]; k < t->cut_start[b + 1]; k++) {
+            const sp_meta *m = &t->meta[t->cut_idx[k]];
+            if (m->len <= xn - i && memcmp(x + i, m->piece, m->len) == 0) {
+                hit = m->len;
+                break;
+            }
+        }
+        if (hit) {
+            t->scratch[o++] = SP_BOUNDARY_CHAR;
+            i += hit;
+        } else {
+            size_t l = sp_utf8_char_len(x + i, xn - i);
+            memcpy(t->scratch + o, x + i, l);
+            o += l;
+            i += l;
+        }
+    }
+    x = t->scratch;
+    xn = o;
+    /* Pretokenization delimiter -> U+001F. */
+    if (t->delimiter_len) {
+        if (grow(&t->scratch2, &t->scratch2_cap, xn)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+        size_t d = t->delimiter_len;
+        o = 0;
+        for (size_t i = 0; i < xn;) {
+            if (d <= xn - i && memcmp(x + i, t->delimiter, d) == 0) {
+                t->scratch2[o++] = SP_BOUNDARY_CHAR;
+                i += d;
+            } else {
+                t->scratch2[o++] = x[i++];
+            }
+        }
+        x = t->scratch2;
+        xn = o;
+    }
+    if (memchr(x, ' ', xn))
+        return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "Normalized string must not include spaces");
+    if (add_words(t, x, xn, freq)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory counting words");
+    t->sentences++;
+    return SPBPE_OK;
+}
+
+static int keep_sentence(const spbpe_trainer *t, const uint8_t *s, size_t n) {
+    return n > 0 && n <= (size_t)t->max_sentence_length && !has_unk_char(s, n);
+}
+
+SP_API int spbpe_trainer_add_sentence(spbpe_trainer *t, const uint8_t *s, size_t n, int64_t freq, int *kept,
+                                      spbpe_error *err) {
+    sp_clear_error(err);
+    if (kept) *kept = 0;
+    if (!t || (!s && n)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    if (t->trained) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "the trainer has already trained");
+    if (freq < 1) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "frequency must be >= 1");
+    if (!keep_sentence(t, s, n)) return SPBPE_OK;
+    int st = process(t, s, n, freq, err);
+    if (!st && kept) *kept = 1;
+    return st;
+}
+
+SP_API int spbpe_trainer_add_lines(spbpe_trainer *t, const uint8_t *buf, size_t len, uint64_t *kept,
+                                   spbpe_error *err) {
+    sp_clear_error(err);
+    if (kept) *kept = 0;
+    if (!t || (!buf && len)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    if (t->trained) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "the trainer has already trained");
+    uint64_t k = 0;
+    size_t i = 0;
+    while (i < len) {
+        const uint8_t *nl = memchr(buf + i, '\n', len - i);
+        size_t e = nl ? (size_t)(nl - buf) : len;
+        if (keep_sentence(t, buf + i, e - i)) {
+            int st = process(t, buf + i, e - i, 1, err);
+            if (st) return st;
+            k++;
+        }
+        i = e + 1;
+    }
+    if (kept) *kept = k;
+    return SPBPE_OK;
+}

@@ -1,0 +1,144 @@
+/*
+ * trainer_internal.h - declarations shared by the BPE trainer's C files
+ * (train_sentences.c, piece_valid.c, bpe_train.c, script_table.c).
+ * Nothing here is part of the public contract (see spbpe.h).
+ *
+ * Data flow: sentences -> normalize -> cut meta pieces -> pretokenize ->
+ * split into words -> sp_wordtab (distinct word -> weighted count).  Memory
+ * is proportional to the distinct words, never to the corpus.  Training
+ * (bpe_train.c) reads only the word table.
+ */
+#ifndef SPBPE_TRAINER_INTERNAL_H
+#define SPBPE_TRAINER_INTERNAL_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "internal.h"
+
+/* sentencepiece's ScriptType values we test for (unicode_script.h order). */
+#define SP_SCRIPT_COMMON 23
+#define SP_SCRIPT_HAN 41
+#define SP_SCRIPT_HIRAGANA 46
+#define SP_SCRIPT_INHERITED 48
+#define SP_SCRIPT_KATAKANA 54
+#define SP_SCRIPT_ANY (-1)
+
+#define SP_WS_CHAR 0x2581u       /* "\xe2\x96\x81", the escaped space */
+#define SP_UNK_CHAR 0x2585u      /* "\xe2\x96\x85", rare characters in training */
+#define SP_BOUNDARY_CHAR 0x1Fu   /* meta-piece cut-outs and pretokenization */
+
+/* script_table.c (generated): GetScript of sentencepiece's old table. */
+int sp_script_of(uint32_t c);
+
+/* The options that decide piece validity (IsValidSentencePiece). */
+typedef struct sp_valid_opts {
+    int max_piece_chars;
+    int split_by_unicode_script;
+    int split_by_number;
+    int split_by_whitespace;
+    int split_digits;
+    int treat_whitespace_as_suffix;
+    int allow_whitespace_only_pieces;
+} sp_valid_opts;
+
+/* piece_valid.c: IsValidSentencePiece on the code points cps[0..n). */
+int sp_piece_valid(const sp_valid_opts *o, const uint32_t *cps, size_t n);
+
+/* ------------------------------------------------------------ word table */
+
+typedef struct sp_word {
+    uint64_t hash;
+    uint64_t off;       /* bytes in sp_wordtab.arena */
+    uint32_t len;
+    int64_t count;      /* sum of sentence frequencies */
+} sp_word;
+
+typedef struct sp_wordtab {
+    uint8_t *arena;
+    size_t arena_len, arena_cap;
+    sp_word *words;
+    size_t n, cap;
+    uint32_t *slots;    /* word index + 1, 0 = empty; size mask + 1 */
+    size_t mask;
+} sp_wordtab;
+
+int sp_wordtab_add(sp_wordtab *t, const uint8_t *s, size_t len, int64_t count);
+void sp_wordtab_release(sp_wordtab *t);
+
+/* ------------------------------------------------------------ meta pieces */
+
+typedef struct sp_meta {
+    uint8_t *piece;     /* owned */
+    size_t len;
+    int32_t id;
+    int type;           /* SPBPE_PIECE_* */
+} sp_meta;
+
+/* ------------------------------------------------------------- the handle */
+
+struct spbpe_trainer {
+    int32_t vocab_size;
+    float character_coverage;
+    int32_t max_sentence_length;
+    int split_by_whitespace;
+    int hard_vocab_limit;
+    sp_valid_opts valid;
+    uint8_t *required_chars;             /* owned UTF-8 */
+    size_t required_chars_len;
+    uint8_t *delimiter;                  /* owned; pretokenization_delimiter */
+    size_t delimiter_len;
+
+    sp_meta *meta;                       /* sorted by id */
+    size_t meta_count;
+    /* cut-out matcher: meta pieces whose first byte is b are
+     * cut_idx[cut_start[b] .. cut_start[b+1]), longest first. */
+    uint32_t cut_start[257];
+    uint32_t *cut_idx;
+
+    sp_normalizer nz;
+    sp_normbuf nb;                       /* scratch for one sentence */
+    uint8_t *scratch;                    /* cut/pretokenized sentence */
+    size_t scratch_cap;
+    uint8_t *scratch2;
+    size_t scratch2_cap;
+
+    sp_wordtab words;
+    uint64_t sentences;                  /* sentences that reached the word table */
+    int trained;
+
+    /* Results (spbpe_trainer_train). */
+    uint8_t *out_arena;
+    size_t out_arena_len, out_arena_cap;
+    uint64_t *out_off;
+    uint32_t *out_len;
+    float *out_score;
+    int32_t *out_type;
+    size_t out_count, out_cap;
+};
+
+/* ------------------------------------------------------ train_chars.c */
+
+/* The kept alphabet (required_chars_ of sentencepiece) in final order:
+ * count descending, code point ascending. */
+typedef struct sp_charset {
+    uint32_t *cps;
+    int64_t *counts;
+    size_t n;
+    uint32_t *keys;     /* open addressing: code point + 1, 0 = empty */
+    int32_t *vals;      /* index into cps */
+    size_t mask;
+} sp_charset;
+
+/* Count characters over the word table, apply character_coverage (float32
+ * comparison, required_chars first, U+001F never kept) and check the
+ * vocabulary budget. */
+int sp_char_coverage(const struct spbpe_trainer *t, sp_charset *cs, spbpe_error *err);
+/* Index of cp in cs->cps, or -1 when cp is not kept. */
+int32_t sp_charset_find(const sp_charset *cs, uint32_t cp);
+void sp_charset_release(sp_charset *cs);
+
+/* bpe_train.c: append one final piece to the results. */
+int sp_trainer_emit(struct spbpe_trainer *t, const uint8_t *p, size_t len, float score, int type);
+
+#endif /* SPBPE_TRAINER_INTERNAL_H */

@@ -1,0 +1,109 @@
+"""Binding of the C trainer (csrc/bpe_train.c): the spbpe_trainer handle.
+
+The only trainer code that touches cffi's lib.  Every C call releases the
+GIL (cffi does so for each call), so training runs beside other threads.
+"""
+
+from typing import Any, Dict, Iterable, List, Tuple
+
+from ._spbpe import ffi, lib  # type: ignore[import-not-found]
+from .train_spec import TrainerError
+
+__all__ = ["NativeTrainer"]
+
+
+def _check(status: int, err: Any) -> None:
+    if status != 0:
+        msg = ffi.string(err.message).decode("utf-8", "replace") or ffi.string(lib.spbpe_strerror(status)).decode()
+        if status == 2 or status == 4:  # INVALID_ARGUMENT / UNSUPPORTED
+            raise TrainerError(msg)
+        if status == 1:
+            raise MemoryError(msg)
+        raise RuntimeError(msg)
+
+
+class NativeTrainer:
+    """Owns one spbpe_trainer.  opts holds plain Python values (see trainer.py)."""
+
+    def __init__(self, opts: Dict[str, Any]) -> None:
+        o = ffi.new("spbpe_trainer_options *")
+        keep: List[Any] = []
+
+        def buf(b: bytes) -> Tuple[Any, int]:
+            c = ffi.from_buffer(b)
+            keep.append((b, c))
+            return c, len(b)
+
+        for name in ("vocab_size", "max_sentence_length", "max_sentencepiece_length",
+                     "unk_id", "bos_id", "eos_id", "pad_id"):
+            setattr(o, name, opts[name])
+        o.character_coverage = opts["character_coverage"]
+        for name in ("split_by_unicode_script", "split_by_number", "split_by_whitespace", "split_digits",
+                     "treat_whitespace_as_suffix", "allow_whitespace_only_pieces", "byte_fallback",
+                     "hard_vocab_limit", "add_dummy_prefix", "remove_extra_whitespaces", "escape_whitespaces"):
+            setattr(o, name, 1 if opts[name] else 0)
+        for name in ("unk_piece", "bos_piece", "eos_piece", "pad_piece", "required_chars",
+                     "pretokenization_delimiter"):
+            p, n = buf(opts[name].encode("utf-8", "surrogateescape"))
+            setattr(o, name, p)
+            setattr(o, name + "_len", n)
+        p, n = buf(opts["charsmap"])
+        o.charsmap, o.charsmap_len = p, n
+        syms = [s.encode("utf-8", "surrogateescape") for s in opts["control_symbols"] + opts["user_defined_symbols"]]
+        p, _ = buf(b"".join(syms))
+        lens = ffi.new("size_t[]", [len(s) for s in syms] or [0])
+        keep.append(lens)
+        o.symbols, o.symbol_lens = p, lens
+        o.control_symbol_count = len(opts["control_symbols"])
+        o.user_symbol_count = len(opts["user_defined_symbols"])
+
+        self._err = ffi.new("spbpe_error *")
+        h = lib.spbpe_trainer_new(o, self._err)
+        if h == ffi.NULL:
+            _check(self._err.status or 2, self._err)
+        self._h = ffi.gc(h, lib.spbpe_trainer_free)
+        self._kept_int = ffi.new("int *")
+        self._kept_u64 = ffi.new("uint64_t *")
+
+    def add_sentence(self, sentence: bytes, freq: int = 1) -> bool:
+        _check(lib.spbpe_trainer_add_sentence(self._h, sentence, len(sentence), freq, self._kept_int, self._err),
+               self._err)
+        return bool(self._kept_int[0])
+
+    def add_lines(self, block: bytes) -> int:
+        _check(lib.spbpe_trainer_add_lines(self._h, block, len(block), self._kept_u64, self._err), self._err)
+        return int(self._kept_u64[0])
+
+    def train(self) -> List[Tuple[bytes, float, int]]:
+        _check(lib.spbpe_trainer_train(self._h, self._err), self._err)
+        n = lib.spbpe_trainer_piece_count(self._h)
+        ln = ffi.new("size_t *")
+        out = []
+        for i in range(n):
+            p = lib.spbpe_trainer_piece(self._h, i, ln)
+            out.append((bytes(ffi.buffer(p, ln[0])), lib.spbpe_trainer_score(self._h, i),
+                        lib.spbpe_trainer_type(self._h, i)))
+        return out
+
+    def close(self) -> None:
+        if self._h is not None:
+            ffi.release(self._h)
+            self._h = None
+
+
+def iter_blocks(f: Any, size: int = 1 << 23) -> Iterable[bytes]:
+    """Read a binary file in blocks that end at a line break (the last may not)."""
+    rest = b""
+    while True:
+        chunk = f.read(size)
+        if not chunk:
+            if rest:
+                yield rest
+            return
+        data = rest + chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            rest = data
+            continue
+        rest = data[cut + 1:]
+        yield data[:cut + 1]

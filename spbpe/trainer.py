@@ -1,0 +1,213 @@
+"""SentencePieceTrainer: `spm_train --model_type=bpe` of sentencepiece 0.2.3.
+
+    >>> from spbpe.trainer import SentencePieceTrainer
+    >>> SentencePieceTrainer.train(input="botchan.txt", model_prefix="m",
+    ...                            model_type="bpe", vocab_size=2000)  # doctest: +SKIP
+
+Same options as sentencepiece (keyword arguments or one "--key=value ..."
+string), same pieces, scores, types and order, and the same `.model` and
+`.vocab` bytes.  Differences, on purpose:
+
+* `input_sentence_size` with shuffling samples with a seeded reservoir
+  (option `seed`, default 12345678): deterministic here, while sentencepiece
+  0.2.3 salts its generator and samples differently on every run.
+* Not supported yet (raise TrainerError naming the option): model types other
+  than bpe, `normalization_rule_tsv`, `denormalization_rule_tsv`,
+  `auto_character_coverage`, `pretokenizer=`, `normalizer=` and a
+  `precompiled_charsmap` option.
+"""
+
+import os
+import random
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from .train_spec import (DEFAULTS, TrainerError, encode_model, format_vocab, parse_args, split_command,
+                         to_text)
+
+__all__ = ["SentencePieceTrainer", "TrainerError"]
+
+_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+_CHARSMAPS = ("nmt_nfkc", "nfkc", "nmt_nfkc_cf", "nfkc_cf")
+_UNSUPPORTED_TRUE = ("auto_character_coverage", "use_all_vocab")
+_UNK_BYTES = "\u2585".encode()
+
+
+def _charsmap(name: str) -> bytes:
+    if name == "identity":
+        return b""
+    if name not in _CHARSMAPS:
+        raise TrainerError(f"No precompiled charsmap is found: {name} (normalization_rule_name)")
+    with open(os.path.join(_DATA, name + ".bin"), "rb") as f:
+        return f.read()
+
+
+def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
+    """VerifySpec and the unsupported cases; returns every option with defaults."""
+    o = dict(DEFAULTS)
+    o.update(ts)
+    o.update(ns)
+    if o["model_type"] != 2:
+        names = {1: "unigram", 3: "word", 4: "char"}
+        raise TrainerError(f"model_type={names[o['model_type']]} is not supported: spbpe trains bpe only")
+    for key in _UNSUPPORTED_TRUE:
+        if o[key]:
+            raise TrainerError(f"{key}=true is not supported for BPE training")
+    if o["normalization_rule_tsv"]:
+        raise TrainerError("normalization_rule_tsv is not supported yet")
+    if "precompiled_charsmap" in ns:
+        raise TrainerError("precompiled_charsmap cannot be passed as an option")
+    if o["seed_sentencepieces_file"]:
+        raise TrainerError("seed_sentencepieces_file is only supported for UNIGRAM model.")
+    checks = [("vocab_size", o["vocab_size"] > 0),
+              ("character_coverage", 0.98 <= o["character_coverage"] <= 1.0),
+              ("max_sentencepiece_length", 1 <= o["max_sentencepiece_length"] <= 512),
+              ("num_sub_iterations", 1 <= o["num_sub_iterations"] <= 10),
+              ("num_threads", 1 <= o["num_threads"] <= 1024),
+              ("shrinking_factor", 0.5 <= o["shrinking_factor"] <= 0.95),
+              ("max_sentence_length", 10 <= o["max_sentence_length"] <= 1073741824),
+              ("input_sentence_size", o["input_sentence_size"] <= 0 or o["input_sentence_size"] > 100)]
+    for key, ok in checks:
+        if not ok:
+            raise TrainerError(f"{key}={o[key]} is out of the allowed range")
+    for key in ("unk_piece", "bos_piece", "eos_piece", "pad_piece"):
+        if not o[key]:
+            raise TrainerError(f"{key} must not be empty")
+    if o["input_format"] not in ("", "text", "tsv"):
+        raise TrainerError("Supported formats are 'text' and 'tsv'. (input_format)")
+    if not o["escape_whitespaces"]:
+        raise TrainerError("escape_whitespaces=false is not supported by BPE training")
+    return o
+
+
+def _keep(sentence: bytes, max_len: int) -> bool:
+    return bool(sentence) and len(sentence) <= max_len and _UNK_BYTES not in sentence
+
+
+class SentencePieceTrainer:
+    """sentencepiece's SentencePieceTrainer API (BPE only)."""
+
+    @staticmethod
+    def train(arg: Optional[str] = None, logstream: Any = None, **kwargs: Any) -> None:
+        """Train a BPE model; see the module docstring.
+
+        Raises:
+            TrainerError: an option spbpe does not know or support, or one
+                sentencepiece would reject.
+        """
+        iterator = kwargs.pop("sentence_iterator", None)
+        if iterator is None:
+            iterator = kwargs.pop("sentence_reader", None)
+        writer = kwargs.pop("model_writer", None)
+        for key in ("pretokenizer", "normalizer"):
+            if key in kwargs:
+                raise TrainerError(f"{key}= is not supported yet")
+        kwargs.pop("allow_inconsistent_pretokenization", None)
+        if isinstance(arg, str):
+            text = split_command(arg)
+        else:
+            text = {k: to_text(v) for k, v in kwargs.items()}
+        seed = int(text.pop("seed", "12345678"))
+        ts, ns = parse_args(text)
+        o = _check_spec(ts, ns)
+        if (iterator is None) == (not o["input"]):
+            raise TrainerError("SentenceIterator and trainer_spec.input() must be exclusive. (input)")
+        if (writer is None) == (not o["model_prefix"]):
+            raise TrainerError("ModelProto and trainer_spec.model_prefix() must be exclusive. (model_prefix)")
+        name = ns.get("name") or "nmt_nfkc"
+        o["charsmap"] = _charsmap(name)
+
+        from ._trainer_native import NativeTrainer, iter_blocks
+
+        native = NativeTrainer(o)
+        try:
+            _feed(native, o, iterator, seed, iter_blocks)
+            pieces = native.train()
+        finally:
+            native.close()
+
+        if not o["hard_vocab_limit"]:
+            ts["vocab_size"] = len(pieces)
+        normalizer = {k: v for k, v in ns.items()}
+        normalizer["name"] = name
+        normalizer["precompiled_charsmap"] = o["charsmap"]
+        model = encode_model(pieces, ts, normalizer)
+        if writer is not None:
+            writer.write(model)
+            return None
+        with open(o["model_prefix"] + ".model", "wb") as f:
+            f.write(model)
+        with open(o["model_prefix"] + ".vocab", "wb") as f:
+            f.write(format_vocab(pieces, o["vocabulary_output_piece_score"]))
+        return None
+
+    Train = train
+
+
+def _sentences(o: Dict[str, Any], iterator: Any) -> Iterable[Tuple[bytes, int]]:
+    """(sentence, frequency) of every input line, before the filters."""
+    tsv = o["input_format"] == "tsv"
+    if iterator is not None:
+        for s in iterator:
+            yield (s if isinstance(s, bytes) else str(s).encode("utf-8", "surrogateescape")), 1
+        return
+    for path in o["input"]:
+        try:
+            f = open(path, "rb")
+        except OSError as e:
+            raise TrainerError(f"{path}: {e.strerror} (input)") from None
+        with f:
+            for line in f:
+                if line.endswith(b"\n"):
+                    line = line[:-1]
+                if not tsv:
+                    yield line, 1
+                    continue
+                fields = line.split(b"\t")
+                if len(fields) != 2:
+                    raise TrainerError(f"Input format must be: word <tab> freq. {line!r}")
+                freq = fields[1].strip()
+                if not freq.lstrip(b"+-").isdigit() or int(freq) < 1:
+                    raise TrainerError(f"Could not parse the frequency: {fields[1]!r}")
+                yield fields[0], int(freq)
+
+
+def _feed(native: Any, o: Dict[str, Any], iterator: Any, seed: int, iter_blocks: Any) -> None:
+    max_len = o["max_sentence_length"]
+    size = o["input_sentence_size"]
+    if size == 0 and iterator is None and o["input_format"] != "tsv":
+        for path in o["input"]:   # fast path: whole blocks of lines into C
+            try:
+                f = open(path, "rb")
+            except OSError as e:
+                raise TrainerError(f"{path}: {e.strerror} (input)") from None
+            with f:
+                for block in iter_blocks(f):
+                    native.add_lines(block)
+        return
+    if size == 0:
+        for s, freq in _sentences(o, iterator):
+            if _keep(s, max_len):
+                native.add_sentence(s, freq)
+        return
+    kept: List[Tuple[bytes, int]] = []
+    if not o["shuffle_input_sentence"]:
+        for s, freq in _sentences(o, iterator):
+            if _keep(s, max_len):
+                kept.append((s, freq))
+                if len(kept) >= size:
+                    break
+    else:
+        rng = random.Random(seed)
+        total = 0
+        for s, freq in _sentences(o, iterator):
+            if not _keep(s, max_len):
+                continue
+            total += 1
+            if len(kept) < size:
+                kept.append((s, freq))
+            else:
+                n = rng.randrange(total)
+                if n < size:
+                    kept[n] = (s, freq)
+    for s, freq in kept:
+        native.add_sentence(s, freq)
