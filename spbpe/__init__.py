@@ -9,12 +9,15 @@
 from .errors import InputError, ModelFormatError, OutOfRangeError, SpbpeError, UnsupportedError
 from .model_edit import ModelEditor
 from .processor import SentencePieceProcessor
+from .trainer import SentencePieceTrainer, TrainerError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SentencePieceProcessor",
     "ModelEditor",
+    "SentencePieceTrainer",
+    "TrainerError",
     "SpbpeError",
     "ModelFormatError",
     "InputError",
