@@ -98,6 +98,7 @@ typedef struct encoder {
     uint64_t *rev;           /* UNUSED splits: rev[id] = left length + 1, 0 = none */
     int32_t *touched;        /* ids set in rev during this call (in ws->stack's tail) */
     size_t touched_len;
+    int reference;           /* string lookups only: the plain algorithm */
 } encoder;
 
 static void maybe_push(encoder *e, int32_t left, int32_t right) {
@@ -109,8 +110,12 @@ static void maybe_push(encoder *e, int32_t left, int32_t right) {
     /* The pair table holds every split of a piece at a character boundary;
      * anything else (unknown symbols, long pieces, a stray continuation
      * byte from malformed text) asks the string table. */
-    if (l->id >= 0 && r->id >= 0 && size <= SP_PAIR_MAX_BYTES && (e->text[r->start] & 0xC0) != 0x80)
+    if (e->reference)
+        merged = sp_lookup_normal(e->m, e->text + l->start, size);
+    else if (l->id >= 0 && r->id >= 0 && size <= SP_PAIR_MAX_BYTES && e->m->pairs && (e->text[r->start] & 0xC0) != 0x80)
         merged = sp_pair_lookup(e->m, l->id, r->id);
+    else if ((l->id < 0 || r->id < 0) && e->m->closed_chars)
+        return; /* a symbol outside the vocabulary never merges in such a model */
     else
         merged = sp_lookup_normal(e->m, e->text + l->start, size);
     if (merged < 0) return;
@@ -235,23 +240,10 @@ static void resegment(emitter *o, const uint64_t *rev, int32_t *stack, uint32_t 
     }
 }
 
-static inline int32_t char_id(const spbpe_model *m, const uint8_t *p, size_t l) {
-    if (l == 1 && p[0] < 128) return m->ascii_id[p[0]];
-    if (l == 2 && (p[1] & 0xC0) == 0x80) {
-        uint32_t cp = ((uint32_t)(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
-        if (cp >= 0x80 && m->bmp_id[cp] >= 0) return m->bmp_id[cp];
-    } else if (l == 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
-        uint32_t cp = ((uint32_t)(p[0] & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-        if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF) && m->bmp_id[cp] >= 0) return m->bmp_id[cp];
-    }
-    /* Not in the table (unknown, 4-byte, or not valid UTF-8): ask the hash,
-     * which is the authority. */
-    return sp_lookup_normal(m, p, l);
-}
-
 /* Initial symbols of t[from, to): user-defined matches (frozen) or single
  * characters.  Returns the number of symbols. */
-static int32_t init_symbols(const spbpe_model *m, const uint8_t *t, size_t from, size_t to, sp_symbol *sym) {
+static int32_t init_symbols(const spbpe_model *m, const uint8_t *t, size_t from, size_t to, sp_symbol *sym,
+                            int reference) {
     int32_t count = 0;
     int has_udef = m->info.has_user_defined;
     for (size_t i = from; i < to;) {
@@ -263,7 +255,7 @@ static int32_t init_symbols(const spbpe_model *m, const uint8_t *t, size_t from,
         } else {
             s->frozen = 0;
             l = sp_utf8_char_len(t + i, to - i);
-            s->id = char_id(m, t + i, l);
+            s->id = reference ? sp_lookup_normal(m, t + i, l) : sp_char_id(m, t + i, l);
         }
         s->start = (uint32_t)i;
         s->len = (uint32_t)l;
@@ -314,7 +306,7 @@ static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int ca
             return 0;
         }
     }
-    int32_t count = init_symbols(e->m, e->text, from, to, e->sym);
+    int32_t count = init_symbols(e->m, e->text, from, to, e->sym, e->reference);
     run_merges(e, count, alpha, rng);
     const sp_symbol *sym = e->sym;
     if (cached) {
@@ -360,10 +352,11 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
 
     double alpha = opt ? opt->alpha : 0.0;
     uint64_t rng = opt ? opt->seed : 0;
-    encoder e = {m, t, ws->sym, ws->heap, 0, ws->rev, ws->stack + 2 * n + 2, 0};
+    int reference = opt && opt->reference_path;
+    encoder e = {m, t, ws->sym, ws->heap, 0, ws->rev, ws->stack + 2 * n + 2, 0, reference};
     emitter o = {m, t, ws->norm.align, ws, 0, 0, spans};
 
-    if (m->fast_words && alpha <= 0.0) {
+    if (m->fast_words && alpha <= 0.0 && !reference) {
         /* Segments start before each run of U+2581 that follows another
          * character; no merge crosses such a point for this model. */
         if (ws->cache.model_hash != m->content_hash) sp_cache_reset(&ws->cache, m->content_hash);

@@ -40,11 +40,16 @@ static inline uint64_t mix64(uint64_t x) {
     return x;
 }
 
+static inline uint64_t pair_key(int32_t left, int32_t right) {
+    return ((uint64_t)(uint32_t)left << (2 * SP_PAIR_ID_BITS)) | ((uint64_t)(uint32_t)right << SP_PAIR_ID_BITS);
+}
+
 int32_t sp_pair_lookup(const spbpe_model *m, int32_t left, int32_t right) {
-    uint64_t key = ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
+    uint64_t key = pair_key(left, right);
     for (size_t i = mix64(key) & m->pair_mask;; i = (i + 1) & m->pair_mask) {
-        if (m->pairs[i].key == key) return m->pairs[i].merged;
-        if (m->pairs[i].key == UINT64_MAX) return -1;
+        uint64_t slot = m->pairs[i];
+        if ((slot & ~(uint64_t)SP_PAIR_ID_MASK) == key) return (int32_t)(slot & SP_PAIR_ID_MASK);
+        if (slot == SP_PAIR_EMPTY) return -1;
     }
 }
 
@@ -90,19 +95,19 @@ static int build_piece_table(spbpe_model *m, spbpe_error *err) {
     return SPBPE_OK;
 }
 
-static int pair_insert(spbpe_model *m, int32_t left, int32_t right, int32_t merged) {
-    uint64_t key = ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
+static void pair_insert(spbpe_model *m, int32_t left, int32_t right, int32_t merged) {
+    uint64_t key = pair_key(left, right);
     for (size_t i = mix64(key) & m->pair_mask;; i = (i + 1) & m->pair_mask) {
-        if (m->pairs[i].key == key) return 0;
-        if (m->pairs[i].key == UINT64_MAX) {
-            m->pairs[i].key = key;
-            m->pairs[i].merged = merged;
-            return 1;
+        if ((m->pairs[i] & ~(uint64_t)SP_PAIR_ID_MASK) == key) return;
+        if (m->pairs[i] == SP_PAIR_EMPTY) {
+            m->pairs[i] = key | (uint32_t)merged;
+            return;
         }
     }
 }
 
 static int build_pair_table(spbpe_model *m, spbpe_error *err) {
+    if ((uint32_t)m->piece_count >= SP_PAIR_ID_MASK) return SPBPE_OK; /* too many ids to pack */
     /* Collect the splits first so the table can be sized to what exists
      * (about a third of all split points for Llama 2): a small table stays
      * in cache during encoding. */
@@ -134,7 +139,7 @@ static int build_pair_table(spbpe_model *m, spbpe_error *err) {
         free(trip);
         return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the merge table");
     }
-    for (size_t i = 0; i < size; i++) m->pairs[i].key = UINT64_MAX;
+    for (size_t i = 0; i < size; i++) m->pairs[i] = SP_PAIR_EMPTY;
     m->pair_mask = size - 1;
     for (size_t i = 0; i < found; i++) pair_insert(m, trip[3 * i], trip[3 * i + 1], trip[3 * i + 2]);
     free(trip);
@@ -253,6 +258,25 @@ static int build_char_table(spbpe_model *m, spbpe_error *err) {
     return SPBPE_OK;
 }
 
+/* Is every character of every multi-character normal-map piece a
+ * normal-map piece itself?  Then a symbol outside the vocabulary can never
+ * take part in a merge, and the encoder skips those lookups. */
+static int compute_closed_chars(const spbpe_model *m) {
+    for (int32_t id = 0; id < m->piece_count; id++) {
+        if (!sp_in_normal_map(m->type[id]) || m->type[id] == SPBPE_PIECE_USER_DEFINED) continue;
+        const uint8_t *p = sp_piece_ptr(m, id);
+        size_t n = sp_piece_len(m, id);
+        if (n == 1) continue;
+        for (size_t i = 0; i < n;) {
+            size_t l = sp_utf8_char_len(p + i, n - i);
+            if (l == n) break; /* a single character: nothing to check */
+            if (sp_char_id(m, p + i, l) < 0) return 0;
+            i += l;
+        }
+    }
+    return 1;
+}
+
 static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
     int st;
     if (s->model_type != 2)
@@ -329,6 +353,7 @@ static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
     in->treat_whitespace_as_suffix = s->treat_whitespace_as_suffix;
     in->has_charsmap = ns->charsmap.n > 0;
     in->word_split_safe = compute_word_split_safe(m);
+    m->closed_chars = compute_closed_chars(m);
     m->fast_words = in->word_split_safe && !in->has_unused && udef_pieces_are_plain(m) &&
                     charsmap_output_is_utf8(m);
     return SPBPE_OK;

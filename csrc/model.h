@@ -12,10 +12,11 @@
  * would produce them fall back to a string lookup (same answer, slower). */
 #define SP_PAIR_MAX_BYTES 256
 
-typedef struct sp_pair_slot {
-    uint64_t key;            /* (left id << 32) | right id; UINT64_MAX when empty */
-    int32_t merged;          /* id of left+right in the normal map */
-} sp_pair_slot;
+/* A pair-table slot packs left id, right id and merged id in 21 bits each
+ * (models of up to 2^21 - 1 pieces; larger ones use string lookups). */
+#define SP_PAIR_ID_BITS 21
+#define SP_PAIR_ID_MASK ((1u << SP_PAIR_ID_BITS) - 1)
+#define SP_PAIR_EMPTY UINT64_MAX
 
 struct spbpe_model {
     int32_t piece_count;
@@ -27,8 +28,9 @@ struct spbpe_model {
     int32_t byte_id[256];    /* id of <0xXX>, or -1 */
 
     sp_strtab all;           /* every piece string -> id (strings are unique) */
-    sp_pair_slot *pairs;     /* (left, right) -> merged, normal-map pieces only */
+    uint64_t *pairs;         /* (left, right) -> merged, normal-map pieces only; NULL if none */
     size_t pair_mask;
+    int closed_chars;        /* every character of every normal-map piece is one itself */
     int32_t ascii_id[128];   /* normal-map id of each ASCII char, or -1 */
     int32_t *bmp_id;         /* normal-map id of each 2- or 3-byte char by code point, or -1 */
     int fast_words;          /* encode may split at U+2581 runs and cache segments */
@@ -65,6 +67,21 @@ static inline int32_t sp_lookup_normal(const spbpe_model *m, const uint8_t *s, s
     int32_t id = sp_lookup(m, s, n);
     return (id >= 0 && sp_in_normal_map(m->type[id])) ? id : -1;
 }
+/* Normal-map id of the one character p[0..l), l = its OneCharLen.  The
+ * table is authoritative for well-formed 1-3 byte characters (a piece with
+ * the same bytes would be in it); anything else asks the hash. */
+static inline int32_t sp_char_id(const spbpe_model *m, const uint8_t *p, size_t l) {
+    if (l == 1 && p[0] < 128) return m->ascii_id[p[0]];
+    if (l == 2 && (p[1] & 0xC0) == 0x80) {
+        uint32_t cp = ((uint32_t)(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
+        if (cp >= 0x80) return m->bmp_id[cp];
+    } else if (l == 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+        uint32_t cp = ((uint32_t)(p[0] & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+        if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) return m->bmp_id[cp];
+    }
+    return sp_lookup_normal(m, p, l);
+}
+
 /* Merged id of two normal-map pieces, or -1. */
 int32_t sp_pair_lookup(const spbpe_model *m, int32_t left, int32_t right);
 /* Longest user-defined piece that is a prefix of s[0..n), 0 if none. */

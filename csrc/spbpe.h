@@ -138,6 +138,7 @@ typedef struct spbpe_encode_options {
     double alpha;          /* BPE-dropout probability; <= 0 means deterministic */
     uint64_t seed;         /* seed for dropout's random numbers */
     int with_offsets;      /* fill norm/orig spans in the result */
+    int reference_path;    /* skip every shortcut (word cache, integer tables): for testing them */
 } spbpe_encode_options;
 
 typedef struct spbpe_encoding {
@@ -177,6 +178,42 @@ int spbpe_decode_ids(const spbpe_model *model, const int32_t *ids, size_t count,
 int spbpe_decode_pieces(const spbpe_model *model, const uint8_t *pieces,
                         const size_t *lengths, size_t count,
                         spbpe_workspace *ws, spbpe_decoded *out, spbpe_error *err);
+
+/* --------------------------------------------------------------- batch */
+
+typedef struct spbpe_batch spbpe_batch;
+
+/* A reusable batch context: one workspace per worker thread plus result
+ * buffers.  Reusing it keeps each worker's word cache warm.  One caller
+ * thread at a time. */
+spbpe_batch *spbpe_batch_new(void);
+void spbpe_batch_free(spbpe_batch *batch);
+
+typedef struct spbpe_batch_ids {
+    const int32_t *ids;        /* every item's ids, back to back */
+    const size_t *offsets;     /* count + 1 entries: item i is ids[offsets[i] .. offsets[i+1]) */
+    size_t count;
+} spbpe_batch_ids;
+
+/* Encode `count` texts held back to back in `blob`: text i is
+ * blob[starts[i] .. starts[i+1]) (starts has count + 1 entries, non-
+ * decreasing).  Same result as spbpe_encode on each text, with up to
+ * num_threads C threads (<= 1: the calling thread only).  Results live in
+ * the batch until its next use. */
+int spbpe_encode_batch(const spbpe_model *model, const uint8_t *blob, const size_t *starts, size_t count,
+                       int num_threads, spbpe_batch *batch, spbpe_batch_ids *out, spbpe_error *err);
+
+typedef struct spbpe_batch_text {
+    const uint8_t *text;       /* every decoded text, back to back */
+    const size_t *offsets;     /* count + 1 entries */
+    size_t count;
+} spbpe_batch_text;
+
+/* Decode `count` id sequences held back to back (sequence i is
+ * ids[starts[i] .. starts[i+1])).  An id out of range fails the whole call
+ * with SPBPE_ERR_OUT_OF_RANGE and err->offset = its index in ids. */
+int spbpe_decode_batch(const spbpe_model *model, const int32_t *ids, const size_t *starts, size_t count,
+                       int num_threads, spbpe_batch *batch, spbpe_batch_text *out, spbpe_error *err);
 
 /* TRAINER-BEGIN (declarations of bpe_train.c go here) */
 

@@ -9,6 +9,7 @@ threads; each thread gets its own workspace.
 
 from __future__ import annotations
 
+import gc
 import threading
 from array import array
 from typing import List, Optional, Sequence, Tuple
@@ -39,6 +40,26 @@ def raise_for_status(status: int, err) -> None:
     if cls is MemoryError:
         raise MemoryError(message)
     raise cls(message)
+
+
+_SIZE_T = "Q" if ffi.sizeof("size_t") == 8 else "I"
+
+
+def _split_ids(ids_ptr, offsets_ptr, count: int) -> List[List[int]]:
+    offs = ffi.unpack(offsets_ptr, count + 1)
+    flat = array("i")
+    if offs[-1]:
+        flat.frombytes(ffi.buffer(ids_ptr, offs[-1] * 4))
+    lst = flat.tolist()
+    # Lists of ints cannot form cycles; without this, building many of them
+    # sets off the cyclic garbage collector over and over.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [lst[offs[i]:offs[i + 1]] for i in range(count)]
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _new_workspace():
@@ -124,7 +145,8 @@ class NativeModel:
         return ffi.unpack(ffi.cast("char *", p), n[0])
 
     # ---------------------------------------------------------------- calls
-    def encode(self, data: bytes, alpha: float = 0.0, seed: int = 0, with_offsets: bool = False):
+    def encode(self, data: bytes, alpha: float = 0.0, seed: int = 0, with_offsets: bool = False,
+               reference_path: bool = False):
         """Encode UTF-8 bytes; returns the C encoding struct (valid until the
         next call on this thread)."""
         ws = self._ws()
@@ -133,10 +155,26 @@ class NativeModel:
         opts.alpha = alpha
         opts.seed = seed
         opts.with_offsets = 1 if with_offsets else 0
+        opts.reference_path = 1 if reference_path else 0
         st = lib.spbpe_encode(self._handle, data, len(data), opts, ws, loc.enc, loc.err)
         if st:
             raise_for_status(st, loc.err)
         return loc.enc
+
+    def encode_plain(self, data: bytes) -> List[int]:
+        """The common case, kept short: deterministic ids of one text."""
+        loc = self._local
+        ws = getattr(loc, "ws", None) or self._ws()
+        enc = loc.enc
+        st = lib.spbpe_encode(self._handle, data, len(data), ffi.NULL, ws, enc, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        n = enc.count
+        if n < 64:
+            return ffi.unpack(enc.ids, n) if n else []
+        out = array("i")
+        out.frombytes(ffi.buffer(enc.ids, n * 4))
+        return out.tolist()
 
     def encode_full(self, data: bytes, alpha: float = 0.0, seed: int = 0):
         """(encoding struct with spans, ids as a list)."""
@@ -146,8 +184,8 @@ class NativeModel:
             out.frombytes(ffi.buffer(enc.ids, enc.count * 4))
         return enc, out.tolist()
 
-    def encode_ids(self, data: bytes, alpha: float = 0.0, seed: int = 0) -> List[int]:
-        enc = self.encode(data, alpha, seed)
+    def encode_ids(self, data: bytes, alpha: float = 0.0, seed: int = 0, reference_path: bool = False) -> List[int]:
+        enc = self.encode(data, alpha, seed, reference_path=reference_path)
         out = array("i")
         if enc.count:
             out.frombytes(ffi.buffer(enc.ids, enc.count * 4))
@@ -166,11 +204,65 @@ class NativeModel:
             align.frombytes(ffi.buffer(nm.norm_to_orig, nm.norm_to_orig_count * 4))
         return text, align.tolist()
 
+    def _batch(self):
+        b = getattr(self._local, "batch", None)
+        if b is None:
+            self._ws()  # the per-thread error and result structs
+            b = lib.spbpe_batch_new()
+            if b == ffi.NULL:
+                raise MemoryError("could not allocate an spbpe batch")
+            b = self._local.batch = ffi.gc(b, lib.spbpe_batch_free)
+            self._local.bids = ffi.new("spbpe_batch_ids *")
+            self._local.btext = ffi.new("spbpe_batch_text *")
+        return b
+
+    def encode_batch(self, items: List[bytes], num_threads: int) -> List[List[int]]:
+        """Ids of every item, encoded in one C call on up to num_threads threads."""
+        b = self._batch()
+        loc = self._local
+        starts = array(_SIZE_T, [0])
+        total = 0
+        for it in items:
+            total += len(it)
+            starts.append(total)
+        blob = b"".join(items)
+        st = lib.spbpe_encode_batch(self._handle, blob, ffi.from_buffer("size_t[]", starts), len(items),
+                                    num_threads, b, loc.bids, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        return _split_ids(loc.bids.ids, loc.bids.offsets, len(items))
+
+    def decode_batch(self, seqs: List[Sequence[int]], num_threads: int) -> List[bytes]:
+        """Text of every id sequence, decoded in one C call."""
+        b = self._batch()
+        loc = self._local
+        flat = array("i")
+        starts = array(_SIZE_T, [0])
+        try:
+            for seq in seqs:
+                flat.extend(seq)
+                starts.append(len(flat))
+        except TypeError:
+            raise TypeError("ids must be int") from None
+        except OverflowError:
+            raise OutOfRangeError("piece id is out of range (beyond int32)") from None
+        st = lib.spbpe_decode_batch(self._handle, ffi.from_buffer("int32_t[]", flat),
+                                    ffi.from_buffer("size_t[]", starts), len(seqs), num_threads, b, loc.btext, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        out = loc.btext
+        offs = ffi.unpack(out.offsets, len(seqs) + 1)
+        text = ffi.unpack(ffi.cast("char *", out.text), offs[-1]) if offs[-1] else b""
+        return [text[offs[i]:offs[i + 1]] for i in range(len(seqs))]
+
     def decode_ids(self, ids: Sequence[int]) -> bytes:
         ws = self._ws()
         loc = self._local
         try:
             buf = array("i", ids)
+        except TypeError:
+            bad = next((i for i in ids if not isinstance(i, int) and not hasattr(i, "__index__")), None)
+            raise TypeError(f"ids must be int, not {type(bad).__name__}") from None
         except OverflowError:
             bad = next(i for i in ids if not -(2**31) <= i < 2**31)
             raise OutOfRangeError(f"piece id is out of range: {bad}") from None

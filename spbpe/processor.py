@@ -71,6 +71,9 @@ class SentencePieceProcessor:
         self._add_bos, self._add_eos, self._reverse = add_bos, add_eos, reverse
         self._emit_unk_piece, self._enable_sampling = emit_unk_piece, enable_sampling
         self._nbest_size, self._alpha, self._num_threads = nbest_size, alpha, num_threads
+        # Constructor options that leave encode() at its plain default.
+        self._plain = (self._out_type is int and not (add_bos or add_eos or reverse or emit_unk_piece
+                                                      or enable_sampling))
         if model_file or model_proto:
             self.load(model_file=model_file, model_proto=model_proto)
 
@@ -141,6 +144,14 @@ class SentencePieceProcessor:
         >>> sp.encode("Hello world", out_type=str)  # doctest: +SKIP
         ['▁Hello', '▁world']
         """
+        if (self._plain and out_type is None and return_type is None and add_bos is None and add_eos is None
+                and reverse is None and emit_unk_piece is None and enable_sampling is None and type(input) is str
+                and self._model is not None and return_bytes is None and num_threads is None):
+            # Fast path for the most common call: one str, default options.
+            try:
+                return self._model.encode_plain(input.encode("utf-8"))
+            except UnicodeEncodeError:
+                pass  # the full path below raises the documented error
         out_type = self._resolve_out_type(return_type, out_type, self._out_type)
         add_bos = self._add_bos if add_bos is None else add_bos
         add_eos = self._add_eos if add_eos is None else add_eos
@@ -172,12 +183,49 @@ class SentencePieceProcessor:
         opts = (out_type, add_bos, add_eos, reverse, emit_unk_piece, drop, bool(return_bytes))
         if isinstance(input, list):
             items = [_to_bytes(x) for x in input]
-            threads = os.cpu_count() or 1 if num_threads < 0 else max(1, num_threads)
+            threads = (os.cpu_count() or 1) if num_threads < 0 else max(1, num_threads)
+            if drop == 0.0 and out_type in (int, str, bytes):
+                return self._encode_batch(items, threads, *opts)
             if threads > 1 and len(items) > 1:
                 with ThreadPoolExecutor(min(threads, len(items))) as pool:
                     return list(pool.map(lambda d: self._encode_one(d, *opts), items))
             return [self._encode_one(d, *opts) for d in items]
         return self._encode_one(_to_bytes(input), *opts)
+
+    def _encode_batch(self, items, threads, out_type, add_bos, add_eos, reverse, emit_unk_piece, alpha, return_bytes):
+        """Deterministic batch encode in one C call; pieces come from the
+        vocabulary table, except for items with unknown tokens, whose
+        pieces are the text they cover (rare: re-encoded one by one)."""
+        m = self._m
+        info = m.info
+        batch = m.encode_batch(items, threads)
+        if out_type is int:
+            if reverse or add_bos or add_eos:
+                for ids in batch:
+                    if reverse:
+                        ids.reverse()
+                    if add_bos:
+                        ids.insert(0, info.bos_id)
+                    if add_eos:
+                        ids.append(info.eos_id)
+            return batch
+        table = m.pieces_bytes() if out_type is bytes else m.pieces()
+        unk_index = m.unk_index
+        out = []
+        for data, ids in zip(items, batch):
+            if unk_index >= 0 and unk_index in ids:
+                out.append(self._encode_one(data, out_type, add_bos, add_eos, reverse, emit_unk_piece, 0.0,
+                                            return_bytes))
+                continue
+            pieces = [table[i] for i in ids]
+            if reverse:
+                pieces.reverse()
+            if add_bos:
+                pieces.insert(0, table[info.bos_id])
+            if add_eos:
+                pieces.append(table[info.eos_id])
+            out.append(pieces)
+        return out
 
     def _encode_one(self, data: bytes, out_type, add_bos, add_eos, reverse, emit_unk_piece, alpha, return_bytes):
         m = self._m
@@ -265,7 +313,16 @@ class SentencePieceProcessor:
         if isinstance(input, (str, bytes, int)) or not hasattr(input, "__len__"):
             input = [input]
         if len(input) > 0 and isinstance(input[0], (list, tuple)) or (hasattr(input, "ndim") and input.ndim > 1):
-            return [self._decode_one(list(x), rtype) for x in input]
+            seqs = [list(x) for x in input]
+            first = next((x for x in seqs if x), None)
+            if first is not None and isinstance(first[0], (str, bytes)):
+                return [self._decode_one(x, rtype) for x in seqs]
+            num_threads = self._num_threads if num_threads is None else num_threads
+            if not isinstance(num_threads, int):
+                raise TypeError("num_threads must be int")
+            threads = (os.cpu_count() or 1) if num_threads < 0 else max(1, num_threads)
+            raw = self._m.decode_batch(seqs, threads)
+            return raw if rtype is bytes else [r.decode("utf-8") for r in raw]
         return self._decode_one(list(input), rtype)
 
     def _decode_one(self, seq: list, rtype):
@@ -273,10 +330,7 @@ class SentencePieceProcessor:
         if seq and isinstance(seq[0], (str, bytes)):
             raw = m.decode_pieces([_to_bytes(p) for p in seq])
         else:
-            for x in seq:
-                if not isinstance(x, int) and not hasattr(x, "__index__"):
-                    raise TypeError(f"ids must be int, not {type(x).__name__}")
-            raw = m.decode_ids([int(x) for x in seq])
+            raw = m.decode_ids(seq)
         return raw if rtype is bytes else raw.decode("utf-8")
 
     def decode_ids(self, input, **kwargs):

@@ -1,0 +1,60 @@
+"""The encoder's shortcuts (word cache, integer pair and character tables,
+C-thread batches, the plain-ids normalizer) give exactly what the plain
+algorithm gives, on random and adversarial inputs."""
+
+import random
+
+import pytest
+
+import spbpe
+from conftest import mistral_models, real_model_paths, shared_path
+from hard_cases import HARD_CASES, random_bytes, random_strings
+
+MODELS = real_model_paths()
+
+
+def _inputs():
+    rng = random.Random(42)
+    words = ["the", "▁", " ", "  ", "of", "日本", "😀", "\u200d", "[REF]", "x" * 200, "ab" * 70, "\n", "\t"]
+    long_mixed = ["".join(rng.choice(words) for _ in range(rng.randint(1, 400))) for _ in range(200)]
+    out = [x if isinstance(x, bytes) else x.encode() for x in HARD_CASES]
+    out += [x.encode() for x in random_strings(1500, seed=11, max_len=80)] + random_bytes(300, seed=5)
+    out += [x.encode() for x in long_mixed]
+    adversarial = shared_path("corpora", "adversarial", "adversarial.txt")
+    if adversarial:
+        out += adversarial.read_bytes().split(b"\n")
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_shortcuts_equal_reference_path(name):
+    sp = spbpe.SentencePieceProcessor(model_file=str(MODELS[name]))
+    m = sp._m
+    inputs = _inputs()
+    for data in inputs:
+        assert m.encode_ids(data) == m.encode_ids(data, reference_path=True), data[:80]
+    # A second pass answers from a warm word cache.
+    for data in inputs:
+        assert sp.encode(data) == m.encode_ids(data, reference_path=True), data[:80]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 8])
+def test_batch_threads_equal_single_calls(threads):
+    sp = spbpe.SentencePieceProcessor(model_file=str(mistral_models()["mistral_instruct_tokenizer_241114.model.v7"]))
+    inputs = _inputs() * 3
+    single = [sp.encode(x) for x in inputs]
+    assert sp.encode(inputs, num_threads=threads) == single
+    assert sp.decode(single, num_threads=threads) == [sp.decode(ids) for ids in single]
+    assert sp.encode(inputs[:1], num_threads=threads) == single[:1]
+    assert sp.encode([], num_threads=threads) == []
+
+
+def test_word_cache_survives_many_distinct_words():
+    # More distinct segments than the cache holds: answers stay right after it fills.
+    sp = spbpe.SentencePieceProcessor(model_file=str(mistral_models()["tokenizer.model.v1"]))
+    rng = random.Random(3)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    text = " ".join("".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(300_000))
+    data = text.encode()
+    assert sp.encode(text) == sp._m.encode_ids(data, reference_path=True)
+    assert sp.encode(text) == sp._m.encode_ids(data, reference_path=True)
