@@ -22,14 +22,15 @@ typedef struct decoder {
     int failed;
 } decoder;
 
-static void append(decoder *d, const uint8_t *s, size_t n) {
+static inline void append(decoder *d, const uint8_t *s, size_t n) {
     spbpe_workspace *ws = d->ws;
-    if (d->failed || n == 0) return;
-    if (sp_reserve((void **)&ws->out, &ws->out_cap, ws->out_len + n, 1)) {
-        d->failed = 1;
-        return;
+    if (SP_UNLIKELY(ws->out_len + n > ws->out_cap)) {
+        if (d->failed || sp_reserve((void **)&ws->out, &ws->out_cap, ws->out_len + n, 1)) {
+            d->failed = 1;
+            return;
+        }
     }
-    memcpy(ws->out + ws->out_len, s, n);
+    if (n) memcpy(ws->out + ws->out_len, s, n);
     ws->out_len += n;
 }
 
@@ -37,6 +38,9 @@ static void append(decoder *d, const uint8_t *s, size_t n) {
 static void append_unescaped(decoder *d, const uint8_t *s, size_t n) {
     size_t run = 0;
     for (size_t i = 0; i + 3 <= n;) {
+        const uint8_t *hit = memchr(s + i, 0xE2, n - 2 - i);
+        if (!hit) break;
+        i = (size_t)(hit - s);
         if (memcmp(s + i, SPACE_SYMBOL, 3) == 0) {
             append(d, s + run, i - run);
             append(d, (const uint8_t *)" ", 1);
@@ -77,7 +81,9 @@ static void flush_bytes(decoder *d, const int32_t *ids, size_t from, size_t to) 
 }
 
 /* pieces[i], lens[i] are the piece strings; ids[i] their ids (or -1 for a
- * string that is in no table and no unk exists). */
+ * string that is in no table and no unk exists).  pieces == NULL means the
+ * pieces are the vocabulary's own (decoding ids): their printed forms are
+ * precomputed. */
 static int decode_core(const spbpe_model *m, const uint8_t *const *pieces, const size_t *lens, const int32_t *ids,
                        size_t count, spbpe_workspace *ws, spbpe_decoded *out, spbpe_error *err) {
     decoder d = {m, ws, 0};
@@ -92,8 +98,8 @@ static int decode_core(const spbpe_model *m, const uint8_t *const *pieces, const
         flush_bytes(&d, ids, byte_start, i);
         if (bos_ws_seen || ws->out_len > 0) is_bos_ws = 0;
         byte_start = i + 1;
-        const uint8_t *p = pieces[i];
-        size_t n = lens[i];
+        const uint8_t *p = pieces ? pieces[i] : sp_piece_ptr(m, id);
+        size_t n = pieces ? lens[i] : sp_piece_len(m, id);
         if (type == SPBPE_PIECE_CONTROL) {
             bos_ws_seen = 0;
         } else if (type == SPBPE_PIECE_UNKNOWN) {
@@ -103,15 +109,15 @@ static int decode_core(const spbpe_model *m, const uint8_t *const *pieces, const
                 append(&d, p, n);
             bos_ws_seen = 0;
         } else {
-            int has = 0;
-            if (is_bos_ws && strip && n >= 3 && memcmp(p, SPACE_SYMBOL, 3) == 0) {
-                p += 3;
-                n -= 3;
-                has = 1;
+            /* The dummy prefix: one leading U+2581 goes, printed as nothing. */
+            int stripped = is_bos_ws && strip && n >= 3 && memcmp(p, SPACE_SYMBOL, 3) == 0;
+            bos_ws_seen = stripped && !m->info.remove_extra_whitespaces;
+            if (pieces) {
+                append_unescaped(&d, p + 3 * stripped, n - 3 * stripped);
+            } else {
+                size_t from = m->text_off[id] + (size_t)stripped, to = m->text_off[id + 1];
+                append(&d, m->text_arena + from, to - from);
             }
-            if (m->info.remove_extra_whitespaces) has = 0;
-            bos_ws_seen = has;
-            append_unescaped(&d, p, n);
         }
     }
     flush_bytes(&d, ids, byte_start, count);
@@ -146,16 +152,7 @@ SP_API int spbpe_decode_ids(const spbpe_model *m, const int32_t *ids, size_t cou
     for (size_t i = 0; i < count; i++)
         if (ids[i] < 0 || ids[i] >= m->piece_count)
             return sp_fail(err, SPBPE_ERR_OUT_OF_RANGE, i, "piece id is out of range: %d (at index %zu)", (int)ids[i], i);
-    const uint8_t **pp;
-    size_t *lp;
-    int32_t *ip;
-    if (piece_arrays(ws, count, &pp, &lp, &ip)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory decoding");
-    for (size_t i = 0; i < count; i++) {
-        pp[i] = sp_piece_ptr(m, ids[i]);
-        lp[i] = sp_piece_len(m, ids[i]);
-        ip[i] = ids[i];
-    }
-    return decode_core(m, pp, lp, ip, count, ws, out, err);
+    return decode_core(m, NULL, NULL, ids, count, ws, out, err);
 }
 
 SP_API int spbpe_decode_pieces(const spbpe_model *m, const uint8_t *pieces, const size_t *lengths, size_t count,

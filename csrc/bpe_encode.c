@@ -113,7 +113,7 @@ static void maybe_push(encoder *e, int32_t left, int32_t right) {
     if (e->reference)
         merged = sp_lookup_normal(e->m, e->text + l->start, size);
     else if (l->id >= 0 && r->id >= 0 && size <= SP_PAIR_MAX_BYTES && e->m->pairs && (e->text[r->start] & 0xC0) != 0x80)
-        merged = sp_pair_lookup(e->m, l->id, r->id);
+        merged = sp_pair_maybe(e->m, l->id, r->id) ? sp_pair_lookup(e->m, l->id, r->id) : -1;
     else if ((l->id < 0 || r->id < 0) && e->m->closed_chars)
         return; /* a symbol outside the vocabulary never merges in such a model */
     else

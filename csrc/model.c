@@ -141,7 +141,16 @@ static int build_pair_table(spbpe_model *m, spbpe_error *err) {
     }
     for (size_t i = 0; i < size; i++) m->pairs[i] = SP_PAIR_EMPTY;
     m->pair_mask = size - 1;
-    for (size_t i = 0; i < found; i++) pair_insert(m, trip[3 * i], trip[3 * i + 1], trip[3 * i + 2]);
+    m->pair_filter = calloc(SP_PAIR_FILTER_BITS / 64, sizeof *m->pair_filter);
+    if (!m->pair_filter) {
+        free(trip);
+        return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the merge table");
+    }
+    for (size_t i = 0; i < found; i++) {
+        pair_insert(m, trip[3 * i], trip[3 * i + 1], trip[3 * i + 2]);
+        uint32_t b = sp_pair_filter_bit(trip[3 * i], trip[3 * i + 1]);
+        m->pair_filter[b >> 6] |= (uint64_t)1 << (b & 63);
+    }
     free(trip);
     return SPBPE_OK;
 }
@@ -277,6 +286,30 @@ static int compute_closed_chars(const spbpe_model *m) {
     return 1;
 }
 
+/* Decoded forms of every piece, so decoding ids is one copy per piece. */
+static int build_text_arena(spbpe_model *m, spbpe_error *err) {
+    size_t total = m->piece_off[m->piece_count];
+    m->text_arena = malloc(total ? total : 1);
+    m->text_off = malloc(((size_t)m->piece_count + 1) * sizeof *m->text_off);
+    if (!m->text_arena || !m->text_off) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    size_t o = 0;
+    for (int32_t id = 0; id < m->piece_count; id++) {
+        const uint8_t *p = sp_piece_ptr(m, id);
+        size_t n = sp_piece_len(m, id);
+        m->text_off[id] = (uint32_t)o;
+        for (size_t i = 0; i < n;) {
+            if (i + 3 <= n && is_space_symbol(p + i)) {
+                m->text_arena[o++] = ' ';
+                i += 3;
+            } else {
+                m->text_arena[o++] = p[i++];
+            }
+        }
+    }
+    m->text_off[m->piece_count] = (uint32_t)o;
+    return SPBPE_OK;
+}
+
 static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
     int st;
     if (s->model_type != 2)
@@ -310,6 +343,7 @@ static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
     if ((st = build_piece_table(m, err))) return st;
     if ((st = build_pair_table(m, err))) return st;
     if ((st = build_char_table(m, err))) return st;
+    if ((st = build_text_arena(m, err))) return st;
     for (int c = 0; c < 128; c++) {
         uint8_t ch = (uint8_t)c;
         m->ascii_id[c] = sp_lookup_normal(m, &ch, 1);
@@ -396,7 +430,10 @@ SP_API void spbpe_model_free(spbpe_model *m) {
     free(m->byte_value);
     free(m->all.slots);
     free(m->pairs);
+    free(m->pair_filter);
     free(m->bmp_id);
+    free(m->text_arena);
+    free(m->text_off);
     free(m->unk_surface);
     sp_normalizer_release(&m->normalizer);
     sp_normalizer_release(&m->denormalizer);

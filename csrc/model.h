@@ -17,11 +17,21 @@
 #define SP_PAIR_ID_BITS 21
 #define SP_PAIR_ID_MASK ((1u << SP_PAIR_ID_BITS) - 1)
 #define SP_PAIR_EMPTY UINT64_MAX
+/* A one-hash Bloom filter in front of the pair table: most neighbouring
+ * symbols never merge, and this answers them from a cache-resident bitset. */
+#define SP_PAIR_FILTER_BITS (1u << 20)
+
+static inline uint32_t sp_pair_filter_bit(int32_t left, int32_t right) {
+    uint64_t x = ((uint64_t)(uint32_t)left << 32 | (uint32_t)right) * 0x9E3779B97F4A7C15ULL;
+    return (uint32_t)(x >> 44); /* top 20 bits */
+}
 
 struct spbpe_model {
     int32_t piece_count;
     uint8_t *arena;          /* every piece string back to back */
     uint32_t *piece_off;     /* piece i is arena[piece_off[i] .. piece_off[i+1]) */
+    uint8_t *text_arena;     /* every piece as decode prints it: U+2581 -> ' ' */
+    uint32_t *text_off;      /* piece i prints text_arena[text_off[i] .. text_off[i+1]) */
     float *score;
     uint8_t *type;
     int16_t *byte_value;     /* BYTE pieces: their byte; else -1 */
@@ -30,6 +40,7 @@ struct spbpe_model {
     sp_strtab all;           /* every piece string -> id (strings are unique) */
     uint64_t *pairs;         /* (left, right) -> merged, normal-map pieces only; NULL if none */
     size_t pair_mask;
+    uint64_t *pair_filter;   /* SP_PAIR_FILTER_BITS bits: clear means (left, right) never merges */
     int closed_chars;        /* every character of every normal-map piece is one itself */
     int32_t ascii_id[128];   /* normal-map id of each ASCII char, or -1 */
     int32_t *bmp_id;         /* normal-map id of each 2- or 3-byte char by code point, or -1 */
@@ -84,6 +95,10 @@ static inline int32_t sp_char_id(const spbpe_model *m, const uint8_t *p, size_t 
 
 /* Merged id of two normal-map pieces, or -1. */
 int32_t sp_pair_lookup(const spbpe_model *m, int32_t left, int32_t right);
+static inline int sp_pair_maybe(const spbpe_model *m, int32_t left, int32_t right) {
+    uint32_t b = sp_pair_filter_bit(left, right);
+    return (int)((m->pair_filter[b >> 6] >> (b & 63)) & 1);
+}
 /* Longest user-defined piece that is a prefix of s[0..n), 0 if none. */
 size_t sp_udef_match(const void *model, const uint8_t *s, size_t n);
 
