@@ -326,7 +326,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if argv and argv[0] == "train":
             return _cmd_train(argv[1:])
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        if getattr(args, "verify_cmd", None):
+            return args.verify_cmd(args, extra)
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
         return args.func(args)
     except BrokenPipeError:
         sys.stderr.close()
