@@ -58,13 +58,32 @@ def parse_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"not a boolean: {text!r}")
 
 
+_BOOL_FLAGS = set()
+
+
 def _flag(p: argparse.ArgumentParser, name: str, **kw) -> None:
-    """Add --name and its dashed spelling --na-me."""
+    """Add --name and its dashed spelling --na-me; booleans as absl has them (--name, --noname, --name=false)."""
     names = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
-    if kw.get("type") is parse_bool:
-        kw.setdefault("nargs", "?")
-        kw.setdefault("const", True)
+    if kw.pop("type", None) is parse_bool:
+        _BOOL_FLAGS.add(name)
+        p.add_argument(*names, dest=name, action="store_true", default=kw.pop("default", False), **kw)
+        p.add_argument(f"--no{name}", dest=name, action="store_false", help=argparse.SUPPRESS)
+        return
     p.add_argument(*names, dest=name, **kw)
+
+
+def _bool_flags(argv: List[str]) -> List[str]:
+    """``--flag=value`` for a boolean flag -> ``--flag`` or ``--noflag``."""
+    out = []
+    for a in argv:
+        key, eq, value = a.partition("=")
+        if eq and a.startswith("--") and key[2:].replace("-", "_") in _BOOL_FLAGS:
+            try:
+                a = ("--" if parse_bool(value) else "--no") + key[2:].replace("-", "_")
+            except argparse.ArgumentTypeError as e:
+                raise CliError(f"{key}: {e}") from None
+        out.append(a)
+    return out
 
 
 def read_lines(paths: List[str]) -> Iterator[bytes]:
@@ -327,7 +346,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if argv and argv[0] == "train":
             return _cmd_train(argv[1:])
         parser = build_parser()
-        args, extra = parser.parse_known_args(argv)
+        args, extra = parser.parse_known_args(_bool_flags(argv))
         if getattr(args, "verify_cmd", None):
             return args.verify_cmd(args, extra)
         if extra:

@@ -37,12 +37,13 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 from .errors import UnsupportedError
 from .model_info import PIECE_TYPES, load_proto
 
-__all__ = ["bpe_merges", "to_tokenizers_json", "to_minbpe_vocab", "to_vocab_dump"]
+__all__ = ["bpe_merges", "to_tokenizers_json", "to_minbpe_vocab", "to_vocab_dump", "check_tokenizers_json"]
 
 _MERGEABLE = (1, 4)   # normal and user-defined pieces come out of BPE merges
 
@@ -137,6 +138,34 @@ def to_vocab_dump(model: str) -> str:
                    for i, p in enumerate(proto.pieces))
 
 
+def check_tokenizers_json(model: str, tokenizer_json: str, files: List[str],
+                          max_examples: int = 5) -> Dict[str, Any]:
+    """Encode every line of ``files`` with the .model (spbpe) and the tokenizer.json (HF); count equal ids.
+
+    Lines that are not valid UTF-8 are skipped (HF takes str only).
+    """
+    from tokenizers import Tokenizer
+
+    from .processor import SentencePieceProcessor
+    from .verify import read_corpus
+    from .verify import _files as walk
+    hf = Tokenizer.from_str(tokenizer_json)
+    sp = SentencePieceProcessor(model_file=model)
+    total = same = 0
+    examples: List[Dict[str, Any]] = []
+    for src, no, text in read_corpus(walk(files)):
+        if not isinstance(text, str):
+            continue
+        total += 1
+        a, b = sp.encode(text), hf.encode(text, add_special_tokens=False).ids
+        if a == b:
+            same += 1
+        elif len(examples) < max_examples:
+            examples.append({"source": src, "line_no": no, "text": text[:200],
+                             "spbpe": sp.encode(text, out_type=str)[:40], "tokenizers": [hf.id_to_token(i) for i in b][:40]})
+    return {"lines": total, "identical": same, "rate": same / total if total else 1.0, "examples": examples}
+
+
 def _cmd_convert(args) -> int:
     from .cli import CliError
     if not args.model:
@@ -148,11 +177,19 @@ def _cmd_convert(args) -> int:
     else:
         text = to_vocab_dump(args.model)
     out = args.output or args.output_flag
+    if args.check:
+        if args.to != "tokenizers":
+            raise CliError("--check compares a tokenizer.json: use it with --to=tokenizers")
+        res = check_tokenizers_json(args.model, text, args.check)
+        print(f"tokenizers vs spbpe: {res['identical']:,} of {res['lines']:,} lines identical "
+              f"({100 * res['rate']:.3f}%)", file=sys.stderr)
+        for ex in res["examples"]:
+            print(f"  {ex['source']}:{ex['line_no']} {ex['text'][:60]!r}\n    spbpe:      {' '.join(ex['spbpe'])}"
+                  f"\n    tokenizers: {' '.join(ex['tokenizers'])}", file=sys.stderr)
     if out:
         with open(out, "w", encoding="utf-8") as f:
             f.write(text)
-    else:
-        import sys
+    elif not args.check:
         sys.stdout.buffer.write(text.encode("utf-8"))
     return 0
 
@@ -164,5 +201,7 @@ def add_parser(sub) -> None:
     p.add_argument("--special-tokens", "--special_tokens", dest="special_tokens", choices=["added", "vocab"],
                    default="added", help="control tokens as HF special added tokens (default) or only in the vocab")
     p.add_argument("--output", dest="output_flag", default="")
+    p.add_argument("--check", nargs="+", default=[], metavar="FILE",
+                   help="with --to=tokenizers: report how many lines of FILES (or directories) encode identically")
     p.add_argument("output", nargs="?", default="", help="output file (default stdout)")
     p.set_defaults(func=_cmd_convert)
