@@ -330,7 +330,7 @@ class TrainReport:
         out = [f"spbpe verify --train: {' '.join(f'--{k}={v}' for k, v in self.options.items())}",
                f"training time: spbpe {s:.2f} s, sentencepiece {r:.2f} s ({r / s if s else 0:.1f}x)",
                f"pieces: spbpe {self.pieces[0]:,}, sentencepiece {self.pieces[1]:,}",
-               f".model bytes {'identical' if self.model_bytes_identical else 'differ'}, "
+               f".model bytes {'identical' if self.model_bytes_identical else 'differ'} (model_prefix aside), "
                f".vocab bytes {'identical' if self.vocab_bytes_identical else 'differ'}"]
         if self.identical:
             out.append("OK: identical pieces, scores and types")
@@ -373,7 +373,9 @@ def verify_training(options: Dict[str, str], workdir: Optional[str] = None) -> T
         i = _first_diff(a, b)
         first = {"index": i, "spbpe": list(a[i]) if i < len(a) else None,
                  "sentencepiece": list(b[i]) if i < len(b) else None}
-    return TrainReport(identical=a == b, model_bytes_identical=blobs["spbpe"][0] == blobs["sentencepiece"][0],
+    for proto in (ours, theirs):   # the prefix (a temporary path) is stored in the model: compare without it
+        proto.trainer_spec.ClearField("model_prefix")
+    return TrainReport(identical=a == b, model_bytes_identical=ours.SerializeToString() == theirs.SerializeToString(),
                        vocab_bytes_identical=blobs["spbpe"][1] == blobs["sentencepiece"][1],
                        pieces=(len(a), len(b)), first_difference=first, seconds=times, options=opts)
 

@@ -81,7 +81,7 @@ def test_reference_model_shows_what_changes(model, unused_the, tmp_path):
 def test_train_mode_reports_identical(tmp_path):
     p = run_spbpe("verify", "--train", f"--input={BUNDLED_TEXT}", "--vocab_size=400", "--json")
     rep = json.loads(p.stdout)
-    assert rep["ok"] and rep["identical"] and rep["vocab_bytes_identical"]
+    assert rep["ok"] and rep["identical"] and rep["vocab_bytes_identical"] and rep["model_bytes_identical"]
     assert rep["pieces"] == [400, 400] and set(rep["seconds"]) == {"spbpe", "sentencepiece"}
     text = run_spbpe("verify", "--train", "--input", BUNDLED_TEXT, "--vocab_size", "400").stdout.decode()
     assert "OK: identical pieces, scores and types" in text and "training time: spbpe" in text
