@@ -1,32 +1,130 @@
 """The ``spbpe`` command line.
 
->>> main(["demo"])  # doctest: +SKIP
+>>> main(["export-vocab", "--model=tokenizer.model"])  # doctest: +SKIP
 
-Subcommands:
-  demo     train a small vocabulary on the bundled public-domain text and
-           show encode/decode with it
-  encode   encode lines from files or stdin with a model
-  decode   decode lines of ids or pieces with a model
+Subcommands (flag names are sentencepiece's, ``--flag=value`` or ``--flag value``):
+  demo          train a small vocabulary on the bundled text and show encode/decode
+  train         spm_train: train a BPE model (any spm_train flag)
+  encode        spm_encode: lines -> pieces or ids
+  decode        spm_decode: lines of pieces or ids -> text
+  export-vocab  spm_export_vocab: piece<TAB>score or piece<TAB>id
+  normalize     spm_normalize: the normalized text of each line
+  inspect       a readable summary of a model
+  verify        compare spbpe with the official sentencepiece (spbpe/verify.py)
+  show          coloured tokens in the terminal, or a side-by-side HTML page (spbpe/show.py)
+  convert       write a HuggingFace tokenizer.json, a minbpe model or a vocab dump (spbpe/convert.py)
+
+The line-oriented commands read files named by ``--input`` or as arguments,
+or stdin, split lines on ``\\n`` only (like sentencepiece's ``ReadLine``),
+and write one output line per input line.  Their output is the output of the
+sentencepiece Python package on the same line (``encode(..., out_type=str)``,
+``decode_pieces``/``decode_ids`` of the line split on single spaces, ...).
+Errors print one line ``spbpe: error: ...`` and exit with status 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
-from typing import List, Optional
+from typing import BinaryIO, Dict, Iterator, List, Optional
 
 from .errors import SpbpeError
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser", "read_lines", "parse_bool"]
 
 BUNDLED_TEXT = os.path.join(os.path.dirname(__file__), "data", "botchan.txt")
 DEMO_SENTENCES = [
     "I was a reckless boy, and the trouble with me was that I always acted first.",
     "Tokenizers turn text into ids: 日本語 and emoji 😀 fall back to bytes.",
 ]
+ENCODE_EXTRA_OPTIONS = {"bos": "add_bos", "eos": "add_eos", "reverse": "reverse", "unk": "emit_unk_piece"}
+
+
+class CliError(SpbpeError, ValueError):
+    """A bad command line: printed as one line, exit status 1."""
+
+
+def parse_bool(text: str) -> bool:
+    """absl's boolean flag values: true/false, 1/0, yes/no, t/f, y/n."""
+    t = text.strip().lower()
+    if t in ("true", "1", "yes", "t", "y"):
+        return True
+    if t in ("false", "0", "no", "f", "n"):
+        return False
+    raise argparse.ArgumentTypeError(f"not a boolean: {text!r}")
+
+
+_BOOL_FLAGS = set()
+
+
+def _flag(p: argparse.ArgumentParser, name: str, **kw) -> None:
+    """Add --name and its dashed spelling --na-me; booleans as absl has them (--name, --noname, --name=false)."""
+    names = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
+    if kw.pop("type", None) is parse_bool:
+        _BOOL_FLAGS.add(name)
+        p.add_argument(*names, dest=name, action="store_true", default=kw.pop("default", False), **kw)
+        p.add_argument(f"--no{name}", dest=name, action="store_false", help=argparse.SUPPRESS)
+        return
+    p.add_argument(*names, dest=name, **kw)
+
+
+def _bool_flags(argv: List[str]) -> List[str]:
+    """``--flag=value`` for a boolean flag -> ``--flag`` or ``--noflag``."""
+    out = []
+    for a in argv:
+        key, eq, value = a.partition("=")
+        if eq and a.startswith("--") and key[2:].replace("-", "_") in _BOOL_FLAGS:
+            try:
+                a = ("--" if parse_bool(value) else "--no") + key[2:].replace("-", "_")
+            except argparse.ArgumentTypeError as e:
+                raise CliError(f"{key}: {e}") from None
+        out.append(a)
+    return out
+
+
+def read_lines(paths: List[str]) -> Iterator[bytes]:
+    """Lines of the files (or stdin), without their trailing ``\\n`` only."""
+    def lines_of(f: BinaryIO) -> Iterator[bytes]:
+        for raw in f:
+            yield raw[:-1] if raw.endswith(b"\n") else raw
+    if not paths:
+        yield from lines_of(sys.stdin.buffer)
+        return
+    for p in paths:
+        with open(p, "rb") as f:
+            yield from lines_of(f)
+
+
+class _Output:
+    """stdout or the --output file, as bytes."""
+
+    def __init__(self, path: Optional[str]) -> None:
+        self.f = open(path, "wb") if path else sys.stdout.buffer
+        self.close_it = bool(path)
+
+    def line(self, data: bytes) -> None:
+        self.f.write(data + b"\n")
+
+    def close(self) -> None:
+        if self.close_it:
+            self.f.close()
+        else:
+            self.f.flush()
+
+
+def _inputs(args) -> List[str]:
+    return [args.input_flag] if getattr(args, "input_flag", None) else list(args.input)
+
+
+def _processor(path: str):
+    from .processor import SentencePieceProcessor
+    if not path:
+        raise CliError("--model is required")
+    return SentencePieceProcessor(model_file=path)
 
 
 def _cmd_demo(args) -> int:
@@ -54,74 +152,217 @@ def _cmd_demo(args) -> int:
     return 0
 
 
-def _open_inputs(paths: List[str]):
-    if not paths:
-        yield sys.stdin.buffer
-        return
-    for p in paths:
-        with open(p, "rb") as f:
-            yield f
+def _extra_options(text: str, allowed: Dict[str, str]) -> Dict[str, bool]:
+    out: Dict[str, bool] = {}
+    for opt in filter(None, text.split(":")):
+        if opt not in allowed:
+            raise CliError(f"unknown extra option {opt!r} (choose from {', '.join(allowed)})")
+        out[allowed[opt]] = True
+    return out
 
 
 def _cmd_encode(args) -> int:
-    from . import SentencePieceProcessor
-
-    sp = SentencePieceProcessor(model_file=args.model)
-    out = sys.stdout
-    as_pieces = args.output_format == "piece"
-    for f in _open_inputs(args.input):
-        for raw in f:
-            line = raw.rstrip(b"\r\n") if raw.endswith(b"\n") else raw
-            toks = sp.encode(line, out_type=bytes if as_pieces else int)
-            if as_pieces:
-                out.write(" ".join(t.decode("utf-8", "replace") for t in toks) + "\n")
-            else:
-                out.write(" ".join(map(str, toks)) + "\n")
+    sp = _processor(args.model)
+    flags = _extra_options(args.extra_options, ENCODE_EXTRA_OPTIONS)
+    fmt = args.output_format
+    if fmt.startswith("sample_"):
+        flags.update(enable_sampling=True, alpha=args.alpha, nbest_size=args.nbest_size)
+        fmt = fmt[len("sample_"):]
+    if fmt not in ("piece", "id") or args.output_format.startswith("nbest_"):
+        raise CliError(f"unsupported output format {args.output_format!r} "
+                       "(choose from piece, id, sample_piece, sample_id; nbest_* is unigram only)")
+    out = _Output(args.output)
+    vocab: Dict[str, int] = {}
+    for line in read_lines(_inputs(args)):
+        if args.generate_vocabulary:
+            for i, piece in zip(sp.encode(line), sp.encode(line, out_type=str)):
+                if not (sp.is_unknown(i) or sp.is_control(i)):
+                    vocab[piece] = vocab.get(piece, 0) + 1
+        elif fmt == "piece":
+            out.line(" ".join(sp.encode(line, out_type=str, **flags)).encode("utf-8"))
+        else:
+            out.line(" ".join(map(str, sp.encode(line, out_type=int, **flags))).encode())
+    for piece, count in sorted(vocab.items(), key=lambda kv: (-kv[1], kv[0].encode("utf-8"))):
+        out.line(piece.encode("utf-8") + b"\t" + str(count).encode())
+    out.close()
     return 0
+
+
+_ATOI = re.compile(rb"^[ \t\n\v\f\r]*([+-]?[0-9]+)")
+
+
+def atoi(field: bytes) -> int:
+    """C's atoi, as spm_decode uses it: leading digits, else 0."""
+    m = _ATOI.match(field)
+    return int(m.group(1)) if m else 0
 
 
 def _cmd_decode(args) -> int:
-    from . import SentencePieceProcessor
-
-    sp = SentencePieceProcessor(model_file=args.model)
-    for f in _open_inputs(args.input):
-        for raw in f:
-            fields = raw.decode("utf-8").split()
-            if args.input_format == "piece":
-                text = sp.decode(fields)
-            else:
-                text = sp.decode([int(x) for x in fields])
-            sys.stdout.write(text + "\n")
+    sp = _processor(args.model)
+    opts = _extra_options(args.extra_options, {"reverse": "reverse", "bos": "bos", "eos": "eos", "unk": "unk"})
+    if args.output_format != "string":
+        raise CliError(f"unsupported output format {args.output_format!r} (choose from string)")
+    out = _Output(args.output)
+    for line in read_lines(_inputs(args)):
+        fields = line.split(b" ")
+        if args.input_format == "id":
+            seq: list = [atoi(x) for x in fields]
+            if opts.get("reverse"):
+                seq.reverse()
+            out.line(sp.decode_ids(seq).encode("utf-8"))
+        else:
+            seq = [x.decode("utf-8", "replace") for x in fields]
+            if opts.get("reverse"):
+                seq.reverse()
+            out.line(sp.decode_pieces(seq).encode("utf-8"))
+    out.close()
     return 0
 
 
+def _cmd_export_vocab(args) -> int:
+    from .model_info import load_proto
+    proto = load_proto(args.model)
+    out = _Output(args.output)
+    if args.output_format not in ("vocab", "syms"):
+        raise CliError(f"unsupported output format {args.output_format!r} (choose from vocab, syms)")
+    for i, p in enumerate(proto.pieces):
+        tail = b"%g" % p.score if args.output_format == "vocab" else str(i).encode()
+        out.line(p.piece.encode("utf-8") + b"\t" + tail)
+    out.close()
+    return 0
+
+
+def _cmd_normalize(args) -> int:
+    from .model_info import normalizer_processor
+    if args.decompile:
+        raise CliError("--decompile is not supported")
+    sp = normalizer_processor(args.model, args.normalization_rule_name, args.use_internal_normalization,
+                              args.remove_extra_whitespaces)
+    out = _Output(args.output)
+    for line in read_lines(_inputs(args)):
+        norm = sp.normalize(line)
+        out.line(norm if isinstance(norm, bytes) else norm.encode("utf-8"))
+    out.close()
+    return 0
+
+
+def spm_flags(argv: List[str]) -> Dict[str, str]:
+    """``--key=value``, ``--key value`` and bare ``--key`` (= true) into a dict."""
+    out: Dict[str, str] = {}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if not arg.startswith("--") or arg == "--":
+            raise CliError(f"unexpected argument {arg!r}: spm_train flags look like --name=value")
+        key, eq, value = arg[2:].partition("=")
+        if not eq:
+            if i + 1 < len(argv) and not argv[i + 1].startswith("--"):
+                value = argv[i + 1]
+                i += 1
+            else:
+                value = "true"
+        out[key.replace("-", "_")] = value
+        i += 1
+    return out
+
+
+def _cmd_train(argv: List[str]) -> int:
+    from .trainer import SentencePieceTrainer
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage: spbpe train --input=FILES --model_prefix=PREFIX --vocab_size=N [any spm_train flag]")
+        return 0 if argv else 1
+    flags = spm_flags(argv)
+    flags.setdefault("model_type", "bpe")
+    start = time.perf_counter()
+    SentencePieceTrainer.train(**flags)
+    prefix = flags.get("model_prefix", "")
+    print(f"spbpe: trained in {time.perf_counter() - start:.2f} s -> {prefix}.model, {prefix}.vocab",
+          file=sys.stderr)
+    return 0
+
+
+def _line_io(p: argparse.ArgumentParser, model: bool = True) -> None:
+    if model:
+        _flag(p, "model", default="", help="model file")
+    p.add_argument("--input", dest="input_flag", default="", help="input file (else the arguments, else stdin)")
+    _flag(p, "output", default="", help="output file (default stdout)")
+    p.add_argument("input", nargs="*", help="input files")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand except ``train`` (which takes spm_train's flags)."""
+    from . import convert, model_info, show, verify
+
     p = argparse.ArgumentParser(prog="spbpe", description="Exact, fast SentencePiece BPE.")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     d = sub.add_parser("demo", help="train on the bundled text and show encode/decode")
     d.add_argument("--vocab-size", type=int, default=2000)
     d.add_argument("--output-dir", default=None)
     d.add_argument("text", nargs="*", help="text to encode (default: two sample sentences)")
     d.set_defaults(func=_cmd_demo)
-    e = sub.add_parser("encode", help="encode lines to ids or pieces")
-    e.add_argument("--model", required=True)
-    e.add_argument("--output_format", "--output-format", choices=["id", "piece"], default="piece")
-    e.add_argument("input", nargs="*")
+    sub.add_parser("train", help="train a BPE model (spm_train flags)", add_help=False)
+
+    e = sub.add_parser("encode", help="encode lines to pieces or ids (spm_encode)")
+    _line_io(e)
+    _flag(e, "output_format", default="piece", help="piece, id, sample_piece or sample_id")
+    _flag(e, "extra_options", default="", help="':'-separated bos, eos, reverse, unk")
+    _flag(e, "nbest_size", type=int, default=-1)
+    _flag(e, "alpha", type=float, default=0.5)
+    _flag(e, "generate_vocabulary", type=parse_bool, default=False)
     e.set_defaults(func=_cmd_encode)
-    c = sub.add_parser("decode", help="decode lines of ids or pieces")
-    c.add_argument("--model", required=True)
-    c.add_argument("--input_format", "--input-format", choices=["id", "piece"], default="piece")
-    c.add_argument("input", nargs="*")
+
+    c = sub.add_parser("decode", help="decode lines of pieces or ids (spm_decode)")
+    _line_io(c)
+    _flag(c, "input_format", choices=["id", "piece"], default="piece")
+    _flag(c, "output_format", default="string")
+    _flag(c, "extra_options", default="", help="':'-separated; reverse reverses each line")
     c.set_defaults(func=_cmd_decode)
+
+    x = sub.add_parser("export-vocab", help="piece<TAB>score or piece<TAB>id (spm_export_vocab)")
+    _flag(x, "model", required=True)
+    _flag(x, "output", default="")
+    _flag(x, "output_format", default="vocab", help="vocab or syms")
+    x.set_defaults(func=_cmd_export_vocab)
+
+    n = sub.add_parser("normalize", help="normalize lines (spm_normalize)")
+    _line_io(n)
+    _flag(n, "use_internal_normalization", type=parse_bool, default=False,
+          help="normalize exactly as for segmentation (dummy prefix, ▁)")
+    _flag(n, "normalization_rule_name", default="", help="nmt_nfkc, nfkc, nmt_nfkc_cf, nfkc_cf or identity")
+    _flag(n, "remove_extra_whitespaces", type=parse_bool, default=True)
+    _flag(n, "decompile", type=parse_bool, default=False)
+    n.set_defaults(func=_cmd_normalize)
+
+    model_info.add_parser(sub)
+    verify.add_parser(sub)
+    show.add_parser(sub)
+    convert.add_parser(sub)
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv and argv[0] == "train":
+            return _cmd_train(argv[1:])
+        parser = build_parser()
+        args, extra = parser.parse_known_args(_bool_flags(argv))
+        if getattr(args, "verify_cmd", None):
+            return args.verify_cmd(args, extra)
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
         return args.func(args)
-    except (SpbpeError, OSError, ValueError) as e:
-        print(f"spbpe: error: {e}", file=sys.stderr)
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 1
+    except KeyboardInterrupt:
+        print("spbpe: interrupted", file=sys.stderr)
+        return 130
+    except (SpbpeError, OSError, ValueError, IndexError, KeyError, ImportError) as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if isinstance(e, OSError) and e.filename and str(e.filename) not in msg:
+            msg = f"{msg}: {e.filename}"
+        print(f"spbpe: error: {msg}", file=sys.stderr)
         return 1
 
 

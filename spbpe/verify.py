@@ -1,0 +1,428 @@
+"""The verification harness: spbpe against the official ``sentencepiece``.
+
+    >>> report = verify("tokenizer.model", files=["corpus.txt"])   # doctest: +SKIP
+    >>> report.ok, report.lines                                      # doctest: +SKIP
+    (True, 40000)
+
+Each line is checked five ways, through the public APIs of both libraries:
+``ids`` (``encode``), ``pieces`` (``encode(out_type=str)``), ``decode`` (each
+library decodes its own ids), ``normalize`` and ``offsets``
+(``encode(out_type="offset_mapping")``).  With ``reference_model`` the official
+library loads that model instead, which shows what an edited or retrained
+vocabulary changes on a corpus.  :func:`verify_training` trains with both
+libraries on the same input and options and compares the models.
+
+The official package is needed only here (it is a test dependency of spbpe).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+from .progress import Progress
+
+__all__ = ["CHECKS", "Difference", "VerifyReport", "Verifier", "verify", "read_corpus", "adversarial_strings",
+           "TrainReport", "verify_training"]
+
+CHECKS = ("ids", "pieces", "decode", "normalize", "offsets")
+Text = Union[str, bytes]
+_BATCH = 256
+
+
+@dataclass
+class Difference:
+    """One check that differs on one line."""
+    source: str                  # file name, or "adversarial" / "input"
+    line_no: int                 # 1-based line (or record) number in the source
+    text: str                    # the line (repr() when it is not valid UTF-8)
+    checks: List[str]            # the checks that differ on this line (the first one is shown)
+    position: int                # first differing index: token for lists, character for strings
+    char_offset: Optional[int]   # where that token starts in the line, when known
+    ours: Any                    # spbpe's output (pieces for ids/pieces, to show both sequences)
+    theirs: Any                  # the official library's output
+
+    def describe(self, width: int = 160) -> str:
+        where = f"{self.source}:{self.line_no}"
+        check = self.checks[0]
+        at = f"token {self.position}" if check not in ("decode", "normalize") else f"char {self.position}"
+        if self.char_offset is not None:
+            at += f" (char {self.char_offset} of the line)"
+        return (f"{where} [{', '.join(self.checks)}] first difference at {at}\n"
+                f"  line:   {_clip(repr(self.text), width)}\n"
+                f"  spbpe:  {_clip(_show(self.ours), width)}\n"
+                f"  spm:    {_clip(_show(self.theirs), width)}")
+
+
+def _clip(s: str, width: int) -> str:
+    return s if len(s) <= width else s[: width - 3] + "..."
+
+
+def _show(x: Any) -> str:
+    if isinstance(x, list):
+        return " ".join(str(t) if not isinstance(t, tuple) else f"{t[0]}-{t[1]}" for t in x)
+    return repr(x)
+
+
+@dataclass
+class VerifyReport:
+    """Counts per check and the first differences; ``ok`` when nothing differs."""
+    model: str
+    reference_model: str
+    lines: int = 0
+    chars: int = 0
+    differing_lines: int = 0
+    checked: Dict[str, int] = field(default_factory=dict)
+    differences: Dict[str, int] = field(default_factory=dict)
+    sources: Dict[str, int] = field(default_factory=dict)
+    examples: List[Difference] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.differing_lines == 0
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = asdict(self)
+        d["ok"] = self.ok
+        return d
+
+    def format_table(self) -> str:
+        ref = "" if self.reference_model == self.model else f" against reference {self.reference_model}"
+        out = [f"spbpe verify: {self.model}{ref}",
+               f"{self.lines:,} lines ({self.chars:,} chars) from {len(self.sources)} source(s) in {self.seconds:.1f} s",
+               "", f"{'check':<10} {'lines':>10} {'differ':>8}"]
+        for c, n in self.checked.items():
+            out.append(f"{c:<10} {n:>10,} {self.differences.get(c, 0):>8,}")
+        out.append(f"{'any':<10} {self.lines:>10,} {self.differing_lines:>8,}")
+        out.append("")
+        out.append("OK: no differences" if self.ok else f"DIFFERENT: {self.differing_lines:,} line(s) differ")
+        return "\n".join(out)
+
+
+def _first_diff(a: Sequence, b: Sequence) -> int:
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return min(len(a), len(b))
+
+
+def _as_text(line: bytes) -> Text:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line
+
+
+class Verifier:
+    """Compares one spbpe model with the official library on batches of lines."""
+
+    def __init__(self, model: str, reference_model: Optional[str] = None, checks: Sequence[str] = CHECKS,
+                 max_examples: int = 20) -> None:
+        import sentencepiece as spm
+
+        from .processor import SentencePieceProcessor
+        bad = [c for c in checks if c not in CHECKS]
+        if bad:
+            raise ValueError(f"unknown check {bad[0]!r} (choose from {', '.join(CHECKS)})")
+        self.ours = SentencePieceProcessor(model_file=str(model))
+        self.ref = spm.SentencePieceProcessor(model_file=str(reference_model or model))
+        self.checks = tuple(checks)
+        self.max_examples = max_examples
+        self.report = VerifyReport(model=str(model), reference_model=str(reference_model or model),
+                                   checked={c: 0 for c in self.checks}, differences={c: 0 for c in self.checks})
+
+    def add(self, items: List[Tuple[str, int, Text]]) -> None:
+        """Check a batch of (source, line_no, text); str lines go in one call, bytes one by one."""
+        strs = [it for it in items if isinstance(it[2], str)]
+        if strs:
+            self._batch(strs)
+        for it in items:
+            if not isinstance(it[2], str):
+                self._batch([it])
+
+    def _batch(self, items: List[Tuple[str, int, Text]]) -> None:
+        texts = [t for _, _, t in items]
+        o, r = self.ours, self.ref
+        res: Dict[str, Tuple[list, list]] = {}
+        ids_o, ids_r = o.encode(texts), r.encode(texts)
+        pieces_o = o.encode(texts, out_type=str)
+        pieces_r = r.encode(texts, out_type=str)
+        res["ids"] = (ids_o, ids_r)
+        res["pieces"] = (pieces_o, pieces_r)
+        if "decode" in self.checks:
+            res["decode"] = (o.decode(ids_o), r.decode(ids_r))
+        if "normalize" in self.checks:
+            res["normalize"] = ([o.normalize(t) for t in texts], [r.normalize(t) for t in texts])
+        offs_r: Optional[list] = None
+        if "offsets" in self.checks:
+            om_o = o.encode(texts, out_type="offset_mapping")
+            om_r = r.encode(texts, out_type="offset_mapping")
+            offs_r = [m["offsets"] for m in om_r]
+            res["offsets"] = ([list(m["offsets"]) for m in om_o], [list(x) for x in offs_r])
+        rep = self.report
+        for k, (src, no, text) in enumerate(items):
+            rep.lines += 1
+            rep.chars += len(text)
+            rep.sources[src] = rep.sources.get(src, 0) + 1
+            bad = [c for c in self.checks if res[c][0][k] != res[c][1][k]]
+            for check in self.checks:
+                rep.checked[check] += 1
+            for check in bad:
+                rep.differences[check] += 1
+            if bad and len(rep.examples) < self.max_examples:
+                check = bad[0]
+                a, b = res[check][0][k], res[check][1][k]
+                pos = _first_diff(a, b)
+                off = None
+                if check in ("ids", "pieces", "offsets") and offs_r is not None and pos < len(offs_r[k]):
+                    off = offs_r[k][pos][0]
+                if check == "ids":  # show both piece sequences
+                    a, b = pieces_o[k], pieces_r[k]
+                rep.examples.append(Difference(src, no, text if isinstance(text, str) else repr(text),
+                                               bad, pos, off, a, b))
+            rep.differing_lines += bool(bad)
+
+
+def read_corpus(paths: Iterable[str]) -> Iterator[Tuple[str, int, Text]]:
+    """(file name, line number, text) for every line; ``.jsonl`` files give each record's "text"."""
+    for path in paths:
+        name = os.path.basename(path)
+        with open(path, "rb") as f:
+            for no, raw in enumerate(f, 1):
+                line = raw[:-1] if raw.endswith(b"\n") else raw
+                if path.endswith(".jsonl"):
+                    rec = json.loads(line)
+                    yield name, no, rec["text"] if isinstance(rec, dict) else str(rec)
+                else:
+                    yield name, no, _as_text(line)
+
+
+def _files(paths: Iterable[str]) -> List[str]:
+    out: List[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, names in os.walk(p):
+                dirs.sort()
+                out += [os.path.join(root, n) for n in sorted(names) if n.endswith((".txt", ".tsv", ".jsonl"))]
+        else:
+            out.append(p)
+    return out
+
+
+def adversarial_strings(model: Optional[str] = None, count: int = 2000, seed: int = 0) -> List[Text]:
+    """Hard inputs: whitespace runs, specials, byte-piece lookalikes, emoji, invalid UTF-8, random vocab soup.
+
+    With a model, its own special and longest pieces are mixed in too.
+    """
+    fixed: List[Text] = [
+        "", " ", "  ", " " * 17, " " * 1000, "\t", "\r\n", "a\tb\nc\rd", "  hi  there ", "trailing   ",
+        "\x00", "a\x00b", "\x01\x7f\x85", "▁", "▁▁", " ▁ ", "▁hello▁ world", "<0x41>", "<0xE2><0x82>",
+        "<s>", "</s>", "<unk>", "<pad>", "[INST] hi [/INST]", "<s>[INST]", "😀", "👨\u200d👩\u200d👧", "🏳️\u200d🌈",
+        "🇯🇵🇺🇸", "👍🏽", "\u200b\u200c\u200d\ufeff", "e\u0301\u0301\u0301", "\u0915\u094d\u0937", "ﬁ ﬀ ℌ ＡＢＣ ①",
+        "\u3000全角\u3000", "\ufffd", "\u2028\u2029", "\U0010ffff", "\ue000", "鿿", "\U00020000\U0002a6d6",
+        "日本語のテキスト", "한국어", "مرحبا بالعالم", "שָׁלוֹם", "ไทยไม่มีช่องว่าง", "a" * 1000, "ab" * 500,
+        "1234567890" * 20, "abc " * 500, "x" * 20000,
+        b"\xff", b"\xe2\x82", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x80\x80x", b"\xc0\x80", b"ok\xffok",
+        b"\xe2\x96", b"\xf0\x9f\x98", b"a\xe2\x96\x81b",
+    ]
+    rng = random.Random(seed)
+    alphabet = list("abcdefghijklmnopqrstuvwxyzABC0123456789 .,!?-_'\"()[]<>/\\") + \
+        [" ", "  ", "\t", "\n", "▁", "\ufffd", "\u200d", "\xa0", "😀", "🏽", "\u0301", "日", "本", "한", "ไ", "ع", "ש", "Ё"]
+    vocab: List[str] = []
+    if model:
+        from .model_info import load_proto
+        proto = load_proto(model)
+        vocab = [p.piece.replace("▁", " ") for p in proto.pieces if p.type == 1]
+        specials = [p.piece for p in proto.pieces if p.type in (2, 3, 4)][:200]
+        longest = sorted(vocab, key=len)[-50:]
+        fixed += specials + [f"x{s}y" for s in specials[:50]] + [f"hi {s} there" for s in specials[:50]]
+        fixed += [p * 3 for p in longest] + ["".join(longest)]
+        alphabet += specials[:20]
+    out = list(fixed)
+    while len(out) < count:
+        kind = rng.random()
+        if vocab and kind < 0.5:
+            out.append("".join(rng.choice(vocab) + rng.choice(["", "", " ", "  ", "\t"]) for _ in range(rng.randint(1, 12))))
+        elif kind < 0.9:
+            out.append("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))))
+        else:
+            pool = [b"a", b" ", b"\xe2\x96\x81", b"\xff", b"\x80", b"\xe2", b"\xf0\x9f", b"\xc3\xa9", b"\x00"]
+            out.append(b"".join(rng.choice(pool) for _ in range(rng.randint(1, 24))))
+    return out[:max(count, len(fixed))]
+
+
+def verify(model: str, files: Iterable[str] = (), texts: Iterable[Text] = (), reference_model: Optional[str] = None,
+           adversarial: bool = False, checks: Sequence[str] = CHECKS, max_lines: Optional[int] = None,
+           max_examples: int = 20, progress: Optional[Progress] = None) -> VerifyReport:
+    """Check ``model`` on every line of ``files`` (directories are walked), ``texts`` and the adversarial set.
+
+    Args:
+        max_lines: stop after this many lines per file (a sample), None for all.
+    Returns:
+        a VerifyReport; ``report.ok`` is True when no check differs on any line.
+    """
+    start = time.perf_counter()
+    v = Verifier(model, reference_model, checks, max_examples)
+    paths = _files(files)
+    for p in paths:
+        if not os.path.isfile(p):
+            raise FileNotFoundError(2, "No such file", p)
+
+    def items() -> Iterator[Tuple[str, int, Text]]:
+        for i, t in enumerate(texts, 1):
+            yield "input", i, t
+        if adversarial:
+            for i, t in enumerate(adversarial_strings(str(model)), 1):
+                yield "adversarial", i, t
+        for p in paths:
+            for src, no, t in read_corpus([p]):
+                if max_lines is not None and no > max_lines:
+                    break
+                if progress:
+                    progress.advance(len(t) + 1 if isinstance(t, bytes) else len(t.encode("utf-8", "surrogatepass")) + 1)
+                yield src, no, t
+
+    if progress:
+        progress.total = sum(os.path.getsize(p) for p in paths) if max_lines is None else 0
+    batch: List[Tuple[str, int, Text]] = []
+    for it in items():
+        batch.append(it)
+        if len(batch) >= _BATCH:
+            v.add(batch)
+            batch = []
+    if batch:
+        v.add(batch)
+    if progress:
+        progress.close()
+    v.report.seconds = time.perf_counter() - start
+    return v.report
+
+
+@dataclass
+class TrainReport:
+    """Training the same input with both libraries."""
+    identical: bool
+    model_bytes_identical: bool
+    vocab_bytes_identical: bool
+    pieces: Tuple[int, int]
+    first_difference: Optional[Dict[str, Any]]
+    seconds: Dict[str, float]
+    options: Dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return self.identical
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = asdict(self)
+        d["ok"] = self.ok
+        return d
+
+    def format_table(self) -> str:
+        s, r = self.seconds["spbpe"], self.seconds["sentencepiece"]
+        out = [f"spbpe verify --train: {' '.join(f'--{k}={v}' for k, v in self.options.items())}",
+               f"training time: spbpe {s:.2f} s, sentencepiece {r:.2f} s ({r / s if s else 0:.1f}x)",
+               f"pieces: spbpe {self.pieces[0]:,}, sentencepiece {self.pieces[1]:,}",
+               f".model bytes {'identical' if self.model_bytes_identical else 'differ'} (model_prefix aside), "
+               f".vocab bytes {'identical' if self.vocab_bytes_identical else 'differ'}"]
+        if self.identical:
+            out.append("OK: identical pieces, scores and types")
+        else:
+            d = self.first_difference or {}
+            out.append(f"DIFFERENT: first difference at piece {d.get('index')}: "
+                       f"spbpe {d.get('spbpe')!r}, sentencepiece {d.get('sentencepiece')!r}")
+        return "\n".join(out)
+
+
+def verify_training(options: Dict[str, str], workdir: Optional[str] = None) -> TrainReport:
+    """Train with spbpe and with the official library on the same ``options`` (spm_train's names).
+
+    ``model_prefix`` is chosen here (in ``workdir`` or a temporary directory).
+    """
+    import sentencepiece as spm
+
+    from .model_info import load_proto
+    from .trainer import SentencePieceTrainer
+    opts = {k: str(v) for k, v in options.items() if k != "model_prefix"}
+    opts.setdefault("model_type", "bpe")
+    if "input" not in opts:
+        raise ValueError("--input is required with --train")
+    with tempfile.TemporaryDirectory(prefix="spbpe-verify-", dir=workdir) as d:
+        times = {}
+        for name, trainer in (("spbpe", SentencePieceTrainer), ("sentencepiece", spm.SentencePieceTrainer)):
+            extra = {"minloglevel": "2"} if name == "sentencepiece" and "minloglevel" not in opts else {}
+            start = time.perf_counter()
+            trainer.train(model_prefix=os.path.join(d, name), **opts, **extra)
+            times[name] = time.perf_counter() - start
+        blobs = {}
+        for name in times:
+            with open(os.path.join(d, name + ".model"), "rb") as f, open(os.path.join(d, name + ".vocab"), "rb") as g:
+                blobs[name] = (f.read(), g.read())
+        ours, theirs = (load_proto(os.path.join(d, n + ".model")) for n in ("spbpe", "sentencepiece"))
+    a = [(p.piece, p.score, p.type) for p in ours.pieces]
+    b = [(p.piece, p.score, p.type) for p in theirs.pieces]
+    first = None
+    if a != b:
+        i = _first_diff(a, b)
+        first = {"index": i, "spbpe": list(a[i]) if i < len(a) else None,
+                 "sentencepiece": list(b[i]) if i < len(b) else None}
+    for proto in (ours, theirs):   # the prefix (a temporary path) is stored in the model: compare without it
+        proto.trainer_spec.ClearField("model_prefix")
+    return TrainReport(identical=a == b, model_bytes_identical=ours.SerializeToString() == theirs.SerializeToString(),
+                       vocab_bytes_identical=blobs["spbpe"][1] == blobs["sentencepiece"][1],
+                       pieces=(len(a), len(b)), first_difference=first, seconds=times, options=opts)
+
+
+def _cmd_verify(args, extra: List[str]) -> int:
+    from .cli import CliError, spm_flags
+    if args.train:
+        flags = spm_flags(extra)
+        if args.input:
+            flags.setdefault("input", ",".join(args.input))
+        report: Any = verify_training(flags)
+    else:
+        if extra:
+            raise CliError(f"unrecognized arguments: {' '.join(extra)}")
+        if not args.model:
+            raise CliError("--model is required (or --train)")
+        if not (args.input or args.adversarial or args.text):
+            raise CliError("nothing to check: give --input FILES, --adversarial or --text")
+        progress = Progress("verify", enabled=args.progress)
+        report = verify(args.model, files=args.input, texts=args.text, reference_model=args.reference_model,
+                        adversarial=args.adversarial, checks=args.checks.split(","), max_lines=args.max_lines,
+                        max_examples=args.max_examples, progress=progress)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print(report.format_table())
+        for ex in getattr(report, "examples", []):
+            print()
+            print(ex.describe())
+    return 0 if report.ok else 1
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("verify", help="compare spbpe with the official sentencepiece", allow_abbrev=False)
+    p.add_argument("--model", default="")
+    p.add_argument("--input", nargs="+", default=[], help="files or directories of text (.txt, .tsv, .jsonl)")
+    p.add_argument("--text", action="append", default=[], help="a string to check (repeatable)")
+    p.add_argument("--reference-model", "--reference_model", dest="reference_model", default=None,
+                   help="run the official library on this model instead")
+    p.add_argument("--adversarial", action="store_true", help="add the built-in set of hard strings")
+    p.add_argument("--checks", default=",".join(CHECKS), help="comma-separated subset of " + ",".join(CHECKS))
+    p.add_argument("--max-lines", "--max_lines", dest="max_lines", type=int, default=None,
+                   help="check only the first N lines of each file")
+    p.add_argument("--max-examples", "--max_examples", dest="max_examples", type=int, default=20)
+    p.add_argument("--train", action="store_true", help="train with both libraries (spm_train flags follow)")
+    p.add_argument("--json", action="store_true", help="print a JSON report")
+    p.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="force the progress bar (default: when stderr is a terminal)")
+    p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.set_defaults(func=None, verify_cmd=_cmd_verify)
