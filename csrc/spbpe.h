@@ -185,7 +185,9 @@ int spbpe_decode_pieces(const spbpe_model *model, const uint8_t *pieces,
 /* A BPE trainer reproducing `spm_train --model_type=bpe` of sentencepiece
  * 0.2.3: same pieces, scores, types and order.  Feed it sentences, call
  * spbpe_trainer_train once, then read the vocabulary.  Memory grows with the
- * number of distinct words, not with the corpus.  One thread at a time. */
+ * number of distinct words, not with the corpus.  One thread at a time
+ * calls into a trainer (spbpe_trainer_add_lines may start its own worker
+ * threads and joins them before it returns). */
 typedef struct spbpe_trainer spbpe_trainer;
 
 typedef struct spbpe_trainer_options {
@@ -222,6 +224,9 @@ typedef struct spbpe_trainer_options {
     int add_dummy_prefix;
     int remove_extra_whitespaces;
     int escape_whitespaces;
+    /* Threads for spbpe_trainer_add_lines (1 = the calling thread only);
+     * the trained vocabulary is the same for every value. */
+    int32_t num_threads;
 } spbpe_trainer_options;
 
 /* Validate the options and lay out the meta pieces (unk/bos/eos/pad,
@@ -239,7 +244,8 @@ int spbpe_trainer_add_sentence(spbpe_trainer *trainer, const uint8_t *sentence, 
 
 /* Add every '\n'-separated line of buf (text format, frequency 1), with the
  * same filters.  A last line without '\n' is a line.  *kept (may be NULL)
- * receives the number of lines kept. */
+ * receives the number of lines kept.  Large buffers are split at line
+ * breaks over up to num_threads threads. */
 int spbpe_trainer_add_lines(spbpe_trainer *trainer, const uint8_t *buf, size_t len,
                             uint64_t *kept, spbpe_error *err);
 
