@@ -4,7 +4,6 @@ The only trainer code that touches cffi's lib.  Every C call releases the
 GIL (cffi does so for each call), so training runs beside other threads.
 """
 
-import os
 from typing import Any, Dict, Iterable, List, Tuple
 
 from ._spbpe import ffi, lib  # type: ignore[import-not-found]
@@ -39,7 +38,7 @@ class NativeTrainer:
                      "unk_id", "bos_id", "eos_id", "pad_id"):
             setattr(o, name, opts[name])
         o.character_coverage = opts["character_coverage"]
-        o.num_threads = max(1, min(int(opts.get("num_threads", 1)), os.cpu_count() or 1))
+        o.num_threads = max(1, int(opts.get("num_threads", 1)))
         for name in ("split_by_unicode_script", "split_by_number", "split_by_whitespace", "split_digits",
                      "treat_whitespace_as_suffix", "allow_whitespace_only_pieces", "byte_fallback",
                      "hard_vocab_limit", "add_dummy_prefix", "remove_extra_whitespaces", "escape_whitespaces"):

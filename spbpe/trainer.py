@@ -115,6 +115,9 @@ class SentencePieceTrainer:
             raise TrainerError("ModelProto and trainer_spec.model_prefix() must be exclusive. (model_prefix)")
         name = ns.get("name") or "nmt_nfkc"
         o["charsmap"] = _charsmap(name)
+        # Feeding threads: never more than the machine has (sentencepiece's
+        # default of 16 would only add per-thread tables); same result for any.
+        o["num_threads"] = max(1, min(o["num_threads"], os.cpu_count() or 1))
 
         from ._trainer_native import NativeTrainer, iter_blocks
 
