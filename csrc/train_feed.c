@@ -6,7 +6,7 @@
  * LoadSentences and SplitSentencesByWhitespace):
  *   1. filters on the raw bytes: empty, longer than max_sentence_length,
  *      containing U+2585 -> skipped;
- *   2. normalize (sp_normalize: charsmap, dummy prefix, spaces -> U+2581);
+ *   2. normalize (sp_train_normalize: charsmap, dummy prefix, spaces -> U+2581);
  *   3. cut out every meta piece (longest match at each character start) and
  *      put the boundary byte U+001F in its place (PrefixMatcher::GlobalReplace);
  *   4. replace every pretokenization_delimiter by U+001F (byte-wise, left to
@@ -48,6 +48,7 @@ void sp_feeder_release(sp_feeder *f) {
     free(f->scratch);
     free(f->scratch2);
     sp_wordtab_release(&f->words);
+    free(f->cpcache);
     memset(f, 0, sizeof *f);
 }
 
@@ -99,16 +100,22 @@ static int add_words(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, siz
             }
         }
     } else {
-        while (i < n) {
-            size_t l = sp_utf8_char_len(s + i, n - i);
-            int is_ws = l == 3 && memcmp(s + i, WS, 3) == 0;
-            if (i == 0 || (is_ws && (!in_ws || !allow))) {
-                if (i > start && sp_wordtab_add(&f->words, s + start, i - start, freq)) return -1;
-                start = i;
-                in_ws = 1;
+        /* A word starts at every U+2581 (E2 is always a lead byte in valid
+         * UTF-8); with allow_whitespace_only_pieces, only at one that does
+         * not follow another U+2581. */
+        while (i + 3 <= n) {
+            const uint8_t *p = memchr(s + i, WS[0], n - 2 - i);
+            if (!p) break;
+            i = (size_t)(p - s);
+            if (p[1] != WS[1] || p[2] != WS[2]) {
+                i++;
+                continue;
             }
-            if (in_ws && !is_ws) in_ws = 0;
-            i += l;
+            if (i > start && !(allow && i >= 3 && memcmp(s + i - 3, WS, 3) == 0)) {
+                if (sp_wordtab_add(&f->words, s + start, i - start, freq)) return -1;
+                start = i;
+            }
+            i += 3;
         }
     }
     if (n > start && sp_wordtab_add(&f->words, s + start, n - start, freq)) return -1;
@@ -120,41 +127,47 @@ static int grow(uint8_t **p, size_t *cap, size_t need) { return sp_reserve((void
 /* Steps 2-6 for a sentence that passed the filters. */
 static int process(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, size_t n, int64_t freq,
                    spbpe_error *err) {
-    int st = sp_normalize_ex(&t->nz, s, n, &f->nb, 0, err);
+    int st = sp_train_normalize(t, f, s, n, err);
     if (st) return st;
     const uint8_t *x = f->nb.text;
     size_t xn = f->nb.len;
     if (xn == 0) return SPBPE_OK;
-    /* Cut out meta pieces. */
-    if (grow(&f->scratch, &f->scratch_cap, xn)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
-    size_t o = 0;
-    for (size_t i = 0; i < xn;) {
-        uint8_t b = x[i];
-        size_t hit = 0;
-        for (uint32_t k = t->cut_start[b]; k < t->cut_start[b + 1]; k++) {
-            const sp_meta *m = &t->meta[t->cut_idx[k]];
-            if (m->len <= xn - i && memcmp(x + i, m->piece, m->len) == 0) {
-                hit = m->len;
-                break;
+    /* Cut out meta pieces.  Only bytes that start one (never a UTF-8
+     * continuation byte) need a look; a sentence without any is used as is. */
+    size_t i0 = 0;
+    while (i0 < xn && !t->cut_any[x[i0]]) i0++;
+    if (i0 < xn) {
+        if (grow(&f->scratch, &f->scratch_cap, xn)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+        memcpy(f->scratch, x, i0);
+        size_t o = i0;
+        for (size_t i = i0; i < xn;) {
+            uint8_t b = x[i];
+            size_t hit = 0;
+            for (uint32_t k = t->cut_start[b]; k < t->cut_start[b + 1]; k++) {
+                const sp_meta *m = &t->meta[t->cut_idx[k]];
+                if (m->len <= xn - i && memcmp(x + i, m->piece, m->len) == 0) {
+                    hit = m->len;
+                    break;
+                }
+            }
+            if (hit) {
+                f->scratch[o++] = SP_BOUNDARY_CHAR;
+                i += hit;
+            } else {
+                size_t l = sp_utf8_char_len(x + i, xn - i);
+                memcpy(f->scratch + o, x + i, l);
+                o += l;
+                i += l;
             }
         }
-        if (hit) {
-            f->scratch[o++] = SP_BOUNDARY_CHAR;
-            i += hit;
-        } else {
-            size_t l = sp_utf8_char_len(x + i, xn - i);
-            memcpy(f->scratch + o, x + i, l);
-            o += l;
-            i += l;
-        }
+        x = f->scratch;
+        xn = o;
     }
-    x = f->scratch;
-    xn = o;
     /* Pretokenization delimiter -> U+001F. */
     if (t->delimiter_len) {
         if (grow(&f->scratch2, &f->scratch2_cap, xn)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
         size_t d = t->delimiter_len;
-        o = 0;
+        size_t o = 0;
         for (size_t i = 0; i < xn;) {
             if (d <= xn - i && memcmp(x + i, t->delimiter, d) == 0) {
                 f->scratch2[o++] = SP_BOUNDARY_CHAR;

@@ -190,6 +190,7 @@ static int init_cut(spbpe_trainer *t, spbpe_error *err) {
     uint32_t fill[256];
     memcpy(fill, t->cut_start, sizeof fill);
     for (size_t i = 0; i < t->meta_count; i++) t->cut_idx[fill[t->meta[i].piece[0]]++] = (uint32_t)i;
+    for (int b = 0; b < 256; b++) t->cut_any[b] = t->cut_start[b + 1] > t->cut_start[b] && (b < 0x80 || b > 0xBF);
     for (int b = 0; b < 256; b++) {   /* insertion sort by length, descending */
         for (uint32_t i = t->cut_start[b] + 1; i < t->cut_start[b + 1]; i++) {
             uint32_t v = t->cut_idx[i], j = i;
@@ -247,6 +248,7 @@ SP_API spbpe_trainer *spbpe_trainer_new(const spbpe_trainer_options *o, spbpe_er
     if (!st)
         st = sp_normalizer_init(&t->nz, o->charsmap, o->charsmap_len, o->add_dummy_prefix,
                                 o->remove_extra_whitespaces, 1, o->treat_whitespace_as_suffix, err);
+    if (!st) sp_train_norm_init(t);
     if (st) {
         spbpe_trainer_free(t);
         return NULL;

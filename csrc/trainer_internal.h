@@ -84,6 +84,7 @@ typedef struct sp_feeder {
     size_t scratch2_cap;
     sp_wordtab words;
     uint64_t kept;                       /* sentences that reached the table */
+    uint64_t *cpcache;                   /* train_normalize.c memo, BMP; lazy */
 } sp_feeder;
 
 void sp_feeder_release(sp_feeder *f);
@@ -117,8 +118,11 @@ struct spbpe_trainer {
      * cut_idx[cut_start[b] .. cut_start[b+1]), longest first. */
     uint32_t cut_start[257];
     uint32_t *cut_idx;
+    uint8_t cut_any[256];                /* b starts a meta piece and is not a UTF-8 trail byte */
 
     sp_normalizer nz;                    /* immutable once built: shared by the feeders */
+    uint64_t norm_ascii[128];            /* train_normalize.c memo for ASCII */
+    uint8_t norm_copy[128];              /* ASCII bytes the normalizer copies as is */
     int num_threads;                     /* feeding threads, 1..SP_MAX_FEEDERS */
     sp_feeder *feeders;                  /* up to num_threads, created on demand */
     size_t nfeeders;
@@ -207,10 +211,18 @@ int sp_queue_build(sp_queue *q, sp_sym *syms, const uint8_t *arena, const int32_
 /* 1 with the best entry in *out, 0 when empty, -1 out of memory. */
 int sp_queue_pop(sp_queue *q, const sp_sym *syms, const uint8_t *arena, sp_qentry *out);
 
+/* train_normalize.c: sp_normalize without alignment, into f->nb.text. */
+void sp_train_norm_init(struct spbpe_trainer *t);
+int sp_train_normalize(const struct spbpe_trainer *t, sp_feeder *f, const uint8_t *in, size_t n,
+                       spbpe_error *err);
+
 /* train_feed.c: move every feeder's words into t->words. */
 int sp_feeders_merge(struct spbpe_trainer *t);
 
-/* bpe_train.c: append one final piece to the results. */
+/* train_vocab.c: append one final piece to the results. */
 int sp_trainer_emit(struct spbpe_trainer *t, const uint8_t *p, size_t len, float score, int type);
+/* train_vocab.c: the results from the final symbols (merged, then chars). */
+int sp_assemble(struct spbpe_trainer *t, const sp_sym *syms, const uint8_t *arena, const int32_t *final,
+                size_t nfinal, spbpe_error *err);
 
 #endif /* SPBPE_TRAINER_INTERNAL_H */
