@@ -258,6 +258,13 @@ size_t spbpe_trainer_piece_count(const spbpe_trainer *trainer);
 const uint8_t *spbpe_trainer_piece(const spbpe_trainer *trainer, size_t id, size_t *len);
 float spbpe_trainer_score(const spbpe_trainer *trainer, size_t id);
 int spbpe_trainer_type(const spbpe_trainer *trainer, size_t id);
+/* The whole vocabulary at once: piece i is (*arena)[(*off)[i] ..
+ * (*off)[i] + (*len)[i]), with (*score)[i] and (*type)[i].  Returns the
+ * piece count (0, with NULL arrays, before a successful train); the arrays
+ * live as long as the trainer. */
+size_t spbpe_trainer_export(const spbpe_trainer *trainer, const uint8_t **arena, size_t *arena_len,
+                            const uint64_t **off, const uint32_t **len, const float **score,
+                            const int32_t **type);
 
 /* TRAINER-END */
 

@@ -108,3 +108,16 @@ SP_API float spbpe_trainer_score(const spbpe_trainer *t, size_t id) {
 SP_API int spbpe_trainer_type(const spbpe_trainer *t, size_t id) {
     return (t && id < t->out_count) ? t->out_type[id] : 0;
 }
+
+SP_API size_t spbpe_trainer_export(const spbpe_trainer *t, const uint8_t **arena, size_t *arena_len,
+                                   const uint64_t **off, const uint32_t **len, const float **score,
+                                   const int32_t **type) {
+    int ok = t && t->out_count;
+    if (arena) *arena = ok ? t->out_arena : NULL;
+    if (arena_len) *arena_len = ok ? t->out_arena_len : 0;
+    if (off) *off = ok ? t->out_off : NULL;
+    if (len) *len = ok ? t->out_len : NULL;
+    if (score) *score = ok ? t->out_score : NULL;
+    if (type) *type = ok ? t->out_type : NULL;
+    return ok ? t->out_count : 0;
+}
