@@ -11,6 +11,8 @@ string), same pieces, scores, types and order, and the same `.model` and
 * `input_sentence_size` with shuffling samples with a seeded reservoir
   (option `seed`, default 12345678): deterministic here, while sentencepiece
   0.2.3 salts its generator and samples differently on every run.
+* `num_threads` is the number of threads that normalize sentences and count
+  words (capped at the CPU count); the vocabulary is the same for any value.
 * Not supported yet (raise TrainerError naming the option): model types other
   than bpe, `normalization_rule_tsv`, `denormalization_rule_tsv`,
   `auto_character_coverage`, `pretokenizer=`, `normalizer=` and a
