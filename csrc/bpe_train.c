@@ -3,9 +3,10 @@
  * sentencepiece 0.2.3 (bpe_model_trainer.cc), exact and incremental.
  *
  * State:
- *   W[]     every distinct word as slots (symbol id, word count), words
- *           separated by SEP; a merged-away slot holds NUL_SYM.  Keeping the
- *           count beside the symbol saves a cache miss per occurrence.
+ *   W[]     every distinct word as slots (symbol id, word count, pair with
+ *           the next live slot), words separated by SEP; a merged-away slot
+ *           holds NUL_SYM.  Keeping the count and the pair beside the symbol
+ *           saves a cache miss and a hash lookup per occurrence.
  *   syms[]  symbols: the kept characters, one UNK symbol (U+2585, never
  *           paired), then every valid pair symbol ever created, identified
  *           by (left, right).  A pair symbol keeps its UTF-8 string, its
@@ -13,16 +14,19 @@
  *           half, in the order they were recorded).
  *   pairs   hash (left, right) -> pair symbol, or INVALID (negative cache of
  *           IsValidSentencePiece).
- *   heap    lazy max-heap of (freq snapshot, symbol), ordered by freq desc,
- *           code points asc, bytes asc.
+ *   q       lazy priority queue (train_queue.c) of (freq snapshot, symbol),
+ *           ordered by freq desc, code points asc, bytes asc.
  *
  * Invariants: a live pair's freq is exactly the weighted number of current
  * adjacencies (overlaps included); every change of freq during a merge puts
  * the pair on the pending list, and after the merge each pending pair is
  * pushed with its current freq, so the top entry whose snapshot equals the
- * current freq is the true maximum.  A slot recorded in pos is still an
- * occurrence iff W[slot] == left and the next non-NUL slot holds right
- * (symbols only grow, so a stale slot can never become valid again).
+ * current freq is the true maximum.  W[i].rp is exact for every live slot
+ * whose next live slot is a symbol and INVALID otherwise, so a slot recorded
+ * in pos is still an occurrence iff W[slot].rp is that pair (symbols only
+ * grow, so a stale slot can never become valid again).  Within one word the
+ * positions of a pair are recorded left to right, as sentencepiece's
+ * ordered position set visits them; across words the order is immaterial.
  *
  * Selection follows sentencepiece exactly: a popped pair whose string was
  * already accepted (same string reached through another split, e.g. aa+a vs
@@ -38,47 +42,41 @@
 #define NUL_SYM (-1)
 #define SEP (-2)
 #define INVALID (-1)
+#define PREFETCH_AHEAD 12
 
-typedef struct {
-    int32_t left, right;  /* -1 for characters */
-    uint64_t off;         /* string in arena */
-    uint32_t len;
-    uint32_t nchars;
-    int64_t freq;
-    int64_t inheap;       /* snapshot of its newest heap entry, -1 = none */
-    uint32_t *pos;
-    uint32_t npos, cappos;
-    uint8_t accepted;     /* merged, or dropped as a duplicate string */
-    uint8_t pending;
-    uint8_t unk;
-} sym_t;
+#if defined(__GNUC__) || defined(__clang__)
+#define SP_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define SP_PREFETCH(p) ((void)0)
+#endif
+
 
 typedef struct {
     int32_t s;            /* symbol, NUL_SYM or SEP */
     uint32_t cnt;         /* count of the word this slot belongs to */
+    int32_t rp;           /* pair symbol of (s, next live slot), INVALID when
+                             either is not a symbol or the pair is invalid */
 } slot_t;
 
-typedef struct {
-    int64_t freq;
-    int32_t sym;
-    uint32_t nchars;
-} entry_t;
 
 typedef struct {
-    uint64_t *keys;       /* (left << 32 | right) + 1, 0 = empty */
-    int32_t *vals;
+    uint64_t key;         /* (left << 32 | right) + 1, 0 = empty */
+    int32_t val;          /* pair symbol or INVALID */
+} pmslot_t;
+
+typedef struct {
+    pmslot_t *slots;      /* key and value in one cache line per probe */
     size_t mask, n;
 } pairmap_t;
 
 typedef struct {
     spbpe_trainer *t;
-    sym_t *syms;
+    sp_sym *syms;
     size_t nsyms, capsyms;
     uint8_t *arena;
     size_t arena_len, arena_cap;
     pairmap_t pm;
-    entry_t *heap;
-    size_t nheap, capheap;
+    sp_queue q;
     int32_t *pending;
     size_t npending, cappending;
     slot_t *W;
@@ -92,27 +90,17 @@ typedef struct {
 static size_t pm_hash(uint64_t k) { return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20); }
 
 static int pm_grow(pairmap_t *m) {
-    size_t ns = m->keys ? (m->mask + 1) * 2 : 1 << 16;
-    uint64_t *k = calloc(ns, sizeof *k);
-    int32_t *v = malloc(ns * sizeof *v);
-    if (!k || !v) {
-        free(k);
-        free(v);
-        return -1;
+    size_t ns = m->slots ? (m->mask + 1) * 2 : 1 << 16;
+    pmslot_t *k = calloc(ns, sizeof *k);
+    if (!k) return -1;
+    for (size_t i = 0; m->slots && i <= m->mask; i++) {
+        if (!m->slots[i].key) continue;
+        size_t h = pm_hash(m->slots[i].key) & (ns - 1);
+        while (k[h].key) h = (h + 1) & (ns - 1);
+        k[h] = m->slots[i];
     }
-    if (m->keys) {
-        for (size_t i = 0; i <= m->mask; i++) {
-            if (!m->keys[i]) continue;
-            size_t h = pm_hash(m->keys[i]) & (ns - 1);
-            while (k[h]) h = (h + 1) & (ns - 1);
-            k[h] = m->keys[i];
-            v[h] = m->vals[i];
-        }
-    }
-    free(m->keys);
-    free(m->vals);
-    m->keys = k;
-    m->vals = v;
+    free(m->slots);
+    m->slots = k;
     m->mask = ns - 1;
     return 0;
 }
@@ -120,68 +108,8 @@ static int pm_grow(pairmap_t *m) {
 /* Slot of key in the map (found or where it would go). */
 static size_t pm_slot(const pairmap_t *m, uint64_t key) {
     size_t h = pm_hash(key) & m->mask;
-    while (m->keys[h] && m->keys[h] != key) h = (h + 1) & m->mask;
+    while (m->slots[h].key && m->slots[h].key != key) h = (h + 1) & m->mask;
     return h;
-}
-
-/* ---------------------------------------------------------------- heap */
-
-static int better(const ctx_t *c, const entry_t *a, const entry_t *b) {
-    if (a->freq != b->freq) return a->freq > b->freq;
-    if (a->nchars != b->nchars) return a->nchars < b->nchars;
-    const sym_t *x = &c->syms[a->sym], *y = &c->syms[b->sym];
-    uint32_t n = x->len < y->len ? x->len : y->len;
-    int r = memcmp(c->arena + x->off, c->arena + y->off, n);
-    if (r) return r < 0;
-    return x->len < y->len;
-}
-
-static void sift_down(ctx_t *c, size_t i, entry_t e) {
-    size_t n = c->nheap;
-    for (;;) {
-        size_t l = 2 * i + 1;
-        if (l >= n) break;
-        size_t b = (l + 1 < n && better(c, &c->heap[l + 1], &c->heap[l])) ? l + 1 : l;
-        if (!better(c, &c->heap[b], &e)) break;
-        c->heap[i] = c->heap[b];
-        i = b;
-    }
-    c->heap[i] = e;
-}
-
-static int heap_push(ctx_t *c, int32_t s) {
-    if (sp_reserve((void **)&c->heap, &c->capheap, c->nheap + 1, sizeof *c->heap)) return -1;
-    entry_t e = {c->syms[s].freq, s, c->syms[s].nchars};
-    c->syms[s].inheap = e.freq;
-    size_t i = c->nheap++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!better(c, &e, &c->heap[p])) break;
-        c->heap[i] = c->heap[p];
-        i = p;
-    }
-    c->heap[i] = e;
-    return 0;
-}
-
-/* Replace the heap by the given symbols (bottom-up heapify). */
-static int heap_build(ctx_t *c, const int32_t *ids, size_t n) {
-    if (sp_reserve((void **)&c->heap, &c->capheap, n, sizeof *c->heap)) return -1;
-    for (size_t i = 0; i < n; i++) {
-        sym_t *y = &c->syms[ids[i]];
-        y->inheap = y->freq;
-        c->heap[i] = (entry_t){y->freq, ids[i], y->nchars};
-    }
-    c->nheap = n;
-    for (size_t i = n / 2; i-- > 0;) sift_down(c, i, c->heap[i]);
-    return 0;
-}
-
-static entry_t heap_pop(ctx_t *c) {
-    entry_t top = c->heap[0];
-    entry_t e = c->heap[--c->nheap];
-    if (c->nheap) sift_down(c, 0, e);
-    return top;
 }
 
 /* -------------------------------------------------------------- symbols */
@@ -190,7 +118,7 @@ static entry_t heap_pop(ctx_t *c) {
 static int32_t new_sym(ctx_t *c, int32_t left, int32_t right, uint64_t off, size_t len, uint32_t nchars) {
     if (c->nsyms >= INT32_MAX - 1 || len > UINT32_MAX) return -2;
     if (sp_reserve((void **)&c->syms, &c->capsyms, c->nsyms + 1, sizeof *c->syms)) return -2;
-    sym_t *y = &c->syms[c->nsyms];
+    sp_sym *y = &c->syms[c->nsyms];
     memset(y, 0, sizeof *y);
     y->left = left;
     y->right = right;
@@ -198,6 +126,8 @@ static int32_t new_sym(ctx_t *c, int32_t left, int32_t right, uint64_t off, size
     y->len = (uint32_t)len;
     y->nchars = nchars;
     y->inheap = -1;
+    const uint8_t *p = c->arena + off;
+    for (size_t i = 0; i < 8; i++) y->prefix = y->prefix << 8 | (i < len ? p[i] : 0);
     return (int32_t)c->nsyms++;
 }
 
@@ -207,15 +137,15 @@ static int32_t get_pair(ctx_t *c, int32_t l, int32_t r) {
     if (c->syms[l].unk || c->syms[r].unk) return INVALID;
     uint64_t key = (((uint64_t)(uint32_t)l << 32) | (uint32_t)r) + 1;
     size_t h = pm_slot(&c->pm, key);
-    if (c->pm.keys[h]) return c->pm.vals[h];
-    const sym_t *a = &c->syms[l], *b = &c->syms[r];
+    if (c->pm.slots[h].key) return c->pm.slots[h].val;
+    const sp_sym *a = &c->syms[l], *b = &c->syms[r];
     int32_t v = INVALID;
     uint32_t nchars = a->nchars + b->nchars;
     if (nchars <= (uint32_t)c->t->valid.max_piece_chars) {
         if (sp_reserve((void **)&c->cps, &c->capcps, nchars, sizeof *c->cps)) return -2;
         size_t k = 0;
         for (int side = 0; side < 2; side++) {
-            const sym_t *y = side ? b : a;
+            const sp_sym *y = side ? b : a;
             const uint8_t *p = c->arena + y->off;
             for (size_t i = 0; i < y->len;) {
                 size_t ln;
@@ -239,8 +169,8 @@ static int32_t get_pair(ctx_t *c, int32_t l, int32_t r) {
         if (pm_grow(&c->pm)) return -2;
         h = pm_slot(&c->pm, key);
     }
-    c->pm.keys[h] = key;
-    c->pm.vals[h] = v;
+    c->pm.slots[h].key = key;
+    c->pm.slots[h].val = v;
     c->pm.n++;
     return v;
 }
@@ -257,8 +187,9 @@ static int add_pending(ctx_t *c, int32_t s) {
 static int add_adjacency(ctx_t *c, size_t i, size_t j, int64_t count) {
     int32_t p = get_pair(c, c->W[i].s, c->W[j].s);
     if (p == -2) return -1;
+    c->W[i].rp = p;
     if (p < 0 || c->syms[p].accepted) return 0;
-    sym_t *y = &c->syms[p];
+    sp_sym *y = &c->syms[p];
     if (y->npos == y->cappos) {
         uint32_t nc = y->cappos ? y->cappos * 2 : 4;
         uint32_t *np = realloc(y->pos, nc * sizeof *np);
@@ -271,16 +202,15 @@ static int add_adjacency(ctx_t *c, size_t i, size_t j, int64_t count) {
     return add_pending(c, p);
 }
 
-/* ResetFreq: the adjacency (slot i, slot j) disappears. */
-static int remove_adjacency(ctx_t *c, size_t i, size_t j, int64_t count, int32_t best) {
-    int32_t p = get_pair(c, c->W[i].s, c->W[j].s);
-    if (p == -2) return -1;
+/* ResetFreq: the adjacency (slot i, its next live slot) disappears. */
+static int remove_adjacency(ctx_t *c, size_t i, int64_t count, int32_t best) {
+    int32_t p = c->W[i].rp;
     if (p < 0 || p == best || c->syms[p].accepted) return 0;
     c->syms[p].freq -= count;
     return add_pending(c, p);
 }
 
-static void drop_positions(sym_t *y) {
+static void drop_positions(sp_sym *y) {
     free(y->pos);
     y->pos = NULL;
     y->npos = y->cappos = 0;
@@ -319,9 +249,9 @@ static int build_words(ctx_t *c, const sp_charset *cs, spbpe_error *err) {
             uint32_t cp = sp_utf8_decode(s + i, wd->len - i, &l);
             i += l;
             int32_t id = sp_charset_find(cs, cp);
-            c->W[k++] = (slot_t){id >= 0 ? id : unk, cnt};
+            c->W[k++] = (slot_t){id >= 0 ? id : unk, cnt, INVALID};
         }
-        c->W[k++] = (slot_t){SEP, cnt};
+        c->W[k++] = (slot_t){SEP, cnt, INVALID};
     }
     c->nW = k;
     return SPBPE_OK;
@@ -337,7 +267,8 @@ static int init_pairs(ctx_t *c) {
         if (add_adjacency(c, i, i + 1, c->W[i].cnt)) return -1;
     }
     for (size_t k = 0; k < c->npending; k++) c->syms[c->pending[k]].pending = 0;
-    if (heap_build(c, c->pending, c->npending)) return -1;
+    for (size_t k = 0; k < c->npending; k++)
+        if (sp_queue_push(&c->q, c->syms, c->arena, c->pending[k])) return -1;
     c->npending = 0;
     return 0;
 }
@@ -351,15 +282,15 @@ static size_t next_slot(const ctx_t *c, size_t i) {
 /* AcceptSymbol: merge every recorded occurrence of best, left to right in
  * recorded order, updating the neighbours' counts. */
 static int merge(ctx_t *c, int32_t best) {
-    sym_t *b = &c->syms[best];
-    int32_t L = b->left, R = b->right;
+    sp_sym *b = &c->syms[best];
     uint32_t *pos = b->pos;
     uint32_t npos = b->npos;
     for (uint32_t k = 0; k < npos; k++) {
         size_t l = pos[k];
-        if (c->W[l].s != L) continue;
+        if (k + PREFETCH_AHEAD < npos) SP_PREFETCH(&c->W[pos[k + PREFETCH_AHEAD]]);
+        /* Still an occurrence iff slot l and its next live slot form best. */
+        if (c->W[l].rp != best) continue;
         size_t r = next_slot(c, l);
-        if (c->W[r].s != R) continue;
         int64_t count = c->W[l].cnt;
         size_t nx = next_slot(c, r);
         int has_next = c->W[nx].s >= 0;
@@ -371,10 +302,12 @@ static int merge(ctx_t *c, int32_t best) {
             has_prev = c->W[pv].s >= 0;
             break;
         }
-        if (has_prev && remove_adjacency(c, pv, l, count, best)) return -1;
-        if (has_next && remove_adjacency(c, r, nx, count, best)) return -1;
+        if (has_prev && remove_adjacency(c, pv, count, best)) return -1;
+        if (has_next && remove_adjacency(c, r, count, best)) return -1;
         c->W[l].s = best;
+        c->W[l].rp = INVALID;
         c->W[r].s = NUL_SYM;
+        c->W[r].rp = INVALID;
         if (has_prev && add_adjacency(c, pv, l, count)) return -1;
         if (has_next && add_adjacency(c, l, nx, count)) return -1;
         b = &c->syms[best]; /* syms may have moved */
@@ -395,7 +328,7 @@ static int strset_insert(ctx_t *c, strset_t *s, int32_t id) {
         if (!sl) return -1;
         for (size_t i = 0; s->slots && i <= s->mask; i++) {
             if (!s->slots[i]) continue;
-            const sym_t *y = &c->syms[s->slots[i] - 1];
+            const sp_sym *y = &c->syms[s->slots[i] - 1];
             size_t h = sp_hash_bytes(c->arena + y->off, y->len) & (ns - 1);
             while (sl[h]) h = (h + 1) & (ns - 1);
             sl[h] = s->slots[i];
@@ -404,10 +337,10 @@ static int strset_insert(ctx_t *c, strset_t *s, int32_t id) {
         s->slots = sl;
         s->mask = ns - 1;
     }
-    const sym_t *x = &c->syms[id];
+    const sp_sym *x = &c->syms[id];
     size_t h = sp_hash_bytes(c->arena + x->off, x->len) & s->mask;
     while (s->slots[h]) {
-        const sym_t *y = &c->syms[s->slots[h] - 1];
+        const sp_sym *y = &c->syms[s->slots[h] - 1];
         if (y->len == x->len && memcmp(c->arena + y->off, c->arena + x->off, x->len) == 0) return 1;
         h = (h + 1) & s->mask;
     }
@@ -424,9 +357,10 @@ static int merge_loop(ctx_t *c, size_t max_merges, int32_t *merged, size_t *nmer
     int tail = 0;
     while (n < max_merges) {
         int32_t best = -1;
-        while (c->nheap) {
-            entry_t e = heap_pop(c);
-            sym_t *y = &c->syms[e.sym];
+        sp_qentry e;
+        int got;
+        while ((got = sp_queue_pop(&c->q, c->syms, c->arena, &e)) > 0) {
+            sp_sym *y = &c->syms[e.sym];
             if (y->accepted || e.freq != y->inheap) continue; /* superseded entry */
             if (y->freq == e.freq) {
                 best = e.sym;
@@ -434,8 +368,9 @@ static int merge_loop(ctx_t *c, size_t max_merges, int32_t *merged, size_t *nmer
             }
             /* The entry was an upper bound (counts fell since): requeue. */
             y->inheap = -1;
-            if (y->freq > 0 && heap_push(c, e.sym)) goto oom;
+            if (y->freq > 0 && sp_queue_push(&c->q, c->syms, c->arena, e.sym)) goto oom;
         }
+        if (got < 0) goto oom;
         if (best < 0) {
             /* Nothing positive is left: sentencepiece keeps taking the pairs
              * whose count fell to 0, ordered by (code points, bytes). */
@@ -445,7 +380,7 @@ static int merge_loop(ctx_t *c, size_t max_merges, int32_t *merged, size_t *nmer
             if (sp_reserve((void **)&c->pending, &c->cappending, c->nsyms, sizeof *c->pending)) goto oom;
             for (size_t i = 0; i < c->nsyms; i++)
                 if (c->syms[i].left >= 0 && !c->syms[i].accepted) c->pending[m++] = (int32_t)i;
-            if (heap_build(c, c->pending, m)) goto oom;
+            if (sp_queue_build(&c->q, c->syms, c->arena, c->pending, m)) goto oom;
             continue;
         }
         int d = strset_insert(c, &dup, best);
@@ -459,11 +394,11 @@ static int merge_loop(ctx_t *c, size_t max_merges, int32_t *merged, size_t *nmer
         if (merge(c, best)) goto oom;
         drop_positions(&c->syms[best]);
         for (size_t k = 0; k < c->npending; k++) {
-            sym_t *y = &c->syms[c->pending[k]];
+            sp_sym *y = &c->syms[c->pending[k]];
             y->pending = 0;
             if (y->accepted) continue;
             if (y->freq == 0) drop_positions(y);
-            else if (y->freq > y->inheap && heap_push(c, c->pending[k])) goto oom;
+            else if (y->freq > y->inheap && sp_queue_push(&c->q, c->syms, c->arena, c->pending[k])) goto oom;
         }
         c->npending = 0;
     }
@@ -476,95 +411,12 @@ out:
     return st;
 }
 
-/* ------------------------------------------------------ final vocabulary */
-
-int sp_trainer_emit(spbpe_trainer *t, const uint8_t *p, size_t len, float score, int type) {
-    size_t n = t->out_count;
-    if (n == t->out_cap) {
-        size_t nc = n ? n * 2 : 64;
-        uint64_t *o = realloc(t->out_off, nc * sizeof *o);
-        if (!o) return -1;
-        t->out_off = o;
-        uint32_t *l = realloc(t->out_len, nc * sizeof *l);
-        if (!l) return -1;
-        t->out_len = l;
-        float *s = realloc(t->out_score, nc * sizeof *s);
-        if (!s) return -1;
-        t->out_score = s;
-        int32_t *ty = realloc(t->out_type, nc * sizeof *ty);
-        if (!ty) return -1;
-        t->out_type = ty;
-        t->out_cap = nc;
-    }
-    if (len > UINT32_MAX) return -1;
-    if (sp_reserve((void **)&t->out_arena, &t->out_arena_cap, t->out_arena_len + len, 1)) return -1;
-    memcpy(t->out_arena + t->out_arena_len, p, len);
-    t->out_off[n] = t->out_arena_len;
-    t->out_len[n] = (uint32_t)len;
-    t->out_score[n] = score;
-    t->out_type[n] = type;
-    t->out_arena_len += len;
-    t->out_count++;
-    return 0;
-}
-
-/* Serialize: meta pieces at their ids, the final pieces in the gaps. */
-static int assemble(ctx_t *c, const int32_t *final, size_t nfinal, spbpe_error *err) {
-    spbpe_trainer *t = c->t;
-    size_t fid = 0, mi = 0;
-    for (int32_t id = 0; id < t->vocab_size; id++) {
-        if (mi < t->meta_count && t->meta[mi].id == id) {
-            const sp_meta *m = &t->meta[mi++];
-            if (t->out_count != (size_t)id)
-                return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0,
-                               "meta piece %.*s (id %d) lies beyond the %zu trained pieces",
-                               (int)m->len, (const char *)m->piece, (int)id, t->out_count);
-            if (sp_trainer_emit(t, m->piece, m->len, 0.0f, m->type)) goto oom;
-        } else if (fid < nfinal) {
-            const sym_t *y = &c->syms[final[fid]];
-            if (sp_trainer_emit(t, c->arena + y->off, y->len, -(float)fid, SPBPE_PIECE_NORMAL)) goto oom;
-            fid++;
-        }
-    }
-    if (fid != nfinal)
-        return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "%zu trained pieces did not fit in the vocabulary",
-                       nfinal - fid);
-    /* No piece may appear twice (e.g. a required char that is also a user symbol). */
-    size_t ns = 16;
-    while (ns < t->out_count * 2 + 2) ns *= 2;
-    uint32_t *sl = calloc(ns, sizeof *sl);
-    if (!sl) goto oom;
-    for (size_t i = 0; i < t->out_count; i++) {
-        const uint8_t *p = t->out_arena + t->out_off[i];
-        size_t h = sp_hash_bytes(p, t->out_len[i]) & (ns - 1);
-        while (sl[h]) {
-            size_t j = sl[h] - 1;
-            if (t->out_len[j] == t->out_len[i] && memcmp(t->out_arena + t->out_off[j], p, t->out_len[i]) == 0) {
-                free(sl);
-                return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "%.*s is already defined",
-                               (int)t->out_len[i], (const char *)p);
-            }
-            h = (h + 1) & (ns - 1);
-        }
-        sl[h] = (uint32_t)(i + 1);
-    }
-    free(sl);
-    if (t->hard_vocab_limit && t->out_count != (size_t)t->vocab_size)
-        return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0,
-                       "Vocabulary size too high (%d). Please set it to a value <= %zu.", (int)t->vocab_size,
-                       t->out_count);
-    return SPBPE_OK;
-oom:
-    return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
-}
-
 static void ctx_release(ctx_t *c) {
     for (size_t i = 0; i < c->nsyms; i++) free(c->syms[i].pos);
     free(c->syms);
     free(c->arena);
-    free(c->pm.keys);
-    free(c->pm.vals);
-    free(c->heap);
+    free(c->pm.slots);
+    sp_queue_release(&c->q);
     free(c->pending);
     free(c->W);
     free(c->cps);
@@ -575,6 +427,7 @@ SP_API int spbpe_trainer_train(spbpe_trainer *t, spbpe_error *err) {
     if (!t) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "trainer is NULL");
     if (t->trained) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "the trainer has already trained");
     t->trained = 1;
+    if (sp_feeders_merge(t)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory merging word tables");
     if (t->words.n == 0) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "no sentences to train on");
     sp_charset cs;
     int st = sp_char_coverage(t, &cs, err);
@@ -598,6 +451,10 @@ SP_API int spbpe_trainer_train(spbpe_trainer *t, spbpe_error *err) {
     ctx_t c;
     memset(&c, 0, sizeof c);
     c.t = t;
+    if (sp_queue_init(&c.q)) {
+        sp_charset_release(&cs);
+        return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    }
     size_t max_merges = (size_t)t->vocab_size - t->meta_count - cs.n;
     int32_t *final = malloc((max_merges + cs.n + 1) * sizeof *final);
     size_t nmerged = 0;
@@ -614,31 +471,10 @@ SP_API int spbpe_trainer_train(spbpe_trainer *t, spbpe_error *err) {
     st = merge_loop(&c, max_merges, final, &nmerged, err);
     if (st) goto out;
     for (size_t i = 0; i < cs.n; i++) final[nmerged + i] = (int32_t)i; /* chars are symbols 0..n-1 */
-    st = assemble(&c, final, nmerged + cs.n, err);
+    st = sp_assemble(t, c.syms, c.arena, final, nmerged + cs.n, err);
 out:
     free(final);
     ctx_release(&c);
     sp_charset_release(&cs);
     return st;
-}
-
-/* ------------------------------------------------------------- accessors */
-
-SP_API size_t spbpe_trainer_piece_count(const spbpe_trainer *t) { return t ? t->out_count : 0; }
-
-SP_API const uint8_t *spbpe_trainer_piece(const spbpe_trainer *t, size_t id, size_t *len) {
-    if (!t || id >= t->out_count) {
-        if (len) *len = 0;
-        return NULL;
-    }
-    if (len) *len = t->out_len[id];
-    return t->out_arena + t->out_off[id];
-}
-
-SP_API float spbpe_trainer_score(const spbpe_trainer *t, size_t id) {
-    return (t && id < t->out_count) ? t->out_score[id] : 0.0f;
-}
-
-SP_API int spbpe_trainer_type(const spbpe_trainer *t, size_t id) {
-    return (t && id < t->out_count) ? t->out_type[id] : 0;
 }

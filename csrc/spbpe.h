@@ -222,7 +222,9 @@ int spbpe_decode_batch(const spbpe_model *model, const int32_t *ids, const size_
 /* A BPE trainer reproducing `spm_train --model_type=bpe` of sentencepiece
  * 0.2.3: same pieces, scores, types and order.  Feed it sentences, call
  * spbpe_trainer_train once, then read the vocabulary.  Memory grows with the
- * number of distinct words, not with the corpus.  One thread at a time. */
+ * number of distinct words, not with the corpus.  One thread at a time
+ * calls into a trainer (spbpe_trainer_add_lines may start its own worker
+ * threads and joins them before it returns). */
 typedef struct spbpe_trainer spbpe_trainer;
 
 typedef struct spbpe_trainer_options {
@@ -259,6 +261,9 @@ typedef struct spbpe_trainer_options {
     int add_dummy_prefix;
     int remove_extra_whitespaces;
     int escape_whitespaces;
+    /* Threads for spbpe_trainer_add_lines (1 = the calling thread only);
+     * the trained vocabulary is the same for every value. */
+    int32_t num_threads;
 } spbpe_trainer_options;
 
 /* Validate the options and lay out the meta pieces (unk/bos/eos/pad,
@@ -276,7 +281,8 @@ int spbpe_trainer_add_sentence(spbpe_trainer *trainer, const uint8_t *sentence, 
 
 /* Add every '\n'-separated line of buf (text format, frequency 1), with the
  * same filters.  A last line without '\n' is a line.  *kept (may be NULL)
- * receives the number of lines kept. */
+ * receives the number of lines kept.  Large buffers are split at line
+ * breaks over up to num_threads threads. */
 int spbpe_trainer_add_lines(spbpe_trainer *trainer, const uint8_t *buf, size_t len,
                             uint64_t *kept, spbpe_error *err);
 
@@ -289,6 +295,13 @@ size_t spbpe_trainer_piece_count(const spbpe_trainer *trainer);
 const uint8_t *spbpe_trainer_piece(const spbpe_trainer *trainer, size_t id, size_t *len);
 float spbpe_trainer_score(const spbpe_trainer *trainer, size_t id);
 int spbpe_trainer_type(const spbpe_trainer *trainer, size_t id);
+/* The whole vocabulary at once: piece i is (*arena)[(*off)[i] ..
+ * (*off)[i] + (*len)[i]), with (*score)[i] and (*type)[i].  Returns the
+ * piece count (0, with NULL arrays, before a successful train); the arrays
+ * live as long as the trainer. */
+size_t spbpe_trainer_export(const spbpe_trainer *trainer, const uint8_t **arena, size_t *arena_len,
+                            const uint64_t **off, const uint32_t **len, const float **score,
+                            const int32_t **type);
 
 /* TRAINER-END */
 

@@ -1,37 +1,16 @@
 /*
- * train_sentences.c - the trainer handle and its input side: options, meta
- * pieces, and sentences -> distinct words with weighted counts.
+ * train_sentences.c - the trainer handle: options, meta pieces (with the
+ * cut-out index used by train_feed.c) and the distinct-word table.
  *
- * Per sentence, in sentencepiece 0.2.3's order (trainer_interface.cc,
- * LoadSentences and SplitSentencesByWhitespace):
- *   1. filters on the raw bytes: empty, longer than max_sentence_length,
- *      containing U+2585 -> skipped;
- *   2. normalize (sp_normalize: charsmap, dummy prefix, spaces -> U+2581);
- *   3. cut out every meta piece (longest match at each character start) and
- *      put the boundary byte U+001F in its place (PrefixMatcher::GlobalReplace);
- *   4. replace every pretokenization_delimiter by U+001F (byte-wise, left to
- *      right, non-overlapping, like absl::StrReplaceAll);
- *   5. split into words at U+2581 (SplitIntoWords, four modes) or keep the
- *      sentence whole when split_by_whitespace is false;
- *   6. add each word's frequency to the word table.
- *
- * sentencepiece counts characters and replaces rare ones by U+2585 before
- * step 5; that replacement maps one code point to one code point and never
- * touches U+2581 as long as U+2581 itself is kept, so splitting first and
- * counting characters from the word table (bpe_train.c) is equivalent.
- * bpe_train.c refuses the one case where it is not (U+2581 below coverage).
- *
- * Invariants: every word in the table is non-empty valid UTF-8 (the
- * normalizer emits only valid UTF-8); counts are sums of frequencies >= 1.
+ * The word table maps a word's bytes to its weighted count, in insertion
+ * order; every word is non-empty valid UTF-8 and every count >= 1.  The
+ * sentences -> words pipeline is in train_feed.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "trainer_internal.h"
-
-static const uint8_t WS[3] = {0xE2, 0x96, 0x81};
-static const uint8_t UNK[3] = {0xE2, 0x96, 0x85};
 
 /* ------------------------------------------------------------ word table */
 
@@ -51,8 +30,11 @@ static int wordtab_grow(sp_wordtab *t) {
 }
 
 int sp_wordtab_add(sp_wordtab *t, const uint8_t *s, size_t len, int64_t count) {
+    return sp_wordtab_add_hashed(t, s, len, sp_hash_bytes(s, len), count);
+}
+
+int sp_wordtab_add_hashed(sp_wordtab *t, const uint8_t *s, size_t len, uint64_t hash, int64_t count) {
     if ((t->n + 1) * 2 > (t->slots ? t->mask + 1 : 0) && wordtab_grow(t)) return -1;
-    uint64_t hash = sp_hash_bytes(s, len);
     size_t h = (size_t)hash & t->mask;
     while (t->slots[h]) {
         sp_word *w = &t->words[t->slots[h] - 1];
@@ -208,6 +190,7 @@ static int init_cut(spbpe_trainer *t, spbpe_error *err) {
     uint32_t fill[256];
     memcpy(fill, t->cut_start, sizeof fill);
     for (size_t i = 0; i < t->meta_count; i++) t->cut_idx[fill[t->meta[i].piece[0]]++] = (uint32_t)i;
+    for (int b = 0; b < 256; b++) t->cut_any[b] = t->cut_start[b + 1] > t->cut_start[b] && (b < 0x80 || b > 0xBF);
     for (int b = 0; b < 256; b++) {   /* insertion sort by length, descending */
         for (uint32_t i = t->cut_start[b] + 1; i < t->cut_start[b + 1]; i++) {
             uint32_t v = t->cut_idx[i], j = i;
@@ -246,6 +229,7 @@ SP_API spbpe_trainer *spbpe_trainer_new(const spbpe_trainer_options *o, spbpe_er
         return NULL;
     }
     t->vocab_size = o->vocab_size;
+    t->num_threads = o->num_threads < 1 ? 1 : o->num_threads > SP_MAX_FEEDERS ? SP_MAX_FEEDERS : o->num_threads;
     t->character_coverage = o->character_coverage;
     t->max_sentence_length = o->max_sentence_length;
     t->split_by_whitespace = o->split_by_whitespace != 0;
@@ -264,6 +248,7 @@ SP_API spbpe_trainer *spbpe_trainer_new(const spbpe_trainer_options *o, spbpe_er
     if (!st)
         st = sp_normalizer_init(&t->nz, o->charsmap, o->charsmap_len, o->add_dummy_prefix,
                                 o->remove_extra_whitespaces, 1, o->treat_whitespace_as_suffix, err);
+    if (!st) sp_train_norm_init(t);
     if (st) {
         spbpe_trainer_free(t);
         return NULL;
@@ -279,9 +264,8 @@ SP_API void spbpe_trainer_free(spbpe_trainer *t) {
     free(t->required_chars);
     free(t->delimiter);
     sp_normalizer_release(&t->nz);
-    sp_normbuf_release(&t->nb);
-    free(t->scratch);
-    free(t->scratch2);
+    for (size_t i = 0; i < t->nfeeders; i++) sp_feeder_release(&t->feeders[i]);
+    free(t->feeders);
     sp_wordtab_release(&t->words);
     free(t->out_arena);
     free(t->out_off);
@@ -289,155 +273,4 @@ SP_API void spbpe_trainer_free(spbpe_trainer *t) {
     free(t->out_score);
     free(t->out_type);
     free(t);
-}
-
-/* -------------------------------------------------------------- sentences */
-
-static int has_unk_char(const uint8_t *s, size_t n) {
-    size_t i = 0;
-    while (i + 3 <= n) {
-        const uint8_t *p = memchr(s + i, UNK[0], n - 2 - i);
-        if (!p) return 0;
-        if (p[1] == UNK[1] && p[2] == UNK[2]) return 1;
-        i = (size_t)(p - s) + 1;
-    }
-    return 0;
-}
-
-/* Split a normalized sentence into words and count them (SplitIntoWords). */
-static int add_words(spbpe_trainer *t, const uint8_t *s, size_t n, int64_t freq) {
-    if (!t->split_by_whitespace) return sp_wordtab_add(&t->words, s, n, freq);
-    int allow = t->valid.allow_whitespace_only_pieces;
-    size_t start = 0, i = 0;
-    int in_ws = 0;
-    if (t->valid.treat_whitespace_as_suffix) {
-        while (i < n) {
-            size_t l = sp_utf8_char_len(s + i, n - i);
-            int is_ws = l == 3 && memcmp(s + i, WS, 3) == 0;
-            if (is_ws) {
-                in_ws = 1;
-            } else if (in_ws) {
-                if (allow) {
-                    if (i > start && sp_wordtab_add(&t->words, s + start, i - start, freq)) return -1;
-                    start = i;
-                }
-                in_ws = 0;
-            }
-            i += l;
-            if (i < n && is_ws && !allow) {
-                if (sp_wordtab_add(&t->words, s + start, i - start, freq)) return -1;
-                start = i;
-            }
-        }
-    } else {
-        while (i < n) {
-            size_t l = sp_utf8_char_len(s + i, n - i);
-            int is_ws = l == 3 && memcmp(s + i, WS, 3) == 0;
-            if (i == 0 || (is_ws && (!in_ws || !allow))) {
-                if (i > start && sp_wordtab_add(&t->words, s + start, i - start, freq)) return -1;
-                start = i;
-                in_ws = 1;
-            }
-            if (in_ws && !is_ws) in_ws = 0;
-            i += l;
-        }
-    }
-    if (n > start && sp_wordtab_add(&t->words, s + start, n - start, freq)) return -1;
-    return 0;
-}
-
-static int grow(uint8_t **p, size_t *cap, size_t need) { return sp_reserve((void **)p, cap, need, 1); }
-
-/* Steps 2-6 for a sentence that passed the filters. */
-static int process(spbpe_trainer *t, const uint8_t *s, size_t n, int64_t freq, spbpe_error *err) {
-    int st = sp_normalize(&t->nz, s, n, &t->nb, err);
-    if (st) return st;
-    const uint8_t *x = t->nb.text;
-    size_t xn = t->nb.len;
-    if (xn == 0) return SPBPE_OK;
-    /* Cut out meta pieces. */
-    if (grow(&t->scratch, &t->scratch_cap, xn)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
-    size_t o = 0;
-    for (size_t i = 0; i < xn;) {
-        uint8_t b = x[i];
-        size_t hit = 0;
-        for (uint32_t k = t->cut_start[b]; k < t->cut_start[b + 1]; k++) {
-            const sp_meta *m = &t->meta[t->cut_idx[k]];
-            if (m->len <= xn - i && memcmp(x + i, m->piece, m->len) == 0) {
-                hit = m->len;
-                break;
-            }
-        }
-        if (hit) {
-            t->scratch[o++] = SP_BOUNDARY_CHAR;
-            i += hit;
-        } else {
-            size_t l = sp_utf8_char_len(x + i, xn - i);
-            memcpy(t->scratch + o, x + i, l);
-            o += l;
-            i += l;
-        }
-    }
-    x = t->scratch;
-    xn = o;
-    /* Pretokenization delimiter -> U+001F. */
-    if (t->delimiter_len) {
-        if (grow(&t->scratch2, &t->scratch2_cap, xn)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
-        size_t d = t->delimiter_len;
-        o = 0;
-        for (size_t i = 0; i < xn;) {
-            if (d <= xn - i && memcmp(x + i, t->delimiter, d) == 0) {
-                t->scratch2[o++] = SP_BOUNDARY_CHAR;
-                i += d;
-            } else {
-                t->scratch2[o++] = x[i++];
-            }
-        }
-        x = t->scratch2;
-        xn = o;
-    }
-    if (memchr(x, ' ', xn))
-        return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "Normalized string must not include spaces");
-    if (add_words(t, x, xn, freq)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory counting words");
-    t->sentences++;
-    return SPBPE_OK;
-}
-
-static int keep_sentence(const spbpe_trainer *t, const uint8_t *s, size_t n) {
-    return n > 0 && n <= (size_t)t->max_sentence_length && !has_unk_char(s, n);
-}
-
-SP_API int spbpe_trainer_add_sentence(spbpe_trainer *t, const uint8_t *s, size_t n, int64_t freq, int *kept,
-                                      spbpe_error *err) {
-    sp_clear_error(err);
-    if (kept) *kept = 0;
-    if (!t || (!s && n)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
-    if (t->trained) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "the trainer has already trained");
-    if (freq < 1) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "frequency must be >= 1");
-    if (!keep_sentence(t, s, n)) return SPBPE_OK;
-    int st = process(t, s, n, freq, err);
-    if (!st && kept) *kept = 1;
-    return st;
-}
-
-SP_API int spbpe_trainer_add_lines(spbpe_trainer *t, const uint8_t *buf, size_t len, uint64_t *kept,
-                                   spbpe_error *err) {
-    sp_clear_error(err);
-    if (kept) *kept = 0;
-    if (!t || (!buf && len)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
-    if (t->trained) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "the trainer has already trained");
-    uint64_t k = 0;
-    size_t i = 0;
-    while (i < len) {
-        const uint8_t *nl = memchr(buf + i, '\n', len - i);
-        size_t e = nl ? (size_t)(nl - buf) : len;
-        if (keep_sentence(t, buf + i, e - i)) {
-            int st = process(t, buf + i, e - i, 1, err);
-            if (st) return st;
-            k++;
-        }
-        i = e + 1;
-    }
-    if (kept) *kept = k;
-    return SPBPE_OK;
 }

@@ -64,7 +64,30 @@ typedef struct sp_wordtab {
 } sp_wordtab;
 
 int sp_wordtab_add(sp_wordtab *t, const uint8_t *s, size_t len, int64_t count);
+/* As sp_wordtab_add with hash = sp_hash_bytes(s, len) already known. */
+int sp_wordtab_add_hashed(sp_wordtab *t, const uint8_t *s, size_t len, uint64_t hash, int64_t count);
 void sp_wordtab_release(sp_wordtab *t);
+
+/* ------------------------------------------------------------ feeders */
+
+#define SP_MAX_FEEDERS 64
+
+/* The input state of one feeding thread (train_feed.c): its scratch
+ * buffers and its own word table, merged into the trainer's at train time
+ * in feeder order.  Training does not depend on the order of the words, so
+ * the result is the same for every thread count. */
+typedef struct sp_feeder {
+    sp_normbuf nb;                       /* normalized sentence */
+    uint8_t *scratch;                    /* cut/pretokenized sentence */
+    size_t scratch_cap;
+    uint8_t *scratch2;
+    size_t scratch2_cap;
+    sp_wordtab words;
+    uint64_t kept;                       /* sentences that reached the table */
+    uint64_t *cpcache;                   /* train_normalize.c memo, BMP; lazy */
+} sp_feeder;
+
+void sp_feeder_release(sp_feeder *f);
 
 /* ------------------------------------------------------------ meta pieces */
 
@@ -95,16 +118,16 @@ struct spbpe_trainer {
      * cut_idx[cut_start[b] .. cut_start[b+1]), longest first. */
     uint32_t cut_start[257];
     uint32_t *cut_idx;
+    uint8_t cut_any[256];                /* b starts a meta piece and is not a UTF-8 trail byte */
 
-    sp_normalizer nz;
-    sp_normbuf nb;                       /* scratch for one sentence */
-    uint8_t *scratch;                    /* cut/pretokenized sentence */
-    size_t scratch_cap;
-    uint8_t *scratch2;
-    size_t scratch2_cap;
+    sp_normalizer nz;                    /* immutable once built: shared by the feeders */
+    uint64_t norm_ascii[128];            /* train_normalize.c memo for ASCII */
+    uint8_t norm_copy[128];              /* ASCII bytes the normalizer copies as is */
+    int num_threads;                     /* feeding threads, 1..SP_MAX_FEEDERS */
+    sp_feeder *feeders;                  /* up to num_threads, created on demand */
+    size_t nfeeders;
 
-    sp_wordtab words;
-    uint64_t sentences;                  /* sentences that reached the word table */
+    sp_wordtab words;                    /* all feeders' words (sp_feeders_merge) */
     int trained;
 
     /* Results (spbpe_trainer_train). */
@@ -138,7 +161,68 @@ int sp_char_coverage(const struct spbpe_trainer *t, sp_charset *cs, spbpe_error 
 int32_t sp_charset_find(const sp_charset *cs, uint32_t cp);
 void sp_charset_release(sp_charset *cs);
 
-/* bpe_train.c: append one final piece to the results. */
+/* ------------------------------------------------ bpe_train.c symbols */
+
+typedef struct sp_sym {
+    int32_t left, right;  /* halves of a pair symbol; -1 for characters */
+    uint64_t off;         /* string in the merge arena */
+    uint32_t len;         /* bytes */
+    uint32_t nchars;      /* code points */
+    uint64_t prefix;      /* first 8 bytes, big-endian, zero padded */
+    int64_t freq;
+    int64_t inheap;       /* freq of its newest queue entry, -1 = none */
+    uint32_t *pos;        /* slots of its left half, in recorded order */
+    uint32_t npos, cappos;
+    uint8_t accepted;     /* merged, or dropped as a duplicate string */
+    uint8_t pending;
+    uint8_t unk;
+} sp_sym;
+
+/* ------------------------------------------------------ train_queue.c */
+
+#define SP_QBUCKETS 4096
+
+typedef struct sp_qentry {
+    int64_t freq;         /* snapshot at push */
+    uint64_t prefix;
+    int32_t sym;
+    uint32_t nchars;
+} sp_qentry;
+
+typedef struct sp_bucket {
+    int32_t *ids;
+    size_t n, cap;
+} sp_bucket;
+
+typedef struct sp_queue {
+    sp_qentry *heap;      /* entries with freq >= level */
+    size_t n, cap;
+    int64_t level;
+    sp_bucket *buckets;   /* [SP_QBUCKETS]: entries with 0 < freq < level */
+    size_t top;           /* no bucket above this one holds entries */
+} sp_queue;
+
+int sp_queue_init(sp_queue *q);
+void sp_queue_release(sp_queue *q);
+/* Queue syms[s] at its current freq (and record it as s's inheap). */
+int sp_queue_push(sp_queue *q, sp_sym *syms, const uint8_t *arena, int32_t s);
+/* Empty the queue, then queue ids[0..n) in one heap. */
+int sp_queue_build(sp_queue *q, sp_sym *syms, const uint8_t *arena, const int32_t *ids, size_t n);
+/* 1 with the best entry in *out, 0 when empty, -1 out of memory. */
+int sp_queue_pop(sp_queue *q, const sp_sym *syms, const uint8_t *arena, sp_qentry *out);
+
+/* train_normalize.c: sp_normalize without alignment, into f->nb.text. */
+void sp_train_norm_init(struct spbpe_trainer *t);
+int sp_train_normalize(const struct spbpe_trainer *t, sp_feeder *f, const uint8_t *in, size_t n,
+                       spbpe_error *err);
+
+/* train_feed.c: move every feeder's words into t->words. */
+int sp_feeders_merge(struct spbpe_trainer *t);
+
+/* train_vocab.c: append one final piece to the results. */
 int sp_trainer_emit(struct spbpe_trainer *t, const uint8_t *p, size_t len, float score, int type);
+/* train_vocab.c: the results from the final symbols (merged, then chars). */
+int sp_assemble(struct spbpe_trainer *t, const sp_sym *syms, const uint8_t *arena, const int32_t *final,
+                size_t nfinal, spbpe_error *err);
 
 #endif /* SPBPE_TRAINER_INTERNAL_H */

@@ -38,6 +38,7 @@ class NativeTrainer:
                      "unk_id", "bos_id", "eos_id", "pad_id"):
             setattr(o, name, opts[name])
         o.character_coverage = opts["character_coverage"]
+        o.num_threads = max(1, int(opts.get("num_threads", 1)))
         for name in ("split_by_unicode_script", "split_by_number", "split_by_whitespace", "split_digits",
                      "treat_whitespace_as_suffix", "allow_whitespace_only_pieces", "byte_fallback",
                      "hard_vocab_limit", "add_dummy_prefix", "remove_extra_whitespaces", "escape_whitespaces"):
@@ -76,14 +77,15 @@ class NativeTrainer:
 
     def train(self) -> List[Tuple[bytes, float, int]]:
         _check(lib.spbpe_trainer_train(self._h, self._err), self._err)
-        n = lib.spbpe_trainer_piece_count(self._h)
-        ln = ffi.new("size_t *")
-        out = []
-        for i in range(n):
-            p = lib.spbpe_trainer_piece(self._h, i, ln)
-            out.append((bytes(ffi.buffer(p, ln[0])), lib.spbpe_trainer_score(self._h, i),
-                        lib.spbpe_trainer_type(self._h, i)))
-        return out
+        pa, pal = ffi.new("const uint8_t **"), ffi.new("size_t *")
+        po, pl = ffi.new("const uint64_t **"), ffi.new("const uint32_t **")
+        ps, pt = ffi.new("const float **"), ffi.new("const int32_t **")
+        n = lib.spbpe_trainer_export(self._h, pa, pal, po, pl, ps, pt)
+        if n == 0:
+            return []
+        arena = ffi.unpack(ffi.cast("const char *", pa[0]), pal[0])
+        return [(arena[o:o + ln], sc, ty) for o, ln, sc, ty in
+                zip(ffi.unpack(po[0], n), ffi.unpack(pl[0], n), ffi.unpack(ps[0], n), ffi.unpack(pt[0], n))]
 
     def close(self) -> None:
         if self._h is not None:

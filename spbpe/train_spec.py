@@ -193,6 +193,10 @@ def _varint(v: int) -> bytes:
             return bytes(out)
 
 
+_FLOAT = struct.Struct("<f")
+_BYTE = [bytes((i,)) for i in range(0x80)]   # one-byte varints
+
+
 def _key(field: int, wire: int) -> bytes:
     return _varint((field << 3) | wire)
 
@@ -224,11 +228,14 @@ def encode_model(pieces: List[Tuple[bytes, float, int]], trainer: Dict[str, Any]
                  normalizer: Dict[str, Any]) -> bytes:
     """Serialize a ModelProto as sentencepiece's SerializeAsString does."""
     out = bytearray()
+    pack = _FLOAT.pack
     for piece, score, ptype in pieces:
-        body = _ld(1, piece) + _key(2, 5) + struct.pack("<f", score)
-        if ptype != 1:
-            body += _key(3, 0) + _varint(ptype)
-        out += _ld(1, body)
+        n = len(piece)
+        body = (b"\x0a" + (_BYTE[n] if n < 0x80 else _varint(n)) + piece + b"\x15" + pack(score)
+                + (b"" if ptype == 1 else b"\x18" + _varint(ptype)))
+        m = len(body)
+        out += b"\x0a" + (_BYTE[m] if m < 0x80 else _varint(m))
+        out += body
     out += _ld(2, _message(trainer, TRAINER_FIELDS))
     out += _ld(3, _message(normalizer, NORMALIZER_FIELDS))
     return bytes(out)

@@ -11,6 +11,8 @@ string), same pieces, scores, types and order, and the same `.model` and
 * `input_sentence_size` with shuffling samples with a seeded reservoir
   (option `seed`, default 12345678): deterministic here, while sentencepiece
   0.2.3 salts its generator and samples differently on every run.
+* `num_threads` is the number of threads that normalize sentences and count
+  words (capped at the CPU count); the vocabulary is the same for any value.
 * Not supported yet (raise TrainerError naming the option): model types other
   than bpe, `normalization_rule_tsv`, `denormalization_rule_tsv`,
   `auto_character_coverage`, `pretokenizer=`, `normalizer=` and a
@@ -115,6 +117,9 @@ class SentencePieceTrainer:
             raise TrainerError("ModelProto and trainer_spec.model_prefix() must be exclusive. (model_prefix)")
         name = ns.get("name") or "nmt_nfkc"
         o["charsmap"] = _charsmap(name)
+        # Feeding threads: never more than the machine has (sentencepiece's
+        # default of 16 would only add per-thread tables); same result for any.
+        o["num_threads"] = max(1, min(o["num_threads"], os.cpu_count() or 1))
 
         from ._trainer_native import NativeTrainer, iter_blocks
 

@@ -174,3 +174,31 @@ def test_multilingual_parity(tmp_path):
     ref, ours = train_both(tmp_path, [MIXED], vocab_size=8000, input_sentence_size=20000,
                            shuffle_input_sentence=False)
     assert_same(ref, ours, sample(MIXED, 300))
+
+
+def _native_pieces(opts, data, threads):
+    from spbpe._trainer_native import NativeTrainer
+    native = NativeTrainer(dict(opts, num_threads=threads))
+    try:
+        native.add_lines(data)
+        return native.train()
+    finally:
+        native.close()
+
+
+@pytest.mark.parametrize("kw", [dict(vocab_size=3000), dict(vocab_size=2000, **IDENTITY_BF),
+                                dict(vocab_size=1500, split_by_whitespace=False)])
+def test_thread_count_does_not_change_the_vocabulary(kw):
+    """Feeders split the buffer at line breaks into per-thread word tables;
+    the vocabulary must not depend on how many (1 MiB of input, >= 4 chunks)."""
+    from spbpe.train_spec import parse_args
+    from spbpe.trainer import _charsmap, _check_spec
+    ts, ns = parse_args({k: str(v) for k, v in dict(kw, input="x", model_prefix="m", model_type="bpe").items()})
+    opts = _check_spec(ts, ns)
+    opts["charsmap"] = _charsmap(ns.get("name") or "nmt_nfkc")
+    text = BOTCHAN.read_bytes()
+    data = b"".join(text.upper() if i % 2 else text for i in range(4))
+    one = _native_pieces(opts, data, 1)
+    assert len(one) == kw["vocab_size"]
+    for threads in (2, 3, 7):
+        assert _native_pieces(opts, data, threads) == one
