@@ -12,8 +12,7 @@ string), same pieces, scores, types and order, and the same `.model` and
   (option `seed`, default 12345678): deterministic here, while sentencepiece
   0.2.3 salts its generator and samples differently on every run.
 * Not supported yet (raise TrainerError naming the option): model types other
-  than bpe, `normalization_rule_tsv`, `denormalization_rule_tsv`,
-  `auto_character_coverage`, `pretokenizer=`, `normalizer=` and a
+  than bpe, `auto_character_coverage`, `pretokenizer=`, `normalizer=` and a
   `precompiled_charsmap` option.
 """
 
@@ -21,8 +20,8 @@ import os
 import random
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from .train_spec import (DEFAULTS, TrainerError, encode_model, format_vocab, parse_args, split_command,
-                         to_text)
+from .train_spec import (DEFAULTS, TrainerError, encode_denormalizer, encode_model, format_vocab, parse_args,
+                         split_command, to_text)
 
 __all__ = ["SentencePieceTrainer", "TrainerError"]
 
@@ -41,6 +40,16 @@ def _charsmap(name: str) -> bytes:
         return f.read()
 
 
+def _compile_tsv(path: str) -> bytes:
+    """sentencepiece's LoadCharsMap + CompileCharsMap for a rule TSV."""
+    from .charsmap_builder import CharsMapError, compile_charsmap, load_rule_tsv
+
+    try:
+        return compile_charsmap(load_rule_tsv(path))
+    except (OSError, CharsMapError) as e:
+        raise TrainerError(f"{path}: {e}") from None
+
+
 def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     """VerifySpec and the unsupported cases; returns every option with defaults."""
     o = dict(DEFAULTS)
@@ -52,8 +61,6 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     for key in _UNSUPPORTED_TRUE:
         if o[key]:
             raise TrainerError(f"{key}=true is not supported for BPE training")
-    if o["normalization_rule_tsv"]:
-        raise TrainerError("normalization_rule_tsv is not supported yet")
     if "precompiled_charsmap" in ns:
         raise TrainerError("precompiled_charsmap cannot be passed as an option")
     if o["seed_sentencepieces_file"]:
@@ -114,7 +121,12 @@ class SentencePieceTrainer:
         if (writer is None) == (not o["model_prefix"]):
             raise TrainerError("ModelProto and trainer_spec.model_prefix() must be exclusive. (model_prefix)")
         name = ns.get("name") or "nmt_nfkc"
-        o["charsmap"] = _charsmap(name)
+        if o["normalization_rule_tsv"]:
+            name, o["charsmap"] = "user_defined", _compile_tsv(o["normalization_rule_tsv"])
+        else:
+            o["charsmap"] = _charsmap(name)
+        denorm_tsv = ts.pop("denormalization_rule_tsv", "")
+        denormalizer = _compile_tsv(denorm_tsv) if denorm_tsv else b""
 
         from ._trainer_native import NativeTrainer, iter_blocks
 
@@ -131,6 +143,8 @@ class SentencePieceTrainer:
         normalizer["name"] = name
         normalizer["precompiled_charsmap"] = o["charsmap"]
         model = encode_model(pieces, ts, normalizer)
+        if denormalizer:
+            model += encode_denormalizer(denormalizer, denorm_tsv)
         if writer is not None:
             writer.write(model)
             return None
