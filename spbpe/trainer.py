@@ -40,14 +40,14 @@ def _charsmap(name: str) -> bytes:
         return f.read()
 
 
-def _compile_tsv(path: str) -> bytes:
+def _compile_tsv(path: str, option: str = "normalization_rule_tsv") -> bytes:
     """sentencepiece's LoadCharsMap + CompileCharsMap for a rule TSV."""
     from .charsmap_builder import CharsMapError, compile_charsmap, load_rule_tsv
 
     try:
         return compile_charsmap(load_rule_tsv(path))
     except (OSError, CharsMapError) as e:
-        raise TrainerError(f"{path}: {e}") from None
+        raise TrainerError(f"{option}={path}: {e}") from None
 
 
 def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
@@ -126,7 +126,7 @@ class SentencePieceTrainer:
         else:
             o["charsmap"] = _charsmap(name)
         denorm_tsv = ts.pop("denormalization_rule_tsv", "")
-        denormalizer = _compile_tsv(denorm_tsv) if denorm_tsv else b""
+        denormalizer = _compile_tsv(denorm_tsv, "denormalization_rule_tsv") if denorm_tsv else b""
 
         from ._trainer_native import NativeTrainer, iter_blocks
 
