@@ -4,10 +4,11 @@
  * NUL-terminated replacement strings.
  *
  * Blob layout: uint32 LE trie byte size T | T bytes of uint32 LE units |
- * string pool.  Every read is bounds-checked: a unit index outside the
- * array ends the search, and a pool offset outside the pool is treated as an
- * empty replacement clipped to the pool, so a hostile blob cannot make us
- * read outside it.
+ * string pool.  Loading refuses a blob whose units point outside the array
+ * or the pool (as sentencepiece 0.2.3 does), and every read is still
+ * bounds-checked: a unit index outside the array ends the search, and a
+ * pool offset outside the pool is an empty replacement, so a hostile blob
+ * cannot make us read outside it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,23 @@ int sp_charsmap_init(sp_charsmap *cm, const uint8_t *blob, size_t len, spbpe_err
     cm->unit_count = units;
     cm->pool = pool;
     cm->pool_len = pool_len;
+    /* Refuse blobs that point outside themselves, as sentencepiece 0.2.3
+     * does: the pool must end with a NUL, every value unit must point into
+     * the pool and every other unit's children must start inside the array.
+     * (Lookups are bounds-checked anyway; this makes the error loud.) */
+    if (pool_len == 0 || pool[pool_len - 1] != 0) {
+        sp_charsmap_release(cm);
+        return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 4 + trie_size, "normalized block must be null terminated.");
+    }
+    for (size_t i = 0; i < units; i++) {
+        uint32_t v = u[i];
+        int bad = (v >> 31) ? (v & 0x7FFFFFFFu) >= pool_len
+                            : (i ^ (size_t)((v >> 10) << ((v & 0x200) >> 6))) >= units;
+        if (bad) {
+            sp_charsmap_release(cm);
+            return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 4 + 4 * i, "precompiled_charsmap is invalid.");
+        }
+    }
     return SPBPE_OK;
 }
 

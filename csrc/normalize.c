@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "model.h"
 
 static const uint8_t SPACE_SYMBOL[3] = {0xE2, 0x96, 0x81};
 static const uint8_t REPLACEMENT_CHAR[3] = {0xEF, 0xBF, 0xBD};
@@ -94,8 +94,12 @@ static int identity_text_only(const sp_normalizer *nz, const uint8_t *in, size_t
     uint8_t *t = out->text;
     size_t o = 0;
     if (nz->add_dummy_prefix && !nz->treat_whitespace_as_suffix) {
-        memcpy(t, SPACE_SYMBOL, 3);
-        o = 3;
+        if (nz->escape_whitespaces) {
+            memcpy(t, SPACE_SYMBOL, 3);
+            o = 3;
+        } else {
+            t[o++] = ' ';
+        }
     }
     size_t i = 0;
     while (i < n) {
@@ -153,9 +157,15 @@ static int normalize_identity_fast(const sp_normalizer *nz, const uint8_t *in, s
     uint32_t *a = out->align;
     size_t o = 0;
     if (nz->add_dummy_prefix && !nz->treat_whitespace_as_suffix) {
-        t[0] = SPACE_SYMBOL[0], t[1] = SPACE_SYMBOL[1], t[2] = SPACE_SYMBOL[2];
-        a[0] = a[1] = a[2] = 0;
-        o = 3;
+        if (nz->escape_whitespaces) {
+            t[0] = SPACE_SYMBOL[0], t[1] = SPACE_SYMBOL[1], t[2] = SPACE_SYMBOL[2];
+            a[0] = a[1] = a[2] = 0;
+            o = 3;
+        } else {
+            t[0] = ' ';
+            a[0] = 0;
+            o = 1;
+        }
     }
     size_t i = 0;
     while (i < n) {
@@ -268,4 +278,51 @@ int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_nor
 nomem:
     out->len = out->align_len = 0;
     return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory normalizing");
+}
+
+/* ---------------------------------------------------- standalone object */
+
+struct spbpe_normalizer {
+    sp_normalizer nz; /* owns its copy of the charsmap */
+};
+
+SP_API spbpe_normalizer *spbpe_normalizer_new(const uint8_t *charsmap, size_t charsmap_len,
+                                              int add_dummy_prefix, int remove_extra_whitespaces,
+                                              int escape_whitespaces, int treat_whitespace_as_suffix,
+                                              spbpe_error *err) {
+    sp_clear_error(err);
+    if (!charsmap && charsmap_len) {
+        sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+        return NULL;
+    }
+    spbpe_normalizer *n = calloc(1, sizeof *n);
+    if (!n) {
+        sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+        return NULL;
+    }
+    if (sp_normalizer_init(&n->nz, charsmap, charsmap_len, add_dummy_prefix, remove_extra_whitespaces,
+                           escape_whitespaces, treat_whitespace_as_suffix, err)) {
+        free(n);
+        return NULL;
+    }
+    return n;
+}
+
+SP_API void spbpe_normalizer_free(spbpe_normalizer *n) {
+    if (!n) return;
+    sp_normalizer_release(&n->nz);
+    free(n);
+}
+
+SP_API int spbpe_normalizer_normalize(const spbpe_normalizer *n, const uint8_t *text, size_t len,
+                                      spbpe_workspace *ws, spbpe_normalized *out, spbpe_error *err) {
+    sp_clear_error(err);
+    if (!n || !ws || !out || (!text && len)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    int st = sp_normalize(&n->nz, text, len, &ws->norm, err);
+    if (st) return st;
+    out->text = ws->norm.text;
+    out->len = ws->norm.len;
+    out->norm_to_orig = ws->norm.align;
+    out->norm_to_orig_count = ws->norm.align_len;
+    return SPBPE_OK;
 }

@@ -132,6 +132,22 @@ typedef struct spbpe_normalized {
 int spbpe_normalize(const spbpe_model *model, const uint8_t *text, size_t len,
                     spbpe_workspace *ws, spbpe_normalized *out, spbpe_error *err);
 
+/* A standalone normalizer, as sentencepiece's SentencePieceNormalizer: a
+ * precompiled_charsmap blob (len 0 = the identity rule) and the four flags,
+ * with no vocabulary and so no user-defined symbols.  The blob is copied.
+ * Returns NULL on failure with err filled: SPBPE_ERR_MODEL_FORMAT for a
+ * blob whose header or trie does not fit in it, SPBPE_ERR_NOMEM.  Immutable
+ * afterwards: any number of threads may use one normalizer at once. */
+typedef struct spbpe_normalizer spbpe_normalizer;
+spbpe_normalizer *spbpe_normalizer_new(const uint8_t *charsmap, size_t charsmap_len,
+                                       int add_dummy_prefix, int remove_extra_whitespaces,
+                                       int escape_whitespaces, int treat_whitespace_as_suffix,
+                                       spbpe_error *err);
+void spbpe_normalizer_free(spbpe_normalizer *normalizer);
+/* As spbpe_normalize, with a standalone normalizer.  Results live in ws. */
+int spbpe_normalizer_normalize(const spbpe_normalizer *normalizer, const uint8_t *text, size_t len,
+                               spbpe_workspace *ws, spbpe_normalized *out, spbpe_error *err);
+
 /* -------------------------------------------------------------- encode */
 
 typedef struct spbpe_encode_options {

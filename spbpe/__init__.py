@@ -8,6 +8,7 @@
 
 from .errors import InputError, ModelFormatError, OutOfRangeError, SpbpeError, UnsupportedError
 from .model_edit import ModelEditor
+from .normalizer import SentencePieceNormalizer
 from .processor import SentencePieceProcessor
 from .trainer import SentencePieceTrainer, TrainerError
 
@@ -15,6 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SentencePieceProcessor",
+    "SentencePieceNormalizer",
     "ModelEditor",
     "SentencePieceTrainer",
     "TrainerError",

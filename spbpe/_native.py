@@ -18,7 +18,7 @@ from typing import List, Optional, Sequence, Tuple
 from ._spbpe import ffi, lib
 from .errors import InputError, ModelFormatError, OutOfRangeError, SpbpeError, UnsupportedError
 
-__all__ = ["NativeModel", "raise_for_status", "ffi"]
+__all__ = ["NativeModel", "NativeNormalizer", "raise_for_status", "ffi"]
 
 _STATUS_EXCEPTIONS = {
     lib.SPBPE_ERR_MODEL_FORMAT: ModelFormatError,
@@ -289,3 +289,40 @@ class NativeModel:
         if st:
             raise_for_status(st, loc.err)
         return ffi.unpack(ffi.cast("char *", loc.dec.text), loc.dec.len) if loc.dec.len else b""
+
+
+class NativeNormalizer:
+    """A standalone normalizer in the C core (a charsmap and four flags),
+    plus one workspace per thread."""
+
+    def __init__(self, charsmap: bytes, add_dummy_prefix: bool, remove_extra_whitespaces: bool,
+                 escape_whitespaces: bool, treat_whitespace_as_suffix: bool = False):
+        err = ffi.new("spbpe_error *")
+        buf = ffi.from_buffer(charsmap)
+        handle = lib.spbpe_normalizer_new(buf, len(charsmap), int(add_dummy_prefix), int(remove_extra_whitespaces),
+                                          int(escape_whitespaces), int(treat_whitespace_as_suffix), err)
+        if handle == ffi.NULL:
+            raise_for_status(err.status, err)
+        self._handle = ffi.gc(handle, lib.spbpe_normalizer_free)
+        self._local = threading.local()
+
+    def close(self) -> None:
+        if self._handle is not None:
+            ffi.release(self._handle)
+            self._handle = None
+
+    def normalize(self, data: bytes) -> Tuple[bytes, List[int]]:
+        loc = self._local
+        if getattr(loc, "ws", None) is None:
+            loc.ws = _new_workspace()
+            loc.err = ffi.new("spbpe_error *")
+            loc.norm = ffi.new("spbpe_normalized *")
+        st = lib.spbpe_normalizer_normalize(self._handle, data, len(data), loc.ws, loc.norm, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        nm = loc.norm
+        text = ffi.unpack(ffi.cast("char *", nm.text), nm.len) if nm.len else b""
+        align = array("I")
+        if nm.norm_to_orig_count:
+            align.frombytes(ffi.buffer(nm.norm_to_orig, nm.norm_to_orig_count * 4))
+        return text, align.tolist()

@@ -18,15 +18,16 @@ import os
 import random
 import re
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
+from . import offsets
 from ._native import NativeModel, ffi
-from .errors import InputError, OutOfRangeError
+from .errors import InputError, OutOfRangeError, UnsupportedError
 
 __all__ = ["SentencePieceProcessor"]
 
 PIECE_NORMAL, PIECE_UNKNOWN, PIECE_CONTROL, PIECE_USER_DEFINED, PIECE_UNUSED, PIECE_BYTE = 1, 2, 3, 4, 5, 6
-_OUT_TYPES = (int, str, bytes, "numpy", "offset_mapping")
+_OUT_TYPES = (int, str, bytes, "numpy", "offset_mapping", "proto", "serialized_proto")
 
 
 def _to_bytes(text: Any) -> bytes:
@@ -132,6 +133,8 @@ class SentencePieceProcessor:
             return_type = out_type
         if return_type is None:
             return_type = default
+        if return_type == "immutable_proto":
+            raise ValueError("immutable_proto is deprecated and no longer supported. Use return_type='proto' instead.")
         if return_type not in _OUT_TYPES:
             raise ValueError(f"Invalid return_type: {return_type!r}. Must be one of {_OUT_TYPES}")
         return return_type
@@ -174,6 +177,8 @@ class SentencePieceProcessor:
             raise InputError("EOS token is not defined as a control symbol in this model.")
         if emit_unk_piece and out_type in (str, bytes) and info.unk_id == -1:
             raise InputError("UNK token is not defined in this model.")
+        if out_type in ("proto", "serialized_proto") and (add_bos or add_eos or reverse or emit_unk_piece):
+            raise UnsupportedError("add_bos, add_eos, reverse, and emit_unk_piece is not supported in proto API")
         if return_bytes is not None and out_type != "offset_mapping":
             raise ValueError("return_bytes is only supported when return_type='offset_mapping'")
         if return_bytes is None:
@@ -236,6 +241,8 @@ class SentencePieceProcessor:
         m = self._m
         info = m.info
         seed = random.getrandbits(64) if alpha > 0 else 0
+        if out_type in ("proto", "serialized_proto"):
+            return offsets.encode_proto(m, data, alpha, seed, serialized=out_type == "serialized_proto")
         if out_type is int or out_type == "numpy":
             ids = m.encode_ids(data, alpha, seed)
             if reverse:
@@ -287,6 +294,18 @@ class SentencePieceProcessor:
             "pieces": pieces,
             "offsets": [(table[b], table[e]) for b, e in spans],
         }
+
+    def encode_with_offsets(self, input) -> Union[List[Tuple[int, int, int]], List[List[Tuple[int, int, int]]]]:
+        """[(id, start, end)] per token: character offsets into a str input,
+        byte offsets into bytes; the spans of out_type="offset_mapping" (see
+        spbpe/offsets.py for byte-fallback and dummy-prefix spans).
+
+        >>> sp.encode_with_offsets("Hello wörld")  # doctest: +SKIP
+        [(15043, 0, 5), (281, 5, 7), (9618, 7, 11)]
+        """
+        if isinstance(input, list):
+            return [offsets.encode_with_offsets(self._m, x) for x in input]
+        return offsets.encode_with_offsets(self._m, input)
 
     def encode_as_ids(self, input, **kwargs):
         return self.encode(input, out_type=int, **kwargs)

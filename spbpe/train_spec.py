@@ -164,6 +164,8 @@ def parse_args(kwargs: Dict[str, str]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     for key, value in kwargs.items():
         if key == "normalization_rule_name":
             normalizer["name"] = value
+        elif key == "denormalization_rule_tsv":
+            trainer[key] = value  # taken out by the trainer (denormalizer_spec)
         elif key == "minloglevel":
             if not _INT.match(value):
                 raise TrainerError(f"cannot parse minloglevel={value!r}")
@@ -239,6 +241,14 @@ def encode_model(pieces: List[Tuple[bytes, float, int]], trainer: Dict[str, Any]
     out += _ld(2, _message(trainer, TRAINER_FIELDS))
     out += _ld(3, _message(normalizer, NORMALIZER_FIELDS))
     return bytes(out)
+
+
+def encode_denormalizer(charsmap: bytes, rule_tsv: str) -> bytes:
+    """ModelProto field 5 (denormalizer_spec) as sentencepiece writes it for
+    --denormalization_rule_tsv; append it to encode_model's bytes."""
+    spec = {"name": "user_defined", "precompiled_charsmap": charsmap, "add_dummy_prefix": False,
+            "remove_extra_whitespaces": False, "escape_whitespaces": False, "normalization_rule_tsv": rule_tsv}
+    return _ld(5, _message(spec, NORMALIZER_FIELDS))
 
 
 def format_vocab(pieces: List[Tuple[bytes, float, int]], with_score: bool) -> bytes:

@@ -14,8 +14,7 @@ string), same pieces, scores, types and order, and the same `.model` and
 * `num_threads` is the number of threads that normalize sentences and count
   words (capped at the CPU count); the vocabulary is the same for any value.
 * Not supported yet (raise TrainerError naming the option): model types other
-  than bpe, `normalization_rule_tsv`, `denormalization_rule_tsv`,
-  `auto_character_coverage`, `pretokenizer=`, `normalizer=` and a
+  than bpe, `auto_character_coverage`, `pretokenizer=`, `normalizer=` and a
   `precompiled_charsmap` option.
 """
 
@@ -23,8 +22,8 @@ import os
 import random
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from .train_spec import (DEFAULTS, TrainerError, encode_model, format_vocab, parse_args, split_command,
-                         to_text)
+from .train_spec import (DEFAULTS, TrainerError, encode_denormalizer, encode_model, format_vocab, parse_args,
+                         split_command, to_text)
 
 __all__ = ["SentencePieceTrainer", "TrainerError"]
 
@@ -43,6 +42,16 @@ def _charsmap(name: str) -> bytes:
         return f.read()
 
 
+def _compile_tsv(path: str, option: str = "normalization_rule_tsv") -> bytes:
+    """sentencepiece's LoadCharsMap + CompileCharsMap for a rule TSV."""
+    from .charsmap_builder import CharsMapError, compile_charsmap, load_rule_tsv
+
+    try:
+        return compile_charsmap(load_rule_tsv(path))
+    except (OSError, CharsMapError) as e:
+        raise TrainerError(f"{option}={path}: {e}") from None
+
+
 def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     """VerifySpec and the unsupported cases; returns every option with defaults."""
     o = dict(DEFAULTS)
@@ -54,8 +63,6 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     for key in _UNSUPPORTED_TRUE:
         if o[key]:
             raise TrainerError(f"{key}=true is not supported for BPE training")
-    if o["normalization_rule_tsv"]:
-        raise TrainerError("normalization_rule_tsv is not supported yet")
     if "precompiled_charsmap" in ns:
         raise TrainerError("precompiled_charsmap cannot be passed as an option")
     if o["seed_sentencepieces_file"]:
@@ -116,7 +123,12 @@ class SentencePieceTrainer:
         if (writer is None) == (not o["model_prefix"]):
             raise TrainerError("ModelProto and trainer_spec.model_prefix() must be exclusive. (model_prefix)")
         name = ns.get("name") or "nmt_nfkc"
-        o["charsmap"] = _charsmap(name)
+        if o["normalization_rule_tsv"]:
+            name, o["charsmap"] = "user_defined", _compile_tsv(o["normalization_rule_tsv"])
+        else:
+            o["charsmap"] = _charsmap(name)
+        denorm_tsv = ts.pop("denormalization_rule_tsv", "")
+        denormalizer = _compile_tsv(denorm_tsv, "denormalization_rule_tsv") if denorm_tsv else b""
         # Feeding threads: never more than the machine has (sentencepiece's
         # default of 16 would only add per-thread tables); same result for any.
         o["num_threads"] = max(1, min(o["num_threads"], os.cpu_count() or 1))
@@ -136,6 +148,8 @@ class SentencePieceTrainer:
         normalizer["name"] = name
         normalizer["precompiled_charsmap"] = o["charsmap"]
         model = encode_model(pieces, ts, normalizer)
+        if denormalizer:
+            model += encode_denormalizer(denormalizer, denorm_tsv)
         if writer is not None:
             writer.write(model)
             return None

@@ -1,0 +1,162 @@
+"""SentencePieceNormalizer: sentencepiece 0.2.3's standalone normalizer.
+
+    >>> from spbpe import SentencePieceNormalizer
+    >>> SentencePieceNormalizer(rule_name="nmt_nfkc").normalize("ＡＢＣ  ﬁ")
+    '▁ABC▁fi'
+
+It applies a NormalizerSpec (a precompiled_charsmap and the flags
+``add_dummy_prefix``, ``remove_extra_whitespaces``, ``escape_whitespaces``)
+exactly as sentencepiece's ``SentencePieceNormalizer`` does, through the same
+C normalizer the processor uses.  As in sentencepiece, loading a ``.model``
+keeps only its ``normalizer_spec``: the model's user-defined symbols and its
+``treat_whitespace_as_suffix`` are not applied here (the processor's
+``normalize`` applies them).
+
+Differences, on purpose: failures raise spbpe exceptions (``OSError`` for a
+missing file, :class:`ModelFormatError` for bytes that are not a model,
+:class:`InputError` for an unknown rule name or ``decompile`` without a
+charsmap, :class:`CharsMapError` for bad rules) where sentencepiece raises
+``RuntimeError``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, List, Optional, Sequence, Tuple, Union
+
+from ._native import NativeNormalizer
+from .charsmap_builder import compile_charsmap, decompile_charsmap, load_rule_tsv
+from .errors import InputError, ModelFormatError
+from .processor import _to_bytes, _unicode_alignment
+
+__all__ = ["SentencePieceNormalizer"]
+
+_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+_RULE_NAMES = ("nmt_nfkc", "nfkc", "nmt_nfkc_cf", "nfkc_cf")
+
+
+def _builtin_charsmap(name: str) -> bytes:
+    if name == "identity":
+        return b""
+    if name not in _RULE_NAMES:
+        raise InputError(f"No precompiled charsmap is found: {name}")
+    with open(os.path.join(_DATA, name + ".bin"), "rb") as f:
+        return f.read()
+
+
+def _parse_model(data: bytes):
+    from . import model_pb2
+    from google.protobuf.message import DecodeError
+
+    model = model_pb2.ModelProto()
+    try:
+        model.ParseFromString(bytes(data))
+    except DecodeError as e:
+        raise ModelFormatError(f"cannot parse the model proto: {e}") from None
+    return model
+
+
+class SentencePieceNormalizer:
+    """Normalize text as a SentencePiece model (or rule set) does, without a
+    vocabulary.  Exactly one source: a model (file, bytes or a ModelProto), a
+    NormalizerSpec, a rule TSV file, a built-in rule name, or a sequence of
+    ``(source, target)`` string pairs.  The three flags, when given,
+    override the loaded spec's."""
+
+    def __init__(self, model_file: Optional[Union[str, os.PathLike]] = None, model_proto: Any = None,
+                 normalizer_spec: Any = None, rule_tsv: Optional[Union[str, os.PathLike]] = None,
+                 rule_name: Optional[str] = None, norm_map: Optional[Sequence[Tuple[str, str]]] = None,
+                 add_dummy_prefix: Optional[bool] = None, escape_whitespaces: Optional[bool] = None,
+                 remove_extra_whitespaces: Optional[bool] = None):
+        from . import model_pb2
+
+        spec = model_pb2.NormalizerSpec()
+        if model_file:
+            with open(os.fspath(model_file), "rb") as f:
+                spec.CopyFrom(_parse_model(f.read()).normalizer_spec)
+        elif model_proto:
+            if hasattr(model_proto, "SerializeToString"):
+                model_proto = model_proto.SerializeToString()
+            spec.CopyFrom(_parse_model(model_proto).normalizer_spec)
+        elif normalizer_spec:
+            if hasattr(normalizer_spec, "SerializeToString"):
+                normalizer_spec = normalizer_spec.SerializeToString()
+            spec.ParseFromString(bytes(normalizer_spec))
+        elif rule_tsv:
+            path = os.fspath(rule_tsv)
+            spec.normalization_rule_tsv = path
+            spec.precompiled_charsmap = compile_charsmap(load_rule_tsv(path))
+            spec.name = "user_defined"
+        elif rule_name:
+            spec.name = rule_name
+            spec.precompiled_charsmap = _builtin_charsmap(rule_name)
+        elif norm_map:
+            rules = {tuple(map(ord, src)): tuple(map(ord, trg)) for src, trg in norm_map}
+            spec.precompiled_charsmap = compile_charsmap(rules)
+        else:
+            raise ValueError("no model is specified")
+        if add_dummy_prefix is not None:
+            spec.add_dummy_prefix = bool(add_dummy_prefix)
+        if escape_whitespaces is not None:
+            spec.escape_whitespaces = bool(escape_whitespaces)
+        if remove_extra_whitespaces is not None:
+            spec.remove_extra_whitespaces = bool(remove_extra_whitespaces)
+        self._load(spec)
+
+    def _load(self, spec) -> None:
+        self._spec = spec
+        self._native = NativeNormalizer(spec.precompiled_charsmap, spec.add_dummy_prefix,
+                                        spec.remove_extra_whitespaces, spec.escape_whitespaces)
+
+    def normalize(self, input: Any, with_offsets: Optional[bool] = None):
+        """The normalized text; with offsets, also the position in the input
+        of every normalized character plus one end sentinel (characters for
+        str input, bytes for bytes input).  A list gives a list.
+
+        >>> SentencePieceNormalizer(rule_name="identity").normalize("a b", with_offsets=True)
+        ('▁a▁b', [0, 0, 1, 2, 3])
+        """
+        if isinstance(input, list):
+            return [self.normalize(x, with_offsets) for x in input]
+        if not isinstance(input, (str, bytes)):
+            raise TypeError("Input must be str or bytes")
+        data = _to_bytes(input)
+        norm, align = self._native.normalize(data)
+        is_bytes = isinstance(input, bytes)
+        text = norm if is_bytes else norm.decode("utf-8")
+        if not with_offsets:
+            return text
+        if not is_bytes:
+            align = _unicode_alignment(data, norm, align)
+        return text, align
+
+    def decompile(self) -> List[Tuple[str, str]]:
+        """Every rule of the charsmap as (source, target) strings, in
+        code-point order of the source.
+
+        Raises:
+            InputError: the spec has no charsmap (the identity rule).
+        """
+        if not self._spec.precompiled_charsmap:
+            raise InputError("No precompiled charsmap found in model.")
+        rules = decompile_charsmap(self._spec.precompiled_charsmap)
+        return [("".join(map(chr, k)), "".join(map(chr, v))) for k, v in sorted(rules.items())]
+
+    def serialized_normalizer_spec(self) -> bytes:
+        return self._spec.SerializeToString()
+
+    def serialized_model_proto(self) -> bytes:
+        from . import model_pb2
+
+        model = model_pb2.ModelProto()
+        model.normalizer_spec.CopyFrom(self._spec)
+        return model.SerializeToString()
+
+    def __getstate__(self):
+        return self.serialized_model_proto()
+
+    def __setstate__(self, state) -> None:
+        self._load(_parse_model(state).normalizer_spec)
+
+    Normalize = normalize
+    Decompile = decompile

@@ -1,0 +1,155 @@
+"""Encode results with offsets: sentencepiece's SentencePieceText, and
+``encode_with_offsets``.
+
+    >>> sp.encode("Hello world", out_type="proto").pieces[1].begin  # doctest: +SKIP
+    5
+    >>> sp.encode_with_offsets("Hello wörld")                        # doctest: +SKIP
+    [(15043, 0, 5), (281, 5, 7), (9618, 7, 11)]
+
+``out_type="proto"`` returns a protobuf message shaped like sentencepiece's
+``sentencepiece_pb2.SentencePieceText`` (``text``, ``score``, and ``pieces``
+with ``piece``, ``id``, ``surface``, ``begin``, ``end``), and
+``"serialized_proto"`` its bytes, equal to sentencepiece 0.2.3's.  The schema
+is built at import time under the package ``spbpe`` so that it never clashes
+with sentencepiece's own module in protobuf's descriptor pool.
+
+Offsets follow sentencepiece exactly:
+
+* ``begin``/``end`` are byte offsets into the UTF-8 input and ``surface`` is
+  that slice of the input.  A piece that is only the dummy-prefix ``▁`` has
+  an empty span at the first kept input byte (or at the end, for
+  ``treat_whitespace_as_suffix``), and a piece that ends inside the
+  replacement of one input unit (``ﬁ`` -> ``fi``) ends at that unit's start.
+* Byte-fallback pieces of one character: the **last** byte piece gets the
+  character's span and surface; the ones before it get an empty span at the
+  character's start and an empty surface (``😀`` -> ``<0xF0>`` (6,6),
+  ``<0x9F>`` (6,6), ``<0x98>`` (6,6), ``<0x80>`` (6,10)).
+* A run of unknown characters without byte fallback is one piece whose
+  ``piece`` is the normalized text it covers, with id ``unk_id``.
+* Input that is not valid UTF-8 (bytes) gives ``text``/``surface`` values of
+  type bytes where the slice is not UTF-8, as sentencepiece's does.
+
+``encode_with_offsets`` gives ``(id, start, end)`` with *character* offsets
+into a str input (byte offsets for bytes input), converted exactly as
+sentencepiece's ``out_type="offset_mapping"``: a byte offset inside a
+character maps to that character's end.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any, List, Optional, Set, Tuple
+
+__all__ = ["SentencePieceText", "encode_proto", "encode_with_offsets", "serialize_pieces"]
+
+_PIECE_BYTE = 6
+
+
+def _build_message_class():
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    name = "spbpe/sentencepiece_text.proto"
+    pool = descriptor_pool.Default()
+    try:
+        fd = pool.FindFileByName(name)
+    except KeyError:
+        f = descriptor_pb2.FileDescriptorProto(name=name, package="spbpe", syntax="proto2")
+        text = f.message_type.add(name="SentencePieceText")
+        T = descriptor_pb2.FieldDescriptorProto
+        opt = T.LABEL_OPTIONAL
+        piece = text.nested_type.add(name="SentencePiece")
+        for num, fname, ftype in ((1, "piece", T.TYPE_STRING), (2, "id", T.TYPE_UINT32),
+                                  (3, "surface", T.TYPE_STRING), (4, "begin", T.TYPE_UINT32),
+                                  (5, "end", T.TYPE_UINT32)):
+            piece.field.add(name=fname, number=num, type=ftype, label=opt)
+        text.field.add(name="text", number=1, type=T.TYPE_STRING, label=opt)
+        text.field.add(name="pieces", number=2, type=T.TYPE_MESSAGE, label=T.LABEL_REPEATED,
+                       type_name=".spbpe.SentencePieceText.SentencePiece")
+        text.field.add(name="score", number=3, type=T.TYPE_FLOAT, label=opt)
+        pool.AddSerializedFile(f.SerializeToString())
+        fd = pool.FindFileByName(name)
+    return message_factory.GetMessageClass(fd.message_types_by_name["SentencePieceText"])
+
+
+SentencePieceText = _build_message_class()
+
+
+def _varint(v: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _ld(tag: int, data: bytes) -> bytes:
+    return bytes([tag]) + _varint(len(data)) + data
+
+
+def serialize_pieces(text: bytes, pieces: List[Tuple[bytes, int, Optional[bytes], int, int]]) -> bytes:
+    """SentencePieceText bytes as sentencepiece's SerializeAsString writes
+    them: text, then every piece's fields in order (surface left out when
+    it is None: the leading byte pieces of one character), no score."""
+    out = bytearray(_ld(0x0A, text))
+    for piece, pid, surface, begin, end in pieces:
+        body = _ld(0x0A, piece) + b"\x10" + _varint(pid & 0xFFFFFFFF)
+        if surface is not None:
+            body += _ld(0x1A, surface)
+        body += b"\x20" + _varint(begin) + b"\x28" + _varint(end)
+        out += _ld(0x12, body)
+    return bytes(out)
+
+
+def _byte_ids(model) -> Set[int]:
+    ids = getattr(model, "_offsets_byte_ids", None)
+    if ids is None:
+        ids = {i for i in range(model.piece_count) if model.type(i) == _PIECE_BYTE}
+        model._offsets_byte_ids = ids
+    return ids
+
+
+def _pieces(model, data: bytes, alpha: float, seed: int):
+    """(piece bytes, id, surface bytes or None, begin, end) per token, byte offsets."""
+    from ._native import ffi
+
+    enc, ids = model.encode_full(data, alpha, seed)
+    table = model.pieces_bytes()
+    unk_index = model.unk_index
+    byte_ids = _byte_ids(model) if model.info.byte_fallback else ()
+    need_norm = unk_index in ids or (byte_ids and not byte_ids.isdisjoint(ids))
+    norm = bytes(ffi.buffer(enc.normalized, enc.normalized_len)) if need_norm else b""
+    out = []
+    for k, i in enumerate(ids):
+        b, e = enc.orig_begin[k], enc.orig_end[k]
+        piece = norm[enc.norm_begin[k]:enc.norm_end[k]] if i == unk_index else table[i]
+        surface: Optional[bytes] = data[b:e]
+        if i in byte_ids:
+            # A byte piece made by byte fallback: only the one that ends its
+            # (normalized) character carries the surface.
+            ne = enc.norm_end[k]
+            if ne < len(norm) and norm[ne] & 0xC0 == 0x80:
+                surface = None
+        out.append((piece, i, surface, b, e))
+    return out
+
+
+def encode_proto(model, data: bytes, alpha: float = 0.0, seed: int = 0, serialized: bool = False) -> Any:
+    """One input's SentencePieceText (or its bytes with `serialized`)."""
+    blob = serialize_pieces(data, _pieces(model, data, alpha, seed))
+    return blob if serialized else SentencePieceText.FromString(blob)
+
+
+def encode_with_offsets(model, text: Any, alpha: float = 0.0, seed: int = 0) -> List[Tuple[int, int, int]]:
+    """[(id, start, end)]: character offsets into a str, byte offsets into bytes."""
+    from .processor import _byte_to_char_offsets, _to_bytes
+
+    data = _to_bytes(text)
+    spans = [(i, b, e) for _, i, _, b, e in _pieces(model, data, alpha, seed)]
+    if not isinstance(text, str):
+        return spans
+    table = _byte_to_char_offsets(data)
+    return [(i, table[b], table[e]) for i, b, e in spans]
