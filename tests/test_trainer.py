@@ -129,10 +129,10 @@ def test_command_string_and_iterator_and_writer(tmp_path, monkeypatch):
     (dict(model_type="unigram"), "model_type"),
     (dict(model_type="bpe", no_such_option=1), "no_such_option"),
     (dict(model_type="bpe", character_coverage=0.5), "character_coverage"),
-    (dict(model_type="bpe", normalization_rule_tsv="x.tsv"), "normalization_rule_tsv"),
+    (dict(model_type="bpe", normalization_rule_tsv="/nonexistent/rules.tsv"), "normalization_rule_tsv"),
     (dict(model_type="bpe", auto_character_coverage=True, byte_fallback=True), "auto_character_coverage"),
 ])
-def test_unsupported_options_name_the_option(tmp_path, kw, word):
+def test_bad_or_unsupported_options_name_the_option(tmp_path, kw, word):
     with pytest.raises(TrainerError, match=word):
         SentencePieceTrainer.train(input=str(BOTCHAN), model_prefix=str(tmp_path / "m"), **kw)
 
