@@ -364,7 +364,10 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
         if (ws->cache.model_hash != m->content_hash) sp_cache_reset(&ws->cache, m->content_hash);
         size_t seg = 0;
         for (size_t i = 1; i + 3 <= n; i++) {
-            if (t[i] != 0xE2 || !is_space_at(t, i) || (i >= 3 && is_space_at(t, i - 3))) continue;
+            const uint8_t *hit = memchr(t + i, 0xE2, n - 2 - i);
+            if (!hit) break;
+            i = (size_t)(hit - t);
+            if (!is_space_at(t, i) || (i >= 3 && is_space_at(t, i - 3))) continue;
             encode_segment(&e, &o, seg, i, i - seg <= SP_CACHE_MAX_SEGMENT, 0.0, &rng);
             seg = i;
         }

@@ -112,8 +112,23 @@ typedef struct sp_cache_slot {
     uint32_t reserved;
 } sp_cache_slot;
 
+/* The small first level: direct-mapped, one cache line per slot, holding
+ * short segments and their tokens inline so a hit touches one line. */
+#define SP_L1_SLOTS 4096
+#define SP_L1_KEY 17
+#define SP_L1_TOKENS 5
+
+typedef struct sp_l1_slot {
+    uint32_t hash;               /* high hash bits | 1; 0 = empty */
+    uint8_t key_len, tok_count;
+    uint8_t misses;              /* lookups of other segments since the last hit */
+    uint8_t key[SP_L1_KEY];
+    int32_t toks[2 * SP_L1_TOKENS]; /* (length, id) pairs */
+} sp_l1_slot;
+
 typedef struct sp_word_cache {
     uint64_t model_hash;         /* content hash of the model that filled it */
+    sp_l1_slot *l1;              /* SP_L1_SLOTS, allocated with slots */
     sp_cache_slot *slots;        /* CACHE_SLOTS of them, allocated on first use */
     size_t count;
     uint8_t *arena;
@@ -126,7 +141,7 @@ typedef struct sp_word_cache {
 
 void sp_cache_reset(sp_word_cache *c, uint64_t model_hash);
 void sp_cache_release(sp_word_cache *c);
-const int32_t *sp_cache_find(const sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, size_t *count);
+const int32_t *sp_cache_find(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, size_t *count);
 int sp_cache_put(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, const int32_t *toks, size_t count);
 
 /* ------------------------------------------------------------ workspace */
