@@ -114,7 +114,7 @@ typedef struct sp_cache_slot {
 
 /* The small first level: direct-mapped, one cache line per slot, holding
  * short segments and their tokens inline so a hit touches one line. */
-#define SP_L1_SLOTS 4096
+#define SP_L1_SLOTS 16384
 #define SP_L1_KEY 17
 #define SP_L1_TOKENS 5
 
