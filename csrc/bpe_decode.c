@@ -16,44 +16,40 @@
 static const uint8_t SPACE_SYMBOL[3] = {0xE2, 0x96, 0x81};
 static const uint8_t REPLACEMENT_CHAR[3] = {0xEF, 0xBF, 0xBD};
 
-typedef struct decoder {
-    const spbpe_model *m;
-    spbpe_workspace *ws;
-    int failed;
-} decoder;
+/* Output is sized once per call from an exact upper bound, so the loops
+ * below copy without capacity checks. */
+typedef struct outbuf {
+    uint8_t *p;
+    size_t len;
+} outbuf;
 
-static inline void append(decoder *d, const uint8_t *s, size_t n) {
-    spbpe_workspace *ws = d->ws;
-    if (SP_UNLIKELY(ws->out_len + n > ws->out_cap)) {
-        if (d->failed || sp_reserve((void **)&ws->out, &ws->out_cap, ws->out_len + n, 1)) {
-            d->failed = 1;
-            return;
-        }
-    }
-    if (n) memcpy(ws->out + ws->out_len, s, n);
-    ws->out_len += n;
+static inline void put(outbuf *o, const uint8_t *s, size_t n) {
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
 }
 
-/* Append a piece's text with every U+2581 turned into a space. */
-static void append_unescaped(decoder *d, const uint8_t *s, size_t n) {
+/* A piece's text with every U+2581 turned into a space. */
+static void put_unescaped(outbuf *o, const uint8_t *s, size_t n) {
     size_t run = 0;
     for (size_t i = 0; i + 3 <= n;) {
         const uint8_t *hit = memchr(s + i, 0xE2, n - 2 - i);
         if (!hit) break;
         i = (size_t)(hit - s);
         if (memcmp(s + i, SPACE_SYMBOL, 3) == 0) {
-            append(d, s + run, i - run);
-            append(d, (const uint8_t *)" ", 1);
+            put(o, s + run, i - run);
+            o->p[o->len++] = ' ';
             i += 3;
             run = i;
         } else {
             i++;
         }
     }
-    append(d, s + run, n - run);
+    put(o, s + run, n - run);
 }
 
-static void flush_bytes(decoder *d, const int32_t *ids, size_t from, size_t to) {
+/* A run of byte pieces read as UTF-8: each malformed byte becomes U+FFFD
+ * (at most 3 output bytes per piece). */
+static void put_bytes(outbuf *o, const spbpe_model *m, const int32_t *ids, size_t from, size_t to) {
     uint8_t buf[64];
     size_t i = from;
     while (i < to) {
@@ -61,7 +57,7 @@ static void flush_bytes(decoder *d, const int32_t *ids, size_t from, size_t to) 
          * carry the last 3 bytes of a chunk over to the next. */
         size_t k = 0;
         while (i + k < to && k < sizeof buf) {
-            buf[k] = (uint8_t)d->m->byte_value[ids[i + k]];
+            buf[k] = (uint8_t)m->byte_value[ids[i + k]];
             k++;
         }
         size_t usable = (i + k < to && k > 3) ? k - 3 : k;
@@ -69,10 +65,10 @@ static void flush_bytes(decoder *d, const int32_t *ids, size_t from, size_t to) 
         while (j < usable) {
             size_t len;
             if (sp_utf8_valid_char(buf + j, k - j, &len)) {
-                append(d, buf + j, len);
+                put(o, buf + j, len);
                 j += len;
             } else {
-                append(d, REPLACEMENT_CHAR, 3);
+                put(o, REPLACEMENT_CHAR, 3);
                 j += 1;
             }
         }
@@ -83,47 +79,70 @@ static void flush_bytes(decoder *d, const int32_t *ids, size_t from, size_t to) 
 /* pieces[i], lens[i] are the piece strings; ids[i] their ids (or -1 for a
  * string that is in no table and no unk exists).  pieces == NULL means the
  * pieces are the vocabulary's own (decoding ids): their printed forms are
- * precomputed. */
+ * precomputed and copied as they are. */
 static int decode_core(const spbpe_model *m, const uint8_t *const *pieces, const size_t *lens, const int32_t *ids,
                        size_t count, spbpe_workspace *ws, spbpe_decoded *out, spbpe_error *err) {
-    decoder d = {m, ws, 0};
-    ws->out_len = 0;
+    size_t bound = 16; /* slack: short pieces are copied 16 bytes at a time */
+    for (size_t i = 0; i < count; i++) {
+        int32_t id = ids[i];
+        if (!pieces && (id < 0 || id >= m->piece_count))
+            return sp_fail(err, SPBPE_ERR_OUT_OF_RANGE, i, "piece id is out of range: %d (at index %zu)", (int)id, i);
+        int type = id >= 0 ? m->type[id] : SPBPE_PIECE_UNKNOWN;
+        size_t n = pieces ? lens[i] : m->text_off[id + 1] - m->text_off[id];
+        if (type == SPBPE_PIECE_BYTE) n = 3;
+        else if (type == SPBPE_PIECE_UNKNOWN && m->unk_surface_len > n) n = m->unk_surface_len;
+        if (bound + n < bound) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "decoded text too large");
+        bound += n;
+    }
+    if (sp_reserve((void **)&ws->out, &ws->out_cap, bound + 1, 1))
+        return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory decoding %zu pieces", count);
+    outbuf o = {ws->out, 0};
     size_t byte_start = 0;
     int is_bos_ws = 1, bos_ws_seen = 0;
     int strip = m->info.add_dummy_prefix || m->info.remove_extra_whitespaces;
+    int rew = m->info.remove_extra_whitespaces;
     for (size_t i = 0; i < count; i++) {
         int32_t id = ids[i];
         int type = id >= 0 ? m->type[id] : SPBPE_PIECE_UNKNOWN;
         if (type == SPBPE_PIECE_BYTE) continue;
-        flush_bytes(&d, ids, byte_start, i);
-        if (bos_ws_seen || ws->out_len > 0) is_bos_ws = 0;
+        if (byte_start < i) put_bytes(&o, m, ids, byte_start, i);
+        if (bos_ws_seen || o.len > 0) is_bos_ws = 0;
         byte_start = i + 1;
-        const uint8_t *p = pieces ? pieces[i] : sp_piece_ptr(m, id);
-        size_t n = pieces ? lens[i] : sp_piece_len(m, id);
-        if (type == SPBPE_PIECE_CONTROL) {
-            bos_ws_seen = 0;
-        } else if (type == SPBPE_PIECE_UNKNOWN) {
-            if (id >= 0 && n == sp_piece_len(m, id) && memcmp(p, sp_piece_ptr(m, id), n) == 0)
-                append(&d, m->unk_surface, m->unk_surface_len);
-            else
-                append(&d, p, n);
-            bos_ws_seen = 0;
-        } else {
+        if (type == SPBPE_PIECE_NORMAL || type == SPBPE_PIECE_USER_DEFINED || type == SPBPE_PIECE_UNUSED) {
             /* The dummy prefix: one leading U+2581 goes, printed as nothing. */
+            const uint8_t *p = pieces ? pieces[i] : sp_piece_ptr(m, id);
+            size_t n = pieces ? lens[i] : sp_piece_len(m, id);
             int stripped = is_bos_ws && strip && n >= 3 && memcmp(p, SPACE_SYMBOL, 3) == 0;
-            bos_ws_seen = stripped && !m->info.remove_extra_whitespaces;
+            bos_ws_seen = stripped && !rew;
             if (pieces) {
-                append_unescaped(&d, p + 3 * stripped, n - 3 * stripped);
+                put_unescaped(&o, p + 3 * stripped, n - 3 * stripped);
             } else {
-                size_t from = m->text_off[id] + (size_t)stripped, to = m->text_off[id + 1];
-                append(&d, m->text_arena + from, to - from);
+                size_t from = m->text_off[id] + (size_t)stripped, n_text = m->text_off[id + 1] - from;
+                if (SP_LIKELY(n_text <= 16)) {
+                    /* The arena and the output both have 16 bytes of slack. */
+                    memcpy(o.p + o.len, m->text_arena + from, 16);
+                    o.len += n_text;
+                } else {
+                    put(&o, m->text_arena + from, n_text);
+                }
             }
+        } else if (type == SPBPE_PIECE_UNKNOWN) {
+            /* The unknown piece prints unk_surface; any other string that
+             * mapped to it (decoding pieces) prints as it is. */
+            if (!pieces || (id >= 0 && lens[i] == sp_piece_len(m, id) &&
+                            memcmp(pieces[i], sp_piece_ptr(m, id), lens[i]) == 0))
+                put(&o, m->unk_surface, m->unk_surface_len);
+            else
+                put(&o, pieces[i], lens[i]);
+            bos_ws_seen = 0;
+        } else { /* CONTROL prints nothing */
+            bos_ws_seen = 0;
         }
     }
-    flush_bytes(&d, ids, byte_start, count);
-    if (d.failed) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory decoding");
+    if (byte_start < count) put_bytes(&o, m, ids, byte_start, count);
+    ws->out_len = o.len;
     out->text = ws->out;
-    out->len = ws->out_len;
+    out->len = o.len;
     if (m->info.has_denormalizer) {
         int st = sp_normalize(&m->denormalizer, ws->out, ws->out_len, &ws->denorm, err);
         if (st) return st;
@@ -149,10 +168,7 @@ SP_API int spbpe_decode_ids(const spbpe_model *m, const int32_t *ids, size_t cou
                             spbpe_decoded *out, spbpe_error *err) {
     sp_clear_error(err);
     if (!m || !ws || !out || (!ids && count)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
-    for (size_t i = 0; i < count; i++)
-        if (ids[i] < 0 || ids[i] >= m->piece_count)
-            return sp_fail(err, SPBPE_ERR_OUT_OF_RANGE, i, "piece id is out of range: %d (at index %zu)", (int)ids[i], i);
-    return decode_core(m, NULL, NULL, ids, count, ws, out, err);
+    return decode_core(m, NULL, NULL, ids, count, ws, out, err); /* checks the id range */
 }
 
 SP_API int spbpe_decode_pieces(const spbpe_model *m, const uint8_t *pieces, const size_t *lengths, size_t count,

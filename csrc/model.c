@@ -289,7 +289,7 @@ static int compute_closed_chars(const spbpe_model *m) {
 /* Decoded forms of every piece, so decoding ids is one copy per piece. */
 static int build_text_arena(spbpe_model *m, spbpe_error *err) {
     size_t total = m->piece_off[m->piece_count];
-    m->text_arena = malloc(total ? total : 1);
+    m->text_arena = calloc(total + 16, 1); /* 16 bytes of slack for fixed-size copies */
     m->text_off = malloc(((size_t)m->piece_count + 1) * sizeof *m->text_off);
     if (!m->text_arena || !m->text_off) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
     size_t o = 0;

@@ -47,6 +47,8 @@ ffibuilder.set_source(
     '#include "spbpe.h"',
     sources=sorted(os.path.relpath(p, os.path.dirname(HERE)) for p in glob(os.path.join(CSRC, "*.c"))),
     include_dirs=[os.path.relpath(CSRC, os.path.dirname(HERE))],
+    # Rebuild every object when a header changes (struct layouts are shared).
+    depends=sorted(os.path.relpath(p, os.path.dirname(HERE)) for p in glob(os.path.join(CSRC, "*.h"))),
     extra_compile_args=compile_args(),
     extra_link_args=link_args(),
 )

@@ -347,7 +347,7 @@ class SentencePieceProcessor:
             threads = (os.cpu_count() or 1) if num_threads < 0 else max(1, num_threads)
             raw = self._m.decode_batch(seqs, threads)
             return raw if rtype is bytes else [r.decode("utf-8") for r in raw]
-        return self._decode_one(list(input), rtype)
+        return self._decode_one(input if type(input) is list else list(input), rtype)
 
     def _decode_one(self, seq: list, rtype):
         m = self._m
