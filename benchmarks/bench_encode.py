@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -209,18 +208,34 @@ def run(args):
     return results
 
 
+_MEMORY_PROBE = """
+import sys, {lib} as m
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+sp = m.SentencePieceProcessor(model_file=sys.argv[1])
+text = open(sys.argv[2], encoding="utf-8").read()
+sp.encode(text[:1000])
+before = status("VmRSS:")
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset the high-water mark to the current RSS
+ids = sp.encode(text)
+print(status("VmHWM:") - before)
+"""
+
+
 def measure_memory(model_path, texts):
-    """Peak RSS growth of one whole-document encode, each in its own process."""
+    """Peak RSS growth (MB) of one whole-document encode, each library in
+    its own process: the high-water mark is reset just before the call."""
     out = {}
     for label, text in texts.items():
         path = os.path.join("/tmp", f"spbpe_bench_{os.getpid()}.txt")
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
         for lib in ("spbpe", "sentencepiece"):
-            code = (f"import resource,{lib} as m; sp=m.SentencePieceProcessor(model_file={model_path!r}); "
-                    f"t=open({path!r},encoding='utf-8').read(); b=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
-                    "ids=sp.encode(t); print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss-b)/1024)")
-            res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+            res = subprocess.run([sys.executable, "-c", _MEMORY_PROBE.format(lib=lib), model_path, path],
+                                 capture_output=True, text=True, cwd=ROOT)
             out.setdefault(label, {})[lib] = float(res.stdout.strip() or "nan")
         os.unlink(path)
     return out

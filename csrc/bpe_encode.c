@@ -37,6 +37,7 @@ SP_API void spbpe_workspace_free(spbpe_workspace *ws) {
     free(ws->rev);
     free(ws->out);
     free(ws->seg_toks);
+    free(ws->seg_starts);
     sp_cache_release(&ws->cache);
     free(ws);
 }
@@ -140,7 +141,9 @@ static int grow_workspace(spbpe_workspace *ws, const spbpe_model *m, size_t n) {
     /* n = normalized length: at most n symbols, at most n output tokens, and
      * at most 3n heap entries alive (n - 1 initial pairs + 2 per merge). */
     size_t stack_need = 2 * n + 2 + (m->info.has_unused ? (size_t)m->piece_count : 0);
+    size_t starts_need = n / 3 + 2; /* a segment starts at a U+2581 (3 bytes) */
     if (n <= ws->sym_cap && 3 * n + 1 <= ws->heap_cap && n <= ws->ids_cap && n <= ws->span_cap &&
+        starts_need <= ws->seg_starts_cap &&
         stack_need <= ws->stack_cap && (!m->info.has_unused || ws->rev_cap >= (size_t)m->piece_count))
         return 0; /* the usual case once warm: nothing to grow */
     if (sp_reserve((void **)&ws->sym, &ws->sym_cap, n, sizeof *ws->sym)) return -1;
@@ -157,6 +160,7 @@ static int grow_workspace(spbpe_workspace *ws, const spbpe_model *m, size_t n) {
     ws->span_cap = cap;
     /* stack: resegmentation work items (2 per level) + touched UNUSED ids */
     if (sp_reserve((void **)&ws->stack, &ws->stack_cap, stack_need, sizeof *ws->stack)) return -1;
+    if (sp_reserve((void **)&ws->seg_starts, &ws->seg_starts_cap, starts_need, sizeof *ws->seg_starts)) return -1;
     if (m->info.has_unused && ws->rev_cap < (size_t)m->piece_count) {
         free(ws->rev);
         ws->rev = calloc((size_t)m->piece_count, sizeof *ws->rev);
@@ -291,12 +295,11 @@ static void run_merges(encoder *e, int32_t count, double alpha, uint64_t *rng) {
 
 /* Encode t[from, to) as one BPE unit and emit its tokens; with the word
  * cache, reuse or record the segment's (length, id) pairs. */
-static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int cached, double alpha, uint64_t *rng) {
+static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int cached, uint64_t h, double alpha,
+                          uint64_t *rng) {
     spbpe_workspace *ws = o->ws;
     size_t n = to - from;
-    uint64_t h = 0;
     if (cached) {
-        h = sp_hash_bytes(e->text + from, n);
         size_t count;
         const int32_t *toks = sp_cache_find(&ws->cache, e->text + from, n, h, &count);
         if (toks) {
@@ -362,18 +365,38 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
         /* Segments start before each run of U+2581 that follows another
          * character; no merge crosses such a point for this model. */
         if (ws->cache.model_hash != m->content_hash) sp_cache_reset(&ws->cache, m->content_hash);
-        size_t seg = 0;
+        /* First the segment starts, then the segments, hashing and
+         * prefetching the cache slot of one a few places ahead so its
+         * memory arrives while the current one is encoded. */
+        uint32_t *starts = ws->seg_starts;
+        size_t count = 0;
+        starts[count++] = 0;
         for (size_t i = 1; i + 3 <= n; i++) {
             const uint8_t *hit = memchr(t + i, 0xE2, n - 2 - i);
             if (!hit) break;
             i = (size_t)(hit - t);
             if (!is_space_at(t, i) || (i >= 3 && is_space_at(t, i - 3))) continue;
-            encode_segment(&e, &o, seg, i, i - seg <= SP_CACHE_MAX_SEGMENT, 0.0, &rng);
-            seg = i;
+            starts[count++] = (uint32_t)i;
         }
-        encode_segment(&e, &o, seg, n, n - seg <= SP_CACHE_MAX_SEGMENT, 0.0, &rng);
+        starts[count] = (uint32_t)n;
+        enum { AHEAD = 4, RING = 8 }; /* RING > AHEAD: a hash is used before its slot is reused */
+        uint64_t hashes[RING];
+        for (size_t k = 0; k < count + AHEAD; k++) {
+            if (k < count) {
+                size_t seg_len = starts[k + 1] - starts[k];
+                uint64_t h = seg_len <= SP_CACHE_MAX_SEGMENT ? sp_hash_bytes(t + starts[k], seg_len) : 0;
+                hashes[k % RING] = h;
+                sp_cache_prefetch(&ws->cache, h);
+            }
+            if (k >= AHEAD) {
+                size_t j = k - AHEAD;
+                size_t seg_len = starts[j + 1] - starts[j];
+                encode_segment(&e, &o, starts[j], starts[j + 1], seg_len <= SP_CACHE_MAX_SEGMENT, hashes[j % RING], 0.0,
+                               &rng);
+            }
+        }
     } else {
-        encode_segment(&e, &o, 0, n, 0, alpha, &rng);
+        encode_segment(&e, &o, 0, n, 0, 0, alpha, &rng);
         for (size_t k = 0; k < e.touched_len; k++) ws->rev[e.touched[k]] = 0;
     }
 

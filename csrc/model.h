@@ -136,10 +136,21 @@ typedef struct sp_word_cache {
     size_t misses_when_full;     /* segments not stored since it filled up */
 } sp_word_cache;
 
+#define SP_CACHE_SLOTS (1u << 18)
+
 /* Segments longer than this are encoded without the cache. */
 #define SP_CACHE_MAX_SEGMENT 128
 
 void sp_cache_reset(sp_word_cache *c, uint64_t model_hash);
+/* Hint that the segment with hash h is looked up soon. */
+static inline void sp_cache_prefetch(const sp_word_cache *c, uint64_t h) {
+#if defined(__GNUC__) || defined(__clang__)
+    if (c->l1) __builtin_prefetch(&c->l1[(h >> 20) & (SP_L1_SLOTS - 1)]);
+#else
+    (void)c;
+    (void)h;
+#endif
+}
 void sp_cache_release(sp_word_cache *c);
 const int32_t *sp_cache_find(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, size_t *count);
 int sp_cache_put(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, const int32_t *toks, size_t count);
@@ -173,6 +184,7 @@ struct spbpe_workspace {
     sp_normbuf denorm;
     sp_word_cache cache;
     int32_t *seg_toks; size_t seg_toks_cap;   /* one segment's (length, id) pairs */
+    uint32_t *seg_starts; size_t seg_starts_cap; /* segment start offsets, then the end */
 };
 
 #endif /* SPBPE_MODEL_H */

@@ -23,7 +23,7 @@
 
 #include "model.h"
 
-#define CACHE_SLOTS (1u << 18)
+#define CACHE_SLOTS SP_CACHE_SLOTS
 #define CACHE_MAX_ENTRIES (CACHE_SLOTS / 2)
 #define CACHE_MAX_ARENA ((size_t)24 << 20)
 
