@@ -42,19 +42,6 @@ SP_API void spbpe_workspace_free(spbpe_workspace *ws) {
     free(ws);
 }
 
-SP_API int spbpe_normalize(const spbpe_model *m, const uint8_t *text, size_t len, spbpe_workspace *ws,
-                           spbpe_normalized *out, spbpe_error *err) {
-    sp_clear_error(err);
-    if (!m || !ws || !out || (!text && len)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
-    int st = sp_normalize(&m->normalizer, text, len, &ws->norm, err);
-    if (st) return st;
-    out->text = ws->norm.text;
-    out->len = ws->norm.len;
-    out->norm_to_orig = ws->norm.align;
-    out->norm_to_orig_count = ws->norm.align_len;
-    return SPBPE_OK;
-}
-
 /* ----------------------------------------------------------------- heap */
 
 static inline int higher(const sp_agenda_item *a, const sp_agenda_item *b) {

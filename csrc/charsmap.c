@@ -69,31 +69,37 @@ void sp_charsmap_release(sp_charsmap *cm) {
     memset(cm, 0, sizeof *cm);
 }
 
-static inline uint32_t unit_offset(uint32_t u) { return (u >> 10) << ((u & 0x200) >> 6); }
-static inline uint32_t unit_label(uint32_t u) { return u & 0x800000FFu; }
-static inline int unit_has_leaf(uint32_t u) { return (u >> 8) & 1; }
-static inline uint32_t unit_value(uint32_t u) { return u & 0x7FFFFFFFu; }
 
-size_t sp_charsmap_longest(const sp_charsmap *cm, const uint8_t *s, size_t n,
-                           const uint8_t **out, size_t *out_len) {
+size_t sp_charsmap_walk(const sp_charsmap *cm, const uint8_t *s, size_t n, size_t *best_len, uint32_t *best_value,
+                        size_t *node) {
     const uint32_t *units = cm->units;
     size_t count = cm->unit_count;
-    size_t pos = unit_offset(units[0]);
-    size_t best_len = 0;
-    uint32_t best_value = 0;
-    for (size_t k = 0; k < n; k++) {
+    size_t pos = sp_darts_offset(units[0]);
+    size_t k = 0;
+    *best_len = 0;
+    *best_value = 0;
+    for (; k < n; k++) {
         uint8_t c = s[k];
         pos ^= c;
         if (pos >= count) break;
         uint32_t u = units[pos];
-        if (unit_label(u) != c) break;
-        pos ^= unit_offset(u);
-        if (unit_has_leaf(u)) {
+        if (sp_darts_label(u) != c) break;
+        pos ^= sp_darts_offset(u);
+        if (sp_darts_has_leaf(u)) {
             if (pos >= count) break;
-            best_len = k + 1;
-            best_value = unit_value(units[pos]);
+            *best_len = k + 1;
+            *best_value = sp_darts_value(units[pos]);
         }
     }
+    *node = pos;
+    return k;
+}
+
+size_t sp_charsmap_longest(const sp_charsmap *cm, const uint8_t *s, size_t n,
+                           const uint8_t **out, size_t *out_len) {
+    size_t best_len, node;
+    uint32_t best_value;
+    sp_charsmap_walk(cm, s, n, &best_len, &best_value, &node);
     if (best_len) {
         if (best_value < cm->pool_len) {
             const uint8_t *r = cm->pool + best_value;

@@ -68,6 +68,17 @@ typedef struct sp_charsmap {
 /* Validate and load a precompiled_charsmap blob (copied). */
 int sp_charsmap_init(sp_charsmap *cm, const uint8_t *blob, size_t len, spbpe_error *err);
 void sp_charsmap_release(sp_charsmap *cm);
+/* darts-clone unit fields */
+static inline uint32_t sp_darts_offset(uint32_t u) { return (u >> 10) << ((u & 0x200) >> 6); }
+static inline uint32_t sp_darts_label(uint32_t u) { return u & 0x800000FFu; }
+static inline int sp_darts_has_leaf(uint32_t u) { return (u >> 8) & 1; }
+static inline uint32_t sp_darts_value(uint32_t u) { return u & 0x7FFFFFFFu; }
+
+/* Walk the trie over s[0..n).  Returns how many bytes were walked before
+ * the walk stopped (n when every byte matched), sets best_len and best_value
+ * to the longest rule seen (best_len 0: none) and *node to where it stopped. */
+size_t sp_charsmap_walk(const sp_charsmap *cm, const uint8_t *s, size_t n, size_t *best_len, uint32_t *best_value,
+                        size_t *node);
 /* Longest rule matching a prefix of s[0..n): returns the matched key length
  * (0 when none) and points out/out_len at the replacement. */
 size_t sp_charsmap_longest(const sp_charsmap *cm, const uint8_t *s, size_t n,

@@ -314,15 +314,28 @@ SP_API void spbpe_normalizer_free(spbpe_normalizer *n) {
     free(n);
 }
 
-SP_API int spbpe_normalizer_normalize(const spbpe_normalizer *n, const uint8_t *text, size_t len,
-                                      spbpe_workspace *ws, spbpe_normalized *out, spbpe_error *err) {
+/* Normalize into the workspace and describe the result. */
+static int normalize_to(const sp_normalizer *nz, const uint8_t *text, size_t len, spbpe_workspace *ws,
+                        spbpe_normalized *out, spbpe_error *err) {
     sp_clear_error(err);
-    if (!n || !ws || !out || (!text && len)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
-    int st = sp_normalize(&n->nz, text, len, &ws->norm, err);
+    if (!ws || !out || (!text && len)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    int st = sp_normalize(nz, text, len, &ws->norm, err);
     if (st) return st;
     out->text = ws->norm.text;
     out->len = ws->norm.len;
     out->norm_to_orig = ws->norm.align;
     out->norm_to_orig_count = ws->norm.align_len;
     return SPBPE_OK;
+}
+
+SP_API int spbpe_normalizer_normalize(const spbpe_normalizer *n, const uint8_t *text, size_t len,
+                                      spbpe_workspace *ws, spbpe_normalized *out, spbpe_error *err) {
+    if (!n) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    return normalize_to(&n->nz, text, len, ws, out, err);
+}
+
+SP_API int spbpe_normalize(const spbpe_model *m, const uint8_t *text, size_t len, spbpe_workspace *ws,
+                           spbpe_normalized *out, spbpe_error *err) {
+    if (!m) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    return normalize_to(&m->normalizer, text, len, ws, out, err);
 }

@@ -35,36 +35,20 @@
 static const uint8_t WS[3] = {0xE2, 0x96, 0x81};
 static const uint8_t REPLACEMENT_CHAR[3] = {0xEF, 0xBF, 0xBD};
 
-static uint32_t unit_offset(uint32_t u) { return (u >> 10) << ((u & 0x200) >> 6); }
-static uint32_t unit_label(uint32_t u) { return u & 0x800000FFu; }
-static int unit_has_leaf(uint32_t u) { return (u >> 8) & 1; }
-static uint32_t unit_value(uint32_t u) { return u & 0x7FFFFFFFu; }
 
 /* The memo entry of the complete character s[0..len). */
 static uint64_t analyze(const sp_charsmap *cm, const uint8_t *s, size_t len) {
     const uint32_t *units = cm->units;
-    size_t count = cm->unit_count, pos = unit_offset(units[0]), best_len = 0;
-    uint32_t best_value = 0;
-    int inside = 1;   /* the walk ended inside the character */
-    for (size_t k = 0; k < len; k++) {
-        uint8_t c = s[k];
-        pos ^= c;
-        if (pos >= count) break;
-        uint32_t u = units[pos];
-        if (unit_label(u) != c) break;
-        pos ^= unit_offset(u);
-        if (unit_has_leaf(u)) {
-            if (pos >= count) break;
-            best_len = k + 1;
-            best_value = unit_value(units[pos]);
-        }
-        if (k + 1 == len) inside = 0;
-    }
+    size_t count = cm->unit_count, pos, best_len;
+    uint32_t best_value;
+    /* inside: the walk ended inside the character, so no longer rule can
+     * continue past it */
+    int inside = sp_charsmap_walk(cm, s, len, &best_len, &best_value, &pos) < len;
     uint64_t ext = 0;
     if (!inside)
         for (uint32_t c = 0; c < 256; c++) {
             size_t p = pos ^ c;
-            if (p < count && unit_label(units[p]) == c) ext = c < 0x80 ? EXT_ANY : EXT_HIGH;
+            if (p < count && sp_darts_label(units[p]) == c) ext = c < 0x80 ? EXT_ANY : EXT_HIGH;
             if (ext == EXT_ANY) return K_SLOW;   /* a longer rule may match after any byte */
         }
     if (!best_len) return K_COPY | ext;

@@ -80,6 +80,15 @@ def _ids_to_array_or_raise(ids) -> array:
         raise OutOfRangeError(f"piece id is out of range: {bad}") from None
 
 
+def _normalized(nm) -> Tuple[bytes, List[int]]:
+    """(normalized bytes, norm_to_orig list) out of an spbpe_normalized."""
+    text = ffi.unpack(ffi.cast("char *", nm.text), nm.len) if nm.len else b""
+    align = array("I")
+    if nm.norm_to_orig_count:
+        align.frombytes(ffi.buffer(nm.norm_to_orig, nm.norm_to_orig_count * 4))
+    return text, align.tolist()
+
+
 def _new_workspace():
     ws = lib.spbpe_workspace_new()
     if ws == ffi.NULL:
@@ -215,12 +224,7 @@ class NativeModel:
         st = lib.spbpe_normalize(self._handle, data, len(data), ws, loc.norm, loc.err)
         if st:
             raise_for_status(st, loc.err)
-        nm = loc.norm
-        text = ffi.unpack(ffi.cast("char *", nm.text), nm.len) if nm.len else b""
-        align = array("I")
-        if nm.norm_to_orig_count:
-            align.frombytes(ffi.buffer(nm.norm_to_orig, nm.norm_to_orig_count * 4))
-        return text, align.tolist()
+        return _normalized(loc.norm)
 
     def _batch(self):
         b = getattr(self._local, "batch", None)
@@ -334,9 +338,4 @@ class NativeNormalizer:
         st = lib.spbpe_normalizer_normalize(self._handle, data, len(data), loc.ws, loc.norm, loc.err)
         if st:
             raise_for_status(st, loc.err)
-        nm = loc.norm
-        text = ffi.unpack(ffi.cast("char *", nm.text), nm.len) if nm.len else b""
-        align = array("I")
-        if nm.norm_to_orig_count:
-            align.frombytes(ffi.buffer(nm.norm_to_orig, nm.norm_to_orig_count * 4))
-        return text, align.tolist()
+        return _normalized(loc.norm)

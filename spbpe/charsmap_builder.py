@@ -32,7 +32,7 @@ from typing import Dict, Iterable, List, Tuple, Union
 from .errors import SpbpeError
 
 __all__ = ["CharsMapError", "Rules", "parse_rule_tsv", "load_rule_tsv", "compile_charsmap",
-           "decompile_charsmap", "MAX_TRIE_RESULTS"]
+           "decompile_charsmap", "MAX_TRIE_RESULTS", "BUILTIN_RULES", "builtin_charsmap"]
 
 Rules = Dict[Tuple[int, ...], Tuple[int, ...]]
 MAX_TRIE_RESULTS = 32  # sentencepiece's Normalizer::kMaxTrieResultsSize
@@ -41,6 +41,25 @@ _HEX = re.compile(r"[0-9A-Fa-f]*")
 
 class CharsMapError(SpbpeError, ValueError):
     """Rules that cannot be compiled (or a blob that cannot be decompiled)."""
+
+
+BUILTIN_RULES = ("nmt_nfkc", "nfkc", "nmt_nfkc_cf", "nfkc_cf")
+_DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+
+
+def builtin_charsmap(name: str) -> bytes:
+    """The precompiled_charsmap of a built-in rule name (b"" for identity),
+    as shipped in spbpe/data (copied from the sentencepiece 0.2.3 wheel).
+
+    >>> len(builtin_charsmap("nmt_nfkc"))  # doctest: +SKIP
+    240007
+    """
+    if name == "identity":
+        return b""
+    if name not in BUILTIN_RULES:
+        raise CharsMapError(f"No precompiled charsmap is found: {name}")
+    with open(os.path.join(_DATA_DIR, name + ".bin"), "rb") as f:
+        return f.read()
 
 
 # ------------------------------------------------------------------ TSV

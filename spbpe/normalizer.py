@@ -25,23 +25,17 @@ import os
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from ._native import NativeNormalizer
-from .charsmap_builder import compile_charsmap, decompile_charsmap, load_rule_tsv
+from .charsmap_builder import CharsMapError, builtin_charsmap, compile_charsmap, decompile_charsmap, load_rule_tsv
 from .errors import InputError, ModelFormatError
-from .processor import _to_bytes, _unicode_alignment
+from .processor import normalize_with
 
 __all__ = ["SentencePieceNormalizer"]
 
-_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
-_RULE_NAMES = ("nmt_nfkc", "nfkc", "nmt_nfkc_cf", "nfkc_cf")
-
-
 def _builtin_charsmap(name: str) -> bytes:
-    if name == "identity":
-        return b""
-    if name not in _RULE_NAMES:
-        raise InputError(f"No precompiled charsmap is found: {name}")
-    with open(os.path.join(_DATA, name + ".bin"), "rb") as f:
-        return f.read()
+    try:
+        return builtin_charsmap(name)
+    except CharsMapError as e:
+        raise InputError(str(e)) from None
 
 
 def _parse_model(data: bytes):
@@ -120,15 +114,7 @@ class SentencePieceNormalizer:
             return [self.normalize(x, with_offsets) for x in input]
         if not isinstance(input, (str, bytes)):
             raise TypeError("Input must be str or bytes")
-        data = _to_bytes(input)
-        norm, align = self._native.normalize(data)
-        is_bytes = isinstance(input, bytes)
-        text = norm if is_bytes else norm.decode("utf-8")
-        if not with_offsets:
-            return text
-        if not is_bytes:
-            align = _unicode_alignment(data, norm, align)
-        return text, align
+        return normalize_with(self._native.normalize, input, with_offsets)
 
     def decompile(self) -> List[Tuple[str, str]]:
         """Every rule of the charsmap as (source, target) strings, in

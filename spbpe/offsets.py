@@ -40,6 +40,8 @@ from __future__ import annotations
 import struct
 from typing import Any, List, Optional, Set, Tuple
 
+from ._wire import length_delimited, varint
+
 __all__ = ["SentencePieceText", "encode_proto", "encode_with_offsets", "serialize_pieces"]
 
 _PIECE_BYTE = 6
@@ -74,33 +76,17 @@ def _build_message_class():
 SentencePieceText = _build_message_class()
 
 
-def _varint(v: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _ld(tag: int, data: bytes) -> bytes:
-    return bytes([tag]) + _varint(len(data)) + data
-
-
 def serialize_pieces(text: bytes, pieces: List[Tuple[bytes, int, Optional[bytes], int, int]]) -> bytes:
     """SentencePieceText bytes as sentencepiece's SerializeAsString writes
     them: text, then every piece's fields in order (surface left out when
     it is None: the leading byte pieces of one character), no score."""
-    out = bytearray(_ld(0x0A, text))
+    out = bytearray(length_delimited(1, text))
     for piece, pid, surface, begin, end in pieces:
-        body = _ld(0x0A, piece) + b"\x10" + _varint(pid & 0xFFFFFFFF)
+        body = length_delimited(1, piece) + b"\x10" + varint(pid & 0xFFFFFFFF)
         if surface is not None:
-            body += _ld(0x1A, surface)
-        body += b"\x20" + _varint(begin) + b"\x28" + _varint(end)
-        out += _ld(0x12, body)
+            body += length_delimited(3, surface)
+        body += b"\x20" + varint(begin) + b"\x28" + varint(end)
+        out += length_delimited(2, body)
     return bytes(out)
 
 

@@ -212,12 +212,7 @@ class SentencePieceProcessor:
         if out_type is int:
             if reverse or add_bos or add_eos:
                 for ids in batch:
-                    if reverse:
-                        ids.reverse()
-                    if add_bos:
-                        ids.insert(0, info.bos_id)
-                    if add_eos:
-                        ids.append(info.eos_id)
+                    _wrap(ids, reverse, info.bos_id if add_bos else None, info.eos_id if add_eos else None)
             return batch
         table = m.pieces_bytes() if out_type is bytes else m.pieces()
         unk_index = m.unk_index
@@ -227,14 +222,8 @@ class SentencePieceProcessor:
                 out.append(self._encode_one(data, out_type, add_bos, add_eos, reverse, emit_unk_piece, 0.0,
                                             return_bytes))
                 continue
-            pieces = [table[i] for i in ids]
-            if reverse:
-                pieces.reverse()
-            if add_bos:
-                pieces.insert(0, table[info.bos_id])
-            if add_eos:
-                pieces.append(table[info.eos_id])
-            out.append(pieces)
+            out.append(_wrap([table[i] for i in ids], reverse, table[info.bos_id] if add_bos else None,
+                             table[info.eos_id] if add_eos else None))
         return out
 
     def _encode_one(self, data: bytes, out_type, add_bos, add_eos, reverse, emit_unk_piece, alpha, return_bytes):
@@ -244,13 +233,8 @@ class SentencePieceProcessor:
         if out_type in ("proto", "serialized_proto"):
             return offsets.encode_proto(m, data, alpha, seed, serialized=out_type == "serialized_proto")
         if out_type is int or out_type == "numpy":
-            ids = m.encode_ids(data, alpha, seed)
-            if reverse:
-                ids.reverse()
-            if add_bos:
-                ids.insert(0, info.bos_id)
-            if add_eos:
-                ids.append(info.eos_id)
+            ids = _wrap(m.encode_ids(data, alpha, seed), reverse, info.bos_id if add_bos else None,
+                        info.eos_id if add_eos else None)
             if out_type == "numpy":
                 import numpy as np
                 return np.asarray(ids, dtype=np.int32)
@@ -276,13 +260,7 @@ class SentencePieceProcessor:
             for k, i in enumerate(ids):
                 if i == unk or (i == unk_index and m.piece_to_id(_to_bytes(pieces[k])) == unk):
                     pieces[k] = unk_piece
-        if reverse:
-            pieces.reverse()
-        if add_bos:
-            pieces.insert(0, table[info.bos_id])
-        if add_eos:
-            pieces.append(table[info.eos_id])
-        return pieces
+        return _wrap(pieces, reverse, table[info.bos_id] if add_bos else None, table[info.eos_id] if add_eos else None)
 
     @staticmethod
     def _offset_mapping(data: bytes, ids, pieces, spans, return_bytes: bool):
@@ -368,15 +346,7 @@ class SentencePieceProcessor:
         """The normalized form of the text, as it goes into BPE."""
         if isinstance(input, list):
             return [self.normalize(x, with_offsets) for x in input]
-        is_bytes = isinstance(input, (bytes, bytearray))
-        data = _to_bytes(input)
-        norm, align = self._m.normalize(data)
-        text = norm if is_bytes else norm.decode("utf-8")
-        if not with_offsets:
-            return text
-        if not is_bytes:
-            align = _unicode_alignment(data, norm, align)
-        return text, align
+        return normalize_with(self._m.normalize, input, with_offsets)
 
     # ----------------------------------------------------------- vocabulary
     def get_piece_size(self) -> int:
@@ -447,6 +417,33 @@ class SentencePieceProcessor:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._model = NativeModel(self._proto) if self._proto is not None else None
+
+
+def _wrap(seq: list, reverse: bool, bos, eos) -> list:
+    """sentencepiece's RewriteIds: reverse first, then bos in front and eos
+    at the end (bos/eos are None when not asked for)."""
+    if reverse:
+        seq.reverse()
+    if bos is not None:
+        seq.insert(0, bos)
+    if eos is not None:
+        seq.append(eos)
+    return seq
+
+
+def normalize_with(native_normalize, input, with_offsets: bool):
+    """One text through a native normalize function, returned as
+    sentencepiece returns it: str for str input, bytes for bytes, and with
+    offsets in characters for str (bytes for bytes)."""
+    is_bytes = isinstance(input, (bytes, bytearray))
+    data = _to_bytes(input)
+    norm, align = native_normalize(data)
+    text = norm if is_bytes else norm.decode("utf-8")
+    if not with_offsets:
+        return text
+    if not is_bytes:
+        align = _unicode_alignment(data, norm, align)
+    return text, align
 
 
 def _char_index_table(data: bytes) -> List[int]:

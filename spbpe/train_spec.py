@@ -14,6 +14,7 @@ import re
 import struct
 from typing import Any, Dict, List, Tuple
 
+from ._wire import key, length_delimited, varint
 from .errors import SpbpeError
 
 __all__ = ["TrainerError", "TRAINER_FIELDS", "NORMALIZER_FIELDS", "parse_args", "to_text",
@@ -182,29 +183,8 @@ def parse_args(kwargs: Dict[str, str]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
 # ------------------------------------------------------------ proto bytes
 
-def _varint(v: int) -> bytes:
-    v &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
 _FLOAT = struct.Struct("<f")
 _BYTE = [bytes((i,)) for i in range(0x80)]   # one-byte varints
-
-
-def _key(field: int, wire: int) -> bytes:
-    return _varint((field << 3) | wire)
-
-
-def _ld(field: int, data: bytes) -> bytes:
-    return _key(field, 2) + _varint(len(data)) + data
 
 
 def _message(values: Dict[str, Any], fields: Dict[str, Tuple[int, str]]) -> bytes:
@@ -214,15 +194,15 @@ def _message(values: Dict[str, Any], fields: Dict[str, Tuple[int, str]]) -> byte
         v = values[name]
         if kind == "rstr":
             for s in v:
-                out += _ld(num, s.encode("utf-8", "surrogateescape"))
+                out += length_delimited(num, s.encode("utf-8", "surrogateescape"))
         elif kind == "str":
-            out += _ld(num, v.encode("utf-8", "surrogateescape"))
+            out += length_delimited(num, v.encode("utf-8", "surrogateescape"))
         elif kind == "bytes":
-            out += _ld(num, v)
+            out += length_delimited(num, v)
         elif kind == "float":
-            out += _key(num, 5) + struct.pack("<f", v)
+            out += key(num, 5) + struct.pack("<f", v)
         else:  # int32, uint64, bool, enum
-            out += _key(num, 0) + _varint(int(v))
+            out += key(num, 0) + varint(int(v))
     return bytes(out)
 
 
@@ -233,13 +213,13 @@ def encode_model(pieces: List[Tuple[bytes, float, int]], trainer: Dict[str, Any]
     pack = _FLOAT.pack
     for piece, score, ptype in pieces:
         n = len(piece)
-        body = (b"\x0a" + (_BYTE[n] if n < 0x80 else _varint(n)) + piece + b"\x15" + pack(score)
-                + (b"" if ptype == 1 else b"\x18" + _varint(ptype)))
+        body = (b"\x0a" + (_BYTE[n] if n < 0x80 else varint(n)) + piece + b"\x15" + pack(score)
+                + (b"" if ptype == 1 else b"\x18" + varint(ptype)))
         m = len(body)
-        out += b"\x0a" + (_BYTE[m] if m < 0x80 else _varint(m))
+        out += b"\x0a" + (_BYTE[m] if m < 0x80 else varint(m))
         out += body
-    out += _ld(2, _message(trainer, TRAINER_FIELDS))
-    out += _ld(3, _message(normalizer, NORMALIZER_FIELDS))
+    out += length_delimited(2, _message(trainer, TRAINER_FIELDS))
+    out += length_delimited(3, _message(normalizer, NORMALIZER_FIELDS))
     return bytes(out)
 
 
@@ -248,7 +228,7 @@ def encode_denormalizer(charsmap: bytes, rule_tsv: str) -> bytes:
     --denormalization_rule_tsv; append it to encode_model's bytes."""
     spec = {"name": "user_defined", "precompiled_charsmap": charsmap, "add_dummy_prefix": False,
             "remove_extra_whitespaces": False, "escape_whitespaces": False, "normalization_rule_tsv": rule_tsv}
-    return _ld(5, _message(spec, NORMALIZER_FIELDS))
+    return length_delimited(5, _message(spec, NORMALIZER_FIELDS))
 
 
 def format_vocab(pieces: List[Tuple[bytes, float, int]], with_score: bool) -> bytes:

@@ -27,19 +27,17 @@ from .train_spec import (DEFAULTS, TrainerError, encode_denormalizer, encode_mod
 
 __all__ = ["SentencePieceTrainer", "TrainerError"]
 
-_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
-_CHARSMAPS = ("nmt_nfkc", "nfkc", "nmt_nfkc_cf", "nfkc_cf")
 _UNSUPPORTED_TRUE = ("auto_character_coverage", "use_all_vocab")
 _UNK_BYTES = "\u2585".encode()
 
 
 def _charsmap(name: str) -> bytes:
-    if name == "identity":
-        return b""
-    if name not in _CHARSMAPS:
-        raise TrainerError(f"No precompiled charsmap is found: {name} (normalization_rule_name)")
-    with open(os.path.join(_DATA, name + ".bin"), "rb") as f:
-        return f.read()
+    from .charsmap_builder import CharsMapError, builtin_charsmap
+
+    try:
+        return builtin_charsmap(name)
+    except CharsMapError as e:
+        raise TrainerError(f"{e} (normalization_rule_name)") from None
 
 
 def _compile_tsv(path: str, option: str = "normalization_rule_tsv") -> bytes:
