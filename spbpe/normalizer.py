@@ -27,7 +27,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 from ._native import NativeNormalizer
 from .charsmap_builder import CharsMapError, builtin_charsmap, compile_charsmap, decompile_charsmap, load_rule_tsv
 from .errors import InputError, ModelFormatError
-from .processor import normalize_with
+from .text import normalize_with
 
 __all__ = ["SentencePieceNormalizer"]
 

@@ -131,7 +131,7 @@ def encode_proto(model, data: bytes, alpha: float = 0.0, seed: int = 0, serializ
 
 def encode_with_offsets(model, text: Any, alpha: float = 0.0, seed: int = 0) -> List[Tuple[int, int, int]]:
     """[(id, start, end)]: character offsets into a str, byte offsets into bytes."""
-    from .processor import _byte_to_char_offsets, _to_bytes
+    from .text import byte_to_char_offsets as _byte_to_char_offsets, to_bytes as _to_bytes
 
     data = _to_bytes(text)
     spans = [(i, b, e) for _, i, _, b, e in _pieces(model, data, alpha, seed)]

@@ -23,40 +23,12 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 from . import offsets
 from ._native import NativeModel, ffi
 from .errors import InputError, OutOfRangeError, UnsupportedError
+from .text import byte_to_char_offsets, normalize_with, to_bytes
 
 __all__ = ["SentencePieceProcessor"]
 
 PIECE_NORMAL, PIECE_UNKNOWN, PIECE_CONTROL, PIECE_USER_DEFINED, PIECE_UNUSED, PIECE_BYTE = 1, 2, 3, 4, 5, 6
 _OUT_TYPES = (int, str, bytes, "numpy", "offset_mapping", "proto", "serialized_proto")
-
-
-def _to_bytes(text: Any) -> bytes:
-    if isinstance(text, str):
-        try:
-            return text.encode("utf-8")
-        except UnicodeEncodeError as e:
-            raise InputError(f"input is not valid Unicode (lone surrogate at index {e.start}); "
-                             "pass bytes to encode arbitrary data") from None
-    if isinstance(text, (bytes, bytearray, memoryview)):
-        return bytes(text)
-    raise TypeError(f"Input must be str or bytes, not {type(text).__name__}")
-
-
-def _byte_to_char_offsets(data: bytes) -> List[int]:
-    """Table from byte offset (0..len) to character offset of UTF-8 `data`."""
-    table = [0] * (len(data) + 1)
-    chars = 0
-    for i, b in enumerate(data):
-        table[i] = chars
-        if b & 0xC0 != 0x80:
-            chars += 1
-    table[len(data)] = chars
-    # A byte offset that falls inside a character maps to that character's
-    # end, as sentencepiece's UTF8ToUnicodeOffsets does.
-    for i in range(len(data) - 1, -1, -1):
-        if data[i] & 0xC0 == 0x80:
-            table[i] = table[i + 1]
-    return table
 
 
 class SentencePieceProcessor:
@@ -193,14 +165,14 @@ class SentencePieceProcessor:
                     return m.encode_batch_str(input, threads)
                 except (TypeError, UnicodeEncodeError):
                     pass  # bytes or bad items: the general path converts (and reports) item by item
-            items = [_to_bytes(x) for x in input]
+            items = [to_bytes(x) for x in input]
             if drop == 0.0 and out_type in (int, str, bytes):
                 return self._encode_batch(items, threads, *opts)
             if threads > 1 and len(items) > 1:
                 with ThreadPoolExecutor(min(threads, len(items))) as pool:
                     return list(pool.map(lambda d: self._encode_one(d, *opts), items))
             return [self._encode_one(d, *opts) for d in items]
-        return self._encode_one(_to_bytes(input), *opts)
+        return self._encode_one(to_bytes(input), *opts)
 
     def _encode_batch(self, items, threads, out_type, add_bos, add_eos, reverse, emit_unk_piece, alpha, return_bytes):
         """Deterministic batch encode in one C call; pieces come from the
@@ -258,7 +230,7 @@ class SentencePieceProcessor:
             unk = info.unk_id
             unk_piece = table[unk]
             for k, i in enumerate(ids):
-                if i == unk or (i == unk_index and m.piece_to_id(_to_bytes(pieces[k])) == unk):
+                if i == unk or (i == unk_index and m.piece_to_id(to_bytes(pieces[k])) == unk):
                     pieces[k] = unk_piece
         return _wrap(pieces, reverse, table[info.bos_id] if add_bos else None, table[info.eos_id] if add_eos else None)
 
@@ -266,7 +238,7 @@ class SentencePieceProcessor:
     def _offset_mapping(data: bytes, ids, pieces, spans, return_bytes: bool):
         if return_bytes:
             return {"ids": ids, "pieces": pieces, "offsets": spans}
-        table = _byte_to_char_offsets(data)
+        table = byte_to_char_offsets(data)
         return {
             "ids": ids,
             "pieces": pieces,
@@ -330,7 +302,7 @@ class SentencePieceProcessor:
     def _decode_one(self, seq: list, rtype):
         m = self._m
         if seq and isinstance(seq[0], (str, bytes)):
-            raw = m.decode_pieces([_to_bytes(p) for p in seq])
+            raw = m.decode_pieces([to_bytes(p) for p in seq])
         else:
             raw = m.decode_ids(seq)
         return raw if rtype is bytes else raw.decode("utf-8")
@@ -371,8 +343,8 @@ class SentencePieceProcessor:
 
     def piece_to_id(self, piece):
         if isinstance(piece, (str, bytes)):
-            return self._m.piece_to_id(_to_bytes(piece))
-        return [self._m.piece_to_id(_to_bytes(p)) for p in piece]
+            return self._m.piece_to_id(to_bytes(piece))
+        return [self._m.piece_to_id(to_bytes(p)) for p in piece]
 
     def __getitem__(self, piece):
         return self.piece_to_id(piece)
@@ -429,48 +401,6 @@ def _wrap(seq: list, reverse: bool, bos, eos) -> list:
     if eos is not None:
         seq.append(eos)
     return seq
-
-
-def normalize_with(native_normalize, input, with_offsets: bool):
-    """One text through a native normalize function, returned as
-    sentencepiece returns it: str for str input, bytes for bytes, and with
-    offsets in characters for str (bytes for bytes)."""
-    is_bytes = isinstance(input, (bytes, bytearray))
-    data = _to_bytes(input)
-    norm, align = native_normalize(data)
-    text = norm if is_bytes else norm.decode("utf-8")
-    if not with_offsets:
-        return text
-    if not is_bytes:
-        align = _unicode_alignment(data, norm, align)
-    return text, align
-
-
-def _char_index_table(data: bytes) -> List[int]:
-    """Byte offset (0..len) -> index of the character holding that byte,
-    stepping by sentencepiece's OneCharLen."""
-    table = [0] * (len(data) + 1)
-    i = chars = 0
-    while i < len(data):
-        b = data[i]
-        step = min(len(data) - i, 1 if b < 0xC0 else 2 if b < 0xE0 else 3 if b < 0xF0 else 4)
-        for k in range(i, i + step):
-            table[k] = chars
-        chars += 1
-        i += step
-    table[len(data)] = chars
-    return table
-
-
-def _unicode_alignment(data: bytes, norm: bytes, align: List[int]) -> List[int]:
-    """sentencepiece's ConvertToUnicodeAlignment: index the alignment by
-    normalized character and count original characters instead of bytes."""
-    orig = _char_index_table(data)
-    norm_idx = _char_index_table(norm)
-    result = [0] * (norm_idx[-1] + 1)
-    for i, a in enumerate(align):
-        result[norm_idx[i]] = orig[a]
-    return result
 
 
 def _add_camel_case(cls) -> None:
