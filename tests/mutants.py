@@ -360,7 +360,8 @@ def main(argv: List[str]) -> None:
         with open(path, "rb") as fh:
             bases.append(fh.read())
     limit = 1536 << 20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if "asan" not in os.environ.get("LD_PRELOAD", ""):   # ASan reserves terabytes of shadow address space
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     run = _try_spbpe if which == "spbpe" else _try_sentencepiece
     for i in range(start, stop):
         kind, data = mutant(bases, i, seed)
