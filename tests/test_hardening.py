@@ -193,6 +193,15 @@ def test_eight_threads_share_one_processor(pair):
                 assert value == batch[:50]
 
 
+def test_batch_with_empty_texts(pair):
+    """Empty items in a batch (once memcpy(NULL, NULL, 0) in batch.c, which
+    UBSan reports; scripts/asan_tests.sh runs this under UBSan)."""
+    ours, _ = pair
+    for threads in (1, 2):
+        assert ours.encode(["", "a", "", ""], num_threads=threads) == [[], ours.encode("a"), [], []]
+        assert ours.decode([[], [1], []], num_threads=threads) == ["", "", ""]
+
+
 def test_gil_is_released_during_encode():
     """With a 100 s switch interval the interpreter never takes the GIL away
     by force, so the other thread only counts while encode runs in C if the
