@@ -4,10 +4,10 @@
  * NUL-terminated replacement strings.
  *
  * Blob layout: uint32 LE trie byte size T | T bytes of uint32 LE units |
- * string pool.  Every read is bounds-checked: a unit index outside the
- * array ends the search, and a pool offset outside the pool is treated as an
- * empty replacement clipped to the pool, so a hostile blob cannot make us
- * read outside it.
+ * string pool.  Loading validates the array as sentencepiece 0.2.3 does
+ * (children inside the array, values inside the pool), and every read is
+ * bounds-checked anyway: a unit index outside the array ends the search,
+ * and a pool offset outside the pool is an empty replacement.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,29 @@
 
 static uint32_t read_le32(const uint8_t *p) {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static inline uint32_t unit_offset(uint32_t u) { return (u >> 10) << ((u & 0x200) >> 6); }
+static inline uint32_t unit_label(uint32_t u) { return u & 0x800000FFu; }
+static inline int unit_has_leaf(uint32_t u) { return (u >> 8) & 1; }
+static inline uint32_t unit_value(uint32_t u) { return u & 0x7FFFFFFFu; }
+
+/* sentencepiece 0.2.3 loads a charsmap only if its double array passes
+ * darts-clone's validate(pool size): the root is a plain node with a
+ * non-zero offset, every node's children lie inside the array, and every
+ * leaf value is an offset inside the pool.  Same rule, same answer. */
+static int trie_is_valid(const uint32_t *u, size_t count, size_t pool_len) {
+    if (count == 0 || unit_label(u[0]) != 0 || unit_has_leaf(u[0]) || unit_offset(u[0]) == 0 ||
+        (unit_offset(u[0]) | 0xFF) >= count)
+        return 0;
+    for (size_t i = 1; i < count; i++) {
+        if (unit_label(u[i]) <= 0xFF) {
+            if ((((uint32_t)i ^ unit_offset(u[i])) | 0xFF) >= count) return 0;
+        } else if (unit_value(u[i]) >= pool_len) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 int sp_charsmap_init(sp_charsmap *cm, const uint8_t *blob, size_t len, spbpe_error *err) {
@@ -43,6 +66,10 @@ int sp_charsmap_init(sp_charsmap *cm, const uint8_t *blob, size_t len, spbpe_err
     cm->unit_count = units;
     cm->pool = pool;
     cm->pool_len = pool_len;
+    if (!trie_is_valid(u, units, pool_len)) {
+        sp_charsmap_release(cm);
+        return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "precompiled_charsmap is invalid.");
+    }
     return SPBPE_OK;
 }
 
@@ -50,11 +77,6 @@ void sp_charsmap_release(sp_charsmap *cm) {
     free(cm->owned_units);
     memset(cm, 0, sizeof *cm);
 }
-
-static inline uint32_t unit_offset(uint32_t u) { return (u >> 10) << ((u & 0x200) >> 6); }
-static inline uint32_t unit_label(uint32_t u) { return u & 0x800000FFu; }
-static inline int unit_has_leaf(uint32_t u) { return (u >> 8) & 1; }
-static inline uint32_t unit_value(uint32_t u) { return u & 0x7FFFFFFFu; }
 
 size_t sp_charsmap_longest(const sp_charsmap *cm, const uint8_t *s, size_t n,
                            const uint8_t **out, size_t *out_len) {
