@@ -80,7 +80,7 @@ static void *encode_range(void *arg) {
             w->status = sp_fail(&w->err, SPBPE_ERR_NOMEM, 0, "out of memory in batch encode");
             return NULL;
         }
-        memcpy(w->ids + w->ids_len, enc.ids, enc.count * sizeof *w->ids);
+        if (enc.count) memcpy(w->ids + w->ids_len, enc.ids, enc.count * sizeof *w->ids);
         w->ids_len += enc.count;
         w->counts[i - w->first] = enc.count;
     }

@@ -87,6 +87,7 @@ typedef struct encoder {
     int32_t *touched;        /* ids set in rev during this call (in ws->stack's tail) */
     size_t touched_len;
     int reference;           /* string lookups only: the plain algorithm */
+    uint64_t steps;          /* heap pushes + pops (spbpe_encoding.merge_steps) */
 } encoder;
 
 static void maybe_push(encoder *e, int32_t left, int32_t right) {
@@ -109,6 +110,7 @@ static void maybe_push(encoder *e, int32_t left, int32_t right) {
     if (merged < 0) return;
     sp_agenda_item it = {e->m->score[merged], left, right, size, merged};
     heap_push(e->heap, &e->heap_len, it);
+    e->steps++;
     if (SP_UNLIKELY(e->m->type[merged] == SPBPE_PIECE_UNUSED)) {
         if (!e->rev[merged]) e->touched[e->touched_len++] = merged;
         e->rev[merged] = (uint64_t)l->len + 1;
@@ -267,6 +269,7 @@ static void run_merges(encoder *e, int32_t count, double alpha, uint64_t *rng) {
     for (int32_t i = 1; i < count; i++) maybe_push(e, i - 1, i);
     while (e->heap_len) {
         sp_agenda_item top = heap_pop(e->heap, &e->heap_len);
+        e->steps++;
         sp_symbol *l = &sym[top.left], *r = &sym[top.right];
         if (l->len == 0 || r->len == 0 || l->len + r->len != top.size) continue;
         if (alpha > 0.0 && (alpha >= 1.0 || next_uniform(rng) < alpha)) continue;
@@ -345,7 +348,7 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
     double alpha = opt ? opt->alpha : 0.0;
     uint64_t rng = opt ? opt->seed : 0;
     int reference = opt && opt->reference_path;
-    encoder e = {m, t, ws->sym, ws->heap, 0, ws->rev, ws->stack + 2 * n + 2, 0, reference};
+    encoder e = {m, t, ws->sym, ws->heap, 0, ws->rev, ws->stack + 2 * n + 2, 0, reference, 0};
     emitter o = {m, t, ws->norm.align, ws, 0, 0, spans};
 
     if (m->fast_words && alpha <= 0.0 && !reference) {
@@ -389,6 +392,7 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
 
     out->ids = ws->ids;
     out->count = o.count;
+    out->merge_steps = e.steps;
     if (opt && opt->with_offsets) {
         out->norm_begin = ws->nb;
         out->norm_end = ws->ne;

@@ -4,11 +4,10 @@
  * NUL-terminated replacement strings.
  *
  * Blob layout: uint32 LE trie byte size T | T bytes of uint32 LE units |
- * string pool.  Loading refuses a blob whose units point outside the array
- * or the pool (as sentencepiece 0.2.3 does), and every read is still
- * bounds-checked: a unit index outside the array ends the search, and a
- * pool offset outside the pool is an empty replacement, so a hostile blob
- * cannot make us read outside it.
+ * string pool.  Loading validates the array as sentencepiece 0.2.3 does
+ * (children inside the array, values inside the pool), and every read is
+ * bounds-checked anyway: a unit index outside the array ends the search,
+ * and a pool offset outside the pool is an empty replacement.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,24 @@
 
 static uint32_t read_le32(const uint8_t *p) {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/* sentencepiece 0.2.3 loads a charsmap only if its double array passes
+ * darts-clone's validate(pool size): the root is a plain node with a
+ * non-zero offset, every node's children lie inside the array, and every
+ * leaf value is an offset inside the pool.  Same rule, same answer. */
+static int trie_is_valid(const uint32_t *u, size_t count, size_t pool_len) {
+    if (count == 0 || sp_darts_label(u[0]) != 0 || sp_darts_has_leaf(u[0]) || sp_darts_offset(u[0]) == 0 ||
+        (sp_darts_offset(u[0]) | 0xFF) >= count)
+        return 0;
+    for (size_t i = 1; i < count; i++) {
+        if (sp_darts_label(u[i]) <= 0xFF) {
+            if ((((uint32_t)i ^ sp_darts_offset(u[i])) | 0xFF) >= count) return 0;
+        } else if (sp_darts_value(u[i]) >= pool_len) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 int sp_charsmap_init(sp_charsmap *cm, const uint8_t *blob, size_t len, spbpe_error *err) {
@@ -44,22 +61,14 @@ int sp_charsmap_init(sp_charsmap *cm, const uint8_t *blob, size_t len, spbpe_err
     cm->unit_count = units;
     cm->pool = pool;
     cm->pool_len = pool_len;
-    /* Refuse blobs that point outside themselves, as sentencepiece 0.2.3
-     * does: the pool must end with a NUL, every value unit must point into
-     * the pool and every other unit's children must start inside the array.
-     * (Lookups are bounds-checked anyway; this makes the error loud.) */
+    /* The pool must end with a NUL (sentencepiece 0.2.3's message). */
     if (pool_len == 0 || pool[pool_len - 1] != 0) {
         sp_charsmap_release(cm);
         return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 4 + trie_size, "normalized block must be null terminated.");
     }
-    for (size_t i = 0; i < units; i++) {
-        uint32_t v = u[i];
-        int bad = (v >> 31) ? (v & 0x7FFFFFFFu) >= pool_len
-                            : (i ^ (size_t)((v >> 10) << ((v & 0x200) >> 6))) >= units;
-        if (bad) {
-            sp_charsmap_release(cm);
-            return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 4 + 4 * i, "precompiled_charsmap is invalid.");
-        }
+    if (!trie_is_valid(u, units, pool_len)) {
+        sp_charsmap_release(cm);
+        return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "precompiled_charsmap is invalid.");
     }
     return SPBPE_OK;
 }
@@ -68,7 +77,6 @@ void sp_charsmap_release(sp_charsmap *cm) {
     free(cm->owned_units);
     memset(cm, 0, sizeof *cm);
 }
-
 
 size_t sp_charsmap_walk(const sp_charsmap *cm, const uint8_t *s, size_t n, size_t *best_len, uint32_t *best_value,
                         size_t *node) {

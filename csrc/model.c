@@ -182,6 +182,8 @@ static int check_pieces(spbpe_model *m, const sp_model_spec *s, spbpe_error *err
         int t = m->type[id];
         m->byte_value[id] = -1;
         if (n == 0) return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "piece must not be empty (id %d).", (int)id);
+        if (memchr(p, 0, n))
+            return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "piece must not include null character (id %d).", (int)id);
         if (t == SPBPE_PIECE_UNKNOWN) {
             if (m->unk_index >= 0) return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "unk is already defined (ids %d and %d).", (int)m->unk_index, (int)id);
             m->unk_index = id;

@@ -168,6 +168,10 @@ typedef struct spbpe_encoding {
     const uint32_t *orig_end;
     const uint8_t *normalized;     /* the normalized text the spans point into */
     size_t normalized_len;
+    /* Work done by the merge loop in this call: heap pushes plus pops.  A
+     * debugging counter for tests that check encode stays O(n log n) on
+     * adversarial input (it is at most about 5x the normalized length). */
+    uint64_t merge_steps;
 } spbpe_encoding;
 
 /* Encode `text` to ids exactly as sentencepiece's Encode.  options may be NULL

@@ -2,9 +2,14 @@
 
 The only trainer code that touches cffi's lib.  Every C call releases the
 GIL (cffi does so for each call), so training runs beside other threads.
+A C trainer is for one thread at a time: a second thread that calls into
+the same NativeTrainer while a call is running gets a TrainerError instead
+of corrupting it.
 """
 
-from typing import Any, Dict, Iterable, List, Tuple
+import threading
+from contextlib import contextmanager
+from typing import Any, Dict, Iterable, Iterator, List, Tuple
 
 from ._spbpe import ffi, lib  # type: ignore[import-not-found]
 from .train_spec import TrainerError
@@ -65,17 +70,36 @@ class NativeTrainer:
         self._h = ffi.gc(h, lib.spbpe_trainer_free)
         self._kept_int = ffi.new("int *")
         self._kept_u64 = ffi.new("uint64_t *")
+        self._busy = threading.Lock()
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        if not self._busy.acquire(blocking=False):
+            raise TrainerError("this trainer is already in use by another thread: "
+                               "a trainer is for one thread at a time (use one trainer per thread)")
+        try:
+            if self._h is None:
+                raise TrainerError("this trainer is closed")
+            yield
+        finally:
+            self._busy.release()
 
     def add_sentence(self, sentence: bytes, freq: int = 1) -> bool:
-        _check(lib.spbpe_trainer_add_sentence(self._h, sentence, len(sentence), freq, self._kept_int, self._err),
-               self._err)
-        return bool(self._kept_int[0])
+        with self._exclusive():
+            _check(lib.spbpe_trainer_add_sentence(self._h, sentence, len(sentence), freq, self._kept_int,
+                                                  self._err), self._err)
+            return bool(self._kept_int[0])
 
     def add_lines(self, block: bytes) -> int:
-        _check(lib.spbpe_trainer_add_lines(self._h, block, len(block), self._kept_u64, self._err), self._err)
-        return int(self._kept_u64[0])
+        with self._exclusive():
+            _check(lib.spbpe_trainer_add_lines(self._h, block, len(block), self._kept_u64, self._err), self._err)
+            return int(self._kept_u64[0])
 
     def train(self) -> List[Tuple[bytes, float, int]]:
+        with self._exclusive():
+            return self._train()
+
+    def _train(self) -> List[Tuple[bytes, float, int]]:
         _check(lib.spbpe_trainer_train(self._h, self._err), self._err)
         pa, pal = ffi.new("const uint8_t **"), ffi.new("size_t *")
         po, pl = ffi.new("const uint64_t **"), ffi.new("const uint32_t **")
@@ -88,7 +112,9 @@ class NativeTrainer:
                 zip(ffi.unpack(po[0], n), ffi.unpack(pl[0], n), ffi.unpack(ps[0], n), ffi.unpack(pt[0], n))]
 
     def close(self) -> None:
-        if self._h is not None:
+        if self._h is None:
+            return
+        with self._exclusive():
             ffi.release(self._h)
             self._h = None
 

@@ -104,3 +104,27 @@ def test_unigram_model_is_unsupported(tmp_path):
 def test_not_bytes():
     with pytest.raises(TypeError):
         spbpe.SentencePieceProcessor(model_proto=12345)
+
+
+def test_nul_in_piece_and_invalid_charsmap_like_sentencepiece():
+    """sentencepiece 0.2.3 refuses a piece containing NUL and a charsmap whose
+    double array fails darts-clone's validate (children outside the array,
+    values outside the pool); so does spbpe, with the same messages."""
+    def nul(p):
+        p.pieces[100].piece = "a\x00b"
+    _refused_by_both(_edited(nul), match="null character")
+
+    blob = bytearray((BUNDLED_TEXT.parent / "nmt_nfkc.bin").read_bytes())
+
+    def with_charsmap(data):
+        def edit(p):
+            p.normalizer_spec.precompiled_charsmap = bytes(data)
+        return edit
+    _edited(with_charsmap(blob))  # the unmodified charsmap is fine
+    bad_child = bytearray(blob)
+    bad_child[4 + 4 * 5:8 + 4 * 5] = (0x3FFFFF << 10 | 7).to_bytes(4, "little")   # a child far outside
+    bad_value = bytearray(blob)
+    trie = int.from_bytes(blob[:4], "little")
+    bad_value[4 + trie - 4:4 + trie] = (0x80000000 | 0x7FFFFFFF).to_bytes(4, "little")   # a value past the pool
+    for data in (bad_child, bad_value):
+        _refused_by_both(_edited(with_charsmap(data)), match="precompiled_charsmap is invalid")

@@ -1,0 +1,81 @@
+#!/bin/sh
+# Build the libFuzzer targets (clang, ASan + UBSan) into fuzz/build/, and the
+# small models the encode/decode targets use.
+#
+#   fuzz/build.sh                      # build every target
+#   fuzz/build.sh run encode 300       # build, then fuzz one target for 300 s
+#   fuzz/build.sh run-all 300          # every target in turn, 300 s each
+#
+# Each target is one C file, fuzz/fuzz_<name>.c, linked with csrc/*.c.  The
+# seed corpus is fuzz/corpus/<name>/; new inputs go to fuzz/build/corpus/<name>/
+# (not committed).  Run one fuzzer at a time on a shared machine:
+#   nice -n 19 fuzz/build/fuzz_encode -jobs=1 -workers=1 ...
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT="$ROOT/fuzz/build"
+CC=${CC:-clang}
+PY=${PYTHON:-python}
+TARGETS="model charsmap normalize encode decode train"
+mkdir -p "$OUT/obj" "$OUT/models"
+
+# Models: small ones trained with the official sentencepiece (user-defined
+# and control symbols, no byte fallback, suffix whitespace) plus Mistral's.
+if [ ! -f "$OUT/models/.done" ]; then
+    "$PY" - "$OUT/models" "$ROOT/spbpe/data/botchan.txt" <<'PYEOF' || echo "fuzz/build.sh: no sentencepiece: using Mistral models only" >&2
+import sys, sentencepiece as spm
+out, text = sys.argv[1], sys.argv[2]
+cfgs = {
+    "udef": dict(vocab_size=600, normalization_rule_name="identity", byte_fallback=True,
+                 user_defined_symbols=["<sep>", "[REF]", "\u2581the", "ab c"], control_symbols=["<cls>"]),
+    "nobf_suffix": dict(vocab_size=500, treat_whitespace_as_suffix=True, remove_extra_whitespaces=False),
+}
+for name, cfg in cfgs.items():
+    spm.SentencePieceTrainer.train(input=text, model_prefix=f"{out}/{name}", model_type="bpe",
+                                   minloglevel=2, **cfg)
+open(f"{out}/.done", "w").close()
+PYEOF
+fi
+MISTRAL=$("$PY" -c 'import mistral_common, os; print(os.path.join(os.path.dirname(mistral_common.__file__), "data"))' 2>/dev/null || true)
+MODELS=""
+for m in "$MISTRAL/tokenizer.model.v1" "$MISTRAL/mistral_instruct_tokenizer_240323.model.v3" \
+         "$OUT/models/udef.model" "$OUT/models/nobf_suffix.model"; do
+    [ -f "$m" ] && MODELS="$MODELS${MODELS:+:}$m"
+done
+
+CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+ -fno-omit-frame-pointer -Wall -Wextra -I$ROOT/csrc"
+for src in "$ROOT"/csrc/*.c; do
+    obj="$OUT/obj/$(basename "$src" .c).o"
+    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$ROOT/csrc/spbpe.h" -nt "$obj" ] \
+       || [ "$ROOT/csrc/internal.h" -nt "$obj" ] || [ "$ROOT/csrc/model.h" -nt "$obj" ]; then
+        $CC $CFLAGS -c "$src" -o "$obj"
+    fi
+done
+for t in $TARGETS; do
+    $CC $CFLAGS -fsanitize=fuzzer \
+        -DSPBPE_FUZZ_DEFAULT_MODELS="\"$MODELS\"" -DSPBPE_FUZZ_DEFAULT_DATA="\"$ROOT/spbpe/data\"" \
+        "$ROOT/fuzz/fuzz_$t.c" "$OUT"/obj/*.o -pthread -o "$OUT/fuzz_$t"
+done
+echo "built: $(for t in $TARGETS; do printf 'fuzz/build/fuzz_%s ' "$t"; done)"
+
+# run-all SECS: every target in turn, one at a time, SECS seconds each;
+# libFuzzer's log of target T is fuzz/build/logs/T.log.
+if [ "${1:-}" = run-all ]; then
+    mkdir -p "$OUT/logs"
+    for t in $TARGETS; do
+        (cd "$OUT/logs" && "$ROOT/fuzz/build.sh" run "$t" "${2:-300}" > "$t.log" 2>&1) || echo "fuzz_$t: FAILED (see $OUT/logs/$t.log)"
+        grep -h -E "DONE|stat::number_of_executed_units|stat::peak_rss|ERROR" "$OUT/logs/$t.log" "$OUT/logs/fuzz-0.log" 2>/dev/null | tail -4 | sed "s/^/fuzz_$t: /"
+        [ -f "$OUT/logs/fuzz-0.log" ] && mv "$OUT/logs/fuzz-0.log" "$OUT/logs/$t.job.log"
+    done
+    exit 0
+fi
+
+if [ "${1:-}" = run ]; then
+    t=$2
+    secs=${3:-300}
+    mkdir -p "$OUT/corpus/$t" "$OUT/artifacts/$t"
+    case $t in train) maxlen=2048 ;; model) maxlen=65536 ;; *) maxlen=8192 ;; esac
+    exec nice -n 19 "$OUT/fuzz_$t" -jobs=1 -workers=1 -max_total_time="$secs" -max_len=$maxlen \
+        -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$OUT/artifacts/$t/" "$OUT/corpus/$t" "$ROOT/fuzz/corpus/$t"
+fi

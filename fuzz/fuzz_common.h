@@ -1,0 +1,79 @@
+/*
+ * fuzz_common.h - helpers shared by the libFuzzer targets in fuzz/.
+ *
+ * Real models are read from files named by environment variables (the
+ * harness is not the library, so file I/O is fine here):
+ *   SPBPE_FUZZ_MODELS  colon-separated .model paths (fuzz/build.sh sets a
+ *                      default at compile time: SPBPE_FUZZ_DEFAULT_MODELS)
+ *   SPBPE_FUZZ_DATA    directory with the *.bin charsmaps (spbpe/data)
+ * A failed invariant calls abort(), which libFuzzer reports as a crash.
+ */
+#ifndef SPBPE_FUZZ_COMMON_H
+#define SPBPE_FUZZ_COMMON_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spbpe.h"
+
+#ifndef SPBPE_FUZZ_DEFAULT_MODELS
+#define SPBPE_FUZZ_DEFAULT_MODELS ""
+#endif
+#ifndef SPBPE_FUZZ_DEFAULT_DATA
+#define SPBPE_FUZZ_DEFAULT_DATA "spbpe/data"
+#endif
+
+#define FUZZ_CHECK(cond)                                                              \
+    do {                                                                              \
+        if (!(cond)) {                                                                \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                                  \
+        }                                                                             \
+    } while (0)
+
+static inline uint8_t *fuzz_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+#define FUZZ_MAX_MODELS 16
+static spbpe_model *fuzz_models[FUZZ_MAX_MODELS];
+static int fuzz_model_count;
+
+/* Load every model named by SPBPE_FUZZ_MODELS (once); aborts if none loads. */
+static inline void fuzz_load_models(void) {
+    if (fuzz_model_count) return;
+    const char *env = getenv("SPBPE_FUZZ_MODELS");
+    if (!env || !*env) env = SPBPE_FUZZ_DEFAULT_MODELS;
+    char *list = strdup(env);
+    for (char *save = NULL, *tok = strtok_r(list, ":", &save); tok && fuzz_model_count < FUZZ_MAX_MODELS;
+         tok = strtok_r(NULL, ":", &save)) {
+        size_t n;
+        uint8_t *b = fuzz_read_file(tok, &n);
+        if (!b) continue;
+        spbpe_error err;
+        spbpe_model *m = spbpe_model_new(b, n, &err);
+        free(b);
+        if (m) fuzz_models[fuzz_model_count++] = m;
+        else fprintf(stderr, "fuzz: %s: %s\n", tok, err.message);
+    }
+    free(list);
+    if (!fuzz_model_count) {
+        fprintf(stderr, "fuzz: no model loaded; set SPBPE_FUZZ_MODELS=path.model[:...]\n");
+        abort();
+    }
+}
+
+#endif

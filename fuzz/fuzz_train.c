@@ -1,0 +1,98 @@
+/*
+ * fuzz_train.c - the BPE trainer on arbitrary small corpora.  Bytes 0-1
+ * pick the options (vocab size, byte fallback, splitting rules, coverage,
+ * identity or nmt_nfkc normalization); the rest is the corpus, one
+ * sentence per line.  Training may fail with a message (e.g. a vocabulary
+ * too large for the corpus) but must never crash, and a trained vocabulary
+ * has no empty or duplicate pieces and at most vocab_size of them.
+ */
+#include "fuzz_common.h"
+
+static uint8_t *nfkc;
+static size_t nfkc_len;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+    (void)argc;
+    (void)argv;
+    const char *dir = getenv("SPBPE_FUZZ_DATA");
+    if (!dir || !*dir) dir = SPBPE_FUZZ_DEFAULT_DATA;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/nmt_nfkc.bin", dir);
+    nfkc = fuzz_read_file(path, &nfkc_len);
+    if (!nfkc) {
+        fprintf(stderr, "fuzz: cannot read %s (set SPBPE_FUZZ_DATA)\n", path);
+        abort();
+    }
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < 2 || size > 4096) return 0;
+    uint8_t a = data[0], b = data[1];
+    data += 2;
+    size -= 2;
+    static const uint8_t syms[] = "<sep>[INST]ab";
+    static const size_t sym_lens[] = {5, 6, 2};
+    spbpe_trainer_options o;
+    memset(&o, 0, sizeof o);
+    o.vocab_size = 8 + (a & 0x3F) * 4;
+    o.character_coverage = (b & 1) ? 1.0f : 0.9995f;
+    o.max_sentence_length = 4192;
+    o.max_sentencepiece_length = 1 + ((b >> 1) & 15);
+    o.split_by_unicode_script = !(a & 0x40);
+    o.split_by_number = 1;
+    o.split_by_whitespace = !(b & 0x20);
+    o.split_digits = (b >> 6) & 1;
+    o.treat_whitespace_as_suffix = (b >> 7) & 1;
+    o.allow_whitespace_only_pieces = (b >> 5) & 1;
+    o.byte_fallback = (a >> 7) & 1;
+    o.hard_vocab_limit = 0;
+    o.unk_id = 0;
+    o.bos_id = 1;
+    o.eos_id = 2;
+    o.pad_id = -1;
+    o.unk_piece = (const uint8_t *)"<unk>"; o.unk_piece_len = 5;
+    o.bos_piece = (const uint8_t *)"<s>"; o.bos_piece_len = 3;
+    o.eos_piece = (const uint8_t *)"</s>"; o.eos_piece_len = 4;
+    o.pad_piece = (const uint8_t *)"<pad>"; o.pad_piece_len = 5;
+    if (b & 0x10) {
+        o.symbols = syms;
+        o.symbol_lens = sym_lens;
+        o.control_symbol_count = 1;
+        o.user_symbol_count = 2;
+    }
+    if (a & 0x40) {
+        o.charsmap = nfkc;
+        o.charsmap_len = nfkc_len;
+    }
+    o.add_dummy_prefix = 1;
+    o.remove_extra_whitespaces = 1;
+    o.escape_whitespaces = 1;
+
+    spbpe_error err;
+    spbpe_trainer *t = spbpe_trainer_new(&o, &err);
+    if (!t) {
+        FUZZ_CHECK(err.message[0] != 0);
+        return 0;
+    }
+    uint64_t kept = 0;
+    if (spbpe_trainer_add_lines(t, data, size, &kept, &err) == SPBPE_OK &&
+        spbpe_trainer_train(t, &err) == SPBPE_OK) {
+        size_t n = spbpe_trainer_piece_count(t);
+        FUZZ_CHECK(n <= (size_t)o.vocab_size || o.byte_fallback);
+        for (size_t i = 0; i < n; i++) {
+            size_t len = 0;
+            const uint8_t *p = spbpe_trainer_piece(t, i, &len);
+            FUZZ_CHECK(p != NULL && len > 0);
+            for (size_t j = 0; j < i && j < 512; j++) {
+                size_t l2;
+                const uint8_t *q = spbpe_trainer_piece(t, j, &l2);
+                FUZZ_CHECK(!(l2 == len && memcmp(p, q, len) == 0));
+            }
+        }
+    } else {
+        FUZZ_CHECK(err.message[0] != 0);
+    }
+    spbpe_trainer_free(t);
+    return 0;
+}
