@@ -17,7 +17,8 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-python}
-SCRATCH=${SPBPE_ASAN_DIR:-${TMPDIR:-/tmp}/spbpe-asan}
+# A fresh scratch directory per run (two runs at once must not share one).
+SCRATCH=${SPBPE_ASAN_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/spbpe-asan.XXXXXX")}
 WORK="$SCRATCH/src"
 CC=${CC:-gcc}
 FILES=${SPBPE_ASAN_TESTS:-"tests/test_bad_models.py tests/test_mutated_models.py tests/test_hardening.py
