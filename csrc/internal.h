@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "spbpe.h"
 
@@ -45,7 +46,10 @@ uint32_t sp_utf8_decode(const uint8_t *s, size_t n, size_t *len);
 /* IsValidDecodeUTF8: true unless decode gave U+FFFD from a malformed byte. */
 int sp_utf8_valid_char(const uint8_t *s, size_t n, size_t *len);
 /* OneCharLen: length from the lead byte alone, clipped to n (n >= 1). */
-size_t sp_utf8_char_len(const uint8_t *s, size_t n);
+static inline size_t sp_utf8_char_len(const uint8_t *s, size_t n) {
+    size_t l = s[0] < 0xC0 ? 1 : s[0] < 0xE0 ? 2 : s[0] < 0xF0 ? 3 : 4;
+    return l < n ? l : n;
+}
 /* Number of UTF-8 bytes written to out (out has room for 4). */
 size_t sp_utf8_encode(uint32_t cp, uint8_t *out);
 
@@ -97,7 +101,48 @@ typedef struct sp_strtab {
     size_t mask;
 } sp_strtab;
 
-uint64_t sp_hash_bytes(const uint8_t *s, size_t n);
+/* A fast 64-bit hash of short byte strings (wyhash-style mixing), inline
+ * because every table lookup starts with it. */
+static inline uint64_t sp_hash_tail(const uint8_t *s, size_t n) {
+    /* 0..7 bytes, little-endian, without reading past the end */
+    uint64_t v = 0;
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        return (uint64_t)lo | ((uint64_t)hi << 32);
+    }
+    if (n > 0) v = (uint64_t)s[0] | ((uint64_t)s[n / 2] << 8) | ((uint64_t)s[n - 1] << 16);
+    return v;
+}
+
+static inline uint64_t sp_hash_mix(uint64_t a, uint64_t b) {
+#if defined(__SIZEOF_INT128__)
+    /* 64x64 -> 128 multiply, folded: the wyhash mixing step */
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+#else
+    uint64_t x = (a ^ (a >> 32)) * b;
+    return x ^ (x >> 29);
+#endif
+}
+
+static inline uint64_t sp_hash_bytes(const uint8_t *s, size_t n) {
+    const uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL, k2 = 0x8ebc6af09c88c6e3ULL;
+    uint64_t h = k0 ^ (uint64_t)n;
+    while (n > 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = sp_hash_mix(h ^ w, k1);
+        s += 8;
+        n -= 8;
+    }
+    uint64_t tail;
+    if (n == 8) memcpy(&tail, s, 8);
+    else tail = sp_hash_tail(s, n);
+    return sp_hash_mix(h ^ tail ^ k2, k1 ^ (uint64_t)n);
+}
+
 
 /* -------------------------------------------------------------- normalize.c */
 

@@ -21,17 +21,6 @@ static const uint8_t DEFAULT_UNK_SURFACE[] = {' ', 0xE2, 0x81, 0x87, ' '};
 
 /* ------------------------------------------------------------- lookups */
 
-int32_t sp_lookup(const spbpe_model *m, const uint8_t *s, size_t n) {
-    uint64_t h = sp_hash_bytes(s, n);
-    uint32_t h32 = (uint32_t)h;
-    for (size_t i = (size_t)(h >> 32) & m->all.mask;; i = (i + 1) & m->all.mask) {
-        sp_strslot slot = m->all.slots[i];
-        if (slot.id < 0) return -1;
-        int32_t id = slot.id;
-        if (slot.hash == h32 && sp_piece_len(m, id) == n && memcmp(sp_piece_ptr(m, id), s, n) == 0)
-            return id;
-    }
-}
 
 static inline uint64_t mix64(uint64_t x) {
     x ^= x >> 33;
@@ -106,6 +95,12 @@ static void pair_insert(spbpe_model *m, int32_t left, int32_t right, int32_t mer
     }
 }
 
+/* Normal-map id of a piece's part: one character from the character
+ * tables, longer parts from the hash. */
+static inline int32_t part_id(const spbpe_model *m, const uint8_t *p, size_t n) {
+    return sp_utf8_char_len(p, n) == n ? sp_char_id(m, p, n) : sp_lookup_normal(m, p, n);
+}
+
 static int build_pair_table(spbpe_model *m, spbpe_error *err) {
     if ((uint32_t)m->piece_count >= SP_PAIR_ID_MASK) return SPBPE_OK; /* too many ids to pack */
     /* Collect the splits first so the table can be sized to what exists
@@ -119,9 +114,9 @@ static int build_pair_table(spbpe_model *m, spbpe_error *err) {
         const uint8_t *s = sp_piece_ptr(m, id);
         for (size_t k = 1; k < n; k++) {
             if ((s[k] & 0xC0) == 0x80) continue; /* symbols hold whole characters */
-            int32_t l = sp_lookup_normal(m, s, k);
+            int32_t l = part_id(m, s, k);
             if (l < 0) continue;
-            int32_t r = sp_lookup_normal(m, s + k, n - k);
+            int32_t r = part_id(m, s + k, n - k);
             if (r < 0) continue;
             if (sp_reserve((void **)&trip, &cap, 3 * (found + 1), sizeof *trip)) {
                 free(trip);
@@ -343,13 +338,13 @@ static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
 
     if ((st = check_pieces(m, s, err))) return st;
     if ((st = build_piece_table(m, err))) return st;
-    if ((st = build_pair_table(m, err))) return st;
     if ((st = build_char_table(m, err))) return st;
-    if ((st = build_text_arena(m, err))) return st;
     for (int c = 0; c < 128; c++) {
         uint8_t ch = (uint8_t)c;
         m->ascii_id[c] = sp_lookup_normal(m, &ch, 1);
     }
+    if ((st = build_pair_table(m, err))) return st; /* uses the character tables */
+    if ((st = build_text_arena(m, err))) return st;
 
     const sp_norm_spec *ns = &s->normalizer;
     if ((st = sp_normalizer_init(&m->normalizer, ns->charsmap.p, ns->charsmap.n, ns->add_dummy_prefix,

@@ -6,6 +6,8 @@
 #ifndef SPBPE_MODEL_H
 #define SPBPE_MODEL_H
 
+#include <string.h>
+
 #include "internal.h"
 
 /* Pieces longer than this are not in the integer pair table; merges that
@@ -71,8 +73,33 @@ static inline int sp_in_normal_map(int type) {
     return type == SPBPE_PIECE_NORMAL || type == SPBPE_PIECE_USER_DEFINED || type == SPBPE_PIECE_UNUSED;
 }
 
+/* Equality of two short byte strings of the same length n, without a call. */
+static inline int sp_bytes_equal(const uint8_t *a, const uint8_t *b, size_t n) {
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) return 0;
+        a += 8;
+        b += 8;
+        n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++) return 0;
+    return 1;
+}
+
 /* Any-type lookup: the id of exactly these bytes or -1. */
-int32_t sp_lookup(const spbpe_model *m, const uint8_t *s, size_t n);
+static inline int32_t sp_lookup(const spbpe_model *m, const uint8_t *s, size_t n) {
+    uint64_t h = sp_hash_bytes(s, n);
+    uint32_t h32 = (uint32_t)h;
+    for (size_t i = (size_t)(h >> 32) & m->all.mask;; i = (i + 1) & m->all.mask) {
+        sp_strslot slot = m->all.slots[i];
+        if (slot.id < 0) return -1;
+        if (slot.hash == h32 && sp_piece_len(m, slot.id) == n && sp_bytes_equal(sp_piece_ptr(m, slot.id), s, n))
+            return slot.id;
+    }
+}
 /* Normal-map lookup (NORMAL, USER_DEFINED, UNUSED), else -1. */
 static inline int32_t sp_lookup_normal(const spbpe_model *m, const uint8_t *s, size_t n) {
     int32_t id = sp_lookup(m, s, n);

@@ -47,11 +47,6 @@ int sp_utf8_valid_char(const uint8_t *s, size_t n, size_t *len) {
     return c != 0xFFFD || *len == 3;
 }
 
-size_t sp_utf8_char_len(const uint8_t *s, size_t n) {
-    static const uint8_t by_nibble[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
-    size_t l = by_nibble[s[0] >> 4];
-    return l < n ? l : n;
-}
 
 size_t sp_utf8_encode(uint32_t cp, uint8_t *out) {
     if (cp < 0x80) {
