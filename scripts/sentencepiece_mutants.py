@@ -25,18 +25,10 @@ from test_mutated_models import SMALL  # noqa: E402
 
 
 def bases(tmp):
-    import sentencepiece as spm
+    from mutants import train_bases
+
     lines = BUNDLED_TEXT.read_text(encoding="utf-8").splitlines()[:3000]
-    paths = [str(p) for p in list(mistral_models().values())[:2]]
-    for name, cfg in SMALL.items():
-        buf = io.BytesIO()
-        spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=buf, model_type="bpe",
-                                       minloglevel=2, **cfg)
-        path = os.path.join(tmp, f"{name}.model")
-        with open(path, "wb") as f:
-            f.write(buf.getvalue())
-        paths.append(path)
-    return paths
+    return train_bases(tmp, SMALL, lines, [str(p) for p in list(mistral_models().values())[:2]])
 
 
 def run(which, paths, n, seed, timeout=60):

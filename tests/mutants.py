@@ -16,22 +16,16 @@ import random
 import struct
 from typing import Dict, List, Sequence, Tuple
 
-__all__ = ["mutant", "KINDS"]
+# Run as a worker script too (python tests/mutants.py ...): find the package.
+import os as _os
+import sys as _sys
+
+_sys.path.insert(0, _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))))
+from spbpe._wire import varint  # noqa: E402
+
+__all__ = ["mutant", "KINDS", "train_bases"]
 
 Field = Tuple[int, int, bytes]   # (number, wire type, payload: raw bytes of the value)
-
-
-def varint(v: int) -> bytes:
-    v &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
 
 
 def _read_varint(buf: bytes, i: int) -> Tuple[int, int]:
@@ -372,3 +366,23 @@ def main(argv: List[str]) -> None:
 if __name__ == "__main__":
     import sys
     main(sys.argv[1:])
+
+
+def train_bases(directory: str, small: Dict[str, dict], lines: List[str], real: Sequence[str]) -> List[str]:
+    """Paths of the base models: the given real ones plus one small model per
+    `small` config, trained here with the official sentencepiece."""
+    import io
+    import os
+
+    import sentencepiece as spm
+
+    paths = list(real)
+    for name, cfg in small.items():
+        buf = io.BytesIO()
+        spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=buf, model_type="bpe",
+                                       minloglevel=2, **cfg)
+        path = os.path.join(directory, f"{name}.model")
+        with open(path, "wb") as f:
+            f.write(buf.getvalue())
+        paths.append(path)
+    return paths

@@ -33,16 +33,11 @@ SMALL = {
 
 @pytest.fixture(scope="module")
 def base_paths(tmp_path_factory):
+    from mutants import train_bases
+
     d = tmp_path_factory.mktemp("mutant_bases")
     lines = BUNDLED_TEXT.read_text(encoding="utf-8").splitlines()[:3000]
-    paths = [str(p) for p in list(mistral_models().values())[:2]]
-    for name, cfg in SMALL.items():
-        buf = io.BytesIO()
-        spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=buf, model_type="bpe",
-                                       minloglevel=2, **cfg)
-        (d / f"{name}.model").write_bytes(buf.getvalue())
-        paths.append(str(d / f"{name}.model"))
-    return paths
+    return train_bases(str(d), SMALL, lines, [str(p) for p in list(mistral_models().values())[:2]])
 
 
 def _run_chunk(paths, start, stop):
