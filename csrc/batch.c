@@ -165,6 +165,21 @@ static int run_workers(spbpe_batch *b, const size_t *starts, size_t count, size_
     return SPBPE_OK;
 }
 
+/* Copy every worker's output (ids, or text when text is set) into dst in
+ * item order, and fill b->offsets from the per-item counts. */
+static void join_workers(spbpe_batch *b, int used, int text, uint8_t *dst, size_t elem) {
+    size_t pos = 0, item = 0;
+    b->offsets[0] = 0;
+    for (int t = 0; t < used; t++) {
+        const worker *w = &b->workers[t];
+        const void *src = text ? (const void *)w->text : (const void *)w->ids;
+        size_t n = text ? w->text_len : w->ids_len;
+        if (n) memcpy(dst + pos * elem, src, n * elem);
+        for (size_t i = 0; i < w->last - w->first; i++, item++) b->offsets[item + 1] = b->offsets[item] + w->counts[i];
+        pos += n;
+    }
+}
+
 static int check_starts(const size_t *starts, size_t count, spbpe_error *err) {
     for (size_t i = 0; i < count; i++)
         if (starts[i + 1] < starts[i]) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, i, "starts must not decrease (item %zu)", i);
@@ -189,14 +204,7 @@ SP_API int spbpe_encode_batch(const spbpe_model *m, const uint8_t *blob, const s
     if (sp_reserve((void **)&b->ids, &b->ids_cap, total + 1, sizeof *b->ids) ||
         sp_reserve((void **)&b->offsets, &b->offsets_cap, count + 1, sizeof *b->offsets))
         return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory in batch encode");
-    size_t pos = 0, item = 0;
-    b->offsets[0] = 0;
-    for (int t = 0; t < used; t++) {
-        worker *w = &b->workers[t];
-        if (w->ids_len) memcpy(b->ids + pos, w->ids, w->ids_len * sizeof *b->ids);
-        for (size_t i = 0; i < w->last - w->first; i++, item++) b->offsets[item + 1] = b->offsets[item] + w->counts[i];
-        pos += w->ids_len;
-    }
+    join_workers(b, used, 0, (uint8_t *)b->ids, sizeof *b->ids);
     out->ids = b->ids;
     out->offsets = b->offsets;
     out->count = count;
@@ -223,14 +231,7 @@ SP_API int spbpe_decode_batch(const spbpe_model *m, const int32_t *ids, const si
     if (sp_reserve((void **)&b->text, &b->text_cap, total + 1, 1) ||
         sp_reserve((void **)&b->offsets, &b->offsets_cap, count + 1, sizeof *b->offsets))
         return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory in batch decode");
-    size_t pos = 0, item = 0;
-    b->offsets[0] = 0;
-    for (int t = 0; t < used; t++) {
-        worker *w = &b->workers[t];
-        if (w->text_len) memcpy(b->text + pos, w->text, w->text_len);
-        for (size_t i = 0; i < w->last - w->first; i++, item++) b->offsets[item + 1] = b->offsets[item] + w->counts[i];
-        pos += w->text_len;
-    }
+    join_workers(b, used, 1, b->text, 1);
     out->text = b->text;
     out->offsets = b->offsets;
     out->count = count;
