@@ -211,6 +211,16 @@ static void emit(emitter *o, uint32_t b, uint32_t len, int32_t id) {
     o->prev_is_unk = is_unk;
 }
 
+/* emit() with the common case inline: a known piece, no spans. */
+static inline void emit_id(emitter *o, uint32_t b, uint32_t len, int32_t id) {
+    if (SP_LIKELY(id >= 0 && !o->spans)) {
+        o->ws->ids[o->count++] = id;
+        o->prev_is_unk = 0;
+    } else {
+        emit(o, b, len, id);
+    }
+}
+
 /* Emit symbol [start, start+len) with normal-map id `id`, splitting UNUSED
  * pieces back into the halves recorded for them. */
 static void resegment(emitter *o, const uint64_t *rev, int32_t *stack, uint32_t start, uint32_t len, int32_t id) {
@@ -295,7 +305,7 @@ static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int ca
         if (toks) {
             uint32_t pos = (uint32_t)from;
             for (size_t k = 0; k < count; k++) {
-                emit(o, pos, (uint32_t)toks[2 * k], toks[2 * k + 1]);
+                emit_id(o, pos, (uint32_t)toks[2 * k], toks[2 * k + 1]);
                 pos += (uint32_t)toks[2 * k];
             }
             return 0;
@@ -322,6 +332,44 @@ static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int ca
             emit(o, sym[i].start, sym[i].len, sym[i].id);
     }
     return 0;
+}
+
+/* Segments longer than this are cut further where no piece holds the two
+ * characters on either side (char_pairs.c) before they are encoded. */
+#define SP_CUT_MIN_SEGMENT 24
+
+static inline void encode_unit(encoder *e, emitter *o, size_t from, size_t to, size_t chars) {
+    const uint8_t *t = e->text;
+    size_t n = to - from;
+    if (chars == 1) { /* nothing to merge */
+        emit_id(o, (uint32_t)from, (uint32_t)n, sp_char_id(e->m, t + from, n));
+        return;
+    }
+    uint64_t unused_rng = 0;
+    int cached = n <= SP_CACHE_MAX_SEGMENT;
+    encode_segment(e, o, from, to, cached, cached ? sp_hash_bytes(t + from, n) : 0, 0.0, &unused_rng);
+}
+
+/* Encode the segment t[from, to) as the units between the points where no
+ * merge can cross. */
+static void encode_cut_segment(encoder *e, emitter *o, size_t from, size_t to) {
+    const uint8_t *t = e->text;
+    const sp_char_pairs *pairs = &e->m->char_pairs;
+    size_t unit = from, chars = 0;
+    uint32_t prev = SP_NOT_A_CHAR;
+    for (size_t i = from; i < to;) {
+        size_t l = sp_utf8_char_len(t + i, to - i);
+        uint32_t c = sp_utf8_scalar(t + i, l);
+        if (prev != SP_NOT_A_CHAR && c != SP_NOT_A_CHAR && !sp_char_pairs_join(pairs, prev, c)) {
+            encode_unit(e, o, unit, i, chars);
+            unit = i;
+            chars = 0;
+        }
+        chars++;
+        prev = c;
+        i += l;
+    }
+    encode_unit(e, o, unit, to, chars);
 }
 
 static inline int is_space_at(const uint8_t *t, size_t i) {
@@ -374,15 +422,17 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
         for (size_t k = 0; k < count + AHEAD; k++) {
             if (k < count) {
                 size_t seg_len = starts[k + 1] - starts[k];
-                uint64_t h = seg_len <= SP_CACHE_MAX_SEGMENT ? sp_hash_bytes(t + starts[k], seg_len) : 0;
+                uint64_t h = seg_len <= SP_CUT_MIN_SEGMENT ? sp_hash_bytes(t + starts[k], seg_len) : 0;
                 hashes[k % RING] = h;
                 sp_cache_prefetch(&ws->cache, h);
             }
             if (k >= AHEAD) {
                 size_t j = k - AHEAD;
                 size_t seg_len = starts[j + 1] - starts[j];
-                encode_segment(&e, &o, starts[j], starts[j + 1], seg_len <= SP_CACHE_MAX_SEGMENT, hashes[j % RING], 0.0,
-                               &rng);
+                if (seg_len <= SP_CUT_MIN_SEGMENT)
+                    encode_segment(&e, &o, starts[j], starts[j + 1], 1, hashes[j % RING], 0.0, &rng);
+                else
+                    encode_cut_segment(&e, &o, starts[j], starts[j + 1]);
             }
         }
     } else {

@@ -50,6 +50,26 @@ static inline size_t sp_utf8_char_len(const uint8_t *s, size_t n) {
     size_t l = s[0] < 0xC0 ? 1 : s[0] < 0xE0 ? 2 : s[0] < 0xF0 ? 3 : 4;
     return l < n ? l : n;
 }
+#define SP_NOT_A_CHAR UINT32_MAX
+
+/* Code point of the well-formed character s[0..l) (l = its OneCharLen), or
+ * SP_NOT_A_CHAR; the 1-3 byte cases inline, as the encoder's loop needs. */
+static inline uint32_t sp_utf8_scalar(const uint8_t *s, size_t l) {
+    if (l == 1) return s[0] < 0x80 ? s[0] : SP_NOT_A_CHAR;
+    if (l == 2) {
+        uint32_t c = ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
+        return (s[0] & 0xE0) == 0xC0 && (s[1] & 0xC0) == 0x80 && c >= 0x80 ? c : SP_NOT_A_CHAR;
+    }
+    if (l == 3) {
+        uint32_t c = ((uint32_t)(s[0] & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+        return (s[0] & 0xF0) == 0xE0 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80 && c >= 0x800 && (c < 0xD800 || c > 0xDFFF)
+                   ? c : SP_NOT_A_CHAR;
+    }
+    size_t len;
+    uint32_t c = sp_utf8_decode(s, l, &len);
+    return len == l && c != 0xFFFD ? c : SP_NOT_A_CHAR;
+}
+
 /* Number of UTF-8 bytes written to out (out has room for 4). */
 size_t sp_utf8_encode(uint32_t cp, uint8_t *out);
 

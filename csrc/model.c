@@ -96,32 +96,56 @@ static void pair_insert(spbpe_model *m, int32_t left, int32_t right, int32_t mer
 }
 
 /* Normal-map id of a piece's part: one character from the character
- * tables, longer parts from the hash. */
-static inline int32_t part_id(const spbpe_model *m, const uint8_t *p, size_t n) {
-    return sp_utf8_char_len(p, n) == n ? sp_char_id(m, p, n) : sp_lookup_normal(m, p, n);
+ * tables, longer parts from the hash (h, computed ahead). */
+static inline int32_t part_id(const spbpe_model *m, const uint8_t *p, size_t n, uint64_t h) {
+    if (sp_utf8_char_len(p, n) == n) return sp_char_id(m, p, n);
+    int32_t id = sp_lookup_hashed(m, p, n, h);
+    return (id >= 0 && sp_in_normal_map(m->type[id])) ? id : -1;
+}
+
+static inline void prefetch_slot(const spbpe_model *m, uint64_t h) {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(&m->all.slots[(size_t)(h >> 32) & m->all.mask]);
+#else
+    (void)m;
+    (void)h;
+#endif
 }
 
 static int build_pair_table(spbpe_model *m, spbpe_error *err) {
     if ((uint32_t)m->piece_count >= SP_PAIR_ID_MASK) return SPBPE_OK; /* too many ids to pack */
     /* Collect the splits first so the table can be sized to what exists
      * (about a third of all split points for Llama 2): a small table stays
-     * in cache during encoding. */
+     * in cache during encoding.  The halves of all splits of a piece are
+     * hashed and their slots prefetched before any is looked up, so the
+     * table's cache misses overlap. */
     size_t found = 0, cap = 0;
     int32_t *trip = NULL;
+    uint32_t cut[SP_PAIR_MAX_BYTES];
+    uint64_t left_hash[SP_PAIR_MAX_BYTES], right_hash[SP_PAIR_MAX_BYTES];
     for (int32_t id = 0; id < m->piece_count; id++) {
         size_t n = sp_piece_len(m, id);
         if (!sp_in_normal_map(m->type[id]) || n < 2 || n > SP_PAIR_MAX_BYTES) continue;
         const uint8_t *s = sp_piece_ptr(m, id);
+        size_t cuts = 0;
         for (size_t k = 1; k < n; k++) {
             if ((s[k] & 0xC0) == 0x80) continue; /* symbols hold whole characters */
-            int32_t l = part_id(m, s, k);
+            cut[cuts] = (uint32_t)k;
+            left_hash[cuts] = right_hash[cuts] = 0; /* single characters need no hash */
+            if (sp_utf8_char_len(s, k) != k) prefetch_slot(m, left_hash[cuts] = sp_hash_bytes(s, k));
+            if (sp_utf8_char_len(s + k, n - k) != n - k) prefetch_slot(m, right_hash[cuts] = sp_hash_bytes(s + k, n - k));
+            cuts++;
+        }
+        if (sp_reserve((void **)&trip, &cap, 3 * (found + cuts), sizeof *trip)) {
+            free(trip);
+            return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the merge table");
+        }
+        for (size_t j = 0; j < cuts; j++) {
+            size_t k = cut[j];
+            int32_t l = part_id(m, s, k, left_hash[j]);
             if (l < 0) continue;
-            int32_t r = part_id(m, s + k, n - k);
+            int32_t r = part_id(m, s + k, n - k, right_hash[j]);
             if (r < 0) continue;
-            if (sp_reserve((void **)&trip, &cap, 3 * (found + 1), sizeof *trip)) {
-                free(trip);
-                return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the merge table");
-            }
             trip[3 * found] = l;
             trip[3 * found + 1] = r;
             trip[3 * found + 2] = id;
@@ -387,6 +411,7 @@ static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
     m->closed_chars = compute_closed_chars(m);
     m->fast_words = in->word_split_safe && !in->has_unused && udef_pieces_are_plain(m) &&
                     charsmap_output_is_utf8(m);
+    if (m->fast_words && (st = sp_char_pairs_build(&m->char_pairs, m, err))) return st;
     return SPBPE_OK;
 }
 
@@ -432,6 +457,7 @@ SP_API void spbpe_model_free(spbpe_model *m) {
     free(m->text_arena);
     free(m->text_off);
     free(m->unk_surface);
+    sp_char_pairs_release(&m->char_pairs);
     sp_normalizer_release(&m->normalizer);
     sp_normalizer_release(&m->denormalizer);
     free(m);

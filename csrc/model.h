@@ -28,6 +28,28 @@ static inline uint32_t sp_pair_filter_bit(int32_t left, int32_t right) {
     return (uint32_t)(x >> 44); /* top 20 bits */
 }
 
+/* Adjacent well-formed characters inside normal-map pieces (char_pairs.c). */
+typedef struct sp_char_pairs {
+    uint64_t *slots;         /* sp_char_pair_key values, 0 = empty; NULL if not built */
+    size_t mask;
+    uint64_t *filter;        /* SP_PAIR_FILTER_BITS bits: clear means the pair never occurs */
+} sp_char_pairs;
+
+static inline uint64_t sp_char_pair_key(uint32_t a, uint32_t b) { return ((uint64_t)a << 21 | b) + 1; }
+
+int sp_char_pairs_join_slow(const sp_char_pairs *cp, uint64_t key);
+/* Does some normal-map piece hold character a right before character b? */
+static inline int sp_char_pairs_join(const sp_char_pairs *cp, uint32_t a, uint32_t b) {
+    uint64_t key = sp_char_pair_key(a, b);
+    uint32_t bit = (uint32_t)((key * 0x9E3779B97F4A7C15ULL) >> 44);
+    if (!((cp->filter[bit >> 6] >> (bit & 63)) & 1)) return 0;
+    return sp_char_pairs_join_slow(cp, key);
+}
+
+struct spbpe_model;
+int sp_char_pairs_build(sp_char_pairs *cp, const struct spbpe_model *m, spbpe_error *err);
+void sp_char_pairs_release(sp_char_pairs *cp);
+
 struct spbpe_model {
     int32_t piece_count;
     uint8_t *arena;          /* every piece string back to back */
@@ -47,6 +69,7 @@ struct spbpe_model {
     int32_t ascii_id[128];   /* normal-map id of each ASCII char, or -1 */
     int32_t *bmp_id;         /* normal-map id of each 2- or 3-byte char by code point, or -1 */
     int fast_words;          /* encode may split at U+2581 runs and cache segments */
+    sp_char_pairs char_pairs; /* built when fast_words: where long segments may be cut */
     uint64_t content_hash;   /* hash of the model bytes: identifies it to word caches */
 
     int32_t unk_index;       /* the UNKNOWN piece, -1 if none (internal unk_id_) */
@@ -89,9 +112,8 @@ static inline int sp_bytes_equal(const uint8_t *a, const uint8_t *b, size_t n) {
     return 1;
 }
 
-/* Any-type lookup: the id of exactly these bytes or -1. */
-static inline int32_t sp_lookup(const spbpe_model *m, const uint8_t *s, size_t n) {
-    uint64_t h = sp_hash_bytes(s, n);
+/* sp_lookup with the hash of s already known. */
+static inline int32_t sp_lookup_hashed(const spbpe_model *m, const uint8_t *s, size_t n, uint64_t h) {
     uint32_t h32 = (uint32_t)h;
     for (size_t i = (size_t)(h >> 32) & m->all.mask;; i = (i + 1) & m->all.mask) {
         sp_strslot slot = m->all.slots[i];
@@ -99,6 +121,10 @@ static inline int32_t sp_lookup(const spbpe_model *m, const uint8_t *s, size_t n
         if (slot.hash == h32 && sp_piece_len(m, slot.id) == n && sp_bytes_equal(sp_piece_ptr(m, slot.id), s, n))
             return slot.id;
     }
+}
+/* Any-type lookup: the id of exactly these bytes or -1. */
+static inline int32_t sp_lookup(const spbpe_model *m, const uint8_t *s, size_t n) {
+    return sp_lookup_hashed(m, s, n, sp_hash_bytes(s, n));
 }
 /* Normal-map lookup (NORMAL, USER_DEFINED, UNUSED), else -1. */
 static inline int32_t sp_lookup_normal(const spbpe_model *m, const uint8_t *s, size_t n) {

@@ -103,9 +103,19 @@ static int identity_text_only(const sp_normalizer *nz, const uint8_t *in, size_t
     }
     size_t i = 0;
     while (i < n) {
-        /* Copy runs of plain ASCII other than the space in one go. */
+        /* Copy runs of well-formed characters other than the space in one go. */
         size_t j = i;
-        while (j < n && in[j] < 0x80 && in[j] != ' ') j++;
+        while (j < n) {
+            uint8_t b = in[j];
+            if (b < 0x80) {
+                if (b == ' ') break;
+                j++;
+                continue;
+            }
+            size_t l = sp_utf8_char_len(in + j, n - j);
+            if (sp_utf8_scalar(in + j, l) == SP_NOT_A_CHAR) break;
+            j += l;
+        }
         memcpy(t + o, in + i, j - i);
         o += j - i;
         i = j;

@@ -58,3 +58,38 @@ def test_word_cache_survives_many_distinct_words():
     data = text.encode()
     assert sp.encode(text) == sp._m.encode_ids(data, reference_path=True)
     assert sp.encode(text) == sp._m.encode_ids(data, reference_path=True)
+
+
+def _runs_without_spaces(sp, seed, count=400):
+    """Long runs with no U+2581, mixing pieces (whose characters sit side by
+    side in the vocabulary), single characters, characters outside the
+    vocabulary and malformed bytes: the encoder cuts such runs wherever no
+    piece holds the two characters around the cut."""
+    rng = random.Random(seed)
+    pieces = [sp.id_to_piece(i) for i in range(sp.get_piece_size())
+              if not (sp.is_control(i) or sp.is_unknown(i) or sp.is_byte(i))]
+    multi = [p for p in pieces if len(p) >= 2 and "▁" not in p]
+    chars = sorted({c for p in multi for c in p})
+    fragments = [f.encode() for f in multi] + [c.encode() for c in chars]
+    fragments += [c.encode() for c in "日本語の猫は吾輩である鬱龘😀👍\u200d\u0301"]
+    fragments += [b"\xff", b"\xe3\x81", b"\x80", b"\xf0\x9f"]
+    return [b"".join(rng.choice(fragments) for _ in range(rng.randint(2, 80))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_cut_long_segments_equal_reference_path(name):
+    sp = spbpe.SentencePieceProcessor(model_file=str(MODELS[name]))
+    m = sp._m
+    for data in _runs_without_spaces(sp, seed=len(name)):
+        assert m.encode_ids(data) == m.encode_ids(data, reference_path=True), data[:80]
+        assert m.encode_ids(b"a " + data + b" b") == m.encode_ids(b"a " + data + b" b", reference_path=True)
+
+
+def test_cut_long_segments_match_sentencepiece(trained_models):
+    spm = pytest.importorskip("sentencepiece")
+    for path in [*trained_models.values(), *mistral_models().values()]:
+        ours = spbpe.SentencePieceProcessor(model_file=str(path))
+        ref = spm.SentencePieceProcessor(model_file=str(path))
+        texts = [d.decode("utf-8", "replace") for d in _runs_without_spaces(ours, seed=7, count=150)]
+        assert ours.encode(texts) == ref.encode(texts)
+        assert [ours.encode(t) for t in texts] == ref.encode(texts)
