@@ -10,8 +10,10 @@ threads; each thread gets its own workspace.
 from __future__ import annotations
 
 import gc
+import os
 import struct
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from array import array
 from itertools import accumulate
 from typing import List, Optional, Sequence, Tuple
@@ -43,6 +45,11 @@ def raise_for_status(status: int, err) -> None:
         raise MemoryError(message)
     raise cls(message)
 
+
+# Items per chunk of a pipelined batch: big enough that a chunk's C call
+# dwarfs the hand-off between threads, small enough for the two halves of
+# the work to overlap.
+_CHUNK_ITEMS = 256
 
 _SIZE_T = "Q" if ffi.sizeof("size_t") == 8 else "I"
 
@@ -118,9 +125,16 @@ class NativeModel:
         # PieceToId of a string that is never a piece answers the UNKNOWN
         # piece's id (which can differ from unk_id() when unk_piece is renamed).
         self.unk_index: int = lib.spbpe_model_piece_to_id(self._handle, b"", 0)
+        self._pool: Optional[ThreadPoolExecutor] = None  # batch workers, made on first use
+        self._pool_size = 0
+        self._pool_pid = 0
+        self._pool_lock = threading.Lock()
 
     def close(self) -> None:
         """Free the C model now instead of at garbage collection."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         if self._handle is not None:
             ffi.release(self._handle)
             self._handle = None
@@ -238,14 +252,46 @@ class NativeModel:
             self._local.btext = ffi.new("spbpe_batch_text *")
         return b
 
+    def _pipelined(self, fn, items: list, num_threads: int) -> Optional[list]:
+        """fn(chunk) over chunks of items on num_threads Python threads,
+        concatenated in order; None when the batch is too small to split.
+
+        Building the result lists needs the GIL and costs about as much as
+        encoding, so C threads alone leave it serial.  Here each worker
+        encodes a chunk in C (GIL released) while another builds the lists
+        of its own chunk: the two halves of the work overlap.
+        """
+        if num_threads < 2 or len(items) < 2 * _CHUNK_ITEMS:
+            return None
+        with self._pool_lock:
+            # A forked child inherits the pool but not its threads: start anew.
+            if self._pool is None or self._pool_size < num_threads or self._pool_pid != os.getpid():
+                if self._pool is not None and self._pool_pid == os.getpid():
+                    self._pool.shutdown(wait=False)
+                self._pool = ThreadPoolExecutor(num_threads, thread_name_prefix="spbpe")
+                self._pool_size = num_threads
+                self._pool_pid = os.getpid()
+            pool = self._pool
+        chunks = [items[i:i + _CHUNK_ITEMS] for i in range(0, len(items), _CHUNK_ITEMS)]
+        out: list = []
+        for part in pool.map(fn, chunks):
+            out += part
+        return out
+
     def encode_batch(self, items: List[bytes], num_threads: int) -> List[List[int]]:
-        """Ids of every item, encoded in one C call on up to num_threads threads."""
+        """Ids of every item, encoded on up to num_threads threads."""
+        done = self._pipelined(lambda chunk: self.encode_batch(chunk, 1), items, num_threads)
+        if done is not None:
+            return done
         return self._encode_blob(b"".join(items), map(len, items), len(items), num_threads)
 
     def encode_batch_str(self, texts: List[str], num_threads: int) -> List[List[int]]:
         """encode_batch for a list of str, without a Python-level loop when
         the texts are ASCII.  Raises TypeError/UnicodeEncodeError for items
         the caller must then convert one by one."""
+        done = self._pipelined(lambda chunk: self.encode_batch_str(chunk, 1), texts, num_threads)
+        if done is not None:
+            return done
         joined = "".join(texts)
         blob = joined.encode("utf-8")
         lens = map(len, texts) if len(blob) == len(joined) else map(len, map(str.encode, texts))

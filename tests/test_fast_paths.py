@@ -2,7 +2,10 @@
 C-thread batches, the plain-ids normalizer) give exactly what the plain
 algorithm gives, on random and adversarial inputs."""
 
+import os
 import random
+import signal
+import time
 
 import pytest
 
@@ -93,3 +96,36 @@ def test_cut_long_segments_match_sentencepiece(trained_models):
         texts = [d.decode("utf-8", "replace") for d in _runs_without_spaces(ours, seed=7, count=150)]
         assert ours.encode(texts) == ref.encode(texts)
         assert [ours.encode(t) for t in texts] == ref.encode(texts)
+
+
+def test_pipelined_batches_equal_single_thread_also_after_fork():
+    # Batches of more than a few hundred items run on a pool of Python
+    # threads; a forked child must start its own pool, not wait on its parent's.
+    sp = spbpe.SentencePieceProcessor(model_file=str(mistral_models()["mistral_instruct_tokenizer_241114.model.v7"]))
+    items = _inputs() * 2
+    texts = [x.decode("utf-8", "replace") for x in items]
+    expected = sp.encode(texts, num_threads=1)
+    assert sp.encode(texts, num_threads=2) == expected
+    assert sp.encode(items, num_threads=3) == sp.encode(items, num_threads=1)
+    assert sp.encode(texts, out_type=str, num_threads=2) == sp.encode(texts, out_type=str, num_threads=1)
+    if not hasattr(os, "fork"):
+        return
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: encode, report, leave at once
+        try:
+            ok = sp.encode(texts, num_threads=2) == expected
+            os.write(write_end, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    deadline = time.monotonic() + 120
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            break
+        time.sleep(0.05)
+    answer = os.read(read_end, 1)
+    os.close(read_end)
+    assert answer == b"1", "the forked child hung or encoded differently"
