@@ -48,24 +48,28 @@ static void put_unescaped(outbuf *o, const uint8_t *s, size_t n) {
 }
 
 /* A run of byte pieces read as UTF-8: each malformed byte becomes U+FFFD
- * (at most 3 output bytes per piece). */
+ * (at most 3 output bytes per piece).  Characters are copied 4 bytes at a
+ * time: the output has 16 bytes of slack. */
 static void put_bytes(outbuf *o, const spbpe_model *m, const int32_t *ids, size_t from, size_t to) {
-    uint8_t buf[64];
+    uint8_t buf[64 + 4];
     size_t i = from;
     while (i < to) {
         /* Decode in chunks; a character never spans more than 4 bytes, so
          * carry the last 3 bytes of a chunk over to the next. */
         size_t k = 0;
-        while (i + k < to && k < sizeof buf) {
+        while (i + k < to && k < 64) {
             buf[k] = (uint8_t)m->byte_value[ids[i + k]];
             k++;
         }
+        memset(buf + k, 0, 4);
         size_t usable = (i + k < to && k > 3) ? k - 3 : k;
         size_t j = 0;
         while (j < usable) {
-            size_t len;
-            if (sp_utf8_valid_char(buf + j, k - j, &len)) {
-                put(o, buf + j, len);
+            /* Same answer as sp_utf8_valid_char: OneCharLen, then a check. */
+            size_t len = sp_utf8_char_len(buf + j, k - j);
+            if (sp_utf8_scalar(buf + j, len) != SP_NOT_A_CHAR) {
+                memcpy(o->p + o->len, buf + j, 4);
+                o->len += len;
                 j += len;
             } else {
                 put(o, REPLACEMENT_CHAR, 3);
@@ -76,19 +80,94 @@ static void put_bytes(outbuf *o, const spbpe_model *m, const int32_t *ids, size_
     }
 }
 
-/* pieces[i], lens[i] are the piece strings; ids[i] their ids (or -1 for a
- * string that is in no table and no unk exists).  pieces == NULL means the
- * pieces are the vocabulary's own (decoding ids): their printed forms are
- * precomputed and copied as they are. */
-static int decode_core(const spbpe_model *m, const uint8_t *const *pieces, const size_t *lens, const int32_t *ids,
-                       size_t count, spbpe_workspace *ws, spbpe_decoded *out, spbpe_error *err) {
-    size_t bound = 16; /* slack: short pieces are copied 16 bytes at a time */
+/* The denormalizer, when the model has one, runs over the printed text. */
+static int finish(const spbpe_model *m, spbpe_workspace *ws, const outbuf *o, spbpe_decoded *out, spbpe_error *err) {
+    ws->out_len = o->len;
+    out->text = ws->out;
+    out->len = o->len;
+    if (m->info.has_denormalizer) {
+        int st = sp_normalize(&m->denormalizer, ws->out, ws->out_len, &ws->denorm, err);
+        if (st) return st;
+        out->text = ws->denorm.text;
+        out->len = ws->denorm.len;
+    }
+    return SPBPE_OK;
+}
+
+/* Above this, the output is sized by an exact first pass instead of
+ * count * the longest printed piece. */
+#define SP_LOOSE_BOUND_MAX ((size_t)64 << 20)
+
+/* Decoding ids: each id's printed form, kind and leading-U+2581 flag come
+ * from one 8-byte descriptor (model.h), and the output is sized from the
+ * longest printed piece, so it is one pass with one table read per id. */
+static int decode_ids_core(const spbpe_model *m, const int32_t *ids, size_t count, spbpe_workspace *ws,
+                           spbpe_decoded *out, spbpe_error *err) {
+    size_t per = m->max_print_len, bound;
+    if (count <= SP_LOOSE_BOUND_MAX / per) {
+        bound = count * per + 16; /* slack: short pieces are copied 16 bytes at a time */
+    } else {
+        bound = 16;
+        for (size_t i = 0; i < count; i++) {
+            int32_t id = ids[i];
+            if (id < 0 || id >= m->piece_count)
+                return sp_fail(err, SPBPE_ERR_OUT_OF_RANGE, i, "piece id is out of range: %d (at index %zu)", (int)id, i);
+            size_t n = m->text_off[id + 1] - m->text_off[id];
+            n = n > per ? per : (n < 3 ? 3 : n); /* a byte piece prints up to 3 bytes */
+            if (bound + n < bound) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "decoded text too large");
+            bound += n;
+        }
+    }
+    if (sp_reserve((void **)&ws->out, &ws->out_cap, bound + 1, 1))
+        return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory decoding %zu pieces", count);
+    outbuf o = {ws->out, 0};
+    size_t byte_start = 0;
+    int is_bos_ws = 1, bos_ws_seen = 0;
+    int strip = m->info.add_dummy_prefix || m->info.remove_extra_whitespaces;
+    int rew = m->info.remove_extra_whitespaces;
+    const uint64_t *desc = m->print_desc;
     for (size_t i = 0; i < count; i++) {
         int32_t id = ids[i];
-        if (!pieces && (id < 0 || id >= m->piece_count))
+        if (SP_UNLIKELY(id < 0 || id >= m->piece_count))
             return sp_fail(err, SPBPE_ERR_OUT_OF_RANGE, i, "piece id is out of range: %d (at index %zu)", (int)id, i);
+        uint64_t d = desc[id];
+        unsigned kind = SP_PRINT_KIND(d);
+        if (kind == SP_PRINT_BYTE) continue;
+        if (byte_start < i) put_bytes(&o, m, ids, byte_start, i);
+        if (bos_ws_seen || o.len > 0) is_bos_ws = 0;
+        byte_start = i + 1;
+        if (SP_LIKELY(kind == SP_PRINT_TEXT)) {
+            /* The dummy prefix: one leading U+2581 goes, printed as nothing. */
+            int stripped = is_bos_ws && strip && SP_PRINT_LEAD_SPACE(d);
+            bos_ws_seen = stripped && !rew;
+            size_t from = SP_PRINT_OFFSET(d) + (size_t)stripped, n = SP_PRINT_LEN(d);
+            if (SP_LIKELY(n <= 16)) {
+                /* The arena and the output both have 16 bytes of slack. */
+                memcpy(o.p + o.len, m->text_arena + from, 16);
+                o.len += n - (size_t)stripped;
+            } else {
+                n = m->text_off[id + 1] - from; /* the length field may be saturated */
+                put(&o, m->text_arena + from, n);
+            }
+        } else {
+            if (kind == SP_PRINT_UNKNOWN) put(&o, m->unk_surface, m->unk_surface_len);
+            bos_ws_seen = 0; /* CONTROL prints nothing */
+        }
+    }
+    if (byte_start < count) put_bytes(&o, m, ids, byte_start, count);
+    return finish(m, ws, &o, out, err);
+}
+
+/* Decoding pieces: pieces[i], lens[i] are the strings; ids[i] their ids
+ * (or -1 for a string that is in no table when no unk exists). */
+static int decode_pieces_core(const spbpe_model *m, const uint8_t *const *pieces, const size_t *lens,
+                              const int32_t *ids, size_t count, spbpe_workspace *ws, spbpe_decoded *out,
+                              spbpe_error *err) {
+    size_t bound = 16;
+    for (size_t i = 0; i < count; i++) {
+        int32_t id = ids[i];
         int type = id >= 0 ? m->type[id] : SPBPE_PIECE_UNKNOWN;
-        size_t n = pieces ? lens[i] : m->text_off[id + 1] - m->text_off[id];
+        size_t n = lens[i];
         if (type == SPBPE_PIECE_BYTE) n = 3;
         else if (type == SPBPE_PIECE_UNKNOWN && m->unk_surface_len > n) n = m->unk_surface_len;
         if (bound + n < bound) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "decoded text too large");
@@ -109,28 +188,15 @@ static int decode_core(const spbpe_model *m, const uint8_t *const *pieces, const
         if (bos_ws_seen || o.len > 0) is_bos_ws = 0;
         byte_start = i + 1;
         if (type == SPBPE_PIECE_NORMAL || type == SPBPE_PIECE_USER_DEFINED || type == SPBPE_PIECE_UNUSED) {
-            /* The dummy prefix: one leading U+2581 goes, printed as nothing. */
-            const uint8_t *p = pieces ? pieces[i] : sp_piece_ptr(m, id);
-            size_t n = pieces ? lens[i] : sp_piece_len(m, id);
+            const uint8_t *p = pieces[i];
+            size_t n = lens[i];
             int stripped = is_bos_ws && strip && n >= 3 && memcmp(p, SPACE_SYMBOL, 3) == 0;
             bos_ws_seen = stripped && !rew;
-            if (pieces) {
-                put_unescaped(&o, p + 3 * stripped, n - 3 * stripped);
-            } else {
-                size_t from = m->text_off[id] + (size_t)stripped, n_text = m->text_off[id + 1] - from;
-                if (SP_LIKELY(n_text <= 16)) {
-                    /* The arena and the output both have 16 bytes of slack. */
-                    memcpy(o.p + o.len, m->text_arena + from, 16);
-                    o.len += n_text;
-                } else {
-                    put(&o, m->text_arena + from, n_text);
-                }
-            }
+            put_unescaped(&o, p + 3 * stripped, n - 3 * stripped);
         } else if (type == SPBPE_PIECE_UNKNOWN) {
             /* The unknown piece prints unk_surface; any other string that
-             * mapped to it (decoding pieces) prints as it is. */
-            if (!pieces || (id >= 0 && lens[i] == sp_piece_len(m, id) &&
-                            memcmp(pieces[i], sp_piece_ptr(m, id), lens[i]) == 0))
+             * mapped to it prints as it is. */
+            if (id >= 0 && lens[i] == sp_piece_len(m, id) && memcmp(pieces[i], sp_piece_ptr(m, id), lens[i]) == 0)
                 put(&o, m->unk_surface, m->unk_surface_len);
             else
                 put(&o, pieces[i], lens[i]);
@@ -140,16 +206,7 @@ static int decode_core(const spbpe_model *m, const uint8_t *const *pieces, const
         }
     }
     if (byte_start < count) put_bytes(&o, m, ids, byte_start, count);
-    ws->out_len = o.len;
-    out->text = ws->out;
-    out->len = o.len;
-    if (m->info.has_denormalizer) {
-        int st = sp_normalize(&m->denormalizer, ws->out, ws->out_len, &ws->denorm, err);
-        if (st) return st;
-        out->text = ws->denorm.text;
-        out->len = ws->denorm.len;
-    }
-    return SPBPE_OK;
+    return finish(m, ws, &o, out, err);
 }
 
 /* Piece pointer arrays live in the workspace's symbol buffer, reused. */
@@ -168,7 +225,7 @@ SP_API int spbpe_decode_ids(const spbpe_model *m, const int32_t *ids, size_t cou
                             spbpe_decoded *out, spbpe_error *err) {
     sp_clear_error(err);
     if (!m || !ws || !out || (!ids && count)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
-    return decode_core(m, NULL, NULL, ids, count, ws, out, err); /* checks the id range */
+    return decode_ids_core(m, ids, count, ws, out, err); /* checks the id range */
 }
 
 SP_API int spbpe_decode_pieces(const spbpe_model *m, const uint8_t *pieces, const size_t *lengths, size_t count,
@@ -188,5 +245,5 @@ SP_API int spbpe_decode_pieces(const spbpe_model *m, const uint8_t *pieces, cons
         int32_t id = sp_lookup(m, pp[i], lp[i]);
         ip[i] = id >= 0 ? id : m->unk_index;
     }
-    return decode_core(m, pp, lp, ip, count, ws, out, err);
+    return decode_pieces_core(m, pp, lp, ip, count, ws, out, err);
 }

@@ -307,6 +307,28 @@ static int compute_closed_chars(const spbpe_model *m) {
     return 1;
 }
 
+static int build_print_desc(spbpe_model *m, spbpe_error *err) {
+    m->print_desc = malloc((size_t)m->piece_count * sizeof *m->print_desc);
+    if (!m->print_desc) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    size_t longest = 3; /* a byte piece: at most one U+FFFD */
+    for (int32_t id = 0; id < m->piece_count; id++) {
+        size_t n = m->text_off[id + 1] - m->text_off[id];
+        unsigned kind = SP_PRINT_TEXT;
+        switch (m->type[id]) {
+        case SPBPE_PIECE_BYTE: kind = SP_PRINT_BYTE; break;
+        case SPBPE_PIECE_UNKNOWN: kind = SP_PRINT_UNKNOWN; n = m->unk_surface_len; break;
+        case SPBPE_PIECE_CONTROL: kind = SP_PRINT_CONTROL; n = 0; break;
+        default: break;
+        }
+        if (n > longest) longest = n;
+        uint64_t lead = sp_piece_len(m, id) >= 3 && is_space_symbol(sp_piece_ptr(m, id));
+        m->print_desc[id] = (uint64_t)m->text_off[id] | (uint64_t)(n < SP_PRINT_LEN_MAX ? n : SP_PRINT_LEN_MAX) << 32 |
+                            (uint64_t)kind << 56 | lead << 58;
+    }
+    m->max_print_len = longest;
+    return SPBPE_OK;
+}
+
 /* Decoded forms of every piece, so decoding ids is one copy per piece. */
 static int build_text_arena(spbpe_model *m, spbpe_error *err) {
     size_t total = m->piece_off[m->piece_count];
@@ -393,6 +415,7 @@ static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
     if (!m->unk_surface) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
     memcpy(m->unk_surface, us, un);
     m->unk_surface_len = un;
+    if ((st = build_print_desc(m, err))) return st;
 
     spbpe_model_info *in = &m->info;
     in->piece_count = m->piece_count;
@@ -456,6 +479,7 @@ SP_API void spbpe_model_free(spbpe_model *m) {
     free(m->bmp_id);
     free(m->text_arena);
     free(m->text_off);
+    free(m->print_desc);
     free(m->unk_surface);
     sp_char_pairs_release(&m->char_pairs);
     sp_normalizer_release(&m->normalizer);

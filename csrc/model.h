@@ -56,6 +56,8 @@ struct spbpe_model {
     uint32_t *piece_off;     /* piece i is arena[piece_off[i] .. piece_off[i+1]) */
     uint8_t *text_arena;     /* every piece as decode prints it: U+2581 -> ' ' */
     uint32_t *text_off;      /* piece i prints text_arena[text_off[i] .. text_off[i+1]) */
+    uint64_t *print_desc;    /* per piece: SP_PRINT_* fields below, one read per decoded id */
+    size_t max_print_len;    /* longest output of one id (3 for a byte, unk_surface), >= 3 */
     float *score;
     uint8_t *type;
     int16_t *byte_value;     /* BYTE pieces: their byte; else -1 */
@@ -85,6 +87,16 @@ struct spbpe_model {
     uint8_t *unk_surface;
     size_t unk_surface_len;
 };
+
+/* A print descriptor: text_arena offset (32 bits), printed length (24
+ * bits, saturated: longer pieces read text_off), kind, and whether the
+ * piece starts with U+2581 (the dummy prefix decode may drop). */
+enum { SP_PRINT_TEXT = 0, SP_PRINT_BYTE = 1, SP_PRINT_UNKNOWN = 2, SP_PRINT_CONTROL = 3 };
+#define SP_PRINT_LEN_MAX 0xFFFFFFu
+#define SP_PRINT_OFFSET(d) ((size_t)((d) & 0xFFFFFFFFu))
+#define SP_PRINT_LEN(d) ((size_t)(((d) >> 32) & SP_PRINT_LEN_MAX))
+#define SP_PRINT_KIND(d) ((unsigned)(((d) >> 56) & 0x3))
+#define SP_PRINT_LEAD_SPACE(d) ((unsigned)(((d) >> 58) & 0x1))
 
 static inline const uint8_t *sp_piece_ptr(const spbpe_model *m, int32_t id) {
     return m->arena + m->piece_off[id];

@@ -71,8 +71,24 @@ def _split_ids(ids_ptr, offsets_ptr, count: int) -> List[List[int]]:
             gc.enable()
 
 
-def _pack_int32(n: int, ids) -> bytes:
-    return struct.pack(f"{n}i", *ids)
+# struct packs a list of ints to int32 about twice as fast as array(), and
+# twice as fast again through one compiled Struct for fixed-size chunks
+# rather than a new format per length.
+_PACK_CHUNK = 8192
+_PACK_STRUCT = struct.Struct(f"{_PACK_CHUNK}i")
+
+
+def _pack_int32(n: int, ids: list):
+    if n <= _PACK_CHUNK:
+        return struct.pack(f"{n}i", *ids)
+    buf = bytearray(4 * n)
+    full = n - n % _PACK_CHUNK
+    pack_into = _PACK_STRUCT.pack_into
+    for i in range(0, full, _PACK_CHUNK):
+        pack_into(buf, 4 * i, *ids[i:i + _PACK_CHUNK])
+    if n > full:
+        struct.pack_into(f"{n - full}i", buf, 4 * full, *ids[full:])
+    return buf
 
 
 def _ids_to_array_or_raise(ids) -> array:
@@ -334,7 +350,6 @@ class NativeModel:
         ws = self._ws()
         loc = self._local
         try:
-            # struct.pack converts a list to int32 about twice as fast as array().
             buf = _pack_int32(len(ids), ids) if type(ids) is list else array("i", ids)
         except (TypeError, OverflowError, struct.error):
             buf = _ids_to_array_or_raise(ids)
