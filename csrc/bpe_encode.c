@@ -350,18 +350,44 @@ static inline void encode_unit(encoder *e, emitter *o, size_t from, size_t to, s
     encode_segment(e, o, from, to, cached, cached ? sp_hash_bytes(t + from, n) : 0, 0.0, &unused_rng);
 }
 
+/* Code point of the character t[0..l), l its OneCharLen.  Only for
+ * normalized text of a fast_words model, which is well-formed UTF-8: the
+ * normalizer replaces malformed bytes, and such a model's charsmap and
+ * user-defined pieces were checked to be UTF-8 at load. */
+static inline uint32_t wellformed_cp(const uint8_t *t, size_t l) {
+    switch (l) {
+    case 1: return t[0];
+    case 2: return ((uint32_t)(t[0] & 0x1F) << 6) | (t[1] & 0x3F);
+    case 3: return ((uint32_t)(t[0] & 0x0F) << 12) | ((uint32_t)(t[1] & 0x3F) << 6) | (t[2] & 0x3F);
+    default:
+        return ((uint32_t)(t[0] & 0x07) << 18) | ((uint32_t)(t[1] & 0x3F) << 12) | ((uint32_t)(t[2] & 0x3F) << 6) |
+               (t[3] & 0x3F);
+    }
+}
+
+/* sp_char_id of a well-formed character whose code point is known. */
+static inline int32_t char_id_of(const spbpe_model *m, const uint8_t *p, size_t l, uint32_t cp) {
+    if (cp < 0x80) return m->ascii_id[cp];
+    if (cp < 0x10000) return m->bmp_id[cp];
+    return sp_lookup_normal(m, p, l);
+}
+
 /* Encode the segment t[from, to) as the units between the points where no
  * merge can cross. */
 static void encode_cut_segment(encoder *e, emitter *o, size_t from, size_t to) {
+    const spbpe_model *m = e->m;
     const uint8_t *t = e->text;
-    const sp_char_pairs *pairs = &e->m->char_pairs;
+    const sp_char_pairs *pairs = &m->char_pairs;
     size_t unit = from, chars = 0;
-    uint32_t prev = SP_NOT_A_CHAR;
+    uint32_t prev = 0;
     for (size_t i = from; i < to;) {
         size_t l = sp_utf8_char_len(t + i, to - i);
-        uint32_t c = sp_utf8_scalar(t + i, l);
-        if (prev != SP_NOT_A_CHAR && c != SP_NOT_A_CHAR && !sp_char_pairs_join(pairs, prev, c)) {
-            encode_unit(e, o, unit, i, chars);
+        uint32_t c = wellformed_cp(t + i, l);
+        if (i > unit && !sp_char_pairs_join(pairs, prev, c)) {
+            if (chars == 1) /* nothing to merge */
+                emit_id(o, (uint32_t)unit, (uint32_t)(i - unit), char_id_of(m, t + unit, i - unit, prev));
+            else
+                encode_unit(e, o, unit, i, chars);
             unit = i;
             chars = 0;
         }
@@ -382,7 +408,9 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
     if (!m || !ws || !out || (!text && len)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
     memset(out, 0, sizeof *out);
     int spans = opt && opt->with_offsets;
-    int st = sp_normalize_ex(&m->normalizer, text ? text : (const uint8_t *)"", len, &ws->norm, spans, err);
+    int fast = m->fast_words && !(opt && (opt->alpha > 0.0 || opt->reference_path));
+    int want = (spans ? SP_NORM_ALIGN : 0) | (fast ? SP_NORM_STARTS : 0);
+    int st = sp_normalize_ex(&m->normalizer, text ? text : (const uint8_t *)"", len, &ws->norm, want, err);
     if (st) return st;
     const uint8_t *t = ws->norm.text;
     size_t n = ws->norm.len;
@@ -399,22 +427,25 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
     encoder e = {m, t, ws->sym, ws->heap, 0, ws->rev, ws->stack + 2 * n + 2, 0, reference, 0};
     emitter o = {m, t, ws->norm.align, ws, 0, 0, spans};
 
-    if (m->fast_words && alpha <= 0.0 && !reference) {
+    if (fast) {
         /* Segments start before each run of U+2581 that follows another
          * character; no merge crosses such a point for this model. */
         if (ws->cache.model_hash != m->content_hash) sp_cache_reset(&ws->cache, m->content_hash);
         /* First the segment starts, then the segments, hashing and
          * prefetching the cache slot of one a few places ahead so its
          * memory arrives while the current one is encoded. */
-        uint32_t *starts = ws->seg_starts;
-        size_t count = 0;
-        starts[count++] = 0;
-        for (size_t i = 1; i + 3 <= n; i++) {
-            const uint8_t *hit = memchr(t + i, 0xE2, n - 2 - i);
-            if (!hit) break;
-            i = (size_t)(hit - t);
-            if (!is_space_at(t, i) || (i >= 3 && is_space_at(t, i - 3))) continue;
-            starts[count++] = (uint32_t)i;
+        uint32_t *starts = ws->norm.starts;
+        size_t count = ws->norm.starts_len; /* the identity normalizer found them on its way */
+        if (!count) {
+            starts = ws->seg_starts;
+            starts[count++] = 0;
+            for (size_t i = 1; i + 3 <= n; i++) {
+                const uint8_t *hit = memchr(t + i, 0xE2, n - 2 - i);
+                if (!hit) break;
+                i = (size_t)(hit - t);
+                if (!is_space_at(t, i) || (i >= 3 && is_space_at(t, i - 3))) continue;
+                starts[count++] = (uint32_t)i;
+            }
         }
         starts[count] = (uint32_t)n;
         enum { AHEAD = 4, RING = 8 }; /* RING > AHEAD: a hash is used before its slot is reused */

@@ -186,6 +186,8 @@ typedef struct sp_normbuf {
     size_t len, cap;
     uint32_t *align;         /* len + 1 entries after a non-empty result */
     size_t align_len, align_cap;
+    uint32_t *starts;        /* SP_NORM_STARTS: offset 0, then every U+2581 not right after another */
+    size_t starts_len, starts_cap; /* starts_len = 0: not recorded (the caller scans) */
 } sp_normbuf;
 
 int sp_normalizer_init(sp_normalizer *nz, const uint8_t *charsmap, size_t charsmap_len,
@@ -195,9 +197,12 @@ int sp_normalizer_init(sp_normalizer *nz, const uint8_t *charsmap, size_t charsm
 void sp_normalizer_release(sp_normalizer *nz);
 int sp_normalize(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out,
                  spbpe_error *err);
-/* As sp_normalize; with want_align = 0 the alignment may be left empty
- * (the identity fast path then skips it). */
-int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out, int want_align,
+/* sp_normalize_ex's `want`: SP_NORM_ALIGN fills the alignment (without it
+ * the identity fast path may leave it empty); SP_NORM_STARTS asks the
+ * identity fast path to record the word starts (others leave starts_len 0),
+ * with room for one more entry after them. */
+enum { SP_NORM_ALIGN = 1, SP_NORM_STARTS = 2 };
+int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out, int want,
                     spbpe_error *err);
 void sp_normbuf_release(sp_normbuf *b);
 

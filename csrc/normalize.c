@@ -42,6 +42,7 @@ void sp_normalizer_release(sp_normalizer *nz) {
 void sp_normbuf_release(sp_normbuf *b) {
     free(b->text);
     free(b->align);
+    free(b->starts);
     memset(b, 0, sizeof *b);
 }
 
@@ -88,62 +89,109 @@ static void push_space(const sp_normalizer *nz, sp_normbuf *out, uint32_t consum
     }
 }
 
+static inline int is_space_symbol(const uint8_t *p) { return p[0] == 0xE2 && p[1] == 0x96 && p[2] == 0x81; }
+
+/* Index of the lowest byte of x with its top bit set (x != 0), bytes read
+ * little-endian from memory. */
+static inline size_t first_flagged_byte(uint64_t x) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (size_t)__builtin_ctzll(x) / 8;
+#else
+    unsigned char bytes[8];
+    memcpy(bytes, &x, 8);
+    size_t k = 0;
+    while (!(bytes[k] & 0x80)) k++;
+    return k;
+#endif
+}
+
 /* The identity fast path when the caller needs no alignment (plain ids):
- * the same bytes, without writing four bytes of alignment per byte. */
-static int identity_text_only(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out) {
+ * the same bytes, without writing four bytes of alignment per byte.  Plain
+ * ASCII goes 8 bytes at a time.  With starts, it also records where the
+ * encoder's words begin: offset 0 and each U+2581 (escaped space or literal)
+ * that does not follow another, exactly what a scan of the output finds. */
+static void identity_text_only(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out,
+                               uint32_t *starts) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL, spaces = 0x2020202020202020ULL;
     uint8_t *t = out->text;
-    size_t o = 0;
+    size_t o = 0, ns = 0;
+    int after_space = 0; /* the output so far ends with U+2581 */
+    if (starts) starts[ns++] = 0;
     if (nz->add_dummy_prefix && !nz->treat_whitespace_as_suffix) {
         if (nz->escape_whitespaces) {
             memcpy(t, SPACE_SYMBOL, 3);
             o = 3;
+            after_space = 1;
         } else {
             t[o++] = ' ';
         }
     }
     size_t i = 0;
     while (i < n) {
-        /* Copy runs of well-formed characters other than the space in one go. */
-        size_t j = i;
-        while (j < n) {
-            uint8_t b = in[j];
-            if (b < 0x80) {
-                if (b == ' ') break;
-                j++;
-                continue;
+        while (i + 8 <= n && in[i] < 0x80) { /* (text in other scripts goes one character at a time) */
+            uint64_t w, x;
+            memcpy(&w, in + i, 8);
+            x = w ^ spaces; /* a zero byte where w has a space */
+            uint64_t special = (((x - ones) & ~x) | w) & highs;
+            memcpy(t + o, &w, 8); /* room: the output holds 3 bytes per input byte */
+            if (special) {
+                size_t k = first_flagged_byte(special); /* the first space or non-ASCII byte */
+                o += k;
+                i += k;
+                if (k) after_space = 0;
+                break;
             }
-            size_t l = sp_utf8_char_len(in + j, n - j);
-            if (sp_utf8_scalar(in + j, l) == SP_NOT_A_CHAR) break;
-            j += l;
+            o += 8;
+            i += 8;
+            after_space = 0;
         }
-        memcpy(t + o, in + i, j - i);
-        o += j - i;
-        i = j;
         if (i >= n) break;
         uint8_t b = in[i];
-        if (b == ' ') {
+        if (b < 0x80 && b != ' ') {
+            t[o++] = b;
+            i++;
+            after_space = 0;
+        } else if (b == ' ') {
             if (nz->escape_whitespaces) {
+                if (starts && !after_space && o > 0) starts[ns++] = (uint32_t)o;
                 memcpy(t + o, SPACE_SYMBOL, 3);
                 o += 3;
+                after_space = 1;
             } else {
                 t[o++] = ' ';
+                after_space = 0;
             }
             i++;
-            continue;
-        }
-        size_t len;
-        if (sp_utf8_valid_char(in + i, n - i, &len)) {
-            memcpy(t + o, in + i, len);
-            o += len;
-            i += len;
         } else {
-            memcpy(t + o, REPLACEMENT_CHAR, 3);
-            o += 3;
-            i += 1;
+            /* A run of well-formed characters other than U+2581, copied at once. */
+            size_t j = i;
+            while (j < n && in[j] >= 0x80) {
+                size_t l = sp_utf8_char_len(in + j, n - j);
+                if (sp_utf8_scalar(in + j, l) == SP_NOT_A_CHAR || (l == 3 && is_space_symbol(in + j))) break;
+                j += l;
+            }
+            if (j > i) {
+                memcpy(t + o, in + i, j - i);
+                o += j - i;
+                i = j;
+                after_space = 0;
+            } else if (n - i >= 3 && is_space_symbol(in + i)) { /* a literal U+2581 */
+                if (starts && !after_space && o > 0) starts[ns++] = (uint32_t)o;
+                memcpy(t + o, SPACE_SYMBOL, 3);
+                o += 3;
+                i += 3;
+                after_space = 1;
+            } else {
+                memcpy(t + o, REPLACEMENT_CHAR, 3);
+                o += 3;
+                i += 1;
+                after_space = 0;
+            }
         }
     }
     if (nz->add_dummy_prefix && nz->treat_whitespace_as_suffix) {
         if (nz->escape_whitespaces) {
+            if (starts && !after_space && o > 0) starts[ns++] = (uint32_t)o;
             memcpy(t + o, SPACE_SYMBOL, 3);
             o += 3;
         } else {
@@ -152,17 +200,23 @@ static int identity_text_only(const sp_normalizer *nz, const uint8_t *in, size_t
     }
     out->len = o;
     out->align_len = 0;
-    return 0;
+    out->starts_len = ns;
 }
 
 /* Identity normalizer without extra-whitespace removal or user-defined
  * symbols (Llama, Mistral): the dummy prefix, then every unit copied with
  * spaces escaped and malformed bytes replaced.  Same result, no lookups. */
 static int normalize_identity_fast(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out,
-                                   int want_align) {
+                                   int want) {
     /* Worst case: each byte becomes 3 bytes, plus the dummy prefix. */
     if (ensure(out, 3 * n + 3)) return -1;
-    if (!want_align) return identity_text_only(nz, in, n, out);
+    if (!(want & SP_NORM_ALIGN)) {
+        /* At most one start per input byte, plus offset 0, a suffix space and the end. */
+        if ((want & SP_NORM_STARTS) && sp_reserve((void **)&out->starts, &out->starts_cap, n + 3, sizeof(uint32_t)))
+            return -1;
+        identity_text_only(nz, in, n, out, (want & SP_NORM_STARTS) ? out->starts : NULL);
+        return 0;
+    }
     uint8_t *t = out->text;
     uint32_t *a = out->align;
     size_t o = 0;
@@ -215,18 +269,19 @@ static int normalize_identity_fast(const sp_normalizer *nz, const uint8_t *in, s
 }
 
 int sp_normalize(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out, spbpe_error *err) {
-    return sp_normalize_ex(nz, in, n, out, 1, err);
+    return sp_normalize_ex(nz, in, n, out, SP_NORM_ALIGN, err);
 }
 
-int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out, int want_align,
+int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out, int want,
                     spbpe_error *err) {
     out->len = 0;
     out->align_len = 0;
+    out->starts_len = 0;
     if (n == 0) return SPBPE_OK;
     if (n > SP_MAX_INPUT) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "input of %zu bytes exceeds the 1 GiB limit", n);
 
     if (!nz->has_charsmap && !nz->matcher && !nz->remove_extra_whitespaces) {
-        if (normalize_identity_fast(nz, in, n, out, want_align)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory normalizing");
+        if (normalize_identity_fast(nz, in, n, out, want)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory normalizing");
         return SPBPE_OK;
     }
 
