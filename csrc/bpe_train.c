@@ -83,6 +83,7 @@ typedef struct {
     size_t nW;
     uint32_t *cps;        /* scratch for validity */
     size_t capcps;
+    sp_pospool pool;      /* storage of the position lists */
 } ctx_t;
 
 /* ------------------------------------------------------------- pair map */
@@ -191,8 +192,9 @@ static int add_adjacency(ctx_t *c, size_t i, size_t j, int64_t count) {
     if (p < 0 || c->syms[p].accepted) return 0;
     sp_sym *y = &c->syms[p];
     if (y->npos == y->cappos) {
+        if (y->cappos > UINT32_MAX / 2) return -1;
         uint32_t nc = y->cappos ? y->cappos * 2 : 4;
-        uint32_t *np = realloc(y->pos, nc * sizeof *np);
+        uint32_t *np = sp_pospool_grow(&c->pool, y->pos, y->npos, y->cappos, nc);
         if (!np) return -1;
         y->pos = np;
         y->cappos = nc;
@@ -210,8 +212,8 @@ static int remove_adjacency(ctx_t *c, size_t i, int64_t count, int32_t best) {
     return add_pending(c, p);
 }
 
-static void drop_positions(sp_sym *y) {
-    free(y->pos);
+static void drop_positions(ctx_t *c, sp_sym *y) {
+    sp_pospool_free(&c->pool, y->pos, y->cappos);
     y->pos = NULL;
     y->npos = y->cappos = 0;
 }
@@ -387,17 +389,17 @@ static int merge_loop(ctx_t *c, size_t max_merges, int32_t *merged, size_t *nmer
         if (d < 0) goto oom;
         c->syms[best].accepted = 1;
         if (d) {
-            drop_positions(&c->syms[best]);
+            drop_positions(c, &c->syms[best]);
             continue;
         }
         merged[n++] = best;
         if (merge(c, best)) goto oom;
-        drop_positions(&c->syms[best]);
+        drop_positions(c, &c->syms[best]);
         for (size_t k = 0; k < c->npending; k++) {
             sp_sym *y = &c->syms[c->pending[k]];
             y->pending = 0;
             if (y->accepted) continue;
-            if (y->freq == 0) drop_positions(y);
+            if (y->freq == 0) drop_positions(c, y);
             else if (y->freq > y->inheap && sp_queue_push(&c->q, c->syms, c->arena, c->pending[k])) goto oom;
         }
         c->npending = 0;
@@ -412,7 +414,8 @@ out:
 }
 
 static void ctx_release(ctx_t *c) {
-    for (size_t i = 0; i < c->nsyms; i++) free(c->syms[i].pos);
+    for (size_t i = 0; i < c->nsyms; i++) sp_pospool_free(&c->pool, c->syms[i].pos, c->syms[i].cappos);
+    sp_pospool_release(&c->pool);
     free(c->syms);
     free(c->arena);
     free(c->pm.slots);

@@ -178,6 +178,27 @@ typedef struct sp_sym {
     uint8_t unk;
 } sp_sym;
 
+/* ------------------------------------------------------- train_pool.c */
+
+/* Blocks of up to this many slots come from the pool (size classes 4 << k,
+ * k < SP_POOL_CLASSES); bigger ones from malloc. */
+#define SP_POOL_CLASSES 15
+#define SP_POOL_MAX_BLOCK ((uint32_t)4 << (SP_POOL_CLASSES - 1))
+
+typedef struct sp_pospool {
+    uint32_t *free_head[SP_POOL_CLASSES]; /* freed blocks per class, linked through their first bytes */
+    uint8_t **chunks;
+    size_t n_chunks, cap_chunks;
+    uint8_t *cur;                         /* unused rest of the newest chunk */
+    size_t left;
+} sp_pospool;
+
+/* A block of new_cap slots holding the first `used` of block (cap slots),
+ * which is given back; NULL when out of memory (block is then untouched). */
+uint32_t *sp_pospool_grow(sp_pospool *p, uint32_t *block, uint32_t used, uint32_t cap, uint32_t new_cap);
+void sp_pospool_free(sp_pospool *p, uint32_t *block, uint32_t cap);
+void sp_pospool_release(sp_pospool *p);
+
 /* ------------------------------------------------------ train_queue.c */
 
 #define SP_QBUCKETS 4096
