@@ -80,7 +80,7 @@ typedef struct {
     int32_t *pending;
     size_t npending, cappending;
     slot_t *W;
-    size_t nW;
+    size_t nW, capW;
     uint32_t *cps;        /* scratch for validity */
     size_t capcps;
     sp_pospool pool;      /* storage of the position lists */
@@ -92,7 +92,7 @@ static size_t pm_hash(uint64_t k) { return (size_t)((k * 0x9E3779B97F4A7C15ull) 
 
 static int pm_grow(pairmap_t *m) {
     size_t ns = m->slots ? (m->mask + 1) * 2 : 1 << 16;
-    pmslot_t *k = calloc(ns, sizeof *k);
+    pmslot_t *k = sp_big_calloc(ns * sizeof *k);
     if (!k) return -1;
     for (size_t i = 0; m->slots && i <= m->mask; i++) {
         if (!m->slots[i].key) continue;
@@ -100,7 +100,7 @@ static int pm_grow(pairmap_t *m) {
         while (k[h].key) h = (h + 1) & (ns - 1);
         k[h] = m->slots[i];
     }
-    free(m->slots);
+    if (m->slots) sp_big_free(m->slots, (m->mask + 1) * sizeof *m->slots);
     m->slots = k;
     m->mask = ns - 1;
     return 0;
@@ -117,13 +117,13 @@ static size_t pm_slot(const pairmap_t *m, uint64_t key) {
 
 /* A symbol whose string is already at arena[off, off + len). */
 static int32_t new_sym(ctx_t *c, int32_t left, int32_t right, uint64_t off, size_t len, uint32_t nchars) {
-    if (c->nsyms >= INT32_MAX - 1 || len > UINT32_MAX) return -2;
+    if (c->nsyms >= INT32_MAX - 1 || len > UINT32_MAX || off > UINT32_MAX - len) return -2;
     if (sp_reserve((void **)&c->syms, &c->capsyms, c->nsyms + 1, sizeof *c->syms)) return -2;
     sp_sym *y = &c->syms[c->nsyms];
     memset(y, 0, sizeof *y);
     y->left = left;
     y->right = right;
-    y->off = off;
+    y->off = (uint32_t)off;
     y->len = (uint32_t)len;
     y->nchars = nchars;
     y->inheap = -1;
@@ -237,7 +237,8 @@ static int build_words(ctx_t *c, const sp_charset *cs, spbpe_error *err) {
     for (size_t w = 0; w < t->words.n; w++) total += t->words.words[w].len + 1; /* bytes bound chars */
     if (total > UINT32_MAX - 1)
         return sp_fail(err, SPBPE_ERR_LIMIT, 0, "the distinct words hold more than 2^32 characters");
-    c->W = malloc(total * sizeof *c->W);
+    c->W = sp_big_calloc(total * sizeof *c->W);
+    c->capW = total;
     if (!c->W) goto oom;
     size_t k = 0;
     for (size_t w = 0; w < t->words.n; w++) {
@@ -418,10 +419,10 @@ static void ctx_release(ctx_t *c) {
     sp_pospool_release(&c->pool);
     free(c->syms);
     free(c->arena);
-    free(c->pm.slots);
+    if (c->pm.slots) sp_big_free(c->pm.slots, (c->pm.mask + 1) * sizeof *c->pm.slots);
     sp_queue_release(&c->q);
     free(c->pending);
-    free(c->W);
+    sp_big_free(c->W, c->capW * sizeof *c->W);
     free(c->cps);
 }
 

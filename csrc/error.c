@@ -1,11 +1,16 @@
 /*
  * error.c - status codes, error messages and small shared helpers.
  */
+#define _DEFAULT_SOURCE /* mmap's MAP_ANONYMOUS and madvise under -std=c11 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 SP_API const char *spbpe_strerror(int status) {
     switch (status) {
@@ -55,3 +60,33 @@ int sp_reserve(void **ptr, size_t *cap, size_t need, size_t size) {
     *cap = n;
     return 0;
 }
+
+#if defined(__linux__)
+#define SP_HUGE_PAGE ((size_t)2 << 20)
+
+void *sp_big_calloc(size_t bytes) {
+    if (bytes < SP_HUGE_PAGE) return calloc(bytes ? bytes : 1, 1);
+    size_t len = (bytes + SP_HUGE_PAGE - 1) & ~(SP_HUGE_PAGE - 1);
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, len, MADV_HUGEPAGE); /* a hint: without it, plain pages */
+#endif
+    return p; /* anonymous mappings start zeroed */
+}
+
+void sp_big_free(void *p, size_t bytes) {
+    if (!p) return;
+    if (bytes < SP_HUGE_PAGE) {
+        free(p);
+        return;
+    }
+    munmap(p, (bytes + SP_HUGE_PAGE - 1) & ~(SP_HUGE_PAGE - 1));
+}
+#else
+void *sp_big_calloc(size_t bytes) { return calloc(bytes ? bytes : 1, 1); }
+void sp_big_free(void *p, size_t bytes) {
+    (void)bytes;
+    free(p);
+}
+#endif

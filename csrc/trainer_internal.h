@@ -163,19 +163,22 @@ void sp_charset_release(sp_charset *cs);
 
 /* ------------------------------------------------ bpe_train.c symbols */
 
+/* 64 bytes, the fields the merge loop touches for every neighbour first:
+ * symbols are read at random, and one cache line per symbol is what it
+ * costs (pair counts dominate training time on large vocabularies). */
 typedef struct sp_sym {
-    int32_t left, right;  /* halves of a pair symbol; -1 for characters */
-    uint64_t off;         /* string in the merge arena */
-    uint32_t len;         /* bytes */
-    uint32_t nchars;      /* code points */
-    uint64_t prefix;      /* first 8 bytes, big-endian, zero padded */
     int64_t freq;
-    int64_t inheap;       /* freq of its newest queue entry, -1 = none */
     uint32_t *pos;        /* slots of its left half, in recorded order */
     uint32_t npos, cappos;
     uint8_t accepted;     /* merged, or dropped as a duplicate string */
     uint8_t pending;
     uint8_t unk;
+    int32_t left, right;  /* halves of a pair symbol; -1 for characters */
+    uint32_t off;         /* string in the merge arena (below 4 GiB) */
+    uint32_t len;         /* bytes */
+    uint32_t nchars;      /* code points */
+    uint64_t prefix;      /* first 8 bytes, big-endian, zero padded */
+    int64_t inheap;       /* freq of its newest queue entry, -1 = none */
 } sp_sym;
 
 /* ------------------------------------------------------- train_pool.c */
