@@ -223,6 +223,13 @@ typedef struct spbpe_batch_ids {
 int spbpe_encode_batch(const spbpe_model *model, const uint8_t *blob, const size_t *starts, size_t count,
                        int num_threads, spbpe_batch *batch, spbpe_batch_ids *out, spbpe_error *err);
 
+/* Turn `count` non-decreasing character offsets into `text` (UTF-8, as
+ * Python's str.encode makes it) into byte offsets, in place: callers that
+ * know every text's length in characters get the batch starts without
+ * encoding each text on its own.  SPBPE_ERR_INVALID_ARGUMENT if the offsets
+ * decrease or pass the end of text. */
+int spbpe_char_to_byte_offsets(const uint8_t *text, size_t len, size_t *offsets, size_t count, spbpe_error *err);
+
 typedef struct spbpe_batch_text {
     const uint8_t *text;       /* every decoded text, back to back */
     const size_t *offsets;     /* count + 1 entries */

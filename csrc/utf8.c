@@ -6,6 +6,8 @@
  * one byte and yields U+FFFD, and it never falls through to a shorter form.
  * A genuine 3-byte U+FFFD in the input is valid.
  */
+#include <string.h>
+
 #include "internal.h"
 
 static int is_trail(uint8_t b) { return b >= 0x80 && b <= 0xBF; }
@@ -69,4 +71,47 @@ size_t sp_utf8_encode(uint32_t cp, uint8_t *out) {
     out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
     out[3] = (uint8_t)(0x80 | (cp & 0x3F));
     return 4;
+}
+
+static inline size_t popcount64(uint64_t x) {
+#if defined(__GNUC__) || defined(__clang__)
+    return (size_t)__builtin_popcountll(x);
+#else
+    size_t n = 0;
+    for (; x; x &= x - 1) n++;
+    return n;
+#endif
+}
+
+/* `chars` counts the bytes before `byte` that are not continuation bytes
+ * (10xxxxxx), 8 at a time while the target is further than that. */
+SP_API int spbpe_char_to_byte_offsets(const uint8_t *text, size_t len, size_t *offsets, size_t count,
+                                      spbpe_error *err) {
+    sp_clear_error(err);
+    if ((!text && len) || (!offsets && count)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    const uint64_t highs = 0x8080808080808080ULL;
+    size_t byte = 0, chars = 0;
+    for (size_t k = 0; k < count; k++) {
+        size_t target = offsets[k];
+        if (target < chars)
+            return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, k, "character offsets decrease at index %zu", k);
+        while (chars < target && byte + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, text + byte, 8);
+            /* a continuation byte has bit 7 set and bit 6 clear */
+            uint64_t cont = w & highs & ~(w << 1);
+            size_t n = 8 - popcount64(cont);
+            if (chars + n > target) break;
+            chars += n;
+            byte += 8;
+        }
+        while (chars < target) {
+            if (byte >= len)
+                return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, k, "character offset %zu is past the end", target);
+            chars += (text[byte++] & 0xC0) != 0x80;
+        }
+        while (byte < len && (text[byte] & 0xC0) == 0x80) byte++; /* the rest of the last character */
+        offsets[k] = byte;
+    }
+    return SPBPE_OK;
 }

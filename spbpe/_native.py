@@ -310,13 +310,18 @@ class NativeModel:
             return done
         joined = "".join(texts)
         blob = joined.encode("utf-8")
-        lens = map(len, texts) if len(blob) == len(joined) else map(len, map(str.encode, texts))
-        return self._encode_blob(blob, lens, len(texts), num_threads)
+        return self._encode_blob(blob, map(len, texts), len(texts), num_threads, len(blob) != len(joined))
 
-    def _encode_blob(self, blob: bytes, lens, count: int, num_threads: int) -> List[List[int]]:
+    def _encode_blob(self, blob: bytes, lens, count: int, num_threads: int, lens_in_chars: bool = False
+                     ) -> List[List[int]]:
         b = self._batch()
         loc = self._local
         starts = array(_SIZE_T, accumulate(lens, initial=0))
+        if lens_in_chars:  # str lengths of non-ASCII text: byte offsets from C
+            st = lib.spbpe_char_to_byte_offsets(blob, len(blob), ffi.from_buffer("size_t[]", starts), len(starts),
+                                                loc.err)
+            if st:
+                raise_for_status(st, loc.err)
         st = lib.spbpe_encode_batch(self._handle, blob, ffi.from_buffer("size_t[]", starts), count,
                                     num_threads, b, loc.bids, loc.err)
         if st:
