@@ -52,22 +52,35 @@ int sp_char_pairs_join_slow(const sp_char_pairs *cp, uint64_t key) {
 }
 
 /* The table grows as distinct pairs arrive (a few thousand for Llama 2,
- * out of some 150,000 occurrences), so it stays small and in cache. */
-int sp_char_pairs_build(sp_char_pairs *cp, const spbpe_model *m, spbpe_error *err) {
+ * out of some 150,000 occurrences), so it stays small and in cache.
+ *
+ * The same pass answers closed_chars: is every character of every
+ * multi-character NORMAL/UNUSED piece a normal-map piece itself?  Then a
+ * symbol outside the vocabulary never takes part in a merge, and the
+ * encoder skips those lookups. */
+int sp_scan_piece_chars(spbpe_model *m, int want_pairs, spbpe_error *err) {
+    sp_char_pairs *cp = &m->char_pairs;
     size_t count = 0;
-    cp->mask = 4095;
-    cp->slots = calloc(cp->mask + 1, sizeof *cp->slots);
-    cp->filter = calloc(SP_PAIR_FILTER_BITS / 64, sizeof *cp->filter);
-    if (!cp->slots || !cp->filter) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the character pairs");
+    if (want_pairs) {
+        cp->mask = 4095;
+        cp->slots = calloc(cp->mask + 1, sizeof *cp->slots);
+        cp->filter = calloc(SP_PAIR_FILTER_BITS / 64, sizeof *cp->filter);
+        if (!cp->slots || !cp->filter)
+            return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the character pairs");
+    }
+    int closed = 1;
     for (int32_t id = 0; id < m->piece_count; id++) {
         if (!sp_in_normal_map(m->type[id])) continue;
         const uint8_t *p = sp_piece_ptr(m, id);
         size_t n = sp_piece_len(m, id);
+        int check_closed = closed && m->type[id] != SPBPE_PIECE_USER_DEFINED && n > 1 &&
+                           sp_utf8_char_len(p, n) != n;
         uint32_t prev = SP_NOT_A_CHAR;
         for (size_t i = 0; i < n;) {
             size_t l = sp_utf8_char_len(p + i, n - i);
             uint32_t c = sp_utf8_scalar(p + i, l);
-            if (prev != SP_NOT_A_CHAR && c != SP_NOT_A_CHAR) {
+            if (check_closed && sp_char_id(m, p + i, l) < 0) closed = 0;
+            if (want_pairs && prev != SP_NOT_A_CHAR && c != SP_NOT_A_CHAR) {
                 if (2 * (count + 1) > cp->mask + 1 && grow(cp))
                     return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the character pairs");
                 insert(cp->slots, cp->mask, sp_char_pair_key(prev, c), &count);
@@ -76,6 +89,8 @@ int sp_char_pairs_build(sp_char_pairs *cp, const spbpe_model *m, spbpe_error *er
             i += l;
         }
     }
+    m->closed_chars = closed;
+    if (!want_pairs) return SPBPE_OK;
     for (size_t i = 0; i <= cp->mask; i++) {
         if (!cp->slots[i]) continue;
         uint32_t bit = (uint32_t)(pair_hash(cp->slots[i]) >> 44);

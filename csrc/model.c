@@ -288,24 +288,6 @@ static int build_char_table(spbpe_model *m, spbpe_error *err) {
     return SPBPE_OK;
 }
 
-/* Is every character of every multi-character normal-map piece a
- * normal-map piece itself?  Then a symbol outside the vocabulary can never
- * take part in a merge, and the encoder skips those lookups. */
-static int compute_closed_chars(const spbpe_model *m) {
-    for (int32_t id = 0; id < m->piece_count; id++) {
-        if (!sp_in_normal_map(m->type[id]) || m->type[id] == SPBPE_PIECE_USER_DEFINED) continue;
-        const uint8_t *p = sp_piece_ptr(m, id);
-        size_t n = sp_piece_len(m, id);
-        if (n == 1) continue;
-        for (size_t i = 0; i < n;) {
-            size_t l = sp_utf8_char_len(p + i, n - i);
-            if (l == n) break; /* a single character: nothing to check */
-            if (sp_char_id(m, p + i, l) < 0) return 0;
-            i += l;
-        }
-    }
-    return 1;
-}
 
 static int build_print_desc(spbpe_model *m, spbpe_error *err) {
     m->print_desc = malloc((size_t)m->piece_count * sizeof *m->print_desc);
@@ -431,10 +413,9 @@ static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
     in->treat_whitespace_as_suffix = s->treat_whitespace_as_suffix;
     in->has_charsmap = ns->charsmap.n > 0;
     in->word_split_safe = compute_word_split_safe(m);
-    m->closed_chars = compute_closed_chars(m);
     m->fast_words = in->word_split_safe && !in->has_unused && udef_pieces_are_plain(m) &&
                     charsmap_output_is_utf8(m);
-    if (m->fast_words && (st = sp_char_pairs_build(&m->char_pairs, m, err))) return st;
+    if ((st = sp_scan_piece_chars(m, m->fast_words, err))) return st; /* closed_chars, char_pairs */
     return SPBPE_OK;
 }
 

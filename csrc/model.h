@@ -47,7 +47,9 @@ static inline int sp_char_pairs_join(const sp_char_pairs *cp, uint32_t a, uint32
 }
 
 struct spbpe_model;
-int sp_char_pairs_build(sp_char_pairs *cp, const struct spbpe_model *m, spbpe_error *err);
+/* One pass over every piece's characters: sets m->closed_chars, and builds
+ * m->char_pairs when want_pairs. */
+int sp_scan_piece_chars(struct spbpe_model *m, int want_pairs, spbpe_error *err);
 void sp_char_pairs_release(sp_char_pairs *cp);
 
 struct spbpe_model {
