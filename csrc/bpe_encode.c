@@ -39,6 +39,7 @@ SP_API void spbpe_workspace_free(spbpe_workspace *ws) {
     free(ws->seg_toks);
     free(ws->seg_starts);
     sp_cache_release(&ws->cache);
+    sp_pair_memo_release(&ws->memo);
     free(ws);
 }
 
@@ -87,6 +88,7 @@ typedef struct encoder {
     int32_t *touched;        /* ids set in rev during this call (in ws->stack's tail) */
     size_t touched_len;
     int reference;           /* string lookups only: the plain algorithm */
+    sp_pair_memo *memo;      /* NULL: every pair is a string lookup */
     uint64_t steps;          /* heap pushes + pops (spbpe_encoding.merge_steps) */
 } encoder;
 
@@ -96,13 +98,12 @@ static void maybe_push(encoder *e, int32_t left, int32_t right) {
     if (l->frozen || r->frozen) return;
     uint32_t size = l->len + r->len;
     int32_t merged;
-    /* The pair table holds every split of a piece at a character boundary;
-     * anything else (unknown symbols, long pieces, a stray continuation
-     * byte from malformed text) asks the string table. */
+    /* Two pieces' bytes are their ids' strings, so the memo answers by id;
+     * symbols outside the vocabulary ask the string table. */
     if (e->reference)
         merged = sp_lookup_normal(e->m, e->text + l->start, size);
-    else if (l->id >= 0 && r->id >= 0 && size <= SP_PAIR_MAX_BYTES && e->m->pairs && (e->text[r->start] & 0xC0) != 0x80)
-        merged = sp_pair_maybe(e->m, l->id, r->id) ? sp_pair_lookup(e->m, l->id, r->id) : -1;
+    else if (l->id >= 0 && r->id >= 0 && e->memo)
+        merged = sp_pair_memo_merge(e->memo, e->m, l->id, r->id, e->text + l->start, size);
     else if ((l->id < 0 || r->id < 0) && e->m->closed_chars)
         return; /* a symbol outside the vocabulary never merges in such a model */
     else
@@ -424,7 +425,12 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
     double alpha = opt ? opt->alpha : 0.0;
     uint64_t rng = opt ? opt->seed : 0;
     int reference = opt && opt->reference_path;
-    encoder e = {m, t, ws->sym, ws->heap, 0, ws->rev, ws->stack + 2 * n + 2, 0, reference, 0};
+    sp_pair_memo *memo = NULL;
+    if (!reference && m->piece_count < SP_MEMO_ID_LIMIT) {
+        if (sp_pair_memo_prepare(&ws->memo, m)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+        memo = &ws->memo;
+    }
+    encoder e = {m, t, ws->sym, ws->heap, 0, ws->rev, ws->stack + 2 * n + 2, 0, reference, memo, 0};
     emitter o = {m, t, ws->norm.align, ws, 0, 0, spans};
 
     if (fast) {

@@ -6,9 +6,9 @@
  * Tables built here, all immutable afterwards:
  *  - `all`: piece bytes -> id for every piece (0.2.3 rejects duplicate
  *    strings across types, so one table serves both of its maps);
- *  - `pairs`: (left id, right id) -> merged id for every normal-map piece of
- *    at most SP_PAIR_MAX_BYTES that splits into two normal-map pieces, so
- *    the merge loop compares integers instead of hashing strings;
+ *  - character tables (ASCII and BMP code point -> normal-map id), the
+ *    character pairs that occur inside pieces (char_pairs.c), and each
+ *    piece's printed form for decoding;
  *  - byte pieces <0xXX> by byte value and by id.
  */
 #include <stdlib.h>
@@ -21,26 +21,6 @@ static const uint8_t DEFAULT_UNK_SURFACE[] = {' ', 0xE2, 0x81, 0x87, ' '};
 
 /* ------------------------------------------------------------- lookups */
 
-
-static inline uint64_t mix64(uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static inline uint64_t pair_key(int32_t left, int32_t right) {
-    return ((uint64_t)(uint32_t)left << (2 * SP_PAIR_ID_BITS)) | ((uint64_t)(uint32_t)right << SP_PAIR_ID_BITS);
-}
-
-int32_t sp_pair_lookup(const spbpe_model *m, int32_t left, int32_t right) {
-    uint64_t key = pair_key(left, right);
-    for (size_t i = mix64(key) & m->pair_mask;; i = (i + 1) & m->pair_mask) {
-        uint64_t slot = m->pairs[i];
-        if ((slot & ~(uint64_t)SP_PAIR_ID_MASK) == key) return (int32_t)(slot & SP_PAIR_ID_MASK);
-        if (slot == SP_PAIR_EMPTY) return -1;
-    }
-}
 
 size_t sp_udef_match(const void *model, const uint8_t *s, size_t n) {
     const spbpe_model *m = model;
@@ -81,96 +61,6 @@ static int build_piece_table(spbpe_model *m, spbpe_error *err) {
         m->all.slots[i].id = id;
         m->all.slots[i].hash = (uint32_t)h;
     }
-    return SPBPE_OK;
-}
-
-static void pair_insert(spbpe_model *m, int32_t left, int32_t right, int32_t merged) {
-    uint64_t key = pair_key(left, right);
-    for (size_t i = mix64(key) & m->pair_mask;; i = (i + 1) & m->pair_mask) {
-        if ((m->pairs[i] & ~(uint64_t)SP_PAIR_ID_MASK) == key) return;
-        if (m->pairs[i] == SP_PAIR_EMPTY) {
-            m->pairs[i] = key | (uint32_t)merged;
-            return;
-        }
-    }
-}
-
-/* Normal-map id of a piece's part: one character from the character
- * tables, longer parts from the hash (h, computed ahead). */
-static inline int32_t part_id(const spbpe_model *m, const uint8_t *p, size_t n, uint64_t h) {
-    if (sp_utf8_char_len(p, n) == n) return sp_char_id(m, p, n);
-    int32_t id = sp_lookup_hashed(m, p, n, h);
-    return (id >= 0 && sp_in_normal_map(m->type[id])) ? id : -1;
-}
-
-static inline void prefetch_slot(const spbpe_model *m, uint64_t h) {
-#if defined(__GNUC__) || defined(__clang__)
-    __builtin_prefetch(&m->all.slots[(size_t)(h >> 32) & m->all.mask]);
-#else
-    (void)m;
-    (void)h;
-#endif
-}
-
-static int build_pair_table(spbpe_model *m, spbpe_error *err) {
-    if ((uint32_t)m->piece_count >= SP_PAIR_ID_MASK) return SPBPE_OK; /* too many ids to pack */
-    /* Collect the splits first so the table can be sized to what exists
-     * (about a third of all split points for Llama 2): a small table stays
-     * in cache during encoding.  The halves of all splits of a piece are
-     * hashed and their slots prefetched before any is looked up, so the
-     * table's cache misses overlap. */
-    size_t found = 0, cap = 0;
-    int32_t *trip = NULL;
-    uint32_t cut[SP_PAIR_MAX_BYTES];
-    uint64_t left_hash[SP_PAIR_MAX_BYTES], right_hash[SP_PAIR_MAX_BYTES];
-    for (int32_t id = 0; id < m->piece_count; id++) {
-        size_t n = sp_piece_len(m, id);
-        if (!sp_in_normal_map(m->type[id]) || n < 2 || n > SP_PAIR_MAX_BYTES) continue;
-        const uint8_t *s = sp_piece_ptr(m, id);
-        size_t cuts = 0;
-        for (size_t k = 1; k < n; k++) {
-            if ((s[k] & 0xC0) == 0x80) continue; /* symbols hold whole characters */
-            cut[cuts] = (uint32_t)k;
-            left_hash[cuts] = right_hash[cuts] = 0; /* single characters need no hash */
-            if (sp_utf8_char_len(s, k) != k) prefetch_slot(m, left_hash[cuts] = sp_hash_bytes(s, k));
-            if (sp_utf8_char_len(s + k, n - k) != n - k) prefetch_slot(m, right_hash[cuts] = sp_hash_bytes(s + k, n - k));
-            cuts++;
-        }
-        if (sp_reserve((void **)&trip, &cap, 3 * (found + cuts), sizeof *trip)) {
-            free(trip);
-            return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the merge table");
-        }
-        for (size_t j = 0; j < cuts; j++) {
-            size_t k = cut[j];
-            int32_t l = part_id(m, s, k, left_hash[j]);
-            if (l < 0) continue;
-            int32_t r = part_id(m, s + k, n - k, right_hash[j]);
-            if (r < 0) continue;
-            trip[3 * found] = l;
-            trip[3 * found + 1] = r;
-            trip[3 * found + 2] = id;
-            found++;
-        }
-    }
-    size_t size = table_size_for(found + 1);
-    m->pairs = malloc(size * sizeof *m->pairs);
-    if (!m->pairs) {
-        free(trip);
-        return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the merge table");
-    }
-    for (size_t i = 0; i < size; i++) m->pairs[i] = SP_PAIR_EMPTY;
-    m->pair_mask = size - 1;
-    m->pair_filter = calloc(SP_PAIR_FILTER_BITS / 64, sizeof *m->pair_filter);
-    if (!m->pair_filter) {
-        free(trip);
-        return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the merge table");
-    }
-    for (size_t i = 0; i < found; i++) {
-        pair_insert(m, trip[3 * i], trip[3 * i + 1], trip[3 * i + 2]);
-        uint32_t b = sp_pair_filter_bit(trip[3 * i], trip[3 * i + 1]);
-        m->pair_filter[b >> 6] |= (uint64_t)1 << (b & 63);
-    }
-    free(trip);
     return SPBPE_OK;
 }
 
@@ -371,7 +261,6 @@ static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
         uint8_t ch = (uint8_t)c;
         m->ascii_id[c] = sp_lookup_normal(m, &ch, 1);
     }
-    if ((st = build_pair_table(m, err))) return st; /* uses the character tables */
     if ((st = build_text_arena(m, err))) return st;
 
     const sp_norm_spec *ns = &s->normalizer;
@@ -455,8 +344,6 @@ SP_API void spbpe_model_free(spbpe_model *m) {
     free(m->type);
     free(m->byte_value);
     free(m->all.slots);
-    free(m->pairs);
-    free(m->pair_filter);
     free(m->bmp_id);
     free(m->text_arena);
     free(m->text_off);

@@ -10,23 +10,9 @@
 
 #include "internal.h"
 
-/* Pieces longer than this are not in the integer pair table; merges that
- * would produce them fall back to a string lookup (same answer, slower). */
-#define SP_PAIR_MAX_BYTES 256
-
-/* A pair-table slot packs left id, right id and merged id in 21 bits each
- * (models of up to 2^21 - 1 pieces; larger ones use string lookups). */
-#define SP_PAIR_ID_BITS 21
-#define SP_PAIR_ID_MASK ((1u << SP_PAIR_ID_BITS) - 1)
-#define SP_PAIR_EMPTY UINT64_MAX
-/* A one-hash Bloom filter in front of the pair table: most neighbouring
- * symbols never merge, and this answers them from a cache-resident bitset. */
+/* Bits of the character-pair filter (char_pairs.c): a one-hash Bloom
+ * filter in front of the exact table, small enough to stay in cache. */
 #define SP_PAIR_FILTER_BITS (1u << 20)
-
-static inline uint32_t sp_pair_filter_bit(int32_t left, int32_t right) {
-    uint64_t x = ((uint64_t)(uint32_t)left << 32 | (uint32_t)right) * 0x9E3779B97F4A7C15ULL;
-    return (uint32_t)(x >> 44); /* top 20 bits */
-}
 
 /* Adjacent well-formed characters inside normal-map pieces (char_pairs.c). */
 typedef struct sp_char_pairs {
@@ -66,9 +52,6 @@ struct spbpe_model {
     int32_t byte_id[256];    /* id of <0xXX>, or -1 */
 
     sp_strtab all;           /* every piece string -> id (strings are unique) */
-    uint64_t *pairs;         /* (left, right) -> merged, normal-map pieces only; NULL if none */
-    size_t pair_mask;
-    uint64_t *pair_filter;   /* SP_PAIR_FILTER_BITS bits: clear means (left, right) never merges */
     int closed_chars;        /* every character of every normal-map piece is one itself */
     int32_t ascii_id[128];   /* normal-map id of each ASCII char, or -1 */
     int32_t *bmp_id;         /* normal-map id of each 2- or 3-byte char by code point, or -1 */
@@ -160,12 +143,6 @@ static inline int32_t sp_char_id(const spbpe_model *m, const uint8_t *p, size_t 
     return sp_lookup_normal(m, p, l);
 }
 
-/* Merged id of two normal-map pieces, or -1. */
-int32_t sp_pair_lookup(const spbpe_model *m, int32_t left, int32_t right);
-static inline int sp_pair_maybe(const spbpe_model *m, int32_t left, int32_t right) {
-    uint32_t b = sp_pair_filter_bit(left, right);
-    return (int)((m->pair_filter[b >> 6] >> (b & 63)) & 1);
-}
 /* Longest user-defined piece that is a prefix of s[0..n), 0 if none. */
 size_t sp_udef_match(const void *model, const uint8_t *s, size_t n);
 
@@ -222,6 +199,40 @@ void sp_cache_release(sp_word_cache *c);
 const int32_t *sp_cache_find(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, size_t *count);
 int sp_cache_put(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, const int32_t *toks, size_t count);
 
+/* ------------------------------------------------------------ pair memo */
+
+/* Per workspace: which two neighbouring normal-map pieces merge, and into
+ * what, learned from string lookups as encoding meets the pairs and kept
+ * (pair_memo.c).  Slots pack the key ((left << 21 | right) + 1) above 22
+ * bits of merged id + 1; 0 is empty.  Models of 2^21 pieces or more look
+ * every pair up as a string. */
+#define SP_MEMO_ID_LIMIT (1 << 21)
+#define SP_MEMO_SLOTS (1u << 16)
+
+typedef struct sp_pair_memo {
+    uint64_t model_hash;         /* content hash of the model that filled it */
+    uint64_t *slots;             /* SP_MEMO_SLOTS, allocated on first use */
+    size_t count;
+} sp_pair_memo;
+
+/* Ready the memo for model m; -1 when out of memory. */
+int sp_pair_memo_prepare(sp_pair_memo *memo, const spbpe_model *m);
+void sp_pair_memo_release(sp_pair_memo *memo);
+int32_t sp_pair_memo_learn(sp_pair_memo *memo, const spbpe_model *m, uint64_t key, size_t slot, const uint8_t *s,
+                           size_t n);
+
+/* Merged id of neighbouring pieces left and right (< SP_MEMO_ID_LIMIT),
+ * whose bytes are s[0..n), or -1. */
+static inline int32_t sp_pair_memo_merge(sp_pair_memo *memo, const spbpe_model *m, int32_t left, int32_t right,
+                                         const uint8_t *s, size_t n) {
+    uint64_t key = ((uint64_t)left << 21 | (uint64_t)right) + 1;
+    for (size_t i = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 48);; i = (i + 1) & (SP_MEMO_SLOTS - 1)) {
+        uint64_t slot = memo->slots[i];
+        if ((slot >> 22) == key) return (int32_t)(slot & 0x3FFFFF) - 1;
+        if (!slot) return sp_pair_memo_learn(memo, m, key, i, s, n);
+    }
+}
+
 /* ------------------------------------------------------------ workspace */
 
 typedef struct sp_symbol {
@@ -250,6 +261,7 @@ struct spbpe_workspace {
     uint8_t *out; size_t out_len, out_cap;    /* decode output */
     sp_normbuf denorm;
     sp_word_cache cache;
+    sp_pair_memo memo;
     int32_t *seg_toks; size_t seg_toks_cap;   /* one segment's (length, id) pairs */
     uint32_t *seg_starts; size_t seg_starts_cap; /* segment start offsets, then the end */
 };
