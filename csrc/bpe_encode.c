@@ -337,7 +337,7 @@ static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int ca
 
 /* Segments longer than this are cut further where no piece holds the two
  * characters on either side (char_pairs.c) before they are encoded. */
-#define SP_CUT_MIN_SEGMENT 24
+#define SP_CUT_MIN_SEGMENT 40
 
 static inline void encode_unit(encoder *e, emitter *o, size_t from, size_t to, size_t chars) {
     const uint8_t *t = e->text;
