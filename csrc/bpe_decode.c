@@ -80,6 +80,20 @@ static void put_bytes(outbuf *o, const spbpe_model *m, const int32_t *ids, size_
     }
 }
 
+/* The state of the dummy-prefix rule (see the top of this file). */
+typedef struct dummy_prefix {
+    int is_bos_ws;           /* nothing printed yet, no dummy space removed */
+    int bos_ws_seen;         /* the previous piece's leading U+2581 was dropped */
+    int strip;               /* the model adds a dummy prefix or trims spaces */
+    int rew;                 /* remove_extra_whitespaces */
+} dummy_prefix;
+
+static dummy_prefix dummy_prefix_start(const spbpe_model *m) {
+    dummy_prefix dp = {1, 0, m->info.add_dummy_prefix || m->info.remove_extra_whitespaces,
+                       m->info.remove_extra_whitespaces};
+    return dp;
+}
+
 /* The denormalizer, when the model has one, runs over the printed text. */
 static int finish(const spbpe_model *m, spbpe_workspace *ws, const outbuf *o, spbpe_decoded *out, spbpe_error *err) {
     ws->out_len = o->len;
@@ -112,8 +126,9 @@ static int decode_ids_core(const spbpe_model *m, const int32_t *ids, size_t coun
             int32_t id = ids[i];
             if (id < 0 || id >= m->piece_count)
                 return sp_fail(err, SPBPE_ERR_OUT_OF_RANGE, i, "piece id is out of range: %d (at index %zu)", (int)id, i);
-            size_t n = m->text_off[id + 1] - m->text_off[id];
-            n = n > per ? per : (n < 3 ? 3 : n); /* a byte piece prints up to 3 bytes */
+            uint64_t d = m->print_desc[id];
+            size_t n = SP_PRINT_KIND(d) == SP_PRINT_BYTE ? 3 /* up to one U+FFFD */
+                       : SP_PRINT_LEN(d) < SP_PRINT_LEN_MAX ? SP_PRINT_LEN(d) : m->text_off[id + 1] - m->text_off[id];
             if (bound + n < bound) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "decoded text too large");
             bound += n;
         }
@@ -122,9 +137,7 @@ static int decode_ids_core(const spbpe_model *m, const int32_t *ids, size_t coun
         return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory decoding %zu pieces", count);
     outbuf o = {ws->out, 0};
     size_t byte_start = 0;
-    int is_bos_ws = 1, bos_ws_seen = 0;
-    int strip = m->info.add_dummy_prefix || m->info.remove_extra_whitespaces;
-    int rew = m->info.remove_extra_whitespaces;
+    dummy_prefix dp = dummy_prefix_start(m);
     const uint64_t *desc = m->print_desc;
     for (size_t i = 0; i < count; i++) {
         int32_t id = ids[i];
@@ -134,12 +147,12 @@ static int decode_ids_core(const spbpe_model *m, const int32_t *ids, size_t coun
         unsigned kind = SP_PRINT_KIND(d);
         if (kind == SP_PRINT_BYTE) continue;
         if (byte_start < i) put_bytes(&o, m, ids, byte_start, i);
-        if (bos_ws_seen || o.len > 0) is_bos_ws = 0;
+        if (dp.bos_ws_seen || o.len > 0) dp.is_bos_ws = 0;
         byte_start = i + 1;
         if (SP_LIKELY(kind == SP_PRINT_TEXT)) {
             /* The dummy prefix: one leading U+2581 goes, printed as nothing. */
-            int stripped = is_bos_ws && strip && SP_PRINT_LEAD_SPACE(d);
-            bos_ws_seen = stripped && !rew;
+            int stripped = dp.is_bos_ws && dp.strip && SP_PRINT_LEAD_SPACE(d);
+            dp.bos_ws_seen = stripped && !dp.rew;
             size_t from = SP_PRINT_OFFSET(d) + (size_t)stripped, n = SP_PRINT_LEN(d);
             if (SP_LIKELY(n <= 16)) {
                 /* The arena and the output both have 16 bytes of slack. */
@@ -151,7 +164,7 @@ static int decode_ids_core(const spbpe_model *m, const int32_t *ids, size_t coun
             }
         } else {
             if (kind == SP_PRINT_UNKNOWN) put(&o, m->unk_surface, m->unk_surface_len);
-            bos_ws_seen = 0; /* CONTROL prints nothing */
+            dp.bos_ws_seen = 0; /* CONTROL prints nothing */
         }
     }
     if (byte_start < count) put_bytes(&o, m, ids, byte_start, count);
@@ -177,21 +190,19 @@ static int decode_pieces_core(const spbpe_model *m, const uint8_t *const *pieces
         return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory decoding %zu pieces", count);
     outbuf o = {ws->out, 0};
     size_t byte_start = 0;
-    int is_bos_ws = 1, bos_ws_seen = 0;
-    int strip = m->info.add_dummy_prefix || m->info.remove_extra_whitespaces;
-    int rew = m->info.remove_extra_whitespaces;
+    dummy_prefix dp = dummy_prefix_start(m);
     for (size_t i = 0; i < count; i++) {
         int32_t id = ids[i];
         int type = id >= 0 ? m->type[id] : SPBPE_PIECE_UNKNOWN;
         if (type == SPBPE_PIECE_BYTE) continue;
         if (byte_start < i) put_bytes(&o, m, ids, byte_start, i);
-        if (bos_ws_seen || o.len > 0) is_bos_ws = 0;
+        if (dp.bos_ws_seen || o.len > 0) dp.is_bos_ws = 0;
         byte_start = i + 1;
         if (type == SPBPE_PIECE_NORMAL || type == SPBPE_PIECE_USER_DEFINED || type == SPBPE_PIECE_UNUSED) {
             const uint8_t *p = pieces[i];
             size_t n = lens[i];
-            int stripped = is_bos_ws && strip && n >= 3 && memcmp(p, SPACE_SYMBOL, 3) == 0;
-            bos_ws_seen = stripped && !rew;
+            int stripped = dp.is_bos_ws && dp.strip && n >= 3 && memcmp(p, SPACE_SYMBOL, 3) == 0;
+            dp.bos_ws_seen = stripped && !dp.rew;
             put_unescaped(&o, p + 3 * stripped, n - 3 * stripped);
         } else if (type == SPBPE_PIECE_UNKNOWN) {
             /* The unknown piece prints unk_surface; any other string that
@@ -200,9 +211,9 @@ static int decode_pieces_core(const spbpe_model *m, const uint8_t *const *pieces
                 put(&o, m->unk_surface, m->unk_surface_len);
             else
                 put(&o, pieces[i], lens[i]);
-            bos_ws_seen = 0;
+            dp.bos_ws_seen = 0;
         } else { /* CONTROL prints nothing */
-            bos_ws_seen = 0;
+            dp.bos_ws_seen = 0;
         }
     }
     if (byte_start < count) put_bytes(&o, m, ids, byte_start, count);

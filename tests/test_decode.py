@@ -50,3 +50,19 @@ def test_random_ids_decode_like_sentencepiece_on_trained_models(trained_models):
         assert [ours.decode(ids) for ids in lists] == [ref.decode(ids) for ids in lists]
         big = [i for ids in lists for i in ids] * 40  # over 8192 ids: the chunked int32 packing
         assert ours.decode(big) == ref.decode(big)
+
+
+def test_huge_decode_sizes_output_exactly(trained_models):
+    # Past 64 MiB of worst-case output the buffer is sized by a first pass,
+    # which must count unk_surface (longer here than "<unk>") and bytes.
+    spm = pytest.importorskip("sentencepiece")
+    from spbpe import model_pb2
+    proto = model_pb2.ModelProto()
+    path = next(p for name, p in trained_models.items() if "nobf" not in name and "byte" not in name)
+    proto.ParseFromString(path.read_bytes())
+    proto.trainer_spec.unk_surface = "<" + "?" * 40 + ">"
+    data = proto.SerializeToString()
+    ours = spbpe.SentencePieceProcessor(model_proto=data)
+    ref = spm.SentencePieceProcessor(model_proto=data)
+    ids = [ours.unk_id(), 5] * 1_000_000
+    assert ours.decode(ids) == ref.decode(ids)
