@@ -88,7 +88,14 @@ typedef struct {
 
 /* ------------------------------------------------------------- pair map */
 
-static size_t pm_hash(uint64_t k) { return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20); }
+/* Both ids must reach the slot bits: a multiply alone leaves the low
+ * slot bits to the right id, and pairs sharing a right half cluster. */
+static size_t pm_hash(uint64_t k) {
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    return (size_t)k;
+}
 
 static int pm_grow(pairmap_t *m) {
     size_t ns = m->slots ? (m->mask + 1) * 2 : 1 << 16;
@@ -148,9 +155,14 @@ static int32_t get_pair(ctx_t *c, int32_t l, int32_t r) {
         for (int side = 0; side < 2; side++) {
             const sp_sym *y = side ? b : a;
             const uint8_t *p = c->arena + y->off;
-            for (size_t i = 0; i < y->len;) {
-                size_t ln;
-                c->cps[k++] = sp_utf8_decode(p + i, y->len - i, &ln);
+            for (size_t i = 0; i < y->len;) { /* symbols are well-formed UTF-8 (sp_utf8_encode wrote them) */
+                size_t ln = sp_utf8_char_len(p + i, y->len - i);
+                c->cps[k++] = ln == 1   ? p[i]
+                              : ln == 2 ? ((uint32_t)(p[i] & 0x1F) << 6) | (p[i + 1] & 0x3F)
+                              : ln == 3 ? ((uint32_t)(p[i] & 0x0F) << 12) | ((uint32_t)(p[i + 1] & 0x3F) << 6) |
+                                              (p[i + 2] & 0x3F)
+                                        : ((uint32_t)(p[i] & 0x07) << 18) | ((uint32_t)(p[i + 1] & 0x3F) << 12) |
+                                              ((uint32_t)(p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F);
                 i += ln;
             }
         }
@@ -249,7 +261,7 @@ static int build_words(ctx_t *c, const sp_charset *cs, spbpe_error *err) {
         uint32_t cnt = (uint32_t)wd->count;
         for (size_t i = 0; i < wd->len;) {
             size_t l;
-            uint32_t cp = sp_utf8_decode(s + i, wd->len - i, &l);
+            uint32_t cp = sp_utf8_decode_fast(s + i, wd->len - i, &l);
             i += l;
             int32_t id = sp_charset_find(cs, cp);
             c->W[k++] = (slot_t){id >= 0 ? id : unk, cnt, INVALID};
@@ -459,6 +471,9 @@ SP_API int spbpe_trainer_train(spbpe_trainer *t, spbpe_error *err) {
         sp_charset_release(&cs);
         return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
     }
+    uint8_t *bmp_script = malloc(0x10000); /* validity checks of new pairs look scripts up here */
+    if (bmp_script) sp_script_fill_bmp(bmp_script);
+    t->valid.bmp_script = bmp_script;
     size_t max_merges = (size_t)t->vocab_size - t->meta_count - cs.n;
     int32_t *final = malloc((max_merges + cs.n + 1) * sizeof *final);
     size_t nmerged = 0;
@@ -477,6 +492,8 @@ SP_API int spbpe_trainer_train(spbpe_trainer *t, spbpe_error *err) {
     for (size_t i = 0; i < cs.n; i++) final[nmerged + i] = (int32_t)i; /* chars are symbols 0..n-1 */
     st = sp_assemble(t, c.syms, c.arena, final, nmerged + cs.n, err);
 out:
+    t->valid.bmp_script = NULL;
+    free(bmp_script);
     free(final);
     ctx_release(&c);
     sp_charset_release(&cs);

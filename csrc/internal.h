@@ -70,6 +70,21 @@ static inline uint32_t sp_utf8_scalar(const uint8_t *s, size_t l) {
     return len == l && c != 0xFFFD ? c : SP_NOT_A_CHAR;
 }
 
+/* sp_utf8_decode with well-formed 1-3 byte characters inline. */
+static inline uint32_t sp_utf8_decode_fast(const uint8_t *s, size_t n, size_t *len) {
+    if (s[0] < 0x80) {
+        *len = 1;
+        return s[0];
+    }
+    size_t l = sp_utf8_char_len(s, n);
+    uint32_t c = l <= 3 ? sp_utf8_scalar(s, l) : SP_NOT_A_CHAR;
+    if (c != SP_NOT_A_CHAR) {
+        *len = l;
+        return c;
+    }
+    return sp_utf8_decode(s, n, len);
+}
+
 /* Number of UTF-8 bytes written to out (out has room for 4). */
 size_t sp_utf8_encode(uint32_t cp, uint8_t *out);
 

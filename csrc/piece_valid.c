@@ -37,7 +37,7 @@ int sp_piece_valid(const sp_valid_opts *o, const uint32_t *cps, size_t n) {
             }
             continue;
         }
-        int s = sp_script_of(c);
+        int s = c < 0x10000 && o->bmp_script ? o->bmp_script[c] : sp_script_of(c);
         if (s == SP_SCRIPT_HIRAGANA || s == SP_SCRIPT_KATAKANA || c == 0x30FC) {
             s = SP_SCRIPT_HAN;
         } else if (s == SP_SCRIPT_INHERITED) {

@@ -5,6 +5,8 @@
  * Apache-2.0, Copyright 2016 Google Inc.) as sorted, merged code point
  * ranges.  Code points in no range are Common, as in GetScript.
  */
+#include <string.h>
+
 #include "trainer_internal.h"
 
 /* U_Common = 23 */
@@ -867,4 +869,12 @@ int sp_script_of(uint32_t c) {
         else return kRanges[mid].script;
     }
     return 23;
+}
+
+void sp_script_fill_bmp(uint8_t *table) {
+    memset(table, SP_SCRIPT_COMMON, 0x10000);
+    for (size_t i = 0; i < sizeof(kRanges) / sizeof(kRanges[0]) && kRanges[i].lo < 0x10000; i++) {
+        uint32_t hi = kRanges[i].hi < 0x10000 ? kRanges[i].hi : 0xFFFF;
+        memset(table + kRanges[i].lo, kRanges[i].script, hi - kRanges[i].lo + 1);
+    }
 }

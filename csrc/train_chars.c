@@ -28,6 +28,7 @@ typedef struct {
     uint32_t *keys;     /* cp + 1 */
     uint32_t *idx;
     size_t mask;
+    uint32_t *bmp;      /* entry index + 1 of each BMP code point: text is mostly BMP */
 } cmap;
 
 static int cmap_grow(cmap *m) {
@@ -52,7 +53,21 @@ static int cmap_grow(cmap *m) {
     return 0;
 }
 
+static centry *cmap_add(cmap *m, uint32_t cp);
+
 static centry *cmap_get(cmap *m, uint32_t cp) {
+    if (cp < 0x10000 && m->bmp) {
+        uint32_t k = m->bmp[cp];
+        if (k) return &m->e[k - 1];
+        centry *e = cmap_add(m, cp);
+        if (e) m->bmp[cp] = (uint32_t)m->n;
+        return e;
+    }
+    return cmap_add(m, cp);
+}
+
+/* The hashed map: every entry is in it, so cmap_grow can rebuild it. */
+static centry *cmap_add(cmap *m, uint32_t cp) {
     if ((m->n + 1) * 2 > (m->keys ? m->mask + 1 : 0) && cmap_grow(m)) return NULL;
     size_t h = (cp * 0x9E3779B1u) & m->mask;
     while (m->keys[h]) {
@@ -96,6 +111,7 @@ static int nomem(spbpe_error *err) { return sp_fail(err, SPBPE_ERR_NOMEM, 0, "ou
 int sp_char_coverage(const spbpe_trainer *t, sp_charset *cs, spbpe_error *err) {
     memset(cs, 0, sizeof *cs);
     cmap m = {0};
+    m.bmp = calloc(0x10000, sizeof *m.bmp); /* NULL: everything goes through the hash */
     int st = SPBPE_OK;
     /* Required characters first (they need no occurrence). */
     for (size_t i = 0; i < t->required_chars_len;) {
@@ -115,7 +131,7 @@ int sp_char_coverage(const spbpe_trainer *t, sp_charset *cs, spbpe_error *err) {
         centry *le = NULL;
         for (size_t i = 0; i < wd->len;) {
             size_t l;
-            uint32_t c = sp_utf8_decode(s + i, wd->len - i, &l);
+            uint32_t c = sp_utf8_decode_fast(s + i, wd->len - i, &l);
             i += l;
             if (c == 0) continue;
             if (c == 0x20) {
@@ -187,6 +203,7 @@ out:
     free(m.e);
     free(m.keys);
     free(m.idx);
+    free(m.bmp);
     if (st) sp_charset_release(cs);
     return st;
 }

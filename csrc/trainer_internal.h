@@ -30,6 +30,8 @@
 
 /* script_table.c (generated): GetScript of sentencepiece's old table. */
 int sp_script_of(uint32_t c);
+/* The script of every BMP code point, into table[0x10000]. */
+void sp_script_fill_bmp(uint8_t *table);
 
 /* The options that decide piece validity (IsValidSentencePiece). */
 typedef struct sp_valid_opts {
@@ -40,6 +42,7 @@ typedef struct sp_valid_opts {
     int split_digits;
     int treat_whitespace_as_suffix;
     int allow_whitespace_only_pieces;
+    const uint8_t *bmp_script;   /* sp_script_fill_bmp's table while training, else NULL */
 } sp_valid_opts;
 
 /* piece_valid.c: IsValidSentencePiece on the code points cps[0..n). */
