@@ -329,6 +329,13 @@ int spbpe_trainer_type(const spbpe_trainer *trainer, size_t id);
 size_t spbpe_trainer_export(const spbpe_trainer *trainer, const uint8_t **arena, size_t *arena_len,
                             const uint64_t **off, const uint32_t **len, const float **score,
                             const int32_t **type);
+/* The trained vocabulary as files: *pieces is the ModelProto's repeated
+ * `pieces` field serialized as sentencepiece writes it (the caller appends
+ * trainer_spec and normalizer_spec), *vocab the .vocab text ("piece\tscore"
+ * with %.6g, or the piece alone when with_score is 0, one per line).  Both
+ * live in the trainer until it is freed or serializes again. */
+int spbpe_trainer_serialize(spbpe_trainer *trainer, int with_score, const uint8_t **pieces, size_t *pieces_len,
+                            const uint8_t **vocab, size_t *vocab_len, spbpe_error *err);
 
 /* TRAINER-END */
 

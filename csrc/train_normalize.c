@@ -86,7 +86,7 @@ static size_t unit_at(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, si
     if (s[0] < 0x80) {
         e = t->norm_ascii[s[0]];
     } else if (t->nz.has_charsmap) {
-        uint32_t cp = sp_utf8_decode(s, n, &len);
+        uint32_t cp = sp_utf8_decode_fast(s, n, &len);
         if (cp < CP_CACHE && !(cp == 0xFFFD && len == 1)) {
             if (!f->cpcache) f->cpcache = calloc(CP_CACHE, sizeof *f->cpcache);
             if (f->cpcache) {
@@ -160,7 +160,8 @@ int sp_train_normalize(const spbpe_trainer *t, sp_feeder *f, const uint8_t *in, 
             rlen--;
         }
         if (rlen > 0) {
-            if (sp_reserve((void **)&out->text, &out->cap, k + 3 * rlen + 3 * (n - i) + 6, 1)) goto nomem;
+            size_t need = k + 3 * rlen + 3 * (n - i) + 6;
+            if (need > out->cap && sp_reserve((void **)&out->text, &out->cap, need, 1)) goto nomem;
             o = out->text;
             for (size_t j = 0; j < rlen; j++) {
                 if (r[j] == ' ') {

@@ -272,5 +272,7 @@ SP_API void spbpe_trainer_free(spbpe_trainer *t) {
     free(t->out_len);
     free(t->out_score);
     free(t->out_type);
+    free(t->ser_pieces);
+    free(t->ser_vocab);
     free(t);
 }

@@ -141,6 +141,8 @@ struct spbpe_trainer {
     float *out_score;
     int32_t *out_type;
     size_t out_count, out_cap;
+    uint8_t *ser_pieces, *ser_vocab;     /* spbpe_trainer_serialize's output */
+    size_t ser_pieces_len, ser_vocab_len;
 };
 
 /* ------------------------------------------------------ train_chars.c */

@@ -99,6 +99,17 @@ class NativeTrainer:
         with self._exclusive():
             return self._train()
 
+    def train_files(self, with_score: bool) -> Tuple[int, bytes, bytes]:
+        """Train; (piece count, the ModelProto's serialized pieces, the
+        .vocab text), built in C."""
+        with self._exclusive():
+            _check(lib.spbpe_trainer_train(self._h, self._err), self._err)
+            pp, pn = ffi.new("const uint8_t **"), ffi.new("size_t *")
+            vp, vn = ffi.new("const uint8_t **"), ffi.new("size_t *")
+            _check(lib.spbpe_trainer_serialize(self._h, int(with_score), pp, pn, vp, vn, self._err), self._err)
+            return (lib.spbpe_trainer_piece_count(self._h), ffi.unpack(ffi.cast("const char *", pp[0]), pn[0]),
+                    ffi.unpack(ffi.cast("const char *", vp[0]), vn[0]))
+
     def _train(self) -> List[Tuple[bytes, float, int]]:
         _check(lib.spbpe_trainer_train(self._h, self._err), self._err)
         pa, pal = ffi.new("const uint8_t **"), ffi.new("size_t *")

@@ -18,7 +18,7 @@ from ._wire import key, length_delimited, varint
 from .errors import SpbpeError
 
 __all__ = ["TrainerError", "TRAINER_FIELDS", "NORMALIZER_FIELDS", "parse_args", "to_text",
-           "encode_model", "format_vocab"]
+           "encode_model"]
 
 
 class TrainerError(SpbpeError, ValueError):
@@ -183,8 +183,6 @@ def parse_args(kwargs: Dict[str, str]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
 # ------------------------------------------------------------ proto bytes
 
-_FLOAT = struct.Struct("<f")
-_BYTE = [bytes((i,)) for i in range(0x80)]   # one-byte varints
 
 
 def _message(values: Dict[str, Any], fields: Dict[str, Tuple[int, str]]) -> bytes:
@@ -206,21 +204,11 @@ def _message(values: Dict[str, Any], fields: Dict[str, Tuple[int, str]]) -> byte
     return bytes(out)
 
 
-def encode_model(pieces: List[Tuple[bytes, float, int]], trainer: Dict[str, Any],
-                 normalizer: Dict[str, Any]) -> bytes:
-    """Serialize a ModelProto as sentencepiece's SerializeAsString does."""
-    out = bytearray()
-    pack = _FLOAT.pack
-    for piece, score, ptype in pieces:
-        n = len(piece)
-        body = (b"\x0a" + (_BYTE[n] if n < 0x80 else varint(n)) + piece + b"\x15" + pack(score)
-                + (b"" if ptype == 1 else b"\x18" + varint(ptype)))
-        m = len(body)
-        out += b"\x0a" + (_BYTE[m] if m < 0x80 else varint(m))
-        out += body
-    out += length_delimited(2, _message(trainer, TRAINER_FIELDS))
-    out += length_delimited(3, _message(normalizer, NORMALIZER_FIELDS))
-    return bytes(out)
+def encode_model(pieces: bytes, trainer: Dict[str, Any], normalizer: Dict[str, Any]) -> bytes:
+    """A ModelProto as sentencepiece's SerializeAsString writes it, from its
+    already serialized pieces (the trainer's C core writes those)."""
+    return (pieces + length_delimited(2, _message(trainer, TRAINER_FIELDS))
+            + length_delimited(3, _message(normalizer, NORMALIZER_FIELDS)))
 
 
 def encode_denormalizer(charsmap: bytes, rule_tsv: str) -> bytes:
@@ -231,9 +219,3 @@ def encode_denormalizer(charsmap: bytes, rule_tsv: str) -> bytes:
     return length_delimited(5, _message(spec, NORMALIZER_FIELDS))
 
 
-def format_vocab(pieces: List[Tuple[bytes, float, int]], with_score: bool) -> bytes:
-    """The .vocab file: piece<TAB>score per line (absl::StrCat of a float)."""
-    lines = []
-    for piece, score, _ in pieces:
-        lines.append(piece + (b"\t" + (b"%.6g" % score) if with_score else b"") + b"\n")
-    return b"".join(lines)

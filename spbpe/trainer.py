@@ -22,7 +22,7 @@ import os
 import random
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from .train_spec import (DEFAULTS, TrainerError, encode_denormalizer, encode_model, format_vocab, parse_args,
+from .train_spec import (DEFAULTS, TrainerError, encode_denormalizer, encode_model, parse_args,
                          split_command, to_text)
 
 __all__ = ["SentencePieceTrainer", "TrainerError"]
@@ -136,12 +136,12 @@ class SentencePieceTrainer:
         native = NativeTrainer(o)
         try:
             _feed(native, o, iterator, seed, iter_blocks)
-            pieces = native.train()
+            count, pieces, vocab = native.train_files(o["vocabulary_output_piece_score"])
         finally:
             native.close()
 
         if not o["hard_vocab_limit"]:
-            ts["vocab_size"] = len(pieces)
+            ts["vocab_size"] = count
         normalizer = {k: v for k, v in ns.items()}
         normalizer["name"] = name
         normalizer["precompiled_charsmap"] = o["charsmap"]
@@ -154,7 +154,7 @@ class SentencePieceTrainer:
         with open(o["model_prefix"] + ".model", "wb") as f:
             f.write(model)
         with open(o["model_prefix"] + ".vocab", "wb") as f:
-            f.write(format_vocab(pieces, o["vocabulary_output_piece_score"]))
+            f.write(vocab)
         return None
 
     Train = train
