@@ -184,7 +184,6 @@ def parse_args(kwargs: Dict[str, str]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 # ------------------------------------------------------------ proto bytes
 
 
-
 def _message(values: Dict[str, Any], fields: Dict[str, Tuple[int, str]]) -> bytes:
     out = bytearray()
     for name in sorted(values, key=lambda k: fields[k][0]):
