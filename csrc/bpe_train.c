@@ -125,7 +125,7 @@ static size_t pm_slot(const pairmap_t *m, uint64_t key) {
 /* A symbol whose string is already at arena[off, off + len). */
 static int32_t new_sym(ctx_t *c, int32_t left, int32_t right, uint64_t off, size_t len, uint32_t nchars) {
     if (c->nsyms >= INT32_MAX - 1 || len > UINT32_MAX || off > UINT32_MAX - len) return -2;
-    if (sp_reserve((void **)&c->syms, &c->capsyms, c->nsyms + 1, sizeof *c->syms)) return -2;
+    if (sp_reserve_inline((void **)&c->syms, &c->capsyms, c->nsyms + 1, sizeof *c->syms)) return -2;
     sp_sym *y = &c->syms[c->nsyms];
     memset(y, 0, sizeof *y);
     y->left = left;
@@ -150,7 +150,7 @@ static int32_t get_pair(ctx_t *c, int32_t l, int32_t r) {
     int32_t v = INVALID;
     uint32_t nchars = a->nchars + b->nchars;
     if (nchars <= (uint32_t)c->t->valid.max_piece_chars) {
-        if (sp_reserve((void **)&c->cps, &c->capcps, nchars, sizeof *c->cps)) return -2;
+        if (sp_reserve_inline((void **)&c->cps, &c->capcps, nchars, sizeof *c->cps)) return -2;
         size_t k = 0;
         for (int side = 0; side < 2; side++) {
             const sp_sym *y = side ? b : a;
@@ -169,7 +169,7 @@ static int32_t get_pair(ctx_t *c, int32_t l, int32_t r) {
         if (sp_piece_valid(&c->t->valid, c->cps, k)) {
             size_t la = a->len, lb = b->len;
             uint64_t aoff = a->off, boff = b->off;
-            if (sp_reserve((void **)&c->arena, &c->arena_cap, c->arena_len + la + lb, 1)) return -2;
+            if (sp_reserve_inline((void **)&c->arena, &c->arena_cap, c->arena_len + la + lb, 1)) return -2;
             /* Join in place at the arena end, then adopt it as the string. */
             memcpy(c->arena + c->arena_len, c->arena + aoff, la);
             memcpy(c->arena + c->arena_len + la, c->arena + boff, lb);
@@ -190,7 +190,7 @@ static int32_t get_pair(ctx_t *c, int32_t l, int32_t r) {
 
 static int add_pending(ctx_t *c, int32_t s) {
     if (c->syms[s].pending) return 0;
-    if (sp_reserve((void **)&c->pending, &c->cappending, c->npending + 1, sizeof *c->pending)) return -1;
+    if (sp_reserve_inline((void **)&c->pending, &c->cappending, c->npending + 1, sizeof *c->pending)) return -1;
     c->syms[s].pending = 1;
     c->pending[c->npending++] = s;
     return 0;
@@ -238,7 +238,7 @@ static int build_words(ctx_t *c, const sp_charset *cs, spbpe_error *err) {
     spbpe_trainer *t = c->t;
     for (size_t i = 0; i < cs->n + 1; i++) {
         uint32_t cp = i < cs->n ? cs->cps[i] : SP_UNK_CHAR;
-        if (sp_reserve((void **)&c->arena, &c->arena_cap, c->arena_len + 4, 1)) goto oom;
+        if (sp_reserve_inline((void **)&c->arena, &c->arena_cap, c->arena_len + 4, 1)) goto oom;
         size_t l = sp_utf8_encode(cp, c->arena + c->arena_len);
         if (new_sym(c, -1, -1, c->arena_len, l, 1) < 0) goto oom;
         c->arena_len += l;
@@ -392,7 +392,7 @@ static int merge_loop(ctx_t *c, size_t max_merges, int32_t *merged, size_t *nmer
             if (tail) break; /* "No valid symbol found" */
             tail = 1;
             size_t m = 0;
-            if (sp_reserve((void **)&c->pending, &c->cappending, c->nsyms, sizeof *c->pending)) goto oom;
+            if (sp_reserve_inline((void **)&c->pending, &c->cappending, c->nsyms, sizeof *c->pending)) goto oom;
             for (size_t i = 0; i < c->nsyms; i++)
                 if (c->syms[i].left >= 0 && !c->syms[i].accepted) c->pending[m++] = (int32_t)i;
             if (sp_queue_build(&c->q, c->syms, c->arena, c->pending, m)) goto oom;

@@ -93,6 +93,10 @@ size_t sp_utf8_encode(uint32_t cp, uint8_t *out);
 /* Grow *ptr (elements of `size` bytes, capacity *cap) to hold at least
  * `need`; returns 0 on success, -1 on allocation failure or overflow. */
 int sp_reserve(void **ptr, size_t *cap, size_t need, size_t size);
+/* sp_reserve with the usual case (enough room) inline, for hot loops. */
+static inline int sp_reserve_inline(void **ptr, size_t *cap, size_t need, size_t size) {
+    return need <= *cap ? 0 : sp_reserve(ptr, cap, need, size);
+}
 
 /* Zeroed memory for large, short-lived tables (the trainer's), asking the
  * kernel for huge pages where it offers them on request: faulting in tens

@@ -55,7 +55,7 @@ static sp_qentry make_entry(const sp_sym *y, int32_t s, int64_t freq) {
 }
 
 static int heap_insert(sp_queue *q, const sp_sym *syms, const uint8_t *arena, sp_qentry e) {
-    if (sp_reserve((void **)&q->heap, &q->cap, q->n + 1, sizeof *q->heap)) return -1;
+    if (sp_reserve_inline((void **)&q->heap, &q->cap, q->n + 1, sizeof *q->heap)) return -1;
     size_t i = q->n++;
     while (i > 0) {
         size_t p = (i - 1) / 2;
@@ -86,7 +86,7 @@ int sp_queue_push(sp_queue *q, sp_sym *syms, const uint8_t *arena, int32_t s) {
     y->inheap = y->freq;
     if (y->freq >= q->level || y->freq <= 0) return heap_insert(q, syms, arena, make_entry(y, s, y->freq));
     sp_bucket *b = &q->buckets[y->freq];
-    if (sp_reserve((void **)&b->ids, &b->cap, b->n + 1, sizeof *b->ids)) return -1;
+    if (sp_reserve_inline((void **)&b->ids, &b->cap, b->n + 1, sizeof *b->ids)) return -1;
     b->ids[b->n++] = s;
     if ((size_t)y->freq > q->top) q->top = (size_t)y->freq;
     return 0;
@@ -98,7 +98,7 @@ int sp_queue_build(sp_queue *q, sp_sym *syms, const uint8_t *arena, const int32_
     for (size_t b = 0; b < SP_QBUCKETS; b++) q->buckets[b].n = 0;
     q->top = 0;
     q->level = 0;
-    if (sp_reserve((void **)&q->heap, &q->cap, n, sizeof *q->heap)) return -1;
+    if (sp_reserve_inline((void **)&q->heap, &q->cap, n, sizeof *q->heap)) return -1;
     for (size_t i = 0; i < n; i++) {
         sp_sym *y = &syms[ids[i]];
         y->inheap = y->freq;
@@ -116,7 +116,7 @@ static int next_level(sp_queue *q, const sp_sym *syms, const uint8_t *arena, int
         sp_bucket *b = &q->buckets[f];
         if (!b->n) continue;
         q->level = (int64_t)f;
-        if (sp_reserve((void **)&q->heap, &q->cap, b->n, sizeof *q->heap)) {
+        if (sp_reserve_inline((void **)&q->heap, &q->cap, b->n, sizeof *q->heap)) {
             *err = 1;
             return 0;
         }
