@@ -88,6 +88,20 @@ static inline uint32_t sp_utf8_decode_fast(const uint8_t *s, size_t n, size_t *l
 /* Number of UTF-8 bytes written to out (out has room for 4). */
 size_t sp_utf8_encode(uint32_t cp, uint8_t *out);
 
+/* Index of the lowest byte of x with its top bit set (x != 0), bytes read
+ * little-endian from memory: the first flagged byte of a SWAR test. */
+static inline size_t sp_first_flagged_byte(uint64_t x) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (size_t)__builtin_ctzll(x) / 8;
+#else
+    unsigned char bytes[8];
+    memcpy(bytes, &x, 8);
+    size_t k = 0;
+    while (!(bytes[k] & 0x80)) k++;
+    return k;
+#endif
+}
+
 /* --------------------------------------------------------------- buffers */
 
 /* Grow *ptr (elements of `size` bytes, capacity *cap) to hold at least

@@ -91,20 +91,6 @@ static void push_space(const sp_normalizer *nz, sp_normbuf *out, uint32_t consum
 
 static inline int is_space_symbol(const uint8_t *p) { return p[0] == 0xE2 && p[1] == 0x96 && p[2] == 0x81; }
 
-/* Index of the lowest byte of x with its top bit set (x != 0), bytes read
- * little-endian from memory. */
-static inline size_t first_flagged_byte(uint64_t x) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return (size_t)__builtin_ctzll(x) / 8;
-#else
-    unsigned char bytes[8];
-    memcpy(bytes, &x, 8);
-    size_t k = 0;
-    while (!(bytes[k] & 0x80)) k++;
-    return k;
-#endif
-}
-
 /* The identity fast path when the caller needs no alignment (plain ids):
  * the same bytes, without writing four bytes of alignment per byte.  Plain
  * ASCII goes 8 bytes at a time.  With starts, it also records where the
@@ -135,7 +121,7 @@ static void identity_text_only(const sp_normalizer *nz, const uint8_t *in, size_
             uint64_t special = (((x - ones) & ~x) | w) & highs;
             memcpy(t + o, &w, 8); /* room: the output holds 3 bytes per input byte */
             if (special) {
-                size_t k = first_flagged_byte(special); /* the first space or non-ASCII byte */
+                size_t k = sp_first_flagged_byte(special); /* the first space or non-ASCII byte */
                 o += k;
                 i += k;
                 if (k) after_space = 0;

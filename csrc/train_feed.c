@@ -135,7 +135,12 @@ static int process(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, size_
     /* Cut out meta pieces.  Only bytes that start one (never a UTF-8
      * continuation byte) need a look; a sentence without any is used as is. */
     size_t i0 = 0;
-    while (i0 < xn && !t->cut_any[x[i0]]) i0++;
+    if (t->cut_single >= 0) { /* the usual case: <unk>, <s> and </s> all start with '<' */
+        const uint8_t *hit = memchr(x, t->cut_single, xn);
+        i0 = hit ? (size_t)(hit - x) : xn;
+    } else {
+        while (i0 < xn && !t->cut_any[x[i0]]) i0++;
+    }
     if (i0 < xn) {
         if (grow(&f->scratch, &f->scratch_cap, xn)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
         memcpy(f->scratch, x, i0);

@@ -72,8 +72,13 @@ void sp_train_norm_init(spbpe_trainer *t) {
         uint64_t e = t->nz.has_charsmap ? analyze(&t->nz.charsmap, &c, 1) : K_COPY;
         t->norm_ascii[b] = e;
         /* 1: copied as is whatever follows; 2: when an ASCII byte follows. */
-        t->norm_copy[b] = (uint8_t)(b == ' ' || (e & 3) != K_COPY ? 0 : (e & EXT_MASK) ? 2 : 1);
+        uint8_t copy = (uint8_t)((e & 3) != K_COPY ? 0 : (e & EXT_MASK) ? 2 : 1);
+        t->norm_copy[b] = b == ' ' ? 0 : copy;
+        if (b == ' ') t->space_copy = copy;
     }
+    t->printable_copy = 1;
+    for (int b = 0x21; b <= 0x7E; b++)
+        if (!t->norm_copy[b]) t->printable_copy = 0;
 }
 
 /* One normalization unit at s[0..n), n >= 1: bytes consumed, and the
@@ -145,13 +150,41 @@ int sp_train_normalize(const spbpe_trainer *t, sp_feeder *f, const uint8_t *in, 
         k = 3;
     }
     int prev_space = nz->remove_extra_whitespaces;
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
     while (i < n) {
+        if (t->printable_copy && i + 8 <= n) {
+            /* Copy a run of printable ASCII (0x21-0x7E) 8 bytes at a time:
+             * flag bytes below 0x21 or above 0x7E; the lowest flag is exact. */
+            uint64_t w;
+            memcpy(&w, in + i, 8);
+            uint64_t flags = (((w - 0x21 * ones) & ~w) | ((w + (0x7F - 0x7E) * ones) | w)) & highs;
+            size_t run = flags ? sp_first_flagged_byte(flags) : 8;
+            /* a byte copied only when ASCII follows must not precede other bytes */
+            if (run && i + run < n && in[i + run] >= 0x80 && t->norm_copy[in[i + run - 1]] == 2) run--;
+            if (run) {
+                memcpy(o + k, &w, 8); /* room: 3 bytes per input byte */
+                k += run;
+                i += run;
+                prev_space = 0;
+                continue;
+            }
+        }
         uint8_t b = in[i];
         uint8_t fc = b < 0x80 ? t->norm_copy[b] : 0;
         if (fc == 1 || (fc == 2 && (i + 1 == n || in[i + 1] < 0x80))) {
             o[k++] = b;
             i++;
             prev_space = 0;
+            continue;
+        }
+        if (b == ' ' && (t->space_copy == 1 || (t->space_copy == 2 && (i + 1 == n || in[i + 1] < 0x80)))) {
+            /* What the general step below does for a plain space. */
+            if (!prev_space) {
+                memcpy(o + k, WS, 3);
+                k += 3;
+            }
+            prev_space = nz->remove_extra_whitespaces;
+            i++;
             continue;
         }
         size_t m = unit_at(t, f, in + i, n - i, &r, &rlen);

@@ -190,7 +190,16 @@ static int init_cut(spbpe_trainer *t, spbpe_error *err) {
     uint32_t fill[256];
     memcpy(fill, t->cut_start, sizeof fill);
     for (size_t i = 0; i < t->meta_count; i++) t->cut_idx[fill[t->meta[i].piece[0]]++] = (uint32_t)i;
-    for (int b = 0; b < 256; b++) t->cut_any[b] = t->cut_start[b + 1] > t->cut_start[b] && (b < 0x80 || b > 0xBF);
+    int distinct = 0;
+    t->cut_single = -1;
+    for (int b = 0; b < 256; b++) {
+        t->cut_any[b] = t->cut_start[b + 1] > t->cut_start[b] && (b < 0x80 || b > 0xBF);
+        if (t->cut_any[b]) {
+            distinct++;
+            t->cut_single = b;
+        }
+    }
+    if (distinct != 1) t->cut_single = -1;
     for (int b = 0; b < 256; b++) {   /* insertion sort by length, descending */
         for (uint32_t i = t->cut_start[b] + 1; i < t->cut_start[b + 1]; i++) {
             uint32_t v = t->cut_idx[i], j = i;

@@ -122,10 +122,13 @@ struct spbpe_trainer {
     uint32_t cut_start[257];
     uint32_t *cut_idx;
     uint8_t cut_any[256];                /* b starts a meta piece and is not a UTF-8 trail byte */
+    int cut_single;                      /* the one such byte when there is only one, else -1 */
 
     sp_normalizer nz;                    /* immutable once built: shared by the feeders */
     uint64_t norm_ascii[128];            /* train_normalize.c memo for ASCII */
     uint8_t norm_copy[128];              /* ASCII bytes the normalizer copies as is */
+    uint8_t space_copy;                  /* the same for ' ' (then escaped and squeezed) */
+    uint8_t printable_copy;              /* every byte 0x21-0x7E has norm_copy 1 or 2 */
     int num_threads;                     /* feeding threads, 1..SP_MAX_FEEDERS */
     sp_feeder *feeders;                  /* up to num_threads, created on demand */
     size_t nfeeders;
