@@ -102,6 +102,22 @@ static inline size_t sp_first_flagged_byte(uint64_t x) {
 #endif
 }
 
+/* Equality of two short byte strings of the same length n, without a call. */
+static inline int sp_bytes_equal(const uint8_t *a, const uint8_t *b, size_t n) {
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) return 0;
+        a += 8;
+        b += 8;
+        n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++) return 0;
+    return 1;
+}
+
 /* --------------------------------------------------------------- buffers */
 
 /* Grow *ptr (elements of `size` bytes, capacity *cap) to hold at least

@@ -93,22 +93,6 @@ static inline int sp_in_normal_map(int type) {
     return type == SPBPE_PIECE_NORMAL || type == SPBPE_PIECE_USER_DEFINED || type == SPBPE_PIECE_UNUSED;
 }
 
-/* Equality of two short byte strings of the same length n, without a call. */
-static inline int sp_bytes_equal(const uint8_t *a, const uint8_t *b, size_t n) {
-    while (n >= 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        if (x != y) return 0;
-        a += 8;
-        b += 8;
-        n -= 8;
-    }
-    while (n--)
-        if (*a++ != *b++) return 0;
-    return 1;
-}
-
 /* sp_lookup with the hash of s already known. */
 static inline int32_t sp_lookup_hashed(const spbpe_model *m, const uint8_t *s, size_t n, uint64_t h) {
     uint32_t h32 = (uint32_t)h;

@@ -14,14 +14,18 @@
 
 /* ------------------------------------------------------------ word table */
 
+/* A slot keeps the high half of the word's hash beside its index, so a
+ * probe that meets another word rarely has to read that word. */
+static inline uint64_t word_slot(uint64_t hash, size_t index) { return (hash >> 32) << 32 | (uint64_t)(index + 1); }
+
 static int wordtab_grow(sp_wordtab *t) {
     size_t nslots = t->slots ? (t->mask + 1) * 2 : 1024;
-    uint32_t *slots = calloc(nslots, sizeof *slots);
+    uint64_t *slots = calloc(nslots, sizeof *slots);
     if (!slots) return -1;
     for (size_t i = 0; i < t->n; i++) {
         size_t h = (size_t)t->words[i].hash & (nslots - 1);
         while (slots[h]) h = (h + 1) & (nslots - 1);
-        slots[h] = (uint32_t)(i + 1);
+        slots[h] = word_slot(t->words[i].hash, i);
     }
     free(t->slots);
     t->slots = slots;
@@ -36,21 +40,22 @@ int sp_wordtab_add(sp_wordtab *t, const uint8_t *s, size_t len, int64_t count) {
 int sp_wordtab_add_hashed(sp_wordtab *t, const uint8_t *s, size_t len, uint64_t hash, int64_t count) {
     if ((t->n + 1) * 2 > (t->slots ? t->mask + 1 : 0) && wordtab_grow(t)) return -1;
     size_t h = (size_t)hash & t->mask;
-    while (t->slots[h]) {
-        sp_word *w = &t->words[t->slots[h] - 1];
-        if (w->hash == hash && w->len == len && memcmp(t->arena + w->off, s, len) == 0) {
+    uint64_t tag = hash >> 32;
+    for (uint64_t slot; (slot = t->slots[h]) != 0; h = (h + 1) & t->mask) {
+        if (slot >> 32 != tag) continue;
+        sp_word *w = &t->words[(uint32_t)slot - 1];
+        if (w->hash == hash && w->len == len && sp_bytes_equal(t->arena + w->off, s, len)) {
             w->count += count;
             return 0;
         }
-        h = (h + 1) & t->mask;
     }
     if (t->n >= UINT32_MAX - 1 || len > UINT32_MAX) return -1;
-    if (sp_reserve((void **)&t->words, &t->cap, t->n + 1, sizeof *t->words)) return -1;
-    if (sp_reserve((void **)&t->arena, &t->arena_cap, t->arena_len + len, 1)) return -1;
+    if (sp_reserve_inline((void **)&t->words, &t->cap, t->n + 1, sizeof *t->words)) return -1;
+    if (sp_reserve_inline((void **)&t->arena, &t->arena_cap, t->arena_len + len, 1)) return -1;
     memcpy(t->arena + t->arena_len, s, len);
     t->words[t->n] = (sp_word){hash, t->arena_len, (uint32_t)len, count};
     t->arena_len += len;
-    t->slots[h] = (uint32_t)(++t->n);
+    t->slots[h] = word_slot(hash, t->n++);
     return 0;
 }
 

@@ -62,7 +62,7 @@ typedef struct sp_wordtab {
     size_t arena_len, arena_cap;
     sp_word *words;
     size_t n, cap;
-    uint32_t *slots;    /* word index + 1, 0 = empty; size mask + 1 */
+    uint64_t *slots;    /* hash's high 32 bits << 32 | word index + 1; 0 = empty; size mask + 1 */
     size_t mask;
 } sp_wordtab;
 
