@@ -5,6 +5,7 @@
 #   fuzz/build.sh                      # build every target
 #   fuzz/build.sh run encode 300       # build, then fuzz one target for 300 s
 #   fuzz/build.sh run-all 300          # every target in turn, 300 s each
+#   fuzz/build.sh merge                # fold the grown corpora into fuzz/corpus/
 #
 # Each target is one C file, fuzz/fuzz_<name>.c, linked with csrc/*.c.  The
 # seed corpus is fuzz/corpus/<name>/; new inputs go to fuzz/build/corpus/<name>/
@@ -66,6 +67,24 @@ if [ "${1:-}" = run-all ]; then
         (cd "$OUT/logs" && "$ROOT/fuzz/build.sh" run "$t" "${2:-300}" > "$t.log" 2>&1) || echo "fuzz_$t: FAILED (see $OUT/logs/$t.log)"
         grep -h -E "DONE|stat::number_of_executed_units|stat::peak_rss|ERROR" "$OUT/logs/$t.log" "$OUT/logs/fuzz-0.log" 2>/dev/null | tail -4 | sed "s/^/fuzz_$t: /"
         [ -f "$OUT/logs/fuzz-0.log" ] && mv "$OUT/logs/fuzz-0.log" "$OUT/logs/$t.job.log"
+    done
+    exit 0
+fi
+
+# merge: minimize fuzz/corpus/<t> plus what fuzzing grew in fuzz/build/corpus/<t>
+# (libFuzzer -merge=1 keeps the inputs that add coverage) into fuzz/corpus/<t>,
+# the committed corpus that scripts/asan_tests.sh replays.
+if [ "${1:-}" = merge ]; then
+    for t in $TARGETS; do
+        rm -rf "$OUT/merged/$t"
+        mkdir -p "$OUT/merged/$t" "$OUT/corpus/$t"
+        case $t in train) maxlen=2048 ;; model) maxlen=65536 ;; *) maxlen=8192 ;; esac
+        "$OUT/fuzz_$t" -merge=1 -max_len=$maxlen -timeout=20 -rss_limit_mb=2048 \
+            "$OUT/merged/$t" "$ROOT/fuzz/corpus/$t" "$OUT/corpus/$t" > "$OUT/merged/$t.log" 2>&1 ||
+            { echo "fuzz_$t: merge failed (see $OUT/merged/$t.log)"; exit 1; }
+        rm -rf "$ROOT/fuzz/corpus/$t"
+        cp -r "$OUT/merged/$t" "$ROOT/fuzz/corpus/$t"
+        echo "fuzz_$t: $(ls "$ROOT/fuzz/corpus/$t" | wc -l) inputs in fuzz/corpus/$t"
     done
     exit 0
 fi
