@@ -12,6 +12,14 @@
  * recorded when they were pushed (last push wins, as in sentencepiece).
  * Characters outside the vocabulary become byte pieces (byte_fallback) or
  * one <unk> per run.  Heap operations are O(log n), so encode is O(n log n).
+ *
+ * Shortcuts, all exact and all off under `reference_path`: for a fast_words
+ * model (model.c) the text is encoded word by word, a word being a segment
+ * that starts before a run of U+2581, with each word's result kept in the
+ * workspace's word cache (word_cache.c); segments over SP_CUT_MIN_SEGMENT
+ * bytes are first cut wherever no piece holds the characters on both sides
+ * (char_pairs.c); and "do these two pieces merge" is answered by id from the
+ * workspace's pair memo (pair_memo.c) instead of by hashing their bytes.
  */
 #include <stdlib.h>
 #include <string.h>
