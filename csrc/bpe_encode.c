@@ -100,30 +100,69 @@ typedef struct encoder {
     uint64_t steps;          /* heap pushes + pops (spbpe_encoding.merge_steps) */
 } encoder;
 
+/* The piece the neighbours sym[left] and sym[right] merge into, or -1. */
+static inline int32_t pair_merge(encoder *e, const sp_symbol *l, const sp_symbol *r) {
+    if (l->frozen || r->frozen) return -1;
+    uint32_t size = l->len + r->len;
+    /* Two pieces' bytes are their ids' strings, so the memo answers by id;
+     * symbols outside the vocabulary ask the string table. */
+    if (e->reference) return sp_lookup_normal(e->m, e->text + l->start, size);
+    if (l->id >= 0 && r->id >= 0 && e->memo)
+        return sp_pair_memo_merge(e->memo, e->m, l->id, r->id, e->text + l->start, size);
+    if ((l->id < 0 || r->id < 0) && e->m->closed_chars)
+        return -1; /* a symbol outside the vocabulary never merges in such a model */
+    return sp_lookup_normal(e->m, e->text + l->start, size);
+}
+
 static void maybe_push(encoder *e, int32_t left, int32_t right) {
     if (left < 0 || right < 0) return;
     const sp_symbol *l = &e->sym[left], *r = &e->sym[right];
-    if (l->frozen || r->frozen) return;
-    uint32_t size = l->len + r->len;
-    int32_t merged;
-    /* Two pieces' bytes are their ids' strings, so the memo answers by id;
-     * symbols outside the vocabulary ask the string table. */
-    if (e->reference)
-        merged = sp_lookup_normal(e->m, e->text + l->start, size);
-    else if (l->id >= 0 && r->id >= 0 && e->memo)
-        merged = sp_pair_memo_merge(e->memo, e->m, l->id, r->id, e->text + l->start, size);
-    else if ((l->id < 0 || r->id < 0) && e->m->closed_chars)
-        return; /* a symbol outside the vocabulary never merges in such a model */
-    else
-        merged = sp_lookup_normal(e->m, e->text + l->start, size);
+    int32_t merged = pair_merge(e, l, r);
     if (merged < 0) return;
-    sp_agenda_item it = {e->m->score[merged], left, right, size, merged};
+    sp_agenda_item it = {e->m->score[merged], left, right, l->len + r->len, merged};
     heap_push(e->heap, &e->heap_len, it);
     e->steps++;
     if (SP_UNLIKELY(e->m->type[merged] == SPBPE_PIECE_UNUSED)) {
         if (!e->rev[merged]) e->touched[e->touched_len++] = merged;
         e->rev[merged] = (uint64_t)l->len + 1;
     }
+}
+
+/* Words of at most this many symbols merge by scanning, not by heap. */
+#define SP_SMALL_WORD 16
+
+/* run_merges for a short word of a model without UNUSED pieces, with no
+ * dropout: the same choice at every step (the best score, then the leftmost
+ * pair), found by scanning the few current pairs, which beats heap pushes
+ * and pops at this size.  Symbols stay packed in sym[0..count); returns the
+ * new count and links them in order. */
+static int32_t merge_small(encoder *e, int32_t count) {
+    sp_symbol *sym = e->sym;
+    const float *scores = e->m->score;
+    int32_t merged[SP_SMALL_WORD];
+    for (int32_t i = 0; i + 1 < count; i++) merged[i] = pair_merge(e, &sym[i], &sym[i + 1]);
+    e->steps += (uint64_t)count;
+    for (;;) {
+        int32_t best = -1;
+        for (int32_t i = 0; i + 1 < count; i++)
+            if (merged[i] >= 0 && (best < 0 || scores[merged[i]] > scores[merged[best]])) best = i;
+        if (best < 0) break;
+        sym[best].len += sym[best + 1].len;
+        sym[best].id = merged[best];
+        for (int32_t i = best + 1; i + 1 < count; i++) {
+            sym[i] = sym[i + 1];
+            merged[i] = merged[i + 1];
+        }
+        count--;
+        if (best > 0) merged[best - 1] = pair_merge(e, &sym[best - 1], &sym[best]);
+        if (best + 1 < count) merged[best] = pair_merge(e, &sym[best], &sym[best + 1]);
+        e->steps += 2;
+    }
+    for (int32_t i = 0; i < count; i++) {
+        sym[i].prev = i - 1;
+        sym[i].next = i + 1 < count ? i + 1 : -1;
+    }
+    return count;
 }
 
 /* splitmix64: a tiny, seedable generator local to the call. */
@@ -321,7 +360,10 @@ static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int ca
         }
     }
     int32_t count = init_symbols(e->m, e->text, from, to, e->sym, e->reference);
-    run_merges(e, count, alpha, rng);
+    if (cached && count <= SP_SMALL_WORD) /* the word-cache path: no UNUSED pieces, no dropout */
+        merge_small(e, count);
+    else
+        run_merges(e, count, alpha, rng);
     const sp_symbol *sym = e->sym;
     if (cached) {
         size_t k = 0;
