@@ -154,3 +154,24 @@ def test_char_to_byte_offsets():
     assert lib.spbpe_char_to_byte_offsets(b"abcd", 4, ffi.from_buffer("size_t[]", bad), 3, err) == lib.SPBPE_ERR_INVALID_ARGUMENT
     past = array(_SIZE_T, [0, 5])
     assert lib.spbpe_char_to_byte_offsets("日本".encode(), 6, ffi.from_buffer("size_t[]", past), 2, err) == lib.SPBPE_ERR_INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize("scores", ["all_equal", "few_values"])
+def test_score_ties_break_leftmost_like_sentencepiece(trained_models, scores):
+    # With equal scores the leftmost pair merges first: the heap and the
+    # short-word scan must agree with sentencepiece on every tie.
+    spm = pytest.importorskip("sentencepiece")
+    from spbpe import model_pb2
+    rng = random.Random(5)
+    proto = model_pb2.ModelProto()
+    proto.ParseFromString(trained_models["bf_identity"].read_bytes())
+    for p in proto.pieces:
+        if p.type == model_pb2.ModelProto.SentencePiece.NORMAL:
+            p.score = 0.0 if scores == "all_equal" else float(rng.choice([-1, -2, -3]))
+    data = proto.SerializeToString()
+    ours = spbpe.SentencePieceProcessor(model_proto=data)
+    ref = spm.SentencePieceProcessor(model_proto=data)
+    texts = random_strings(400, seed=21, max_len=60) + [x.decode("utf-8", "replace") for x in _inputs()[:300]]
+    texts += ["the " * 30, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "abababababababababab cdcdcdcdcd"]
+    assert ours.encode(texts) == ref.encode(texts)
+    assert [ours.encode(t) for t in texts] == ref.encode(texts)
