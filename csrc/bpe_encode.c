@@ -538,3 +538,17 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
     }
     return SPBPE_OK;
 }
+
+SP_API int64_t spbpe_encode_to(const spbpe_model *m, const uint8_t *text, size_t len, spbpe_workspace *ws,
+                               int32_t *dst, size_t cap, spbpe_error *err) {
+    spbpe_encoding enc;
+    int st = spbpe_encode(m, text, len, NULL, ws, &enc, err);
+    if (st) return -(int64_t)st;
+    if (enc.count > cap)
+        return -(int64_t)sp_fail(err, SPBPE_ERR_LIMIT, 0, "%zu ids do not fit in room for %zu", enc.count, cap);
+    if (enc.count) {
+        if (!dst) return -(int64_t)sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+        memcpy(dst, enc.ids, enc.count * sizeof *dst);
+    }
+    return (int64_t)enc.count;
+}

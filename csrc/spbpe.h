@@ -180,6 +180,13 @@ int spbpe_encode(const spbpe_model *model, const uint8_t *text, size_t len,
                  const spbpe_encode_options *options, spbpe_workspace *ws,
                  spbpe_encoding *out, spbpe_error *err);
 
+/* spbpe_encode with default options, the ids copied into dst (room for cap
+ * ids; 3 * len + 3 always suffice).  Returns the number of ids, or minus a
+ * status on failure (err filled; SPBPE_ERR_LIMIT when cap is too small).
+ * The short path for one text from a binding: one call, no result struct. */
+int64_t spbpe_encode_to(const spbpe_model *model, const uint8_t *text, size_t len, spbpe_workspace *ws,
+                        int32_t *dst, size_t cap, spbpe_error *err);
+
 /* -------------------------------------------------------------- decode */
 
 typedef struct spbpe_decoded {

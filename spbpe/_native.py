@@ -51,6 +51,11 @@ def raise_for_status(status: int, err) -> None:
 # the work to overlap.
 _CHUNK_ITEMS = 256
 
+# Texts this short encode straight into a per-thread int32 buffer: at most
+# 3 ids per input byte, plus the dummy prefix.
+_SHORT_TEXT = 1024
+_SHORT_IDS = 3 * _SHORT_TEXT + 3
+
 _SIZE_T = "Q" if ffi.sizeof("size_t") == 8 else "I"
 
 
@@ -165,6 +170,8 @@ class NativeModel:
             self._local.opts = ffi.new("spbpe_encode_options *")
             self._local.dec = ffi.new("spbpe_decoded *")
             self._local.norm = ffi.new("spbpe_normalized *")
+            self._local.out = ffi.new("int32_t[]", _SHORT_IDS)
+            self._local.out_view = memoryview(ffi.buffer(self._local.out)).cast("i")
         return ws
 
     # ----------------------------------------------------------- vocabulary
@@ -222,6 +229,11 @@ class NativeModel:
         """The common case, kept short: deterministic ids of one text."""
         loc = self._local
         ws = getattr(loc, "ws", None) or self._ws()
+        if len(data) <= _SHORT_TEXT:
+            n = lib.spbpe_encode_to(self._handle, data, len(data), ws, loc.out, _SHORT_IDS, loc.err)
+            if n < 0:
+                raise_for_status(-n, loc.err)
+            return loc.out_view[:n].tolist()
         enc = loc.enc
         st = lib.spbpe_encode(self._handle, data, len(data), ffi.NULL, ws, enc, loc.err)
         if st:

@@ -39,6 +39,10 @@ def test_shortcuts_equal_reference_path(name):
     # A second pass answers from a warm word cache.
     for data in inputs:
         assert sp.encode(data) == m.encode_ids(data, reference_path=True), data[:80]
+    # str input takes the one-call path (texts up to 1 KiB: ids straight into a buffer).
+    for data in inputs + [b"x" * 1023, b"\xe6\x97\xa5" * 341, "日本語 ".encode() * 200]:
+        text = data.decode("utf-8", "replace")
+        assert sp.encode(text) == m.encode_ids(text.encode(), reference_path=True), data[:80]
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3, 8])
