@@ -258,3 +258,17 @@ SP_API int spbpe_decode_pieces(const spbpe_model *m, const uint8_t *pieces, cons
     }
     return decode_pieces_core(m, pp, lp, ip, count, ws, out, err);
 }
+
+SP_API int64_t spbpe_decode_to(const spbpe_model *m, const int32_t *ids, size_t count, spbpe_workspace *ws,
+                               uint8_t *dst, size_t cap, spbpe_error *err) {
+    spbpe_decoded dec;
+    int st = spbpe_decode_ids(m, ids, count, ws, &dec, err);
+    if (st) return -(int64_t)st;
+    if (dec.len > cap)
+        return -(int64_t)sp_fail(err, SPBPE_ERR_LIMIT, 0, "%zu bytes of text do not fit in room for %zu", dec.len, cap);
+    if (dec.len) {
+        if (!dst) return -(int64_t)sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+        memcpy(dst, dec.text, dec.len);
+    }
+    return (int64_t)dec.len;
+}

@@ -199,6 +199,12 @@ typedef struct spbpe_decoded {
 int spbpe_decode_ids(const spbpe_model *model, const int32_t *ids, size_t count,
                      spbpe_workspace *ws, spbpe_decoded *out, spbpe_error *err);
 
+/* spbpe_decode_ids with the text copied into dst (room for cap bytes).
+ * Returns its length, or minus a status on failure (err filled;
+ * SPBPE_ERR_LIMIT when cap is too small).  The short path from a binding. */
+int64_t spbpe_decode_to(const spbpe_model *model, const int32_t *ids, size_t count, spbpe_workspace *ws,
+                        uint8_t *dst, size_t cap, spbpe_error *err);
+
 /* Decode piece strings: `pieces` holds them back to back, lengths[i] is the
  * byte length of piece i.  Pieces that are not in the vocabulary decode as
  * their raw text, as sentencepiece does. */

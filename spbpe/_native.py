@@ -56,6 +56,12 @@ _CHUNK_ITEMS = 256
 _SHORT_TEXT = 1024
 _SHORT_IDS = 3 * _SHORT_TEXT + 3
 
+# Id lists this short decode through per-thread buffers and precompiled
+# int32 packers; longer text than the buffer holds takes the general path.
+_SHORT_DECODE = 256
+_SHORT_TEXT_OUT = 16384
+_PACK_SHORT = [struct.Struct(f"{n}i") for n in range(_SHORT_DECODE + 1)]
+
 _SIZE_T = "Q" if ffi.sizeof("size_t") == 8 else "I"
 
 
@@ -172,6 +178,10 @@ class NativeModel:
             self._local.norm = ffi.new("spbpe_normalized *")
             self._local.out = ffi.new("int32_t[]", _SHORT_IDS)
             self._local.out_view = memoryview(ffi.buffer(self._local.out)).cast("i")
+            self._local.dec_ids = bytearray(4 * _SHORT_DECODE)
+            self._local.dec_ids_ptr = ffi.from_buffer("int32_t[]", self._local.dec_ids)
+            self._local.dec_text = ffi.new("uint8_t[]", _SHORT_TEXT_OUT)
+            self._local.dec_view = memoryview(ffi.buffer(self._local.dec_text))
         return ws
 
     # ----------------------------------------------------------- vocabulary
@@ -362,6 +372,25 @@ class NativeModel:
         offs = ffi.unpack(out.offsets, len(seqs) + 1)
         text = ffi.unpack(ffi.cast("char *", out.text), offs[-1]) if offs[-1] else b""
         return [text[offs[i]:offs[i + 1]] for i in range(len(seqs))]
+
+    def decode_short(self, ids: list) -> Optional[memoryview]:
+        """Text of a list of at most _SHORT_DECODE ints, as a view of a
+        per-thread buffer (valid until the next call on this thread), or
+        None when it does not fit there."""
+        loc = self._local
+        if getattr(loc, "ws", None) is None:
+            self._ws()
+        try:
+            _PACK_SHORT[len(ids)].pack_into(loc.dec_ids, 0, *ids)
+        except (TypeError, struct.error):
+            return None  # the general path reports the bad id
+        n = lib.spbpe_decode_to(self._handle, loc.dec_ids_ptr, len(ids), loc.ws, loc.dec_text, _SHORT_TEXT_OUT,
+                                loc.err)
+        if n < 0:
+            if -n == lib.SPBPE_ERR_LIMIT:
+                return None
+            raise_for_status(-n, loc.err)
+        return loc.dec_view[:n]
 
     def decode_ids(self, ids: Sequence[int]) -> bytes:
         ws = self._ws()

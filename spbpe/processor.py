@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from . import offsets
-from ._native import NativeModel, ffi
+from ._native import _SHORT_DECODE, NativeModel, ffi
 from .errors import InputError, OutOfRangeError, UnsupportedError
 from .text import byte_to_char_offsets, normalize_with, to_bytes
 
@@ -279,6 +279,12 @@ class SentencePieceProcessor:
         >>> sp.decode([15043, 3186])  # doctest: +SKIP
         'Hello world'
         """
+        if (type(input) is list and len(input) <= _SHORT_DECODE and out_type is None and return_type is None
+                and num_threads is None and (not input or type(input[0]) is int)):
+            # The common call, kept short: one list of ids to str.
+            text = self._m.decode_short(input)
+            if text is not None:
+                return str(text, "utf-8")
         rtype = return_type if return_type is not None else (out_type if out_type is not None else str)
         if rtype not in (str, bytes):
             raise ValueError(f"unknown return_type={rtype!r}")
