@@ -290,17 +290,7 @@ class NativeModel:
             self._local.btext = ffi.new("spbpe_batch_text *")
         return b
 
-    def _pipelined(self, fn, items: list, num_threads: int) -> Optional[list]:
-        """fn(chunk) over chunks of items on num_threads Python threads,
-        concatenated in order; None when the batch is too small to split.
-
-        Building the result lists needs the GIL and costs about as much as
-        encoding, so C threads alone leave it serial.  Here each worker
-        encodes a chunk in C (GIL released) while another builds the lists
-        of its own chunk: the two halves of the work overlap.
-        """
-        if num_threads < 2 or len(items) < 2 * _CHUNK_ITEMS:
-            return None
+    def _worker_pool(self, num_threads: int) -> ThreadPoolExecutor:
         with self._pool_lock:
             # A forked child inherits the pool but not its threads: start anew.
             if self._pool is None or self._pool_size < num_threads or self._pool_pid != os.getpid():
@@ -309,46 +299,55 @@ class NativeModel:
                 self._pool = ThreadPoolExecutor(num_threads, thread_name_prefix="spbpe")
                 self._pool_size = num_threads
                 self._pool_pid = os.getpid()
-            pool = self._pool
-        chunks = [items[i:i + _CHUNK_ITEMS] for i in range(0, len(items), _CHUNK_ITEMS)]
-        out: list = []
-        for part in pool.map(fn, chunks):
-            out += part
-        return out
+            return self._pool
 
     def encode_batch(self, items: List[bytes], num_threads: int) -> List[List[int]]:
         """Ids of every item, encoded on up to num_threads threads."""
-        done = self._pipelined(lambda chunk: self.encode_batch(chunk, 1), items, num_threads)
-        if done is not None:
-            return done
-        return self._encode_blob(b"".join(items), map(len, items), len(items), num_threads)
+        blob = b"".join(items)
+        return self._encode_blob(blob, array(_SIZE_T, accumulate(map(len, items), initial=0)), num_threads)
 
     def encode_batch_str(self, texts: List[str], num_threads: int) -> List[List[int]]:
-        """encode_batch for a list of str, without a Python-level loop when
-        the texts are ASCII.  Raises TypeError/UnicodeEncodeError for items
-        the caller must then convert one by one."""
-        done = self._pipelined(lambda chunk: self.encode_batch_str(chunk, 1), texts, num_threads)
-        if done is not None:
-            return done
+        """encode_batch for a list of str, without a Python-level loop over
+        the texts.  Raises TypeError/UnicodeEncodeError for items the caller
+        must then convert one by one."""
         joined = "".join(texts)
         blob = joined.encode("utf-8")
-        return self._encode_blob(blob, map(len, texts), len(texts), num_threads, len(blob) != len(joined))
+        starts = array(_SIZE_T, accumulate(map(len, texts), initial=0))
+        if len(blob) != len(joined):  # str lengths of non-ASCII text: byte offsets from C
+            err = self._local.err if getattr(self._local, "ws", None) is not None else ffi.new("spbpe_error *")
+            st = lib.spbpe_char_to_byte_offsets(blob, len(blob), ffi.from_buffer("size_t[]", starts), len(starts),
+                                                err)
+            if st:
+                raise_for_status(st, err)
+        return self._encode_blob(blob, starts, num_threads)
 
-    def _encode_blob(self, blob: bytes, lens, count: int, num_threads: int, lens_in_chars: bool = False
-                     ) -> List[List[int]]:
+    def _encode_blob(self, blob: bytes, starts: array, num_threads: int) -> List[List[int]]:
+        """Ids of the texts blob[starts[i]:starts[i + 1]].
+
+        With several threads and enough texts, chunks of them go to a pool of
+        Python threads, each encoding its chunk in C (GIL released) and then
+        building that chunk's lists (GIL held): building lists costs about
+        as much as encoding, so C threads alone would leave it serial, while
+        here one thread's encoding overlaps another's list building."""
+        count = len(starts) - 1
+        starts_ptr = ffi.from_buffer("size_t[]", starts)
+        if num_threads < 2 or count < 2 * _CHUNK_ITEMS:
+            return self._encode_range(blob, starts_ptr, 0, count, num_threads)
+        pool = self._worker_pool(num_threads)
+        out: list = []
+        for part in pool.map(lambda first: self._encode_range(blob, starts_ptr, first, min(first + _CHUNK_ITEMS, count), 1),
+                             range(0, count, _CHUNK_ITEMS)):
+            out += part
+        return out
+
+    def _encode_range(self, blob: bytes, starts_ptr, first: int, last: int, num_threads: int) -> List[List[int]]:
         b = self._batch()
         loc = self._local
-        starts = array(_SIZE_T, accumulate(lens, initial=0))
-        if lens_in_chars:  # str lengths of non-ASCII text: byte offsets from C
-            st = lib.spbpe_char_to_byte_offsets(blob, len(blob), ffi.from_buffer("size_t[]", starts), len(starts),
-                                                loc.err)
-            if st:
-                raise_for_status(st, loc.err)
-        st = lib.spbpe_encode_batch(self._handle, blob, ffi.from_buffer("size_t[]", starts), count,
-                                    num_threads, b, loc.bids, loc.err)
+        st = lib.spbpe_encode_batch(self._handle, blob, starts_ptr + first, last - first, num_threads, b, loc.bids,
+                                    loc.err)
         if st:
             raise_for_status(st, loc.err)
-        return _split_ids(loc.bids.ids, loc.bids.offsets, count)
+        return _split_ids(loc.bids.ids, loc.bids.offsets, last - first)
 
     def decode_batch(self, seqs: List[Sequence[int]], num_threads: int) -> List[bytes]:
         """Text of every id sequence, decoded in one C call."""
