@@ -94,6 +94,15 @@ static dummy_prefix dummy_prefix_start(const spbpe_model *m) {
     return dp;
 }
 
+/* The workspace's output buffer with room for bound bytes (and a NUL). */
+static int start_output(spbpe_workspace *ws, size_t bound, size_t count, outbuf *o, spbpe_error *err) {
+    if (sp_reserve((void **)&ws->out, &ws->out_cap, bound + 1, 1))
+        return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory decoding %zu pieces", count);
+    o->p = ws->out;
+    o->len = 0;
+    return SPBPE_OK;
+}
+
 /* The denormalizer, when the model has one, runs over the printed text. */
 static int finish(const spbpe_model *m, spbpe_workspace *ws, const outbuf *o, spbpe_decoded *out, spbpe_error *err) {
     ws->out_len = o->len;
@@ -133,9 +142,9 @@ static int decode_ids_core(const spbpe_model *m, const int32_t *ids, size_t coun
             bound += n;
         }
     }
-    if (sp_reserve((void **)&ws->out, &ws->out_cap, bound + 1, 1))
-        return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory decoding %zu pieces", count);
-    outbuf o = {ws->out, 0};
+    outbuf o;
+    int st = start_output(ws, bound, count, &o, err);
+    if (st) return st;
     size_t byte_start = 0;
     dummy_prefix dp = dummy_prefix_start(m);
     const uint64_t *desc = m->print_desc;
@@ -186,9 +195,9 @@ static int decode_pieces_core(const spbpe_model *m, const uint8_t *const *pieces
         if (bound + n < bound) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "decoded text too large");
         bound += n;
     }
-    if (sp_reserve((void **)&ws->out, &ws->out_cap, bound + 1, 1))
-        return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory decoding %zu pieces", count);
-    outbuf o = {ws->out, 0};
+    outbuf o;
+    int st = start_output(ws, bound, count, &o, err);
+    if (st) return st;
     size_t byte_start = 0;
     dummy_prefix dp = dummy_prefix_start(m);
     for (size_t i = 0; i < count; i++) {
