@@ -81,8 +81,6 @@ typedef struct {
     size_t npending, cappending;
     slot_t *W;
     size_t nW, capW;
-    uint32_t *cps;        /* scratch for validity */
-    size_t capcps;
     sp_pospool pool;      /* storage of the position lists */
 } ctx_t;
 
@@ -123,8 +121,9 @@ static size_t pm_slot(const pairmap_t *m, uint64_t key) {
 /* -------------------------------------------------------------- symbols */
 
 /* A symbol whose string is already at arena[off, off + len). */
-static int32_t new_sym(ctx_t *c, int32_t left, int32_t right, uint64_t off, size_t len, uint32_t nchars) {
-    if (c->nsyms >= INT32_MAX - 1 || len > UINT32_MAX || off > UINT32_MAX - len) return -2;
+static int32_t new_sym(ctx_t *c, int32_t left, int32_t right, uint64_t off, size_t len, uint32_t nchars,
+                       sp_vsum vs) {
+    if (c->nsyms >= INT32_MAX - 1 || len > UINT32_MAX || off > UINT32_MAX - len || nchars > UINT16_MAX) return -2;
     if (sp_reserve_inline((void **)&c->syms, &c->capsyms, c->nsyms + 1, sizeof *c->syms)) return -2;
     sp_sym *y = &c->syms[c->nsyms];
     memset(y, 0, sizeof *y);
@@ -132,7 +131,10 @@ static int32_t new_sym(ctx_t *c, int32_t left, int32_t right, uint64_t off, size
     y->right = right;
     y->off = (uint32_t)off;
     y->len = (uint32_t)len;
-    y->nchars = nchars;
+    y->nchars = (uint16_t)nchars;
+    y->vflags = vs.flags;
+    y->script_in = vs.script_in;
+    y->script_out = vs.script_out;
     y->inheap = -1;
     const uint8_t *p = c->arena + off;
     for (size_t i = 0; i < 8; i++) y->prefix = y->prefix << 8 | (i < len ? p[i] : 0);
@@ -148,35 +150,19 @@ static int32_t get_pair(ctx_t *c, int32_t l, int32_t r) {
     if (c->pm.slots[h].key) return c->pm.slots[h].val;
     const sp_sym *a = &c->syms[l], *b = &c->syms[r];
     int32_t v = INVALID;
-    uint32_t nchars = a->nchars + b->nchars;
-    if (nchars <= (uint32_t)c->t->valid.max_piece_chars) {
-        if (sp_reserve_inline((void **)&c->cps, &c->capcps, nchars, sizeof *c->cps)) return -2;
-        size_t k = 0;
-        for (int side = 0; side < 2; side++) {
-            const sp_sym *y = side ? b : a;
-            const uint8_t *p = c->arena + y->off;
-            for (size_t i = 0; i < y->len;) { /* symbols are well-formed UTF-8 (sp_utf8_encode wrote them) */
-                size_t ln = sp_utf8_char_len(p + i, y->len - i);
-                c->cps[k++] = ln == 1   ? p[i]
-                              : ln == 2 ? ((uint32_t)(p[i] & 0x1F) << 6) | (p[i + 1] & 0x3F)
-                              : ln == 3 ? ((uint32_t)(p[i] & 0x0F) << 12) | ((uint32_t)(p[i + 1] & 0x3F) << 6) |
-                                              (p[i + 2] & 0x3F)
-                                        : ((uint32_t)(p[i] & 0x07) << 18) | ((uint32_t)(p[i + 1] & 0x3F) << 12) |
-                                              ((uint32_t)(p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F);
-                i += ln;
-            }
-        }
-        if (sp_piece_valid(&c->t->valid, c->cps, k)) {
-            size_t la = a->len, lb = b->len;
-            uint64_t aoff = a->off, boff = b->off;
-            if (sp_reserve_inline((void **)&c->arena, &c->arena_cap, c->arena_len + la + lb, 1)) return -2;
-            /* Join in place at the arena end, then adopt it as the string. */
-            memcpy(c->arena + c->arena_len, c->arena + aoff, la);
-            memcpy(c->arena + c->arena_len + la, c->arena + boff, lb);
-            c->arena_len += la + lb;
-            v = new_sym(c, l, r, c->arena_len - la - lb, la + lb, nchars);
-            if (v < 0) return -2;
-        }
+    uint32_t nchars = (uint32_t)a->nchars + b->nchars;
+    sp_vsum va = {a->vflags, a->script_in, a->script_out}, vb = {b->vflags, b->script_in, b->script_out};
+    /* IsValidSentencePiece of the joined piece, from what the halves know */
+    if (sp_vsum_join_valid(&c->t->valid, va, vb, nchars)) {
+        size_t la = a->len, lb = b->len;
+        uint64_t aoff = a->off, boff = b->off;
+        if (sp_reserve_inline((void **)&c->arena, &c->arena_cap, c->arena_len + la + lb, 1)) return -2;
+        /* Join in place at the arena end, then adopt it as the string. */
+        memcpy(c->arena + c->arena_len, c->arena + aoff, la);
+        memcpy(c->arena + c->arena_len + la, c->arena + boff, lb);
+        c->arena_len += la + lb;
+        v = new_sym(c, l, r, c->arena_len - la - lb, la + lb, nchars, sp_vsum_join(va, vb));
+        if (v < 0) return -2;
     }
     if ((c->pm.n + 1) * 2 > c->pm.mask + 1) {
         if (pm_grow(&c->pm)) return -2;
@@ -240,7 +226,7 @@ static int build_words(ctx_t *c, const sp_charset *cs, spbpe_error *err) {
         uint32_t cp = i < cs->n ? cs->cps[i] : SP_UNK_CHAR;
         if (sp_reserve_inline((void **)&c->arena, &c->arena_cap, c->arena_len + 4, 1)) goto oom;
         size_t l = sp_utf8_encode(cp, c->arena + c->arena_len);
-        if (new_sym(c, -1, -1, c->arena_len, l, 1) < 0) goto oom;
+        if (new_sym(c, -1, -1, c->arena_len, l, 1, sp_vsum_char(&t->valid, cp)) < 0) goto oom;
         c->arena_len += l;
     }
     int32_t unk = (int32_t)cs->n;
@@ -435,7 +421,6 @@ static void ctx_release(ctx_t *c) {
     sp_queue_release(&c->q);
     free(c->pending);
     sp_big_free(c->W, c->capW * sizeof *c->W);
-    free(c->cps);
 }
 
 SP_API int spbpe_trainer_train(spbpe_trainer *t, spbpe_error *err) {

@@ -48,6 +48,29 @@ typedef struct sp_valid_opts {
 /* piece_valid.c: IsValidSentencePiece on the code points cps[0..n). */
 int sp_piece_valid(const sp_valid_opts *o, const uint32_t *cps, size_t n);
 
+/* What the validity rules need to know of a valid piece to judge it joined
+ * to another one, without reading either again (piece_valid.c). */
+enum {
+    SP_VS_ALL_WS = 1,           /* every character is U+2581 */
+    SP_VS_WS_FIRST = 2,         /* U+2581 at position 0 */
+    SP_VS_WS_REST = 4,          /* U+2581 at a position > 0 */
+    SP_VS_WS_LAST = 8,          /* U+2581 at the last position */
+    SP_VS_WS_BEFORE_LAST = 16,  /* U+2581 before the last position */
+    SP_VS_DIGIT = 32            /* a decimal digit */
+};
+#define SP_VS_SCRIPT_NONE 254   /* no character that sets the script context */
+#define SP_VS_SCRIPT_ANY 255
+typedef struct sp_vsum {
+    uint8_t flags;
+    uint8_t script_in;          /* script of the first character that sets the context */
+    uint8_t script_out;         /* the context after the last character, read alone */
+} sp_vsum;
+sp_vsum sp_vsum_char(const sp_valid_opts *o, uint32_t cp);
+/* Is a + b valid (a and b valid, nchars their total length)?  Same answer
+ * as sp_piece_valid on the joined code points. */
+int sp_vsum_join_valid(const sp_valid_opts *o, sp_vsum a, sp_vsum b, size_t nchars);
+sp_vsum sp_vsum_join(sp_vsum a, sp_vsum b);
+
 /* ------------------------------------------------------------ word table */
 
 typedef struct sp_word {
@@ -181,10 +204,12 @@ typedef struct sp_sym {
     uint8_t accepted;     /* merged, or dropped as a duplicate string */
     uint8_t pending;
     uint8_t unk;
+    uint8_t vflags;       /* sp_vsum of the symbol, in the padding */
     int32_t left, right;  /* halves of a pair symbol; -1 for characters */
     uint32_t off;         /* string in the merge arena (below 4 GiB) */
     uint32_t len;         /* bytes */
-    uint32_t nchars;      /* code points */
+    uint16_t nchars;      /* code points (max_sentencepiece_length <= 512) */
+    uint8_t script_in, script_out;
     uint64_t prefix;      /* first 8 bytes, big-endian, zero padded */
     int64_t inheap;       /* freq of its newest queue entry, -1 = none */
 } sp_sym;
