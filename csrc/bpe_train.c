@@ -238,22 +238,30 @@ static int build_words(ctx_t *c, const sp_charset *cs, spbpe_error *err) {
     c->W = sp_big_calloc(total * sizeof *c->W);
     c->capW = total;
     if (!c->W) goto oom;
+    /* Symbol of each BMP code point (id + 1, 0 = not kept): text is mostly BMP. */
+    int32_t *bmp_sym = calloc(0x10000, sizeof *bmp_sym);
+    if (!bmp_sym) goto oom;
+    for (size_t i = 0; i < cs->n; i++)
+        if (cs->cps[i] < 0x10000) bmp_sym[cs->cps[i]] = (int32_t)i + 1;
     size_t k = 0;
     for (size_t w = 0; w < t->words.n; w++) {
         const sp_word *wd = &t->words.words[w];
         const uint8_t *s = t->words.arena + wd->off;
-        if (wd->count > (int64_t)UINT32_MAX)
+        if (wd->count > (int64_t)UINT32_MAX) {
+            free(bmp_sym);
             return sp_fail(err, SPBPE_ERR_LIMIT, 0, "a word frequency above 2^32-1 is not supported");
+        }
         uint32_t cnt = (uint32_t)wd->count;
         for (size_t i = 0; i < wd->len;) {
             size_t l;
             uint32_t cp = sp_utf8_decode_fast(s + i, wd->len - i, &l);
             i += l;
-            int32_t id = sp_charset_find(cs, cp);
+            int32_t id = cp < 0x10000 ? bmp_sym[cp] - 1 : sp_charset_find(cs, cp);
             c->W[k++] = (slot_t){id >= 0 ? id : unk, cnt, INVALID};
         }
         c->W[k++] = (slot_t){SEP, cnt, INVALID};
     }
+    free(bmp_sym);
     c->nW = k;
     return SPBPE_OK;
 oom:
