@@ -15,6 +15,7 @@ Default corpora: ../shared/corpora/multilingual/mixed_shuffled.txt and
 import argparse
 import json
 import pathlib
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,19 +60,21 @@ def main() -> None:
             kw = dict(input=str(corpus), model_type="bpe", vocab_size=args.vocab, minloglevel=2)
             if args.threads:
                 kw["num_threads"] = args.threads
-            res = {}
-            for who in ("spm", "spbpe"):
-                times = []
-                peak = 0.0
-                for r in range(args.repeat):
+            times = {"spm": [], "spbpe": []}
+            peak = {"spm": 0.0, "spbpe": 0.0}
+            # Alternate the two, so both see the machine in the same state.
+            for r in range(args.repeat):
+                for who in ("spm", "spbpe"):
                     kw["model_prefix"] = str(pathlib.Path(tmp) / f"{who}_{corpus.stem}")
                     t, rss = run_child(who, kw)
-                    times.append(t)
-                    peak = max(peak, rss)
-                res[who] = (min(times), peak)
-            (ts, ms), (to, mo) = res["spm"], res["spbpe"]
+                    times[who].append(t)
+                    peak[who] = max(peak[who], rss)
+            ts, to = min(times["spm"]), min(times["spbpe"])
+            ms, mo = peak["spm"], peak["spbpe"]
+            med = {k: statistics.median(v) for k, v in times.items()}
             print(f"{corpus.name} vocab={args.vocab}: sentencepiece {ts:.3f}s {ms:.0f} MiB | "
-                  f"spbpe {to:.3f}s {mo:.0f} MiB | speed x{ts / to:.2f}, memory x{mo / ms:.2f}", flush=True)
+                  f"spbpe {to:.3f}s {mo:.0f} MiB | speed x{ts / to:.2f} (medians {med['spm']:.3f}s / "
+                  f"{med['spbpe']:.3f}s: x{med['spm'] / med['spbpe']:.2f}), memory x{mo / ms:.2f}", flush=True)
 
 
 if __name__ == "__main__":

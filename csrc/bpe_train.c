@@ -72,7 +72,7 @@ typedef struct {
 typedef struct {
     spbpe_trainer *t;
     sp_sym *syms;
-    size_t nsyms, capsyms;
+    size_t nsyms, syms_bytes;   /* syms is an sp_big_calloc block of syms_bytes */
     uint8_t *arena;
     size_t arena_len, arena_cap;
     pairmap_t pm;
@@ -124,7 +124,9 @@ static size_t pm_slot(const pairmap_t *m, uint64_t key) {
 static int32_t new_sym(ctx_t *c, int32_t left, int32_t right, uint64_t off, size_t len, uint32_t nchars,
                        sp_vsum vs) {
     if (c->nsyms >= INT32_MAX - 1 || len > UINT32_MAX || off > UINT32_MAX - len || nchars > UINT16_MAX) return -2;
-    if (sp_reserve_inline((void **)&c->syms, &c->capsyms, c->nsyms + 1, sizeof *c->syms)) return -2;
+    if ((c->nsyms + 1) * sizeof *c->syms > c->syms_bytes &&
+        sp_big_grow((void **)&c->syms, &c->syms_bytes, (c->nsyms + 1) * sizeof *c->syms))
+        return -2;
     sp_sym *y = &c->syms[c->nsyms];
     memset(y, 0, sizeof *y);
     y->left = left;
@@ -423,7 +425,7 @@ out:
 static void ctx_release(ctx_t *c) {
     for (size_t i = 0; i < c->nsyms; i++) sp_pospool_free(&c->pool, c->syms[i].pos, c->syms[i].cappos);
     sp_pospool_release(&c->pool);
-    free(c->syms);
+    sp_big_free(c->syms, c->syms_bytes);
     free(c->arena);
     if (c->pm.slots) sp_big_free(c->pm.slots, (c->pm.mask + 1) * sizeof *c->pm.slots);
     sp_queue_release(&c->q);

@@ -1,7 +1,7 @@
 /*
  * error.c - status codes, error messages and small shared helpers.
  */
-#define _DEFAULT_SOURCE /* mmap's MAP_ANONYMOUS and madvise under -std=c11 */
+#define _GNU_SOURCE /* mmap's MAP_ANONYMOUS, madvise and mremap under -std=c11 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,10 +83,45 @@ void sp_big_free(void *p, size_t bytes) {
     }
     munmap(p, (bytes + SP_HUGE_PAGE - 1) & ~(SP_HUGE_PAGE - 1));
 }
+
+int sp_big_grow(void **p, size_t *bytes, size_t need) {
+    if (need <= *bytes) return 0;
+    size_t len = *bytes ? *bytes : SP_HUGE_PAGE;
+    while (len < need) {
+        if (len > ((size_t)-1) / 2) return -1;
+        len *= 2;
+    }
+    if (*bytes < SP_HUGE_PAGE) { /* the first block: a fresh mapping */
+        void *q = sp_big_calloc(len);
+        if (!q) return -1;
+        if (*p) {
+            memcpy(q, *p, *bytes);
+            free(*p);
+        }
+        *p = q;
+        *bytes = len;
+        return 0;
+    }
+    /* mremap moves the pages themselves, not their bytes */
+    void *q = mremap(*p, *bytes, len, MREMAP_MAYMOVE);
+    if (q == MAP_FAILED) return -1;
+#ifdef MADV_HUGEPAGE
+    madvise(q, len, MADV_HUGEPAGE);
+#endif
+    *p = q;
+    *bytes = len;
+    return 0;
+}
 #else
 void *sp_big_calloc(size_t bytes) { return calloc(bytes ? bytes : 1, 1); }
 void sp_big_free(void *p, size_t bytes) {
     (void)bytes;
     free(p);
+}
+int sp_big_grow(void **p, size_t *bytes, size_t need) {
+    size_t cap = *bytes;
+    if (sp_reserve(p, &cap, need, 1)) return -1;
+    *bytes = cap;
+    return 0;
 }
 #endif

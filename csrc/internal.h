@@ -134,6 +134,10 @@ static inline int sp_reserve_inline(void **ptr, size_t *cap, size_t need, size_t
  * with sp_big_free(p, bytes). */
 void *sp_big_calloc(size_t bytes);
 void sp_big_free(void *p, size_t bytes);
+/* Grow a block from sp_big_calloc (or NULL, *bytes = 0) to hold need
+ * bytes, keeping its contents; *bytes is its size.  -1 on failure (the
+ * block is untouched). */
+int sp_big_grow(void **p, size_t *bytes, size_t need);
 
 /* ------------------------------------------------------------- charsmap.c */
 

@@ -5,7 +5,7 @@
  * most stay short and are dropped when the pair is merged or its count
  * reaches zero.  Through malloc, growing and freeing them was a tenth of
  * training time.  Here a list's storage is a block of 4 << k slots carved
- * from 1 MiB chunks; freed blocks go on a free list of their size class and
+ * from 2 MiB chunks; freed blocks go on a free list of their size class and
  * are reused first.  Blocks too big for a class come from malloc.
  */
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 
 #include "trainer_internal.h"
 
-#define CHUNK_BYTES ((size_t)1 << 20)
+#define CHUNK_BYTES ((size_t)2 << 20) /* one huge page where the kernel gives them */
 
 static int class_of(uint32_t cap) {
     int k = 0;
@@ -32,7 +32,7 @@ static uint32_t *take(sp_pospool *p, uint32_t cap) {
     size_t bytes = (size_t)cap * sizeof(uint32_t);
     if (p->left < bytes) {
         if (sp_reserve((void **)&p->chunks, &p->cap_chunks, p->n_chunks + 1, sizeof *p->chunks)) return NULL;
-        uint8_t *chunk = malloc(CHUNK_BYTES);
+        uint8_t *chunk = sp_big_calloc(CHUNK_BYTES);
         if (!chunk) return NULL;
         p->chunks[p->n_chunks++] = chunk;
         p->cur = chunk;
@@ -68,7 +68,7 @@ uint32_t *sp_pospool_grow(sp_pospool *p, uint32_t *block, uint32_t used, uint32_
 }
 
 void sp_pospool_release(sp_pospool *p) {
-    for (size_t i = 0; i < p->n_chunks; i++) free(p->chunks[i]);
+    for (size_t i = 0; i < p->n_chunks; i++) sp_big_free(p->chunks[i], CHUNK_BYTES);
     free(p->chunks);
     memset(p, 0, sizeof *p);
 }
