@@ -1,7 +1,9 @@
 /*
  * error.c - status codes, error messages and small shared helpers.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* mmap's MAP_ANONYMOUS, madvise and mremap under -std=c11 */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
