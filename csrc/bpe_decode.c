@@ -94,6 +94,13 @@ static dummy_prefix dummy_prefix_start(const spbpe_model *m) {
     return dp;
 }
 
+/* *bound += n, or SPBPE_ERR_LIMIT if that overflows. */
+static int grow_bound(size_t *bound, size_t n, spbpe_error *err) {
+    if (*bound + n < *bound) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "decoded text too large");
+    *bound += n;
+    return SPBPE_OK;
+}
+
 /* The workspace's output buffer with room for bound bytes (and a NUL). */
 static int start_output(spbpe_workspace *ws, size_t bound, size_t count, outbuf *o, spbpe_error *err) {
     if (sp_reserve((void **)&ws->out, &ws->out_cap, bound + 1, 1))
@@ -138,8 +145,7 @@ static int decode_ids_core(const spbpe_model *m, const int32_t *ids, size_t coun
             uint64_t d = m->print_desc[id];
             size_t n = SP_PRINT_KIND(d) == SP_PRINT_BYTE ? 3 /* up to one U+FFFD */
                        : SP_PRINT_LEN(d) < SP_PRINT_LEN_MAX ? SP_PRINT_LEN(d) : m->text_off[id + 1] - m->text_off[id];
-            if (bound + n < bound) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "decoded text too large");
-            bound += n;
+            if (grow_bound(&bound, n, err)) return SPBPE_ERR_LIMIT;
         }
     }
     outbuf o;
@@ -192,8 +198,7 @@ static int decode_pieces_core(const spbpe_model *m, const uint8_t *const *pieces
         size_t n = lens[i];
         if (type == SPBPE_PIECE_BYTE) n = 3;
         else if (type == SPBPE_PIECE_UNKNOWN && m->unk_surface_len > n) n = m->unk_surface_len;
-        if (bound + n < bound) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "decoded text too large");
-        bound += n;
+        if (grow_bound(&bound, n, err)) return SPBPE_ERR_LIMIT;
     }
     outbuf o;
     int st = start_output(ws, bound, count, &o, err);
