@@ -76,4 +76,18 @@ static inline void fuzz_load_models(void) {
     }
 }
 
+/* The targets' input convention: byte 0 selects a model (low 4 bits) and
+ * options (the caller reads the rest of *sel); *data, *size then hold the
+ * remaining bytes.  NULL for an empty input. */
+static inline const spbpe_model *fuzz_pick_model(const uint8_t **data, size_t *size, uint8_t *sel,
+                                                 spbpe_model_info *info) {
+    if (*size < 1) return NULL;
+    *sel = (*data)[0];
+    (*data)++;
+    (*size)--;
+    const spbpe_model *m = fuzz_models[(*sel & 0x0F) % fuzz_model_count];
+    spbpe_model_get_info(m, info);
+    return m;
+}
+
 #endif

@@ -19,13 +19,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (size < 1) return 0;
-    uint8_t sel = data[0];
-    data++;
-    size--;
-    const spbpe_model *m = fuzz_models[(sel & 0x0F) % fuzz_model_count];
+    uint8_t sel;
     spbpe_model_info info;
-    spbpe_model_get_info(m, &info);
+    const spbpe_model *m = fuzz_pick_model(&data, &size, &sel, &info);
+    if (!m) return 0;
     size_t n = size / 4;
     int32_t *ids = malloc((n ? n : 1) * sizeof *ids);
     int any_bad = 0;
