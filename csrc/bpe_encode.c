@@ -389,18 +389,6 @@ static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int ca
  * characters on either side (char_pairs.c) before they are encoded. */
 #define SP_CUT_MIN_SEGMENT 40
 
-static inline void encode_unit(encoder *e, emitter *o, size_t from, size_t to, size_t chars) {
-    const uint8_t *t = e->text;
-    size_t n = to - from;
-    if (chars == 1) { /* nothing to merge */
-        emit_id(o, (uint32_t)from, (uint32_t)n, sp_char_id(e->m, t + from, n));
-        return;
-    }
-    uint64_t unused_rng = 0;
-    int cached = n <= SP_CACHE_MAX_SEGMENT;
-    encode_segment(e, o, from, to, cached, cached ? sp_hash_bytes(t + from, n) : 0, 0.0, &unused_rng);
-}
-
 /* Code point of the character t[0..l), l its OneCharLen.  Only for
  * normalized text of a fast_words model, which is well-formed UTF-8: the
  * normalizer replaces malformed bytes, and such a model's charsmap and
@@ -423,22 +411,31 @@ static inline int32_t char_id_of(const spbpe_model *m, const uint8_t *p, size_t 
     return sp_lookup_normal(m, p, l);
 }
 
+/* Encode the unit t[from, to) of `chars` characters, the last being cp. */
+static inline void encode_unit(encoder *e, emitter *o, size_t from, size_t to, size_t chars, uint32_t cp) {
+    const uint8_t *t = e->text;
+    size_t n = to - from;
+    if (chars == 1) { /* nothing to merge */
+        emit_id(o, (uint32_t)from, (uint32_t)n, char_id_of(e->m, t + from, n, cp));
+        return;
+    }
+    uint64_t unused_rng = 0;
+    int cached = n <= SP_CACHE_MAX_SEGMENT;
+    encode_segment(e, o, from, to, cached, cached ? sp_hash_bytes(t + from, n) : 0, 0.0, &unused_rng);
+}
+
 /* Encode the segment t[from, to) as the units between the points where no
  * merge can cross. */
 static void encode_cut_segment(encoder *e, emitter *o, size_t from, size_t to) {
-    const spbpe_model *m = e->m;
     const uint8_t *t = e->text;
-    const sp_char_pairs *pairs = &m->char_pairs;
+    const sp_char_pairs *pairs = &e->m->char_pairs;
     size_t unit = from, chars = 0;
     uint32_t prev = 0;
     for (size_t i = from; i < to;) {
         size_t l = sp_utf8_char_len(t + i, to - i);
         uint32_t c = wellformed_cp(t + i, l);
         if (i > unit && !sp_char_pairs_join(pairs, prev, c)) {
-            if (chars == 1) /* nothing to merge */
-                emit_id(o, (uint32_t)unit, (uint32_t)(i - unit), char_id_of(m, t + unit, i - unit, prev));
-            else
-                encode_unit(e, o, unit, i, chars);
+            encode_unit(e, o, unit, i, chars, prev);
             unit = i;
             chars = 0;
         }
@@ -446,7 +443,7 @@ static void encode_cut_segment(encoder *e, emitter *o, size_t from, size_t to) {
         prev = c;
         i += l;
     }
-    encode_unit(e, o, unit, to, chars);
+    encode_unit(e, o, unit, to, chars, prev);
 }
 
 static inline int is_space_at(const uint8_t *t, size_t i) {

@@ -317,7 +317,8 @@ class NativeModel:
         blob = joined.encode("utf-8")
         starts = array(_SIZE_T, accumulate(map(len, texts), initial=0))
         if len(blob) != len(joined):  # str lengths of non-ASCII text: byte offsets from C
-            err = self._local.err if getattr(self._local, "ws", None) is not None else ffi.new("spbpe_error *")
+            self._ws()  # the per-thread error struct
+            err = self._local.err
             st = lib.spbpe_char_to_byte_offsets(blob, len(blob), ffi.from_buffer("size_t[]", starts), len(starts),
                                                 err)
             if st:
