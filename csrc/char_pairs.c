@@ -18,10 +18,8 @@
 
 #include "model.h"
 
-static inline uint64_t pair_hash(uint64_t key) { return key * 0x9E3779B97F4A7C15ULL; }
-
 static void insert(uint64_t *slots, size_t mask, uint64_t key, size_t *count) {
-    for (size_t i = (size_t)(pair_hash(key) >> 20) & mask;; i = (i + 1) & mask) {
+    for (size_t i = (size_t)(sp_char_pair_hash(key) >> 20) & mask;; i = (i + 1) & mask) {
         if (slots[i] == key) return;
         if (slots[i] == 0) {
             slots[i] = key;
@@ -45,7 +43,7 @@ static int grow(sp_char_pairs *cp) {
 }
 
 int sp_char_pairs_join_slow(const sp_char_pairs *cp, uint64_t key) {
-    for (size_t i = (size_t)(pair_hash(key) >> 20) & cp->mask;; i = (i + 1) & cp->mask) {
+    for (size_t i = (size_t)(sp_char_pair_hash(key) >> 20) & cp->mask;; i = (i + 1) & cp->mask) {
         if (cp->slots[i] == key) return 1;
         if (cp->slots[i] == 0) return 0;
     }
@@ -93,7 +91,7 @@ int sp_scan_piece_chars(spbpe_model *m, int want_pairs, spbpe_error *err) {
     if (!want_pairs) return SPBPE_OK;
     for (size_t i = 0; i <= cp->mask; i++) {
         if (!cp->slots[i]) continue;
-        uint32_t bit = (uint32_t)(pair_hash(cp->slots[i]) >> 44);
+        uint32_t bit = (uint32_t)(sp_char_pair_hash(cp->slots[i]) >> 44);
         cp->filter[bit >> 6] |= (uint64_t)1 << (bit & 63);
     }
     return SPBPE_OK;

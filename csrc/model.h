@@ -22,12 +22,14 @@ typedef struct sp_char_pairs {
 } sp_char_pairs;
 
 static inline uint64_t sp_char_pair_key(uint32_t a, uint32_t b) { return ((uint64_t)a << 21 | b) + 1; }
+/* The hash of a pair key: bits 20+ pick the table slot, the top 20 the filter bit. */
+static inline uint64_t sp_char_pair_hash(uint64_t key) { return key * 0x9E3779B97F4A7C15ULL; }
 
 int sp_char_pairs_join_slow(const sp_char_pairs *cp, uint64_t key);
 /* Does some normal-map piece hold character a right before character b? */
 static inline int sp_char_pairs_join(const sp_char_pairs *cp, uint32_t a, uint32_t b) {
     uint64_t key = sp_char_pair_key(a, b);
-    uint32_t bit = (uint32_t)((key * 0x9E3779B97F4A7C15ULL) >> 44);
+    uint32_t bit = (uint32_t)(sp_char_pair_hash(key) >> 44);
     if (!((cp->filter[bit >> 6] >> (bit & 63)) & 1)) return 0;
     return sp_char_pairs_join_slow(cp, key);
 }
@@ -199,6 +201,9 @@ typedef struct sp_pair_memo {
     size_t count;
 } sp_pair_memo;
 
+/* The slot where the probe for a memo key starts (top 16 bits of its hash). */
+static inline size_t sp_pair_memo_home(uint64_t key) { return (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 48); }
+
 /* Ready the memo for model m; -1 when out of memory. */
 int sp_pair_memo_prepare(sp_pair_memo *memo, const spbpe_model *m);
 void sp_pair_memo_release(sp_pair_memo *memo);
@@ -210,7 +215,7 @@ int32_t sp_pair_memo_learn(sp_pair_memo *memo, const spbpe_model *m, uint64_t ke
 static inline int32_t sp_pair_memo_merge(sp_pair_memo *memo, const spbpe_model *m, int32_t left, int32_t right,
                                          const uint8_t *s, size_t n) {
     uint64_t key = ((uint64_t)left << 21 | (uint64_t)right) + 1;
-    for (size_t i = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 48);; i = (i + 1) & (SP_MEMO_SLOTS - 1)) {
+    for (size_t i = sp_pair_memo_home(key);; i = (i + 1) & (SP_MEMO_SLOTS - 1)) {
         uint64_t slot = memo->slots[i];
         if ((slot >> 22) == key) return (int32_t)(slot & 0x3FFFFF) - 1;
         if (!slot) return sp_pair_memo_learn(memo, m, key, i, s, n);

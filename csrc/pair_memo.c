@@ -43,7 +43,7 @@ int32_t sp_pair_memo_learn(sp_pair_memo *memo, const spbpe_model *m, uint64_t ke
     if (memo->count >= SP_MEMO_SLOTS / 4 * 3) {
         memset(memo->slots, 0, SP_MEMO_SLOTS * sizeof *memo->slots);
         memo->count = 0;
-        slot = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 48);
+        slot = sp_pair_memo_home(key);
     }
     memo->slots[slot] = key << 22 | (uint64_t)(merged + 1);
     memo->count++;
