@@ -236,12 +236,42 @@ typedef struct spbpe_batch_ids {
 int spbpe_encode_batch(const spbpe_model *model, const uint8_t *blob, const size_t *starts, size_t count,
                        int num_threads, spbpe_batch *batch, spbpe_batch_ids *out, spbpe_error *err);
 
-/* Turn `count` non-decreasing character offsets into `text` (UTF-8, as
- * Python's str.encode makes it) into byte offsets, in place: callers that
- * know every text's length in characters get the batch starts without
- * encoding each text on its own.  SPBPE_ERR_INVALID_ARGUMENT if the offsets
- * decrease or pass the end of text. */
-int spbpe_char_to_byte_offsets(const uint8_t *text, size_t len, size_t *offsets, size_t count, spbpe_error *err);
+/* A batch encode fed and read part by part while it runs.  The caller
+ * pushes parts (texts held back to back, as for spbpe_encode_batch) and
+ * reads their ids back in the same order; background C threads encode the
+ * parts pushed, and a caller that reaches a part not yet done encodes the
+ * next untaken part itself meanwhile.  So a Python caller can prepare one
+ * part and build the lists of another while the threads encode.  One
+ * caller thread at a time; every successful _start must be followed by
+ * _end. */
+typedef struct spbpe_encode_stream spbpe_encode_stream;
+spbpe_encode_stream *spbpe_encode_stream_new(void);
+void spbpe_encode_stream_free(spbpe_encode_stream *stream);
+
+/* Start a stream of at most max_parts parts (1 to 65536) on num_threads
+ * threads in all: num_threads - 1 background threads, plus the caller's
+ * inside spbpe_encode_stream_next.  SPBPE_ERR_INVALID_ARGUMENT if the
+ * stream is already running. */
+int spbpe_encode_stream_start(const spbpe_model *model, int num_threads, size_t max_parts,
+                              spbpe_encode_stream *stream, spbpe_error *err);
+
+/* Push a part: `count` texts, text i being blob[starts[i] .. starts[i+1])
+ * (starts has count + 1 non-decreasing entries).  blob and starts must stay
+ * alive and unchanged until spbpe_encode_stream_end.  SPBPE_ERR_LIMIT past
+ * max_parts. */
+int spbpe_encode_stream_push(spbpe_encode_stream *stream, const uint8_t *blob, const size_t *starts, size_t count,
+                             spbpe_error *err);
+
+/* Wait for the next part in push order and point `out` at its ids (offsets
+ * relative to out->ids); *first_item is the number of texts pushed before
+ * it.  Valid until the stream is started again or freed.  Returns the
+ * part's encode error if it failed, and SPBPE_ERR_INVALID_ARGUMENT when
+ * every part pushed has been read. */
+int spbpe_encode_stream_next(spbpe_encode_stream *stream, spbpe_batch_ids *out, size_t *first_item,
+                             spbpe_error *err);
+
+/* Stop the threads and wait for them; a no-op when the stream is not running. */
+void spbpe_encode_stream_end(spbpe_encode_stream *stream);
 
 typedef struct spbpe_batch_text {
     const uint8_t *text;       /* every decoded text, back to back */

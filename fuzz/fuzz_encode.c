@@ -3,12 +3,14 @@
  * Byte 0 picks the model and options; the rest is the text.  Checks: ids in
  * range; offsets inside the text and non-decreasing; the fast path equals
  * the reference path; dropout with alpha >= 1 gives one token per
- * character or byte; batch encode equals single encode; decode succeeds.
+ * character or byte; batch encode equals single encode, and so does the
+ * streamed batch on two threads (one part per text); decode succeeds.
  */
 #include "fuzz_common.h"
 
 static spbpe_workspace *ws, *ws_ref;
 static spbpe_batch *batch;
+static spbpe_encode_stream *stream;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
@@ -17,6 +19,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     ws = spbpe_workspace_new();
     ws_ref = spbpe_workspace_new();
     batch = spbpe_batch_new();
+    stream = spbpe_encode_stream_new();
     return 0;
 }
 
@@ -54,6 +57,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(spbpe_encode_batch(m, blob, starts, 3, 1, batch, &out, &err) == SPBPE_OK);
         FUZZ_CHECK(out.offsets[1] - out.offsets[0] == ref.count);
         FUZZ_CHECK(ref.count == 0 || memcmp(out.ids, ref.ids, ref.count * sizeof *ref.ids) == 0);
+
+        FUZZ_CHECK(spbpe_encode_stream_start(m, 2, 3, stream, &err) == SPBPE_OK);
+        for (int part = 0; part < 3; part++)
+            FUZZ_CHECK(spbpe_encode_stream_push(stream, blob, starts + part, 1, &err) == SPBPE_OK);
+        for (int part = 0; part < 3; part++) {
+            spbpe_batch_ids got;
+            size_t first;
+            FUZZ_CHECK(spbpe_encode_stream_next(stream, &got, &first, &err) == SPBPE_OK);
+            size_t n = got.offsets[1];
+            FUZZ_CHECK(first == (size_t)part && got.count == 1 && n == out.offsets[part + 1] - out.offsets[part]);
+            FUZZ_CHECK(n == 0 || memcmp(got.ids, out.ids + out.offsets[part], n * sizeof *got.ids) == 0);
+        }
+        spbpe_encode_stream_end(stream);
         free(blob);
     }
     spbpe_decoded dec;

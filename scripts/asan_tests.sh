@@ -23,7 +23,8 @@ WORK="$SCRATCH/src"
 CC=${CC:-gcc}
 FILES=${SPBPE_ASAN_TESTS:-"tests/test_bad_models.py tests/test_mutated_models.py tests/test_hardening.py
  tests/test_fast_paths.py tests/test_processor_api.py tests/test_vectors.py tests/test_model_proto.py
- tests/test_trainer.py tests/test_parity_trained.py tests/test_regressions.py tests/test_decode.py"}
+ tests/test_trainer.py tests/test_parity_trained.py tests/test_regressions.py tests/test_decode.py
+ tests/test_pylists.py tests/test_batch_stream.py"}
 
 rm -rf "$SCRATCH"
 mkdir -p "$WORK"
@@ -31,7 +32,7 @@ mkdir -p "$WORK"
 [ -d "$ROOT/../shared" ] && ln -s "$(cd "$ROOT/../shared" && pwd)" "$SCRATCH/shared"
 cp -r "$ROOT/csrc" "$ROOT/spbpe" "$ROOT/tests" "$ROOT/setup.py" "$ROOT/pyproject.toml" "$WORK/"
 [ -d "$ROOT/fuzz" ] && cp -r "$ROOT/fuzz" "$WORK/" && rm -rf "$WORK/fuzz/build"
-rm -f "$WORK"/spbpe/_spbpe*.so
+rm -f "$WORK"/spbpe/_spbpe*.so "$WORK"/spbpe/_pylists*.so
 cd "$WORK"
 CC=$CC SPBPE_CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
     SPBPE_LDFLAGS="-fsanitize=address,undefined" "$PY" setup.py -q build_ext --inplace >/dev/null

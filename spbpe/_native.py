@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import gc
 import os
-import struct
 import threading
-from bisect import bisect_left
-from concurrent.futures import ThreadPoolExecutor
 from array import array
-from itertools import accumulate
 from typing import List, Optional, Sequence, Tuple
 
+from . import _pylists
 from ._spbpe import ffi, lib
 from .errors import InputError, ModelFormatError, OutOfRangeError, SpbpeError, UnsupportedError
 
@@ -47,62 +44,51 @@ def raise_for_status(status: int, err) -> None:
     raise cls(message)
 
 
-# A pipelined batch is cut into this many chunks per thread, of similar
-# size in bytes and no smaller than _CHUNK_MIN_BYTES: big enough that a
-# chunk's C call dwarfs the hand-off between threads, small enough for the
-# two halves of the work to overlap (measured best at about 4).
-_CHUNKS_PER_THREAD = 4
-_CHUNK_MIN_BYTES = 64 * 1024
+# A batch on several threads streams parts of about this many bytes: small
+# enough that the lists of the last part cost little after the threads
+# finish, big enough that each part's hand-off is negligible.
+_PART_BYTES = int(os.environ.get("SPBPE_PART", 32 * 1024))
+_MAX_PARTS = 2048
+_NO_LIMIT = 1 << 62
 
 # Texts this short encode straight into a per-thread int32 buffer: at most
 # 3 ids per input byte, plus the dummy prefix.
 _SHORT_TEXT = 1024
 _SHORT_IDS = 3 * _SHORT_TEXT + 3
 
-# Id lists this short decode through per-thread buffers and precompiled
-# int32 packers; longer text than the buffer holds takes the general path.
+# Id lists this short decode through per-thread buffers; longer text than
+# the buffer holds takes the general path.
 _SHORT_DECODE = 256
 _SHORT_TEXT_OUT = 16384
-_PACK_SHORT = [struct.Struct(f"{n}i") for n in range(_SHORT_DECODE + 1)]
 
 _SIZE_T = "Q" if ffi.sizeof("size_t") == 8 else "I"
+_SIZEOF_SIZE_T = ffi.sizeof("size_t")
 
 
-def _split_ids(ids_ptr, offsets_ptr, count: int) -> List[List[int]]:
-    offs = ffi.unpack(offsets_ptr, count + 1)
-    flat = array("i")
-    if offs[-1]:
-        flat.frombytes(ffi.buffer(ids_ptr, offs[-1] * 4))
-    lst = flat.tolist()
-    # Lists of ints cannot form cycles; without this, building many of them
-    # sets off the cyclic garbage collector over and over.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return list(map(lst.__getitem__, map(slice, offs[:-1], offs[1:])))
-    finally:
-        if was_enabled:
+def _ids_buffer(ids_ptr, count: int):
+    return ffi.buffer(ids_ptr, 4 * count) if count else b""
+
+
+def _split_ids(bids, table: tuple) -> List[List[int]]:
+    """The lists of ids of an spbpe_batch_ids.  Callers switch the cyclic
+    garbage collector off around it: lists of ints cannot form cycles, and
+    building many of them would set it off over and over."""
+    count = bids.count
+    offsets = bids.offsets
+    return _pylists.split(_ids_buffer(bids.ids, offsets[count]), ffi.buffer(offsets, (count + 1) * _SIZEOF_SIZE_T),
+                          count, table)
+
+
+class _NoCycleCollection:
+    """Switches the cyclic garbage collector off for a with block."""
+
+    def __enter__(self):
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        if self.was_enabled:
             gc.enable()
-
-
-# struct packs a list of ints to int32 about twice as fast as array(), and
-# twice as fast again through one compiled Struct for fixed-size chunks
-# rather than a new format per length.
-_PACK_CHUNK = 8192
-_PACK_STRUCT = struct.Struct(f"{_PACK_CHUNK}i")
-
-
-def _pack_int32(n: int, ids: list):
-    if n <= _PACK_CHUNK:
-        return struct.pack(f"{n}i", *ids)
-    buf = bytearray(4 * n)
-    full = n - n % _PACK_CHUNK
-    pack_into = _PACK_STRUCT.pack_into
-    for i in range(0, full, _PACK_CHUNK):
-        pack_into(buf, 4 * i, *ids[i:i + _PACK_CHUNK])
-    if n > full:
-        struct.pack_into(f"{n - full}i", buf, 4 * full, *ids[full:])
-    return buf
 
 
 def _ids_to_array_or_raise(ids) -> array:
@@ -155,21 +141,23 @@ class NativeModel:
         # PieceToId of a string that is never a piece answers the UNKNOWN
         # piece's id (which can differ from unk_id() when unk_piece is renamed).
         self.unk_index: int = lib.spbpe_model_piece_to_id(self._handle, b"", 0)
-        self._pool: Optional[ThreadPoolExecutor] = None  # batch workers, made on first use
-        self._pool_size = 0
-        self._pool_pid = 0
-        self._pool_lock = threading.Lock()
+        self._id_table: Optional[tuple] = None  # table[i] == i, the ints every result list shares
 
     def close(self) -> None:
         """Free the C model now instead of at garbage collection."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
         if self._handle is not None:
             ffi.release(self._handle)
             self._handle = None
 
     # -------------------------------------------------------------- helpers
+    def _ids(self) -> tuple:
+        """The tuple of every id as an int, made on first use (0.35 ms for
+        32k pieces, so loading does not pay for it)."""
+        table = self._id_table
+        if table is None:
+            table = self._id_table = tuple(range(self.piece_count))
+        return table
+
     def _ws(self):
         ws = getattr(self._local, "ws", None)
         if ws is None:
@@ -180,7 +168,7 @@ class NativeModel:
             self._local.dec = ffi.new("spbpe_decoded *")
             self._local.norm = ffi.new("spbpe_normalized *")
             self._local.out = ffi.new("int32_t[]", _SHORT_IDS)
-            self._local.out_view = memoryview(ffi.buffer(self._local.out)).cast("i")
+            self._local.out_buf = ffi.buffer(self._local.out)
             self._local.dec_ids = bytearray(4 * _SHORT_DECODE)
             self._local.dec_ids_ptr = ffi.from_buffer("int32_t[]", self._local.dec_ids)
             self._local.dec_text = ffi.new("uint8_t[]", _SHORT_TEXT_OUT)
@@ -240,38 +228,38 @@ class NativeModel:
 
     def encode_plain(self, data: bytes) -> List[int]:
         """The common case, kept short: deterministic ids of one text."""
-        loc = self._local
-        ws = getattr(loc, "ws", None) or self._ws()
+        short = getattr(self._local, "short", None) or self._short()
         if len(data) <= _SHORT_TEXT:
-            n = lib.spbpe_encode_to(self._handle, data, len(data), ws, loc.out, _SHORT_IDS, loc.err)
+            ws, out, out_buf, err = short
+            n = lib.spbpe_encode_to(self._handle, data, len(data), ws, out, _SHORT_IDS, err)
             if n < 0:
-                raise_for_status(-n, loc.err)
-            return loc.out_view[:n].tolist()
+                raise_for_status(-n, err)
+            return _pylists.to_list(out_buf, n, self._id_table)
+        loc = self._local
         enc = loc.enc
-        st = lib.spbpe_encode(self._handle, data, len(data), ffi.NULL, ws, enc, loc.err)
+        st = lib.spbpe_encode(self._handle, data, len(data), ffi.NULL, loc.ws, enc, loc.err)
         if st:
             raise_for_status(st, loc.err)
-        n = enc.count
-        if n < 64:
-            return ffi.unpack(enc.ids, n) if n else []
-        out = array("i")
-        out.frombytes(ffi.buffer(enc.ids, n * 4))
-        return out.tolist()
+        return _pylists.to_list(_ids_buffer(enc.ids, enc.count), enc.count, self._id_table)
+
+    def _short(self) -> tuple:
+        """This thread's (workspace, id buffer, its bytes, error struct) for
+        encode_plain, in one tuple: one thread-local lookup per call instead
+        of four.  Also makes the id table."""
+        self._ws()
+        self._ids()
+        loc = self._local
+        loc.short = (loc.ws, loc.out, loc.out_buf, loc.err)
+        return loc.short
 
     def encode_full(self, data: bytes, alpha: float = 0.0, seed: int = 0):
         """(encoding struct with spans, ids as a list)."""
         enc = self.encode(data, alpha, seed, with_offsets=True)
-        out = array("i")
-        if enc.count:
-            out.frombytes(ffi.buffer(enc.ids, enc.count * 4))
-        return enc, out.tolist()
+        return enc, _pylists.to_list(_ids_buffer(enc.ids, enc.count), enc.count, self._ids())
 
     def encode_ids(self, data: bytes, alpha: float = 0.0, seed: int = 0, reference_path: bool = False) -> List[int]:
         enc = self.encode(data, alpha, seed, reference_path=reference_path)
-        out = array("i")
-        if enc.count:
-            out.frombytes(ffi.buffer(enc.ids, enc.count * 4))
-        return out.tolist()
+        return _pylists.to_list(_ids_buffer(enc.ids, enc.count), enc.count, self._ids())
 
     def normalize(self, data: bytes) -> Tuple[bytes, List[int]]:
         ws = self._ws()
@@ -293,68 +281,73 @@ class NativeModel:
             self._local.btext = ffi.new("spbpe_batch_text *")
         return b
 
-    def _worker_pool(self, num_threads: int) -> ThreadPoolExecutor:
-        with self._pool_lock:
-            # A forked child inherits the pool but not its threads: start anew.
-            if self._pool is None or self._pool_size < num_threads or self._pool_pid != os.getpid():
-                if self._pool is not None and self._pool_pid == os.getpid():
-                    self._pool.shutdown(wait=False)
-                self._pool = ThreadPoolExecutor(num_threads, thread_name_prefix="spbpe")
-                self._pool_size = num_threads
-                self._pool_pid = os.getpid()
-            return self._pool
+    def _stream(self):
+        stream = getattr(self._local, "stream", None)
+        if stream is None:
+            self._batch()  # the per-thread error and result structs
+            stream = lib.spbpe_encode_stream_new()
+            if stream == ffi.NULL:
+                raise MemoryError("could not allocate an spbpe encode stream")
+            stream = self._local.stream = ffi.gc(stream, lib.spbpe_encode_stream_free)
+            self._local.parts = ffi.new("size_t *")
+            self._local.first = ffi.new("size_t *")
+        return stream
 
-    def encode_batch(self, items: List[bytes], num_threads: int) -> List[List[int]]:
-        """Ids of every item, encoded on up to num_threads threads."""
-        blob = b"".join(items)
-        return self._encode_blob(blob, array(_SIZE_T, accumulate(map(len, items), initial=0)), num_threads)
-
-    def encode_batch_str(self, texts: List[str], num_threads: int) -> List[List[int]]:
-        """encode_batch for a list of str, without a Python-level loop over
-        the texts.  Raises TypeError/UnicodeEncodeError for items the caller
-        must then convert one by one."""
-        joined = "".join(texts)
-        blob = joined.encode("utf-8")
-        starts = array(_SIZE_T, accumulate(map(len, texts), initial=0))
-        if len(blob) != len(joined):  # str lengths of non-ASCII text: byte offsets from C
-            self._ws()  # the per-thread error struct
-            err = self._local.err
-            st = lib.spbpe_char_to_byte_offsets(blob, len(blob), ffi.from_buffer("size_t[]", starts), len(starts),
-                                                err)
-            if st:
-                raise_for_status(st, err)
-        return self._encode_blob(blob, starts, num_threads)
-
-    def _encode_blob(self, blob: bytes, starts: array, num_threads: int) -> List[List[int]]:
-        """Ids of the texts blob[starts[i]:starts[i + 1]].
-
-        With several threads and enough texts, chunks of them go to a pool of
-        Python threads, each encoding its chunk in C (GIL released) and then
-        building that chunk's lists (GIL held): building lists costs about
-        as much as encoding, so C threads alone would leave it serial, while
-        here one thread's encoding overlaps another's list building."""
-        count = len(starts) - 1
-        starts_ptr = ffi.from_buffer("size_t[]", starts)
-        total = starts[-1] - starts[0]
-        chunks = min(_CHUNKS_PER_THREAD * num_threads, total // _CHUNK_MIN_BYTES, count)
-        if num_threads < 2 or chunks < 2:
-            return self._encode_range(blob, starts_ptr, 0, count, num_threads)
-        cuts = sorted({0, count, *(bisect_left(starts, starts[0] + total * k // chunks) for k in range(1, chunks))})
-        pool = self._worker_pool(num_threads)
-        out: list = []
-        for part in pool.map(lambda i: self._encode_range(blob, starts_ptr, cuts[i], cuts[i + 1], 1),
-                             range(len(cuts) - 1)):
-            out += part
-        return out
-
-    def _encode_range(self, blob: bytes, starts_ptr, first: int, last: int, num_threads: int) -> List[List[int]]:
+    def encode_batch(self, texts: list, num_threads: int) -> List[List[int]]:
+        """Ids of every item of a list of str or bytes, encoded on up to
+        num_threads threads.  Raises TypeError for another item type and
+        UnicodeEncodeError for a str with a surrogate: the caller then
+        converts the items one by one, with the documented errors."""
+        blob, starts, end = _pylists.concat(texts, 0, _PART_BYTES if num_threads > 1 else _NO_LIMIT)
+        if end < len(texts):  # more than one part's worth: worth more threads
+            return self._encode_stream(texts, num_threads, (blob, starts, end))
         b = self._batch()
         loc = self._local
-        st = lib.spbpe_encode_batch(self._handle, blob, starts_ptr + first, last - first, num_threads, b, loc.bids,
+        st = lib.spbpe_encode_batch(self._handle, blob, ffi.from_buffer("size_t[]", starts), end, 1, b, loc.bids,
                                     loc.err)
         if st:
             raise_for_status(st, loc.err)
-        return _split_ids(loc.bids.ids, loc.bids.offsets, last - first)
+        with _NoCycleCollection():
+            return _split_ids(loc.bids, self._ids())
+
+    def _encode_stream(self, texts: list, num_threads: int, first_part: tuple) -> List[List[int]]:
+        """encode_batch on num_threads threads, part by part: this thread
+        turns the texts into UTF-8 one part at a time and pushes it to C
+        threads, then builds the lists of each part as soon as it is done.
+        The work that needs the interpreter lock (about a third) overlaps
+        the encoding instead of coming before and after it."""
+        stream = self._stream()
+        loc = self._local
+        table = self._ids()
+        st = lib.spbpe_encode_stream_start(self._handle, num_threads, _MAX_PARTS, stream, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        out: List[List[int]] = []
+        try:
+            parts = []  # their blobs and starts stay alive until the stream ends
+            blob, starts, end = first_part
+            first = 0
+            while True:
+                st = lib.spbpe_encode_stream_push(stream, blob, ffi.from_buffer("size_t[]", starts), end - first,
+                                                  loc.err)
+                if st:
+                    raise_for_status(st, loc.err)
+                parts.append((blob, starts))
+                first = end
+                if first == len(texts):
+                    break
+                # Part sizes double every 128 parts, so any batch fits in _MAX_PARTS.
+                limit = _NO_LIMIT if len(parts) == _MAX_PARTS - 1 else _PART_BYTES << min(len(parts) >> 7, 20)
+                blob, starts, end = _pylists.concat(texts, first, limit)
+            with _NoCycleCollection():
+                for _ in parts:
+                    st = lib.spbpe_encode_stream_next(stream, loc.bids, loc.first, loc.err)
+                    if st:
+                        raise_for_status(st, loc.err)
+                    out += _split_ids(loc.bids, table)
+        finally:
+            lib.spbpe_encode_stream_end(stream)
+        return out
 
     def decode_batch(self, seqs: List[Sequence[int]], num_threads: int) -> List[bytes]:
         """Text of every id sequence, decoded in one C call."""
@@ -387,8 +380,8 @@ class NativeModel:
         if getattr(loc, "ws", None) is None:
             self._ws()
         try:
-            _PACK_SHORT[len(ids)].pack_into(loc.dec_ids, 0, *ids)
-        except (TypeError, struct.error):
+            _pylists.pack(ids, loc.dec_ids)
+        except (TypeError, OverflowError):
             return None  # the general path reports the bad id
         n = lib.spbpe_decode_to(self._handle, loc.dec_ids_ptr, len(ids), loc.ws, loc.dec_text, _SHORT_TEXT_OUT,
                                 loc.err)
@@ -402,8 +395,12 @@ class NativeModel:
         ws = self._ws()
         loc = self._local
         try:
-            buf = _pack_int32(len(ids), ids) if type(ids) is list else array("i", ids)
-        except (TypeError, OverflowError, struct.error):
+            if type(ids) is list or type(ids) is tuple:
+                buf = bytearray(4 * len(ids))
+                _pylists.pack(ids, buf)
+            else:
+                buf = array("i", ids)
+        except (TypeError, OverflowError):
             buf = _ids_to_array_or_raise(ids)
         ptr = ffi.from_buffer("int32_t[]", buf)
         st = lib.spbpe_decode_ids(self._handle, ptr, len(ids), ws, loc.dec, loc.err)

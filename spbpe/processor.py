@@ -29,6 +29,7 @@ __all__ = ["SentencePieceProcessor"]
 
 PIECE_NORMAL, PIECE_UNKNOWN, PIECE_CONTROL, PIECE_USER_DEFINED, PIECE_UNUSED, PIECE_BYTE = 1, 2, 3, 4, 5, 6
 _OUT_TYPES = (int, str, bytes, "numpy", "offset_mapping", "proto", "serialized_proto")
+_NO_OPTIONS = (None,) * 9
 
 
 class SentencePieceProcessor:
@@ -119,12 +120,13 @@ class SentencePieceProcessor:
         >>> sp.encode("Hello world", out_type=str)  # doctest: +SKIP
         ['▁Hello', '▁world']
         """
-        if (self._plain and out_type is None and return_type is None and add_bos is None and add_eos is None
-                and reverse is None and emit_unk_piece is None and enable_sampling is None and type(input) is str
-                and self._model is not None and return_bytes is None and num_threads is None):
-            # Fast path for the most common call: one str, default options.
+        if (type(input) is str and self._plain and self._model is not None
+                and (out_type, return_type, add_bos, add_eos, reverse, emit_unk_piece, enable_sampling, return_bytes,
+                     num_threads) == _NO_OPTIONS):
+            # Fast path for the most common call: one str, default options
+            # (one tuple comparison costs less than nine tests).
             try:
-                return self._model.encode_plain(input.encode("utf-8"))
+                return self._model.encode_plain(input.encode())
             except UnicodeEncodeError:
                 pass  # the full path below raises the documented error
         out_type = self._resolve_out_type(return_type, out_type, self._out_type)
@@ -162,7 +164,7 @@ class SentencePieceProcessor:
             threads = (os.cpu_count() or 1) if num_threads < 0 else max(1, num_threads)
             if drop == 0.0 and out_type is int and not (reverse or add_bos or add_eos):
                 try:
-                    return m.encode_batch_str(input, threads)
+                    return m.encode_batch(input, threads)
                 except (TypeError, UnicodeEncodeError):
                     pass  # bytes or bad items: the general path converts (and reports) item by item
             items = [to_bytes(x) for x in input]

@@ -103,8 +103,8 @@ def test_cut_long_segments_match_sentencepiece(trained_models):
 
 
 def test_pipelined_batches_equal_single_thread_also_after_fork():
-    # Batches of more than a few hundred items run on a pool of Python
-    # threads; a forked child must start its own pool, not wait on its parent's.
+    # Batches of more than one part (32 KiB) stream through C threads; a
+    # forked child must start threads of its own, not wait on its parent's.
     sp = spbpe.SentencePieceProcessor(model_file=str(mistral_models()["mistral_instruct_tokenizer_241114.model.v7"]))
     items = _inputs() * 2
     texts = [x.decode("utf-8", "replace") for x in items]
@@ -133,31 +133,6 @@ def test_pipelined_batches_equal_single_thread_also_after_fork():
     answer = os.read(read_end, 1)
     os.close(read_end)
     assert answer == b"1", "the forked child hung or encoded differently"
-
-
-def test_char_to_byte_offsets():
-    # Batches of non-ASCII str are cut by character counts, turned into byte offsets in C.
-    from array import array
-    from spbpe._native import _SIZE_T, ffi, lib
-    rng = random.Random(9)
-    alphabet = ["a", " ", "é", "日", "😀", "\u0301", "\n"]
-    for _ in range(200):
-        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(rng.randint(1, 20))]
-        blob = "".join(texts).encode()
-        starts = array(_SIZE_T, [0])
-        for t in texts:
-            starts.append(starts[-1] + len(t))
-        err = ffi.new("spbpe_error *")
-        assert lib.spbpe_char_to_byte_offsets(blob, len(blob), ffi.from_buffer("size_t[]", starts), len(starts), err) == 0
-        expected = [0]
-        for t in texts:
-            expected.append(expected[-1] + len(t.encode()))
-        assert list(starts) == expected
-    err = ffi.new("spbpe_error *")
-    bad = array(_SIZE_T, [0, 3, 2])
-    assert lib.spbpe_char_to_byte_offsets(b"abcd", 4, ffi.from_buffer("size_t[]", bad), 3, err) == lib.SPBPE_ERR_INVALID_ARGUMENT
-    past = array(_SIZE_T, [0, 5])
-    assert lib.spbpe_char_to_byte_offsets("日本".encode(), 6, ffi.from_buffer("size_t[]", past), 2, err) == lib.SPBPE_ERR_INVALID_ARGUMENT
 
 
 @pytest.mark.parametrize("scores", ["all_equal", "few_values"])

@@ -1,0 +1,363 @@
+/* spbpe._pylists: int32 buffers <-> Python lists of ints, for spbpe._native.
+ *
+ * cffi binds the C core but cannot create Python objects in C, and building
+ * list[int] one PyLong at a time was most of an encode call: for 2 MB of
+ * English split into lines, the core takes 10 ms and array.tolist() plus
+ * freeing the 38k lists took 24 ms more.  Here every id is a new reference
+ * to one entry of a per-model tuple of ints (table[i] == i), so a list costs
+ * one pointer store and one reference count per id, and freeing it releases
+ * no int objects at all.  Ids outside the table (never produced by encode)
+ * get a fresh int.
+ *
+ * concat() joins (part of) a list of str or bytes into one UTF-8 blob plus
+ * the byte offset of each item, the input of a batch encode:
+ * "".join(texts).encode() and the running sum of the lengths took longer
+ * than the encoding itself.
+ *
+ * The reverse, pack(), reads a list or tuple of ints into an int32 buffer
+ * for decode, raising TypeError for a non-integer and OverflowError for an
+ * int outside int32, as array('i') does.
+ *
+ * Every function holds the GIL: each is a short memory-bound loop, and all
+ * of them create or read Python objects.  Buffers are read through the
+ * buffer protocol and every count is checked against the buffer's size.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Borrowed items of the id table, or NULL with TypeError set. */
+static PyObject *const *table_items(PyObject *table, Py_ssize_t *size) {
+    if (!PyTuple_CheckExact(table)) {
+        PyErr_SetString(PyExc_TypeError, "the id table must be a tuple");
+        return NULL;
+    }
+    *size = PyTuple_GET_SIZE(table);
+    return &PyTuple_GET_ITEM(table, 0);
+}
+
+/* A new list of ids[first:last]; the caller has checked the bounds. */
+static PyObject *list_of(const int32_t *ids, size_t first, size_t last, PyObject *const *items, Py_ssize_t size) {
+    PyObject *list = PyList_New((Py_ssize_t)(last - first));
+    if (list == NULL) return NULL;
+    PyObject **dst = ((PyListObject *)list)->ob_item;
+    for (size_t k = first; k < last; k++) {
+        int32_t id = ids[k];
+        PyObject *o;
+        if ((uint32_t)id < (uint64_t)size) {
+            o = items[id];
+            Py_INCREF(o);
+        } else if ((o = PyLong_FromLong(id)) == NULL) {
+            Py_DECREF(list); /* the unset items are NULL, which list dealloc skips */
+            return NULL;
+        }
+        *dst++ = o;
+    }
+    return list;
+}
+
+static int read_count(PyObject *arg, Py_ssize_t *out) {
+    *out = PyLong_AsSsize_t(arg);
+    if (*out == -1 && PyErr_Occurred()) return -1;
+    if (*out < 0) {
+        PyErr_SetString(PyExc_ValueError, "count must not be negative");
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(to_list_doc, "to_list(ids, count, table) -> list[int]: the first count int32 of buffer ids.");
+
+static PyObject *to_list(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "to_list() takes ids, count and table");
+        return NULL;
+    }
+    Py_ssize_t count, size;
+    PyObject *const *items = table_items(args[2], &size);
+    if (items == NULL || read_count(args[1], &count) < 0) return NULL;
+    Py_buffer ids;
+    if (PyObject_GetBuffer(args[0], &ids, PyBUF_SIMPLE) < 0) return NULL;
+    PyObject *result = NULL;
+    if ((size_t)count > (size_t)ids.len / sizeof(int32_t))
+        PyErr_SetString(PyExc_ValueError, "count is beyond the end of the ids buffer");
+    else if (count > 0 && (uintptr_t)ids.buf % sizeof(int32_t) != 0)
+        PyErr_SetString(PyExc_ValueError, "the ids buffer is not aligned");
+    else
+        result = list_of(ids.buf, 0, (size_t)count, items, size);
+    PyBuffer_Release(&ids);
+    return result;
+}
+
+PyDoc_STRVAR(split_doc,
+             "split(ids, offsets, count, table) -> list[list[int]]: list i holds the int32 of buffer ids\n"
+             "from offsets[i] up to offsets[i + 1] (offsets: count + 1 size_t values).");
+
+static PyObject *split_lists(const int32_t *ids, size_t id_count, const size_t *offsets, Py_ssize_t count,
+                             PyObject *const *items, Py_ssize_t size) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (offsets[i] > offsets[i + 1] || offsets[i + 1] > id_count) {
+            PyErr_SetString(PyExc_ValueError, "offsets are not increasing within the ids buffer");
+            return NULL;
+        }
+    }
+    PyObject *outer = PyList_New(count);
+    if (outer == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *list = list_of(ids, offsets[i], offsets[i + 1], items, size);
+        if (list == NULL) {
+            Py_DECREF(outer);
+            return NULL;
+        }
+        PyList_SET_ITEM(outer, i, list);
+    }
+    return outer;
+}
+
+static PyObject *split(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "split() takes ids, offsets, count and table");
+        return NULL;
+    }
+    Py_ssize_t count, size;
+    PyObject *const *items = table_items(args[3], &size);
+    if (items == NULL || read_count(args[2], &count) < 0) return NULL;
+    Py_buffer ids, offsets;
+    if (PyObject_GetBuffer(args[0], &ids, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(args[1], &offsets, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&ids);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if ((size_t)count >= (size_t)offsets.len / sizeof(size_t))
+        PyErr_SetString(PyExc_ValueError, "count is beyond the end of the offsets buffer");
+    else if ((ids.len > 0 && (uintptr_t)ids.buf % sizeof(int32_t) != 0) || (uintptr_t)offsets.buf % sizeof(size_t) != 0)
+        PyErr_SetString(PyExc_ValueError, "the buffers are not aligned");
+    else
+        result = split_lists(ids.buf, (size_t)ids.len / sizeof(int32_t), offsets.buf, count, items, size);
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&ids);
+    return result;
+}
+
+/* One id of a sequence as int32, or -1 with an exception set. */
+static int pack_one(PyObject *o, int32_t *out) {
+    int overflow;
+    long v;
+    if (PyLong_CheckExact(o)) {
+        v = PyLong_AsLongAndOverflow(o, &overflow);
+    } else {
+        PyObject *index = PyNumber_Index(o); /* bool, IntEnum, NumPy integers: what array('i') takes */
+        if (index == NULL) return -1;
+        v = PyLong_AsLongAndOverflow(index, &overflow);
+        Py_DECREF(index);
+    }
+    if (v == -1 && PyErr_Occurred()) return -1;
+    if (overflow || v < INT32_MIN || v > INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "id is beyond int32");
+        return -1;
+    }
+    *out = (int32_t)v;
+    return 0;
+}
+
+PyDoc_STRVAR(pack_doc,
+             "pack(ids, out) -> int: writes the list or tuple of ints ids into the writable buffer out\n"
+             "as int32 and returns len(ids).  TypeError for a non-integer item, OverflowError for an\n"
+             "int beyond int32, ValueError when out is too small.");
+
+static PyObject *pack(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "pack() takes ids and out");
+        return NULL;
+    }
+    PyObject *seq = args[0];
+    if (!PyList_CheckExact(seq) && !PyTuple_CheckExact(seq)) {
+        PyErr_SetString(PyExc_TypeError, "pack() takes a list or tuple");
+        return NULL;
+    }
+    Py_buffer out;
+    if (PyObject_GetBuffer(args[1], &out, PyBUF_WRITABLE) < 0) return NULL;
+    /* Re-read the length every step: PyNumber_Index can run Python code
+     * that shrinks a list. */
+    Py_ssize_t i = 0;
+    int ok = 1;
+    for (; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        if ((size_t)(i + 1) > (size_t)out.len / sizeof(int32_t)) {
+            PyErr_SetString(PyExc_ValueError, "the output buffer is too small");
+            ok = 0;
+            break;
+        }
+        int32_t v;
+        if (pack_one(PySequence_Fast_GET_ITEM(seq, i), &v) < 0) {
+            ok = 0;
+            break;
+        }
+        memcpy((char *)out.buf + (size_t)i * sizeof v, &v, sizeof v);
+    }
+    PyBuffer_Release(&out);
+    return ok ? PyLong_FromSsize_t(i) : NULL;
+}
+
+/* UTF-8 size and writer for each str storage kind (1, 2 or 4 bytes per
+ * character); the size pass is branch-free so that the compiler can
+ * vectorize it, and flags surrogates, which UTF-8 cannot encode. */
+#define UTF8_KIND(NAME, CHAR)                                                            \
+    static size_t NAME##_size(const CHAR *p, Py_ssize_t n, int *surrogate) {            \
+        size_t size = 0;                                                                 \
+        unsigned bad = 0;                                                                \
+        for (Py_ssize_t i = 0; i < n; i++) {                                             \
+            uint32_t c = p[i];                                                           \
+            size += 1 + (c >= 0x80) + (c >= 0x800) + (c >= 0x10000);                     \
+            bad |= (c - 0xD800u) < 0x800u;                                               \
+        }                                                                                \
+        *surrogate = (int)bad;                                                           \
+        return size;                                                                     \
+    }                                                                                    \
+    static char *NAME##_write(const CHAR *p, Py_ssize_t n, char *out) {                 \
+        for (Py_ssize_t i = 0; i < n; i++) {                                             \
+            uint32_t c = p[i];                                                           \
+            if (c < 0x80) {                                                              \
+                *out++ = (char)c;                                                        \
+            } else if (c < 0x800) {                                                      \
+                *out++ = (char)(0xC0 | (c >> 6));                                        \
+                *out++ = (char)(0x80 | (c & 0x3F));                                      \
+            } else if (c < 0x10000) {                                                    \
+                *out++ = (char)(0xE0 | (c >> 12));                                       \
+                *out++ = (char)(0x80 | ((c >> 6) & 0x3F));                               \
+                *out++ = (char)(0x80 | (c & 0x3F));                                      \
+            } else {                                                                     \
+                *out++ = (char)(0xF0 | (c >> 18));                                       \
+                *out++ = (char)(0x80 | ((c >> 12) & 0x3F));                              \
+                *out++ = (char)(0x80 | ((c >> 6) & 0x3F));                               \
+                *out++ = (char)(0x80 | (c & 0x3F));                                      \
+            }                                                                            \
+        }                                                                                \
+        return out;                                                                      \
+    }
+UTF8_KIND(ucs1, Py_UCS1)
+UTF8_KIND(ucs2, Py_UCS2)
+UTF8_KIND(ucs4, Py_UCS4)
+
+/* UTF-8 size of a str, or -1 with the standard UnicodeEncodeError set when
+ * it holds a surrogate. */
+static Py_ssize_t utf8_size(PyObject *s) {
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(s) < 0) return -1;
+#endif
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    if (PyUnicode_IS_ASCII(s)) return n;
+    int surrogate = 0;
+    size_t size;
+    switch (PyUnicode_KIND(s)) {
+    case PyUnicode_1BYTE_KIND: size = ucs1_size(PyUnicode_1BYTE_DATA(s), n, &surrogate); break;
+    case PyUnicode_2BYTE_KIND: size = ucs2_size(PyUnicode_2BYTE_DATA(s), n, &surrogate); break;
+    default: size = ucs4_size(PyUnicode_4BYTE_DATA(s), n, &surrogate); break;
+    }
+    if (surrogate) {
+        PyObject *encoded = PyUnicode_AsUTF8String(s);
+        Py_XDECREF(encoded);
+        if (encoded != NULL) PyErr_SetString(PyExc_UnicodeError, "surrogate in str");
+        return -1;
+    }
+    return (Py_ssize_t)size; /* at most 4 bytes per character of a str that fits in memory */
+}
+
+static char *write_utf8(PyObject *s, char *out) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    if (PyUnicode_IS_ASCII(s)) {
+        memcpy(out, PyUnicode_DATA(s), (size_t)n);
+        return out + n;
+    }
+    switch (PyUnicode_KIND(s)) {
+    case PyUnicode_1BYTE_KIND: return ucs1_write(PyUnicode_1BYTE_DATA(s), n, out);
+    case PyUnicode_2BYTE_KIND: return ucs2_write(PyUnicode_2BYTE_DATA(s), n, out);
+    default: return ucs4_write(PyUnicode_4BYTE_DATA(s), n, out);
+    }
+}
+
+PyDoc_STRVAR(concat_doc,
+             "concat(texts, first, limit) -> (blob, starts, end): texts[first:end] (str or bytes) as one\n"
+             "bytes blob, str in UTF-8, and where each starts in it, as size_t[end - first + 1] in a\n"
+             "bytes object.  end is the first index at which the blob holds limit bytes or more, or\n"
+             "len(texts).  TypeError for another item type, UnicodeEncodeError for a str with a surrogate.");
+
+static PyObject *concat(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "concat() takes a list, a first index and a byte limit");
+        return NULL;
+    }
+    PyObject *texts = args[0];
+    Py_ssize_t count = PyList_GET_SIZE(texts);
+    Py_ssize_t first = PyLong_AsSsize_t(args[1]);
+    if (first == -1 && PyErr_Occurred()) return NULL;
+    size_t limit = PyLong_AsSize_t(args[2]);
+    if (limit == (size_t)-1 && PyErr_Occurred()) return NULL;
+    if (first < 0 || first > count) {
+        PyErr_SetString(PyExc_IndexError, "first is out of range");
+        return NULL;
+    }
+    /* Sizes first, to know where to stop.  Nothing below runs Python code,
+     * so the list cannot change between the two passes. */
+    size_t total = 0;
+    Py_ssize_t end = first;
+    while (end < count && (total < limit || end == first)) {
+        PyObject *item = PyList_GET_ITEM(texts, end);
+        Py_ssize_t size;
+        if (PyUnicode_Check(item)) {
+            size = utf8_size(item);
+        } else if (PyBytes_Check(item)) {
+            size = PyBytes_GET_SIZE(item);
+        } else {
+            PyErr_Format(PyExc_TypeError, "Input must be str or bytes, not %.100s", Py_TYPE(item)->tp_name);
+            return NULL;
+        }
+        if (size < 0) return NULL;
+        if ((size_t)size > (size_t)PY_SSIZE_T_MAX - total) return PyErr_NoMemory();
+        total += (size_t)size;
+        end++;
+    }
+    PyObject *blob = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
+    PyObject *starts_obj = PyBytes_FromStringAndSize(NULL, (end - first + 1) * (Py_ssize_t)sizeof(size_t));
+    if (blob == NULL || starts_obj == NULL) {
+        Py_XDECREF(blob);
+        Py_XDECREF(starts_obj);
+        return NULL;
+    }
+    char *base = PyBytes_AS_STRING(blob), *out = base;
+    size_t *starts = (size_t *)(void *)PyBytes_AS_STRING(starts_obj);
+    for (Py_ssize_t i = first; i < end; i++) {
+        PyObject *item = PyList_GET_ITEM(texts, i);
+        starts[i - first] = (size_t)(out - base);
+        if (PyUnicode_Check(item)) {
+            out = write_utf8(item, out);
+        } else {
+            memcpy(out, PyBytes_AS_STRING(item), (size_t)PyBytes_GET_SIZE(item));
+            out += PyBytes_GET_SIZE(item);
+        }
+    }
+    starts[end - first] = (size_t)(out - base);
+    return Py_BuildValue("(NNn)", blob, starts_obj, end);
+}
+
+static PyMethodDef pylists_methods[] = {
+    {"concat", (PyCFunction)(void (*)(void))concat, METH_FASTCALL, concat_doc},
+    {"to_list", (PyCFunction)(void (*)(void))to_list, METH_FASTCALL, to_list_doc},
+    {"split", (PyCFunction)(void (*)(void))split, METH_FASTCALL, split_doc},
+    {"pack", (PyCFunction)(void (*)(void))pack, METH_FASTCALL, pack_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef pylists_module = {
+    PyModuleDef_HEAD_INIT, "spbpe._pylists", "int32 buffers <-> lists of ints for spbpe._native.", 0,
+    pylists_methods,       NULL,             NULL,                                                NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC PyInit__pylists(void) { return PyModuleDef_Init(&pylists_module); }

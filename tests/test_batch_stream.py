@@ -1,0 +1,96 @@
+"""The streamed batch encode (parts pushed to C threads and read back while
+they run) gives what one thread gives, however the texts are cut into
+parts, and its C API refuses misuse with an error instead of misbehaving."""
+
+import random
+from array import array
+
+import pytest
+
+import spbpe
+from spbpe import _native
+from spbpe._native import _SIZE_T, ffi, lib
+from conftest import mistral_models
+from hard_cases import random_strings
+
+
+@pytest.fixture(scope="module")
+def sp():
+    return spbpe.SentencePieceProcessor(model_file=str(mistral_models()["mistral_instruct_tokenizer_241114.model.v7"]))
+
+
+def _texts():
+    rng = random.Random(17)
+    texts = random_strings(600, seed=23, max_len=120)
+    texts += ["", " ", "日本語の文章です。" * rng.randint(1, 30), "x" * 5000, "\n\n", "▁▁ a"]
+    rng.shuffle(texts)
+    return texts
+
+
+@pytest.mark.parametrize("part_bytes,max_parts", [(1, 2048), (1, 3), (100, 2), (300, 2048), (1 << 20, 2048)])
+@pytest.mark.parametrize("threads", [2, 3])
+def test_stream_equals_one_thread(sp, monkeypatch, part_bytes, max_parts, threads):
+    texts = _texts()
+    expected = sp.encode(texts, num_threads=1)
+    assert expected == [sp.encode(t) for t in texts]
+    monkeypatch.setattr(_native, "_PART_BYTES", part_bytes)
+    monkeypatch.setattr(_native, "_MAX_PARTS", max_parts)
+    assert sp.encode(texts, num_threads=threads) == expected
+    data = [t.encode() for t in texts]
+    assert sp.encode(data, num_threads=threads) == expected
+    # mixed str and bytes items, and a list subclass
+    mixed = type("Texts", (list,), {})(t if i % 3 else t.encode() for i, t in enumerate(texts))
+    assert sp.encode(mixed, num_threads=threads) == expected
+
+
+def test_bad_item_mid_stream_raises_and_the_next_call_works(sp, monkeypatch):
+    monkeypatch.setattr(_native, "_PART_BYTES", 64)
+    texts = _texts()
+    expected = sp.encode(texts, num_threads=1)
+    with pytest.raises(TypeError, match="str or bytes"):
+        sp.encode(texts[:300] + [3] + texts[300:], num_threads=2)
+    with pytest.raises(ValueError, match="surrogate"):
+        sp.encode(texts[:300] + ["a\ud800"] + texts[300:], num_threads=2)
+    assert sp.encode(texts, num_threads=2) == expected
+
+
+def test_stream_api_refuses_misuse(sp):
+    handle = sp._m._handle
+    stream = ffi.gc(lib.spbpe_encode_stream_new(), lib.spbpe_encode_stream_free)
+    err = ffi.new("spbpe_error *")
+    out = ffi.new("spbpe_batch_ids *")
+    first = ffi.new("size_t *")
+    invalid = lib.SPBPE_ERR_INVALID_ARGUMENT
+    assert lib.spbpe_encode_stream_next(stream, out, first, err) == invalid
+    assert lib.spbpe_encode_stream_start(handle, 2, 0, stream, err) == invalid
+    assert lib.spbpe_encode_stream_start(handle, 2, 70000, stream, err) == invalid
+    assert lib.spbpe_encode_stream_start(handle, 2, 2, stream, err) == lib.SPBPE_OK
+    assert lib.spbpe_encode_stream_start(handle, 2, 2, stream, err) == invalid
+    assert b"still running" in ffi.string(err.message)
+    blob = "hello world 日本".encode()
+    starts = array(_SIZE_T, [0, 5, len(blob)])
+    decreasing = array(_SIZE_T, [5, 0])
+    assert lib.spbpe_encode_stream_push(stream, blob, ffi.from_buffer("size_t[]", decreasing), 1, err) == invalid
+    for _ in range(2):
+        assert lib.spbpe_encode_stream_push(stream, blob, ffi.from_buffer("size_t[]", starts), 2, err) == lib.SPBPE_OK
+    assert lib.spbpe_encode_stream_push(stream, blob, ffi.from_buffer("size_t[]", starts), 2, err) == lib.SPBPE_ERR_LIMIT
+    for part in range(2):
+        assert lib.spbpe_encode_stream_next(stream, out, first, err) == lib.SPBPE_OK
+        assert (first[0], out.count) == (2 * part, 2)
+        ids = [out.ids[k] for k in range(out.offsets[2])]
+        assert ids == sp.encode("hello") + sp.encode(" world 日本")
+        assert out.offsets[1] == len(sp.encode("hello"))
+    assert lib.spbpe_encode_stream_next(stream, out, first, err) == invalid
+    lib.spbpe_encode_stream_end(stream)
+    lib.spbpe_encode_stream_end(stream)  # a no-op
+    assert lib.spbpe_encode_stream_push(stream, blob, ffi.from_buffer("size_t[]", starts), 2, err) == invalid
+    # Ended early, with parts pushed and never read: the threads stop, and the stream starts again.
+    assert lib.spbpe_encode_stream_start(handle, 4, 1, stream, err) == lib.SPBPE_OK
+    assert lib.spbpe_encode_stream_push(stream, blob, ffi.from_buffer("size_t[]", starts), 2, err) == lib.SPBPE_OK
+    lib.spbpe_encode_stream_end(stream)
+    assert lib.spbpe_encode_stream_start(handle, 1, 1, stream, err) == lib.SPBPE_OK
+    assert lib.spbpe_encode_stream_push(stream, b"", ffi.from_buffer("size_t[]", array(_SIZE_T, [0])), 0, err) == 0
+    assert lib.spbpe_encode_stream_next(stream, out, first, err) == lib.SPBPE_OK
+    assert out.count == 0
+    lib.spbpe_encode_stream_end(stream)
+    lib.spbpe_encode_stream_free(ffi.NULL)
