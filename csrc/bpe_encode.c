@@ -501,7 +501,7 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
             }
         }
         starts[count] = (uint32_t)n;
-        enum { AHEAD = 4, RING = 8 }; /* RING > AHEAD: a hash is used before its slot is reused */
+        enum { AHEAD = 8, HALF = 4, RING = 16 }; /* RING > AHEAD: a hash is used before its slot is reused */
         uint64_t hashes[RING];
         for (size_t k = 0; k < count + AHEAD; k++) {
             if (k < count) {
@@ -510,6 +510,7 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
                 hashes[k % RING] = h;
                 sp_cache_prefetch(&ws->cache, h);
             }
+            if (k >= HALF && k - HALF < count) sp_cache_prefetch_entry(&ws->cache, hashes[(k - HALF) % RING]);
             if (k >= AHEAD) {
                 size_t j = k - AHEAD;
                 size_t seg_len = starts[j + 1] - starts[j];

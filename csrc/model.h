@@ -172,10 +172,28 @@ typedef struct sp_word_cache {
 #define SP_CACHE_MAX_SEGMENT 128
 
 void sp_cache_reset(sp_word_cache *c, uint64_t model_hash);
-/* Hint that the segment with hash h is looked up soon. */
+/* Hints that the segment with hash h is looked up soon, in two steps a few
+ * segments apart: first its first-level slot and its slot in the table,
+ * then (once that slot has arrived) its key and tokens in the arena, unless
+ * the first level holds it. */
 static inline void sp_cache_prefetch(const sp_word_cache *c, uint64_t h) {
 #if defined(__GNUC__) || defined(__clang__)
-    if (c->l1) __builtin_prefetch(&c->l1[(h >> 20) & (SP_L1_SLOTS - 1)]);
+    if (c->l1 && h) { /* h is 0 for a segment too long to cache */
+        __builtin_prefetch(&c->l1[(h >> 20) & (SP_L1_SLOTS - 1)]);
+        __builtin_prefetch(&c->slots[h & (SP_CACHE_SLOTS - 1)]);
+    }
+#else
+    (void)c;
+    (void)h;
+#endif
+}
+static inline void sp_cache_prefetch_entry(const sp_word_cache *c, uint64_t h) {
+#if defined(__GNUC__) || defined(__clang__)
+    if (!c->l1 || !h) return;
+    uint32_t h32 = (uint32_t)(h >> 32) | 1u;
+    if (c->l1[(h >> 20) & (SP_L1_SLOTS - 1)].hash == h32) return;
+    const sp_cache_slot *s = &c->slots[h & (SP_CACHE_SLOTS - 1)];
+    if (s->hash == h32) __builtin_prefetch(c->arena + s->off);
 #else
     (void)c;
     (void)h;
