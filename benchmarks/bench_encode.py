@@ -13,6 +13,8 @@ Peers, on the same text in the same process:
 Before timing, spbpe's ids are checked against sentencepiece's on every
 text, so a fast wrong answer cannot look good.  Figures are MB/s of UTF-8
 input (median of --repeat runs, with min-max), and the ratio spbpe/peer.
+The runs are interleaved: each round times every peer and mode once, so
+drift in the machine's speed during the run moves all figures alike.
 """
 
 from __future__ import annotations
@@ -106,6 +108,20 @@ def timed(fn, repeat):
     return times
 
 
+def timed_rounds(fns, repeat):
+    """Like timed() for several functions at once: after one warm-up call
+    each, every round calls each function once, in turn."""
+    for fn in fns:
+        fn()
+    times = [[] for _ in fns]
+    for _ in range(repeat):
+        for fn, out in zip(fns, times):
+            t = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t)
+    return times
+
+
 def rate(nbytes, times):
     mbs = [nbytes / t / 1e6 for t in times]
     return statistics.median(mbs), min(mbs), max(mbs)
@@ -181,18 +197,21 @@ def run(args):
         data_len = len(text.encode("utf-8"))
         lines = text.split("\n")
         row = {}
+        # Every (peer, mode) runs once per round, round after round, so a
+        # machine whose speed drifts during the run shifts all of them alike
+        # and the ratios stay fair.
+        jobs = []
         for name, tok in peers.items():
             ops = ops_for(name, tok)
             ids = ops["ids"](text)
-            r = {
-                "doc": rate(data_len, timed(lambda: ops["doc"](text), args.repeat)),
-                "lines": rate(data_len, timed(lambda: ops["lines"](lines), args.repeat)),
-                "lines_loop": rate(data_len, timed(lambda: ops["lines_loop"](lines), args.repeat)),
-                "batch2": rate(data_len, timed(lambda: ops["batch2"](lines), args.repeat)),
-                "decode": rate(data_len, timed(lambda: ops["decode"](ids), args.repeat)),
-                "tokens": len(ids),
-            }
-            row[name] = r
+            row[name] = {"tokens": len(ids)}
+            jobs += [(name, "doc", lambda ops=ops: ops["doc"](text)),
+                     (name, "lines", lambda ops=ops: ops["lines"](lines)),
+                     (name, "lines_loop", lambda ops=ops: ops["lines_loop"](lines)),
+                     (name, "batch2", lambda ops=ops: ops["batch2"](lines)),
+                     (name, "decode", lambda ops=ops, ids=ids: ops["decode"](ids))]
+        for (name, mode, _), times in zip(jobs, timed_rounds([fn for _, _, fn in jobs], args.repeat)):
+            row[name][mode] = rate(data_len, times)
         # spbpe's word cache lives as long as the processor; this row is the
         # first call on a fresh processor (load not timed), for both.
         for name, make in (("spbpe", lambda: spbpe.SentencePieceProcessor(model_file=model_path)),

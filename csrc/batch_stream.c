@@ -56,7 +56,8 @@ struct spbpe_encode_stream {
     size_t items;                       /* texts pushed */
     int running;                        /* between _start and _end */
     int cancel;                         /* set by _end: threads stop */
-    spbpe_workspace *ws[SP_STREAM_MAX_THREADS]; /* [0] is the reader's, [t] background thread t's */
+    spbpe_workspace *ws[SP_STREAM_MAX_THREADS]; /* [t]: background thread t's; [0] the reader's if it has none */
+    spbpe_workspace *reader_ws;         /* the caller's, or ws[0] */
     int threads;                        /* background threads started and not yet joined */
 #ifndef SP_NO_THREADS
     pid_t owner;                        /* the process that started them: a forked child has none */
@@ -147,7 +148,7 @@ static void *stream_worker(void *arg) {
 #endif
 
 SP_API int spbpe_encode_stream_start(const spbpe_model *m, int num_threads, size_t max_parts,
-                                     spbpe_encode_stream *s, spbpe_error *err) {
+                                     spbpe_workspace *caller_ws, spbpe_encode_stream *s, spbpe_error *err) {
     sp_clear_error(err);
     if (!m || !s) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
     if (s->running) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "the stream is still running: end it first");
@@ -161,9 +162,10 @@ SP_API int spbpe_encode_stream_start(const spbpe_model *m, int num_threads, size
         s->parts_cap = max_parts;
     }
     int want = num_threads < 1 ? 1 : num_threads > SP_STREAM_MAX_THREADS ? SP_STREAM_MAX_THREADS : num_threads;
-    for (int t = 0; t < want; t++)
+    for (int t = caller_ws ? 1 : 0; t < want; t++)
         if (!s->ws[t] && !(s->ws[t] = spbpe_workspace_new()))
             return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    s->reader_ws = caller_ws ? caller_ws : s->ws[0];
     s->model = m;
     s->max_parts = max_parts;
     s->part_count = s->next_part = s->next_read = s->items = 0;
@@ -228,7 +230,7 @@ SP_API int spbpe_encode_stream_next(spbpe_encode_stream *s, spbpe_batch_ids *out
         if (s->next_part < s->part_count) {
             stream_part *q = &s->parts[s->next_part++];
             pthread_mutex_unlock(&s->lock);
-            encode_part(s->model, q, s->ws[0]);
+            encode_part(s->model, q, s->reader_ws);
             pthread_mutex_lock(&s->lock);
             q->done = 1;
         } else {
@@ -239,7 +241,7 @@ SP_API int spbpe_encode_stream_next(spbpe_encode_stream *s, spbpe_batch_ids *out
 #else
     while (!p->done) {
         stream_part *q = &s->parts[s->next_part++];
-        encode_part(s->model, q, s->ws[0]);
+        encode_part(s->model, q, s->reader_ws);
         q->done = 1;
     }
 #endif

@@ -250,10 +250,12 @@ void spbpe_encode_stream_free(spbpe_encode_stream *stream);
 
 /* Start a stream of at most max_parts parts (1 to 65536) on num_threads
  * threads in all: num_threads - 1 background threads, plus the caller's
- * inside spbpe_encode_stream_next.  SPBPE_ERR_INVALID_ARGUMENT if the
- * stream is already running. */
+ * inside spbpe_encode_stream_next, which encodes with caller_ws (so its
+ * word cache is the one the caller's other encodes warm) or, when NULL, a
+ * workspace of the stream's.  caller_ws is not used by anyone else until
+ * _end.  SPBPE_ERR_INVALID_ARGUMENT if the stream is already running. */
 int spbpe_encode_stream_start(const spbpe_model *model, int num_threads, size_t max_parts,
-                              spbpe_encode_stream *stream, spbpe_error *err);
+                              spbpe_workspace *caller_ws, spbpe_encode_stream *stream, spbpe_error *err);
 
 /* Push a part: `count` texts, text i being blob[starts[i] .. starts[i+1])
  * (starts has count + 1 non-decreasing entries).  blob and starts must stay

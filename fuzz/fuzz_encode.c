@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(out.offsets[1] - out.offsets[0] == ref.count);
         FUZZ_CHECK(ref.count == 0 || memcmp(out.ids, ref.ids, ref.count * sizeof *ref.ids) == 0);
 
-        FUZZ_CHECK(spbpe_encode_stream_start(m, 2, 3, stream, &err) == SPBPE_OK);
+        FUZZ_CHECK(spbpe_encode_stream_start(m, 2, 3, (sel & 0x80) ? ws_ref : NULL, stream, &err) == SPBPE_OK);
         for (int part = 0; part < 3; part++)
             FUZZ_CHECK(spbpe_encode_stream_push(stream, blob, starts + part, 1, &err) == SPBPE_OK);
         for (int part = 0; part < 3; part++) {

@@ -277,57 +277,46 @@ class NativeModel:
             if b == ffi.NULL:
                 raise MemoryError("could not allocate an spbpe batch")
             b = self._local.batch = ffi.gc(b, lib.spbpe_batch_free)
-            self._local.bids = ffi.new("spbpe_batch_ids *")
             self._local.btext = ffi.new("spbpe_batch_text *")
         return b
 
     def _stream(self):
         stream = getattr(self._local, "stream", None)
         if stream is None:
-            self._batch()  # the per-thread error and result structs
+            self._ws()  # the per-thread error struct
+            self._local.bids = ffi.new("spbpe_batch_ids *")
             stream = lib.spbpe_encode_stream_new()
             if stream == ffi.NULL:
                 raise MemoryError("could not allocate an spbpe encode stream")
             stream = self._local.stream = ffi.gc(stream, lib.spbpe_encode_stream_free)
-            self._local.parts = ffi.new("size_t *")
             self._local.first = ffi.new("size_t *")
         return stream
 
     def encode_batch(self, texts: list, num_threads: int) -> List[List[int]]:
-        """Ids of every item of a list of str or bytes, encoded on up to
-        num_threads threads.  Raises TypeError for another item type and
+        """Ids of every item of a list of str or bytes, on num_threads
+        threads in all, part by part: this thread turns the texts into UTF-8 one
+        part at a time and pushes it to C, then builds the lists of each
+        part as soon as it is encoded, while C threads encode the rest (and
+        encodes parts itself when it would otherwise wait).  The work that
+        needs the interpreter lock, about a third, thus overlaps the
+        encoding.  Raises TypeError for an item that is not str or bytes and
         UnicodeEncodeError for a str with a surrogate: the caller then
         converts the items one by one, with the documented errors."""
-        blob, starts, end = _pylists.concat(texts, 0, _PART_BYTES if num_threads > 1 else _NO_LIMIT)
-        if end < len(texts):  # more than one part's worth: worth more threads
-            return self._encode_stream(texts, num_threads, (blob, starts, end))
-        b = self._batch()
-        loc = self._local
-        st = lib.spbpe_encode_batch(self._handle, blob, ffi.from_buffer("size_t[]", starts), end, 1, b, loc.bids,
-                                    loc.err)
-        if st:
-            raise_for_status(st, loc.err)
-        with _NoCycleCollection():
-            return _split_ids(loc.bids, self._ids())
-
-    def _encode_stream(self, texts: list, num_threads: int, first_part: tuple) -> List[List[int]]:
-        """encode_batch on num_threads threads, part by part: this thread
-        turns the texts into UTF-8 one part at a time and pushes it to C
-        threads, then builds the lists of each part as soon as it is done.
-        The work that needs the interpreter lock (about a third) overlaps
-        the encoding instead of coming before and after it."""
+        ws = self._ws()
         stream = self._stream()
         loc = self._local
         table = self._ids()
-        st = lib.spbpe_encode_stream_start(self._handle, num_threads, _MAX_PARTS, stream, loc.err)
+        st = lib.spbpe_encode_stream_start(self._handle, num_threads, _MAX_PARTS, ws, stream, loc.err)
         if st:
             raise_for_status(st, loc.err)
         out: List[List[int]] = []
         try:
             parts = []  # their blobs and starts stay alive until the stream ends
-            blob, starts, end = first_part
             first = 0
             while True:
+                # Part sizes double every 128 parts, so any batch fits in _MAX_PARTS.
+                limit = _NO_LIMIT if len(parts) == _MAX_PARTS - 1 else _PART_BYTES << min(len(parts) >> 7, 20)
+                blob, starts, end = _pylists.concat(texts, first, limit)
                 st = lib.spbpe_encode_stream_push(stream, blob, ffi.from_buffer("size_t[]", starts), end - first,
                                                   loc.err)
                 if st:
@@ -336,9 +325,6 @@ class NativeModel:
                 first = end
                 if first == len(texts):
                     break
-                # Part sizes double every 128 parts, so any batch fits in _MAX_PARTS.
-                limit = _NO_LIMIT if len(parts) == _MAX_PARTS - 1 else _PART_BYTES << min(len(parts) >> 7, 20)
-                blob, starts, end = _pylists.concat(texts, first, limit)
             with _NoCycleCollection():
                 for _ in parts:
                     st = lib.spbpe_encode_stream_next(stream, loc.bids, loc.first, loc.err)

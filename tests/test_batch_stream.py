@@ -28,7 +28,7 @@ def _texts():
 
 
 @pytest.mark.parametrize("part_bytes,max_parts", [(1, 2048), (1, 3), (100, 2), (300, 2048), (1 << 20, 2048)])
-@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("threads", [1, 2, 3])
 def test_stream_equals_one_thread(sp, monkeypatch, part_bytes, max_parts, threads):
     texts = _texts()
     expected = sp.encode(texts, num_threads=1)
@@ -62,10 +62,10 @@ def test_stream_api_refuses_misuse(sp):
     first = ffi.new("size_t *")
     invalid = lib.SPBPE_ERR_INVALID_ARGUMENT
     assert lib.spbpe_encode_stream_next(stream, out, first, err) == invalid
-    assert lib.spbpe_encode_stream_start(handle, 2, 0, stream, err) == invalid
-    assert lib.spbpe_encode_stream_start(handle, 2, 70000, stream, err) == invalid
-    assert lib.spbpe_encode_stream_start(handle, 2, 2, stream, err) == lib.SPBPE_OK
-    assert lib.spbpe_encode_stream_start(handle, 2, 2, stream, err) == invalid
+    assert lib.spbpe_encode_stream_start(handle, 2, 0, ffi.NULL, stream, err) == invalid
+    assert lib.spbpe_encode_stream_start(handle, 2, 70000, ffi.NULL, stream, err) == invalid
+    assert lib.spbpe_encode_stream_start(handle, 2, 2, ffi.NULL, stream, err) == lib.SPBPE_OK
+    assert lib.spbpe_encode_stream_start(handle, 2, 2, ffi.NULL, stream, err) == invalid
     assert b"still running" in ffi.string(err.message)
     blob = "hello world 日本".encode()
     starts = array(_SIZE_T, [0, 5, len(blob)])
@@ -85,10 +85,10 @@ def test_stream_api_refuses_misuse(sp):
     lib.spbpe_encode_stream_end(stream)  # a no-op
     assert lib.spbpe_encode_stream_push(stream, blob, ffi.from_buffer("size_t[]", starts), 2, err) == invalid
     # Ended early, with parts pushed and never read: the threads stop, and the stream starts again.
-    assert lib.spbpe_encode_stream_start(handle, 4, 1, stream, err) == lib.SPBPE_OK
+    assert lib.spbpe_encode_stream_start(handle, 4, 1, ffi.NULL, stream, err) == lib.SPBPE_OK
     assert lib.spbpe_encode_stream_push(stream, blob, ffi.from_buffer("size_t[]", starts), 2, err) == lib.SPBPE_OK
     lib.spbpe_encode_stream_end(stream)
-    assert lib.spbpe_encode_stream_start(handle, 1, 1, stream, err) == lib.SPBPE_OK
+    assert lib.spbpe_encode_stream_start(handle, 1, 1, sp._m._ws(), stream, err) == lib.SPBPE_OK
     assert lib.spbpe_encode_stream_push(stream, b"", ffi.from_buffer("size_t[]", array(_SIZE_T, [0])), 0, err) == 0
     assert lib.spbpe_encode_stream_next(stream, out, first, err) == lib.SPBPE_OK
     assert out.count == 0
