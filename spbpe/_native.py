@@ -166,6 +166,9 @@ class NativeModel:
             self._local.enc = ffi.new("spbpe_encoding *")
             self._local.opts = ffi.new("spbpe_encode_options *")
             self._local.dec = ffi.new("spbpe_decoded *")
+            self._local.bids = ffi.new("spbpe_batch_ids *")
+            self._local.btext = ffi.new("spbpe_batch_text *")
+            self._local.first = ffi.new("size_t *")
             self._local.norm = ffi.new("spbpe_normalized *")
             self._local.out = ffi.new("int32_t[]", _SHORT_IDS)
             self._local.out_buf = ffi.buffer(self._local.out)
@@ -269,28 +272,17 @@ class NativeModel:
             raise_for_status(st, loc.err)
         return _normalized(loc.norm)
 
-    def _batch(self):
-        b = getattr(self._local, "batch", None)
-        if b is None:
+    def _thread_handle(self, name: str, new, free):
+        """This thread's C handle `name`, made by new() on first use."""
+        handle = getattr(self._local, name, None)
+        if handle is None:
             self._ws()  # the per-thread error and result structs
-            b = lib.spbpe_batch_new()
-            if b == ffi.NULL:
-                raise MemoryError("could not allocate an spbpe batch")
-            b = self._local.batch = ffi.gc(b, lib.spbpe_batch_free)
-            self._local.btext = ffi.new("spbpe_batch_text *")
-        return b
-
-    def _stream(self):
-        stream = getattr(self._local, "stream", None)
-        if stream is None:
-            self._ws()  # the per-thread error struct
-            self._local.bids = ffi.new("spbpe_batch_ids *")
-            stream = lib.spbpe_encode_stream_new()
-            if stream == ffi.NULL:
-                raise MemoryError("could not allocate an spbpe encode stream")
-            stream = self._local.stream = ffi.gc(stream, lib.spbpe_encode_stream_free)
-            self._local.first = ffi.new("size_t *")
-        return stream
+            handle = new()
+            if handle == ffi.NULL:
+                raise MemoryError(f"could not allocate an spbpe {name}")
+            handle = ffi.gc(handle, free)
+            setattr(self._local, name, handle)
+        return handle
 
     def encode_batch(self, texts: list, num_threads: int) -> List[List[int]]:
         """Ids of every item of a list of str or bytes, on num_threads
@@ -303,7 +295,7 @@ class NativeModel:
         UnicodeEncodeError for a str with a surrogate: the caller then
         converts the items one by one, with the documented errors."""
         ws = self._ws()
-        stream = self._stream()
+        stream = self._thread_handle("stream", lib.spbpe_encode_stream_new, lib.spbpe_encode_stream_free)
         loc = self._local
         table = self._ids()
         st = lib.spbpe_encode_stream_start(self._handle, num_threads, _MAX_PARTS, ws, stream, loc.err)
@@ -337,7 +329,7 @@ class NativeModel:
 
     def decode_batch(self, seqs: List[Sequence[int]], num_threads: int) -> List[bytes]:
         """Text of every id sequence, decoded in one C call."""
-        b = self._batch()
+        b = self._thread_handle("batch", lib.spbpe_batch_new, lib.spbpe_batch_free)
         loc = self._local
         flat = array("i")
         starts = array(_SIZE_T, [0])
