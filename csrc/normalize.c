@@ -91,6 +91,34 @@ static void push_space(const sp_normalizer *nz, sp_normbuf *out, uint32_t consum
 
 static inline int is_space_symbol(const uint8_t *p) { return p[0] == 0xE2 && p[1] == 0x96 && p[2] == 0x81; }
 
+/* The end of the run of well-formed non-ASCII characters other than U+2581
+ * that starts at in[i]: 2- and 3-byte characters (most scripts) checked
+ * inline, the rest by sp_utf8_scalar.  Same answer as sp_utf8_scalar on
+ * each character. */
+static size_t well_formed_run(const uint8_t *in, size_t i, size_t n) {
+    size_t j = i;
+    while (j < n) {
+        uint8_t b0 = in[j];
+        if (b0 >= 0xC2 && b0 < 0xE0 && j + 1 < n) { /* 2 bytes: C2..DF, then a trail byte */
+            if ((in[j + 1] & 0xC0) != 0x80) break;
+            j += 2;
+            continue;
+        }
+        if (b0 >= 0xE0 && b0 < 0xF0 && j + 2 < n) { /* 3 bytes, neither overlong nor a surrogate */
+            uint8_t b1 = in[j + 1], b2 = in[j + 2];
+            uint8_t lo = b0 == 0xE0 ? 0xA0 : 0x80, hi = b0 == 0xED ? 0x9F : 0xBF;
+            if (b1 < lo || b1 > hi || (b2 & 0xC0) != 0x80 || (b0 == 0xE2 && b1 == 0x96 && b2 == 0x81)) break;
+            j += 3;
+            continue;
+        }
+        if (b0 < 0x80) break;
+        size_t l = sp_utf8_char_len(in + j, n - j);
+        if (sp_utf8_scalar(in + j, l) == SP_NOT_A_CHAR || (l == 3 && is_space_symbol(in + j))) break;
+        j += l;
+    }
+    return j;
+}
+
 /* The identity fast path when the caller needs no alignment (plain ids):
  * the same bytes, without writing four bytes of alignment per byte.  Plain
  * ASCII goes 8 bytes at a time.  With starts, it also records where the
@@ -150,12 +178,7 @@ static void identity_text_only(const sp_normalizer *nz, const uint8_t *in, size_
             i++;
         } else {
             /* A run of well-formed characters other than U+2581, copied at once. */
-            size_t j = i;
-            while (j < n && in[j] >= 0x80) {
-                size_t l = sp_utf8_char_len(in + j, n - j);
-                if (sp_utf8_scalar(in + j, l) == SP_NOT_A_CHAR || (l == 3 && is_space_symbol(in + j))) break;
-                j += l;
-            }
+            size_t j = well_formed_run(in, i, n);
             if (j > i) {
                 memcpy(t + o, in + i, j - i);
                 o += j - i;

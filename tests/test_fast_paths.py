@@ -10,6 +10,7 @@ import time
 import pytest
 
 import spbpe
+from spbpe._native import ffi
 from conftest import mistral_models, real_model_paths, shared_path
 from hard_cases import HARD_CASES, random_bytes, random_strings
 
@@ -154,3 +155,21 @@ def test_score_ties_break_leftmost_like_sentencepiece(trained_models, scores):
     texts += ["the " * 30, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "abababababababababab cdcdcdcdcd"]
     assert ours.encode(texts) == ref.encode(texts)
     assert [ours.encode(t) for t in texts] == ref.encode(texts)
+
+
+def test_plain_ids_normalizer_equals_the_aligned_one():
+    # Plain ids take a text-only copy of the identity normalizer, with its
+    # own check of well-formed UTF-8; offsets take the aligned one.  Every
+    # 1-3 byte sequence (and random bytes) must come out the same from both.
+    sp = spbpe.SentencePieceProcessor(model_file=str(mistral_models()["tokenizer.model.v1"]))
+    m = sp._m
+    probes = [bytes([a]) for a in range(0x80, 0x100)]
+    probes += [bytes([a, b]) for a in range(0xC0, 0x100) for b in range(0x70, 0x100)]
+    probes += [bytes([a, b, c]) for a in range(0xE0, 0xF8) for b in range(0x7F, 0xC1) for c in (0x00, 0x7F, 0x80, 0x81, 0xBF, 0xC0)]
+    probes += [b"\xe2\x96\x81", b"\xef\xbf\xbd", b"\xf0\x9f\x98\x80", b"\xf4\x90\x80\x80"]
+    rng = random.Random(4)
+    data = [b"x" + p + b" y" + p for p in probes] + [b"".join(rng.choice(probes + [b" ", b"a"]) for _ in range(20)) for _ in range(3000)]
+    for d in data:
+        enc = m.encode(d)
+        plain = bytes(ffi.buffer(enc.normalized, enc.normalized_len))
+        assert plain == m.normalize(d)[0], d
