@@ -147,8 +147,8 @@ def check_tokenizers_json(model: str, tokenizer_json: str, files: List[str],
     from tokenizers import Tokenizer
 
     from .processor import SentencePieceProcessor
-    from .verify import read_corpus
-    from .verify import _files as walk
+    from .verify_corpus import _files as walk
+    from .verify_corpus import read_corpus
     hf = Tokenizer.from_str(tokenizer_json)
     sp = SentencePieceProcessor(model_file=model)
     total = same = 0

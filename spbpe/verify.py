@@ -9,8 +9,9 @@ Each line is checked five ways, through the public APIs of both libraries:
 library decodes its own ids), ``normalize`` and ``offsets``
 (``encode(out_type="offset_mapping")``).  With ``reference_model`` the official
 library loads that model instead, which shows what an edited or retrained
-vocabulary changes on a corpus.  :func:`verify_training` trains with both
-libraries on the same input and options and compares the models.
+vocabulary changes on a corpus.  The lines come from :mod:`spbpe.verify_corpus`;
+:func:`verify_training` (:mod:`spbpe.verify_train`) trains with both libraries
+on the same input and options and compares the models.
 
 The official package is needed only here (it is a test dependency of spbpe).
 """
@@ -19,20 +20,18 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .progress import Progress
+from .verify_corpus import Text, _files, adversarial_strings, read_corpus
+from .verify_train import TrainReport, verify_training
 
 __all__ = ["CHECKS", "Difference", "VerifyReport", "Verifier", "verify", "read_corpus", "adversarial_strings",
            "TrainReport", "verify_training"]
 
 CHECKS = ("ids", "pieces", "decode", "normalize", "offsets")
-Text = Union[str, bytes]
 _BATCH = 256
 
 
@@ -113,13 +112,6 @@ def _first_diff(a: Sequence, b: Sequence) -> int:
     return min(len(a), len(b))
 
 
-def _as_text(line: bytes) -> Text:
-    try:
-        return line.decode("utf-8")
-    except UnicodeDecodeError:
-        return line
-
-
 class Verifier:
     """Compares one spbpe model with the official library on batches of lines."""
 
@@ -190,74 +182,6 @@ class Verifier:
             rep.differing_lines += bool(bad)
 
 
-def read_corpus(paths: Iterable[str]) -> Iterator[Tuple[str, int, Text]]:
-    """(file name, line number, text) for every line; ``.jsonl`` files give each record's "text"."""
-    for path in paths:
-        name = os.path.basename(path)
-        with open(path, "rb") as f:
-            for no, raw in enumerate(f, 1):
-                line = raw[:-1] if raw.endswith(b"\n") else raw
-                if path.endswith(".jsonl"):
-                    rec = json.loads(line)
-                    yield name, no, rec["text"] if isinstance(rec, dict) else str(rec)
-                else:
-                    yield name, no, _as_text(line)
-
-
-def _files(paths: Iterable[str]) -> List[str]:
-    out: List[str] = []
-    for p in paths:
-        if os.path.isdir(p):
-            for root, dirs, names in os.walk(p):
-                dirs.sort()
-                out += [os.path.join(root, n) for n in sorted(names) if n.endswith((".txt", ".tsv", ".jsonl"))]
-        else:
-            out.append(p)
-    return out
-
-
-def adversarial_strings(model: Optional[str] = None, count: int = 2000, seed: int = 0) -> List[Text]:
-    """Hard inputs: whitespace runs, specials, byte-piece lookalikes, emoji, invalid UTF-8, random vocab soup.
-
-    With a model, its own special and longest pieces are mixed in too.
-    """
-    fixed: List[Text] = [
-        "", " ", "  ", " " * 17, " " * 1000, "\t", "\r\n", "a\tb\nc\rd", "  hi  there ", "trailing   ",
-        "\x00", "a\x00b", "\x01\x7f\x85", "▁", "▁▁", " ▁ ", "▁hello▁ world", "<0x41>", "<0xE2><0x82>",
-        "<s>", "</s>", "<unk>", "<pad>", "[INST] hi [/INST]", "<s>[INST]", "😀", "👨\u200d👩\u200d👧", "🏳️\u200d🌈",
-        "🇯🇵🇺🇸", "👍🏽", "\u200b\u200c\u200d\ufeff", "e\u0301\u0301\u0301", "\u0915\u094d\u0937", "ﬁ ﬀ ℌ ＡＢＣ ①",
-        "\u3000全角\u3000", "\ufffd", "\u2028\u2029", "\U0010ffff", "\ue000", "鿿", "\U00020000\U0002a6d6",
-        "日本語のテキスト", "한국어", "مرحبا بالعالم", "שָׁלוֹם", "ไทยไม่มีช่องว่าง", "a" * 1000, "ab" * 500,
-        "1234567890" * 20, "abc " * 500, "x" * 20000,
-        b"\xff", b"\xe2\x82", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x80\x80x", b"\xc0\x80", b"ok\xffok",
-        b"\xe2\x96", b"\xf0\x9f\x98", b"a\xe2\x96\x81b",
-    ]
-    rng = random.Random(seed)
-    alphabet = list("abcdefghijklmnopqrstuvwxyzABC0123456789 .,!?-_'\"()[]<>/\\") + \
-        [" ", "  ", "\t", "\n", "▁", "\ufffd", "\u200d", "\xa0", "😀", "🏽", "\u0301", "日", "本", "한", "ไ", "ع", "ש", "Ё"]
-    vocab: List[str] = []
-    if model:
-        from .model_info import load_proto
-        proto = load_proto(model)
-        vocab = [p.piece.replace("▁", " ") for p in proto.pieces if p.type == 1]
-        specials = [p.piece for p in proto.pieces if p.type in (2, 3, 4)][:200]
-        longest = sorted(vocab, key=len)[-50:]
-        fixed += specials + [f"x{s}y" for s in specials[:50]] + [f"hi {s} there" for s in specials[:50]]
-        fixed += [p * 3 for p in longest] + ["".join(longest)]
-        alphabet += specials[:20]
-    out = list(fixed)
-    while len(out) < count:
-        kind = rng.random()
-        if vocab and kind < 0.5:
-            out.append("".join(rng.choice(vocab) + rng.choice(["", "", " ", "  ", "\t"]) for _ in range(rng.randint(1, 12))))
-        elif kind < 0.9:
-            out.append("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))))
-        else:
-            pool = [b"a", b" ", b"\xe2\x96\x81", b"\xff", b"\x80", b"\xe2", b"\xf0\x9f", b"\xc3\xa9", b"\x00"]
-            out.append(b"".join(rng.choice(pool) for _ in range(rng.randint(1, 24))))
-    return out[:max(count, len(fixed))]
-
-
 def verify(model: str, files: Iterable[str] = (), texts: Iterable[Text] = (), reference_model: Optional[str] = None,
            adversarial: bool = False, checks: Sequence[str] = CHECKS, max_lines: Optional[int] = None,
            max_examples: int = 20, progress: Optional[Progress] = None) -> VerifyReport:
@@ -303,81 +227,6 @@ def verify(model: str, files: Iterable[str] = (), texts: Iterable[Text] = (), re
         progress.close()
     v.report.seconds = time.perf_counter() - start
     return v.report
-
-
-@dataclass
-class TrainReport:
-    """Training the same input with both libraries."""
-    identical: bool
-    model_bytes_identical: bool
-    vocab_bytes_identical: bool
-    pieces: Tuple[int, int]
-    first_difference: Optional[Dict[str, Any]]
-    seconds: Dict[str, float]
-    options: Dict[str, str]
-
-    @property
-    def ok(self) -> bool:
-        return self.identical
-
-    def to_dict(self) -> Dict[str, Any]:
-        d = asdict(self)
-        d["ok"] = self.ok
-        return d
-
-    def format_table(self) -> str:
-        s, r = self.seconds["spbpe"], self.seconds["sentencepiece"]
-        out = [f"spbpe verify --train: {' '.join(f'--{k}={v}' for k, v in self.options.items())}",
-               f"training time: spbpe {s:.2f} s, sentencepiece {r:.2f} s ({r / s if s else 0:.1f}x)",
-               f"pieces: spbpe {self.pieces[0]:,}, sentencepiece {self.pieces[1]:,}",
-               f".model bytes {'identical' if self.model_bytes_identical else 'differ'} (model_prefix aside), "
-               f".vocab bytes {'identical' if self.vocab_bytes_identical else 'differ'}"]
-        if self.identical:
-            out.append("OK: identical pieces, scores and types")
-        else:
-            d = self.first_difference or {}
-            out.append(f"DIFFERENT: first difference at piece {d.get('index')}: "
-                       f"spbpe {d.get('spbpe')!r}, sentencepiece {d.get('sentencepiece')!r}")
-        return "\n".join(out)
-
-
-def verify_training(options: Dict[str, str], workdir: Optional[str] = None) -> TrainReport:
-    """Train with spbpe and with the official library on the same ``options`` (spm_train's names).
-
-    ``model_prefix`` is chosen here (in ``workdir`` or a temporary directory).
-    """
-    import sentencepiece as spm
-
-    from .model_info import load_proto
-    from .trainer import SentencePieceTrainer
-    opts = {k: str(v) for k, v in options.items() if k != "model_prefix"}
-    opts.setdefault("model_type", "bpe")
-    if "input" not in opts:
-        raise ValueError("--input is required with --train")
-    with tempfile.TemporaryDirectory(prefix="spbpe-verify-", dir=workdir) as d:
-        times = {}
-        for name, trainer in (("spbpe", SentencePieceTrainer), ("sentencepiece", spm.SentencePieceTrainer)):
-            extra = {"minloglevel": "2"} if name == "sentencepiece" and "minloglevel" not in opts else {}
-            start = time.perf_counter()
-            trainer.train(model_prefix=os.path.join(d, name), **opts, **extra)
-            times[name] = time.perf_counter() - start
-        blobs = {}
-        for name in times:
-            with open(os.path.join(d, name + ".model"), "rb") as f, open(os.path.join(d, name + ".vocab"), "rb") as g:
-                blobs[name] = (f.read(), g.read())
-        ours, theirs = (load_proto(os.path.join(d, n + ".model")) for n in ("spbpe", "sentencepiece"))
-    a = [(p.piece, p.score, p.type) for p in ours.pieces]
-    b = [(p.piece, p.score, p.type) for p in theirs.pieces]
-    first = None
-    if a != b:
-        i = _first_diff(a, b)
-        first = {"index": i, "spbpe": list(a[i]) if i < len(a) else None,
-                 "sentencepiece": list(b[i]) if i < len(b) else None}
-    for proto in (ours, theirs):   # the prefix (a temporary path) is stored in the model: compare without it
-        proto.trainer_spec.ClearField("model_prefix")
-    return TrainReport(identical=a == b, model_bytes_identical=ours.SerializeToString() == theirs.SerializeToString(),
-                       vocab_bytes_identical=blobs["spbpe"][1] == blobs["sentencepiece"][1],
-                       pieces=(len(a), len(b)), first_difference=first, seconds=times, options=opts)
 
 
 def _cmd_verify(args, extra: List[str]) -> int:
