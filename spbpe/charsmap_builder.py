@@ -1,6 +1,6 @@
 """Compile normalization rules into a sentencepiece ``precompiled_charsmap``.
 
-    >>> rules = parse_rule_tsv("U+0041\\tU+0061\\n")     # "A" -> "a"
+    >>> rules = parse_rule_tsv("41\\t61")     # "A" -> "a"
     >>> blob = compile_charsmap(rules)
     >>> decompile_charsmap(blob) == rules
     True
