@@ -103,6 +103,22 @@ def _ids_to_array_or_raise(ids) -> array:
         raise OutOfRangeError(f"piece id is out of range: {bad}") from None
 
 
+def _pack_each(seqs) -> Tuple[array, array]:
+    """pack_many for any sequences of anything int-like, or the documented
+    error."""
+    flat = array("i")
+    starts = array(_SIZE_T, [0])
+    try:
+        for seq in seqs:
+            flat.extend(seq)
+            starts.append(len(flat))
+    except TypeError:
+        raise TypeError("ids must be int") from None
+    except OverflowError:
+        raise OutOfRangeError("piece id is out of range (beyond int32)") from None
+    return flat, starts
+
+
 def _normalized(nm) -> Tuple[bytes, List[int]]:
     """(normalized bytes, norm_to_orig list) out of an spbpe_normalized."""
     text = ffi.unpack(ffi.cast("char *", nm.text), nm.len) if nm.len else b""
@@ -327,28 +343,23 @@ class NativeModel:
             lib.spbpe_encode_stream_end(stream)
         return out
 
-    def decode_batch(self, seqs: List[Sequence[int]], num_threads: int) -> List[bytes]:
-        """Text of every id sequence, decoded in one C call."""
+    def decode_batch(self, seqs: List[Sequence[int]], num_threads: int, as_str: bool = False) -> list:
+        """Text of every id sequence (str when as_str, else bytes), decoded
+        in one C call on up to num_threads threads."""
         b = self._thread_handle("batch", lib.spbpe_batch_new, lib.spbpe_batch_free)
         loc = self._local
-        flat = array("i")
-        starts = array(_SIZE_T, [0])
         try:
-            for seq in seqs:
-                flat.extend(seq)
-                starts.append(len(flat))
-        except TypeError:
-            raise TypeError("ids must be int") from None
-        except OverflowError:
-            raise OutOfRangeError("piece id is out of range (beyond int32)") from None
+            flat, starts = _pylists.pack_many(seqs)
+        except (TypeError, OverflowError):  # not lists of exact ints: one by one, with the documented errors
+            flat, starts = _pack_each(seqs)
         st = lib.spbpe_decode_batch(self._handle, ffi.from_buffer("int32_t[]", flat),
                                     ffi.from_buffer("size_t[]", starts), len(seqs), num_threads, b, loc.btext, loc.err)
         if st:
             raise_for_status(st, loc.err)
         out = loc.btext
-        offs = ffi.unpack(out.offsets, len(seqs) + 1)
-        text = ffi.unpack(ffi.cast("char *", out.text), offs[-1]) if offs[-1] else b""
-        return [text[offs[i]:offs[i + 1]] for i in range(len(seqs))]
+        count = len(seqs)
+        return _pylists.split_text(ffi.buffer(out.text, out.offsets[count]),
+                                   ffi.buffer(out.offsets, (count + 1) * _SIZEOF_SIZE_T), count, as_str)
 
     def decode_short(self, ids: list) -> Optional[memoryview]:
         """Text of a list of at most _SHORT_DECODE ints, as a view of a

@@ -16,7 +16,8 @@
  *
  * The reverse, pack(), reads a list or tuple of ints into an int32 buffer
  * for decode, raising TypeError for a non-integer and OverflowError for an
- * int outside int32, as array('i') does.
+ * int outside int32, as array('i') does; pack_many() does a batch of them,
+ * and split_text() cuts a batch decode's text back into str or bytes.
  *
  * Every function holds the GIL: each is a short memory-bound loop, and all
  * of them create or read Python objects.  Buffers are read through the
@@ -204,6 +205,113 @@ static PyObject *pack(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return ok ? PyLong_FromSsize_t(i) : NULL;
 }
 
+PyDoc_STRVAR(pack_many_doc,
+             "pack_many(seqs) -> (ids, starts): the list of lists or tuples of ints seqs back to back as\n"
+             "int32 in a bytes object, and where each starts, as size_t[len(seqs) + 1] in another.  Only\n"
+             "exact ints: TypeError for anything else (the caller then takes the general path, which\n"
+             "also runs __index__), OverflowError for an int beyond int32.");
+
+static PyObject *pack_many(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 1 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "pack_many() takes a list");
+        return NULL;
+    }
+    PyObject *seqs = args[0];
+    Py_ssize_t count = PyList_GET_SIZE(seqs);
+    size_t total = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *seq = PyList_GET_ITEM(seqs, i);
+        if (!PyList_Check(seq) && !PyTuple_Check(seq)) {
+            PyErr_SetString(PyExc_TypeError, "pack_many() takes lists or tuples");
+            return NULL;
+        }
+        total += (size_t)PySequence_Fast_GET_SIZE(seq);
+    }
+    if (total > (size_t)PY_SSIZE_T_MAX / sizeof(int32_t)) return PyErr_NoMemory();
+    PyObject *ids_obj = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(total * sizeof(int32_t)));
+    PyObject *starts_obj = PyBytes_FromStringAndSize(NULL, (count + 1) * (Py_ssize_t)sizeof(size_t));
+    if (ids_obj == NULL || starts_obj == NULL) {
+        Py_XDECREF(ids_obj);
+        Py_XDECREF(starts_obj);
+        return NULL;
+    }
+    char *ids = PyBytes_AS_STRING(ids_obj);
+    size_t *starts = (size_t *)(void *)PyBytes_AS_STRING(starts_obj);
+    /* Nothing below runs Python code (exact ints only), so no sequence
+     * changes size after the first pass. */
+    size_t k = 0;
+    starts[0] = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *seq = PyList_GET_ITEM(seqs, i);
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+        PyObject **items = PySequence_Fast_ITEMS(seq);
+        for (Py_ssize_t j = 0; j < n; j++, k++) {
+            int32_t v;
+            if (!PyLong_CheckExact(items[j])) {
+                PyErr_SetString(PyExc_TypeError, "ids must be int");
+                goto fail;
+            }
+            if (pack_one(items[j], &v) < 0) goto fail;
+            memcpy(ids + k * sizeof v, &v, sizeof v);
+        }
+        starts[i + 1] = k;
+    }
+    return Py_BuildValue("(NN)", ids_obj, starts_obj);
+fail:
+    Py_DECREF(ids_obj);
+    Py_DECREF(starts_obj);
+    return NULL;
+}
+
+PyDoc_STRVAR(split_text_doc,
+             "split_text(text, offsets, count, as_str) -> list: text[offsets[i]:offsets[i + 1]] for each\n"
+             "of count texts (offsets: count + 1 size_t values), as str (strict UTF-8) or bytes.");
+
+static PyObject *split_text(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "split_text() takes text, offsets, count and as_str");
+        return NULL;
+    }
+    Py_ssize_t count;
+    int as_str = PyObject_IsTrue(args[3]);
+    if (as_str < 0 || read_count(args[2], &count) < 0) return NULL;
+    Py_buffer text, offsets;
+    if (PyObject_GetBuffer(args[0], &text, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(args[1], &offsets, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&text);
+        return NULL;
+    }
+    PyObject *out = NULL;
+    const size_t *off = offsets.buf;
+    if ((size_t)count >= (size_t)offsets.len / sizeof(size_t) || (uintptr_t)offsets.buf % sizeof(size_t) != 0) {
+        PyErr_SetString(PyExc_ValueError, "count is beyond the end of the offsets buffer");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (off[i] > off[i + 1] || off[i + 1] > (size_t)text.len) {
+            PyErr_SetString(PyExc_ValueError, "offsets are not increasing within the text");
+            goto done;
+        }
+    }
+    if ((out = PyList_New(count)) == NULL) goto done;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const char *s = (const char *)text.buf + off[i];
+        Py_ssize_t n = (Py_ssize_t)(off[i + 1] - off[i]);
+        PyObject *item = as_str ? PyUnicode_DecodeUTF8(s, n, "strict") : PyBytes_FromStringAndSize(s, n);
+        if (item == NULL) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, i, item);
+    }
+done:
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&text);
+    return out;
+}
+
 /* UTF-8 size and writer for each str storage kind (1, 2 or 4 bytes per
  * character); the size pass is branch-free so that the compiler can
  * vectorize it, and flags surrogates, which UTF-8 cannot encode. */
@@ -351,6 +459,8 @@ static PyMethodDef pylists_methods[] = {
     {"to_list", (PyCFunction)(void (*)(void))to_list, METH_FASTCALL, to_list_doc},
     {"split", (PyCFunction)(void (*)(void))split, METH_FASTCALL, split_doc},
     {"pack", (PyCFunction)(void (*)(void))pack, METH_FASTCALL, pack_doc},
+    {"pack_many", (PyCFunction)(void (*)(void))pack_many, METH_FASTCALL, pack_many_doc},
+    {"split_text", (PyCFunction)(void (*)(void))split_text, METH_FASTCALL, split_text_doc},
     {NULL, NULL, 0, NULL},
 };
 

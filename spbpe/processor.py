@@ -295,16 +295,19 @@ class SentencePieceProcessor:
         if isinstance(input, (str, bytes, int)) or not hasattr(input, "__len__"):
             input = [input]
         if len(input) > 0 and isinstance(input[0], (list, tuple)) or (hasattr(input, "ndim") and input.ndim > 1):
-            seqs = [list(x) for x in input]
-            first = next((x for x in seqs if x), None)
+            seqs = input if type(input) is list else [list(x) for x in input]
+            try:
+                first = next((x for x in seqs if len(x)), None)
+            except TypeError:  # items without a length (iterators): read them into lists
+                seqs = [list(x) for x in seqs]
+                first = next((x for x in seqs if x), None)
             if first is not None and isinstance(first[0], (str, bytes)):
-                return [self._decode_one(x, rtype) for x in seqs]
+                return [self._decode_one(list(x), rtype) for x in seqs]
             num_threads = self._num_threads if num_threads is None else num_threads
             if not isinstance(num_threads, int):
                 raise TypeError("num_threads must be int")
             threads = (os.cpu_count() or 1) if num_threads < 0 else max(1, num_threads)
-            raw = self._m.decode_batch(seqs, threads)
-            return raw if rtype is bytes else [r.decode("utf-8") for r in raw]
+            return self._m.decode_batch(seqs, threads, as_str=rtype is str)
         return self._decode_one(input if type(input) is list else list(input), rtype)
 
     def _decode_one(self, seq: list, rtype):

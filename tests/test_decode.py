@@ -38,7 +38,34 @@ def test_random_ids_decode_like_sentencepiece(path):
     expected = [ref.decode(ids) for ids in lists]
     assert [ours.decode(ids) for ids in lists] == expected
     assert ours.decode(lists, num_threads=2) == expected
+    assert ours.decode(lists, num_threads=1, out_type=bytes) == [x.encode() for x in expected]
     assert ours.decode([i for ids in lists for i in ids]) == ref.decode([i for ids in lists for i in ids])
+
+
+def test_batch_decode_takes_any_int_sequences():
+    # Lists of exact ints take the packed path; anything else (tuples, other
+    # int types, arrays, iterators) goes item by item, with the same result.
+    import enum
+    from array import array
+
+    sp = spbpe.SentencePieceProcessor(model_file=str(mistral_models()["tokenizer.model.v1"]))
+    lists = _random_id_lists(sp, seed=8, count=50)
+    expected = [sp.decode(ids) for ids in lists]
+    Id = enum.IntEnum("Id", {"a": 5})
+    variants = [
+        [tuple(x) for x in lists],
+        [x + [Id.a] for x in lists],
+        [array("i", x) for x in lists],
+        [iter(x) for x in lists],
+    ]
+    assert sp.decode([tuple(x) for x in lists]) == expected
+    assert sp.decode(variants[1]) == [sp.decode(x + [5]) for x in lists]
+    assert sp.decode(lists[:1] + variants[2][1:]) == expected
+    assert sp.decode(lists[:1] + variants[3][1:]) == expected
+    with pytest.raises(TypeError):
+        sp.decode([[1, 2], [3, "4"]])
+    with pytest.raises(IndexError):
+        sp.decode([[1, 2], [3, 2**31]])
 
 
 def test_random_ids_decode_like_sentencepiece_on_trained_models(trained_models):

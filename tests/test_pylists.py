@@ -154,3 +154,35 @@ def test_pack_survives_a_list_that_shrinks_while_read():
     out = bytearray(16)
     assert _pylists.pack(ids, out) == 1
     assert out[:4] == array("i", [5]).tobytes()
+
+
+def test_pack_many_equals_array_and_takes_only_exact_ints():
+    rng = random.Random(6)
+    for _ in range(300):
+        seqs = [[rng.randrange(-2**31, 2**31) for _ in range(rng.randint(0, 9))] for _ in range(rng.randint(0, 6))]
+        seqs = [tuple(s) if rng.random() < 0.3 else s for s in seqs]
+        flat = array("i", [i for s in seqs for i in s])
+        starts = array(_SIZE_T, accumulate(map(len, seqs), initial=0))
+        assert _pylists.pack_many(seqs) == (flat.tobytes(), starts.tobytes())
+    for bad in ([[1, True]], [[1, 2.0]], [iter([1])], [array("i", [1])], ([1],)):
+        with pytest.raises(TypeError):
+            _pylists.pack_many(bad)
+    with pytest.raises(OverflowError):
+        _pylists.pack_many([[1], [2**31]])
+
+
+def test_split_text_equals_slicing():
+    text = "héllo wörld 日本 😀".encode()
+    cuts = [0, 1, 3, 6, 13, 20, len(text)]
+    offsets = array(_SIZE_T, cuts)
+    expected = [text[a:b] for a, b in zip(cuts, cuts[1:])]
+    assert _pylists.split_text(text, offsets, len(cuts) - 1, False) == expected
+    assert _pylists.split_text(text, offsets, len(cuts) - 1, True) == [x.decode() for x in expected]
+    with pytest.raises(UnicodeDecodeError):
+        _pylists.split_text(text, array(_SIZE_T, [0, 2]), 1, True)  # cuts é in half
+    with pytest.raises(ValueError):
+        _pylists.split_text(text, array(_SIZE_T, [0, len(text) + 1]), 1, False)
+    with pytest.raises(ValueError):
+        _pylists.split_text(text, array(_SIZE_T, [3, 2]), 1, False)
+    with pytest.raises(ValueError):
+        _pylists.split_text(text, array(_SIZE_T, [0, 1]), 2, False)
