@@ -48,7 +48,7 @@ def raise_for_status(status: int, err) -> None:
 # enough that the lists of the last part cost little after the threads
 # finish, big enough that each part's hand-off is negligible.
 _PART_BYTES = int(os.environ.get("SPBPE_PART", 32 * 1024))
-_MAX_PARTS = 2048
+_MAX_PARTS = 256  # each costs a C struct of about 350 bytes per thread
 _NO_LIMIT = 1 << 62
 
 # Texts this short encode straight into a per-thread int32 buffer: at most
@@ -322,8 +322,9 @@ class NativeModel:
             parts = []  # their blobs and starts stay alive until the stream ends
             first = 0
             while True:
-                # Part sizes double every 128 parts, so any batch fits in _MAX_PARTS.
-                limit = _NO_LIMIT if len(parts) == _MAX_PARTS - 1 else _PART_BYTES << min(len(parts) >> 7, 20)
+                # Part sizes double every 16 parts (past 100 MB, parts are still
+                # under 4% of the batch); the last part takes what is left.
+                limit = _NO_LIMIT if len(parts) == _MAX_PARTS - 1 else _PART_BYTES << (len(parts) >> 4)
                 blob, starts, end = _pylists.concat(texts, first, limit)
                 st = lib.spbpe_encode_stream_push(stream, blob, ffi.from_buffer("size_t[]", starts), end - first,
                                                   loc.err)
