@@ -280,6 +280,11 @@ class NativeModel:
         enc = self.encode(data, alpha, seed, reference_path=reference_path)
         return _pylists.to_list(_ids_buffer(enc.ids, enc.count), enc.count, self._ids())
 
+    def encode_int32(self, data: bytes, alpha: float = 0.0, seed: int = 0) -> bytearray:
+        """The ids as int32 in a new bytearray (4 bytes an id, no list)."""
+        enc = self.encode(data, alpha, seed)
+        return bytearray(_ids_buffer(enc.ids, enc.count))
+
     def normalize(self, data: bytes) -> Tuple[bytes, List[int]]:
         ws = self._ws()
         loc = self._local

@@ -206,6 +206,9 @@ class SentencePieceProcessor:
         seed = random.getrandbits(64) if alpha > 0 else 0
         if out_type in ("proto", "serialized_proto"):
             return offsets.encode_proto(m, data, alpha, seed, serialized=out_type == "serialized_proto")
+        if out_type == "numpy" and not (add_bos or add_eos or reverse):
+            import numpy as np
+            return np.frombuffer(m.encode_int32(data, alpha, seed), dtype=np.int32)  # no list on the way
         if out_type is int or out_type == "numpy":
             ids = _wrap(m.encode_ids(data, alpha, seed), reverse, info.bos_id if add_bos else None,
                         info.eos_id if add_eos else None)

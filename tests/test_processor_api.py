@@ -208,3 +208,18 @@ def test_normalize_matches(pair):
         assert ours.normalize(t.encode()) == ref.normalize(t.encode())
         assert ours.normalize(t, with_offsets=True) == ref.normalize(t, with_offsets=True)
         assert ours.normalize(t.encode(), with_offsets=True) == ref.normalize(t.encode(), with_offsets=True)
+
+
+def test_numpy_output_equals_the_ids(pair):
+    # out_type="numpy" reads the int32 ids straight into an array (no list
+    # on the way), except with add_bos/add_eos/reverse.
+    import numpy as np
+
+    ours, ref = pair
+    for text in TEXTS + ["x" * 5000]:
+        for options in ({}, {"add_bos": True}, {"add_eos": True, "reverse": True}):
+            arr = ours.encode(text, out_type="numpy", **options)
+            assert arr.dtype == np.int32
+            assert arr.tolist() == ref.encode(text, **options)
+            if len(arr):
+                arr[0] = 7  # a writable array of its own
