@@ -10,7 +10,6 @@ threads; each thread gets its own workspace.
 from __future__ import annotations
 
 import gc
-import os
 import threading
 from array import array
 from typing import List, Optional, Sequence, Tuple
@@ -47,7 +46,7 @@ def raise_for_status(status: int, err) -> None:
 # A batch on several threads streams parts of about this many bytes: small
 # enough that the lists of the last part cost little after the threads
 # finish, big enough that each part's hand-off is negligible.
-_PART_BYTES = int(os.environ.get("SPBPE_PART", 32 * 1024))
+_PART_BYTES = 32 * 1024
 _MAX_PARTS = 256  # each costs a C struct of about 350 bytes per thread
 _NO_LIMIT = 1 << 62
 

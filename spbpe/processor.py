@@ -18,7 +18,7 @@ import os
 import random
 import re
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 from . import offsets
 from ._native import _SHORT_DECODE, NativeModel, ffi
