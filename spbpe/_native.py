@@ -2,7 +2,8 @@
 
 It owns every C handle through ``ffi.gc``, turns status codes into
 exceptions, passes input bytes to C without copying, and hands results back
-through int32 buffers.  cffi releases the GIL around every C call, and a
+through int32 buffers, which ``spbpe._pylists`` (a small CPython helper)
+turns into lists.  cffi releases the GIL around every C call, and a
 loaded model is immutable in C, so one :class:`NativeModel` can serve many
 threads; each thread gets its own workspace.
 """
