@@ -10,12 +10,13 @@ threads; each thread gets its own workspace.
 
 from __future__ import annotations
 
-import gc
 import threading
 from array import array
 from typing import List, Optional, Sequence, Tuple
 
 from . import _pylists
+from ._results import (_SIZEOF_SIZE_T, _NoCycleCollection, _ids_buffer, _ids_to_array_or_raise, _normalized,
+                       _pack_each, _split_ids)
 from ._spbpe import ffi, lib
 from .errors import InputError, ModelFormatError, OutOfRangeError, SpbpeError, UnsupportedError
 
@@ -60,73 +61,6 @@ _SHORT_IDS = 3 * _SHORT_TEXT + 3
 # the buffer holds takes the general path.
 _SHORT_DECODE = 256
 _SHORT_TEXT_OUT = 16384
-
-_SIZE_T = "Q" if ffi.sizeof("size_t") == 8 else "I"
-_SIZEOF_SIZE_T = ffi.sizeof("size_t")
-
-
-def _ids_buffer(ids_ptr, count: int):
-    return ffi.buffer(ids_ptr, 4 * count) if count else b""
-
-
-def _split_ids(bids, table: tuple) -> List[List[int]]:
-    """The lists of ids of an spbpe_batch_ids.  Callers switch the cyclic
-    garbage collector off around it: lists of ints cannot form cycles, and
-    building many of them would set it off over and over."""
-    count = bids.count
-    offsets = bids.offsets
-    return _pylists.split(_ids_buffer(bids.ids, offsets[count]), ffi.buffer(offsets, (count + 1) * _SIZEOF_SIZE_T),
-                          count, table)
-
-
-class _NoCycleCollection:
-    """Switches the cyclic garbage collector off for a with block."""
-
-    def __enter__(self):
-        self.was_enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc):
-        if self.was_enabled:
-            gc.enable()
-
-
-def _ids_to_array_or_raise(ids) -> array:
-    """int32 array of ids, or the documented error for a bad element."""
-    try:
-        return array("i", ids)
-    except TypeError:
-        bad = next((i for i in ids if not isinstance(i, int) and not hasattr(i, "__index__")), None)
-        raise TypeError(f"ids must be int, not {type(bad).__name__}") from None
-    except OverflowError:
-        bad = next(i for i in ids if not -(2**31) <= i < 2**31)
-        raise OutOfRangeError(f"piece id is out of range: {bad}") from None
-
-
-def _pack_each(seqs) -> Tuple[array, array]:
-    """pack_many for any sequences of anything int-like, or the documented
-    error."""
-    flat = array("i")
-    starts = array(_SIZE_T, [0])
-    try:
-        for seq in seqs:
-            flat.extend(seq)
-            starts.append(len(flat))
-    except TypeError:
-        raise TypeError("ids must be int") from None
-    except OverflowError:
-        raise OutOfRangeError("piece id is out of range (beyond int32)") from None
-    return flat, starts
-
-
-def _normalized(nm) -> Tuple[bytes, List[int]]:
-    """(normalized bytes, norm_to_orig list) out of an spbpe_normalized."""
-    text = ffi.unpack(ffi.cast("char *", nm.text), nm.len) if nm.len else b""
-    align = array("I")
-    if nm.norm_to_orig_count:
-        align.frombytes(ffi.buffer(nm.norm_to_orig, nm.norm_to_orig_count * 4))
-    return text, align.tolist()
-
 
 def _new_workspace():
     ws = lib.spbpe_workspace_new()

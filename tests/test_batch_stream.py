@@ -9,7 +9,8 @@ import pytest
 
 import spbpe
 from spbpe import _native
-from spbpe._native import _SIZE_T, ffi, lib
+from spbpe._native import ffi, lib
+from spbpe._results import _SIZE_T
 from conftest import mistral_models
 from hard_cases import random_strings
 

@@ -9,7 +9,7 @@ from itertools import accumulate
 import pytest
 
 from spbpe import _pylists
-from spbpe._native import _SIZE_T
+from spbpe._results import _SIZE_T
 
 TABLE = tuple(range(1000))
 
