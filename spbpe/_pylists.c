@@ -93,18 +93,40 @@ static PyObject *to_list(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     return result;
 }
 
+/* Gets the buffers of data (items of item_size bytes) and offsets (size_t
+ * values), checking that offsets holds count + 1 aligned, non-decreasing
+ * values that stay within data.  0, or -1 with an exception set and no
+ * buffer held. */
+static int get_cut_buffers(PyObject *data_obj, PyObject *offsets_obj, Py_ssize_t count, size_t item_size,
+                           Py_buffer *data, Py_buffer *offsets) {
+    if (PyObject_GetBuffer(data_obj, data, PyBUF_SIMPLE) < 0) return -1;
+    if (PyObject_GetBuffer(offsets_obj, offsets, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(data);
+        return -1;
+    }
+    const size_t *off = offsets->buf;
+    size_t limit = (size_t)data->len / item_size;
+    const char *problem = NULL;
+    if ((size_t)count >= (size_t)offsets->len / sizeof(size_t))
+        problem = "count is beyond the end of the offsets buffer";
+    else if ((data->len > 0 && (uintptr_t)data->buf % item_size != 0) || (uintptr_t)off % sizeof(size_t) != 0)
+        problem = "the buffers are not aligned";
+    for (Py_ssize_t i = 0; problem == NULL && i < count; i++)
+        if (off[i] > off[i + 1] || off[i + 1] > limit) problem = "offsets are not increasing within the buffer";
+    if (problem == NULL) return 0;
+    PyErr_SetString(PyExc_ValueError, problem);
+    PyBuffer_Release(offsets);
+    PyBuffer_Release(data);
+    return -1;
+}
+
 PyDoc_STRVAR(split_doc,
              "split(ids, offsets, count, table) -> list[list[int]]: list i holds the int32 of buffer ids\n"
              "from offsets[i] up to offsets[i + 1] (offsets: count + 1 size_t values).");
 
-static PyObject *split_lists(const int32_t *ids, size_t id_count, const size_t *offsets, Py_ssize_t count,
-                             PyObject *const *items, Py_ssize_t size) {
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if (offsets[i] > offsets[i + 1] || offsets[i + 1] > id_count) {
-            PyErr_SetString(PyExc_ValueError, "offsets are not increasing within the ids buffer");
-            return NULL;
-        }
-    }
+/* The caller has checked the offsets (get_cut_buffers). */
+static PyObject *split_lists(const int32_t *ids, const size_t *offsets, Py_ssize_t count, PyObject *const *items,
+                             Py_ssize_t size) {
     PyObject *outer = PyList_New(count);
     if (outer == NULL) return NULL;
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -128,18 +150,8 @@ static PyObject *split(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     PyObject *const *items = table_items(args[3], &size);
     if (items == NULL || read_count(args[2], &count) < 0) return NULL;
     Py_buffer ids, offsets;
-    if (PyObject_GetBuffer(args[0], &ids, PyBUF_SIMPLE) < 0) return NULL;
-    if (PyObject_GetBuffer(args[1], &offsets, PyBUF_SIMPLE) < 0) {
-        PyBuffer_Release(&ids);
-        return NULL;
-    }
-    PyObject *result = NULL;
-    if ((size_t)count >= (size_t)offsets.len / sizeof(size_t))
-        PyErr_SetString(PyExc_ValueError, "count is beyond the end of the offsets buffer");
-    else if ((ids.len > 0 && (uintptr_t)ids.buf % sizeof(int32_t) != 0) || (uintptr_t)offsets.buf % sizeof(size_t) != 0)
-        PyErr_SetString(PyExc_ValueError, "the buffers are not aligned");
-    else
-        result = split_lists(ids.buf, (size_t)ids.len / sizeof(int32_t), offsets.buf, count, items, size);
+    if (get_cut_buffers(args[0], args[1], count, sizeof(int32_t), &ids, &offsets) < 0) return NULL;
+    PyObject *result = split_lists(ids.buf, offsets.buf, count, items, size);
     PyBuffer_Release(&offsets);
     PyBuffer_Release(&ids);
     return result;
@@ -205,6 +217,17 @@ static PyObject *pack(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return ok ? PyLong_FromSsize_t(i) : NULL;
 }
 
+/* A new bytes object of data_size bytes and one of count + 1 size_t, both
+ * uninitialized; 0, or -1 with an exception set and neither made. */
+static int new_data_and_starts(Py_ssize_t data_size, Py_ssize_t count, PyObject **data, PyObject **starts) {
+    *data = PyBytes_FromStringAndSize(NULL, data_size);
+    *starts = PyBytes_FromStringAndSize(NULL, (count + 1) * (Py_ssize_t)sizeof(size_t));
+    if (*data != NULL && *starts != NULL) return 0;
+    Py_CLEAR(*data);
+    Py_CLEAR(*starts);
+    return -1;
+}
+
 PyDoc_STRVAR(pack_many_doc,
              "pack_many(seqs) -> (ids, starts): the list of lists or tuples of ints seqs back to back as\n"
              "int32 in a bytes object, and where each starts, as size_t[len(seqs) + 1] in another.  Only\n"
@@ -229,13 +252,8 @@ static PyObject *pack_many(PyObject *self, PyObject *const *args, Py_ssize_t nar
         total += (size_t)PySequence_Fast_GET_SIZE(seq);
     }
     if (total > (size_t)PY_SSIZE_T_MAX / sizeof(int32_t)) return PyErr_NoMemory();
-    PyObject *ids_obj = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(total * sizeof(int32_t)));
-    PyObject *starts_obj = PyBytes_FromStringAndSize(NULL, (count + 1) * (Py_ssize_t)sizeof(size_t));
-    if (ids_obj == NULL || starts_obj == NULL) {
-        Py_XDECREF(ids_obj);
-        Py_XDECREF(starts_obj);
-        return NULL;
-    }
+    PyObject *ids_obj, *starts_obj;
+    if (new_data_and_starts((Py_ssize_t)(total * sizeof(int32_t)), count, &ids_obj, &starts_obj) < 0) return NULL;
     char *ids = PyBytes_AS_STRING(ids_obj);
     size_t *starts = (size_t *)(void *)PyBytes_AS_STRING(starts_obj);
     /* Nothing below runs Python code (exact ints only), so no sequence
@@ -278,24 +296,10 @@ static PyObject *split_text(PyObject *self, PyObject *const *args, Py_ssize_t na
     int as_str = PyObject_IsTrue(args[3]);
     if (as_str < 0 || read_count(args[2], &count) < 0) return NULL;
     Py_buffer text, offsets;
-    if (PyObject_GetBuffer(args[0], &text, PyBUF_SIMPLE) < 0) return NULL;
-    if (PyObject_GetBuffer(args[1], &offsets, PyBUF_SIMPLE) < 0) {
-        PyBuffer_Release(&text);
-        return NULL;
-    }
-    PyObject *out = NULL;
+    if (get_cut_buffers(args[0], args[1], count, 1, &text, &offsets) < 0) return NULL;
     const size_t *off = offsets.buf;
-    if ((size_t)count >= (size_t)offsets.len / sizeof(size_t) || (uintptr_t)offsets.buf % sizeof(size_t) != 0) {
-        PyErr_SetString(PyExc_ValueError, "count is beyond the end of the offsets buffer");
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if (off[i] > off[i + 1] || off[i + 1] > (size_t)text.len) {
-            PyErr_SetString(PyExc_ValueError, "offsets are not increasing within the text");
-            goto done;
-        }
-    }
-    if ((out = PyList_New(count)) == NULL) goto done;
+    PyObject *out = PyList_New(count);
+    if (out == NULL) goto done;
     for (Py_ssize_t i = 0; i < count; i++) {
         const char *s = (const char *)text.buf + off[i];
         Py_ssize_t n = (Py_ssize_t)(off[i + 1] - off[i]);
@@ -431,13 +435,8 @@ static PyObject *concat(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         total += (size_t)size;
         end++;
     }
-    PyObject *blob = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
-    PyObject *starts_obj = PyBytes_FromStringAndSize(NULL, (end - first + 1) * (Py_ssize_t)sizeof(size_t));
-    if (blob == NULL || starts_obj == NULL) {
-        Py_XDECREF(blob);
-        Py_XDECREF(starts_obj);
-        return NULL;
-    }
+    PyObject *blob, *starts_obj;
+    if (new_data_and_starts((Py_ssize_t)total, end - first, &blob, &starts_obj) < 0) return NULL;
     char *base = PyBytes_AS_STRING(blob), *out = base;
     size_t *starts = (size_t *)(void *)PyBytes_AS_STRING(starts_obj);
     for (Py_ssize_t i = first; i < end; i++) {
