@@ -35,7 +35,7 @@ typedef struct worker {
     /* output */
     int32_t *ids; size_t ids_len, ids_cap;
     uint8_t *text; size_t text_len, text_cap;
-    size_t *counts; size_t counts_cap;   /* per item: ids or bytes produced */
+    size_t *counts; size_t counts_cap;   /* per item: ids or bytes this worker produced up to its end */
     int status;
     spbpe_error err;
 } worker;
@@ -64,26 +64,26 @@ SP_API void spbpe_batch_free(spbpe_batch *b) {
     free(b);
 }
 
+int sp_encode_texts(const spbpe_model *m, const uint8_t *blob, const size_t *starts, size_t n, spbpe_workspace *ws,
+                    int32_t **ids, size_t *len, size_t *cap, size_t *ends, spbpe_error *err) {
+    for (size_t i = 0; i < n; i++) {
+        spbpe_encoding enc;
+        int st = spbpe_encode(m, blob + starts[i], starts[i + 1] - starts[i], NULL, ws, &enc, err);
+        if (st) return st;
+        if (sp_reserve((void **)ids, cap, *len + enc.count + 1, sizeof **ids))
+            return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory in batch encode");
+        if (enc.count) memcpy(*ids + *len, enc.ids, enc.count * sizeof **ids);
+        *len += enc.count;
+        ends[i] = *len;
+    }
+    return SPBPE_OK;
+}
+
 static void *encode_range(void *arg) {
     worker *w = arg;
     w->ids_len = 0;
-    w->status = SPBPE_OK;
-    for (size_t i = w->first; i < w->last; i++) {
-        spbpe_encoding enc;
-        int st = spbpe_encode(w->model, w->blob + w->starts[i], w->starts[i + 1] - w->starts[i], NULL, w->ws, &enc,
-                              &w->err);
-        if (st) {
-            w->status = st;
-            return NULL;
-        }
-        if (sp_reserve((void **)&w->ids, &w->ids_cap, w->ids_len + enc.count, sizeof *w->ids)) {
-            w->status = sp_fail(&w->err, SPBPE_ERR_NOMEM, 0, "out of memory in batch encode");
-            return NULL;
-        }
-        if (enc.count) memcpy(w->ids + w->ids_len, enc.ids, enc.count * sizeof *w->ids);
-        w->ids_len += enc.count;
-        w->counts[i - w->first] = enc.count;
-    }
+    w->status = sp_encode_texts(w->model, w->blob, w->starts + w->first, w->last - w->first, w->ws, &w->ids,
+                                &w->ids_len, &w->ids_cap, w->counts, &w->err);
     return NULL;
 }
 
@@ -106,7 +106,7 @@ static void *decode_range(void *arg) {
         }
         if (dec.len) memcpy(w->text + w->text_len, dec.text, dec.len);
         w->text_len += dec.len;
-        w->counts[i - w->first] = dec.len;
+        w->counts[i - w->first] = w->text_len;
     }
     return NULL;
 }
@@ -166,7 +166,7 @@ static int run_workers(spbpe_batch *b, const size_t *starts, size_t count, size_
 }
 
 /* Copy every worker's output (ids, or text when text is set) into dst in
- * item order, and fill b->offsets from the per-item counts. */
+ * item order, and fill b->offsets from the workers' running counts. */
 static void join_workers(spbpe_batch *b, int used, int text, uint8_t *dst, size_t elem) {
     size_t pos = 0, item = 0;
     b->offsets[0] = 0;
@@ -175,7 +175,7 @@ static void join_workers(spbpe_batch *b, int used, int text, uint8_t *dst, size_
         const void *src = text ? (const void *)w->text : (const void *)w->ids;
         size_t n = text ? w->text_len : w->ids_len;
         if (n) memcpy(dst + pos * elem, src, n * elem);
-        for (size_t i = 0; i < w->last - w->first; i++, item++) b->offsets[item + 1] = b->offsets[item] + w->counts[i];
+        for (size_t i = 0; i < w->last - w->first; i++, item++) b->offsets[item + 1] = pos + w->counts[i];
         pos += n;
     }
 }

@@ -108,23 +108,9 @@ SP_API void spbpe_encode_stream_free(spbpe_encode_stream *s) {
 
 static void encode_part(const spbpe_model *m, stream_part *p, spbpe_workspace *ws) {
     p->ids_len = 0;
-    p->status = SPBPE_OK;
     p->offsets[0] = 0;
-    for (size_t i = 0; i < p->count; i++) {
-        spbpe_encoding enc;
-        int st = spbpe_encode(m, p->blob + p->starts[i], p->starts[i + 1] - p->starts[i], NULL, ws, &enc, &p->err);
-        if (st) {
-            p->status = st;
-            return;
-        }
-        if (sp_reserve((void **)&p->ids, &p->ids_cap, p->ids_len + enc.count + 1, sizeof *p->ids)) {
-            p->status = sp_fail(&p->err, SPBPE_ERR_NOMEM, 0, "out of memory in batch encode");
-            return;
-        }
-        if (enc.count) memcpy(p->ids + p->ids_len, enc.ids, enc.count * sizeof *p->ids);
-        p->ids_len += enc.count;
-        p->offsets[i + 1] = p->ids_len;
-    }
+    p->status = sp_encode_texts(m, p->blob, p->starts, p->count, ws, &p->ids, &p->ids_len, &p->ids_cap, p->offsets + 1,
+                                &p->err);
 }
 
 #ifndef SP_NO_THREADS

@@ -203,6 +203,13 @@ void sp_cache_release(sp_word_cache *c);
 const int32_t *sp_cache_find(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, size_t *count);
 int sp_cache_put(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, const int32_t *toks, size_t count);
 
+/* Encodes the texts blob[starts[i] .. starts[i+1]), i < n, with ws, appending
+ * their ids to *ids (*len of them, room for *cap, grown as needed) and
+ * writing *len after text i to ends[i]: the loop shared by the batch and
+ * the streamed batch (batch.c). */
+int sp_encode_texts(const spbpe_model *m, const uint8_t *blob, const size_t *starts, size_t n, spbpe_workspace *ws,
+                    int32_t **ids, size_t *len, size_t *cap, size_t *ends, spbpe_error *err);
+
 /* ------------------------------------------------------------ pair memo */
 
 /* Per workspace: which two neighbouring normal-map pieces merge, and into

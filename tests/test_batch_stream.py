@@ -95,3 +95,22 @@ def test_stream_api_refuses_misuse(sp):
     assert out.count == 0
     lib.spbpe_encode_stream_end(stream)
     lib.spbpe_encode_stream_free(ffi.NULL)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_one_call_batch_equals_single_encodes(sp, threads):
+    # spbpe_encode_batch (the C API's one-call batch, and the fuzz target's
+    # oracle for the stream) shares its loop with the stream; Python itself
+    # only streams, so it is checked here directly.
+    from itertools import accumulate
+
+    texts = [t.encode() for t in _texts()]
+    blob = b"".join(texts)
+    starts = array(_SIZE_T, accumulate(map(len, texts), initial=0))
+    batch = ffi.gc(lib.spbpe_batch_new(), lib.spbpe_batch_free)
+    out = ffi.new("spbpe_batch_ids *")
+    err = ffi.new("spbpe_error *")
+    assert lib.spbpe_encode_batch(sp._m._handle, blob, ffi.from_buffer("size_t[]", starts), len(texts), threads, batch,
+                                  out, err) == lib.SPBPE_OK
+    got = [[out.ids[k] for k in range(out.offsets[i], out.offsets[i + 1])] for i in range(len(texts))]
+    assert got == [sp.encode(t) for t in texts]
