@@ -8,7 +8,8 @@ is also the builtin exception a caller of sentencepiece would catch, so both
 True
 """
 
-__all__ = ["SpbpeError", "ModelFormatError", "InputError", "OutOfRangeError", "UnsupportedError"]
+__all__ = ["SpbpeError", "ModelFormatError", "InputError", "OutOfRangeError", "UnsupportedError", "TrainerError",
+           "CharsMapError", "CliError"]
 
 
 class SpbpeError(Exception):
@@ -29,3 +30,16 @@ class OutOfRangeError(SpbpeError, IndexError):
 
 class UnsupportedError(SpbpeError, ValueError):
     """A valid model or option that spbpe does not handle (e.g. unigram)."""
+
+
+class TrainerError(SpbpeError, ValueError):
+    """A training option or input that spbpe cannot train with."""
+
+
+class CharsMapError(SpbpeError, ValueError):
+    """Normalization rules that cannot be compiled (or a blob that cannot be decompiled)."""
+
+
+class CliError(SpbpeError, ValueError):
+    """A bad command line: printed as one line, exit status 1."""
+

@@ -20,10 +20,10 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, List, Optional, Tuple, Union
 
-from . import offsets
-from ._native import _SHORT_DECODE, NativeModel, ffi
+from ._core.native import _SHORT_DECODE, NativeModel, ffi
+from ._core.text import byte_to_char_offsets, normalize_with, to_bytes
+from ._proto import sentencepiece_text
 from .errors import InputError, OutOfRangeError, UnsupportedError
-from .text import byte_to_char_offsets, normalize_with, to_bytes
 
 __all__ = ["SentencePieceProcessor"]
 
@@ -205,7 +205,7 @@ class SentencePieceProcessor:
         info = m.info
         seed = random.getrandbits(64) if alpha > 0 else 0
         if out_type in ("proto", "serialized_proto"):
-            return offsets.encode_proto(m, data, alpha, seed, serialized=out_type == "serialized_proto")
+            return sentencepiece_text.encode_proto(m, data, alpha, seed, serialized=out_type == "serialized_proto")
         if out_type == "numpy" and not (add_bos or add_eos or reverse):
             import numpy as np
             return np.frombuffer(m.encode_int32(data, alpha, seed), dtype=np.int32)  # no list on the way
@@ -253,14 +253,14 @@ class SentencePieceProcessor:
     def encode_with_offsets(self, input) -> Union[List[Tuple[int, int, int]], List[List[Tuple[int, int, int]]]]:
         """[(id, start, end)] per token: character offsets into a str input,
         byte offsets into bytes; the spans of out_type="offset_mapping" (see
-        spbpe/offsets.py for byte-fallback and dummy-prefix spans).
+        spbpe/_proto/sentencepiece_text.py for byte-fallback and dummy-prefix spans).
 
         >>> sp.encode_with_offsets("Hello wörld")  # doctest: +SKIP
         [(15043, 0, 5), (281, 5, 7), (9618, 7, 11)]
         """
         if isinstance(input, list):
-            return [offsets.encode_with_offsets(self._m, x) for x in input]
-        return offsets.encode_with_offsets(self._m, input)
+            return [sentencepiece_text.encode_with_offsets(self._m, x) for x in input]
+        return sentencepiece_text.encode_with_offsets(self._m, input)
 
     def encode_as_ids(self, input, **kwargs):
         return self.encode(input, out_type=int, **kwargs)

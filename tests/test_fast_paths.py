@@ -10,7 +10,7 @@ import time
 import pytest
 
 import spbpe
-from spbpe._native import ffi
+from spbpe._core._spbpe import ffi
 from conftest import mistral_models, real_model_paths, shared_path
 from hard_cases import HARD_CASES, random_bytes, random_strings
 

@@ -12,8 +12,8 @@ import time
 import pytest
 
 import spbpe
-from spbpe._native import NativeModel
-from spbpe._trainer_native import NativeTrainer
+from spbpe._core.native import NativeModel
+from spbpe._core.native_trainer import NativeTrainer
 from spbpe.trainer import SentencePieceTrainer, TrainerError
 from conftest import BUNDLED_TEXT, mistral_models
 
@@ -239,7 +239,7 @@ def test_gil_is_released_during_encode():
 
 
 def _small_opts():
-    from spbpe.train_spec import DEFAULTS
+    from spbpe._proto.trainer_spec import DEFAULTS
     o = dict(DEFAULTS)
     o.update(model_type=2, vocab_size=300, hard_vocab_limit=False, charsmap=b"")
     return o

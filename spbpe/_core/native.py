@@ -1,8 +1,8 @@
-"""The only module that touches the compiled C core (``spbpe._spbpe``).
+"""The binding of a loaded model and of a standalone normalizer (``spbpe._core._spbpe``).
 
 It owns every C handle through ``ffi.gc``, turns status codes into
 exceptions, passes input bytes to C without copying, and hands results back
-through int32 buffers, which ``spbpe._pylists`` (a small CPython helper)
+through int32 buffers, which ``spbpe._core._pylists`` (a small CPython helper)
 turns into lists.  cffi releases the GIL around every C call, and a
 loaded model is immutable in C, so one :class:`NativeModel` can serve many
 threads; each thread gets its own workspace.
@@ -15,10 +15,10 @@ from array import array
 from typing import List, Optional, Sequence, Tuple
 
 from . import _pylists
-from ._results import (_SIZEOF_SIZE_T, _NoCycleCollection, _ids_buffer, _ids_to_array_or_raise, _normalized,
+from .results import (_SIZEOF_SIZE_T, _NoCycleCollection, _ids_buffer, _ids_to_array_or_raise, _normalized,
                        _pack_each, _split_ids)
 from ._spbpe import ffi, lib
-from .errors import InputError, ModelFormatError, OutOfRangeError, SpbpeError, UnsupportedError
+from ..errors import InputError, ModelFormatError, OutOfRangeError, SpbpeError, UnsupportedError
 
 __all__ = ["NativeModel", "NativeNormalizer", "raise_for_status", "ffi"]
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any, Dict, Iterable, Iterator, List, Tuple
 
 from ._spbpe import ffi, lib  # type: ignore[import-not-found]
-from .train_spec import TrainerError
+from ..errors import TrainerError
 
 __all__ = ["NativeTrainer"]
 

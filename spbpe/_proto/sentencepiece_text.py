@@ -40,7 +40,7 @@ from __future__ import annotations
 import struct
 from typing import Any, List, Optional, Set, Tuple
 
-from ._wire import length_delimited, varint
+from .wire import length_delimited, varint
 
 __all__ = ["SentencePieceText", "encode_proto", "encode_with_offsets", "serialize_pieces"]
 
@@ -100,7 +100,7 @@ def _byte_ids(model) -> Set[int]:
 
 def _pieces(model, data: bytes, alpha: float, seed: int):
     """(piece bytes, id, surface bytes or None, begin, end) per token, byte offsets."""
-    from ._native import ffi
+    from .._core.native import ffi
 
     enc, ids = model.encode_full(data, alpha, seed)
     table = model.pieces_bytes()
@@ -131,7 +131,7 @@ def encode_proto(model, data: bytes, alpha: float = 0.0, seed: int = 0, serializ
 
 def encode_with_offsets(model, text: Any, alpha: float = 0.0, seed: int = 0) -> List[Tuple[int, int, int]]:
     """[(id, start, end)]: character offsets into a str, byte offsets into bytes."""
-    from .text import byte_to_char_offsets as _byte_to_char_offsets, to_bytes as _to_bytes
+    from .._core.text import byte_to_char_offsets as _byte_to_char_offsets, to_bytes as _to_bytes
 
     data = _to_bytes(text)
     spans = [(i, b, e) for _, i, _, b, e in _pieces(model, data, alpha, seed)]
