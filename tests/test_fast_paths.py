@@ -141,7 +141,7 @@ def test_score_ties_break_leftmost_like_sentencepiece(trained_models, scores):
     # With equal scores the leftmost pair merges first: the heap and the
     # short-word scan must agree with sentencepiece on every tie.
     spm = pytest.importorskip("sentencepiece")
-    from spbpe import model_pb2
+    from spbpe._proto import model_pb2
     rng = random.Random(5)
     proto = model_pb2.ModelProto()
     proto.ParseFromString(trained_models["bf_identity"].read_bytes())
