@@ -118,7 +118,7 @@ def test_merge_work_is_linear_on_adversarial_runs(make):
     m = NativeModel(V1.read_bytes())
     steps = []
     for n in (500_000, 1_000_000):
-        enc = m.encode(make(n), reference_path=True)
+        enc = m._encode(make(n), reference_path=True)
         assert enc.merge_steps <= 6 * enc.normalized_len
         steps.append(enc.merge_steps)
     assert steps[1] <= 2.05 * steps[0] + 64
