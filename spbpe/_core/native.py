@@ -19,9 +19,10 @@ from . import _pylists
 from .results import (_SIZEOF_SIZE_T, _NoCycleCollection, _ids_buffer, _ids_to_array_or_raise, _normalized,
                        _pack_each, _split_ids)
 from ._spbpe import ffi, lib
-from ..errors import InputError, ModelFormatError, OutOfRangeError, SpbpeError, UnsupportedError
+from ..errors import OutOfMemoryError, OutOfRangeError
+from .status import raise_for_status
 
-__all__ = ["NativeModel", "NativeNormalizer", "ModelInfo", "Spans", "raise_for_status"]
+__all__ = ["NativeModel", "NativeNormalizer", "ModelInfo", "Spans"]
 
 
 class ModelInfo(NamedTuple):
@@ -57,29 +58,6 @@ class Spans(NamedTuple):
 
 assert array("I").itemsize == 4  # the C core's uint32_t offsets
 
-_STATUS_EXCEPTIONS = {
-    lib.SPBPE_ERR_MODEL_FORMAT: ModelFormatError,
-    lib.SPBPE_ERR_UNSUPPORTED: UnsupportedError,
-    lib.SPBPE_ERR_OUT_OF_RANGE: OutOfRangeError,
-    lib.SPBPE_ERR_INVALID_ARGUMENT: InputError,
-    lib.SPBPE_ERR_LIMIT: InputError,
-    lib.SPBPE_ERR_NOMEM: MemoryError,
-}
-
-
-def raise_for_status(status: int, err) -> None:
-    """Raise the exception matching a C status code (no-op for SPBPE_OK)."""
-    if status == lib.SPBPE_OK:
-        return
-    message = ffi.string(err.message).decode("utf-8", "replace") if err is not None else ""
-    if not message:
-        message = ffi.string(lib.spbpe_strerror(status)).decode()
-    cls = _STATUS_EXCEPTIONS.get(status, SpbpeError)
-    if cls is MemoryError:
-        raise MemoryError(message)
-    raise cls(message)
-
-
 # A batch on several threads streams parts of about this many bytes: small
 # enough that the lists of the last part cost little after the threads
 # finish, big enough that each part's hand-off is negligible.
@@ -100,7 +78,7 @@ _SHORT_TEXT_OUT = 16384
 def _new_workspace():
     ws = lib.spbpe_workspace_new()
     if ws == ffi.NULL:
-        raise MemoryError("could not allocate an spbpe workspace")
+        raise OutOfMemoryError("could not allocate an spbpe workspace")
     return ffi.gc(ws, lib.spbpe_workspace_free)
 
 
@@ -298,7 +276,7 @@ class NativeModel:
             self._ws()  # the per-thread error and result structs
             handle = new()
             if handle == ffi.NULL:
-                raise MemoryError(f"could not allocate an spbpe {name}")
+                raise OutOfMemoryError(f"could not allocate an spbpe {name}")
             handle = ffi.gc(handle, free)
             setattr(self._local, name, handle)
         return handle
