@@ -6,7 +6,8 @@
 'Hello world'
 """
 
-from .errors import CharsMapError, InputError, ModelFormatError, OutOfRangeError, SpbpeError, TrainerError, UnsupportedError
+from .errors import (CharsMapError, InputError, ModelFormatError, OutOfRangeError, SpbpeError, TrainerError,
+                     UnsupportedError)
 from .model_edit import ModelEditor
 from .normalizer import SentencePieceNormalizer
 from .processor import SentencePieceProcessor

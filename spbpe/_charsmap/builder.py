@@ -25,8 +25,8 @@ import struct
 from typing import Dict, Iterable, List, Tuple
 
 from ..errors import CharsMapError
-from .rules import BUILTIN_RULES, Rules, builtin_charsmap, load_rule_tsv, parse_rule_tsv
 from .darts import build_double_array
+from .rules import BUILTIN_RULES, Rules, builtin_charsmap, load_rule_tsv, parse_rule_tsv
 
 __all__ = ["CharsMapError", "Rules", "parse_rule_tsv", "load_rule_tsv", "compile_charsmap",
            "decompile_charsmap", "MAX_TRIE_RESULTS", "BUILTIN_RULES", "builtin_charsmap"]

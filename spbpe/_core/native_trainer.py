@@ -11,8 +11,8 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Dict, Iterable, Iterator, List, Tuple
 
-from ._spbpe import ffi, lib  # type: ignore[import-not-found]
 from ..errors import TrainerError
+from ._spbpe import ffi, lib  # type: ignore[import-not-found]
 from .status import raise_for_status
 
 __all__ = ["NativeTrainer"]

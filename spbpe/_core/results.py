@@ -9,9 +9,9 @@ import gc
 from array import array
 from typing import List, Tuple
 
+from ..errors import OutOfRangeError
 from . import _pylists
 from ._spbpe import ffi
-from ..errors import OutOfRangeError
 
 _SIZE_T = "Q" if ffi.sizeof("size_t") == 8 else "I"
 _SIZEOF_SIZE_T = ffi.sizeof("size_t")

@@ -73,8 +73,8 @@ def verify_training(options: Dict[str, str], workdir: Optional[str] = None) -> T
     """
     import sentencepiece as spm
 
-    from .model_info import load_proto
     from ..trainer import SentencePieceTrainer
+    from .model_info import load_proto
     opts = {k: str(v) for k, v in options.items() if k != "model_prefix"}
     opts.setdefault("model_type", "bpe")
     if "input" not in opts:
