@@ -230,6 +230,7 @@ class SentencePieceProcessor:
                     surface = norm[norm_begin[k]:norm_end[k]]
                     pieces[k] = surface if as_bytes else surface.decode("utf-8")
         if offset_mapping:
+            assert spans is not None  # always copied for offsets
             return self._offset_mapping(data, ids, pieces, list(zip(spans.orig_begin, spans.orig_end)), return_bytes)
         if emit_unk_piece:
             unk = info.unk_id

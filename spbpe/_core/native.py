@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from array import array
-from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import List, Literal, NamedTuple, Optional, Sequence, Tuple, Union, overload
 
 from ..errors import OutOfMemoryError, OutOfRangeError
 from . import _pylists
@@ -236,6 +236,14 @@ class NativeModel:
         if st:
             raise_for_status(st, loc.err)
         return loc.enc
+
+    @overload
+    def encode_ids(self, data: bytes, alpha: float = ..., seed: int = ..., reference_path: bool = ...,
+                   int32: Literal[False] = ...) -> List[int]: ...
+
+    @overload
+    def encode_ids(self, data: bytes, alpha: float = ..., seed: int = ..., reference_path: bool = ..., *,
+                   int32: Literal[True]) -> bytearray: ...
 
     def encode_ids(self, data: bytes, alpha: float = 0.0, seed: int = 0, reference_path: bool = False,
                    int32: bool = False) -> Union[List[int], bytearray]:

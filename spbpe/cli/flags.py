@@ -9,7 +9,7 @@ spelled ``--name``, ``--noname`` or ``--name=false``, and spm_train's
 from __future__ import annotations
 
 import argparse
-from typing import Dict, List
+from typing import Dict, List, Set
 
 from ..errors import CliError
 
@@ -26,7 +26,7 @@ def parse_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"not a boolean: {text!r}")
 
 
-_BOOL_FLAGS = set()
+_BOOL_FLAGS: Set[str] = set()
 
 
 def add_flag(p: argparse.ArgumentParser, name: str, **kw) -> None:
