@@ -102,3 +102,12 @@ def test_no_import_cycles():
 def test_the_cycle_check_sees_function_level_and_relative_imports():
     edges = set(_imports("spbpe.cli.main", MODULES["spbpe.cli.main"]))
     assert {"spbpe.cli.verify", "spbpe.processor", "spbpe.errors", "spbpe.cli.flags"} <= edges
+
+
+def test_the_binding_model_info_mirrors_the_c_struct():
+    # NativeModel.info is a plain NamedTuple copied from spbpe_model_info:
+    # a field added in C must be added there too.
+    from spbpe._core._spbpe import ffi
+    from spbpe._core.native import ModelInfo
+
+    assert ModelInfo._fields == tuple(name for name, _ in ffi.typeof("spbpe_model_info").fields)
