@@ -32,7 +32,7 @@ mkdir -p "$WORK"
 [ -d "$ROOT/../shared" ] && ln -s "$(cd "$ROOT/../shared" && pwd)" "$SCRATCH/shared"
 cp -r "$ROOT/csrc" "$ROOT/spbpe" "$ROOT/tests" "$ROOT/setup.py" "$ROOT/pyproject.toml" "$WORK/"
 [ -d "$ROOT/fuzz" ] && cp -r "$ROOT/fuzz" "$WORK/" && rm -rf "$WORK/fuzz/build"
-rm -f "$WORK"/spbpe/_spbpe*.so "$WORK"/spbpe/_pylists*.so
+rm -f "$WORK"/spbpe/_core/_spbpe*.so "$WORK"/spbpe/_core/_pylists*.so
 cd "$WORK"
 CC=$CC SPBPE_CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
     SPBPE_LDFLAGS="-fsanitize=address,undefined" "$PY" setup.py -q build_ext --inplace >/dev/null

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import sentencepiece as spm  # noqa: E402
 
 import spbpe  # noqa: E402
-from spbpe.charsmap_builder import compile_charsmap, decompile_charsmap  # noqa: E402
+from spbpe._charsmap.builder import compile_charsmap, decompile_charsmap  # noqa: E402
 from hard_cases import HARD_CASES, random_strings  # noqa: E402
 
 CONFIGS = {

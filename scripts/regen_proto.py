@@ -1,4 +1,4 @@
-"""Regenerate spbpe/model_pb2.py (and its .pyi stub) from spbpe/sentencepiece_model.proto.
+"""Regenerate spbpe/_proto/model_pb2.py (and its .pyi stub) from spbpe/_proto/sentencepiece_model.proto.
 
 The committed files were produced by **grpcio-tools 1.63.0** (bundled libprotoc 26.1,
 Python gencode 5.26.1). That gencode version is the floor of the protobuf runtime
@@ -25,29 +25,37 @@ __all__ = ["PINNED_GRPCIO_TOOLS", "regenerate", "main"]
 
 PINNED_GRPCIO_TOOLS = "1.63.0"
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PROTO = pathlib.Path("spbpe") / "sentencepiece_model.proto"   # relative to ROOT: its pool name
+SOURCE = pathlib.Path("spbpe") / "_proto" / "sentencepiece_model.proto"   # relative to ROOT
+# The name the schema has in protobuf's descriptor pool (its path when it lived
+# at the package root): kept, so the generated descriptor bytes do not change.
+PROTO = pathlib.Path("spbpe") / "sentencepiece_model.proto"
+OUT_DIR = pathlib.Path("spbpe") / "_proto"
+OUT_MODULE = "spbpe._proto.model_pb2"
 OUT_NAME = "model_pb2"
 
 
 def regenerate(root: pathlib.Path = ROOT) -> list[pathlib.Path]:
-    """Run protoc on the schema and write spbpe/model_pb2.py and .pyi; return their paths.
+    """Run protoc on the schema and write spbpe/_proto/model_pb2.py and .pyi; return their paths.
 
-    Example: ``regenerate()`` -> ``[.../spbpe/model_pb2.py, .../spbpe/model_pb2.pyi]``
+    Example: ``regenerate()`` -> ``[.../spbpe/_proto/model_pb2.py, .../spbpe/_proto/model_pb2.pyi]``
     """
     from grpc_tools import protoc  # imported here so --help works without it
     import grpc_tools
 
     include = pathlib.Path(grpc_tools.__file__).parent / "_proto"
     written = []
-    with tempfile.TemporaryDirectory() as tmp:
-        rc = protoc.main(["protoc", f"-I{root}", f"-I{include}", f"--python_out={tmp}",
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as src_root:
+        staged = pathlib.Path(src_root) / PROTO   # the schema under its pool name
+        staged.parent.mkdir(parents=True)
+        staged.write_bytes((root / SOURCE).read_bytes())
+        rc = protoc.main(["protoc", f"-I{src_root}", f"-I{include}", f"--python_out={tmp}",
                           f"--pyi_out={tmp}", str(PROTO)])
         if rc != 0:
             raise SystemExit(f"protoc failed with status {rc}")
         stem = PROTO.with_suffix("")
         for ext in (".py", ".pyi"):
             src = pathlib.Path(tmp) / f"{stem}_pb2{ext}"
-            dst = root / "spbpe" / f"{OUT_NAME}{ext}"
+            dst = root / OUT_DIR / f"{OUT_NAME}{ext}"
             text = src.read_text(encoding="utf-8")
             if ext == ".py":
                 # protoc names the module after the .proto file; the classes'
@@ -55,7 +63,7 @@ def regenerate(root: pathlib.Path = ROOT) -> list[pathlib.Path]:
                 old = f"'{stem.as_posix().replace('/', '.')}_pb2'"
                 if old not in text:
                     raise SystemExit(f"protoc output changed: {old} not found")
-                text = text.replace(old, f"'spbpe.{OUT_NAME}'")
+                text = text.replace(old, f"'{OUT_MODULE}'")
             dst.write_text(text, encoding="utf-8")
             written.append(dst)
     return written

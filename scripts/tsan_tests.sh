@@ -27,7 +27,7 @@ rm -rf "$SCRATCH"
 mkdir -p "$WORK"
 [ -d "$ROOT/../shared" ] && ln -s "$(cd "$ROOT/../shared" && pwd)" "$SCRATCH/shared"
 cp -r "$ROOT/csrc" "$ROOT/spbpe" "$ROOT/tests" "$ROOT/setup.py" "$ROOT/pyproject.toml" "$WORK/"
-rm -f "$WORK"/spbpe/*.so
+rm -f "$WORK"/spbpe/_core/*.so
 cd "$WORK"
 CC=$CC SPBPE_CFLAGS="-O1 -g -fsanitize=thread" SPBPE_LDFLAGS="-fsanitize=thread" \
     "$PY" setup.py -q build_ext --inplace >/dev/null

@@ -6,11 +6,12 @@
 'Hello world'
 """
 
-from .errors import InputError, ModelFormatError, OutOfRangeError, SpbpeError, UnsupportedError
+from .errors import (CharsMapError, InputError, ModelFormatError, OutOfRangeError, SpbpeError, TrainerError,
+                     UnsupportedError)
 from .model_edit import ModelEditor
 from .normalizer import SentencePieceNormalizer
 from .processor import SentencePieceProcessor
-from .trainer import SentencePieceTrainer, TrainerError
+from .trainer import SentencePieceTrainer
 
 __version__ = "0.1.0"
 
@@ -25,5 +26,6 @@ __all__ = [
     "InputError",
     "OutOfRangeError",
     "UnsupportedError",
+    "CharsMapError",
     "__version__",
 ]

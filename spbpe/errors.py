@@ -1,4 +1,4 @@
-"""spbpe's exception types.
+"""spbpe's exception types, and the one map from C status codes to them.
 
 Every error spbpe raises derives from :class:`SpbpeError`, and each subclass
 is also the builtin exception a caller of sentencepiece would catch, so both
@@ -6,9 +6,15 @@ is also the builtin exception a caller of sentencepiece would catch, so both
 
 >>> issubclass(ModelFormatError, ValueError)
 True
+>>> STATUS_EXCEPTIONS["SPBPE_ERR_OUT_OF_RANGE"].__name__
+'OutOfRangeError'
 """
 
-__all__ = ["SpbpeError", "ModelFormatError", "InputError", "OutOfRangeError", "UnsupportedError"]
+from typing import Dict, FrozenSet, Type
+
+__all__ = ["SpbpeError", "ModelFormatError", "InputError", "OutOfRangeError", "UnsupportedError", "LimitError",
+           "OutOfMemoryError", "InternalError", "TrainerError", "CharsMapError", "CliError", "STATUS_EXCEPTIONS",
+           "CALLER_STATUSES"]
 
 
 class SpbpeError(Exception):
@@ -29,3 +35,47 @@ class OutOfRangeError(SpbpeError, IndexError):
 
 class UnsupportedError(SpbpeError, ValueError):
     """A valid model or option that spbpe does not handle (e.g. unigram)."""
+
+
+class LimitError(InputError, RuntimeError):
+    """Input beyond one of the C core's size limits (a ValueError, as a bad
+    argument to encode; a RuntimeError, as sentencepiece's trainer raises)."""
+
+
+class OutOfMemoryError(SpbpeError, MemoryError):
+    """The C core could not allocate memory."""
+
+
+class InternalError(SpbpeError, RuntimeError):
+    """An invariant of the C core failed: a bug in spbpe."""
+
+
+class TrainerError(SpbpeError, ValueError):
+    """A training option or input that spbpe cannot train with."""
+
+
+class CharsMapError(SpbpeError, ValueError):
+    """Normalization rules that cannot be compiled (or a blob that cannot be decompiled)."""
+
+
+class CliError(SpbpeError, ValueError):
+    """A bad command line: printed as one line, exit status 1."""
+
+
+#: The exception for each ``spbpe_status`` of csrc's public header, by name
+#: (the binding, spbpe._core.status, resolves the names to the C values).
+#: A status missing here raises InternalError.
+STATUS_EXCEPTIONS: Dict[str, Type[SpbpeError]] = {
+    "SPBPE_ERR_NOMEM": OutOfMemoryError,
+    "SPBPE_ERR_INVALID_ARGUMENT": InputError,
+    "SPBPE_ERR_MODEL_FORMAT": ModelFormatError,
+    "SPBPE_ERR_UNSUPPORTED": UnsupportedError,
+    "SPBPE_ERR_OUT_OF_RANGE": OutOfRangeError,
+    "SPBPE_ERR_LIMIT": LimitError,
+    "SPBPE_ERR_INTERNAL": InternalError,
+}
+
+#: Statuses that mean the caller asked for something wrong: an entry point
+#: with an error class of its own raises that instead (the trainer raises
+#: TrainerError for them).
+CALLER_STATUSES: FrozenSet[str] = frozenset({"SPBPE_ERR_INVALID_ARGUMENT", "SPBPE_ERR_UNSUPPORTED"})

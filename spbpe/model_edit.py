@@ -2,7 +2,7 @@
 choose the special-token pieces, and write a file the official sentencepiece loads.
 
 Every edit is checked before it is applied, against the rules sentencepiece 0.2.3 applies
-when it loads a model (see :mod:`spbpe.model_check`), so a failed edit raises
+when it loads a model (see :mod:`spbpe._proto.model_check`), so a failed edit raises
 :class:`~spbpe.errors.ModelFormatError` and leaves the model as it was. Loading and saving
 without edits gives back the input bytes exactly.
 
@@ -19,9 +19,9 @@ from __future__ import annotations
 import os
 from typing import Optional, Union
 
-from spbpe import model_pb2
-from spbpe.errors import ModelFormatError
-from spbpe.model_check import BYTE_PIECE_RE, check_model, parse_model, piece_key
+from ._proto import model_pb2
+from ._proto.model_check import BYTE_PIECE_RE, check_model, parse_model, piece_key
+from .errors import ModelFormatError
 
 __all__ = ["ModelEditor", "parse_model", "check_model", "PieceType", "SPECIAL_KINDS"]
 

@@ -24,10 +24,10 @@ from __future__ import annotations
 import os
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
-from ._native import NativeNormalizer
-from .charsmap_builder import CharsMapError, builtin_charsmap, compile_charsmap, decompile_charsmap, load_rule_tsv
-from .errors import InputError, ModelFormatError
-from .text import normalize_with
+from ._charsmap.builder import builtin_charsmap, compile_charsmap, decompile_charsmap, load_rule_tsv
+from ._core.native import NativeNormalizer
+from ._core.text import normalize_with
+from .errors import CharsMapError, InputError, ModelFormatError
 
 __all__ = ["SentencePieceNormalizer"]
 
@@ -39,7 +39,7 @@ def _builtin_charsmap(name: str) -> bytes:
 
 
 def _parse_model(data: bytes):
-    from . import model_pb2
+    from ._proto import model_pb2
     from google.protobuf.message import DecodeError
 
     model = model_pb2.ModelProto()
@@ -62,7 +62,7 @@ class SentencePieceNormalizer:
                  rule_name: Optional[str] = None, norm_map: Optional[Sequence[Tuple[str, str]]] = None,
                  add_dummy_prefix: Optional[bool] = None, escape_whitespaces: Optional[bool] = None,
                  remove_extra_whitespaces: Optional[bool] = None):
-        from . import model_pb2
+        from ._proto import model_pb2
 
         spec = model_pb2.NormalizerSpec()
         if model_file:
@@ -132,7 +132,7 @@ class SentencePieceNormalizer:
         return self._spec.SerializeToString()
 
     def serialized_model_proto(self) -> bytes:
-        from . import model_pb2
+        from ._proto import model_pb2
 
         model = model_pb2.ModelProto()
         model.normalizer_spec.CopyFrom(self._spec)

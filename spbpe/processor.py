@@ -20,10 +20,10 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, List, Optional, Tuple, Union
 
-from . import offsets
-from ._native import _SHORT_DECODE, NativeModel, ffi
+from ._core.native import _SHORT_DECODE, NativeModel
+from ._core.text import byte_to_char_offsets, normalize_with, to_bytes
+from ._proto import sentencepiece_text
 from .errors import InputError, OutOfRangeError, UnsupportedError
-from .text import byte_to_char_offsets, normalize_with, to_bytes
 
 __all__ = ["SentencePieceProcessor"]
 
@@ -126,7 +126,7 @@ class SentencePieceProcessor:
             # Fast path for the most common call: one str, default options
             # (one tuple comparison costs less than nine tests).
             try:
-                return self._model.encode_plain(input.encode())
+                return self._model.encode(input.encode())
             except UnicodeEncodeError:
                 pass  # the full path below raises the documented error
         out_type = self._resolve_out_type(return_type, out_type, self._out_type)
@@ -205,10 +205,10 @@ class SentencePieceProcessor:
         info = m.info
         seed = random.getrandbits(64) if alpha > 0 else 0
         if out_type in ("proto", "serialized_proto"):
-            return offsets.encode_proto(m, data, alpha, seed, serialized=out_type == "serialized_proto")
+            return sentencepiece_text.encode_proto(m, data, alpha, seed, serialized=out_type == "serialized_proto")
         if out_type == "numpy" and not (add_bos or add_eos or reverse):
             import numpy as np
-            return np.frombuffer(m.encode_int32(data, alpha, seed), dtype=np.int32)  # no list on the way
+            return np.frombuffer(m.encode_ids(data, alpha, seed, int32=True), dtype=np.int32)  # no list on the way
         if out_type is int or out_type == "numpy":
             ids = _wrap(m.encode_ids(data, alpha, seed), reverse, info.bos_id if add_bos else None,
                         info.eos_id if add_eos else None)
@@ -216,21 +216,22 @@ class SentencePieceProcessor:
                 import numpy as np
                 return np.asarray(ids, dtype=np.int32)
             return ids
-        as_bytes = out_type is bytes or (out_type == "offset_mapping" and return_bytes)
-        enc, ids = m.encode_full(data, alpha, seed)
+        offset_mapping = out_type == "offset_mapping"
+        as_bytes = out_type is bytes or (offset_mapping and return_bytes)
+        ids, spans = m.encode_spans(data, alpha, seed, only_for_unknown=not offset_mapping)
         table = m.pieces_bytes() if as_bytes else m.pieces()
         pieces = [table[i] for i in ids]
         unk_index = m.unk_index
-        if unk_index >= 0 and unk_index in ids:
+        if spans is not None and unk_index >= 0 and unk_index in ids:
             # An unknown token's piece is the text it covers, not "<unk>".
-            norm = bytes(ffi.buffer(enc.normalized, enc.normalized_len))
+            norm, norm_begin, norm_end = spans.normalized, spans.norm_begin, spans.norm_end
             for k, i in enumerate(ids):
                 if i == unk_index:
-                    surface = norm[enc.norm_begin[k]:enc.norm_end[k]]
+                    surface = norm[norm_begin[k]:norm_end[k]]
                     pieces[k] = surface if as_bytes else surface.decode("utf-8")
-        if out_type == "offset_mapping":
-            spans = [(enc.orig_begin[k], enc.orig_end[k]) for k in range(len(ids))]
-            return self._offset_mapping(data, ids, pieces, spans, return_bytes)
+        if offset_mapping:
+            assert spans is not None  # always copied for offsets
+            return self._offset_mapping(data, ids, pieces, list(zip(spans.orig_begin, spans.orig_end)), return_bytes)
         if emit_unk_piece:
             unk = info.unk_id
             unk_piece = table[unk]
@@ -253,14 +254,14 @@ class SentencePieceProcessor:
     def encode_with_offsets(self, input) -> Union[List[Tuple[int, int, int]], List[List[Tuple[int, int, int]]]]:
         """[(id, start, end)] per token: character offsets into a str input,
         byte offsets into bytes; the spans of out_type="offset_mapping" (see
-        spbpe/offsets.py for byte-fallback and dummy-prefix spans).
+        spbpe/_proto/sentencepiece_text.py for byte-fallback and dummy-prefix spans).
 
         >>> sp.encode_with_offsets("Hello wörld")  # doctest: +SKIP
         [(15043, 0, 5), (281, 5, 7), (9618, 7, 11)]
         """
         if isinstance(input, list):
-            return [offsets.encode_with_offsets(self._m, x) for x in input]
-        return offsets.encode_with_offsets(self._m, input)
+            return [sentencepiece_text.encode_with_offsets(self._m, x) for x in input]
+        return sentencepiece_text.encode_with_offsets(self._m, input)
 
     def encode_as_ids(self, input, **kwargs):
         return self.encode(input, out_type=int, **kwargs)

@@ -22,8 +22,8 @@ import os
 import random
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from .train_spec import (DEFAULTS, TrainerError, encode_denormalizer, encode_model, parse_args,
-                         split_command, to_text)
+from ._proto.trainer_spec import DEFAULTS, encode_denormalizer, encode_model, parse_args, split_command, to_text
+from .errors import CharsMapError, TrainerError
 
 __all__ = ["SentencePieceTrainer", "TrainerError"]
 
@@ -32,7 +32,7 @@ _UNK_BYTES = "\u2585".encode()
 
 
 def _charsmap(name: str) -> bytes:
-    from .charsmap_builder import CharsMapError, builtin_charsmap
+    from ._charsmap.builder import builtin_charsmap
 
     try:
         return builtin_charsmap(name)
@@ -42,7 +42,7 @@ def _charsmap(name: str) -> bytes:
 
 def _compile_tsv(path: str, option: str = "normalization_rule_tsv") -> bytes:
     """sentencepiece's LoadCharsMap + CompileCharsMap for a rule TSV."""
-    from .charsmap_builder import CharsMapError, compile_charsmap, load_rule_tsv
+    from ._charsmap.builder import compile_charsmap, load_rule_tsv
 
     try:
         return compile_charsmap(load_rule_tsv(path))
@@ -131,7 +131,7 @@ class SentencePieceTrainer:
         # default of 16 would only add per-thread tables); same result for any.
         o["num_threads"] = max(1, min(o["num_threads"], os.cpu_count() or 1))
 
-        from ._trainer_native import NativeTrainer, iter_blocks
+        from ._core.native_trainer import NativeTrainer, iter_blocks
 
         native = NativeTrainer(o)
         try:

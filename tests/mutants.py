@@ -21,7 +21,7 @@ import os as _os
 import sys as _sys
 
 _sys.path.insert(0, _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))))
-from spbpe._wire import varint  # noqa: E402
+from spbpe._proto.wire import varint  # noqa: E402
 
 __all__ = ["mutant", "KINDS", "train_bases"]
 

@@ -6,7 +6,7 @@ import random
 import pytest
 
 import spbpe
-from spbpe import model_pb2
+from spbpe._proto import model_pb2
 from conftest import BUNDLED_TEXT, mistral_models
 
 spm = pytest.importorskip("sentencepiece")

@@ -8,9 +8,9 @@ from array import array
 import pytest
 
 import spbpe
-from spbpe import _native
-from spbpe._native import ffi, lib
-from spbpe._results import _SIZE_T
+from spbpe._core import native as _native
+from spbpe._core._spbpe import ffi, lib
+from spbpe._core.results import _SIZE_T
 from conftest import mistral_models
 from hard_cases import random_strings
 

@@ -83,7 +83,7 @@ def test_huge_decode_sizes_output_exactly(trained_models):
     # Past 64 MiB of worst-case output the buffer is sized by a first pass,
     # which must count unk_surface (longer here than "<unk>") and bytes.
     spm = pytest.importorskip("sentencepiece")
-    from spbpe import model_pb2
+    from spbpe._proto import model_pb2
     proto = model_pb2.ModelProto()
     path = next(p for name, p in trained_models.items() if "nobf" not in name and "byte" not in name)
     proto.ParseFromString(path.read_bytes())

@@ -10,7 +10,7 @@ import time
 import pytest
 
 import spbpe
-from spbpe._native import ffi
+from spbpe._core._spbpe import ffi
 from conftest import mistral_models, real_model_paths, shared_path
 from hard_cases import HARD_CASES, random_bytes, random_strings
 
@@ -141,7 +141,7 @@ def test_score_ties_break_leftmost_like_sentencepiece(trained_models, scores):
     # With equal scores the leftmost pair merges first: the heap and the
     # short-word scan must agree with sentencepiece on every tie.
     spm = pytest.importorskip("sentencepiece")
-    from spbpe import model_pb2
+    from spbpe._proto import model_pb2
     rng = random.Random(5)
     proto = model_pb2.ModelProto()
     proto.ParseFromString(trained_models["bf_identity"].read_bytes())
@@ -170,6 +170,6 @@ def test_plain_ids_normalizer_equals_the_aligned_one():
     rng = random.Random(4)
     data = [b"x" + p + b" y" + p for p in probes] + [b"".join(rng.choice(probes + [b" ", b"a"]) for _ in range(20)) for _ in range(3000)]
     for d in data:
-        enc = m.encode(d)
+        enc = m._encode(d)
         plain = bytes(ffi.buffer(enc.normalized, enc.normalized_len))
         assert plain == m.normalize(d)[0], d

@@ -12,8 +12,8 @@ import time
 import pytest
 
 import spbpe
-from spbpe._native import NativeModel
-from spbpe._trainer_native import NativeTrainer
+from spbpe._core.native import NativeModel
+from spbpe._core.native_trainer import NativeTrainer
 from spbpe.trainer import SentencePieceTrainer, TrainerError
 from conftest import BUNDLED_TEXT, mistral_models
 
@@ -118,7 +118,7 @@ def test_merge_work_is_linear_on_adversarial_runs(make):
     m = NativeModel(V1.read_bytes())
     steps = []
     for n in (500_000, 1_000_000):
-        enc = m.encode(make(n), reference_path=True)
+        enc = m._encode(make(n), reference_path=True)
         assert enc.merge_steps <= 6 * enc.normalized_len
         steps.append(enc.merge_steps)
     assert steps[1] <= 2.05 * steps[0] + 64
@@ -239,7 +239,7 @@ def test_gil_is_released_during_encode():
 
 
 def _small_opts():
-    from spbpe.train_spec import DEFAULTS
+    from spbpe._proto.trainer_spec import DEFAULTS
     o = dict(DEFAULTS)
     o.update(model_type=2, vocab_size=300, hard_vocab_limit=False, charsmap=b"")
     return o

@@ -1,4 +1,4 @@
-"""spbpe.model_edit / model_check: edits checked against the official sentencepiece.
+"""spbpe.model_edit / spbpe._proto.model_check: edits checked against the official sentencepiece.
 
 Every edit is saved by spbpe and loaded by sentencepiece 0.2.3, which must encode as
 the edit intends; every refusal is matched by sentencepiece refusing the same change.
@@ -10,7 +10,7 @@ import re
 import pytest
 
 from conftest import BUNDLED_TEXT, mistral_models, real_model_paths
-from spbpe import model_pb2
+from spbpe._proto import model_pb2
 from spbpe.errors import ModelFormatError, SpbpeError
 from spbpe.model_edit import ModelEditor, check_model, parse_model
 

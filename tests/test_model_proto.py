@@ -1,4 +1,4 @@
-"""spbpe.model_pb2 against the official sentencepiece_model_pb2 and real .model files.
+"""spbpe._proto.model_pb2 against the official sentencepiece_model_pb2 and real .model files.
 
 Checks: byte-identical parse -> serialize on every model available (real, bundled
 small ones, freshly trained ones), unknown and extension fields kept, the schema
@@ -14,7 +14,7 @@ import pytest
 from conftest import ROOT, mistral_models, real_model_paths, shared_path
 from google.protobuf.internal import api_implementation
 
-from spbpe import model_pb2
+from spbpe._proto import model_pb2
 from spbpe.errors import ModelFormatError
 
 spm = pytest.importorskip("sentencepiece")
@@ -126,7 +126,7 @@ def test_negative_int32_and_invalid_utf8_round_trip():
     assert _field(43, 0, _varint(-1)) in m.trainer_spec.SerializeToString()  # 10-byte varint
     raw = _field(1, 2, b"\xff\xfe") + _field(2, 5, b"\x00\x00\x80\x3f")
     if api_implementation.Type() == "python":  # this runtime checks UTF-8 in proto2 strings
-        from spbpe.model_check import parse_model
+        from spbpe._proto.model_check import parse_model
         with pytest.raises(ModelFormatError, match="not UTF-8"):
             parse_model(_base_model() + _field(1, 2, raw))
         return
@@ -174,7 +174,7 @@ def test_schema_matches_official(path):
 
 def test_coexists_with_official_module_and_pickles():
     assert model_pb2.DESCRIPTOR.package == "spbpe"
-    assert model_pb2.ModelProto.__module__ == "spbpe.model_pb2"
+    assert model_pb2.ModelProto.__module__ == "spbpe._proto.model_pb2"
     m = model_pb2.ModelProto.FromString(_base_model())
     assert pickle.loads(pickle.dumps(m)) == m
 
@@ -184,7 +184,7 @@ _DECL = re.compile(r"^\s*(optional|repeated)\s+(\w+)\s+(\w+)\s*=\s*(\d+)", re.M)
 
 def test_proto_file_in_step_with_generated_module():
     """A schema edit without scripts/regen_proto.py shows up here."""
-    text = (ROOT / "spbpe" / "sentencepiece_model.proto").read_text(encoding="utf-8")
+    text = (ROOT / "spbpe" / "_proto" / "sentencepiece_model.proto").read_text(encoding="utf-8")
     declared = sorted((name, int(num)) for _, _, name, num in _DECL.findall(text))
     generated = sorted(
         (f.name, f.number)
@@ -193,4 +193,4 @@ def test_proto_file_in_step_with_generated_module():
                     model_pb2.ModelProto.SentencePiece)
         for f in msg.DESCRIPTOR.fields)
     assert declared == generated
-    assert "Protobuf Python Version: 5.26.1" in (ROOT / "spbpe" / "model_pb2.py").read_text()
+    assert "Protobuf Python Version: 5.26.1" in (ROOT / "spbpe" / "_proto" / "model_pb2.py").read_text()

@@ -18,8 +18,8 @@ import struct
 import pytest
 
 import spbpe
-from spbpe import model_pb2
-from spbpe.charsmap_builder import CharsMapError, compile_charsmap, decompile_charsmap, parse_rule_tsv
+from spbpe._proto import model_pb2
+from spbpe._charsmap.builder import CharsMapError, compile_charsmap, decompile_charsmap, parse_rule_tsv
 
 from conftest import BUNDLED_TEXT, ROOT, shared_path
 from hard_cases import HARD_CASES, random_strings

@@ -1,4 +1,4 @@
-"""spbpe._pylists, the CPython helper that moves ids and texts between
+"""spbpe._core._pylists, the CPython helper that moves ids and texts between
 Python objects and C buffers: every result equals the plain-Python
 construction, and bad arguments raise instead of reading out of bounds."""
 
@@ -8,8 +8,8 @@ from itertools import accumulate
 
 import pytest
 
-from spbpe import _pylists
-from spbpe._results import _SIZE_T
+from spbpe._core import _pylists
+from spbpe._core.results import _SIZE_T
 
 TABLE = tuple(range(1000))
 

@@ -13,7 +13,7 @@ REG = ROOT / "tests" / "regressions"
 
 _WORKER = r"""
 import sys, spbpe
-from spbpe._native import NativeModel
+from spbpe._core.native import NativeModel
 kind, models = sys.argv[1], sys.argv[2:]
 for line in sys.stdin.read().splitlines():
     data = open(line, "rb").read()

@@ -16,7 +16,7 @@ import pytest
 spm = pytest.importorskip("sentencepiece")
 from sentencepiece import sentencepiece_model_pb2 as pb  # noqa: E402
 
-from spbpe.train_spec import split_csv  # noqa: E402
+from spbpe._proto.trainer_spec import split_csv  # noqa: E402
 from spbpe.trainer import SentencePieceTrainer, TrainerError  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -177,7 +177,7 @@ def test_multilingual_parity(tmp_path):
 
 
 def _native_pieces(opts, data, threads):
-    from spbpe._trainer_native import NativeTrainer
+    from spbpe._core.native_trainer import NativeTrainer
     native = NativeTrainer(dict(opts, num_threads=threads))
     try:
         native.add_lines(data)
@@ -191,7 +191,7 @@ def _native_pieces(opts, data, threads):
 def test_thread_count_does_not_change_the_vocabulary(kw):
     """Feeders split the buffer at line breaks into per-thread word tables;
     the vocabulary must not depend on how many (1 MiB of input, >= 4 chunks)."""
-    from spbpe.train_spec import parse_args
+    from spbpe._proto.trainer_spec import parse_args
     from spbpe.trainer import _charsmap, _check_spec
     ts, ns = parse_args({k: str(v) for k, v in dict(kw, input="x", model_prefix="m", model_type="bpe").items()})
     opts = _check_spec(ts, ns)

@@ -8,8 +8,8 @@ import pytest
 import spbpe
 from cli_helpers import real_model, run_spbpe, sample_lines, write_lines
 from conftest import BUNDLED_TEXT
-from spbpe.progress import Progress
-from spbpe.verify import adversarial_strings, verify, verify_training
+from spbpe.cli.progress import Progress
+from spbpe.cli.verify import adversarial_strings, verify, verify_training
 
 spm = pytest.importorskip("sentencepiece")
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 import struct
 from typing import Any, List, Optional, Set, Tuple
 
-from ._wire import length_delimited, varint
+from .wire import length_delimited, varint
 
 __all__ = ["SentencePieceText", "encode_proto", "encode_with_offsets", "serialize_pieces"]
 
@@ -100,23 +100,19 @@ def _byte_ids(model) -> Set[int]:
 
 def _pieces(model, data: bytes, alpha: float, seed: int):
     """(piece bytes, id, surface bytes or None, begin, end) per token, byte offsets."""
-    from ._native import ffi
-
-    enc, ids = model.encode_full(data, alpha, seed)
+    ids, spans = model.encode_spans(data, alpha, seed)
     table = model.pieces_bytes()
     unk_index = model.unk_index
     byte_ids = _byte_ids(model) if model.info.byte_fallback else ()
-    need_norm = unk_index in ids or (byte_ids and not byte_ids.isdisjoint(ids))
-    norm = bytes(ffi.buffer(enc.normalized, enc.normalized_len)) if need_norm else b""
+    norm, norm_begin, norm_end = spans.normalized, spans.norm_begin, spans.norm_end
     out = []
-    for k, i in enumerate(ids):
-        b, e = enc.orig_begin[k], enc.orig_end[k]
-        piece = norm[enc.norm_begin[k]:enc.norm_end[k]] if i == unk_index else table[i]
+    for k, (i, b, e) in enumerate(zip(ids, spans.orig_begin, spans.orig_end)):
+        piece = norm[norm_begin[k]:norm_end[k]] if i == unk_index else table[i]
         surface: Optional[bytes] = data[b:e]
         if i in byte_ids:
             # A byte piece made by byte fallback: only the one that ends its
             # (normalized) character carries the surface.
-            ne = enc.norm_end[k]
+            ne = norm_end[k]
             if ne < len(norm) and norm[ne] & 0xC0 == 0x80:
                 surface = None
         out.append((piece, i, surface, b, e))
@@ -131,7 +127,7 @@ def encode_proto(model, data: bytes, alpha: float = 0.0, seed: int = 0, serializ
 
 def encode_with_offsets(model, text: Any, alpha: float = 0.0, seed: int = 0) -> List[Tuple[int, int, int]]:
     """[(id, start, end)]: character offsets into a str, byte offsets into bytes."""
-    from .text import byte_to_char_offsets as _byte_to_char_offsets, to_bytes as _to_bytes
+    from .._core.text import byte_to_char_offsets as _byte_to_char_offsets, to_bytes as _to_bytes
 
     data = _to_bytes(text)
     spans = [(i, b, e) for _, i, _, b, e in _pieces(model, data, alpha, seed)]

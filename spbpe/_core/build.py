@@ -1,4 +1,4 @@
-"""cffi build script: compiles csrc/*.c into the extension module spbpe._spbpe.
+"""cffi build script: compiles csrc/*.c into the extension module spbpe._core._spbpe.
 
 The cdef is the region of csrc/spbpe.h between the CFFI-BEGIN and CFFI-END
 markers, and set_source includes that same header, so the C compiler checks
@@ -11,7 +11,7 @@ from glob import glob
 
 from cffi import FFI
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the spbpe/ package directory
 CSRC = os.path.normpath(os.path.join(HERE, "..", "csrc"))
 HEADER = os.path.join(CSRC, "spbpe.h")
 
@@ -43,7 +43,7 @@ def link_args() -> list:
 ffibuilder = FFI()
 ffibuilder.cdef(read_cdef())
 ffibuilder.set_source(
-    "spbpe._spbpe",
+    "spbpe._core._spbpe",
     '#include "spbpe.h"',
     sources=sorted(os.path.relpath(p, os.path.dirname(HERE)) for p in glob(os.path.join(CSRC, "*.c"))),
     include_dirs=[os.path.relpath(CSRC, os.path.dirname(HERE))],

@@ -11,11 +11,11 @@ deletion).  The blob is what sentencepiece 0.2.3 builds for
 ``Builder::CompileCharsMap`` in ``src/builder.cc``): a uint32 trie size, a
 darts-clone double array whose values are offsets into a pool of
 NUL-terminated replacement strings, then the pool.  The double array is laid
-out by the same algorithm as darts-clone's builder (:mod:`spbpe.darts_builder`),
+out by the same algorithm as darts-clone's builder (:mod:`spbpe._charsmap.darts`),
 so the blob is byte for byte the one sentencepiece writes, and a model trained
 with a TSV has the same bytes as sentencepiece's.
 
-Rules and their TSV format are in :mod:`spbpe.charsmap_rules`; their names
+Rules and their TSV format are in :mod:`spbpe._charsmap.rules`; their names
 are importable from here too.
 """
 
@@ -24,8 +24,9 @@ from __future__ import annotations
 import struct
 from typing import Dict, Iterable, List, Tuple
 
-from .charsmap_rules import BUILTIN_RULES, CharsMapError, Rules, builtin_charsmap, load_rule_tsv, parse_rule_tsv
-from .darts_builder import build_double_array
+from ..errors import CharsMapError
+from .darts import build_double_array
+from .rules import BUILTIN_RULES, Rules, builtin_charsmap, load_rule_tsv, parse_rule_tsv
 
 __all__ = ["CharsMapError", "Rules", "parse_rule_tsv", "load_rule_tsv", "compile_charsmap",
            "decompile_charsmap", "MAX_TRIE_RESULTS", "BUILTIN_RULES", "builtin_charsmap"]

@@ -11,20 +11,19 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Dict, Iterable, Iterator, List, Tuple
 
+from ..errors import TrainerError
 from ._spbpe import ffi, lib  # type: ignore[import-not-found]
-from .train_spec import TrainerError
+from .status import raise_for_status
 
 __all__ = ["NativeTrainer"]
 
 
 def _check(status: int, err: Any) -> None:
-    if status != 0:
-        msg = ffi.string(err.message).decode("utf-8", "replace") or ffi.string(lib.spbpe_strerror(status)).decode()
-        if status == 2 or status == 4:  # INVALID_ARGUMENT / UNSUPPORTED
-            raise TrainerError(msg)
-        if status == 1:
-            raise MemoryError(msg)
-        raise RuntimeError(msg)
+    """Raise the exception of a failed trainer call: the one status map,
+    with TrainerError for what the caller asked wrong (bad options, input
+    the trainer refuses)."""
+    if status:
+        raise_for_status(status, err, caller_error=TrainerError)
 
 
 class NativeTrainer:
@@ -66,7 +65,7 @@ class NativeTrainer:
         self._err = ffi.new("spbpe_error *")
         h = lib.spbpe_trainer_new(o, self._err)
         if h == ffi.NULL:
-            _check(self._err.status or 2, self._err)
+            _check(self._err.status or lib.SPBPE_ERR_INVALID_ARGUMENT, self._err)
         self._h = ffi.gc(h, lib.spbpe_trainer_free)
         self._kept_int = ffi.new("int *")
         self._kept_u64 = ffi.new("uint64_t *")

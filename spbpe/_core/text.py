@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["to_bytes", "byte_to_char_offsets", "unicode_alignment", "normalize_with"]
 

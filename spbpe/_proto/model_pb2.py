@@ -18,7 +18,7 @@ DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fspbpe/sentence
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'spbpe.model_pb2', _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'spbpe._proto.model_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TRAINERSPEC'].fields_by_name['accept_language']._loaded_options = None

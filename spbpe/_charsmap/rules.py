@@ -1,7 +1,7 @@
 """Normalization rules: the rule TSV format and the built-in rule names.
 
 A rule maps a sequence of code points to another (possibly empty: a
-deletion); :mod:`spbpe.charsmap_builder` compiles rules into a
+deletion); :mod:`spbpe._charsmap.builder` compiles rules into a
 ``precompiled_charsmap`` and decompiles one back into rules.
 
 The TSV format (sentencepiece's): one rule per line, ``SRC<TAB>TRG[<TAB>comment]``;
@@ -16,20 +16,16 @@ import os
 import re
 from typing import Dict, Tuple, Union
 
-from .errors import SpbpeError
+from ..errors import CharsMapError
 
-__all__ = ["CharsMapError", "Rules", "parse_rule_tsv", "load_rule_tsv", "BUILTIN_RULES", "builtin_charsmap"]
+__all__ = ["Rules", "parse_rule_tsv", "load_rule_tsv", "BUILTIN_RULES", "builtin_charsmap"]
 
 Rules = Dict[Tuple[int, ...], Tuple[int, ...]]
 _HEX = re.compile(r"[0-9A-Fa-f]*")
 
 
-class CharsMapError(SpbpeError, ValueError):
-    """Rules that cannot be compiled (or a blob that cannot be decompiled)."""
-
-
 BUILTIN_RULES = ("nmt_nfkc", "nfkc", "nmt_nfkc_cf", "nfkc_cf")
-_DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+_DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
 
 def builtin_charsmap(name: str) -> bytes:

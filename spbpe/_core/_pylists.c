@@ -1,4 +1,4 @@
-/* spbpe._pylists: int32 buffers <-> Python lists of ints, for spbpe._native.
+/* spbpe._core._pylists: int32 buffers <-> Python lists of ints, for spbpe._core.native.
  *
  * cffi binds the C core but cannot create Python objects in C, and building
  * list[int] one PyLong at a time was most of an encode call: for 2 MB of
@@ -464,7 +464,7 @@ static PyMethodDef pylists_methods[] = {
 };
 
 static struct PyModuleDef pylists_module = {
-    PyModuleDef_HEAD_INIT, "spbpe._pylists", "int32 buffers <-> lists of ints for spbpe._native.", 0,
+    PyModuleDef_HEAD_INIT, "spbpe._core._pylists", "int32 buffers <-> lists of ints for spbpe._core.native.", 0,
     pylists_methods,       NULL,             NULL,                                                NULL,
     NULL,
 };

@@ -40,7 +40,7 @@ import json
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
-from .errors import UnsupportedError
+from ..errors import CliError, UnsupportedError
 from .model_info import PIECE_TYPES, load_proto
 
 __all__ = ["bpe_merges", "to_tokenizers_json", "to_minbpe_vocab", "to_vocab_dump", "check_tokenizers_json"]
@@ -146,7 +146,7 @@ def check_tokenizers_json(model: str, tokenizer_json: str, files: List[str],
     """
     from tokenizers import Tokenizer
 
-    from .processor import SentencePieceProcessor
+    from ..processor import SentencePieceProcessor
     from .verify_corpus import _files as walk
     from .verify_corpus import read_corpus
     hf = Tokenizer.from_str(tokenizer_json)
@@ -167,7 +167,6 @@ def check_tokenizers_json(model: str, tokenizer_json: str, files: List[str],
 
 
 def _cmd_convert(args) -> int:
-    from .cli import CliError
     if not args.model:
         raise CliError("--model is required")
     if args.to == "tokenizers":

@@ -13,9 +13,21 @@ import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
-__all__ = ["TrainReport", "verify_training"]
+__all__ = ["TrainReport", "verify_training", "first_diff"]
+
+
+def first_diff(a: Sequence, b: Sequence) -> int:
+    """Index of the first element where two sequences differ (the shorter length if one is a prefix).
+
+    >>> first_diff([1, 2, 3], [1, 5, 3])
+    1
+    """
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return min(len(a), len(b))
 
 
 @dataclass
@@ -61,9 +73,8 @@ def verify_training(options: Dict[str, str], workdir: Optional[str] = None) -> T
     """
     import sentencepiece as spm
 
+    from ..trainer import SentencePieceTrainer
     from .model_info import load_proto
-    from .trainer import SentencePieceTrainer
-    from .verify import _first_diff  # here, not at the top: .verify imports this module
     opts = {k: str(v) for k, v in options.items() if k != "model_prefix"}
     opts.setdefault("model_type", "bpe")
     if "input" not in opts:
@@ -84,7 +95,7 @@ def verify_training(options: Dict[str, str], workdir: Optional[str] = None) -> T
     b = [(p.piece, p.score, p.type) for p in theirs.pieces]
     first = None
     if a != b:
-        i = _first_diff(a, b)
+        i = first_diff(a, b)
         first = {"index": i, "spbpe": list(a[i]) if i < len(a) else None,
                  "sentencepiece": list(b[i]) if i < len(b) else None}
     for proto in (ours, theirs):   # the prefix (a temporary path) is stored in the model: compare without it

@@ -1,7 +1,7 @@
 """How results cross between the C core's buffers and Python objects: the
 lists of ids of a batch, int32 buffers of ids to decode, normalized text
 with its alignment.  Only ``ffi`` (buffers and casts) is used here; every
-call into the core is in :mod:`spbpe._native`."""
+call into the core is in :mod:`spbpe._core.native`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import gc
 from array import array
 from typing import List, Tuple
 
+from ..errors import OutOfRangeError
 from . import _pylists
 from ._spbpe import ffi
-from .errors import OutOfRangeError
 
 _SIZE_T = "Q" if ffi.sizeof("size_t") == 8 else "I"
 _SIZEOF_SIZE_T = ffi.sizeof("size_t")

@@ -14,15 +14,11 @@ import re
 import struct
 from typing import Any, Dict, List, Tuple
 
-from ._wire import key, length_delimited, varint
-from .errors import SpbpeError
+from ..errors import TrainerError
+from .wire import key, length_delimited, varint
 
-__all__ = ["TrainerError", "TRAINER_FIELDS", "NORMALIZER_FIELDS", "parse_args", "to_text",
+__all__ = ["TRAINER_FIELDS", "NORMALIZER_FIELDS", "parse_args", "to_text",
            "encode_model"]
-
-
-class TrainerError(SpbpeError, ValueError):
-    """A training option or input that spbpe cannot train with."""
 
 
 # name -> (field number, kind).  Kinds: str, bytes, int32, uint64, float,

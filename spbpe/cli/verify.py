@@ -9,8 +9,8 @@ Each line is checked five ways, through the public APIs of both libraries:
 library decodes its own ids), ``normalize`` and ``offsets``
 (``encode(out_type="offset_mapping")``).  With ``reference_model`` the official
 library loads that model instead, which shows what an edited or retrained
-vocabulary changes on a corpus.  The lines come from :mod:`spbpe.verify_corpus`;
-:func:`verify_training` (:mod:`spbpe.verify_train`) trains with both libraries
+vocabulary changes on a corpus.  The lines come from :mod:`spbpe.cli.verify_corpus`;
+:func:`verify_training` (:mod:`spbpe.cli.verify_train`) trains with both libraries
 on the same input and options and compares the models.
 
 The official package is needed only here (it is a test dependency of spbpe).
@@ -24,9 +24,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from ..errors import CliError
+from .flags import spm_flags
 from .progress import Progress
 from .verify_corpus import Text, _files, adversarial_strings, read_corpus
-from .verify_train import TrainReport, verify_training
+from .verify_train import TrainReport, first_diff, verify_training
 
 __all__ = ["CHECKS", "Difference", "VerifyReport", "Verifier", "verify", "read_corpus", "adversarial_strings",
            "TrainReport", "verify_training"]
@@ -105,13 +107,6 @@ class VerifyReport:
         return "\n".join(out)
 
 
-def _first_diff(a: Sequence, b: Sequence) -> int:
-    for i, (x, y) in enumerate(zip(a, b)):
-        if x != y:
-            return i
-    return min(len(a), len(b))
-
-
 class Verifier:
     """Compares one spbpe model with the official library on batches of lines."""
 
@@ -119,7 +114,7 @@ class Verifier:
                  max_examples: int = 20) -> None:
         import sentencepiece as spm
 
-        from .processor import SentencePieceProcessor
+        from ..processor import SentencePieceProcessor
         bad = [c for c in checks if c not in CHECKS]
         if bad:
             raise ValueError(f"unknown check {bad[0]!r} (choose from {', '.join(CHECKS)})")
@@ -171,7 +166,7 @@ class Verifier:
             if bad and len(rep.examples) < self.max_examples:
                 check = bad[0]
                 a, b = res[check][0][k], res[check][1][k]
-                pos = _first_diff(a, b)
+                pos = first_diff(a, b)
                 off = None
                 if check in ("ids", "pieces", "offsets") and offs_r is not None and pos < len(offs_r[k]):
                     off = offs_r[k][pos][0]
@@ -230,7 +225,6 @@ def verify(model: str, files: Iterable[str] = (), texts: Iterable[Text] = (), re
 
 
 def _cmd_verify(args, extra: List[str]) -> int:
-    from .cli import CliError, spm_flags
     if args.train:
         flags = spm_flags(extra)
         if args.input:

@@ -1,5 +1,5 @@
 """Protobuf wire-format writing helpers shared by the model writer
-(train_spec.py) and the SentencePieceText writer (offsets.py).
+(trainer_spec.py) and the SentencePieceText writer (sentencepiece_text.py).
 
 >>> varint(300)
 b'\\xac\\x02'

@@ -20,6 +20,8 @@ import sys
 from dataclasses import dataclass
 from typing import List, Sequence
 
+from ..errors import CliError
+
 __all__ = ["Segment", "Tokenizer", "load_tokenizer", "render_terminal", "render_html"]
 
 SAMPLE_TEXT = "Tokenizers split text into pieces: 日本語, emoji 😀, and    runs of spaces."
@@ -64,7 +66,7 @@ def load_tokenizer(spec: str) -> Tokenizer:
             offline = what + "_offline"
             enc = tiktoken.get_encoding(offline if offline in tiktoken.list_encoding_names() else what)
         return Tokenizer(f"tiktoken {enc.name}", "tiktoken", enc)
-    from .processor import SentencePieceProcessor
+    from ..processor import SentencePieceProcessor
     return Tokenizer(os.path.basename(spec), "sentencepiece", SentencePieceProcessor(model_file=spec))
 
 
@@ -175,7 +177,6 @@ def render_html(tokenizers: Sequence[Tokenizer], text: str, title: str = "spbpe 
 
 
 def _cmd_show(args) -> int:
-    from .cli import CliError
     specs = list(args.model) + [f"tiktoken:{t}" for t in args.tiktoken]
     if not specs:
         raise CliError("give at least one --model (a .model file or tiktoken:NAME) or --tiktoken NAME")

@@ -10,9 +10,9 @@ Subcommands (flag names are sentencepiece's, ``--flag=value`` or ``--flag value`
   export-vocab  spm_export_vocab: piece<TAB>score or piece<TAB>id
   normalize     spm_normalize: the normalized text of each line
   inspect       a readable summary of a model
-  verify        compare spbpe with the official sentencepiece (spbpe/verify.py)
-  show          coloured tokens in the terminal, or a side-by-side HTML page (spbpe/show.py)
-  convert       write a HuggingFace tokenizer.json, a minbpe model or a vocab dump (spbpe/convert.py)
+  verify        compare spbpe with the official sentencepiece (spbpe/cli/verify.py)
+  show          coloured tokens in the terminal, or a side-by-side HTML page (spbpe/cli/show.py)
+  convert       write a HuggingFace tokenizer.json, a minbpe model or a vocab dump (spbpe/cli/convert.py)
 
 The line-oriented commands read files named by ``--input`` or as arguments,
 or stdin, split lines on ``\\n`` only (like sentencepiece's ``ReadLine``),
@@ -32,58 +32,17 @@ import tempfile
 import time
 from typing import BinaryIO, Dict, Iterator, List, Optional
 
-from .errors import SpbpeError
+from ..errors import CliError, SpbpeError
+from .flags import add_flag, bool_flags, parse_bool, spm_flags
 
 __all__ = ["main", "build_parser", "read_lines", "parse_bool"]
 
-BUNDLED_TEXT = os.path.join(os.path.dirname(__file__), "data", "botchan.txt")
+BUNDLED_TEXT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "botchan.txt")
 DEMO_SENTENCES = [
     "I was a reckless boy, and the trouble with me was that I always acted first.",
     "Tokenizers turn text into ids: 日本語 and emoji 😀 fall back to bytes.",
 ]
 ENCODE_EXTRA_OPTIONS = {"bos": "add_bos", "eos": "add_eos", "reverse": "reverse", "unk": "emit_unk_piece"}
-
-
-class CliError(SpbpeError, ValueError):
-    """A bad command line: printed as one line, exit status 1."""
-
-
-def parse_bool(text: str) -> bool:
-    """absl's boolean flag values: true/false, 1/0, yes/no, t/f, y/n."""
-    t = text.strip().lower()
-    if t in ("true", "1", "yes", "t", "y"):
-        return True
-    if t in ("false", "0", "no", "f", "n"):
-        return False
-    raise argparse.ArgumentTypeError(f"not a boolean: {text!r}")
-
-
-_BOOL_FLAGS = set()
-
-
-def _flag(p: argparse.ArgumentParser, name: str, **kw) -> None:
-    """Add --name and its dashed spelling --na-me; booleans as absl has them (--name, --noname, --name=false)."""
-    names = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
-    if kw.pop("type", None) is parse_bool:
-        _BOOL_FLAGS.add(name)
-        p.add_argument(*names, dest=name, action="store_true", default=kw.pop("default", False), **kw)
-        p.add_argument(f"--no{name}", dest=name, action="store_false", help=argparse.SUPPRESS)
-        return
-    p.add_argument(*names, dest=name, **kw)
-
-
-def _bool_flags(argv: List[str]) -> List[str]:
-    """``--flag=value`` for a boolean flag -> ``--flag`` or ``--noflag``."""
-    out = []
-    for a in argv:
-        key, eq, value = a.partition("=")
-        if eq and a.startswith("--") and key[2:].replace("-", "_") in _BOOL_FLAGS:
-            try:
-                a = ("--" if parse_bool(value) else "--no") + key[2:].replace("-", "_")
-            except argparse.ArgumentTypeError as e:
-                raise CliError(f"{key}: {e}") from None
-        out.append(a)
-    return out
 
 
 def read_lines(paths: List[str]) -> Iterator[bytes]:
@@ -121,15 +80,15 @@ def _inputs(args) -> List[str]:
 
 
 def _processor(path: str):
-    from .processor import SentencePieceProcessor
+    from ..processor import SentencePieceProcessor
     if not path:
         raise CliError("--model is required")
     return SentencePieceProcessor(model_file=path)
 
 
 def _cmd_demo(args) -> int:
-    from . import SentencePieceProcessor
-    from .trainer import SentencePieceTrainer
+    from ..processor import SentencePieceProcessor
+    from ..trainer import SentencePieceTrainer
 
     out_dir = args.output_dir or tempfile.mkdtemp(prefix="spbpe-demo-")
     prefix = os.path.join(out_dir, "demo")
@@ -246,28 +205,8 @@ def _cmd_normalize(args) -> int:
     return 0
 
 
-def spm_flags(argv: List[str]) -> Dict[str, str]:
-    """``--key=value``, ``--key value`` and bare ``--key`` (= true) into a dict."""
-    out: Dict[str, str] = {}
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if not arg.startswith("--") or arg == "--":
-            raise CliError(f"unexpected argument {arg!r}: spm_train flags look like --name=value")
-        key, eq, value = arg[2:].partition("=")
-        if not eq:
-            if i + 1 < len(argv) and not argv[i + 1].startswith("--"):
-                value = argv[i + 1]
-                i += 1
-            else:
-                value = "true"
-        out[key.replace("-", "_")] = value
-        i += 1
-    return out
-
-
 def _cmd_train(argv: List[str]) -> int:
-    from .trainer import SentencePieceTrainer
+    from ..trainer import SentencePieceTrainer
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: spbpe train --input=FILES --model_prefix=PREFIX --vocab_size=N [any spm_train flag]")
         return 0 if argv else 1
@@ -283,9 +222,9 @@ def _cmd_train(argv: List[str]) -> int:
 
 def _line_io(p: argparse.ArgumentParser, model: bool = True) -> None:
     if model:
-        _flag(p, "model", default="", help="model file")
+        add_flag(p, "model", default="", help="model file")
     p.add_argument("--input", dest="input_flag", default="", help="input file (else the arguments, else stdin)")
-    _flag(p, "output", default="", help="output file (default stdout)")
+    add_flag(p, "output", default="", help="output file (default stdout)")
     p.add_argument("input", nargs="*", help="input files")
 
 
@@ -304,33 +243,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("encode", help="encode lines to pieces or ids (spm_encode)")
     _line_io(e)
-    _flag(e, "output_format", default="piece", help="piece, id, sample_piece or sample_id")
-    _flag(e, "extra_options", default="", help="':'-separated bos, eos, reverse, unk")
-    _flag(e, "nbest_size", type=int, default=-1)
-    _flag(e, "alpha", type=float, default=0.5)
-    _flag(e, "generate_vocabulary", type=parse_bool, default=False)
+    add_flag(e, "output_format", default="piece", help="piece, id, sample_piece or sample_id")
+    add_flag(e, "extra_options", default="", help="':'-separated bos, eos, reverse, unk")
+    add_flag(e, "nbest_size", type=int, default=-1)
+    add_flag(e, "alpha", type=float, default=0.5)
+    add_flag(e, "generate_vocabulary", type=parse_bool, default=False)
     e.set_defaults(func=_cmd_encode)
 
     c = sub.add_parser("decode", help="decode lines of pieces or ids (spm_decode)")
     _line_io(c)
-    _flag(c, "input_format", choices=["id", "piece"], default="piece")
-    _flag(c, "output_format", default="string")
-    _flag(c, "extra_options", default="", help="':'-separated; reverse reverses each line")
+    add_flag(c, "input_format", choices=["id", "piece"], default="piece")
+    add_flag(c, "output_format", default="string")
+    add_flag(c, "extra_options", default="", help="':'-separated; reverse reverses each line")
     c.set_defaults(func=_cmd_decode)
 
     x = sub.add_parser("export-vocab", help="piece<TAB>score or piece<TAB>id (spm_export_vocab)")
-    _flag(x, "model", required=True)
-    _flag(x, "output", default="")
-    _flag(x, "output_format", default="vocab", help="vocab or syms")
+    add_flag(x, "model", required=True)
+    add_flag(x, "output", default="")
+    add_flag(x, "output_format", default="vocab", help="vocab or syms")
     x.set_defaults(func=_cmd_export_vocab)
 
     n = sub.add_parser("normalize", help="normalize lines (spm_normalize)")
     _line_io(n)
-    _flag(n, "use_internal_normalization", type=parse_bool, default=False,
+    add_flag(n, "use_internal_normalization", type=parse_bool, default=False,
           help="normalize exactly as for segmentation (dummy prefix, ▁)")
-    _flag(n, "normalization_rule_name", default="", help="nmt_nfkc, nfkc, nmt_nfkc_cf, nfkc_cf or identity")
-    _flag(n, "remove_extra_whitespaces", type=parse_bool, default=True)
-    _flag(n, "decompile", type=parse_bool, default=False)
+    add_flag(n, "normalization_rule_name", default="", help="nmt_nfkc, nfkc, nmt_nfkc_cf, nfkc_cf or identity")
+    add_flag(n, "remove_extra_whitespaces", type=parse_bool, default=True)
+    add_flag(n, "decompile", type=parse_bool, default=False)
     n.set_defaults(func=_cmd_normalize)
 
     model_info.add_parser(sub)
@@ -346,7 +285,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if argv and argv[0] == "train":
             return _cmd_train(argv[1:])
         parser = build_parser()
-        args, extra = parser.parse_known_args(_bool_flags(argv))
+        args, extra = parser.parse_known_args(bool_flags(argv))
         if getattr(args, "verify_cmd", None):
             return args.verify_cmd(args, extra)
         if extra:

@@ -1,9 +1,10 @@
-"""The only module that touches the compiled C core (``spbpe._spbpe``).
+"""The binding of a loaded model and of a standalone normalizer (``spbpe._core._spbpe``).
 
 It owns every C handle through ``ffi.gc``, turns status codes into
 exceptions, passes input bytes to C without copying, and hands results back
-through int32 buffers, which ``spbpe._pylists`` (a small CPython helper)
-turns into lists.  cffi releases the GIL around every C call, and a
+as plain Python values: lists of ids (built from int32 buffers by
+``spbpe._core._pylists``, a small CPython helper), bytes, and arrays of
+offsets.  Nothing outside ``spbpe._core`` sees ``ffi`` or ``lib``.  cffi releases the GIL around every C call, and a
 loaded model is immutable in C, so one :class:`NativeModel` can serve many
 threads; each thread gets its own workspace.
 """
@@ -12,38 +13,50 @@ from __future__ import annotations
 
 import threading
 from array import array
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Literal, NamedTuple, Optional, Sequence, Tuple, Union, overload
 
+from ..errors import OutOfMemoryError, OutOfRangeError
 from . import _pylists
-from ._results import (_SIZEOF_SIZE_T, _NoCycleCollection, _ids_buffer, _ids_to_array_or_raise, _normalized,
-                       _pack_each, _split_ids)
 from ._spbpe import ffi, lib
-from .errors import InputError, ModelFormatError, OutOfRangeError, SpbpeError, UnsupportedError
+from .results import (_SIZEOF_SIZE_T, _NoCycleCollection, _ids_buffer, _ids_to_array_or_raise, _normalized,
+                      _pack_each, _split_ids)
+from .status import raise_for_status
 
-__all__ = ["NativeModel", "NativeNormalizer", "raise_for_status", "ffi"]
-
-_STATUS_EXCEPTIONS = {
-    lib.SPBPE_ERR_MODEL_FORMAT: ModelFormatError,
-    lib.SPBPE_ERR_UNSUPPORTED: UnsupportedError,
-    lib.SPBPE_ERR_OUT_OF_RANGE: OutOfRangeError,
-    lib.SPBPE_ERR_INVALID_ARGUMENT: InputError,
-    lib.SPBPE_ERR_LIMIT: InputError,
-    lib.SPBPE_ERR_NOMEM: MemoryError,
-}
+__all__ = ["NativeModel", "NativeNormalizer", "ModelInfo", "Spans"]
 
 
-def raise_for_status(status: int, err) -> None:
-    """Raise the exception matching a C status code (no-op for SPBPE_OK)."""
-    if status == lib.SPBPE_OK:
-        return
-    message = ffi.string(err.message).decode("utf-8", "replace") if err is not None else ""
-    if not message:
-        message = ffi.string(lib.spbpe_strerror(status)).decode()
-    cls = _STATUS_EXCEPTIONS.get(status, SpbpeError)
-    if cls is MemoryError:
-        raise MemoryError(message)
-    raise cls(message)
+class ModelInfo(NamedTuple):
+    """What spbpe_model_info tells about a loaded model (ids are -1 when absent)."""
+    piece_count: int
+    unk_id: int
+    bos_id: int
+    eos_id: int
+    pad_id: int
+    model_type: int
+    byte_fallback: int
+    add_dummy_prefix: int
+    remove_extra_whitespaces: int
+    escape_whitespaces: int
+    treat_whitespace_as_suffix: int
+    has_charsmap: int
+    has_denormalizer: int
+    has_user_defined: int
+    has_unused: int
+    word_split_safe: int
 
+
+class Spans(NamedTuple):
+    """Where each token of an encoding comes from, as sentencepiece's
+    begin/end: byte offsets into the normalized text and into the input
+    (uint32 arrays, one entry per token)."""
+    normalized: bytes
+    norm_begin: array
+    norm_end: array
+    orig_begin: array
+    orig_end: array
+
+
+assert array("I").itemsize == 4  # the C core's uint32_t offsets
 
 # A batch on several threads streams parts of about this many bytes: small
 # enough that the lists of the last part cost little after the threads
@@ -65,8 +78,22 @@ _SHORT_TEXT_OUT = 16384
 def _new_workspace():
     ws = lib.spbpe_workspace_new()
     if ws == ffi.NULL:
-        raise MemoryError("could not allocate an spbpe workspace")
+        raise OutOfMemoryError("could not allocate an spbpe workspace")
     return ffi.gc(ws, lib.spbpe_workspace_free)
+
+
+def _uint32s(ptr, count: int) -> array:
+    out = array("I")
+    if count:
+        out.frombytes(ffi.buffer(ptr, 4 * count))
+    return out
+
+
+def _spans(enc, count: int) -> Spans:
+    """The Spans of an spbpe_encoding made with with_offsets."""
+    normalized = ffi.unpack(ffi.cast("char *", enc.normalized), enc.normalized_len) if enc.normalized_len else b""
+    return Spans(normalized, _uint32s(enc.norm_begin, count), _uint32s(enc.norm_end, count),
+                 _uint32s(enc.orig_begin, count), _uint32s(enc.orig_end, count))
 
 
 class NativeModel:
@@ -83,7 +110,7 @@ class NativeModel:
         self._handle = ffi.gc(handle, lib.spbpe_model_free)
         info = ffi.new("spbpe_model_info *")
         lib.spbpe_model_get_info(self._handle, info)
-        self.info = info[0]
+        self.info = ModelInfo(*(getattr(info, name) for name in ModelInfo._fields))
         self.piece_count: int = info.piece_count
         self._local = threading.local()
         self._pieces: Optional[List[str]] = None
@@ -163,24 +190,12 @@ class NativeModel:
         return ffi.unpack(ffi.cast("char *", p), n[0])
 
     # ---------------------------------------------------------------- calls
-    def encode(self, data: bytes, alpha: float = 0.0, seed: int = 0, with_offsets: bool = False,
-               reference_path: bool = False):
-        """Encode UTF-8 bytes; returns the C encoding struct (valid until the
-        next call on this thread)."""
-        ws = self._ws()
-        loc = self._local
-        opts = loc.opts
-        opts.alpha = alpha
-        opts.seed = seed
-        opts.with_offsets = 1 if with_offsets else 0
-        opts.reference_path = 1 if reference_path else 0
-        st = lib.spbpe_encode(self._handle, data, len(data), opts, ws, loc.enc, loc.err)
-        if st:
-            raise_for_status(st, loc.err)
-        return loc.enc
-
-    def encode_plain(self, data: bytes) -> List[int]:
-        """The common case, kept short: deterministic ids of one text."""
+    # Four ways to encode, one per shape of result the API needs: encode
+    # (the hot one: deterministic ids of one text), encode_ids (dropout,
+    # the reference path, int32 bytes), encode_spans (ids with offsets) and
+    # encode_batch.
+    def encode(self, data: bytes) -> List[int]:
+        """Deterministic ids of one UTF-8 text: the common case, kept short."""
         short = getattr(self._local, "short", None) or self._short()
         if len(data) <= _SHORT_TEXT:
             ws, out, out_buf, err = short
@@ -197,27 +212,62 @@ class NativeModel:
 
     def _short(self) -> tuple:
         """This thread's (workspace, id buffer, its bytes, error struct) for
-        encode_plain, in one tuple: one thread-local lookup per call instead
-        of four.  Also makes the id table."""
+        encode, in one tuple: one thread-local lookup per call instead of
+        four.  Also makes the id table."""
         self._ws()
         self._ids()
         loc = self._local
         loc.short = (loc.ws, loc.out, loc.out_buf, loc.err)
         return loc.short
 
-    def encode_full(self, data: bytes, alpha: float = 0.0, seed: int = 0):
-        """(encoding struct with spans, ids as a list)."""
-        enc = self.encode(data, alpha, seed, with_offsets=True)
-        return enc, _pylists.to_list(_ids_buffer(enc.ids, enc.count), enc.count, self._ids())
+    def _encode(self, data: bytes, alpha: float = 0.0, seed: int = 0, with_offsets: bool = False,
+                reference_path: bool = False):
+        """spbpe_encode with options; returns the C encoding struct, valid
+        until the next call on this thread (for this module, and for tests
+        of the C core's counters)."""
+        ws = self._ws()
+        loc = self._local
+        opts = loc.opts
+        opts.alpha = alpha
+        opts.seed = seed
+        opts.with_offsets = 1 if with_offsets else 0
+        opts.reference_path = 1 if reference_path else 0
+        st = lib.spbpe_encode(self._handle, data, len(data), opts, ws, loc.enc, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        return loc.enc
 
-    def encode_ids(self, data: bytes, alpha: float = 0.0, seed: int = 0, reference_path: bool = False) -> List[int]:
-        enc = self.encode(data, alpha, seed, reference_path=reference_path)
+    @overload
+    def encode_ids(self, data: bytes, alpha: float = ..., seed: int = ..., reference_path: bool = ...,
+                   int32: Literal[False] = ...) -> List[int]: ...
+
+    @overload
+    def encode_ids(self, data: bytes, alpha: float = ..., seed: int = ..., reference_path: bool = ..., *,
+                   int32: Literal[True]) -> bytearray: ...
+
+    def encode_ids(self, data: bytes, alpha: float = 0.0, seed: int = 0, reference_path: bool = False,
+                   int32: bool = False) -> Union[List[int], bytearray]:
+        """Ids of one text with BPE-dropout (alpha > 0, seeded) or through the
+        plain reference path; with int32, as int32 in a new bytearray (4
+        bytes an id, no list)."""
+        enc = self._encode(data, alpha, seed, reference_path=reference_path)
+        if int32:
+            return bytearray(_ids_buffer(enc.ids, enc.count))
         return _pylists.to_list(_ids_buffer(enc.ids, enc.count), enc.count, self._ids())
 
-    def encode_int32(self, data: bytes, alpha: float = 0.0, seed: int = 0) -> bytearray:
-        """The ids as int32 in a new bytearray (4 bytes an id, no list)."""
-        enc = self.encode(data, alpha, seed)
-        return bytearray(_ids_buffer(enc.ids, enc.count))
+    def encode_spans(self, data: bytes, alpha: float = 0.0, seed: int = 0,
+                     only_for_unknown: bool = False) -> Tuple[List[int], Optional[Spans]]:
+        """(ids, the tokens' Spans) of one text.  With only_for_unknown the
+        spans are copied out only when an unknown token is among the ids
+        (whose piece is the normalized text it covers), else None: pieces
+        need spans for nothing else, and copying them costs more than the
+        encode of a short line."""
+        enc = self._encode(data, alpha, seed, with_offsets=True)
+        count = enc.count
+        ids = _pylists.to_list(_ids_buffer(enc.ids, count), count, self._ids())
+        if only_for_unknown and self.unk_index not in ids:
+            return ids, None
+        return ids, _spans(enc, count)
 
     def normalize(self, data: bytes) -> Tuple[bytes, List[int]]:
         ws = self._ws()
@@ -234,7 +284,7 @@ class NativeModel:
             self._ws()  # the per-thread error and result structs
             handle = new()
             if handle == ffi.NULL:
-                raise MemoryError(f"could not allocate an spbpe {name}")
+                raise OutOfMemoryError(f"could not allocate an spbpe {name}")
             handle = ffi.gc(handle, free)
             setattr(self._local, name, handle)
         return handle

@@ -1,6 +1,6 @@
 """Parse a SentencePiece ``.model`` file and check it the way sentencepiece 0.2.3 does at load.
 
-:func:`parse_model` turns bytes into a :class:`spbpe.model_pb2.ModelProto` and raises
+:func:`parse_model` turns bytes into a :class:`spbpe._proto.model_pb2.ModelProto` and raises
 :class:`~spbpe.errors.ModelFormatError` with a message that says what is wrong: where the
 protobuf data breaks off or is corrupt, or which piece fails which load-time rule.
 :func:`check_model` runs the load-time rules alone (``ModelInterface::InitializePieces``
@@ -26,8 +26,8 @@ from typing import Union
 
 from google.protobuf.message import DecodeError, Message
 
-from spbpe import model_pb2
-from spbpe.errors import ModelFormatError
+from ..errors import ModelFormatError
+from . import model_pb2
 
 __all__ = ["parse_model", "check_model", "piece_key", "BYTE_PIECE_RE"]
 

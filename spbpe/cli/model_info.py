@@ -11,14 +11,14 @@ import json
 import os
 from typing import Any, Dict, List, Optional
 
-from . import model_pb2
-from .errors import ModelFormatError
+from .._proto import model_pb2
+from ..errors import ModelFormatError
 
 __all__ = ["load_proto", "model_summary", "format_summary", "normalizer_processor", "PIECE_TYPES"]
 
 PIECE_TYPES = {1: "normal", 2: "unknown", 3: "control", 4: "user_defined", 5: "unused", 6: "byte"}
 MODEL_TYPES = {1: "unigram", 2: "bpe", 3: "word", 4: "char"}
-_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+_DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
 
 def load_proto(path: str) -> "model_pb2.ModelProto":
@@ -119,7 +119,7 @@ def normalizer_processor(model: str, rule_name: str = "", internal: bool = False
     Without ``internal`` the dummy prefix and the ▁ escaping are switched off
     and ``remove_extra_whitespaces`` is taken from the flag, as spm_normalize does.
     """
-    from .processor import SentencePieceProcessor
+    from ..processor import SentencePieceProcessor
     if model:
         proto = load_proto(model)
     elif rule_name:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
-from .charsmap_rules import CharsMapError
+from ..errors import CharsMapError
 
 __all__ = ["build_double_array"]
 
