@@ -5,12 +5,17 @@ models are trained here, with sentencepiece), so none needs ../shared.
 """
 
 import io
+import pathlib
+import random
+import struct
 
 import pytest
 
 spm = pytest.importorskip("sentencepiece")
 from sentencepiece import sentencepiece_model_pb2 as pb  # noqa: E402
 
+import spbpe  # noqa: E402
+from spbpe import ModelEditor, model_pb2  # noqa: E402
 from spbpe.trainer import SentencePieceTrainer  # noqa: E402
 
 
@@ -94,3 +99,76 @@ def test_script_of_unassigned_planes_sample():
     assert_same_models(*train_both(lines, vocab_size=4 * len(lines), hard_vocab_limit=False,
                                    character_coverage=1.0, normalization_rule_name="identity",
                                    add_dummy_prefix=False))
+
+
+# --- 2. Scores of -0.0, +0.0 and NaN ----------------------------------------
+
+BOTCHAN = pathlib.Path(__file__).resolve().parent.parent / "spbpe" / "data" / "botchan.txt"
+
+
+@pytest.fixture(scope="module")
+def botchan_model():
+    """A small BPE model trained with sentencepiece (its first merge scores -0.0)."""
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=600,
+                                   byte_fallback=True, minloglevel=2, num_threads=1)
+    return buf.getvalue()
+
+
+def _texts(count=300, seed=3):
+    lines = [x for x in BOTCHAN.read_text(encoding="utf-8").split("\n") if x.strip()]
+    rng = random.Random(seed)
+    texts = rng.sample(lines, count)
+    texts += ["the " * 30, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "abababababababab cdcdcdcd", "eeeeeeeeee",
+              "theeeeeeee thethe ththththt", "x" * 300]
+    return texts
+
+
+def assert_encodes_alike(model_bytes, texts):
+    """spbpe (batch, one call per text, plain path) against sentencepiece."""
+    ref = spm.SentencePieceProcessor(model_proto=model_bytes)
+    ours = spbpe.SentencePieceProcessor(model_proto=model_bytes)
+    expected = ref.encode(texts)
+    assert ours.encode(texts) == expected
+    assert [ours.encode(t) for t in texts] == expected
+    assert [ours.encode(t) for t in texts] == expected  # warm word cache and pair memo
+    assert [ours._m.encode_ids(t.encode(), reference_path=True) for t in texts] == expected
+
+
+def _f32(bits):
+    return struct.unpack("<f", struct.pack("<I", bits))[0]
+
+
+NEG_ZERO, POS_ZERO = _f32(0x80000000), 0.0
+POS_NAN, NEG_NAN = _f32(0x7FC00000), _f32(0xFFC00000)
+
+
+def test_set_score_zero_outranks_first_merge(botchan_model):
+    # The README's edit, set_score(piece, 0.0), on a piece that overlaps the
+    # first merge "▁t" (score -0.0): "th" at +0.0 must merge first in "▁th...".
+    ed = ModelEditor.from_bytes(botchan_model)
+    first = next(p for p in ed.proto.pieces if p.type == 1)
+    assert (first.piece, struct.pack("<f", first.score)) == ("▁t", b"\x00\x00\x00\x80")
+    ed.add_piece("th", "NORMAL", score=-5.0)
+    ed.set_score("th", 0.0)
+    ed.set_score("▁the", 0.0)
+    assert_encodes_alike(ed.to_bytes(), _texts() + ["this that those", "the thin thing"])
+
+
+@pytest.mark.parametrize("choices", [
+    (NEG_ZERO, POS_ZERO),
+    (NEG_ZERO, POS_ZERO, POS_NAN),
+    (POS_NAN, NEG_NAN, -1.0, 1.0),
+    (NEG_ZERO, POS_ZERO, POS_NAN, NEG_NAN, float("inf"), float("-inf"), -1e-45, 1e-45, -2.0),
+], ids=["zeros", "zeros_nan", "nans", "everything"])
+def test_score_order_of_zeros_and_nans(botchan_model, choices):
+    rng = random.Random(len(choices))
+    proto = model_pb2.ModelProto()
+    proto.ParseFromString(botchan_model)
+    for p in proto.pieces:
+        if p.type == 1:
+            p.score = rng.choice(choices)
+    data = proto.SerializeToString()
+    bits = {struct.pack("<f", p.score) for p in model_pb2.ModelProto.FromString(data).pieces if p.type == 1}
+    assert bits == {struct.pack("<f", c) for c in choices}  # the signs and NaNs survive serialization
+    assert_encodes_alike(data, _texts())
