@@ -271,7 +271,10 @@ static inline void emit_id(emitter *o, uint32_t b, uint32_t len, int32_t id) {
 }
 
 /* Emit symbol [start, start+len) with normal-map id `id`, splitting UNUSED
- * pieces back into the halves recorded for them. */
+ * pieces back into the halves recorded for them.  An UNUSED piece with no
+ * recorded halves (a single character: no merge made it) is unknown, as in
+ * sentencepiece, whose resegmentation finds no entry for it.  rev may be
+ * NULL when no UNUSED piece was merged. */
 static void resegment(emitter *o, const uint64_t *rev, int32_t *stack, uint32_t start, uint32_t len, int32_t id) {
     size_t top = 0;
     stack[top++] = (int32_t)start;
@@ -282,7 +285,11 @@ static void resegment(emitter *o, const uint64_t *rev, int32_t *stack, uint32_t 
         uint32_t s = (uint32_t)stack[--top];
         int32_t pid = first ? id : sp_lookup_normal(o->m, o->text + s, l);
         first = 0;
-        if (pid >= 0 && o->m->type[pid] == SPBPE_PIECE_UNUSED && rev && rev[pid]) {
+        if (pid >= 0 && o->m->type[pid] == SPBPE_PIECE_UNUSED) {
+            if (!rev || !rev[pid]) {
+                emit(o, s, l, -1);
+                continue;
+            }
             uint32_t split = (uint32_t)(rev[pid] - 1);
             stack[top++] = (int32_t)(s + split);
             stack[top++] = (int32_t)(l - split);
@@ -377,8 +384,9 @@ static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int ca
         return sp_cache_put(&ws->cache, e->text + from, n, h, ws->seg_toks, k);
     }
     const uint64_t *rev = e->touched_len ? ws->rev : NULL;
+    int has_unused = e->m->info.has_unused;
     for (int32_t i = 0; i >= 0; i = sym[i].next) {
-        if (SP_UNLIKELY(rev != NULL))
+        if (SP_UNLIKELY(has_unused))
             resegment(o, rev, ws->stack, sym[i].start, sym[i].len, sym[i].id);
         else
             emit(o, sym[i].start, sym[i].len, sym[i].id);

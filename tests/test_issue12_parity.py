@@ -172,3 +172,55 @@ def test_score_order_of_zeros_and_nans(botchan_model, choices):
     bits = {struct.pack("<f", p.score) for p in model_pb2.ModelProto.FromString(data).pieces if p.type == 1}
     assert bits == {struct.pack("<f", c) for c in choices}  # the signs and NaNs survive serialization
     assert_encodes_alike(data, _texts())
+
+
+# --- 3. A single-character piece of type UNUSED -------------------------------
+
+def _proto_view(p):
+    return [(x.piece, x.id, x.surface, x.begin, x.end) for x in p.pieces]
+
+
+def assert_all_outputs_alike(model_bytes, texts, **kw):
+    """ids, pieces and offsets of spbpe against sentencepiece, with options kw."""
+    ref = spm.SentencePieceProcessor(model_proto=model_bytes)
+    ours = spbpe.SentencePieceProcessor(model_proto=model_bytes)
+    for t in texts:
+        assert ours.encode(t, **kw) == ref.encode(t, **kw), t
+        assert ours.encode(t, out_type=str, **kw) == ref.encode(t, out_type=str, **kw), t
+        if not kw:  # sentencepiece's proto API takes no options
+            assert _proto_view(ours.encode(t, out_type="proto")) == _proto_view(ref.encode(t, out_type="proto")), t
+            assert ours._m.encode_ids(t.encode(), reference_path=True) == ref.encode(t), t
+    assert ours.encode(texts, **kw) == ref.encode(texts, **kw)
+
+
+UNUSED_TEXTS = ["x", "xx", "xxx", "axb", "x☃x", "☃x☃", "a x b", "box fox", "x y z", "xylophone", "taxi x",
+                "ẋ x̂ xx☃☃x"]
+
+
+@pytest.mark.parametrize("byte_fallback", [False, True])
+def test_single_char_unused_piece_is_unknown(byte_fallback):
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=600,
+                                   byte_fallback=byte_fallback, minloglevel=2, num_threads=1)
+    ed = ModelEditor.from_bytes(buf.getvalue())
+    ed.set_type("x", "UNUSED")
+    assert len(ed.proto.pieces[ed.id_of("x")].piece) == 1
+    data = ed.to_bytes()
+    assert_all_outputs_alike(data, UNUSED_TEXTS + _texts(100))
+    assert_all_outputs_alike(data, UNUSED_TEXTS, emit_unk_piece=True)
+
+
+# --- 4. emit_unk_piece=True ---------------------------------------------------
+
+@pytest.mark.parametrize("byte_fallback", [False, True])
+def test_emit_unk_piece_keeps_runs_spelling_a_vocabulary_piece(byte_fallback):
+    # An unknown run whose text is a control piece ("b" as bos, one emoji)
+    # keeps its text: sentencepiece swaps only pieces whose text maps to unk_id.
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=600,
+                                   bos_piece="b", control_symbols=["😀", "<ctl>"], byte_fallback=byte_fallback,
+                                   minloglevel=2, num_threads=1)
+    texts = ["b", "bb", "a b c", "abc", "😀", "😀😀", "x😀y", "☃", "☃😀", "b☃", "<ctl>", "about the boat 😀!"]
+    assert_all_outputs_alike(buf.getvalue(), texts)
+    assert_all_outputs_alike(buf.getvalue(), texts, emit_unk_piece=True)
+    assert_all_outputs_alike(buf.getvalue(), texts, emit_unk_piece=True, add_bos=True, reverse=True)
