@@ -161,6 +161,10 @@ int sp_char_coverage(const spbpe_trainer *t, sp_charset *cs, spbpe_error *err) {
         float coverage = (float)((double)acc / (double)all);
         if (coverage >= t->character_coverage) break;
         acc += m.e[i].count;
+        if (m.e[i].cp == 0x20) { /* only a required character can be one */
+            st = sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "space must not be included in normalized string.");
+            goto out;
+        }
         if (m.e[i].cp == SP_BOUNDARY_CHAR) continue;
         cs->cps[cs->n] = m.e[i].cp;
         cs->counts[cs->n] = m.e[i].count;

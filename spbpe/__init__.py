@@ -10,7 +10,7 @@ from .errors import InputError, ModelFormatError, OutOfRangeError, SpbpeError, U
 from .model_edit import ModelEditor
 from .normalizer import SentencePieceNormalizer
 from .processor import SentencePieceProcessor
-from .trainer import SentencePieceTrainer, TrainerError
+from .trainer import SentencePieceTrainer, TrainerError, TrainerRefusedError
 
 __version__ = "0.1.0"
 
@@ -20,6 +20,7 @@ __all__ = [
     "ModelEditor",
     "SentencePieceTrainer",
     "TrainerError",
+    "TrainerRefusedError",
     "SpbpeError",
     "ModelFormatError",
     "InputError",

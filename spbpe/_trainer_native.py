@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any, Dict, Iterable, Iterator, List, Tuple
 
 from ._spbpe import ffi, lib  # type: ignore[import-not-found]
-from .train_spec import TrainerError
+from .train_spec import TrainerError, TrainerRefusedError
 
 __all__ = ["NativeTrainer"]
 
@@ -20,7 +20,9 @@ __all__ = ["NativeTrainer"]
 def _check(status: int, err: Any) -> None:
     if status != 0:
         msg = ffi.string(err.message).decode("utf-8", "replace") or ffi.string(lib.spbpe_strerror(status)).decode()
-        if status == 2 or status == 4:  # INVALID_ARGUMENT / UNSUPPORTED
+        if status == 2:  # INVALID_ARGUMENT: a check sentencepiece makes too
+            raise TrainerRefusedError(msg)
+        if status == 4:  # UNSUPPORTED
             raise TrainerError(msg)
         if status == 1:
             raise MemoryError(msg)

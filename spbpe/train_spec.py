@@ -17,12 +17,19 @@ from typing import Any, Dict, List, Tuple
 from ._wire import key, length_delimited, varint
 from .errors import SpbpeError
 
-__all__ = ["TrainerError", "TRAINER_FIELDS", "NORMALIZER_FIELDS", "parse_args", "to_text",
+__all__ = ["TrainerError", "TrainerRefusedError", "TRAINER_FIELDS", "NORMALIZER_FIELDS", "parse_args", "to_text",
            "encode_model"]
 
 
 class TrainerError(SpbpeError, ValueError):
     """A training option or input that spbpe cannot train with."""
+
+
+class TrainerRefusedError(TrainerError, RuntimeError):
+    """An option or input sentencepiece's trainer refuses too (option text
+    absl cannot parse, a space in required_chars, an identity normalization
+    rule, a failed trainer check).  Also a RuntimeError, which sentencepiece
+    raises for its trainer checks (ValueError for option parsing)."""
 
 
 # name -> (field number, kind).  Kinds: str, bytes, int32, uint64, float,
@@ -102,7 +109,7 @@ def split_csv(text: str) -> List[str]:
 
 
 def _parse(key: str, kind: str, value: str) -> Any:
-    bad = TrainerError(f"cannot parse {key}={value!r}")
+    bad = TrainerRefusedError(f"cannot parse {key}={value!r}")
     if kind in ("str",):
         return value
     if kind == "bytes":
@@ -110,7 +117,7 @@ def _parse(key: str, kind: str, value: str) -> Any:
     if kind == "rstr":
         return split_csv(value)
     if kind == "bool":
-        v = value.strip().lower() if value else "true"
+        v = value.lower() if value else "true"  # absl's SimpleAtob: no surrounding whitespace
         if v in ("true", "t", "yes", "y", "1"):
             return True
         if v in ("false", "f", "no", "n", "0"):

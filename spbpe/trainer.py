@@ -22,10 +22,10 @@ import os
 import random
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from .train_spec import (DEFAULTS, TrainerError, encode_denormalizer, encode_model, parse_args,
+from .train_spec import (DEFAULTS, TrainerError, TrainerRefusedError, encode_denormalizer, encode_model, parse_args,
                          split_command, to_text)
 
-__all__ = ["SentencePieceTrainer", "TrainerError"]
+__all__ = ["SentencePieceTrainer", "TrainerError", "TrainerRefusedError"]
 
 _UNSUPPORTED_TRUE = ("auto_character_coverage", "use_all_vocab")
 _UNK_BYTES = "\u2585".encode()
@@ -46,8 +46,10 @@ def _compile_tsv(path: str, option: str = "normalization_rule_tsv") -> bytes:
 
     try:
         return compile_charsmap(load_rule_tsv(path))
-    except (OSError, CharsMapError) as e:
+    except OSError as e:
         raise TrainerError(f"{option}={path}: {e}") from None
+    except CharsMapError as e:  # rules sentencepiece refuses too
+        raise TrainerRefusedError(f"{option}={path}: {e}") from None
 
 
 def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
@@ -99,7 +101,8 @@ class SentencePieceTrainer:
 
         Raises:
             TrainerError: an option spbpe does not know or support, or one
-                sentencepiece would reject.
+                sentencepiece would reject; TrainerRefusedError (also a
+                RuntimeError) for what sentencepiece refuses too.
         """
         iterator = kwargs.pop("sentence_iterator", None)
         if iterator is None:

@@ -16,7 +16,7 @@ from sentencepiece import sentencepiece_model_pb2 as pb  # noqa: E402
 
 import spbpe  # noqa: E402
 from spbpe import ModelEditor, model_pb2  # noqa: E402
-from spbpe.trainer import SentencePieceTrainer  # noqa: E402
+from spbpe.trainer import SentencePieceTrainer, TrainerRefusedError  # noqa: E402
 
 
 def train_both(lines, **kw):
@@ -224,3 +224,62 @@ def test_emit_unk_piece_keeps_runs_spelling_a_vocabulary_piece(byte_fallback):
     assert_all_outputs_alike(buf.getvalue(), texts)
     assert_all_outputs_alike(buf.getvalue(), texts, emit_unk_piece=True)
     assert_all_outputs_alike(buf.getvalue(), texts, emit_unk_piece=True, add_bos=True, reverse=True)
+
+
+# --- 5. Options sentencepiece refuses -----------------------------------------
+
+def outcome(trainer, **kw):
+    """Model bytes, or the exception the trainer raised."""
+    buf = io.BytesIO()
+    try:
+        trainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=400, minloglevel=2,
+                      num_threads=1, **kw)
+    except Exception as e:  # noqa: BLE001 - compared with sentencepiece's below
+        return e
+    return buf.getvalue()
+
+
+def assert_same_outcome(**kw):
+    ref, ours = outcome(spm.SentencePieceTrainer, **kw), outcome(SentencePieceTrainer, **kw)
+    if isinstance(ref, Exception):
+        assert isinstance(ours, TrainerRefusedError), (kw, ref, ours)
+        assert isinstance(ours, type(ref)), (kw, type(ref), ours)  # RuntimeError or ValueError, as sentencepiece
+        assert isinstance(ours, RuntimeError) and isinstance(ours, ValueError)
+        return ours
+    assert not isinstance(ours, Exception), (kw, ours)
+    assert_same_models(ref, ours)
+    return None
+
+
+@pytest.mark.parametrize("chars", ["a b", " ", "xyz ☃"])
+def test_required_chars_with_space_refused(chars):
+    err = assert_same_outcome(required_chars=chars)
+    assert "space must not be included" in str(err)
+
+
+def test_required_chars_with_ideographic_space_accepted():
+    assert_same_outcome(required_chars="\u3000x")
+
+
+@pytest.mark.parametrize("option", ["normalization_rule_tsv", "denormalization_rule_tsv"])
+def test_identity_rule_refused(tmp_path, option):
+    tsv = tmp_path / "rules.tsv"
+    tsv.write_text("41\t41\n42\t43\n", encoding="utf-8")
+    err = assert_same_outcome(**{option: str(tsv)})
+    assert "Identity conversion is not allowed" in str(err)
+    with pytest.raises(ValueError, match="Identity conversion"):
+        spm.SentencePieceNormalizer(rule_tsv=str(tsv))
+    with pytest.raises(ValueError, match="Identity conversion"):
+        spbpe.SentencePieceNormalizer(rule_tsv=str(tsv))
+    tsv.write_text("41 42\t41 42\n", encoding="utf-8")  # a multi-character identity too
+    assert_same_outcome(**{option: str(tsv)})
+
+
+@pytest.mark.parametrize("text", ["true ", " true", "1 ", " 0", "false\t", "\ntrue"])
+def test_bool_text_with_whitespace_refused(text):
+    assert_same_outcome(split_digits=text)
+
+
+@pytest.mark.parametrize("text", ["True", "TRUE", "yes", "Y", "t", "1", "0", "no", "F", ""])
+def test_bool_text_accepted_alike(text):
+    assert_same_outcome(split_digits=text)
