@@ -15,7 +15,8 @@ string), same pieces, scores, types and order, and the same `.model` and
   words (capped at the CPU count); the vocabulary is the same for any value.
 * Not supported yet (raise TrainerError naming the option): model types other
   than bpe, `auto_character_coverage`, `pretokenizer=`, `normalizer=` and a
-  `precompiled_charsmap` option.
+  non-empty `precompiled_charsmap` option (an empty one means the rule
+  name's table, as in sentencepiece).
 """
 
 import os
@@ -63,8 +64,8 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     for key in _UNSUPPORTED_TRUE:
         if o[key]:
             raise TrainerError(f"{key}=true is not supported for BPE training")
-    if "precompiled_charsmap" in ns:
-        raise TrainerError("precompiled_charsmap cannot be passed as an option")
+    if ns.get("precompiled_charsmap"):  # "" means the rule name's table, as in sentencepiece
+        raise TrainerError("a non-empty precompiled_charsmap cannot be passed as an option")
     if o["seed_sentencepieces_file"]:
         raise TrainerError("seed_sentencepieces_file is only supported for UNIGRAM model.")
     checks = [("vocab_size", o["vocab_size"] > 0),
@@ -186,8 +187,8 @@ def _sentences(o: Dict[str, Any], iterator: Any) -> Iterable[Tuple[bytes, int]]:
                 if len(fields) != 2:
                     raise TrainerError(f"Input format must be: word <tab> freq. {line!r}")
                 freq = fields[1].strip()
-                if not freq.lstrip(b"+-").isdigit() or int(freq) < 1:
-                    raise TrainerError(f"Could not parse the frequency: {fields[1]!r}")
+                if not freq.lstrip(b"+-").isdigit() or not 1 <= int(freq) < 1 << 63:  # an int64, as absl parses
+                    raise TrainerRefusedError(f"Could not parse the frequency: {fields[1]!r}")
                 yield fields[0], int(freq)
 
 

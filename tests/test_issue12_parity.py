@@ -283,3 +283,40 @@ def test_bool_text_with_whitespace_refused(text):
 @pytest.mark.parametrize("text", ["True", "TRUE", "yes", "Y", "t", "1", "0", "no", "F", ""])
 def test_bool_text_accepted_alike(text):
     assert_same_outcome(split_digits=text)
+
+
+# --- 6. Options sentencepiece accepts -----------------------------------------
+
+@pytest.mark.parametrize("kw", [dict(), dict(normalization_rule_name="identity"),
+                                dict(normalization_rule_name="nfkc_cf", add_dummy_prefix=False)],
+                         ids=["default", "identity", "nfkc_cf"])
+def test_empty_precompiled_charsmap_accepted(kw):
+    assert_same_outcome(precompiled_charsmap="", **kw)
+
+
+def _train_tsv(trainer, path, **kw):
+    buf = io.BytesIO()
+    trainer.train(input=str(path), input_format="tsv", model_writer=buf, model_type="bpe", minloglevel=2,
+                  num_threads=1, **kw)
+    return buf.getvalue()
+
+
+def test_tsv_counts_above_uint32(tmp_path):
+    # Counts around 2^32 and 2^33 decide the merge order, next to small ones.
+    big = {"hello": 2 ** 32, "help": 2 ** 32 - 1, "world": 2 ** 33 + 5, "hold": 3 * 2 ** 32, "word": 2 ** 32 + 1,
+           "low": 7, "lower": 2 ** 40, "ell": 2 ** 32}
+    lines = [f"{w}\t{c}" for w, c in big.items()]
+    lines += [f"{w}\t{i + 1}" for i, w in enumerate(sorted(set(BOTCHAN.read_text(encoding="utf-8").split()))[:500])]
+    tsv = tmp_path / "words.tsv"
+    tsv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for kw in (dict(vocab_size=200, character_coverage=1.0), dict(vocab_size=900, hard_vocab_limit=False),
+               dict(vocab_size=60)):
+        assert_same_models(_train_tsv(spm.SentencePieceTrainer, tsv, **kw), _train_tsv(SentencePieceTrainer, tsv, **kw))
+
+
+def test_tsv_count_above_int64_refused(tmp_path):
+    tsv = tmp_path / "words.tsv"
+    tsv.write_text("hello\t9223372036854775808\nworld\t3\n", encoding="utf-8")
+    for trainer in (spm.SentencePieceTrainer, SentencePieceTrainer):
+        with pytest.raises(RuntimeError, match="Could not parse the frequency"):
+            _train_tsv(trainer, tsv, vocab_size=20, hard_vocab_limit=False)
