@@ -28,7 +28,7 @@ from .train_spec import (DEFAULTS, TrainerError, TrainerRefusedError, encode_den
 
 __all__ = ["SentencePieceTrainer", "TrainerError", "TrainerRefusedError"]
 
-_UNSUPPORTED_TRUE = ("auto_character_coverage", "use_all_vocab")
+_UNSUPPORTED_TRUE = ("use_all_vocab",)
 _UNK_BYTES = "\u2585".encode()
 
 
@@ -61,6 +61,9 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     if o["model_type"] != 2:
         names = {1: "unigram", 3: "word", 4: "char"}
         raise TrainerError(f"model_type={names[o['model_type']]} is not supported: spbpe trains bpe only")
+    if o["auto_character_coverage"]:
+        raise TrainerError("auto_character_coverage=true is not supported: sentencepiece 0.2.3 then merges every "
+                           "character and prunes the vocabulary with a global search, which spbpe does not implement")
     for key in _UNSUPPORTED_TRUE:
         if o[key]:
             raise TrainerError(f"{key}=true is not supported for BPE training")
