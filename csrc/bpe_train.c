@@ -390,8 +390,10 @@ static int strset_insert(ctx_t *c, strset_t *s, int32_t id) {
     return 0;
 }
 
-/* The main loop; fills merged[0..*nmerged). */
-static int merge_loop(ctx_t *c, size_t max_merges, int32_t *merged, size_t *nmerged, spbpe_error *err) {
+/* The main loop; fills merged[0..*nmerged) and, when freqs is not NULL, the
+ * count each merge had when it was chosen. */
+static int merge_loop(ctx_t *c, size_t max_merges, int32_t *merged, int64_t *freqs, size_t *nmerged,
+                      spbpe_error *err) {
     strset_t dup = {0};
     size_t n = 0;
     int st = SPBPE_OK;
@@ -431,6 +433,7 @@ static int merge_loop(ctx_t *c, size_t max_merges, int32_t *merged, size_t *nmer
             drop_positions(c, &c->syms[best]);
             continue;
         }
+        if (freqs) freqs[n] = c->syms[best].freq;
         merged[n++] = best;
         if (merge(c, best)) goto oom;
         drop_positions(c, &c->syms[best]);
@@ -500,10 +503,12 @@ SP_API int spbpe_trainer_train(spbpe_trainer *t, spbpe_error *err) {
     uint8_t *bmp_script = malloc(0x10000); /* validity checks of new pairs look scripts up here */
     if (bmp_script) sp_script_fill_bmp(bmp_script);
     t->valid.bmp_script = bmp_script;
-    size_t max_merges = (size_t)t->vocab_size - t->meta_count - cs.n;
+    /* auto_character_coverage: characters take no slots up front. */
+    size_t max_merges = (size_t)t->vocab_size - t->meta_count - (t->auto_coverage ? 0 : cs.n);
     int32_t *final = malloc((max_merges + cs.n + 1) * sizeof *final);
+    int64_t *freqs = t->auto_coverage ? malloc((max_merges + 1) * sizeof *freqs) : NULL;
     size_t nmerged = 0;
-    if (!final) {
+    if (!final || (t->auto_coverage && !freqs)) {
         st = sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
         goto out;
     }
@@ -513,14 +518,28 @@ SP_API int spbpe_trainer_train(spbpe_trainer *t, spbpe_error *err) {
         st = sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory counting pairs");
         goto out;
     }
-    st = merge_loop(&c, max_merges, final, &nmerged, err);
+    st = merge_loop(&c, max_merges, final, freqs, &nmerged, err);
     if (st) goto out;
+    if (t->auto_coverage) {
+        int32_t *merged = malloc((nmerged + 1) * sizeof *merged);
+        size_t nfinal = 0;
+        if (!merged) {
+            st = sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+            goto out;
+        }
+        memcpy(merged, final, nmerged * sizeof *merged);
+        st = sp_auto_coverage_select(&cs, c.syms, c.arena, merged, freqs, nmerged, max_merges, final, &nfinal, err);
+        free(merged);
+        if (!st) st = sp_assemble(t, c.syms, c.arena, final, nfinal, err);
+        goto out;
+    }
     for (size_t i = 0; i < cs.n; i++) final[nmerged + i] = (int32_t)i; /* chars are symbols 0..n-1 */
     st = sp_assemble(t, c.syms, c.arena, final, nmerged + cs.n, err);
 out:
     t->valid.bmp_script = NULL;
     free(bmp_script);
     free(final);
+    free(freqs);
     ctx_release(&c);
     sp_charset_release(&cs);
     return st;

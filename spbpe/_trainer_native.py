@@ -48,7 +48,8 @@ class NativeTrainer:
         o.num_threads = max(1, int(opts.get("num_threads", 1)))
         for name in ("split_by_unicode_script", "split_by_number", "split_by_whitespace", "split_digits",
                      "treat_whitespace_as_suffix", "allow_whitespace_only_pieces", "byte_fallback",
-                     "hard_vocab_limit", "add_dummy_prefix", "remove_extra_whitespaces", "escape_whitespaces"):
+                     "hard_vocab_limit", "auto_character_coverage", "add_dummy_prefix", "remove_extra_whitespaces",
+                     "escape_whitespaces"):
             setattr(o, name, 1 if opts[name] else 0)
         for name in ("unk_piece", "bos_piece", "eos_piece", "pad_piece", "required_chars",
                      "pretokenization_delimiter"):

@@ -14,7 +14,7 @@ string), same pieces, scores, types and order, and the same `.model` and
 * `num_threads` is the number of threads that normalize sentences and count
   words (capped at the CPU count); the vocabulary is the same for any value.
 * Not supported yet (raise TrainerError naming the option): model types other
-  than bpe, `auto_character_coverage`, `pretokenizer=`, `normalizer=` and a
+  than bpe, `use_all_vocab`, `pretokenizer=`, `normalizer=` and a
   non-empty `precompiled_charsmap` option (an empty one means the rule
   name's table, as in sentencepiece).
 """
@@ -61,9 +61,12 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     if o["model_type"] != 2:
         names = {1: "unigram", 3: "word", 4: "char"}
         raise TrainerError(f"model_type={names[o['model_type']]} is not supported: spbpe trains bpe only")
-    if o["auto_character_coverage"]:
-        raise TrainerError("auto_character_coverage=true is not supported: sentencepiece 0.2.3 then merges every "
-                           "character and prunes the vocabulary with a global search, which spbpe does not implement")
+    if o["auto_character_coverage"]:  # VerifySpec's checks, in its order
+        if not o["byte_fallback"]:
+            raise TrainerRefusedError("--auto_character_coverage requires --byte_fallback=true.")
+        if o["required_chars"]:
+            raise TrainerRefusedError("--auto_character_coverage cannot be used together with --required_chars "
+                                      "or --required_chars_file.")
     for key in _UNSUPPORTED_TRUE:
         if o[key]:
             raise TrainerError(f"{key}=true is not supported for BPE training")

@@ -320,3 +320,35 @@ def test_tsv_count_above_int64_refused(tmp_path):
     for trainer in (spm.SentencePieceTrainer, SentencePieceTrainer):
         with pytest.raises(RuntimeError, match="Could not parse the frequency"):
             _train_tsv(trainer, tsv, vocab_size=20, hard_vocab_limit=False)
+
+
+MIXED_LINES = ["吾輩は猫である。名前はまだ無い。", "Ünïcödé façade naïve café — «quotes» 2024",
+               "Привет, как дела? Всё хорошо.", "مرحبا بالعالم", "😀 emoji 👍🏽 and ☃ snow ☃☃",
+               "한국어 문장입니다. 日本語の文も。", "ᐃᓄᒃᑎᑐᑦ ᐅᖃᐅᓯᖅ", "naïve naïve naïve café café"]
+
+
+@pytest.mark.parametrize("kw", [
+    dict(vocab_size=300), dict(vocab_size=1200), dict(vocab_size=260), dict(vocab_size=900, hard_vocab_limit=False),
+    dict(vocab_size=700, split_digits=True, user_defined_symbols=["<sep>", "the"], control_symbols=["<c>"]),
+    dict(vocab_size=600, normalization_rule_name="identity", remove_extra_whitespaces=False),
+    dict(vocab_size=600, pretokenization_delimiter="e"),
+], ids=["300", "1200", "260", "soft", "symbols", "identity", "pretok"])
+def test_auto_character_coverage(kw):
+    # 0.2.3 merges every character and cuts the vocabulary by global search.
+    lines = BOTCHAN.read_text(encoding="utf-8").split("\n")[:2000] + MIXED_LINES * 40
+    kw = dict(kw, auto_character_coverage=True, byte_fallback=True)
+    ref, ours = train_both(lines, **kw)
+    assert_same_models(ref, ours)
+    assert_encodes_alike(ref, MIXED_LINES + _texts(50))
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(vocab_size=300), "requires --byte_fallback=true"),
+    (dict(vocab_size=300, byte_fallback=True, required_chars="x"), "cannot be used together with --required_chars"),
+    (dict(vocab_size=259, byte_fallback=True), "must be larger than the number of meta pieces"),
+])
+def test_auto_character_coverage_refused_alike(kw, message):
+    for trainer in (spm.SentencePieceTrainer, SentencePieceTrainer):
+        with pytest.raises(RuntimeError, match=message):
+            trainer.train(input=str(BOTCHAN), model_writer=io.BytesIO(), model_type="bpe", minloglevel=2,
+                          auto_character_coverage=True, **kw)
