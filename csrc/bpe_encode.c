@@ -5,7 +5,8 @@
  * The normalized text is split into initial symbols (one UTF-8 character,
  * or one frozen user-defined match).  Every adjacent pair whose
  * concatenation is a normal-map piece goes on a max-heap ordered by the
- * piece's float score, ties broken by the smaller left symbol index.  Popped
+ * piece's score (in sentencepiece's order of score bits, sp_merge_key), ties
+ * broken by the smaller left symbol index.  Popped
  * entries whose symbols changed since the push are stale and skipped; the
  * rest merge the right symbol into the left one and push the two new
  * neighbour pairs.  Merged UNUSED pieces are split back into the halves
@@ -54,7 +55,7 @@ SP_API void spbpe_workspace_free(spbpe_workspace *ws) {
 /* ----------------------------------------------------------------- heap */
 
 static inline int higher(const sp_agenda_item *a, const sp_agenda_item *b) {
-    return a->score > b->score || (a->score == b->score && a->left < b->left);
+    return a->key > b->key || (a->key == b->key && a->left < b->left);
 }
 
 static void heap_push(sp_agenda_item *h, size_t *n, sp_agenda_item item) {
@@ -119,7 +120,7 @@ static void maybe_push(encoder *e, int32_t left, int32_t right) {
     const sp_symbol *l = &e->sym[left], *r = &e->sym[right];
     int32_t merged = pair_merge(e, l, r);
     if (merged < 0) return;
-    sp_agenda_item it = {e->m->score[merged], left, right, l->len + r->len, merged};
+    sp_agenda_item it = {e->m->merge_key[merged], left, right, l->len + r->len, merged};
     heap_push(e->heap, &e->heap_len, it);
     e->steps++;
     if (SP_UNLIKELY(e->m->type[merged] == SPBPE_PIECE_UNUSED)) {
@@ -138,14 +139,14 @@ static void maybe_push(encoder *e, int32_t left, int32_t right) {
  * new count and links them in order. */
 static int32_t merge_small(encoder *e, int32_t count) {
     sp_symbol *sym = e->sym;
-    const float *scores = e->m->score;
+    const uint32_t *keys = e->m->merge_key;
     int32_t merged[SP_SMALL_WORD];
     for (int32_t i = 0; i + 1 < count; i++) merged[i] = pair_merge(e, &sym[i], &sym[i + 1]);
     e->steps += (uint64_t)count;
     for (;;) {
         int32_t best = -1;
         for (int32_t i = 0; i + 1 < count; i++)
-            if (merged[i] >= 0 && (best < 0 || scores[merged[i]] > scores[merged[best]])) best = i;
+            if (merged[i] >= 0 && (best < 0 || keys[merged[i]] > keys[merged[best]])) best = i;
         if (best < 0) break;
         sym[best].len += sym[best + 1].len;
         sym[best].id = merged[best];
@@ -270,7 +271,10 @@ static inline void emit_id(emitter *o, uint32_t b, uint32_t len, int32_t id) {
 }
 
 /* Emit symbol [start, start+len) with normal-map id `id`, splitting UNUSED
- * pieces back into the halves recorded for them. */
+ * pieces back into the halves recorded for them.  An UNUSED piece with no
+ * recorded halves (a single character: no merge made it) is unknown, as in
+ * sentencepiece, whose resegmentation finds no entry for it.  rev may be
+ * NULL when no UNUSED piece was merged. */
 static void resegment(emitter *o, const uint64_t *rev, int32_t *stack, uint32_t start, uint32_t len, int32_t id) {
     size_t top = 0;
     stack[top++] = (int32_t)start;
@@ -281,7 +285,11 @@ static void resegment(emitter *o, const uint64_t *rev, int32_t *stack, uint32_t 
         uint32_t s = (uint32_t)stack[--top];
         int32_t pid = first ? id : sp_lookup_normal(o->m, o->text + s, l);
         first = 0;
-        if (pid >= 0 && o->m->type[pid] == SPBPE_PIECE_UNUSED && rev && rev[pid]) {
+        if (pid >= 0 && o->m->type[pid] == SPBPE_PIECE_UNUSED) {
+            if (!rev || !rev[pid]) {
+                emit(o, s, l, -1);
+                continue;
+            }
             uint32_t split = (uint32_t)(rev[pid] - 1);
             stack[top++] = (int32_t)(s + split);
             stack[top++] = (int32_t)(l - split);
@@ -376,8 +384,9 @@ static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int ca
         return sp_cache_put(&ws->cache, e->text + from, n, h, ws->seg_toks, k);
     }
     const uint64_t *rev = e->touched_len ? ws->rev : NULL;
+    int has_unused = e->m->info.has_unused;
     for (int32_t i = 0; i >= 0; i = sym[i].next) {
-        if (SP_UNLIKELY(rev != NULL))
+        if (SP_UNLIKELY(has_unused))
             resegment(o, rev, ws->stack, sym[i].start, sym[i].len, sym[i].id);
         else
             emit(o, sym[i].start, sym[i].len, sym[i].id);

@@ -53,11 +53,21 @@
 
 typedef struct {
     int32_t s;            /* symbol, NUL_SYM or SEP */
-    uint32_t cnt;         /* count of the word this slot belongs to */
+    uint32_t cnt;         /* count of the word this slot belongs to; WIDE_CNT:
+                             look it up in ctx_t.wide (slot_count) */
     int32_t rp;           /* pair symbol of (s, next live slot), INVALID when
                              either is not a symbol or the pair is invalid */
 } slot_t;
 
+
+/* Words counted 2^32-1 times or more (TSV input) keep their count in a
+ * side table, so the common slot stays 12 bytes. */
+#define WIDE_CNT UINT32_MAX
+
+typedef struct {
+    size_t first, last;   /* the word's slots, SEP included */
+    int64_t count;
+} wide_t;
 
 typedef struct {
     uint64_t key;         /* (left << 32 | right) + 1, 0 = empty */
@@ -81,8 +91,23 @@ typedef struct {
     size_t npending, cappending;
     slot_t *W;
     size_t nW, capW;
+    wide_t *wide;         /* words with WIDE_CNT slots, by ascending slots */
+    size_t nwide, capwide;
     sp_pospool pool;      /* storage of the position lists */
 } ctx_t;
+
+/* The count of the word slot i belongs to. */
+static inline int64_t slot_count(const ctx_t *c, size_t i) {
+    if (SP_LIKELY(c->W[i].cnt != WIDE_CNT)) return c->W[i].cnt;
+    size_t lo = 0, hi = c->nwide;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (i < c->wide[mid].first) hi = mid;
+        else if (i > c->wide[mid].last) lo = mid + 1;
+        else return c->wide[mid].count;
+    }
+    return WIDE_CNT; /* unreachable: every WIDE_CNT slot is in a range */
+}
 
 /* ------------------------------------------------------------- pair map */
 
@@ -249,11 +274,15 @@ static int build_words(ctx_t *c, const sp_charset *cs, spbpe_error *err) {
     for (size_t w = 0; w < t->words.n; w++) {
         const sp_word *wd = &t->words.words[w];
         const uint8_t *s = t->words.arena + wd->off;
-        if (wd->count > (int64_t)UINT32_MAX) {
-            free(bmp_sym);
-            return sp_fail(err, SPBPE_ERR_LIMIT, 0, "a word frequency above 2^32-1 is not supported");
-        }
         uint32_t cnt = (uint32_t)wd->count;
+        if (wd->count >= (int64_t)WIDE_CNT) {
+            if (sp_reserve((void **)&c->wide, &c->capwide, c->nwide + 1, sizeof *c->wide)) {
+                free(bmp_sym);
+                goto oom;
+            }
+            c->wide[c->nwide++] = (wide_t){k, k, wd->count}; /* last: set after the word */
+            cnt = WIDE_CNT;
+        }
         for (size_t i = 0; i < wd->len;) {
             size_t l;
             uint32_t cp = sp_utf8_decode_fast(s + i, wd->len - i, &l);
@@ -262,6 +291,7 @@ static int build_words(ctx_t *c, const sp_charset *cs, spbpe_error *err) {
             c->W[k++] = (slot_t){id >= 0 ? id : unk, cnt, INVALID};
         }
         c->W[k++] = (slot_t){SEP, cnt, INVALID};
+        if (cnt == WIDE_CNT) c->wide[c->nwide - 1].last = k - 1;
     }
     free(bmp_sym);
     c->nW = k;
@@ -275,7 +305,7 @@ static int init_pairs(ctx_t *c) {
     if (pm_grow(&c->pm)) return -1;
     for (size_t i = 0; i + 1 < c->nW; i++) {
         if (c->W[i].s < 0 || c->W[i + 1].s < 0) continue;
-        if (add_adjacency(c, i, i + 1, c->W[i].cnt)) return -1;
+        if (add_adjacency(c, i, i + 1, slot_count(c, i))) return -1;
     }
     for (size_t k = 0; k < c->npending; k++) c->syms[c->pending[k]].pending = 0;
     for (size_t k = 0; k < c->npending; k++)
@@ -302,7 +332,7 @@ static int merge(ctx_t *c, int32_t best) {
         /* Still an occurrence iff slot l and its next live slot form best. */
         if (c->W[l].rp != best) continue;
         size_t r = next_slot(c, l);
-        int64_t count = c->W[l].cnt;
+        int64_t count = slot_count(c, l);
         size_t nx = next_slot(c, r);
         int has_next = c->W[nx].s >= 0;
         size_t pv = l;
@@ -360,8 +390,10 @@ static int strset_insert(ctx_t *c, strset_t *s, int32_t id) {
     return 0;
 }
 
-/* The main loop; fills merged[0..*nmerged). */
-static int merge_loop(ctx_t *c, size_t max_merges, int32_t *merged, size_t *nmerged, spbpe_error *err) {
+/* The main loop; fills merged[0..*nmerged) and, when freqs is not NULL, the
+ * count each merge had when it was chosen. */
+static int merge_loop(ctx_t *c, size_t max_merges, int32_t *merged, int64_t *freqs, size_t *nmerged,
+                      spbpe_error *err) {
     strset_t dup = {0};
     size_t n = 0;
     int st = SPBPE_OK;
@@ -401,6 +433,7 @@ static int merge_loop(ctx_t *c, size_t max_merges, int32_t *merged, size_t *nmer
             drop_positions(c, &c->syms[best]);
             continue;
         }
+        if (freqs) freqs[n] = c->syms[best].freq;
         merged[n++] = best;
         if (merge(c, best)) goto oom;
         drop_positions(c, &c->syms[best]);
@@ -431,6 +464,7 @@ static void ctx_release(ctx_t *c) {
     sp_queue_release(&c->q);
     free(c->pending);
     sp_big_free(c->W, c->capW * sizeof *c->W);
+    free(c->wide);
 }
 
 SP_API int spbpe_trainer_train(spbpe_trainer *t, spbpe_error *err) {
@@ -469,10 +503,12 @@ SP_API int spbpe_trainer_train(spbpe_trainer *t, spbpe_error *err) {
     uint8_t *bmp_script = malloc(0x10000); /* validity checks of new pairs look scripts up here */
     if (bmp_script) sp_script_fill_bmp(bmp_script);
     t->valid.bmp_script = bmp_script;
-    size_t max_merges = (size_t)t->vocab_size - t->meta_count - cs.n;
+    /* auto_character_coverage: characters take no slots up front. */
+    size_t max_merges = (size_t)t->vocab_size - t->meta_count - (t->auto_coverage ? 0 : cs.n);
     int32_t *final = malloc((max_merges + cs.n + 1) * sizeof *final);
+    int64_t *freqs = t->auto_coverage ? malloc((max_merges + 1) * sizeof *freqs) : NULL;
     size_t nmerged = 0;
-    if (!final) {
+    if (!final || (t->auto_coverage && !freqs)) {
         st = sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
         goto out;
     }
@@ -482,14 +518,28 @@ SP_API int spbpe_trainer_train(spbpe_trainer *t, spbpe_error *err) {
         st = sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory counting pairs");
         goto out;
     }
-    st = merge_loop(&c, max_merges, final, &nmerged, err);
+    st = merge_loop(&c, max_merges, final, freqs, &nmerged, err);
     if (st) goto out;
+    if (t->auto_coverage) {
+        int32_t *merged = malloc((nmerged + 1) * sizeof *merged);
+        size_t nfinal = 0;
+        if (!merged) {
+            st = sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+            goto out;
+        }
+        memcpy(merged, final, nmerged * sizeof *merged);
+        st = sp_auto_coverage_select(&cs, c.syms, c.arena, merged, freqs, nmerged, max_merges, final, &nfinal, err);
+        free(merged);
+        if (!st) st = sp_assemble(t, c.syms, c.arena, final, nfinal, err);
+        goto out;
+    }
     for (size_t i = 0; i < cs.n; i++) final[nmerged + i] = (int32_t)i; /* chars are symbols 0..n-1 */
     st = sp_assemble(t, c.syms, c.arena, final, nmerged + cs.n, err);
 out:
     t->valid.bmp_script = NULL;
     free(bmp_script);
     free(final);
+    free(freqs);
     ctx_release(&c);
     sp_charset_release(&cs);
     return st;

@@ -239,9 +239,10 @@ static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
     m->arena = malloc(total ? total : 1);
     m->piece_off = malloc((s->piece_count + 1) * sizeof *m->piece_off);
     m->score = malloc(s->piece_count * sizeof *m->score);
+    m->merge_key = malloc(s->piece_count * sizeof *m->merge_key);
     m->type = malloc(s->piece_count);
     m->byte_value = malloc(s->piece_count * sizeof *m->byte_value);
-    if (!m->arena || !m->piece_off || !m->score || !m->type || !m->byte_value)
+    if (!m->arena || !m->piece_off || !m->score || !m->merge_key || !m->type || !m->byte_value)
         return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory loading %zu pieces", s->piece_count);
     size_t off = 0;
     for (size_t i = 0; i < s->piece_count; i++) {
@@ -249,6 +250,7 @@ static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
         memcpy(m->arena + off, s->pieces[i].piece.p, s->pieces[i].piece.n);
         off += s->pieces[i].piece.n;
         m->score[i] = s->pieces[i].score;
+        m->merge_key[i] = sp_merge_key(s->pieces[i].score);
         m->type[i] = (uint8_t)s->pieces[i].type;
     }
     m->piece_off[s->piece_count] = (uint32_t)off;
@@ -341,6 +343,7 @@ SP_API void spbpe_model_free(spbpe_model *m) {
     free(m->arena);
     free(m->piece_off);
     free(m->score);
+    free(m->merge_key);
     free(m->type);
     free(m->byte_value);
     free(m->all.slots);

@@ -49,6 +49,7 @@ struct spbpe_model {
     uint64_t *print_desc;    /* per piece: SP_PRINT_* fields below, one read per decoded id */
     size_t max_print_len;    /* longest output of one id (3 for a byte, unk_surface), >= 3 */
     float *score;
+    uint32_t *merge_key;     /* sp_merge_key(score): the larger key merges first */
     uint8_t *type;
     int16_t *byte_value;     /* BYTE pieces: their byte; else -1 */
     int32_t byte_id[256];    /* id of <0xXX>, or -1 */
@@ -257,8 +258,19 @@ typedef struct sp_symbol {
     int32_t frozen;          /* a user-defined match: never merges */
 } sp_symbol;
 
+/* sentencepiece's agenda compares a pair's score by its bits (bpe_model.cc
+ * SymbolPairComparator): negative before non-negative, negative by reversed
+ * and non-negative by plain integer order, so +0.0 outranks -0.0, a positive
+ * NaN outranks +inf and a negative NaN ranks below -inf; only equal bits
+ * tie.  This maps the bits to an unsigned key with that same order. */
+static inline uint32_t sp_merge_key(float score) {
+    uint32_t bits;
+    memcpy(&bits, &score, sizeof bits);
+    return (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
+}
+
 typedef struct sp_agenda_item {
-    float score;
+    uint32_t key;            /* sp_merge_key of the merged piece's score */
     int32_t left, right;
     uint32_t size;
     int32_t merged;

@@ -312,6 +312,8 @@ typedef struct spbpe_trainer_options {
     int allow_whitespace_only_pieces;
     int byte_fallback;
     int hard_vocab_limit;
+    int auto_character_coverage;       /* every character merges; the vocabulary is cut by
+                                          global search (0.2.3); needs byte_fallback */
     int32_t unk_id;                    /* -1 = absent */
     int32_t bos_id;
     int32_t eos_id;

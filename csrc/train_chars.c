@@ -158,9 +158,22 @@ int sp_char_coverage(const spbpe_trainer *t, sp_charset *cs, spbpe_error *err) {
     if (!cs->cps || !cs->counts) goto oom;
     int64_t acc = 0;
     for (size_t i = 0; i < m.n; i++) {
+        if (t->auto_coverage) { /* every character is a symbol; none is required */
+            /* U+001F stays unknown: sentencepiece makes it a symbol, but no
+             * piece may hold it and, one byte long, it gains nothing alone. */
+            if (m.e[i].cp == SP_BOUNDARY_CHAR) continue;
+            cs->cps[cs->n] = m.e[i].cp;
+            cs->counts[cs->n] = m.e[i].count;
+            cs->n++;
+            continue;
+        }
         float coverage = (float)((double)acc / (double)all);
         if (coverage >= t->character_coverage) break;
         acc += m.e[i].count;
+        if (m.e[i].cp == 0x20) { /* only a required character can be one */
+            st = sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "space must not be included in normalized string.");
+            goto out;
+        }
         if (m.e[i].cp == SP_BOUNDARY_CHAR) continue;
         cs->cps[cs->n] = m.e[i].cp;
         cs->counts[cs->n] = m.e[i].count;
@@ -187,6 +200,13 @@ int sp_char_coverage(const spbpe_trainer *t, sp_charset *cs, spbpe_error *err) {
     }
     if (sp_charset_find(cs, SP_UNK_CHAR) >= 0) {
         st = sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "U+2585 must not be a required character");
+        goto out;
+    }
+    if (t->auto_coverage) {
+        if (t->meta_count >= (size_t)t->vocab_size)
+            st = sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0,
+                         "Vocabulary size must be larger than the number of meta pieces (%d vs %zu).",
+                         (int)t->vocab_size, t->meta_count);
         goto out;
     }
     if (cs->n + t->meta_count > (size_t)t->vocab_size) {

@@ -248,6 +248,7 @@ SP_API spbpe_trainer *spbpe_trainer_new(const spbpe_trainer_options *o, spbpe_er
     t->max_sentence_length = o->max_sentence_length;
     t->split_by_whitespace = o->split_by_whitespace != 0;
     t->hard_vocab_limit = o->hard_vocab_limit != 0;
+    t->auto_coverage = o->auto_character_coverage != 0;
     t->valid = (sp_valid_opts){o->max_sentencepiece_length, o->split_by_unicode_script != 0,
                                o->split_by_number != 0, o->split_by_whitespace != 0, o->split_digits != 0,
                                o->treat_whitespace_as_suffix != 0, o->allow_whitespace_only_pieces != 0, NULL};

@@ -132,6 +132,7 @@ struct spbpe_trainer {
     int32_t max_sentence_length;
     int split_by_whitespace;
     int hard_vocab_limit;
+    int auto_coverage;                   /* auto_character_coverage */
     sp_valid_opts valid;
     uint8_t *required_chars;             /* owned UTF-8 */
     size_t required_chars_len;
@@ -213,6 +214,13 @@ typedef struct sp_sym {
     uint64_t prefix;      /* first 8 bytes, big-endian, zero padded */
     int64_t inheap;       /* freq of its newest queue entry, -1 = none */
 } sp_sym;
+
+/* train_auto_coverage.c: the final pieces (symbol ids into final, at most
+ * nmerged + cs->n) of an auto_character_coverage run from its nmerged merges
+ * (with the counts they had when chosen) and budget free ids. */
+int sp_auto_coverage_select(const sp_charset *cs, const sp_sym *syms, const uint8_t *arena,
+                            const int32_t *merged, const int64_t *merged_freq, size_t nmerged, size_t budget,
+                            int32_t *final, size_t *nfinal, spbpe_error *err);
 
 /* ------------------------------------------------------- train_pool.c */
 

@@ -47,6 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.allow_whitespace_only_pieces = (b >> 5) & 1;
     o.byte_fallback = (a >> 7) & 1;
     o.hard_vocab_limit = 0;
+    o.auto_character_coverage = (b & 1) && (a & 1); /* coverage 1.0 runs, half of them */
     o.unk_id = 0;
     o.bos_id = 1;
     o.eos_id = 2;

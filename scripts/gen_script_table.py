@@ -10,7 +10,9 @@ csrc/script_table.c was generated from the 0.2.3 sdist
 Usage:
     python scripts/gen_script_table.py PATH/TO/sentencepiece/src > csrc/script_table.c
 
-The output is a sorted list of [lo, hi] code point ranges with the script's
+The header is parsed statement by statement (some loops wrap over two lines)
+and every assignment in it must be understood.  The output is a sorted list
+of [lo, hi] code point ranges with the script's
 enum value; unlisted code points are U_Common, as in GetScript.
 """
 
@@ -26,20 +28,27 @@ def main(src: str) -> None:
     names = [n.strip() for n in body.split(",") if n.strip()]
     enum = {n: i for i, n in enumerate(names)}
 
-    table = {}
-    rng = re.compile(r"for \(char32(?:_t)? c = (0x[0-9A-Fa-f]+); c <= (0x[0-9A-Fa-f]+); \+\+c\)\s*"
-                     r"\(\*smap\)\[c\] = (U_\w+);")
-    one = re.compile(r"\(\*smap\)\[(0x[0-9A-Fa-f]+)\] = (U_\w+);")
+    # Parse whole statements, not lines: clang-format wraps the long
+    # `for (...)\n    (*smap)[c] = U_Canadian_Aboriginal;` loops over two
+    # lines, and a line-by-line parse silently dropped those scripts.
     with open(f"{src}/unicode_script_map.h", encoding="utf-8") as f:
-        for line in f:
-            m = rng.search(line)
-            if m:
-                for c in range(int(m[1], 16), int(m[2], 16) + 1):
-                    table[c] = enum[m[3]]
-                continue
-            m = one.search(line)
-            if m:
-                table[int(m[1], 16)] = enum[m[2]]
+        text = f.read()
+    text = text[text.index("InitTable"):]
+    table = {}
+    rng = re.compile(r"for\s*\(char32(?:_t)?\s+c\s*=\s*(0x[0-9A-Fa-f]+);\s*c\s*<=\s*(0x[0-9A-Fa-f]+);"
+                     r"\s*\+\+c\)\s*\(\*smap\)\[c\]\s*=\s*(U_\w+);")
+    one = re.compile(r"\(\*smap\)\[(0x[0-9A-Fa-f]+)\]\s*=\s*(U_\w+);")
+    parsed = 0
+    for m in rng.finditer(text):
+        for c in range(int(m[1], 16), int(m[2], 16) + 1):
+            table[c] = enum[m[3]]
+        parsed += 1
+    for m in one.finditer(text):
+        table[int(m[1], 16)] = enum[m[2]]
+        parsed += 1
+    assignments = text.count("(*smap)[")
+    if parsed != assignments:  # every assignment must be understood
+        raise SystemExit(f"parsed {parsed} of {assignments} assignments in unicode_script_map.h")
 
     ranges = []
     for c in sorted(table):
@@ -54,7 +63,7 @@ def main(src: str) -> None:
               " *\n * sentencepiece's Unicode script table (src/unicode_script_map.h,\n"
               " * Apache-2.0, Copyright 2016 Google Inc.) as sorted, merged code point\n"
               " * ranges.  Code points in no range are Common, as in GetScript.\n */\n")
-    out.write('#include "trainer_internal.h"\n\n')
+    out.write('#include <string.h>\n\n#include "trainer_internal.h"\n\n')
     for n in ("Common", "Inherited", "Han", "Hiragana", "Katakana"):
         out.write(f"/* U_{n} = {enum['U_' + n]} */\n")
     out.write("\nstatic const struct { uint32_t lo, hi; uint8_t script; } kRanges[] = {\n")
@@ -70,6 +79,13 @@ def main(src: str) -> None:
               "        else return kRanges[mid].script;\n"
               "    }\n"
               f"    return {enum['U_Common']};\n"
+              "}\n\n"
+              "void sp_script_fill_bmp(uint8_t *table) {\n"
+              "    memset(table, SP_SCRIPT_COMMON, 0x10000);\n"
+              "    for (size_t i = 0; i < sizeof(kRanges) / sizeof(kRanges[0]) && kRanges[i].lo < 0x10000; i++) {\n"
+              "        uint32_t hi = kRanges[i].hi < 0x10000 ? kRanges[i].hi : 0xFFFF;\n"
+              "        memset(table + kRanges[i].lo, kRanges[i].script, hi - kRanges[i].lo + 1);\n"
+              "    }\n"
               "}\n")
     sys.stderr.write(f"{len(table)} code points, {len(ranges)} ranges, {len(names)} scripts\n")
 

@@ -7,7 +7,7 @@
 """
 
 from .errors import (CharsMapError, InputError, ModelFormatError, OutOfRangeError, SpbpeError, TrainerError,
-                     UnsupportedError)
+                     TrainerRefusedError, UnsupportedError)
 from .model_edit import ModelEditor
 from .normalizer import SentencePieceNormalizer
 from .processor import SentencePieceProcessor
@@ -21,6 +21,7 @@ __all__ = [
     "ModelEditor",
     "SentencePieceTrainer",
     "TrainerError",
+    "TrainerRefusedError",
     "SpbpeError",
     "ModelFormatError",
     "InputError",

@@ -10,11 +10,11 @@ True
 'OutOfRangeError'
 """
 
-from typing import Dict, FrozenSet, Type
+from typing import Dict, Type
 
 __all__ = ["SpbpeError", "ModelFormatError", "InputError", "OutOfRangeError", "UnsupportedError", "LimitError",
-           "OutOfMemoryError", "InternalError", "TrainerError", "CharsMapError", "CliError", "STATUS_EXCEPTIONS",
-           "CALLER_STATUSES"]
+           "OutOfMemoryError", "InternalError", "TrainerError", "TrainerRefusedError", "CharsMapError", "CliError",
+           "STATUS_EXCEPTIONS", "TRAINER_STATUS_EXCEPTIONS"]
 
 
 class SpbpeError(Exception):
@@ -54,6 +54,13 @@ class TrainerError(SpbpeError, ValueError):
     """A training option or input that spbpe cannot train with."""
 
 
+class TrainerRefusedError(TrainerError, RuntimeError):
+    """An option or input sentencepiece's trainer refuses too (option text
+    absl cannot parse, a space in required_chars, an identity normalization
+    rule, a failed trainer check).  Also a RuntimeError, which sentencepiece
+    raises for its trainer checks (ValueError for option parsing)."""
+
+
 class CharsMapError(SpbpeError, ValueError):
     """Normalization rules that cannot be compiled (or a blob that cannot be decompiled)."""
 
@@ -75,7 +82,9 @@ STATUS_EXCEPTIONS: Dict[str, Type[SpbpeError]] = {
     "SPBPE_ERR_INTERNAL": InternalError,
 }
 
-#: Statuses that mean the caller asked for something wrong: an entry point
-#: with an error class of its own raises that instead (the trainer raises
-#: TrainerError for them).
-CALLER_STATUSES: FrozenSet[str] = frozenset({"SPBPE_ERR_INVALID_ARGUMENT", "SPBPE_ERR_UNSUPPORTED"})
+#: The trainer's own classes for the statuses that mean the caller asked for
+#: something wrong; its other statuses keep STATUS_EXCEPTIONS' class.
+TRAINER_STATUS_EXCEPTIONS: Dict[str, Type[SpbpeError]] = {
+    "SPBPE_ERR_INVALID_ARGUMENT": TrainerRefusedError,  # a check sentencepiece makes too
+    "SPBPE_ERR_UNSUPPORTED": TrainerError,  # an option spbpe does not train with
+}

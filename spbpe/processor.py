@@ -233,10 +233,13 @@ class SentencePieceProcessor:
             assert spans is not None  # always copied for offsets
             return self._offset_mapping(data, ids, pieces, list(zip(spans.orig_begin, spans.orig_end)), return_bytes)
         if emit_unk_piece:
+            # As sentencepiece's Python binding: a piece becomes the unk piece
+            # when its text maps to unk_id, so an unknown run spelling a
+            # control or unused piece keeps its text.
             unk = info.unk_id
             unk_piece = table[unk]
             for k, i in enumerate(ids):
-                if i == unk or (i == unk_index and m.piece_to_id(to_bytes(pieces[k])) == unk):
+                if (i == unk or i == unk_index) and m.piece_to_id(to_bytes(pieces[k])) == unk:
                     pieces[k] = unk_piece
         return _wrap(pieces, reverse, table[info.bos_id] if add_bos else None, table[info.eos_id] if add_eos else None)
 

@@ -14,8 +14,9 @@ string), same pieces, scores, types and order, and the same `.model` and
 * `num_threads` is the number of threads that normalize sentences and count
   words (capped at the CPU count); the vocabulary is the same for any value.
 * Not supported yet (raise TrainerError naming the option): model types other
-  than bpe, `auto_character_coverage`, `pretokenizer=`, `normalizer=` and a
-  `precompiled_charsmap` option.
+  than bpe, `use_all_vocab`, `pretokenizer=`, `normalizer=` and a
+  non-empty `precompiled_charsmap` option (an empty one means the rule
+  name's table, as in sentencepiece).
 """
 
 import os
@@ -23,11 +24,11 @@ import random
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ._proto.trainer_spec import DEFAULTS, encode_denormalizer, encode_model, parse_args, split_command, to_text
-from .errors import CharsMapError, TrainerError
+from .errors import CharsMapError, TrainerError, TrainerRefusedError
 
-__all__ = ["SentencePieceTrainer", "TrainerError"]
+__all__ = ["SentencePieceTrainer", "TrainerError", "TrainerRefusedError"]
 
-_UNSUPPORTED_TRUE = ("auto_character_coverage", "use_all_vocab")
+_UNSUPPORTED_TRUE = ("use_all_vocab",)
 _UNK_BYTES = "\u2585".encode()
 
 
@@ -46,8 +47,10 @@ def _compile_tsv(path: str, option: str = "normalization_rule_tsv") -> bytes:
 
     try:
         return compile_charsmap(load_rule_tsv(path))
-    except (OSError, CharsMapError) as e:
+    except OSError as e:
         raise TrainerError(f"{option}={path}: {e}") from None
+    except CharsMapError as e:  # rules sentencepiece refuses too
+        raise TrainerRefusedError(f"{option}={path}: {e}") from None
 
 
 def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
@@ -58,11 +61,17 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     if o["model_type"] != 2:
         names = {1: "unigram", 3: "word", 4: "char"}
         raise TrainerError(f"model_type={names[o['model_type']]} is not supported: spbpe trains bpe only")
+    if o["auto_character_coverage"]:  # VerifySpec's checks, in its order
+        if not o["byte_fallback"]:
+            raise TrainerRefusedError("--auto_character_coverage requires --byte_fallback=true.")
+        if o["required_chars"]:
+            raise TrainerRefusedError("--auto_character_coverage cannot be used together with --required_chars "
+                                      "or --required_chars_file.")
     for key in _UNSUPPORTED_TRUE:
         if o[key]:
             raise TrainerError(f"{key}=true is not supported for BPE training")
-    if "precompiled_charsmap" in ns:
-        raise TrainerError("precompiled_charsmap cannot be passed as an option")
+    if ns.get("precompiled_charsmap"):  # "" means the rule name's table, as in sentencepiece
+        raise TrainerError("a non-empty precompiled_charsmap cannot be passed as an option")
     if o["seed_sentencepieces_file"]:
         raise TrainerError("seed_sentencepieces_file is only supported for UNIGRAM model.")
     checks = [("vocab_size", o["vocab_size"] > 0),
@@ -99,7 +108,8 @@ class SentencePieceTrainer:
 
         Raises:
             TrainerError: an option spbpe does not know or support, or one
-                sentencepiece would reject.
+                sentencepiece would reject; TrainerRefusedError (also a
+                RuntimeError) for what sentencepiece refuses too.
         """
         iterator = kwargs.pop("sentence_iterator", None)
         if iterator is None:
@@ -183,8 +193,8 @@ def _sentences(o: Dict[str, Any], iterator: Any) -> Iterable[Tuple[bytes, int]]:
                 if len(fields) != 2:
                     raise TrainerError(f"Input format must be: word <tab> freq. {line!r}")
                 freq = fields[1].strip()
-                if not freq.lstrip(b"+-").isdigit() or int(freq) < 1:
-                    raise TrainerError(f"Could not parse the frequency: {fields[1]!r}")
+                if not freq.lstrip(b"+-").isdigit() or not 1 <= int(freq) < 1 << 63:  # an int64, as absl parses
+                    raise TrainerRefusedError(f"Could not parse the frequency: {fields[1]!r}")
                 yield fields[0], int(freq)
 
 

@@ -36,7 +36,7 @@ def _err(message: bytes):
 def test_the_c_enum_is_what_the_map_covers():
     # Every failure status of csrc's spbpe_status has its own entry.
     assert {STATUS_NAMES[c] for c in FAILURES} == set(errors.STATUS_EXCEPTIONS) == set(BUILTINS)
-    assert errors.CALLER_STATUSES <= set(errors.STATUS_EXCEPTIONS)
+    assert set(errors.TRAINER_STATUS_EXCEPTIONS) <= set(errors.STATUS_EXCEPTIONS)
 
 
 @pytest.mark.parametrize("code", FAILURES, ids=lambda c: STATUS_NAMES[c])
@@ -59,17 +59,18 @@ def test_without_a_message_the_text_is_spbpe_strerror(code):
 
 @pytest.mark.parametrize("code", FAILURES, ids=lambda c: STATUS_NAMES[c])
 def test_the_trainer_maps_through_the_same_map(code):
-    # Caller errors (bad options, input refused) are TrainerError; the rest
-    # keep the map's class, so a limit or a bug is an SpbpeError that is
-    # also the RuntimeError sentencepiece's trainer raises.
+    # Caller errors are the trainer's own classes (a check sentencepiece
+    # makes too: TrainerRefusedError; an option spbpe does not train with:
+    # TrainerError); the rest keep the map's class, so a limit or a bug is
+    # an SpbpeError that is also the RuntimeError sentencepiece's trainer
+    # raises.
     name = STATUS_NAMES[code]
     with pytest.raises(errors.SpbpeError, match="^from the trainer$") as info:
         native_trainer._check(code, _err(b"from the trainer"))
-    if name in errors.CALLER_STATUSES:
-        assert type(info.value) is errors.TrainerError
-    else:
-        assert type(info.value) is errors.STATUS_EXCEPTIONS[name]
-    assert isinstance(info.value, RuntimeError) == (name in ("SPBPE_ERR_LIMIT", "SPBPE_ERR_INTERNAL"))
+    expected = errors.TRAINER_STATUS_EXCEPTIONS.get(name, errors.STATUS_EXCEPTIONS[name])
+    assert type(info.value) is expected
+    assert isinstance(info.value, RuntimeError) == (name in ("SPBPE_ERR_INVALID_ARGUMENT", "SPBPE_ERR_LIMIT",
+                                                             "SPBPE_ERR_INTERNAL"))
 
 
 def test_ok_raises_nothing_and_unknown_codes_are_internal_errors():

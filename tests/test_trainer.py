@@ -130,7 +130,7 @@ def test_command_string_and_iterator_and_writer(tmp_path, monkeypatch):
     (dict(model_type="bpe", no_such_option=1), "no_such_option"),
     (dict(model_type="bpe", character_coverage=0.5), "character_coverage"),
     (dict(model_type="bpe", normalization_rule_tsv="/nonexistent/rules.tsv"), "normalization_rule_tsv"),
-    (dict(model_type="bpe", auto_character_coverage=True, byte_fallback=True), "auto_character_coverage"),
+    (dict(model_type="bpe", use_all_vocab=True), "use_all_vocab"),
 ])
 def test_bad_or_unsupported_options_name_the_option(tmp_path, kw, word):
     with pytest.raises(TrainerError, match=word):

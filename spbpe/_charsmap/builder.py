@@ -47,7 +47,8 @@ def compile_charsmap(rules: Rules) -> bytes:
     """The precompiled_charsmap blob for `rules` (sentencepiece's CompileCharsMap).
 
     Raises:
-        CharsMapError: no rules, a key that is empty or holds U+0000, text
+        CharsMapError: no rules, a key that is empty or holds U+0000, a rule
+            whose source equals its target, text
             that is not valid Unicode, or a key with 32 or more rule prefixes.
     """
     if not rules:
@@ -63,6 +64,8 @@ def compile_charsmap(rules: Rules) -> bytes:
         key = _utf8(src, "a rule's source")
         if not key or b"\0" in key:
             raise CharsMapError("a rule's source must be non-empty and must not contain U+0000")
+        if src == trg:  # sentencepiece's CompileCharsMap refuses these
+            raise CharsMapError(f"Identity conversion is not allowed ({key.decode('utf-8', 'replace')!r}).")
         kv.append((key, pos[trg]))
     kv.sort()
     keys = {k for k, _ in kv}

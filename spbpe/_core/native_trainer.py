@@ -11,7 +11,7 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Dict, Iterable, Iterator, List, Tuple
 
-from ..errors import TrainerError
+from ..errors import TRAINER_STATUS_EXCEPTIONS, TrainerError
 from ._spbpe import ffi, lib  # type: ignore[import-not-found]
 from .status import raise_for_status
 
@@ -20,10 +20,11 @@ __all__ = ["NativeTrainer"]
 
 def _check(status: int, err: Any) -> None:
     """Raise the exception of a failed trainer call: the one status map,
-    with TrainerError for what the caller asked wrong (bad options, input
-    the trainer refuses)."""
+    with the trainer's own classes for what the caller asked wrong
+    (TrainerRefusedError for checks sentencepiece makes too, TrainerError
+    for options spbpe does not train with)."""
     if status:
-        raise_for_status(status, err, caller_error=TrainerError)
+        raise_for_status(status, err, TRAINER_STATUS_EXCEPTIONS)
 
 
 class NativeTrainer:
@@ -45,7 +46,8 @@ class NativeTrainer:
         o.num_threads = max(1, int(opts.get("num_threads", 1)))
         for name in ("split_by_unicode_script", "split_by_number", "split_by_whitespace", "split_digits",
                      "treat_whitespace_as_suffix", "allow_whitespace_only_pieces", "byte_fallback",
-                     "hard_vocab_limit", "add_dummy_prefix", "remove_extra_whitespaces", "escape_whitespaces"):
+                     "hard_vocab_limit", "auto_character_coverage", "add_dummy_prefix", "remove_extra_whitespaces",
+                     "escape_whitespaces"):
             setattr(o, name, 1 if opts[name] else 0)
         for name in ("unk_piece", "bos_piece", "eos_piece", "pad_piece", "required_chars",
                      "pretokenization_delimiter"):

@@ -12,9 +12,9 @@ one exception carrying the C message.
 
 from __future__ import annotations
 
-from typing import Any, Dict, FrozenSet, Optional, Type
+from typing import Any, Dict, Mapping, Optional, Type
 
-from ..errors import CALLER_STATUSES, STATUS_EXCEPTIONS, InternalError, SpbpeError
+from ..errors import STATUS_EXCEPTIONS, InternalError, SpbpeError
 from ._spbpe import ffi, lib
 
 __all__ = ["status_error", "raise_for_status", "STATUS_NAMES"]
@@ -23,29 +23,29 @@ __all__ = ["status_error", "raise_for_status", "STATUS_NAMES"]
 STATUS_NAMES: Dict[int, str] = dict(ffi.typeof("spbpe_status").elements)
 
 _BY_CODE: Dict[int, Type[SpbpeError]] = {getattr(lib, name): cls for name, cls in STATUS_EXCEPTIONS.items()}
-_CALLER_CODES: FrozenSet[int] = frozenset(getattr(lib, name) for name in CALLER_STATUSES)
 
 
-def status_error(status: int, err: Any, caller_error: Optional[Type[SpbpeError]] = None) -> SpbpeError:
+def status_error(status: int, err: Any, overrides: Optional[Mapping[str, Type[SpbpeError]]] = None) -> SpbpeError:
     """The exception for a failed call: its class from the status, its text
     the C error message (or spbpe_strerror's when the call left none).
 
     Args:
         status: the spbpe_status the call returned (not SPBPE_OK).
         err: the call's ``spbpe_error *``, or None.
-        caller_error: the class an entry point raises for statuses that mean
-            the caller asked for something wrong (errors.CALLER_STATUSES);
-            None keeps the map's class.
+        overrides: an entry point's own classes for some statuses, by
+            status name (errors.TRAINER_STATUS_EXCEPTIONS); the others keep
+            the map's class.
     """
     message = ffi.string(err.message).decode("utf-8", "replace") if err is not None else ""
     if not message:
         message = ffi.string(lib.spbpe_strerror(status)).decode()
-    if caller_error is not None and status in _CALLER_CODES:
-        return caller_error(message)
-    return _BY_CODE.get(status, InternalError)(message)
+    cls = _BY_CODE.get(status, InternalError)
+    if overrides:
+        cls = overrides.get(STATUS_NAMES.get(status, ""), cls)
+    return cls(message)
 
 
-def raise_for_status(status: int, err: Any, caller_error: Optional[Type[SpbpeError]] = None) -> None:
+def raise_for_status(status: int, err: Any, overrides: Optional[Mapping[str, Type[SpbpeError]]] = None) -> None:
     """Raise status_error(...) unless status is SPBPE_OK."""
     if status != lib.SPBPE_OK:
-        raise status_error(status, err, caller_error)
+        raise status_error(status, err, overrides)

@@ -14,7 +14,7 @@ import re
 import struct
 from typing import Any, Dict, List, Tuple
 
-from ..errors import TrainerError
+from ..errors import TrainerError, TrainerRefusedError
 from .wire import key, length_delimited, varint
 
 __all__ = ["TRAINER_FIELDS", "NORMALIZER_FIELDS", "parse_args", "to_text",
@@ -98,7 +98,7 @@ def split_csv(text: str) -> List[str]:
 
 
 def _parse(key: str, kind: str, value: str) -> Any:
-    bad = TrainerError(f"cannot parse {key}={value!r}")
+    bad = TrainerRefusedError(f"cannot parse {key}={value!r}")
     if kind in ("str",):
         return value
     if kind == "bytes":
@@ -106,7 +106,7 @@ def _parse(key: str, kind: str, value: str) -> Any:
     if kind == "rstr":
         return split_csv(value)
     if kind == "bool":
-        v = value.strip().lower() if value else "true"
+        v = value.lower() if value else "true"  # absl's SimpleAtob: no surrounding whitespace
         if v in ("true", "t", "yes", "y", "1"):
             return True
         if v in ("false", "f", "no", "n", "0"):
