@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "common/internal.h"
 
 static int is_trail(uint8_t b) { return b >= 0x80 && b <= 0xBF; }
 

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
-#include "proto_reader.h"
+#include "model/model.h"
+#include "model/proto_reader.h"
 
 static const uint8_t DEFAULT_UNK_SURFACE[] = {' ', 0xE2, 0x81, 0x87, ' '};
 

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "internal.h"
+#include "common/internal.h"
 
 /* Bits of the character-pair filter (char_pairs.c): a one-hash Bloom
  * filter in front of the exact table, small enough to stay in cache. */

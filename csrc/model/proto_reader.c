@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto_reader.h"
+#include "model/proto_reader.h"
 
 typedef struct reader {
     const uint8_t *base;     /* start of the whole buffer, for error offsets */

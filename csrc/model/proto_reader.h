@@ -5,7 +5,7 @@
 #ifndef SPBPE_PROTO_READER_H
 #define SPBPE_PROTO_READER_H
 
-#include "internal.h"
+#include "common/internal.h"
 
 typedef struct sp_bytes {
     const uint8_t *p;        /* points into the parsed buffer */

@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "trainer_internal.h"
+#include "train/train_internal.h"
 
 /* U_Common = 23 */
 /* U_Inherited = 48 */

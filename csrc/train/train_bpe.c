@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trainer_internal.h"
+#include "train/train_internal.h"
 
 #define NUL_SYM (-1)
 #define SEP (-2)

@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trainer_internal.h"
+#include "train/train_internal.h"
 
 static const uint8_t WS[3] = {0xE2, 0x96, 0x81};
 static const uint8_t UNK[3] = {0xE2, 0x96, 0x85};

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#include "internal.h"
+#include "common/internal.h"
 
 /* sentencepiece's ScriptType values we test for (unicode_script.h order). */
 #define SP_SCRIPT_COMMON 23

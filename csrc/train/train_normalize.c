@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trainer_internal.h"
+#include "train/train_internal.h"
 
 #define K_COPY 1u
 #define K_MAP 2u

@@ -17,7 +17,7 @@
  * combine into its summary; tests/c/test_vsum.c checks them against
  * sp_piece_valid for every combination of the options involved.
  */
-#include "trainer_internal.h"
+#include "train/train_internal.h"
 
 static int is_decimal(uint32_t c) { return (c >= 0x30 && c <= 0x39) || (c >= 0xFF10 && c <= 0xFF19); }
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trainer_internal.h"
+#include "train/train_internal.h"
 
 #define CHUNK_BYTES ((size_t)2 << 20) /* one huge page where the kernel gives them */
 

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trainer_internal.h"
+#include "train/train_internal.h"
 
 static int better(const sp_sym *syms, const uint8_t *arena, const sp_qentry *a, const sp_qentry *b) {
     if (a->freq != b->freq) return a->freq > b->freq;

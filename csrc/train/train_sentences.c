@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trainer_internal.h"
+#include "train/train_internal.h"
 
 /* ------------------------------------------------------------ word table */
 

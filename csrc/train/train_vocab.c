@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trainer_internal.h"
+#include "train/train_internal.h"
 
 int sp_trainer_emit(spbpe_trainer *t, const uint8_t *p, size_t len, float score, int type) {
     size_t n = t->out_count;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trainer_internal.h"
+#include "train/train_internal.h"
 
 static size_t put_varint(uint8_t *o, uint64_t v) {
     size_t n = 0;

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "trainer_internal.h"
+#include "train/train_internal.h"
 
 static const uint32_t ALPHABET[] = {
     0x2581, 0x2581,           /* U+2581, twice as likely */
