@@ -54,7 +54,7 @@ def main(src: str) -> None:
               " *\n * sentencepiece's Unicode script table (src/unicode_script_map.h,\n"
               " * Apache-2.0, Copyright 2016 Google Inc.) as sorted, merged code point\n"
               " * ranges.  Code points in no range are Common, as in GetScript.\n */\n")
-    out.write('#include "train/train_internal.h"\n\n')
+    out.write('#include "model/script_table.h"\n\n')
     for n in ("Common", "Inherited", "Han", "Hiragana", "Katakana"):
         out.write(f"/* U_{n} = {enum['U_' + n]} */\n")
     out.write("\nstatic const struct { uint32_t lo, hi; uint8_t script; } kRanges[] = {\n")

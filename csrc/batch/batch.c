@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/model.h"
+#include "encode/encode.h"
 
 #if defined(_WIN32)
 #define SP_NO_THREADS 1

@@ -1,6 +1,9 @@
 /*
- * internal.h - declarations shared between the C files of the core.
- * Nothing here is part of the public contract (see spbpe.h).
+ * common/internal.h - what every C file of the core shares: compiler
+ * macros, the size limit, error values (error.c), allocation helpers
+ * (alloc.c), UTF-8 (utf8.c) and hashing of short byte strings.  Nothing
+ * here is part of the public contract (see include/spbpe.h); nothing here
+ * knows about models, encoding or training.
  */
 #ifndef SPBPE_INTERNAL_H
 #define SPBPE_INTERNAL_H
@@ -118,7 +121,7 @@ static inline int sp_bytes_equal(const uint8_t *a, const uint8_t *b, size_t n) {
     return 1;
 }
 
-/* --------------------------------------------------------------- buffers */
+/* --------------------------------------------------------------- alloc.c */
 
 /* Grow *ptr (elements of `size` bytes, capacity *cap) to hold at least
  * `need`; returns 0 on success, -1 on allocation failure or overflow. */
@@ -139,47 +142,7 @@ void sp_big_free(void *p, size_t bytes);
  * block is untouched). */
 int sp_big_grow(void **p, size_t *bytes, size_t need);
 
-/* ------------------------------------------------------------- charsmap.c */
-
-typedef struct sp_charsmap {
-    const uint32_t *units;   /* darts-clone double array (little-endian host copy) */
-    size_t unit_count;
-    const uint8_t *pool;     /* NUL-terminated replacement strings */
-    size_t pool_len;
-    uint32_t *owned_units;   /* aligned copy of the units (owned) */
-} sp_charsmap;
-
-/* Validate and load a precompiled_charsmap blob (copied). */
-int sp_charsmap_init(sp_charsmap *cm, const uint8_t *blob, size_t len, spbpe_error *err);
-void sp_charsmap_release(sp_charsmap *cm);
-/* darts-clone unit fields */
-static inline uint32_t sp_darts_offset(uint32_t u) { return (u >> 10) << ((u & 0x200) >> 6); }
-static inline uint32_t sp_darts_label(uint32_t u) { return u & 0x800000FFu; }
-static inline int sp_darts_has_leaf(uint32_t u) { return (u >> 8) & 1; }
-static inline uint32_t sp_darts_value(uint32_t u) { return u & 0x7FFFFFFFu; }
-
-/* Walk the trie over s[0..n).  Returns how many bytes were walked before
- * the walk stopped (n when every byte matched), sets best_len and best_value
- * to the longest rule seen (best_len 0: none) and *node to where it stopped. */
-size_t sp_charsmap_walk(const sp_charsmap *cm, const uint8_t *s, size_t n, size_t *best_len, uint32_t *best_value,
-                        size_t *node);
-/* Longest rule matching a prefix of s[0..n): returns the matched key length
- * (0 when none) and points out/out_len at the replacement. */
-size_t sp_charsmap_longest(const sp_charsmap *cm, const uint8_t *s, size_t n,
-                           const uint8_t **out, size_t *out_len);
-
-/* ---------------------------------------------------------- string table */
-
-/* Open-addressing hash table from byte strings (stored elsewhere) to ids. */
-typedef struct sp_strslot {
-    uint32_t hash;           /* low 32 bits of the key hash */
-    int32_t id;              /* -1 when empty */
-} sp_strslot;
-
-typedef struct sp_strtab {
-    sp_strslot *slots;       /* hash and id side by side: one cache line per probe */
-    size_t mask;
-} sp_strtab;
+/* ---------------------------------------------------------------- hashing */
 
 /* A fast 64-bit hash of short byte strings (wyhash-style mixing), inline
  * because every table lookup starts with it. */
@@ -222,48 +185,5 @@ static inline uint64_t sp_hash_bytes(const uint8_t *s, size_t n) {
     else tail = sp_hash_tail(s, n);
     return sp_hash_mix(h ^ tail ^ k2, k1 ^ (uint64_t)n);
 }
-
-
-/* -------------------------------------------------------------- normalize.c */
-
-/* Longest user-defined symbol that is a prefix of text, 0 when none. */
-typedef size_t (*sp_prefix_matcher_fn)(const void *ctx, const uint8_t *s, size_t n);
-
-typedef struct sp_normalizer {
-    sp_charsmap charsmap;
-    int has_charsmap;
-    int add_dummy_prefix;
-    int remove_extra_whitespaces;
-    int escape_whitespaces;
-    int treat_whitespace_as_suffix;
-    sp_prefix_matcher_fn matcher; /* optional; user-defined symbols pass through */
-    const void *matcher_ctx;
-} sp_normalizer;
-
-/* Output of sp_normalize: caller-owned growable buffers. */
-typedef struct sp_normbuf {
-    uint8_t *text;
-    size_t len, cap;
-    uint32_t *align;         /* len + 1 entries after a non-empty result */
-    size_t align_len, align_cap;
-    uint32_t *starts;        /* SP_NORM_STARTS: offset 0, then every U+2581 not right after another */
-    size_t starts_len, starts_cap; /* starts_len = 0: not recorded (the caller scans) */
-} sp_normbuf;
-
-int sp_normalizer_init(sp_normalizer *nz, const uint8_t *charsmap, size_t charsmap_len,
-                       int add_dummy_prefix, int remove_extra_whitespaces,
-                       int escape_whitespaces, int treat_whitespace_as_suffix,
-                       spbpe_error *err);
-void sp_normalizer_release(sp_normalizer *nz);
-int sp_normalize(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out,
-                 spbpe_error *err);
-/* sp_normalize_ex's `want`: SP_NORM_ALIGN fills the alignment (without it
- * the identity fast path may leave it empty); SP_NORM_STARTS asks the
- * identity fast path to record the word starts (others leave starts_len 0),
- * with room for one more entry after them. */
-enum { SP_NORM_ALIGN = 1, SP_NORM_STARTS = 2 };
-int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out, int want,
-                    spbpe_error *err);
-void sp_normbuf_release(sp_normbuf *b);
 
 #endif /* SPBPE_INTERNAL_H */

@@ -24,32 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/model.h"
-
-/* ------------------------------------------------------------ workspace */
-
-SP_API spbpe_workspace *spbpe_workspace_new(void) { return calloc(1, sizeof(spbpe_workspace)); }
-
-SP_API void spbpe_workspace_free(spbpe_workspace *ws) {
-    if (!ws) return;
-    sp_normbuf_release(&ws->norm);
-    sp_normbuf_release(&ws->denorm);
-    free(ws->sym);
-    free(ws->heap);
-    free(ws->ids);
-    free(ws->nb);
-    free(ws->ne);
-    free(ws->ob);
-    free(ws->oe);
-    free(ws->stack);
-    free(ws->rev);
-    free(ws->out);
-    free(ws->seg_toks);
-    free(ws->seg_starts);
-    sp_cache_release(&ws->cache);
-    sp_pair_memo_release(&ws->memo);
-    free(ws);
-}
+#include "encode/encode.h"
 
 /* ----------------------------------------------------------------- heap */
 
@@ -172,42 +147,6 @@ static inline double next_uniform(uint64_t *state) {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     z ^= z >> 31;
     return (double)(z >> 11) * (1.0 / 9007199254740992.0);
-}
-
-static int grow_workspace(spbpe_workspace *ws, const spbpe_model *m, size_t n) {
-    /* n = normalized length: at most n symbols, at most n output tokens, and
-     * at most 3n heap entries alive (n - 1 initial pairs + 2 per merge). */
-    size_t stack_need = 2 * n + 2 + (m->info.has_unused ? (size_t)m->piece_count : 0);
-    size_t starts_need = n / 3 + 2; /* a segment starts at a U+2581 (3 bytes) */
-    if (n <= ws->sym_cap && 3 * n + 1 <= ws->heap_cap && n <= ws->ids_cap && n <= ws->span_cap &&
-        starts_need <= ws->seg_starts_cap &&
-        stack_need <= ws->stack_cap && (!m->info.has_unused || ws->rev_cap >= (size_t)m->piece_count))
-        return 0; /* the usual case once warm: nothing to grow */
-    if (sp_reserve((void **)&ws->sym, &ws->sym_cap, n, sizeof *ws->sym)) return -1;
-    if (sp_reserve((void **)&ws->heap, &ws->heap_cap, 3 * n + 1, sizeof *ws->heap)) return -1;
-    if (sp_reserve((void **)&ws->ids, &ws->ids_cap, n, sizeof *ws->ids)) return -1;
-    size_t cap = ws->span_cap;
-    if (sp_reserve((void **)&ws->nb, &cap, n, sizeof(uint32_t))) return -1;
-    cap = ws->span_cap;
-    if (sp_reserve((void **)&ws->ne, &cap, n, sizeof(uint32_t))) return -1;
-    cap = ws->span_cap;
-    if (sp_reserve((void **)&ws->ob, &cap, n, sizeof(uint32_t))) return -1;
-    cap = ws->span_cap;
-    if (sp_reserve((void **)&ws->oe, &cap, n, sizeof(uint32_t))) return -1;
-    ws->span_cap = cap;
-    /* stack: resegmentation work items (2 per level) + touched UNUSED ids */
-    if (sp_reserve((void **)&ws->stack, &ws->stack_cap, stack_need, sizeof *ws->stack)) return -1;
-    if (sp_reserve((void **)&ws->seg_starts, &ws->seg_starts_cap, starts_need, sizeof *ws->seg_starts)) return -1;
-    if (m->info.has_unused && ws->rev_cap < (size_t)m->piece_count) {
-        free(ws->rev);
-        ws->rev = calloc((size_t)m->piece_count, sizeof *ws->rev);
-        if (!ws->rev) {
-            ws->rev_cap = 0;
-            return -1;
-        }
-        ws->rev_cap = (size_t)m->piece_count;
-    }
-    return 0;
 }
 
 typedef struct emitter {
@@ -465,7 +404,7 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
     out->normalized = t;
     out->normalized_len = n;
     if (n == 0) return SPBPE_OK;
-    if (grow_workspace(ws, m, n) ||
+    if (sp_workspace_grow(ws, m, n) ||
         sp_reserve((void **)&ws->seg_toks, &ws->seg_toks_cap, 2 * SP_CACHE_MAX_SEGMENT, sizeof *ws->seg_toks))
         return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory encoding %zu bytes", n);
 

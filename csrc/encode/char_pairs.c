@@ -16,7 +16,7 @@
  */
 #include <stdlib.h>
 
-#include "model/model.h"
+#include "encode/encode.h"
 
 static void insert(uint64_t *slots, size_t mask, uint64_t key, size_t *count) {
     for (size_t i = (size_t)(sp_char_pair_hash(key) >> 20) & mask;; i = (i + 1) & mask) {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/model.h"
+#include "encode/encode.h"
 
 int sp_pair_memo_prepare(sp_pair_memo *memo, const spbpe_model *m) {
     if (!memo->slots) {

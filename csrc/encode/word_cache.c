@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/model.h"
+#include "encode/encode.h"
 
 #define CACHE_SLOTS SP_CACHE_SLOTS
 #define CACHE_MAX_ENTRIES (CACHE_SLOTS / 2)

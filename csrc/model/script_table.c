@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "train/train_internal.h"
+#include "model/script_table.h"
 
 /* U_Common = 23 */
 /* U_Inherited = 48 */

@@ -14,24 +14,12 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#include "common/internal.h"
-
-/* sentencepiece's ScriptType values we test for (unicode_script.h order). */
-#define SP_SCRIPT_COMMON 23
-#define SP_SCRIPT_HAN 41
-#define SP_SCRIPT_HIRAGANA 46
-#define SP_SCRIPT_INHERITED 48
-#define SP_SCRIPT_KATAKANA 54
-#define SP_SCRIPT_ANY (-1)
+#include "model/normalizer.h"
+#include "model/script_table.h"
 
 #define SP_WS_CHAR 0x2581u       /* "\xe2\x96\x81", the escaped space */
 #define SP_UNK_CHAR 0x2585u      /* "\xe2\x96\x85", rare characters in training */
 #define SP_BOUNDARY_CHAR 0x1Fu   /* meta-piece cut-outs and pretokenization */
-
-/* script_table.c (generated): GetScript of sentencepiece's old table. */
-int sp_script_of(uint32_t c);
-/* The script of every BMP code point, into table[0x10000]. */
-void sp_script_fill_bmp(uint8_t *table);
 
 /* The options that decide piece validity (IsValidSentencePiece). */
 typedef struct sp_valid_opts {
