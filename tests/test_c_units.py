@@ -14,6 +14,7 @@ CSRC = ROOT / "csrc"
 
 # test file -> the core sources it links with (paths under csrc/)
 UNITS = {
+    "test_utf8.c": ["common/utf8.c"],
     "test_vsum.c": ["train/train_piece_valid.c", "model/script_table.c", "common/error.c"],
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "spbpe.h"
+#include "common/utf8.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define SP_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -41,55 +42,7 @@
 int sp_fail(spbpe_error *err, int status, size_t offset, const char *fmt, ...) SP_PRINTF(4, 5);
 void sp_clear_error(spbpe_error *err);
 
-/* ----------------------------------------------------------------- utf8.c */
-
-/* sentencepiece's DecodeUTF8 (util.cc): returns the code point and sets *len
- * to the bytes used; malformed input gives 0xFFFD with *len = 1. n >= 1. */
-uint32_t sp_utf8_decode(const uint8_t *s, size_t n, size_t *len);
-/* IsValidDecodeUTF8: true unless decode gave U+FFFD from a malformed byte. */
-int sp_utf8_valid_char(const uint8_t *s, size_t n, size_t *len);
-/* OneCharLen: length from the lead byte alone, clipped to n (n >= 1). */
-static inline size_t sp_utf8_char_len(const uint8_t *s, size_t n) {
-    size_t l = s[0] < 0xC0 ? 1 : s[0] < 0xE0 ? 2 : s[0] < 0xF0 ? 3 : 4;
-    return l < n ? l : n;
-}
-#define SP_NOT_A_CHAR UINT32_MAX
-
-/* Code point of the well-formed character s[0..l) (l = its OneCharLen), or
- * SP_NOT_A_CHAR; the 1-3 byte cases inline, as the encoder's loop needs. */
-static inline uint32_t sp_utf8_scalar(const uint8_t *s, size_t l) {
-    if (l == 1) return s[0] < 0x80 ? s[0] : SP_NOT_A_CHAR;
-    if (l == 2) {
-        uint32_t c = ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
-        return (s[0] & 0xE0) == 0xC0 && (s[1] & 0xC0) == 0x80 && c >= 0x80 ? c : SP_NOT_A_CHAR;
-    }
-    if (l == 3) {
-        uint32_t c = ((uint32_t)(s[0] & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-        return (s[0] & 0xF0) == 0xE0 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80 && c >= 0x800 && (c < 0xD800 || c > 0xDFFF)
-                   ? c : SP_NOT_A_CHAR;
-    }
-    size_t len;
-    uint32_t c = sp_utf8_decode(s, l, &len);
-    return len == l && c != 0xFFFD ? c : SP_NOT_A_CHAR;
-}
-
-/* sp_utf8_decode with well-formed 1-3 byte characters inline. */
-static inline uint32_t sp_utf8_decode_fast(const uint8_t *s, size_t n, size_t *len) {
-    if (s[0] < 0x80) {
-        *len = 1;
-        return s[0];
-    }
-    size_t l = sp_utf8_char_len(s, n);
-    uint32_t c = l <= 3 ? sp_utf8_scalar(s, l) : SP_NOT_A_CHAR;
-    if (c != SP_NOT_A_CHAR) {
-        *len = l;
-        return c;
-    }
-    return sp_utf8_decode(s, n, len);
-}
-
-/* Number of UTF-8 bytes written to out (out has room for 4). */
-size_t sp_utf8_encode(uint32_t cp, uint8_t *out);
+/* ------------------------------------------------------------- byte tricks */
 
 /* Index of the lowest byte of x with its top bit set (x != 0), bytes read
  * little-endian from memory: the first flagged byte of a SWAR test. */

@@ -13,7 +13,6 @@
 
 #include "encode/encode.h"
 
-static const uint8_t SPACE_SYMBOL[3] = {0xE2, 0x96, 0x81};
 static const uint8_t REPLACEMENT_CHAR[3] = {0xEF, 0xBF, 0xBD};
 
 /* Output is sized once per call from an exact upper bound, so the loops
@@ -32,10 +31,10 @@ static inline void put(outbuf *o, const uint8_t *s, size_t n) {
 static void put_unescaped(outbuf *o, const uint8_t *s, size_t n) {
     size_t run = 0;
     for (size_t i = 0; i + 3 <= n;) {
-        const uint8_t *hit = memchr(s + i, 0xE2, n - 2 - i);
+        const uint8_t *hit = memchr(s + i, SP_SPACE_LEAD, n - 2 - i);
         if (!hit) break;
         i = (size_t)(hit - s);
-        if (memcmp(s + i, SPACE_SYMBOL, 3) == 0) {
+        if (sp_is_space_symbol(s + i)) {
             put(o, s + run, i - run);
             o->p[o->len++] = ' ';
             i += 3;
@@ -215,7 +214,7 @@ static int decode_pieces_core(const spbpe_model *m, const uint8_t *const *pieces
         if (type == SPBPE_PIECE_NORMAL || type == SPBPE_PIECE_USER_DEFINED || type == SPBPE_PIECE_UNUSED) {
             const uint8_t *p = pieces[i];
             size_t n = lens[i];
-            int stripped = dp.is_bos_ws && dp.strip && n >= 3 && memcmp(p, SPACE_SYMBOL, 3) == 0;
+            int stripped = dp.is_bos_ws && dp.strip && n >= 3 && sp_is_space_symbol(p);
             dp.bos_ws_seen = stripped && !dp.rew;
             put_unescaped(&o, p + 3 * stripped, n - 3 * stripped);
         } else if (type == SPBPE_PIECE_UNKNOWN) {

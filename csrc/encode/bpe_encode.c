@@ -328,21 +328,6 @@ static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int ca
  * characters on either side (char_pairs.c) before they are encoded. */
 #define SP_CUT_MIN_SEGMENT 40
 
-/* Code point of the character t[0..l), l its OneCharLen.  Only for
- * normalized text of a fast_words model, which is well-formed UTF-8: the
- * normalizer replaces malformed bytes, and such a model's charsmap and
- * user-defined pieces were checked to be UTF-8 at load. */
-static inline uint32_t wellformed_cp(const uint8_t *t, size_t l) {
-    switch (l) {
-    case 1: return t[0];
-    case 2: return ((uint32_t)(t[0] & 0x1F) << 6) | (t[1] & 0x3F);
-    case 3: return ((uint32_t)(t[0] & 0x0F) << 12) | ((uint32_t)(t[1] & 0x3F) << 6) | (t[2] & 0x3F);
-    default:
-        return ((uint32_t)(t[0] & 0x07) << 18) | ((uint32_t)(t[1] & 0x3F) << 12) | ((uint32_t)(t[2] & 0x3F) << 6) |
-               (t[3] & 0x3F);
-    }
-}
-
 /* sp_char_id of a well-formed character whose code point is known. */
 static inline int32_t char_id_of(const spbpe_model *m, const uint8_t *p, size_t l, uint32_t cp) {
     if (cp < 0x80) return m->ascii_id[cp];
@@ -372,7 +357,7 @@ static void encode_cut_segment(encoder *e, emitter *o, size_t from, size_t to) {
     uint32_t prev = 0;
     for (size_t i = from; i < to;) {
         size_t l = sp_utf8_char_len(t + i, to - i);
-        uint32_t c = wellformed_cp(t + i, l);
+        uint32_t c = sp_utf8_wellformed_cp(t + i, l);
         if (i > unit && !sp_char_pairs_join(pairs, prev, c)) {
             encode_unit(e, o, unit, i, chars, prev);
             unit = i;
@@ -383,10 +368,6 @@ static void encode_cut_segment(encoder *e, emitter *o, size_t from, size_t to) {
         i += l;
     }
     encode_unit(e, o, unit, to, chars, prev);
-}
-
-static inline int is_space_at(const uint8_t *t, size_t i) {
-    return t[i] == 0xE2 && t[i + 1] == 0x96 && t[i + 2] == 0x81;
 }
 
 SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, const spbpe_encode_options *opt,
@@ -432,10 +413,10 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
             starts = ws->seg_starts;
             starts[count++] = 0;
             for (size_t i = 1; i + 3 <= n; i++) {
-                const uint8_t *hit = memchr(t + i, 0xE2, n - 2 - i);
+                const uint8_t *hit = memchr(t + i, SP_SPACE_LEAD, n - 2 - i);
                 if (!hit) break;
                 i = (size_t)(hit - t);
-                if (!is_space_at(t, i) || (i >= 3 && is_space_at(t, i - 3))) continue;
+                if (!sp_is_space_symbol(t + i) || (i >= 3 && sp_is_space_symbol(t + i - 3))) continue;
                 starts[count++] = (uint32_t)i;
             }
         }

@@ -121,7 +121,6 @@ static int check_pieces(spbpe_model *m, const sp_model_spec *s, spbpe_error *err
 
 /* Can merges cross the point before a run of U+2581?  Only if some
  * normal-map piece has U+2581 right after a byte that is not part of one. */
-static int is_space_symbol(const uint8_t *p) { return p[0] == 0xE2 && p[1] == 0x96 && p[2] == 0x81; }
 
 static int compute_word_split_safe(const spbpe_model *m) {
     for (int32_t id = 0; id < m->piece_count; id++) {
@@ -129,7 +128,7 @@ static int compute_word_split_safe(const spbpe_model *m) {
         const uint8_t *p = sp_piece_ptr(m, id);
         size_t n = sp_piece_len(m, id);
         for (size_t i = 1; i + 3 <= n; i++)
-            if (is_space_symbol(p + i) && !(i >= 3 && is_space_symbol(p + i - 3))) return 0;
+            if (sp_is_space_symbol(p + i) && !(i >= 3 && sp_is_space_symbol(p + i - 3))) return 0;
     }
     return 1;
 }
@@ -144,7 +143,7 @@ static int udef_pieces_are_plain(const spbpe_model *m) {
         for (size_t i = 0; i < n;) {
             size_t len;
             if (!sp_utf8_valid_char(p + i, n - i, &len)) return 0;
-            if (len == 3 && is_space_symbol(p + i)) return 0;
+            if (len == 3 && sp_is_space_symbol(p + i)) return 0;
             i += len;
         }
     }
@@ -193,7 +192,7 @@ static int build_print_desc(spbpe_model *m, spbpe_error *err) {
         default: break;
         }
         if (n > longest) longest = n;
-        uint64_t lead = sp_piece_len(m, id) >= 3 && is_space_symbol(sp_piece_ptr(m, id));
+        uint64_t lead = sp_piece_len(m, id) >= 3 && sp_is_space_symbol(sp_piece_ptr(m, id));
         m->print_desc[id] = (uint64_t)m->text_off[id] | (uint64_t)(n < SP_PRINT_LEN_MAX ? n : SP_PRINT_LEN_MAX) << 32 |
                             (uint64_t)kind << 56 | lead << 58;
     }
@@ -213,7 +212,7 @@ static int build_text_arena(spbpe_model *m, spbpe_error *err) {
         size_t n = sp_piece_len(m, id);
         m->text_off[id] = (uint32_t)o;
         for (size_t i = 0; i < n;) {
-            if (i + 3 <= n && is_space_symbol(p + i)) {
+            if (i + 3 <= n && sp_is_space_symbol(p + i)) {
                 m->text_arena[o++] = ' ';
                 i += 3;
             } else {

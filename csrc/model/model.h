@@ -135,12 +135,9 @@ static inline int32_t sp_lookup_normal(const spbpe_model *m, const uint8_t *s, s
  * the same bytes would be in it); anything else asks the hash. */
 static inline int32_t sp_char_id(const spbpe_model *m, const uint8_t *p, size_t l) {
     if (l == 1 && p[0] < 128) return m->ascii_id[p[0]];
-    if (l == 2 && (p[1] & 0xC0) == 0x80) {
-        uint32_t cp = ((uint32_t)(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
-        if (cp >= 0x80) return m->bmp_id[cp];
-    } else if (l == 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
-        uint32_t cp = ((uint32_t)(p[0] & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-        if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) return m->bmp_id[cp];
+    if (l == 2 || l == 3) {
+        uint32_t cp = sp_utf8_scalar(p, l);
+        if (cp != SP_NOT_A_CHAR) return m->bmp_id[cp];
     }
     return sp_lookup_normal(m, p, l);
 }

@@ -14,7 +14,6 @@
 
 #include "encode/encode.h"
 
-static const uint8_t SPACE_SYMBOL[3] = {0xE2, 0x96, 0x81};
 static const uint8_t REPLACEMENT_CHAR[3] = {0xEF, 0xBF, 0xBD};
 
 int sp_normalizer_init(sp_normalizer *nz, const uint8_t *charsmap, size_t charsmap_len,
@@ -80,7 +79,7 @@ static int ensure(sp_normbuf *out, size_t extra) {
 
 static void push_space(const sp_normalizer *nz, sp_normbuf *out, uint32_t consumed) {
     if (nz->escape_whitespaces) {
-        memcpy(out->text + out->len, SPACE_SYMBOL, 3);
+        memcpy(out->text + out->len, SP_SPACE_SYMBOL, 3);
         out->len += 3;
         for (int i = 0; i < 3; i++) out->align[out->align_len++] = consumed;
     } else {
@@ -88,8 +87,6 @@ static void push_space(const sp_normalizer *nz, sp_normbuf *out, uint32_t consum
         out->align[out->align_len++] = consumed;
     }
 }
-
-static inline int is_space_symbol(const uint8_t *p) { return p[0] == 0xE2 && p[1] == 0x96 && p[2] == 0x81; }
 
 /* The end of the run of well-formed non-ASCII characters other than U+2581
  * that starts at in[i]: 2- and 3-byte characters (most scripts) checked
@@ -107,13 +104,13 @@ static size_t well_formed_run(const uint8_t *in, size_t i, size_t n) {
         if (b0 >= 0xE0 && b0 < 0xF0 && j + 2 < n) { /* 3 bytes, neither overlong nor a surrogate */
             uint8_t b1 = in[j + 1], b2 = in[j + 2];
             uint8_t lo = b0 == 0xE0 ? 0xA0 : 0x80, hi = b0 == 0xED ? 0x9F : 0xBF;
-            if (b1 < lo || b1 > hi || (b2 & 0xC0) != 0x80 || (b0 == 0xE2 && b1 == 0x96 && b2 == 0x81)) break;
+            if (b1 < lo || b1 > hi || (b2 & 0xC0) != 0x80 || sp_is_space_symbol(in + j)) break;
             j += 3;
             continue;
         }
         if (b0 < 0x80) break;
         size_t l = sp_utf8_char_len(in + j, n - j);
-        if (sp_utf8_scalar(in + j, l) == SP_NOT_A_CHAR || (l == 3 && is_space_symbol(in + j))) break;
+        if (sp_utf8_scalar(in + j, l) == SP_NOT_A_CHAR || (l == 3 && sp_is_space_symbol(in + j))) break;
         j += l;
     }
     return j;
@@ -133,7 +130,7 @@ static void identity_text_only(const sp_normalizer *nz, const uint8_t *in, size_
     if (starts) starts[ns++] = 0;
     if (nz->add_dummy_prefix && !nz->treat_whitespace_as_suffix) {
         if (nz->escape_whitespaces) {
-            memcpy(t, SPACE_SYMBOL, 3);
+            memcpy(t, SP_SPACE_SYMBOL, 3);
             o = 3;
             after_space = 1;
         } else {
@@ -168,7 +165,7 @@ static void identity_text_only(const sp_normalizer *nz, const uint8_t *in, size_
         } else if (b == ' ') {
             if (nz->escape_whitespaces) {
                 if (starts && !after_space && o > 0) starts[ns++] = (uint32_t)o;
-                memcpy(t + o, SPACE_SYMBOL, 3);
+                memcpy(t + o, SP_SPACE_SYMBOL, 3);
                 o += 3;
                 after_space = 1;
             } else {
@@ -184,9 +181,9 @@ static void identity_text_only(const sp_normalizer *nz, const uint8_t *in, size_
                 o += j - i;
                 i = j;
                 after_space = 0;
-            } else if (n - i >= 3 && is_space_symbol(in + i)) { /* a literal U+2581 */
+            } else if (n - i >= 3 && sp_is_space_symbol(in + i)) { /* a literal U+2581 */
                 if (starts && !after_space && o > 0) starts[ns++] = (uint32_t)o;
-                memcpy(t + o, SPACE_SYMBOL, 3);
+                memcpy(t + o, SP_SPACE_SYMBOL, 3);
                 o += 3;
                 i += 3;
                 after_space = 1;
@@ -201,7 +198,7 @@ static void identity_text_only(const sp_normalizer *nz, const uint8_t *in, size_
     if (nz->add_dummy_prefix && nz->treat_whitespace_as_suffix) {
         if (nz->escape_whitespaces) {
             if (starts && !after_space && o > 0) starts[ns++] = (uint32_t)o;
-            memcpy(t + o, SPACE_SYMBOL, 3);
+            memcpy(t + o, SP_SPACE_SYMBOL, 3);
             o += 3;
         } else {
             t[o++] = ' ';
@@ -231,7 +228,7 @@ static int normalize_identity_fast(const sp_normalizer *nz, const uint8_t *in, s
     size_t o = 0;
     if (nz->add_dummy_prefix && !nz->treat_whitespace_as_suffix) {
         if (nz->escape_whitespaces) {
-            t[0] = SPACE_SYMBOL[0], t[1] = SPACE_SYMBOL[1], t[2] = SPACE_SYMBOL[2];
+            memcpy(t, SP_SPACE_SYMBOL, 3);
             a[0] = a[1] = a[2] = 0;
             o = 3;
         } else {
@@ -245,7 +242,7 @@ static int normalize_identity_fast(const sp_normalizer *nz, const uint8_t *in, s
         uint8_t b = in[i];
         if (b < 0x80) {
             if (b == ' ' && nz->escape_whitespaces) {
-                t[o] = SPACE_SYMBOL[0], t[o + 1] = SPACE_SYMBOL[1], t[o + 2] = SPACE_SYMBOL[2];
+                memcpy(t + o, SP_SPACE_SYMBOL, 3);
                 a[o] = a[o + 1] = a[o + 2] = (uint32_t)i;
                 o += 3;
             } else {
@@ -334,7 +331,7 @@ int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_nor
     }
 
     if (nz->remove_extra_whitespaces) {
-        const uint8_t *sp = nz->escape_whitespaces ? SPACE_SYMBOL : (const uint8_t *)" ";
+        const uint8_t *sp = nz->escape_whitespaces ? (const uint8_t *)SP_SPACE_SYMBOL : (const uint8_t *)" ";
         size_t splen = nz->escape_whitespaces ? 3 : 1;
         while (out->len >= splen && memcmp(out->text + out->len - splen, sp, splen) == 0) {
             size_t keep = out->len - splen;

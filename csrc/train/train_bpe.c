@@ -256,7 +256,7 @@ static int build_words(ctx_t *c, const sp_charset *cs, spbpe_error *err) {
         uint32_t cnt = (uint32_t)wd->count;
         for (size_t i = 0; i < wd->len;) {
             size_t l;
-            uint32_t cp = sp_utf8_decode_fast(s + i, wd->len - i, &l);
+            uint32_t cp = sp_utf8_decode(s + i, wd->len - i, &l);
             i += l;
             int32_t id = cp < 0x10000 ? bmp_sym[cp] - 1 : sp_charset_find(cs, cp);
             c->W[k++] = (slot_t){id >= 0 ? id : unk, cnt, INVALID};
@@ -443,12 +443,12 @@ SP_API int spbpe_trainer_train(spbpe_trainer *t, spbpe_error *err) {
     sp_charset cs;
     int st = sp_char_coverage(t, &cs, err);
     if (st) return st;
-    if (t->split_by_whitespace && sp_charset_find(&cs, SP_WS_CHAR) < 0) {
+    if (t->split_by_whitespace && sp_charset_find(&cs, SP_SPACE_CP) < 0) {
         for (size_t w = 0; w < t->words.n && !st; w++) {
             const sp_word *wd = &t->words.words[w];
             const uint8_t *s = t->words.arena + wd->off;
             for (size_t i = 0; i + 3 <= wd->len; i++)
-                if (s[i] == 0xE2 && s[i + 1] == 0x96 && s[i + 2] == 0x81) {
+                if (sp_is_space_symbol(s + i)) {
                     st = sp_fail(err, SPBPE_ERR_UNSUPPORTED, 0,
                                  "U+2581 falls below character_coverage; spbpe cannot train this case");
                     break;

@@ -131,7 +131,7 @@ int sp_char_coverage(const spbpe_trainer *t, sp_charset *cs, spbpe_error *err) {
         centry *le = NULL;
         for (size_t i = 0; i < wd->len;) {
             size_t l;
-            uint32_t c = sp_utf8_decode_fast(s + i, wd->len - i, &l);
+            uint32_t c = sp_utf8_decode(s + i, wd->len - i, &l);
             i += l;
             if (c == 0) continue;
             if (c == 0x20) {

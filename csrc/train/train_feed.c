@@ -37,8 +37,7 @@
 
 #include "train/train_internal.h"
 
-static const uint8_t WS[3] = {0xE2, 0x96, 0x81};
-static const uint8_t UNK[3] = {0xE2, 0x96, 0x85};
+static const uint8_t UNK[3] = {0xE2, 0x96, 0x85}; /* SP_UNK_CHAR */
 
 /* Chunks smaller than this are not worth a thread. */
 #define MIN_CHUNK ((size_t)1 << 18)
@@ -83,7 +82,7 @@ static int add_words(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, siz
     if (t->valid.treat_whitespace_as_suffix) {
         while (i < n) {
             size_t l = sp_utf8_char_len(s + i, n - i);
-            int is_ws = l == 3 && memcmp(s + i, WS, 3) == 0;
+            int is_ws = l == 3 && sp_is_space_symbol(s + i);
             if (is_ws) {
                 in_ws = 1;
             } else if (in_ws) {
@@ -104,14 +103,14 @@ static int add_words(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, siz
          * UTF-8); with allow_whitespace_only_pieces, only at one that does
          * not follow another U+2581. */
         while (i + 3 <= n) {
-            const uint8_t *p = memchr(s + i, WS[0], n - 2 - i);
+            const uint8_t *p = memchr(s + i, SP_SPACE_LEAD, n - 2 - i);
             if (!p) break;
             i = (size_t)(p - s);
-            if (p[1] != WS[1] || p[2] != WS[2]) {
+            if (!sp_is_space_symbol(p)) {
                 i++;
                 continue;
             }
-            if (i > start && !(allow && i >= 3 && memcmp(s + i - 3, WS, 3) == 0)) {
+            if (i > start && !(allow && i >= 3 && sp_is_space_symbol(s + i - 3))) {
                 if (sp_wordtab_add(&f->words, s + start, i - start, freq)) return -1;
                 start = i;
             }

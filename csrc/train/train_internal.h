@@ -17,7 +17,6 @@
 #include "model/normalizer.h"
 #include "model/script_table.h"
 
-#define SP_WS_CHAR 0x2581u       /* "\xe2\x96\x81", the escaped space */
 #define SP_UNK_CHAR 0x2585u      /* "\xe2\x96\x85", rare characters in training */
 #define SP_BOUNDARY_CHAR 0x1Fu   /* meta-piece cut-outs and pretokenization */
 

@@ -32,7 +32,6 @@
 #define EXT_ANY (2u << 5)
 #define EXT_MASK (3u << 5)
 
-static const uint8_t WS[3] = {0xE2, 0x96, 0x81};
 static const uint8_t REPLACEMENT_CHAR[3] = {0xEF, 0xBF, 0xBD};
 
 
@@ -91,7 +90,7 @@ static size_t unit_at(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, si
     if (s[0] < 0x80) {
         e = t->norm_ascii[s[0]];
     } else if (t->nz.has_charsmap) {
-        uint32_t cp = sp_utf8_decode_fast(s, n, &len);
+        uint32_t cp = sp_utf8_decode(s, n, &len);
         if (cp < CP_CACHE && !(cp == 0xFFFD && len == 1)) {
             if (!f->cpcache) f->cpcache = calloc(CP_CACHE, sizeof *f->cpcache);
             if (f->cpcache) {
@@ -146,7 +145,7 @@ int sp_train_normalize(const spbpe_trainer *t, sp_feeder *f, const uint8_t *in, 
     uint8_t *o = out->text;
     size_t k = 0;
     if (nz->add_dummy_prefix && !nz->treat_whitespace_as_suffix) {
-        memcpy(o, WS, 3);
+        memcpy(o, SP_SPACE_SYMBOL, 3);
         k = 3;
     }
     int prev_space = nz->remove_extra_whitespaces;
@@ -180,7 +179,7 @@ int sp_train_normalize(const spbpe_trainer *t, sp_feeder *f, const uint8_t *in, 
         if (b == ' ' && (t->space_copy == 1 || (t->space_copy == 2 && (i + 1 == n || in[i + 1] < 0x80)))) {
             /* What the general step below does for a plain space. */
             if (!prev_space) {
-                memcpy(o + k, WS, 3);
+                memcpy(o + k, SP_SPACE_SYMBOL, 3);
                 k += 3;
             }
             prev_space = nz->remove_extra_whitespaces;
@@ -198,7 +197,7 @@ int sp_train_normalize(const spbpe_trainer *t, sp_feeder *f, const uint8_t *in, 
             o = out->text;
             for (size_t j = 0; j < rlen; j++) {
                 if (r[j] == ' ') {
-                    memcpy(o + k, WS, 3);
+                    memcpy(o + k, SP_SPACE_SYMBOL, 3);
                     k += 3;
                 } else {
                     o[k++] = r[j];
@@ -210,9 +209,9 @@ int sp_train_normalize(const spbpe_trainer *t, sp_feeder *f, const uint8_t *in, 
         if (!nz->remove_extra_whitespaces) prev_space = 0;
     }
     if (nz->remove_extra_whitespaces)
-        while (k >= 3 && memcmp(o + k - 3, WS, 3) == 0) k -= 3;
+        while (k >= 3 && sp_is_space_symbol(o + k - 3)) k -= 3;
     if (nz->add_dummy_prefix && nz->treat_whitespace_as_suffix) {
-        memcpy(o + k, WS, 3);
+        memcpy(o + k, SP_SPACE_SYMBOL, 3);
         k += 3;
     }
     out->len = k;

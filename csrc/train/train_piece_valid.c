@@ -25,7 +25,7 @@ int sp_piece_valid(const sp_valid_opts *o, const uint32_t *cps, size_t n) {
     if (n == 0 || n > (size_t)o->max_piece_chars) return 0;
     int all_ws = 1;
     for (size_t i = 0; i < n; i++) {
-        if (cps[i] != SP_WS_CHAR) {
+        if (cps[i] != SP_SPACE_CP) {
             all_ws = 0;
             break;
         }
@@ -35,7 +35,7 @@ int sp_piece_valid(const sp_valid_opts *o, const uint32_t *cps, size_t n) {
         uint32_t c = cps[pos];
         if (c == SP_UNK_CHAR || c == 0 || c == SP_BOUNDARY_CHAR || c == 0x20) return 0;
         if (c >= 0xD800 && (c < 0xE000 || c > 0x10FFFF)) return 0;
-        if (c == SP_WS_CHAR) {
+        if (c == SP_SPACE_CP) {
             if (o->allow_whitespace_only_pieces && all_ws) continue;
             if (o->treat_whitespace_as_suffix) {
                 if (o->split_by_whitespace ? pos < n - 1 : (pos < n - 1 && pos == 0)) return 0;
@@ -64,7 +64,7 @@ static uint8_t script_code(int s) { return s == SP_SCRIPT_ANY ? SP_VS_SCRIPT_ANY
 
 sp_vsum sp_vsum_char(const sp_valid_opts *o, uint32_t c) {
     sp_vsum v = {0, SP_VS_SCRIPT_NONE, SP_VS_SCRIPT_ANY};
-    if (c == SP_WS_CHAR) {
+    if (c == SP_SPACE_CP) {
         v.flags = SP_VS_ALL_WS | SP_VS_WS_FIRST | SP_VS_WS_LAST;
         return v;
     }
