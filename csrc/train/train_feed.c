@@ -18,8 +18,8 @@
  * sentencepiece counts characters and replaces rare ones by U+2585 before
  * step 5; that replacement maps one code point to one code point and never
  * touches U+2581 as long as U+2581 itself is kept, so splitting first and
- * counting characters from the word table (bpe_train.c) is equivalent.
- * bpe_train.c refuses the one case where it is not (U+2581 below coverage).
+ * counting characters from the word table (train_bpe.c) is equivalent.
+ * train_bpe.c refuses the one case where it is not (U+2581 below coverage).
  *
  * Threads: spbpe_trainer_add_lines cuts a large buffer at line breaks into
  * one chunk per feeder; feeder k always takes chunk k, reads the trainer
@@ -51,7 +51,7 @@ void sp_feeder_release(sp_feeder *f) {
     memset(f, 0, sizeof *f);
 }
 
-/* Make sure feeders 0..n-1 exist. */
+/* Make sure feeders 0..len-1 exist. */
 static int need_feeders(spbpe_trainer *t, size_t n) {
     if (n <= t->nfeeders) return 0;
     sp_feeder *f = realloc(t->feeders, n * sizeof *f);
@@ -209,29 +209,29 @@ SP_API int spbpe_trainer_add_sentence(spbpe_trainer *t, const uint8_t *s, size_t
 }
 
 /* One feeder's share of spbpe_trainer_add_lines. */
-typedef struct {
-    const spbpe_trainer *t;
-    sp_feeder *f;
+typedef struct sp_feed_job {
+    const spbpe_trainer *trainer;
+    sp_feeder *feeder;
     const uint8_t *buf;
     size_t len;
     uint64_t kept;
     int status;
     spbpe_error err;
-} chunk_job;
+} sp_feed_job;
 
-static void run_chunk(chunk_job *j) {
+static void run_chunk(sp_feed_job *j) {
     size_t i = 0;
-    uint64_t k0 = j->f->kept;
+    uint64_t k0 = j->feeder->kept;
     while (i < j->len) {
         const uint8_t *nl = memchr(j->buf + i, '\n', j->len - i);
         size_t e = nl ? (size_t)(nl - j->buf) : j->len;
-        if (keep_sentence(j->t, j->buf + i, e - i)) {
-            j->status = process(j->t, j->f, j->buf + i, e - i, 1, &j->err);
+        if (keep_sentence(j->trainer, j->buf + i, e - i)) {
+            j->status = process(j->trainer, j->feeder, j->buf + i, e - i, 1, &j->err);
             if (j->status) break;
         }
         i = e + 1;
     }
-    j->kept = j->f->kept - k0;
+    j->kept = j->feeder->kept - k0;
 }
 
 static void *chunk_thread(void *arg) {
@@ -249,7 +249,7 @@ SP_API int spbpe_trainer_add_lines(spbpe_trainer *t, const uint8_t *buf, size_t 
     if (n > len / MIN_CHUNK) n = len / MIN_CHUNK;
     if (n < 1) n = 1;
     if (need_feeders(t, n)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
-    chunk_job jobs[SP_MAX_FEEDERS];
+    sp_feed_job jobs[SP_MAX_FEEDERS];
     pthread_t tids[SP_MAX_FEEDERS];
     int started[SP_MAX_FEEDERS];
     size_t start = 0;
@@ -263,8 +263,8 @@ SP_API int spbpe_trainer_add_lines(spbpe_trainer *t, const uint8_t *buf, size_t 
             end = nl ? (size_t)(nl - buf) + 1 : len;
         }
         memset(&jobs[k], 0, sizeof jobs[k]);
-        jobs[k].t = t;
-        jobs[k].f = &t->feeders[k];
+        jobs[k].trainer = t;
+        jobs[k].feeder = &t->feeders[k];
         jobs[k].buf = buf + start;
         jobs[k].len = end - start;
         start = end;
@@ -294,7 +294,7 @@ int sp_feeders_merge(spbpe_trainer *t) {
     memset(&t->feeders[0].words, 0, sizeof t->feeders[0].words);
     for (size_t k = 1; k < t->nfeeders; k++) {
         sp_wordtab *w = &t->feeders[k].words;
-        for (size_t i = 0; i < w->n; i++) {
+        for (size_t i = 0; i < w->len; i++) {
             const sp_word *x = &w->words[i];
             if (sp_wordtab_add_hashed(&t->words, w->arena + x->off, x->len, x->hash, x->count)) return -1;
         }

@@ -1,12 +1,12 @@
 /*
- * trainer_internal.h - declarations shared by the BPE trainer's C files
- * (train_sentences.c, piece_valid.c, bpe_train.c, script_table.c).
- * Nothing here is part of the public contract (see spbpe.h).
+ * train/train_internal.h - declarations shared by every C file of the BPE
+ * trainer (train/train_*.c) and by tests/c/test_vsum.c.  Nothing here is
+ * part of the public contract (see include/spbpe.h).
  *
  * Data flow: sentences -> normalize -> cut meta pieces -> pretokenize ->
  * split into words -> sp_wordtab (distinct word -> weighted count).  Memory
  * is proportional to the distinct words, never to the corpus.  Training
- * (bpe_train.c) reads only the word table.
+ * (train_bpe.c) reads only the word table.
  */
 #ifndef SPBPE_TRAINER_INTERNAL_H
 #define SPBPE_TRAINER_INTERNAL_H
@@ -32,11 +32,11 @@ typedef struct sp_valid_opts {
     const uint8_t *bmp_script;   /* sp_script_fill_bmp's table while training, else NULL */
 } sp_valid_opts;
 
-/* piece_valid.c: IsValidSentencePiece on the code points cps[0..n). */
+/* train_piece_valid.c: IsValidSentencePiece on the code points cps[0..n). */
 int sp_piece_valid(const sp_valid_opts *o, const uint32_t *cps, size_t n);
 
 /* What the validity rules need to know of a valid piece to judge it joined
- * to another one, without reading either again (piece_valid.c). */
+ * to another one, without reading either again (train_piece_valid.c). */
 enum {
     SP_VS_ALL_WS = 1,           /* every character is U+2581 */
     SP_VS_WS_FIRST = 2,         /* U+2581 at position 0 */
@@ -71,7 +71,7 @@ typedef struct sp_wordtab {
     uint8_t *arena;
     size_t arena_len, arena_cap;
     sp_word *words;
-    size_t n, cap;
+    size_t len, cap;    /* words in use, room */
     uint64_t *slots;    /* hash's high 32 bits << 32 | word index + 1; 0 = empty; size mask + 1 */
     size_t mask;
 } sp_wordtab;
@@ -165,7 +165,7 @@ struct spbpe_trainer {
 typedef struct sp_charset {
     uint32_t *cps;
     int64_t *counts;
-    size_t n;
+    size_t len;
     uint32_t *keys;     /* open addressing: code point + 1, 0 = empty */
     int32_t *vals;      /* index into cps */
     size_t mask;
@@ -179,7 +179,7 @@ int sp_char_coverage(const struct spbpe_trainer *t, sp_charset *cs, spbpe_error 
 int32_t sp_charset_find(const sp_charset *cs, uint32_t cp);
 void sp_charset_release(sp_charset *cs);
 
-/* ------------------------------------------------ bpe_train.c symbols */
+/* ------------------------------------------------ train_bpe.c symbols */
 
 /* 64 bytes, the fields the merge loop touches for every neighbour first:
  * symbols are read at random, and one cache line per symbol is what it
@@ -235,12 +235,12 @@ typedef struct sp_qentry {
 
 typedef struct sp_bucket {
     int32_t *ids;
-    size_t n, cap;
+    size_t len, cap;
 } sp_bucket;
 
 typedef struct sp_queue {
     sp_qentry *heap;      /* entries with freq >= level */
-    size_t n, cap;
+    size_t len, cap;
     int64_t level;
     sp_bucket *buckets;   /* [SP_QBUCKETS]: entries with 0 < freq < level */
     size_t top;           /* no bucket above this one holds entries */

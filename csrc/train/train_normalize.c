@@ -60,7 +60,7 @@ static uint64_t analyze(const sp_charsmap *cm, const uint8_t *s, size_t len) {
     return K_MAP | (uint64_t)best_len << 2 | ext | (uint64_t)rlen << 10 | (uint64_t)off << 32;
 }
 
-/* Does the memo entry e of the character s[0..len) hold at s[0..n)? */
+/* Does the memo entry e of the character s[0..len) hold at s[0..len)? */
 static int memo_holds(uint64_t e, const uint8_t *s, size_t len, size_t n) {
     return !(e & EXT_MASK) || len == n || s[len] < 0x80;
 }
@@ -80,7 +80,7 @@ void sp_train_norm_init(spbpe_trainer *t) {
         if (!t->norm_copy[b]) t->printable_copy = 0;
 }
 
-/* One normalization unit at s[0..n), n >= 1: bytes consumed, and the
+/* One normalization unit at s[0..len), n >= 1: bytes consumed, and the
  * replacement in *r, *rlen (normalize.c's normalize_prefix). */
 static size_t unit_at(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, size_t n, const uint8_t **r,
                       size_t *rlen) {

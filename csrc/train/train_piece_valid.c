@@ -1,5 +1,5 @@
 /*
- * piece_valid.c - sentencepiece's TrainerInterface::IsValidSentencePiece.
+ * train_piece_valid.c - sentencepiece's TrainerInterface::IsValidSentencePiece.
  *
  * A candidate piece (as code points) is invalid when it is empty or longer
  * than max_sentencepiece_length; when it holds U+2585, NUL, the boundary

@@ -38,7 +38,7 @@ static int better(const sp_sym *syms, const uint8_t *arena, const sp_qentry *a, 
 }
 
 static void sift_down(sp_queue *q, const sp_sym *syms, const uint8_t *arena, size_t i, sp_qentry e) {
-    size_t n = q->n;
+    size_t n = q->len;
     for (;;) {
         size_t l = 2 * i + 1;
         if (l >= n) break;
@@ -55,8 +55,8 @@ static sp_qentry make_entry(const sp_sym *y, int32_t s, int64_t freq) {
 }
 
 static int heap_insert(sp_queue *q, const sp_sym *syms, const uint8_t *arena, sp_qentry e) {
-    if (sp_reserve_inline((void **)&q->heap, &q->cap, q->n + 1, sizeof *q->heap)) return -1;
-    size_t i = q->n++;
+    if (sp_reserve_inline((void **)&q->heap, &q->cap, q->len + 1, sizeof *q->heap)) return -1;
+    size_t i = q->len++;
     while (i > 0) {
         size_t p = (i - 1) / 2;
         if (!better(syms, arena, &e, &q->heap[p])) break;
@@ -86,8 +86,8 @@ int sp_queue_push(sp_queue *q, sp_sym *syms, const uint8_t *arena, int32_t s) {
     y->inheap = y->freq;
     if (y->freq >= q->level || y->freq <= 0) return heap_insert(q, syms, arena, make_entry(y, s, y->freq));
     sp_bucket *b = &q->buckets[y->freq];
-    if (sp_reserve_inline((void **)&b->ids, &b->cap, b->n + 1, sizeof *b->ids)) return -1;
-    b->ids[b->n++] = s;
+    if (sp_reserve_inline((void **)&b->ids, &b->cap, b->len + 1, sizeof *b->ids)) return -1;
+    b->ids[b->len++] = s;
     if ((size_t)y->freq > q->top) q->top = (size_t)y->freq;
     return 0;
 }
@@ -95,7 +95,7 @@ int sp_queue_push(sp_queue *q, sp_sym *syms, const uint8_t *arena, int32_t s) {
 /* Replace everything by the given symbols at their current freq, one heap
  * (the tail of training, where every freq is 0). */
 int sp_queue_build(sp_queue *q, sp_sym *syms, const uint8_t *arena, const int32_t *ids, size_t n) {
-    for (size_t b = 0; b < SP_QBUCKETS; b++) q->buckets[b].n = 0;
+    for (size_t b = 0; b < SP_QBUCKETS; b++) q->buckets[b].len = 0;
     q->top = 0;
     q->level = 0;
     if (sp_reserve_inline((void **)&q->heap, &q->cap, n, sizeof *q->heap)) return -1;
@@ -104,7 +104,7 @@ int sp_queue_build(sp_queue *q, sp_sym *syms, const uint8_t *arena, const int32_
         y->inheap = y->freq;
         q->heap[i] = make_entry(y, ids[i], y->freq);
     }
-    q->n = n;
+    q->len = n;
     for (size_t i = n / 2; i-- > 0;) sift_down(q, syms, arena, i, q->heap[i]);
     return 0;
 }
@@ -114,23 +114,23 @@ static int next_level(sp_queue *q, const sp_sym *syms, const uint8_t *arena, int
     while (q->top > 0) {
         size_t f = q->top--;
         sp_bucket *b = &q->buckets[f];
-        if (!b->n) continue;
+        if (!b->len) continue;
         q->level = (int64_t)f;
-        if (sp_reserve_inline((void **)&q->heap, &q->cap, b->n, sizeof *q->heap)) {
+        if (sp_reserve_inline((void **)&q->heap, &q->cap, b->len, sizeof *q->heap)) {
             *err = 1;
             return 0;
         }
         size_t m = 0;
-        for (size_t i = 0; i < b->n; i++) {
+        for (size_t i = 0; i < b->len; i++) {
             const sp_sym *y = &syms[b->ids[i]];
             if (y->accepted || y->inheap != (int64_t)f) continue; /* superseded */
             q->heap[m++] = make_entry(y, b->ids[i], (int64_t)f);
         }
-        b->n = 0;
+        b->len = 0;
         free(b->ids);
         b->ids = NULL;
         b->cap = 0;
-        q->n = m;
+        q->len = m;
         for (size_t i = m / 2; i-- > 0;) sift_down(q, syms, arena, i, q->heap[i]);
         if (m) return 1;
     }
@@ -139,12 +139,12 @@ static int next_level(sp_queue *q, const sp_sym *syms, const uint8_t *arena, int
 }
 
 int sp_queue_pop(sp_queue *q, const sp_sym *syms, const uint8_t *arena, sp_qentry *out) {
-    if (!q->n) {
+    if (!q->len) {
         int err = 0;
         if (!next_level(q, syms, arena, &err)) return err ? -1 : 0;
     }
     *out = q->heap[0];
-    sp_qentry e = q->heap[--q->n];
-    if (q->n) sift_down(q, syms, arena, 0, e);
+    sp_qentry e = q->heap[--q->len];
+    if (q->len) sift_down(q, syms, arena, 0, e);
     return 1;
 }

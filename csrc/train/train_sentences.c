@@ -22,7 +22,7 @@ static int wordtab_grow(sp_wordtab *t) {
     size_t nslots = t->slots ? (t->mask + 1) * 2 : 1024;
     uint64_t *slots = calloc(nslots, sizeof *slots);
     if (!slots) return -1;
-    for (size_t i = 0; i < t->n; i++) {
+    for (size_t i = 0; i < t->len; i++) {
         size_t h = (size_t)t->words[i].hash & (nslots - 1);
         while (slots[h]) h = (h + 1) & (nslots - 1);
         slots[h] = word_slot(t->words[i].hash, i);
@@ -38,7 +38,7 @@ int sp_wordtab_add(sp_wordtab *t, const uint8_t *s, size_t len, int64_t count) {
 }
 
 int sp_wordtab_add_hashed(sp_wordtab *t, const uint8_t *s, size_t len, uint64_t hash, int64_t count) {
-    if ((t->n + 1) * 2 > (t->slots ? t->mask + 1 : 0) && wordtab_grow(t)) return -1;
+    if ((t->len + 1) * 2 > (t->slots ? t->mask + 1 : 0) && wordtab_grow(t)) return -1;
     size_t h = (size_t)hash & t->mask;
     uint64_t tag = hash >> 32;
     for (uint64_t slot; (slot = t->slots[h]) != 0; h = (h + 1) & t->mask) {
@@ -49,13 +49,13 @@ int sp_wordtab_add_hashed(sp_wordtab *t, const uint8_t *s, size_t len, uint64_t 
             return 0;
         }
     }
-    if (t->n >= UINT32_MAX - 1 || len > UINT32_MAX) return -1;
-    if (sp_reserve_inline((void **)&t->words, &t->cap, t->n + 1, sizeof *t->words)) return -1;
+    if (t->len >= UINT32_MAX - 1 || len > UINT32_MAX) return -1;
+    if (sp_reserve_inline((void **)&t->words, &t->cap, t->len + 1, sizeof *t->words)) return -1;
     if (sp_reserve_inline((void **)&t->arena, &t->arena_cap, t->arena_len + len, 1)) return -1;
     memcpy(t->arena + t->arena_len, s, len);
-    t->words[t->n] = (sp_word){hash, t->arena_len, (uint32_t)len, count};
+    t->words[t->len] = (sp_word){hash, t->arena_len, (uint32_t)len, count};
     t->arena_len += len;
-    t->slots[h] = word_slot(hash, t->n++);
+    t->slots[h] = word_slot(hash, t->len++);
     return 0;
 }
 
@@ -107,7 +107,7 @@ static int init_meta(spbpe_trainer *t, const spbpe_trainer_options *o, spbpe_err
     if (!t->meta) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
     const uint8_t *up = o->unk_piece;
     size_t ul = o->unk_piece_len;
-    struct { int32_t id; const uint8_t *p; size_t n; const char *name; } fixed[4] = {
+    struct { int32_t id; const uint8_t *piece; size_t len; const char *name; } fixed[4] = {
         {o->unk_id, o->unk_piece, o->unk_piece_len, "unk"},
         {o->bos_id, o->bos_piece, o->bos_piece_len, "bos"},
         {o->eos_id, o->eos_piece, o->eos_piece_len, "eos"},
@@ -116,13 +116,13 @@ static int init_meta(spbpe_trainer *t, const spbpe_trainer_options *o, spbpe_err
     int has_unk = 0;
     for (int i = 0; i < 4; i++) {
         if (fixed[i].id < 0) continue;
-        int is_unk = same(fixed[i].p, fixed[i].n, up, ul);
+        int is_unk = same(fixed[i].piece, fixed[i].len, up, ul);
         if (fixed[i].id >= t->vocab_size || meta_find_id(t, fixed[i].id) || (has_unk && is_unk))
             return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0,
                            "%s_id=%d: id is out of range [0, vocab_size), already used, or the piece "
                            "repeats unk_piece", fixed[i].name, (int)fixed[i].id);
         if (is_unk) has_unk = 1;
-        if (meta_push(t, fixed[i].p, fixed[i].n, fixed[i].id,
+        if (meta_push(t, fixed[i].piece, fixed[i].len, fixed[i].id,
                       is_unk ? SPBPE_PIECE_UNKNOWN : SPBPE_PIECE_CONTROL))
             return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
     }
@@ -159,7 +159,7 @@ static int init_meta(spbpe_trainer *t, const spbpe_trainer_options *o, spbpe_err
                            (int)ul, (const char *)up);
         sp_meta *fixed_hit = NULL;
         for (int i = 1; i < 4 && !fixed_hit; i++)
-            if (fixed[i].id >= 0 && same(w, n, fixed[i].p, fixed[i].n)) fixed_hit = meta_find_id(t, fixed[i].id);
+            if (fixed[i].id >= 0 && same(w, n, fixed[i].piece, fixed[i].len)) fixed_hit = meta_find_id(t, fixed[i].id);
         if (fixed_hit) {
             /* sentencepiece only re-types the existing entry.  Keep a
              * zero-length marker so the duplicate check above still sees w. */
