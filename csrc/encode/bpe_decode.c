@@ -88,8 +88,12 @@ typedef struct dummy_prefix {
 } dummy_prefix;
 
 static dummy_prefix dummy_prefix_start(const spbpe_model *m) {
-    dummy_prefix dp = {1, 0, m->info.add_dummy_prefix || m->info.remove_extra_whitespaces,
-                       m->info.remove_extra_whitespaces};
+    dummy_prefix dp = {
+        .is_bos_ws = 1,
+        .bos_ws_seen = 0,
+        .strip = m->info.add_dummy_prefix || m->info.remove_extra_whitespaces,
+        .rew = m->info.remove_extra_whitespaces,
+    };
     return dp;
 }
 

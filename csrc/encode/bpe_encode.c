@@ -94,7 +94,8 @@ static void maybe_push(encoder *e, int32_t left, int32_t right) {
     const sp_symbol *l = &e->sym[left], *r = &e->sym[right];
     int32_t merged = pair_merge(e, l, r);
     if (merged < 0) return;
-    sp_agenda_item it = {e->m->score[merged], left, right, l->len + r->len, merged};
+    sp_agenda_item it = {.score = e->m->score[merged], .left = left, .right = right, .size = l->len + r->len,
+                         .merged = merged};
     heap_push(e->heap, &e->heap_len, it);
     e->steps++;
     if (SP_UNLIKELY(e->m->type[merged] == SPBPE_PIECE_UNUSED)) {
@@ -397,8 +398,17 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
         if (sp_pair_memo_prepare(&ws->memo, m)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
         memo = &ws->memo;
     }
-    encoder e = {m, t, ws->sym, ws->heap, 0, ws->rev, ws->stack + 2 * n + 2, 0, reference, memo, 0};
-    emitter o = {m, t, ws->norm.align, ws, 0, 0, spans};
+    encoder e = {
+        .m = m,
+        .text = t,
+        .sym = ws->sym,
+        .heap = ws->heap,
+        .rev = ws->rev,
+        .touched = ws->stack + 2 * n + 2,
+        .reference = reference,
+        .memo = memo,
+    };
+    emitter o = {.m = m, .text = t, .align = ws->norm.align, .ws = ws, .spans = spans};
 
     if (fast) {
         /* Segments start before each run of U+2581 that follows another

@@ -134,19 +134,21 @@ static int32_t new_sym(sp_merger *c, int32_t left, int32_t right, uint64_t off, 
     if ((c->nsyms + 1) * sizeof *c->syms > c->syms_bytes &&
         sp_big_grow((void **)&c->syms, &c->syms_bytes, (c->nsyms + 1) * sizeof *c->syms))
         return SP_SYM_NOMEM;
-    sp_sym *y = &c->syms[c->nsyms];
-    memset(y, 0, sizeof *y);
-    y->left = left;
-    y->right = right;
-    y->off = (uint32_t)off;
-    y->len = (uint32_t)len;
-    y->nchars = (uint16_t)nchars;
-    y->vflags = vs.flags;
-    y->script_in = vs.script_in;
-    y->script_out = vs.script_out;
-    y->inheap = -1;
     const uint8_t *p = c->arena + off;
-    for (size_t i = 0; i < 8; i++) y->prefix = y->prefix << 8 | (i < len ? p[i] : 0);
+    uint64_t prefix = 0;
+    for (size_t i = 0; i < 8; i++) prefix = prefix << 8 | (i < len ? p[i] : 0);
+    c->syms[c->nsyms] = (sp_sym){
+        .left = left,
+        .right = right,
+        .off = (uint32_t)off,
+        .len = (uint32_t)len,
+        .nchars = (uint16_t)nchars,
+        .vflags = vs.flags,
+        .script_in = vs.script_in,
+        .script_out = vs.script_out,
+        .prefix = prefix,
+        .inheap = -1,
+    };
     return (int32_t)c->nsyms++;
 }
 
@@ -160,7 +162,8 @@ static int32_t get_pair(sp_merger *c, int32_t l, int32_t r) {
     const sp_sym *a = &c->syms[l], *b = &c->syms[r];
     int32_t v = SP_NO_PAIR;
     uint32_t nchars = (uint32_t)a->nchars + b->nchars;
-    sp_vsum va = {a->vflags, a->script_in, a->script_out}, vb = {b->vflags, b->script_in, b->script_out};
+    sp_vsum va = {.flags = a->vflags, .script_in = a->script_in, .script_out = a->script_out};
+    sp_vsum vb = {.flags = b->vflags, .script_in = b->script_in, .script_out = b->script_out};
     /* IsValidSentencePiece of the joined piece, from what the halves know */
     if (sp_vsum_join_valid(&c->trainer->valid, va, vb, nchars)) {
         size_t la = a->len, lb = b->len;

@@ -77,7 +77,7 @@ static sp_char_entry *char_counts_add(sp_char_counts *m, uint32_t cp) {
     if (sp_reserve((void **)&m->entries, &m->cap, m->len + 1, sizeof *m->entries)) return NULL;
     m->keys[h] = cp + 1;
     m->idx[h] = (uint32_t)m->len;
-    m->entries[m->len] = (sp_char_entry){cp, 0, 0};
+    m->entries[m->len] = (sp_char_entry){.cp = cp, .required = 0, .count = 0};
     return &m->entries[m->len++];
 }
 
@@ -167,7 +167,7 @@ int sp_char_coverage(const spbpe_trainer *t, sp_charset *cs, spbpe_error *err) {
         cs->len++;
     }
     /* Final order of required_chars_: count descending, code point ascending. */
-    for (size_t i = 0; i < cs->len; i++) m.entries[i] = (sp_char_entry){cs->cps[i], 0, cs->counts[i]};
+    for (size_t i = 0; i < cs->len; i++) m.entries[i] = (sp_char_entry){.cp = cs->cps[i], .required = 0, .count = cs->counts[i]};
     qsort(m.entries, cs->len, sizeof *m.entries, cmp_entry);
     for (size_t i = 0; i < cs->len; i++) {
         cs->cps[i] = m.entries[i].cp;

@@ -51,7 +51,7 @@ static void sift_down(sp_queue *q, const sp_sym *syms, const uint8_t *arena, siz
 }
 
 static sp_qentry make_entry(const sp_sym *y, int32_t s, int64_t freq) {
-    return (sp_qentry){freq, y->prefix, s, y->nchars};
+    return (sp_qentry){.freq = freq, .prefix = y->prefix, .sym = s, .nchars = y->nchars};
 }
 
 static int heap_insert(sp_queue *q, const sp_sym *syms, const uint8_t *arena, sp_qentry e) {

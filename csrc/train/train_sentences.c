@@ -53,7 +53,7 @@ int sp_wordtab_add_hashed(sp_wordtab *t, const uint8_t *s, size_t len, uint64_t 
     if (sp_reserve_inline((void **)&t->words, &t->cap, t->len + 1, sizeof *t->words)) return -1;
     if (sp_reserve_inline((void **)&t->arena, &t->arena_cap, t->arena_len + len, 1)) return -1;
     memcpy(t->arena + t->arena_len, s, len);
-    t->words[t->len] = (sp_word){hash, t->arena_len, (uint32_t)len, count};
+    t->words[t->len] = (sp_word){.hash = hash, .off = t->arena_len, .len = (uint32_t)len, .count = count};
     t->arena_len += len;
     t->slots[h] = word_slot(hash, t->len++);
     return 0;
@@ -248,9 +248,16 @@ SP_API spbpe_trainer *spbpe_trainer_new(const spbpe_trainer_options *o, spbpe_er
     t->max_sentence_length = o->max_sentence_length;
     t->split_by_whitespace = o->split_by_whitespace != 0;
     t->hard_vocab_limit = o->hard_vocab_limit != 0;
-    t->valid = (sp_valid_opts){o->max_sentencepiece_length, o->split_by_unicode_script != 0,
-                               o->split_by_number != 0, o->split_by_whitespace != 0, o->split_digits != 0,
-                               o->treat_whitespace_as_suffix != 0, o->allow_whitespace_only_pieces != 0, NULL};
+    t->valid = (sp_valid_opts){
+        .max_piece_chars = o->max_sentencepiece_length,
+        .split_by_unicode_script = o->split_by_unicode_script != 0,
+        .split_by_number = o->split_by_number != 0,
+        .split_by_whitespace = o->split_by_whitespace != 0,
+        .split_digits = o->split_digits != 0,
+        .treat_whitespace_as_suffix = o->treat_whitespace_as_suffix != 0,
+        .allow_whitespace_only_pieces = o->allow_whitespace_only_pieces != 0,
+        .bmp_script = NULL,
+    };
     int st = SPBPE_OK;
     t->required_chars = dup_bytes(o->required_chars, o->required_chars_len);
     t->required_chars_len = o->required_chars_len;
