@@ -16,10 +16,11 @@
  * Shortcuts, all exact and all off under `reference_path`: for a fast_words
  * model (model.c) the text is encoded word by word, a word being a segment
  * that starts before a run of U+2581, with each word's result kept in the
- * workspace's word cache (word_cache.c); segments over SP_CUT_MIN_SEGMENT
- * bytes are first cut wherever no piece holds the characters on both sides
- * (char_pairs.c); and "do these two pieces merge" is answered by id from the
- * workspace's pair memo (pair_memo.c) instead of by hashing their bytes.
+ * workspace's word cache (word_cache.c); long segments are first cut
+ * wherever no piece holds the characters on both sides (char_pairs.c); and
+ * "do these two pieces merge" is answered by id from the workspace's pair
+ * memo (pair_memo.c) instead of by hashing their bytes.  Which shortcut a
+ * piece of text takes depends on its size, decided in sp_strategy alone.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -104,8 +105,51 @@ static void maybe_push(encoder *e, int32_t left, int32_t right) {
     }
 }
 
-/* Words of at most this many symbols merge by scanning, not by heap. */
-#define SP_SMALL_WORD 16
+/* ------------------------------------------------------ strategy by size */
+
+/* The size thresholds of the shortcuts, used only by sp_strategy below
+ * (and as the bounds of the buffers they size). */
+#define SP_CUT_MIN_SEGMENT 40    /* longer word-split segments are cut first */
+#define SP_CACHE_MAX_SEGMENT 128 /* longer units are not cached */
+#define SP_SMALL_WORD 16         /* cached segments of more symbols use the heap */
+
+typedef enum {
+    SP_USE_CACHE,  /* hash the text and reuse (or record) its tokens in the word cache */
+    SP_CUT_FIRST,  /* cut where no piece holds the characters on both sides, then ask for each unit */
+    SP_NO_CACHE,   /* merge without the cache */
+    SP_MERGE_SCAN, /* merge by scanning the current pairs (merge_small) */
+    SP_MERGE_HEAP  /* merge with the heap (run_merges) */
+} sp_strategy_kind;
+
+typedef enum {
+    SP_SIZE_SEGMENT, /* bytes of a segment from the split before U+2581 runs */
+    SP_SIZE_UNIT,    /* bytes of a unit cut out of a longer segment */
+    SP_SIZE_SYMBOLS  /* initial symbols of a segment that goes to the cache */
+} sp_size_of;
+
+/* The one place that chooses the strategy by size, as tiktoken's
+ * byte_pair_encode does; every choice gives the same tokens, only the work
+ * differs.  On the word-split path (fast_words models, no dropout) it is
+ * asked up to three times, each with what is known by then:
+ *  - a segment of at most 40 bytes (nearly every word) goes to the word
+ *    cache whole; a longer one (runs without spaces: CJK, code, URLs) is
+ *    first cut at the points no merge can cross (char_pairs.c), since a
+ *    long key is rarely seen twice and its merges stay local anyway;
+ *  - a unit so cut is cached up to 128 bytes (a key's bound in the cache
+ *    and in seg_toks) and merged without the cache beyond;
+ *  - a cached segment of at most 16 initial symbols merges by scanning its
+ *    few pairs, which beats heap pushes and pops at that size; a longer one
+ *    uses the heap, which keeps the merge loop O(n log n).
+ * The plain path (reference_path, dropout, models without fast_words)
+ * asks nothing: one uncached heap merge over the whole text. */
+static inline sp_strategy_kind sp_strategy(sp_size_of what, size_t size) {
+    switch (what) {
+    case SP_SIZE_SEGMENT: return size <= SP_CUT_MIN_SEGMENT ? SP_USE_CACHE : SP_CUT_FIRST;
+    case SP_SIZE_UNIT: return size <= SP_CACHE_MAX_SEGMENT ? SP_USE_CACHE : SP_NO_CACHE;
+    case SP_SIZE_SYMBOLS: return size <= SP_SMALL_WORD ? SP_MERGE_SCAN : SP_MERGE_HEAP;
+    }
+    return SP_MERGE_HEAP;
+}
 
 /* run_merges for a short word of a model without UNUSED pieces, with no
  * dropout: the same choice at every step (the best score, then the leftmost
@@ -283,7 +327,7 @@ static void run_merges(encoder *e, int32_t count, double alpha, uint64_t *rng) {
 
 /* Encode t[from, to) as one BPE unit and emit its tokens; with the word
  * cache, reuse or record the segment's (length, id) pairs. */
-static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int cached, uint64_t h, double alpha,
+static void encode_segment(encoder *e, emitter *o, size_t from, size_t to, int cached, uint64_t h, double alpha,
                           uint64_t *rng) {
     spbpe_workspace *ws = o->ws;
     size_t n = to - from;
@@ -296,11 +340,11 @@ static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int ca
                 emit_id(o, pos, (uint32_t)toks[2 * k], toks[2 * k + 1]);
                 pos += (uint32_t)toks[2 * k];
             }
-            return 0;
+            return;
         }
     }
     int32_t count = init_symbols(e->m, e->text, from, to, e->sym, e->reference);
-    if (cached && count <= SP_SMALL_WORD) /* the word-cache path: no UNUSED pieces, no dropout */
+    if (cached && sp_strategy(SP_SIZE_SYMBOLS, (size_t)count) == SP_MERGE_SCAN) /* no UNUSED pieces, no dropout */
         merge_small(e, count);
     else
         run_merges(e, count, alpha, rng);
@@ -313,7 +357,10 @@ static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int ca
             k++;
             emit(o, sym[i].start, sym[i].len, sym[i].id);
         }
-        return sp_cache_put(&ws->cache, e->text + from, n, h, ws->seg_toks, k);
+        /* Out of memory growing the cache only loses the entry: the
+         * segment is encoded again when it comes back. */
+        (void)sp_cache_put(&ws->cache, e->text + from, n, h, ws->seg_toks, k);
+        return;
     }
     const uint64_t *rev = e->touched_len ? ws->rev : NULL;
     for (int32_t i = 0; i >= 0; i = sym[i].next) {
@@ -322,12 +369,7 @@ static int encode_segment(encoder *e, emitter *o, size_t from, size_t to, int ca
         else
             emit(o, sym[i].start, sym[i].len, sym[i].id);
     }
-    return 0;
 }
-
-/* Segments longer than this are cut further where no piece holds the two
- * characters on either side (char_pairs.c) before they are encoded. */
-#define SP_CUT_MIN_SEGMENT 40
 
 /* sp_char_id of a well-formed character whose code point is known. */
 static inline int32_t char_id_of(const spbpe_model *m, const uint8_t *p, size_t l, uint32_t cp) {
@@ -345,7 +387,7 @@ static inline void encode_unit(encoder *e, emitter *o, size_t from, size_t to, s
         return;
     }
     uint64_t unused_rng = 0;
-    int cached = n <= SP_CACHE_MAX_SEGMENT;
+    int cached = sp_strategy(SP_SIZE_UNIT, n) == SP_USE_CACHE;
     encode_segment(e, o, from, to, cached, cached ? sp_hash_bytes(t + from, n) : 0, 0.0, &unused_rng);
 }
 
@@ -413,7 +455,7 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
     if (fast) {
         /* Segments start before each run of U+2581 that follows another
          * character; no merge crosses such a point for this model. */
-        if (ws->cache.model_hash != m->content_hash) sp_cache_reset(&ws->cache, m->content_hash);
+        if (ws->cache.generation != m->generation) sp_cache_reset(&ws->cache, m->generation);
         /* First the segment starts, then the segments, hashing and
          * prefetching the cache slot of one a few places ahead so its
          * memory arrives while the current one is encoded. */
@@ -436,7 +478,8 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
         for (size_t k = 0; k < count + AHEAD; k++) {
             if (k < count) {
                 size_t seg_len = starts[k + 1] - starts[k];
-                uint64_t h = seg_len <= SP_CUT_MIN_SEGMENT ? sp_hash_bytes(t + starts[k], seg_len) : 0;
+                int whole = sp_strategy(SP_SIZE_SEGMENT, seg_len) == SP_USE_CACHE;
+                uint64_t h = whole ? sp_hash_bytes(t + starts[k], seg_len) : 0;
                 hashes[k % RING] = h;
                 sp_cache_prefetch(&ws->cache, h);
             }
@@ -444,7 +487,7 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
             if (k >= AHEAD) {
                 size_t j = k - AHEAD;
                 size_t seg_len = starts[j + 1] - starts[j];
-                if (seg_len <= SP_CUT_MIN_SEGMENT)
+                if (sp_strategy(SP_SIZE_SEGMENT, seg_len) == SP_USE_CACHE)
                     encode_segment(&e, &o, starts[j], starts[j + 1], 1, hashes[j % RING], 0.0, &rng);
                 else
                     encode_cut_segment(&e, &o, starts[j], starts[j + 1]);

@@ -34,7 +34,7 @@ typedef struct sp_l1_slot {
 } sp_l1_slot;
 
 typedef struct sp_word_cache {
-    uint64_t model_hash;         /* content hash of the model that filled it */
+    uint64_t generation;         /* of the model that filled it; 0 = none */
     sp_l1_slot *l1;              /* SP_L1_SLOTS, allocated with slots */
     sp_cache_slot *slots;        /* CACHE_SLOTS of them, allocated on first use */
     size_t count;
@@ -45,10 +45,7 @@ typedef struct sp_word_cache {
 
 #define SP_CACHE_SLOTS (1u << 18)
 
-/* Segments longer than this are encoded without the cache. */
-#define SP_CACHE_MAX_SEGMENT 128
-
-void sp_cache_reset(sp_word_cache *c, uint64_t model_hash);
+void sp_cache_reset(sp_word_cache *c, uint64_t generation);
 /* Hints that the segment with hash h is looked up soon, in two steps a few
  * segments apart: first its first-level slot and its slot in the table,
  * then (once that slot has arrived) its key and tokens in the arena, unless
@@ -98,7 +95,7 @@ int sp_encode_texts(const spbpe_model *m, const uint8_t *blob, const size_t *sta
 #define SP_MEMO_SLOTS (1u << 16)
 
 typedef struct sp_pair_memo {
-    uint64_t model_hash;         /* content hash of the model that filled it */
+    uint64_t generation;         /* of the model that filled it; 0 = none */
     uint64_t *slots;             /* SP_MEMO_SLOTS, allocated on first use */
     size_t count;
 } sp_pair_memo;

@@ -8,7 +8,7 @@
  * costs one integer probe instead of hashing and comparing the bytes.
  * Building the full table of every piece's splits at load instead cost more
  * than the rest of loading together.  When the memo is three quarters full
- * it starts over; it remembers which model (by content hash) filled it.
+ * it starts over; it remembers which model (by generation id) filled it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +19,12 @@ int sp_pair_memo_prepare(sp_pair_memo *memo, const spbpe_model *m) {
     if (!memo->slots) {
         memo->slots = calloc(SP_MEMO_SLOTS, sizeof *memo->slots);
         if (!memo->slots) return -1;
-        memo->model_hash = m->content_hash;
+        memo->generation = m->generation;
         memo->count = 0;
     }
-    if (memo->model_hash != m->content_hash) {
+    if (memo->generation != m->generation) {
         memset(memo->slots, 0, SP_MEMO_SLOTS * sizeof *memo->slots);
-        memo->model_hash = m->content_hash;
+        memo->generation = m->generation;
         memo->count = 0;
     }
     return 0;

@@ -5,7 +5,7 @@
  * U+2581 (see model.c, fast_words), BPE over a sentence equals BPE over each
  * segment separately, so the token lengths and ids of a segment depend only
  * on its bytes and can be reused.  The cache belongs to one workspace (one
- * thread) and remembers which model (by content hash) filled it.
+ * thread) and remembers which model (by generation id) filled it.
  *
  * Layout for few cache misses per lookup: an open-addressing slot array
  * whose 16-byte slots hold the hash, the key length, the token count and an
@@ -29,8 +29,8 @@
 
 static size_t align4(size_t n) { return (n + 3) & ~(size_t)3; }
 
-void sp_cache_reset(sp_word_cache *c, uint64_t model_hash) {
-    c->model_hash = model_hash;
+void sp_cache_reset(sp_word_cache *c, uint64_t generation) {
+    c->generation = generation;
     c->count = 0;
     c->arena_len = 0;
     c->misses_when_full = 0;
@@ -101,10 +101,10 @@ int sp_cache_put(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, con
     size_t need = align4(n) + 2 * count * sizeof(int32_t);
     if (c->count >= CACHE_MAX_ENTRIES || c->arena_len + need > CACHE_MAX_ARENA) {
         if (++c->misses_when_full < 4 * (size_t)CACHE_MAX_ENTRIES) return 0;
-        sp_cache_reset(c, c->model_hash);
+        sp_cache_reset(c, c->generation);
     }
     if (sp_reserve((void **)&c->arena, &c->arena_cap, c->arena_len + need, 1)) {
-        sp_cache_reset(c, c->model_hash);
+        sp_cache_reset(c, c->generation);
         return -1;
     }
     uint8_t *dst = c->arena + c->arena_len;

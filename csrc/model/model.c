@@ -10,12 +10,28 @@
  *    character pairs that occur inside pieces (char_pairs.c), and each
  *    piece's printed form for decoding;
  *  - byte pieces <0xXX> by byte value and by id.
+ *
+ * Every model gets a generation id at load, from a process-wide atomic
+ * counter (the library's one piece of global state; it only ever counts
+ * up).  Per-thread caches (word cache, pair memo) are keyed by it, so a
+ * workspace that served another model, even one at the same address or
+ * with colliding bytes, never answers from that model's entries.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/model.h"
 #include "model/proto_reader.h"
+
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+static volatile __int64 generation_counter;
+static uint64_t next_generation(void) { return (uint64_t)_InterlockedIncrement64(&generation_counter); }
+#else
+#include <stdatomic.h>
+static atomic_uint_fast64_t generation_counter;
+static uint64_t next_generation(void) { return (uint64_t)atomic_fetch_add(&generation_counter, 1) + 1; }
+#endif
 
 static const uint8_t DEFAULT_UNK_SURFACE[] = {' ', 0xE2, 0x81, 0x87, ' '};
 
@@ -320,7 +336,7 @@ SP_API spbpe_model *spbpe_model_new(const uint8_t *proto, size_t len, spbpe_erro
     sp_model_spec spec;
     if (sp_parse_model_proto(proto ? proto : (const uint8_t *)"", len, &spec, err)) return NULL;
     spbpe_model *m = calloc(1, sizeof *m);
-    if (m) m->content_hash = sp_hash_bytes(proto ? proto : (const uint8_t *)"", len) ^ ((uint64_t)len << 40);
+    if (m) m->generation = next_generation(); /* >= 1: a fresh workspace's caches hold 0 */
     if (!m) {
         sp_model_spec_release(&spec);
         sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");

@@ -75,7 +75,7 @@ struct spbpe_model {
     int32_t *bmp_id;         /* normal-map id of each 2- or 3-byte char by code point, or -1 */
     int fast_words;          /* encode may split at U+2581 runs and cache segments */
     sp_char_pairs char_pairs; /* built when fast_words: where long segments may be cut */
-    uint64_t content_hash;   /* hash of the model bytes: identifies it to word caches */
+    uint64_t generation;     /* unique per loaded model, >= 1: keys the per-thread caches */
 
     int32_t unk_index;       /* the UNKNOWN piece, -1 if none (internal unk_id_) */
     spbpe_model_info info;
