@@ -287,8 +287,6 @@ typedef struct spbpe_batch_text {
 int spbpe_decode_batch(const spbpe_model *model, const int32_t *ids, const size_t *starts, size_t count,
                        int num_threads, spbpe_batch *batch, spbpe_batch_text *out, spbpe_error *err);
 
-/* TRAINER-BEGIN (declarations of bpe_train.c go here) */
-
 /* --------------------------------------------------------------- trainer */
 
 /* A BPE trainer reproducing `spm_train --model_type=bpe` of sentencepiece
@@ -361,12 +359,12 @@ int spbpe_trainer_add_lines(spbpe_trainer *trainer, const uint8_t *buf, size_t l
 /* Run character coverage and the BPE merges.  Only once per trainer. */
 int spbpe_trainer_train(spbpe_trainer *trainer, spbpe_error *err);
 
-/* The trained vocabulary, in id order (valid after a successful train).
- * Piece pointers live as long as the trainer. */
+/* The trained vocabulary, in id order (valid after a successful train):
+ * the piece count, and one piece's bytes (NULL, *len 0, when id is out of
+ * range).  Piece pointers live as long as the trainer; scores and types
+ * come with spbpe_trainer_export. */
 size_t spbpe_trainer_piece_count(const spbpe_trainer *trainer);
 const uint8_t *spbpe_trainer_piece(const spbpe_trainer *trainer, size_t id, size_t *len);
-float spbpe_trainer_score(const spbpe_trainer *trainer, size_t id);
-int spbpe_trainer_type(const spbpe_trainer *trainer, size_t id);
 /* The whole vocabulary at once: piece i is (*arena)[(*off)[i] ..
  * (*off)[i] + (*len)[i]), with (*score)[i] and (*type)[i].  Returns the
  * piece count (0, with NULL arrays, before a successful train); the arrays
@@ -381,8 +379,6 @@ size_t spbpe_trainer_export(const spbpe_trainer *trainer, const uint8_t **arena,
  * live in the trainer until it is freed or serializes again. */
 int spbpe_trainer_serialize(spbpe_trainer *trainer, int with_score, const uint8_t **pieces, size_t *pieces_len,
                             const uint8_t **vocab, size_t *vocab_len, spbpe_error *err);
-
-/* TRAINER-END */
 
 /* CFFI-END */
 

@@ -101,14 +101,6 @@ SP_API const uint8_t *spbpe_trainer_piece(const spbpe_trainer *t, size_t id, siz
     return t->out_arena + t->out_off[id];
 }
 
-SP_API float spbpe_trainer_score(const spbpe_trainer *t, size_t id) {
-    return (t && id < t->out_count) ? t->out_score[id] : 0.0f;
-}
-
-SP_API int spbpe_trainer_type(const spbpe_trainer *t, size_t id) {
-    return (t && id < t->out_count) ? t->out_type[id] : 0;
-}
-
 SP_API size_t spbpe_trainer_export(const spbpe_trainer *t, const uint8_t **arena, size_t *arena_len,
                                    const uint64_t **off, const uint32_t **len, const float **score,
                                    const int32_t **type) {
