@@ -7,6 +7,11 @@
 #   fuzz/build.sh run-all 300          # every target in turn, 300 s each
 #   fuzz/build.sh merge                # fold the grown corpora into fuzz/corpus/
 #
+# fuzz/custom_rules.bin is the custom rule set fuzz_train_normalize uses
+# besides the built-in tables: the rules of
+# tests/test_train_normalizer_oracle.py's custom_rules(), compiled with
+# spbpe's charsmap compiler.
+#
 # Each target is one C file, fuzz/fuzz_<name>.c, linked with csrc/*/*.c.  The
 # seed corpus is fuzz/corpus/<name>/; new inputs go to fuzz/build/corpus/<name>/
 # (not committed).  Run one fuzzer at a time on a shared machine:
@@ -16,7 +21,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$ROOT/fuzz/build"
 CC=${CC:-clang}
 PY=${PYTHON:-python}
-TARGETS="model charsmap normalize encode decode train"
+TARGETS="model charsmap normalize encode decode train train_normalize"
 mkdir -p "$OUT/obj" "$OUT/models"
 
 # Models: small ones trained with the official sentencepiece (user-defined
@@ -61,6 +66,7 @@ done
 for t in $TARGETS; do
     $CC $CFLAGS -fsanitize=fuzzer \
         -DSPBPE_FUZZ_DEFAULT_MODELS="\"$MODELS\"" -DSPBPE_FUZZ_DEFAULT_DATA="\"$ROOT/spbpe/data\"" \
+        -DSPBPE_FUZZ_DEFAULT_CUSTOM_CHARSMAP="\"$ROOT/fuzz/custom_rules.bin\"" \
         "$ROOT/fuzz/fuzz_$t.c" $OBJS -pthread -o "$OUT/fuzz_$t"
 done
 echo "built: $(for t in $TARGETS; do printf 'fuzz/build/fuzz_%s ' "$t"; done)"

@@ -356,6 +356,17 @@ int spbpe_trainer_add_sentence(spbpe_trainer *trainer, const uint8_t *sentence, 
 int spbpe_trainer_add_lines(spbpe_trainer *trainer, const uint8_t *buf, size_t len,
                             uint64_t *kept, spbpe_error *err);
 
+/* For tests and fuzzers (the oracle of the trainer's normalizer): the text
+ * the trainer makes of one raw sentence before cutting it into words, from
+ * its memoized normalizer (train_normalize.c).  It must equal what
+ * spbpe_normalizer_normalize gives for the same charsmap, add_dummy_prefix,
+ * remove_extra_whitespaces and treat_whitespace_as_suffix, with
+ * escape_whitespaces on (the trainer always escapes).  *out (NULL when
+ * *out_len is 0) lives in the trainer until its next call.  Adds no
+ * sentence; same threading rule as the other trainer calls. */
+int spbpe_trainer_normalize(spbpe_trainer *trainer, const uint8_t *text, size_t len, const uint8_t **out,
+                            size_t *out_len, spbpe_error *err);
+
 /* Run character coverage and the BPE merges.  Only once per trainer. */
 int spbpe_trainer_train(spbpe_trainer *trainer, spbpe_error *err);
 

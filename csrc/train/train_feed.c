@@ -208,6 +208,22 @@ SP_API int spbpe_trainer_add_sentence(spbpe_trainer *t, const uint8_t *s, size_t
     return st;
 }
 
+SP_API int spbpe_trainer_normalize(spbpe_trainer *t, const uint8_t *text, size_t len, const uint8_t **out,
+                                   size_t *out_len, spbpe_error *err) {
+    sp_clear_error(err);
+    if (!t || !out || !out_len || (!text && len)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    *out = NULL;
+    *out_len = 0;
+    if (need_feeders(t, 1)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    sp_feeder *f = &t->feeders[0];
+    int st = sp_train_normalize(t, f, text ? text : (const uint8_t *)"", len, err);
+    if (!st && f->nb.len) {
+        *out = f->nb.text;
+        *out_len = f->nb.len;
+    }
+    return st;
+}
+
 /* One feeder's share of spbpe_trainer_add_lines. */
 typedef struct sp_feed_job {
     const spbpe_trainer *trainer;
