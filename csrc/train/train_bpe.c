@@ -2,31 +2,33 @@
  * train_bpe.c - the BPE merge loop and the final vocabulary of
  * sentencepiece 0.2.3 (bpe_model_trainer.cc), exact and incremental.
  *
- * State:
+ * State (sp_merger):
  *   slots[] every distinct word as slots (symbol id, word count, pair with
- *           the next live slot), words separated by SP_SLOT_WORD_END; a merged-away slot
- *           holds SP_SLOT_MERGED.  Keeping the count and the pair beside the symbol
- *           saves a cache miss and a hash lookup per occurrence.
+ *           the next live slot), each word followed by SP_SLOT_WORD_END; a
+ *           merged-away slot holds SP_SLOT_MERGED.  Keeping the count and
+ *           the pair beside the symbol saves a cache miss and a hash lookup
+ *           per occurrence.
  *   syms[]  symbols: the kept characters, one UNK symbol (U+2585, never
  *           paired), then every valid pair symbol ever created, identified
  *           by (left, right).  A pair symbol keeps its UTF-8 string, its
  *           length in code points, `freq` and `pos` (slots of its left
  *           half, in the order they were recorded).
- *   pairs   hash (left, right) -> pair symbol, or SP_NO_PAIR (negative cache of
- *           IsValidSentencePiece).
- *   q       lazy priority queue (train_queue.c) of (freq snapshot, symbol),
+ *   pairs   hash (left, right) -> pair symbol, or SP_NO_PAIR (negative
+ *           cache of IsValidSentencePiece).
+ *   queue   lazy priority queue (train_queue.c) of (freq snapshot, symbol),
  *           ordered by freq desc, code points asc, bytes asc.
  *
  * Invariants: a live pair's freq is exactly the weighted number of current
  * adjacencies (overlaps included); every change of freq during a merge puts
  * the pair on the pending list, and after the merge each pending pair is
  * pushed with its current freq, so the top entry whose snapshot equals the
- * current freq is the true maximum.  slots[i].pair is exact for every live slot
- * whose next live slot is a symbol and SP_NO_PAIR otherwise, so a slot recorded
- * in pos is still an occurrence iff slots[slot].pair is that pair (symbols only
- * grow, so a stale slot can never become valid again).  Within one word the
- * positions of a pair are recorded left to right, as sentencepiece's
- * ordered position set visits them; across words the order is immaterial.
+ * current freq is the true maximum.  slots[i].pair is exact for every live
+ * slot whose next live slot is a symbol and SP_NO_PAIR otherwise, so a slot
+ * recorded in pos is still an occurrence iff slots[slot].pair is that pair
+ * (symbols only grow, so a stale slot can never become valid again).
+ * Within one word the positions of a pair are recorded left to right, as
+ * sentencepiece's ordered position set visits them; across words the
+ * order is immaterial.
  *
  * Selection follows sentencepiece exactly: a popped pair whose string was
  * already accepted (same string reached through another split, e.g. aa+a vs
@@ -55,14 +57,12 @@
 #define SP_PREFETCH(p) ((void)0)
 #endif
 
-
 typedef struct sp_word_slot {
     int32_t sym;          /* symbol, SP_SLOT_MERGED or SP_SLOT_WORD_END */
     uint32_t count;       /* count of the word this slot belongs to */
     int32_t pair;         /* pair symbol of (sym, next live slot), SP_NO_PAIR
                              when either is not a symbol or the pair is invalid */
 } sp_word_slot;
-
 
 typedef struct sp_pair_slot {
     uint64_t key;         /* (left << 32 | right) + 1, 0 = empty */
