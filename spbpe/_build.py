@@ -1,6 +1,6 @@
-"""cffi build script: compiles csrc/**/*.c into the extension module spbpe._spbpe.
+"""cffi build script: compiles csrc/*.c into the extension module spbpe._spbpe.
 
-The cdef is the region of csrc/include/spbpe.h between the CFFI-BEGIN and CFFI-END
+The cdef is the region of csrc/spbpe.h between the CFFI-BEGIN and CFFI-END
 markers, and set_source includes that same header, so the C compiler checks
 that the declarations cffi sees are the ones the core implements.
 """
