@@ -7,7 +7,12 @@
 #   fuzz/build.sh run-all 300          # every target in turn, 300 s each
 #   fuzz/build.sh merge                # fold the grown corpora into fuzz/corpus/
 #
-# Each target is one C file, fuzz/fuzz_<name>.c, linked with csrc/*.c.  The
+# fuzz/custom_rules.bin is the custom rule set fuzz_train_normalize uses
+# besides the built-in tables: the rules of
+# tests/test_train_normalizer_oracle.py's custom_rules(), compiled with
+# spbpe's charsmap compiler.
+#
+# Each target is one C file, fuzz/fuzz_<name>.c, linked with csrc/*/*.c.  The
 # seed corpus is fuzz/corpus/<name>/; new inputs go to fuzz/build/corpus/<name>/
 # (not committed).  Run one fuzzer at a time on a shared machine:
 #   nice -n 19 fuzz/build/fuzz_encode -jobs=1 -workers=1 ...
@@ -16,7 +21,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$ROOT/fuzz/build"
 CC=${CC:-clang}
 PY=${PYTHON:-python}
-TARGETS="model charsmap normalize encode decode train"
+TARGETS="model charsmap normalize encode decode train train_normalize"
 mkdir -p "$OUT/obj" "$OUT/models"
 
 # Models: small ones trained with the official sentencepiece (user-defined
@@ -44,18 +49,25 @@ for m in "$MISTRAL/tokenizer.model.v1" "$MISTRAL/mistral_instruct_tokenizer_2403
 done
 
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
- -fno-omit-frame-pointer -Wall -Wextra -I$ROOT/csrc"
-for src in "$ROOT"/csrc/*.c; do
-    obj="$OUT/obj/$(basename "$src" .c).o"
-    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$ROOT/csrc/spbpe.h" -nt "$obj" ] \
-       || [ "$ROOT/csrc/internal.h" -nt "$obj" ] || [ "$ROOT/csrc/model.h" -nt "$obj" ]; then
+ -fno-omit-frame-pointer -Wall -Wextra -I$ROOT/csrc/include -I$ROOT/csrc"
+# Every core source, in every folder; an object is rebuilt when its source
+# or any header is newer (headers share struct layouts).
+NEWEST_H=$(ls -t "$ROOT"/csrc/*/*.h | head -1)
+OBJS=""
+for src in "$ROOT"/csrc/*/*.c; do
+    dir=$(basename "$(dirname "$src")")
+    obj="$OUT/obj/${dir}_$(basename "$src" .c).o"
+    OBJS="$OBJS $obj"
+    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$NEWEST_H" -nt "$obj" ]; then
         $CC $CFLAGS -c "$src" -o "$obj"
     fi
 done
+# shellcheck disable=SC2086
 for t in $TARGETS; do
     $CC $CFLAGS -fsanitize=fuzzer \
         -DSPBPE_FUZZ_DEFAULT_MODELS="\"$MODELS\"" -DSPBPE_FUZZ_DEFAULT_DATA="\"$ROOT/spbpe/data\"" \
-        "$ROOT/fuzz/fuzz_$t.c" "$OUT"/obj/*.o -pthread -o "$OUT/fuzz_$t"
+        -DSPBPE_FUZZ_DEFAULT_CUSTOM_CHARSMAP="\"$ROOT/fuzz/custom_rules.bin\"" \
+        "$ROOT/fuzz/fuzz_$t.c" $OBJS -pthread -o "$OUT/fuzz_$t"
 done
 echo "built: $(for t in $TARGETS; do printf 'fuzz/build/fuzz_%s ' "$t"; done)"
 

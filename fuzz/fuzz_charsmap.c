@@ -5,7 +5,7 @@
  * the blob, then the text to normalize.
  */
 #include "fuzz_common.h"
-#include "internal.h"
+#include "model/normalizer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 3) return 0;

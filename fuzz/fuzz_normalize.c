@@ -6,7 +6,7 @@
  * non-decreasing and inside the input, and the output is valid UTF-8.
  */
 #include "fuzz_common.h"
-#include "internal.h"
+#include "model/normalizer.h"
 
 static const char *NAMES[] = {"", "nmt_nfkc.bin", "nfkc.bin", "nmt_nfkc_cf.bin", "nfkc_cf.bin"};
 #define NCM (sizeof NAMES / sizeof NAMES[0])

@@ -1,14 +1,14 @@
-"""Generate csrc/script_table.c from sentencepiece's Unicode script table.
+"""Generate csrc/model/script_table.c from sentencepiece's Unicode script table.
 
 Source: sentencepiece's src/unicode_script_map.h (InitTable) and
 src/unicode_script.h (enum ScriptType), Apache-2.0, Copyright 2016 Google
 Inc.  The table is identical in 0.2.1 and 0.2.3 apart from formatting (see
 ../shared/notes/sentencepiece_train.md section 10.1); the committed
-csrc/script_table.c was generated from the 0.2.3 sdist
+csrc/model/script_table.c was generated from the 0.2.3 sdist
 (`pip download --no-binary :all: --no-deps sentencepiece==0.2.3`).
 
 Usage:
-    python scripts/gen_script_table.py PATH/TO/sentencepiece/src > csrc/script_table.c
+    python scripts/gen_script_table.py PATH/TO/sentencepiece/src > csrc/model/script_table.c
 
 The header is parsed statement by statement (some loops wrap over two lines)
 and every assignment in it must be understood.  The output is a sorted list
@@ -63,7 +63,7 @@ def main(src: str) -> None:
               " *\n * sentencepiece's Unicode script table (src/unicode_script_map.h,\n"
               " * Apache-2.0, Copyright 2016 Google Inc.) as sorted, merged code point\n"
               " * ranges.  Code points in no range are Common, as in GetScript.\n */\n")
-    out.write('#include <string.h>\n\n#include "trainer_internal.h"\n\n')
+    out.write('#include <string.h>\n\n#include "model/script_table.h"\n\n')
     for n in ("Common", "Inherited", "Han", "Hiragana", "Katakana"):
         out.write(f"/* U_{n} = {enum['U_' + n]} */\n")
     out.write("\nstatic const struct { uint32_t lo, hi; uint8_t script; } kRanges[] = {\n")

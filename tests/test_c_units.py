@@ -12,9 +12,10 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CSRC = ROOT / "csrc"
 
-# test file -> the core sources it links with
+# test file -> the core sources it links with (paths under csrc/)
 UNITS = {
-    "test_vsum.c": ["piece_valid.c", "script_table.c", "error.c"],
+    "test_utf8.c": ["common/utf8.c"],
+    "test_vsum.c": ["train/train_piece_valid.c", "model/script_table.c", "common/error.c"],
 }
 
 
@@ -24,7 +25,8 @@ def test_c_unit(tmp_path, name):
     cc = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
     exe = tmp_path / name.replace(".c", "")
     sources = [str(ROOT / "tests" / "c" / name)] + [str(CSRC / s) for s in UNITS[name]]
-    build = subprocess.run(cc + ["-std=c11", "-O2", "-Wall", "-Wextra", "-I", str(CSRC), *sources, "-o", str(exe)],
+    build = subprocess.run(cc + ["-std=c11", "-O2", "-Wall", "-Wextra", "-I", str(CSRC / "include"), "-I", str(CSRC),
+                                 *sources, "-o", str(exe)],
                            capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300)

@@ -1,6 +1,6 @@
-"""cffi build script: compiles csrc/*.c into the extension module spbpe._core._spbpe.
+"""cffi build script: compiles every csrc/**/*.c into the extension module spbpe._core._spbpe.
 
-The cdef is the region of csrc/spbpe.h between the CFFI-BEGIN and CFFI-END
+The cdef is the region of csrc/include/spbpe.h between the CFFI-BEGIN and CFFI-END
 markers, and set_source includes that same header, so the C compiler checks
 that the declarations cffi sees are the ones the core implements.
 """
@@ -13,7 +13,7 @@ from cffi import FFI
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the spbpe/ package directory
 CSRC = os.path.normpath(os.path.join(HERE, "..", "csrc"))
-HEADER = os.path.join(CSRC, "spbpe.h")
+HEADER = os.path.join(CSRC, "include", "spbpe.h")
 
 
 def read_cdef(path: str = HEADER) -> str:
@@ -45,10 +45,13 @@ ffibuilder.cdef(read_cdef())
 ffibuilder.set_source(
     "spbpe._core._spbpe",
     '#include "spbpe.h"',
-    sources=sorted(os.path.relpath(p, os.path.dirname(HERE)) for p in glob(os.path.join(CSRC, "*.c"))),
-    include_dirs=[os.path.relpath(CSRC, os.path.dirname(HERE))],
+    sources=sorted(os.path.relpath(p, os.path.dirname(HERE))
+                   for p in glob(os.path.join(CSRC, "**", "*.c"), recursive=True)),
+    include_dirs=[os.path.relpath(os.path.join(CSRC, "include"), os.path.dirname(HERE)),
+                  os.path.relpath(CSRC, os.path.dirname(HERE))],
     # Rebuild every object when a header changes (struct layouts are shared).
-    depends=sorted(os.path.relpath(p, os.path.dirname(HERE)) for p in glob(os.path.join(CSRC, "*.h"))),
+    depends=sorted(os.path.relpath(p, os.path.dirname(HERE))
+                   for p in glob(os.path.join(CSRC, "**", "*.h"), recursive=True)),
     extra_compile_args=compile_args(),
     extra_link_args=link_args(),
 )

@@ -1,4 +1,4 @@
-"""Binding of the C trainer (csrc/bpe_train.c): the spbpe_trainer handle.
+"""Binding of the C trainer (csrc/train/train_bpe.c): the spbpe_trainer handle.
 
 The only trainer code that touches cffi's lib.  Every C call releases the
 GIL (cffi does so for each call), so training runs beside other threads.

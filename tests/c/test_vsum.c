@@ -1,5 +1,5 @@
 /*
- * test_vsum.c - the validity summaries (piece_valid.c) against the direct
+ * test_vsum.c - the validity summaries (train_piece_valid.c) against the direct
  * IsValidSentencePiece on the joined code points, for every combination of
  * the options that matter and random pieces over an alphabet of the cases
  * the rules treat apart.  Built and run by tests/test_c_units.py.
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "trainer_internal.h"
+#include "train/train_internal.h"
 
 static const uint32_t ALPHABET[] = {
     0x2581, 0x2581,           /* U+2581, twice as likely */

@@ -1,0 +1,258 @@
+/*
+ * batch_stream.c - a batch encode fed and read part by part while it runs.
+ *
+ * The caller pushes parts (each a blob of texts with their starts) and
+ * then reads their ids back in the order pushed.  Background C threads
+ * take pushed parts in order and encode each with their own workspace into
+ * the part's own buffers.  When the part the caller wants to read is not
+ * done, the caller encodes the next part nobody has taken instead of
+ * waiting, so num_threads threads in all (num_threads - 1 of them in the
+ * background) keep the cores busy without a third thread competing.
+ *
+ * This lets a Python caller overlap the work that needs its interpreter
+ * lock with the encoding: it prepares part k + 1 while part k is being
+ * encoded, and builds the lists of part k while later parts are.
+ *
+ * Parts are handed out under one mutex; there are at most a few thousand
+ * per call, so the lock costs nothing measurable and keeps the code
+ * simple.  The parts array is sized at _start and never moves while
+ * threads run.  A part's buffers are only rewritten by a later stream, so
+ * what the reader got stays valid until then.  The model is only read.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "encode/encode.h"
+
+#if defined(_WIN32)
+#define SP_NO_THREADS 1
+#else
+#include <pthread.h>
+#include <unistd.h>
+#endif
+
+#define SP_STREAM_MAX_THREADS 64
+#define SP_STREAM_MAX_PARTS 65536
+
+typedef struct stream_part {
+    const uint8_t *blob;                /* input, owned by the caller until _end */
+    const size_t *starts;               /* count + 1 entries */
+    size_t count;
+    size_t first_item;                  /* items pushed before this part */
+    int32_t *ids; size_t ids_len, ids_cap;
+    size_t *offsets; size_t offsets_cap; /* count + 1 entries, into ids */
+    int done;                           /* written under the lock */
+    int status;
+    spbpe_error err;
+} stream_part;
+
+struct spbpe_encode_stream {
+    const spbpe_model *model;
+    stream_part *parts; size_t parts_cap;
+    size_t max_parts;                   /* the limit given to _start */
+    size_t part_count;                  /* parts pushed */
+    size_t next_part;                   /* the next part a thread takes */
+    size_t next_read;                   /* the next part the reader gets */
+    size_t items;                       /* texts pushed */
+    int running;                        /* between _start and _end */
+    int cancel;                         /* set by _end: threads stop */
+    spbpe_workspace *ws[SP_STREAM_MAX_THREADS]; /* [t]: background thread t's; [0] the reader's if it has none */
+    spbpe_workspace *reader_ws;         /* the caller's, or ws[0] */
+    int threads;                        /* background threads started and not yet joined */
+#ifndef SP_NO_THREADS
+    pid_t owner;                        /* the process that started them: a forked child has none */
+    pthread_t tids[SP_STREAM_MAX_THREADS];
+    struct stream_worker { spbpe_encode_stream *s; int index; } args[SP_STREAM_MAX_THREADS];
+    pthread_mutex_t lock;
+    pthread_cond_t pushed;              /* a part was pushed, or cancel was set */
+    pthread_cond_t part_done;
+#endif
+};
+
+SP_API spbpe_encode_stream *spbpe_encode_stream_new(void) {
+    spbpe_encode_stream *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+#ifndef SP_NO_THREADS
+    if (pthread_mutex_init(&s->lock, NULL)) goto fail_lock;
+    if (pthread_cond_init(&s->pushed, NULL)) goto fail_pushed;
+    if (pthread_cond_init(&s->part_done, NULL)) goto fail_done;
+#endif
+    return s;
+#ifndef SP_NO_THREADS
+fail_done:
+    pthread_cond_destroy(&s->pushed);
+fail_pushed:
+    pthread_mutex_destroy(&s->lock);
+fail_lock:
+    free(s);
+    return NULL;
+#endif
+}
+
+SP_API void spbpe_encode_stream_free(spbpe_encode_stream *s) {
+    if (!s) return;
+    spbpe_encode_stream_end(s);
+    for (size_t k = 0; k < s->parts_cap; k++) {
+        free(s->parts[k].ids);
+        free(s->parts[k].offsets);
+    }
+    free(s->parts);
+    for (int t = 0; t < SP_STREAM_MAX_THREADS; t++) spbpe_workspace_free(s->ws[t]);
+#ifndef SP_NO_THREADS
+    pthread_cond_destroy(&s->part_done);
+    pthread_cond_destroy(&s->pushed);
+    pthread_mutex_destroy(&s->lock);
+#endif
+    free(s);
+}
+
+static void encode_part(const spbpe_model *m, stream_part *p, spbpe_workspace *ws) {
+    p->ids_len = 0;
+    p->offsets[0] = 0;
+    p->status = sp_encode_texts(m, p->blob, p->starts, p->count, ws, &p->ids, &p->ids_len, &p->ids_cap, p->offsets + 1,
+                                &p->err);
+}
+
+#ifndef SP_NO_THREADS
+static void *stream_worker(void *arg) {
+    struct stream_worker *w = arg;
+    spbpe_encode_stream *s = w->s;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        while (!s->cancel && s->next_part == s->part_count) pthread_cond_wait(&s->pushed, &s->lock);
+        if (s->cancel) break;
+        stream_part *p = &s->parts[s->next_part++];
+        pthread_mutex_unlock(&s->lock);
+        encode_part(s->model, p, s->ws[w->index]);
+        pthread_mutex_lock(&s->lock);
+        p->done = 1;
+        pthread_cond_broadcast(&s->part_done);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+#endif
+
+SP_API int spbpe_encode_stream_start(const spbpe_model *m, int num_threads, size_t max_parts,
+                                     spbpe_workspace *caller_ws, spbpe_encode_stream *s, spbpe_error *err) {
+    sp_clear_error(err);
+    if (!m || !s) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    if (s->running) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "the stream is still running: end it first");
+    if (max_parts == 0 || max_parts > SP_STREAM_MAX_PARTS)
+        return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "max_parts must be 1 to %d", SP_STREAM_MAX_PARTS);
+    if (max_parts > s->parts_cap) {
+        stream_part *grown = realloc(s->parts, max_parts * sizeof *grown);
+        if (!grown) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory in batch encode");
+        memset(grown + s->parts_cap, 0, (max_parts - s->parts_cap) * sizeof *grown);
+        s->parts = grown;
+        s->parts_cap = max_parts;
+    }
+    int want = num_threads < 1 ? 1 : num_threads > SP_STREAM_MAX_THREADS ? SP_STREAM_MAX_THREADS : num_threads;
+    for (int t = caller_ws ? 1 : 0; t < want; t++)
+        if (!s->ws[t] && !(s->ws[t] = spbpe_workspace_new()))
+            return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    s->reader_ws = caller_ws ? caller_ws : s->ws[0];
+    s->model = m;
+    s->max_parts = max_parts;
+    s->part_count = s->next_part = s->next_read = s->items = 0;
+    s->cancel = 0;
+    s->running = 1;
+#ifndef SP_NO_THREADS
+    /* Threads that cannot start leave their share to the reader. */
+    s->owner = getpid();
+    for (int t = 1; t < want; t++) {
+        struct stream_worker *w = &s->args[s->threads];
+        w->s = s;
+        w->index = s->threads + 1;
+        if (pthread_create(&s->tids[s->threads], NULL, stream_worker, w) == 0) s->threads++;
+    }
+#endif
+    return SPBPE_OK;
+}
+
+SP_API int spbpe_encode_stream_push(spbpe_encode_stream *s, const uint8_t *blob, const size_t *starts, size_t count,
+                                    spbpe_error *err) {
+    sp_clear_error(err);
+    if (!s || !starts || (!blob && count && starts[count] > starts[0]))
+        return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    if (!s->running) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "the stream is not started");
+    if (s->part_count == s->max_parts)
+        return sp_fail(err, SPBPE_ERR_LIMIT, 0, "more than the %zu parts given to start", s->max_parts);
+    for (size_t i = 0; i < count; i++)
+        if (starts[i + 1] < starts[i])
+            return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, i, "starts must not decrease (item %zu)", i);
+    /* Only the pusher writes parts[part_count] before publishing it. */
+    stream_part *p = &s->parts[s->part_count];
+    if (sp_reserve((void **)&p->offsets, &p->offsets_cap, count + 1, sizeof *p->offsets))
+        return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory in batch encode");
+    p->blob = blob ? blob : (const uint8_t *)"";
+    p->starts = starts;
+    p->count = count;
+    p->first_item = s->items;
+    p->done = 0;
+    p->status = SPBPE_OK;
+    s->items += count;
+#ifndef SP_NO_THREADS
+    pthread_mutex_lock(&s->lock);
+    s->part_count++;
+    pthread_cond_signal(&s->pushed);
+    pthread_mutex_unlock(&s->lock);
+#else
+    s->part_count++;
+#endif
+    return SPBPE_OK;
+}
+
+SP_API int spbpe_encode_stream_next(spbpe_encode_stream *s, spbpe_batch_ids *out, size_t *first_item,
+                                    spbpe_error *err) {
+    sp_clear_error(err);
+    if (!s || !out || !first_item) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    if (!s->running || s->next_read >= s->part_count)
+        return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "every part pushed has been read");
+    stream_part *p = &s->parts[s->next_read++];
+#ifndef SP_NO_THREADS
+    pthread_mutex_lock(&s->lock);
+    while (!p->done) {
+        if (s->next_part < s->part_count) {
+            stream_part *q = &s->parts[s->next_part++];
+            pthread_mutex_unlock(&s->lock);
+            encode_part(s->model, q, s->reader_ws);
+            pthread_mutex_lock(&s->lock);
+            q->done = 1;
+        } else {
+            pthread_cond_wait(&s->part_done, &s->lock);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+#else
+    while (!p->done) {
+        stream_part *q = &s->parts[s->next_part++];
+        encode_part(s->model, q, s->reader_ws);
+        q->done = 1;
+    }
+#endif
+    if (p->status) {
+        if (err) *err = p->err;
+        return p->status;
+    }
+    out->ids = p->ids;
+    out->offsets = p->offsets;
+    out->count = p->count;
+    *first_item = p->first_item;
+    return SPBPE_OK;
+}
+
+SP_API void spbpe_encode_stream_end(spbpe_encode_stream *s) {
+    if (!s) return;
+#ifndef SP_NO_THREADS
+    if (s->threads && s->owner == getpid()) {
+        pthread_mutex_lock(&s->lock);
+        s->cancel = 1;
+        pthread_cond_broadcast(&s->pushed);
+        pthread_mutex_unlock(&s->lock);
+        for (int t = 0; t < s->threads; t++) pthread_join(s->tids[t], NULL);
+    }
+#endif
+    s->threads = 0;
+    s->running = 0;
+}

@@ -1,0 +1,124 @@
+/*
+ * word_cache.c - a per-workspace memo of BPE results for short segments.
+ *
+ * When a model's vocabulary cannot merge across the point before a run of
+ * U+2581 (see model.c, fast_words), BPE over a sentence equals BPE over each
+ * segment separately, so the token lengths and ids of a segment depend only
+ * on its bytes and can be reused.  The cache belongs to one workspace (one
+ * thread) and remembers which model (by generation id) filled it.
+ *
+ * Layout for few cache misses per lookup: an open-addressing slot array
+ * whose 16-byte slots hold the hash, the key length, the token count and an
+ * offset into one arena where the key bytes are followed by the (length, id)
+ * pairs.  Memory is bounded: once full it stops taking new segments
+ * (frequent words come early), and starts over only after many misses in a
+ * row, when the text has clearly moved on to other words.
+ *
+ * In front of it sits a small direct-mapped first level whose 64-byte slots
+ * hold short segments and their tokens inline: frequent words then cost one
+ * cache line instead of a probe into megabytes of slots and arena.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "encode/encode.h"
+
+#define CACHE_SLOTS SP_CACHE_SLOTS
+#define CACHE_MAX_ENTRIES (CACHE_SLOTS / 2)
+#define CACHE_MAX_ARENA ((size_t)24 << 20)
+
+static size_t align4(size_t n) { return (n + 3) & ~(size_t)3; }
+
+void sp_cache_reset(sp_word_cache *c, uint64_t generation) {
+    c->generation = generation;
+    c->count = 0;
+    c->arena_len = 0;
+    c->misses_when_full = 0;
+    if (c->slots) memset(c->slots, 0, CACHE_SLOTS * sizeof *c->slots);
+    if (c->l1) memset(c->l1, 0, SP_L1_SLOTS * sizeof *c->l1);
+}
+
+/* A slot changes hands only after several lookups of other segments
+ * missed it in a row, so a rare word does not push out a frequent one. */
+#define SP_L1_PATIENCE 4
+
+static void l1_install(sp_word_cache *c, const uint8_t *key, size_t n, uint32_t h32, size_t h_index,
+                       const int32_t *toks, size_t count) {
+    if (!c->l1 || n > SP_L1_KEY || count > SP_L1_TOKENS) return;
+    sp_l1_slot *s = &c->l1[h_index & (SP_L1_SLOTS - 1)];
+    if (s->hash && ++s->misses < SP_L1_PATIENCE) return;
+    s->misses = 0;
+    s->hash = h32;
+    s->key_len = (uint8_t)n;
+    s->tok_count = (uint8_t)count;
+    memcpy(s->key, key, n);
+    memcpy(s->toks, toks, 2 * count * sizeof *toks);
+}
+
+void sp_cache_release(sp_word_cache *c) {
+    free(c->slots);
+    free(c->l1);
+    free(c->arena);
+    memset(c, 0, sizeof *c);
+}
+
+const int32_t *sp_cache_find(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, size_t *count) {
+    if (!c->slots) return NULL;
+    uint32_t h32 = (uint32_t)(h >> 32) | 1u; /* never 0: 0 marks an empty slot */
+    sp_l1_slot *fast = &c->l1[(h >> 20) & (SP_L1_SLOTS - 1)];
+    if (fast->hash == h32 && fast->key_len == n && memcmp(fast->key, key, n) == 0) {
+        fast->misses = 0;
+        *count = fast->tok_count;
+        return fast->toks;
+    }
+    for (size_t i = (size_t)h & (CACHE_SLOTS - 1);; i = (i + 1) & (CACHE_SLOTS - 1)) {
+        const sp_cache_slot *s = &c->slots[i];
+        if (!s->hash) return NULL;
+        if (s->hash == h32 && s->key_len == n && memcmp(c->arena + s->off, key, n) == 0) {
+            const int32_t *toks = (const int32_t *)(c->arena + s->off + align4(n));
+            *count = s->tok_count;
+            l1_install(c, key, n, h32, (size_t)(h >> 20), toks, s->tok_count);
+            return toks;
+        }
+    }
+}
+
+/* toks holds count (length, id) pairs.  Returns 0, or -1 if memory ran out
+ * (the cache is then left empty but valid). */
+int sp_cache_put(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, const int32_t *toks, size_t count) {
+    if (n > 0xFFFF || count > 0xFFFF) return 0;
+    if (!c->slots) {
+        c->slots = calloc(CACHE_SLOTS, sizeof *c->slots);
+        c->l1 = calloc(SP_L1_SLOTS, sizeof *c->l1);
+        if (!c->slots || !c->l1) {
+            free(c->slots);
+            free(c->l1);
+            c->slots = NULL;
+            c->l1 = NULL;
+            return -1;
+        }
+    }
+    size_t need = align4(n) + 2 * count * sizeof(int32_t);
+    if (c->count >= CACHE_MAX_ENTRIES || c->arena_len + need > CACHE_MAX_ARENA) {
+        if (++c->misses_when_full < 4 * (size_t)CACHE_MAX_ENTRIES) return 0;
+        sp_cache_reset(c, c->generation);
+    }
+    if (sp_reserve((void **)&c->arena, &c->arena_cap, c->arena_len + need, 1)) {
+        sp_cache_reset(c, c->generation);
+        return -1;
+    }
+    uint8_t *dst = c->arena + c->arena_len;
+    memcpy(dst, key, n);
+    memcpy(dst + align4(n), toks, 2 * count * sizeof *toks);
+    size_t i = (size_t)h & (CACHE_SLOTS - 1);
+    while (c->slots[i].hash) i = (i + 1) & (CACHE_SLOTS - 1);
+    sp_cache_slot *s = &c->slots[i];
+    s->hash = (uint32_t)(h >> 32) | 1u;
+    s->off = (uint32_t)c->arena_len;
+    s->key_len = (uint16_t)n;
+    s->tok_count = (uint16_t)count;
+    c->arena_len += need;
+    c->count++;
+    l1_install(c, key, n, s->hash, (size_t)(h >> 20), toks, count);
+    return 0;
+}

@@ -1,0 +1,402 @@
+/*
+ * spbpe.h - the public contract of the spbpe C core.
+ *
+ * spbpe reproduces SentencePiece BPE (sentencepiece 0.2.3) byte for byte:
+ * model parsing, normalization, BPE encoding with byte fallback, decoding and
+ * training.  Everything here works on bytes: text is `const uint8_t *` plus a
+ * length and is never assumed to be NUL-terminated; every offset is in bytes.
+ *
+ * Conventions shared by every function below:
+ *  - Handles are opaque and come in *_new / *_free pairs; *_free(NULL) is a
+ *    no-op.
+ *  - Functions that can fail return an spbpe_status (or NULL) and, when the
+ *    caller passes a non-NULL spbpe_error, fill it with a message.  The
+ *    library never aborts, never prints and keeps no mutable global state.
+ *  - A spbpe_model is immutable after spbpe_model_new: any number of threads
+ *    may use one model at once.  A spbpe_workspace holds per-call scratch
+ *    and results and must be used by one thread at a time.
+ *  - Pointers returned inside result structs point into the workspace and
+ *    stay valid until the next call that uses the same workspace.
+ *
+ * The region between the CFFI markers is read verbatim by spbpe/_build.py as
+ * the cffi cdef, so it holds only declarations cffi can parse.
+ */
+#ifndef SPBPE_H
+#define SPBPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* CFFI-BEGIN */
+
+typedef enum {
+    SPBPE_OK = 0,
+    SPBPE_ERR_NOMEM = 1,            /* an allocation failed */
+    SPBPE_ERR_INVALID_ARGUMENT = 2, /* a caller passed a bad value (NULL, bad option) */
+    SPBPE_ERR_MODEL_FORMAT = 3,     /* model bytes are not a valid SentencePiece model */
+    SPBPE_ERR_UNSUPPORTED = 4,      /* valid model or option this library does not handle */
+    SPBPE_ERR_OUT_OF_RANGE = 5,     /* an id outside [0, piece_count) */
+    SPBPE_ERR_LIMIT = 6,            /* input larger than the library's size limits */
+    SPBPE_ERR_INTERNAL = 7          /* an invariant failed: a bug in spbpe */
+} spbpe_status;
+
+typedef struct spbpe_error {
+    int status;            /* an spbpe_status */
+    size_t offset;         /* byte offset in the parsed blob, when it applies */
+    char message[256];     /* NUL-terminated, human readable */
+} spbpe_error;
+
+/* A static description of a status code; never NULL. */
+const char *spbpe_strerror(int status);
+
+/* Piece types, numbered as in sentencepiece_model.proto. */
+enum {
+    SPBPE_PIECE_NORMAL = 1,
+    SPBPE_PIECE_UNKNOWN = 2,
+    SPBPE_PIECE_CONTROL = 3,
+    SPBPE_PIECE_USER_DEFINED = 4,
+    SPBPE_PIECE_UNUSED = 5,
+    SPBPE_PIECE_BYTE = 6
+};
+
+/* ---------------------------------------------------------------- model */
+
+typedef struct spbpe_model spbpe_model;
+
+/* Parse a serialized ModelProto (the bytes of a `.model` file) and build a
+ * BPE model.  The bytes are copied; the caller may free them afterwards.
+ * Returns NULL on failure with err filled: SPBPE_ERR_MODEL_FORMAT for bytes
+ * that are not a valid model (with sentencepiece's message where it has one),
+ * SPBPE_ERR_UNSUPPORTED for a valid non-BPE model. */
+spbpe_model *spbpe_model_new(const uint8_t *proto, size_t len, spbpe_error *err);
+void spbpe_model_free(spbpe_model *model);
+
+typedef struct spbpe_model_info {
+    int32_t piece_count;
+    int32_t unk_id;                  /* -1 when there is none */
+    int32_t bos_id;                  /* -1 when bos_piece is not a CONTROL piece */
+    int32_t eos_id;
+    int32_t pad_id;
+    int model_type;                  /* TrainerSpec.ModelType: 2 = BPE */
+    int byte_fallback;
+    int add_dummy_prefix;
+    int remove_extra_whitespaces;
+    int escape_whitespaces;
+    int treat_whitespace_as_suffix;
+    int has_charsmap;                /* normalizer_spec carries a precompiled_charsmap */
+    int has_denormalizer;            /* decode runs a denormalizer */
+    int has_user_defined;            /* at least one USER_DEFINED piece */
+    int has_unused;                  /* at least one UNUSED piece */
+    int word_split_safe;             /* encode may cache words (no piece has a non-leading "\xe2\x96\x81") */
+} spbpe_model_info;
+
+void spbpe_model_get_info(const spbpe_model *model, spbpe_model_info *info);
+
+/* The piece string of `id` (not NUL-terminated) and its length, or NULL when
+ * id is out of range.  The pointer lives as long as the model. */
+const uint8_t *spbpe_model_piece(const spbpe_model *model, int32_t id, size_t *len);
+/* Score and type of `id`; 0.0 and 0 when id is out of range. */
+float spbpe_model_score(const spbpe_model *model, int32_t id);
+int spbpe_model_type(const spbpe_model *model, int32_t id);
+/* sentencepiece's PieceToId: the id of the piece with exactly these bytes,
+ * whatever its type, else the unk id (which is -1 when there is none). */
+int32_t spbpe_model_piece_to_id(const spbpe_model *model, const uint8_t *piece, size_t len);
+/* The unk_surface decode prints for the unknown piece. */
+const uint8_t *spbpe_model_unk_surface(const spbpe_model *model, size_t *len);
+
+/* ------------------------------------------------------------ workspace */
+
+typedef struct spbpe_workspace spbpe_workspace;
+
+/* Scratch memory and result buffers for encode/decode/normalize.  Reusing a
+ * workspace makes calls allocation-free once its buffers have grown. */
+spbpe_workspace *spbpe_workspace_new(void);
+void spbpe_workspace_free(spbpe_workspace *ws);
+
+/* ------------------------------------------------------------ normalize */
+
+typedef struct spbpe_normalized {
+    const uint8_t *text;          /* normalized bytes, "\xe2\x96\x81" for spaces when escaping */
+    size_t len;
+    const uint32_t *norm_to_orig; /* len + 1 input byte offsets (empty, count 0, for an empty result) */
+    size_t norm_to_orig_count;
+} spbpe_normalized;
+
+/* Normalize `text` exactly as sentencepiece's Normalizer does for this model
+ * (charsmap, dummy prefix, whitespace rules, user-defined symbols passed
+ * through).  Results live in ws. */
+int spbpe_normalize(const spbpe_model *model, const uint8_t *text, size_t len,
+                    spbpe_workspace *ws, spbpe_normalized *out, spbpe_error *err);
+
+/* A standalone normalizer, as sentencepiece's SentencePieceNormalizer: a
+ * precompiled_charsmap blob (len 0 = the identity rule) and the four flags,
+ * with no vocabulary and so no user-defined symbols.  The blob is copied.
+ * Returns NULL on failure with err filled: SPBPE_ERR_MODEL_FORMAT for a
+ * blob whose header or trie does not fit in it, SPBPE_ERR_NOMEM.  Immutable
+ * afterwards: any number of threads may use one normalizer at once. */
+typedef struct spbpe_normalizer spbpe_normalizer;
+spbpe_normalizer *spbpe_normalizer_new(const uint8_t *charsmap, size_t charsmap_len,
+                                       int add_dummy_prefix, int remove_extra_whitespaces,
+                                       int escape_whitespaces, int treat_whitespace_as_suffix,
+                                       spbpe_error *err);
+void spbpe_normalizer_free(spbpe_normalizer *normalizer);
+/* As spbpe_normalize, with a standalone normalizer.  Results live in ws. */
+int spbpe_normalizer_normalize(const spbpe_normalizer *normalizer, const uint8_t *text, size_t len,
+                               spbpe_workspace *ws, spbpe_normalized *out, spbpe_error *err);
+
+/* -------------------------------------------------------------- encode */
+
+typedef struct spbpe_encode_options {
+    double alpha;          /* BPE-dropout probability; <= 0 means deterministic */
+    uint64_t seed;         /* seed for dropout's random numbers */
+    int with_offsets;      /* fill norm/orig spans in the result */
+    int reference_path;    /* skip every shortcut (word cache, integer tables): for testing them */
+} spbpe_encode_options;
+
+typedef struct spbpe_encoding {
+    const int32_t *ids;
+    size_t count;
+    /* With with_offsets (else NULL): per token, its span in the normalized
+     * text and in the original input, as sentencepiece's begin/end. */
+    const uint32_t *norm_begin;
+    const uint32_t *norm_end;
+    const uint32_t *orig_begin;
+    const uint32_t *orig_end;
+    const uint8_t *normalized;     /* the normalized text the spans point into */
+    size_t normalized_len;
+    /* Work done by the merge loop in this call: heap pushes plus pops.  A
+     * debugging counter for tests that check encode stays O(n log n) on
+     * adversarial input (it is at most about 5x the normalized length). */
+    uint64_t merge_steps;
+} spbpe_encoding;
+
+/* Encode `text` to ids exactly as sentencepiece's Encode.  options may be NULL
+ * (deterministic, no offsets).  Results live in ws. */
+int spbpe_encode(const spbpe_model *model, const uint8_t *text, size_t len,
+                 const spbpe_encode_options *options, spbpe_workspace *ws,
+                 spbpe_encoding *out, spbpe_error *err);
+
+/* spbpe_encode with default options, the ids copied into dst (room for cap
+ * ids; 3 * len + 3 always suffice).  Returns the number of ids, or minus a
+ * status on failure (err filled; SPBPE_ERR_LIMIT when cap is too small).
+ * The short path for one text from a binding: one call, no result struct. */
+int64_t spbpe_encode_to(const spbpe_model *model, const uint8_t *text, size_t len, spbpe_workspace *ws,
+                        int32_t *dst, size_t cap, spbpe_error *err);
+
+/* -------------------------------------------------------------- decode */
+
+typedef struct spbpe_decoded {
+    const uint8_t *text;
+    size_t len;
+} spbpe_decoded;
+
+/* Decode ids.  Any id outside [0, piece_count) gives SPBPE_ERR_OUT_OF_RANGE
+ * with err->offset set to its index. */
+int spbpe_decode_ids(const spbpe_model *model, const int32_t *ids, size_t count,
+                     spbpe_workspace *ws, spbpe_decoded *out, spbpe_error *err);
+
+/* spbpe_decode_ids with the text copied into dst (room for cap bytes).
+ * Returns its length, or minus a status on failure (err filled;
+ * SPBPE_ERR_LIMIT when cap is too small).  The short path from a binding. */
+int64_t spbpe_decode_to(const spbpe_model *model, const int32_t *ids, size_t count, spbpe_workspace *ws,
+                        uint8_t *dst, size_t cap, spbpe_error *err);
+
+/* Decode piece strings: `pieces` holds them back to back, lengths[i] is the
+ * byte length of piece i.  Pieces that are not in the vocabulary decode as
+ * their raw text, as sentencepiece does. */
+int spbpe_decode_pieces(const spbpe_model *model, const uint8_t *pieces,
+                        const size_t *lengths, size_t count,
+                        spbpe_workspace *ws, spbpe_decoded *out, spbpe_error *err);
+
+/* --------------------------------------------------------------- batch */
+
+typedef struct spbpe_batch spbpe_batch;
+
+/* A reusable batch context: one workspace per worker thread plus result
+ * buffers.  Reusing it keeps each worker's word cache warm.  One caller
+ * thread at a time. */
+spbpe_batch *spbpe_batch_new(void);
+void spbpe_batch_free(spbpe_batch *batch);
+
+typedef struct spbpe_batch_ids {
+    const int32_t *ids;        /* every item's ids, back to back */
+    const size_t *offsets;     /* count + 1 entries: item i is ids[offsets[i] .. offsets[i+1]) */
+    size_t count;
+} spbpe_batch_ids;
+
+/* Encode `count` texts held back to back in `blob`: text i is
+ * blob[starts[i] .. starts[i+1]) (starts has count + 1 entries, non-
+ * decreasing).  Same result as spbpe_encode on each text, with up to
+ * num_threads C threads (<= 1: the calling thread only).  Results live in
+ * the batch until its next use. */
+int spbpe_encode_batch(const spbpe_model *model, const uint8_t *blob, const size_t *starts, size_t count,
+                       int num_threads, spbpe_batch *batch, spbpe_batch_ids *out, spbpe_error *err);
+
+/* A batch encode fed and read part by part while it runs.  The caller
+ * pushes parts (texts held back to back, as for spbpe_encode_batch) and
+ * reads their ids back in the same order; background C threads encode the
+ * parts pushed, and a caller that reaches a part not yet done encodes the
+ * next untaken part itself meanwhile.  So a Python caller can prepare one
+ * part and build the lists of another while the threads encode.  One
+ * caller thread at a time; every successful _start must be followed by
+ * _end. */
+typedef struct spbpe_encode_stream spbpe_encode_stream;
+spbpe_encode_stream *spbpe_encode_stream_new(void);
+void spbpe_encode_stream_free(spbpe_encode_stream *stream);
+
+/* Start a stream of at most max_parts parts (1 to 65536) on num_threads
+ * threads in all: num_threads - 1 background threads, plus the caller's
+ * inside spbpe_encode_stream_next, which encodes with caller_ws (so its
+ * word cache is the one the caller's other encodes warm) or, when NULL, a
+ * workspace of the stream's.  caller_ws is not used by anyone else until
+ * _end.  SPBPE_ERR_INVALID_ARGUMENT if the stream is already running. */
+int spbpe_encode_stream_start(const spbpe_model *model, int num_threads, size_t max_parts,
+                              spbpe_workspace *caller_ws, spbpe_encode_stream *stream, spbpe_error *err);
+
+/* Push a part: `count` texts, text i being blob[starts[i] .. starts[i+1])
+ * (starts has count + 1 non-decreasing entries).  blob and starts must stay
+ * alive and unchanged until spbpe_encode_stream_end.  SPBPE_ERR_LIMIT past
+ * max_parts. */
+int spbpe_encode_stream_push(spbpe_encode_stream *stream, const uint8_t *blob, const size_t *starts, size_t count,
+                             spbpe_error *err);
+
+/* Wait for the next part in push order and point `out` at its ids (offsets
+ * relative to out->ids); *first_item is the number of texts pushed before
+ * it.  Valid until the stream is started again or freed.  Returns the
+ * part's encode error if it failed, and SPBPE_ERR_INVALID_ARGUMENT when
+ * every part pushed has been read. */
+int spbpe_encode_stream_next(spbpe_encode_stream *stream, spbpe_batch_ids *out, size_t *first_item,
+                             spbpe_error *err);
+
+/* Stop the threads and wait for them; a no-op when the stream is not running. */
+void spbpe_encode_stream_end(spbpe_encode_stream *stream);
+
+typedef struct spbpe_batch_text {
+    const uint8_t *text;       /* every decoded text, back to back */
+    const size_t *offsets;     /* count + 1 entries */
+    size_t count;
+} spbpe_batch_text;
+
+/* Decode `count` id sequences held back to back (sequence i is
+ * ids[starts[i] .. starts[i+1])).  An id out of range fails the whole call
+ * with SPBPE_ERR_OUT_OF_RANGE and err->offset = its index in ids. */
+int spbpe_decode_batch(const spbpe_model *model, const int32_t *ids, const size_t *starts, size_t count,
+                       int num_threads, spbpe_batch *batch, spbpe_batch_text *out, spbpe_error *err);
+
+/* --------------------------------------------------------------- trainer */
+
+/* A BPE trainer reproducing `spm_train --model_type=bpe` of sentencepiece
+ * 0.2.3: same pieces, scores, types and order.  Feed it sentences, call
+ * spbpe_trainer_train once, then read the vocabulary.  Memory grows with the
+ * number of distinct words, not with the corpus.  One thread at a time
+ * calls into a trainer (spbpe_trainer_add_lines may start its own worker
+ * threads and joins them before it returns). */
+typedef struct spbpe_trainer spbpe_trainer;
+
+typedef struct spbpe_trainer_options {
+    int32_t vocab_size;
+    float character_coverage;          /* compared in float32, as sentencepiece does */
+    int32_t max_sentence_length;       /* bytes; longer sentences are dropped */
+    int32_t max_sentencepiece_length;  /* code points */
+    int split_by_unicode_script;
+    int split_by_number;
+    int split_by_whitespace;
+    int split_digits;
+    int treat_whitespace_as_suffix;
+    int allow_whitespace_only_pieces;
+    int byte_fallback;
+    int hard_vocab_limit;
+    int auto_character_coverage;       /* every character merges; the vocabulary is cut by
+                                          global search (0.2.3); needs byte_fallback */
+    int32_t unk_id;                    /* -1 = absent */
+    int32_t bos_id;
+    int32_t eos_id;
+    int32_t pad_id;
+    const uint8_t *unk_piece;  size_t unk_piece_len;
+    const uint8_t *bos_piece;  size_t bos_piece_len;
+    const uint8_t *eos_piece;  size_t eos_piece_len;
+    const uint8_t *pad_piece;  size_t pad_piece_len;
+    const uint8_t *required_chars; size_t required_chars_len;   /* UTF-8 */
+    const uint8_t *pretokenization_delimiter; size_t pretokenization_delimiter_len;
+    /* control_symbols then user_defined_symbols, back to back: symbol i has
+     * symbol_lens[i] bytes; the first control_symbol_count are CONTROL. */
+    const uint8_t *symbols;
+    const size_t *symbol_lens;
+    size_t control_symbol_count;
+    size_t user_symbol_count;
+    /* Normalizer: an empty charsmap is the identity rule. */
+    const uint8_t *charsmap; size_t charsmap_len;
+    int add_dummy_prefix;
+    int remove_extra_whitespaces;
+    int escape_whitespaces;
+    /* Threads for spbpe_trainer_add_lines (1 = the calling thread only);
+     * the trained vocabulary is the same for every value. */
+    int32_t num_threads;
+} spbpe_trainer_options;
+
+/* Validate the options and lay out the meta pieces (unk/bos/eos/pad,
+ * control, user-defined, byte pieces).  Every string is copied.  NULL on
+ * failure with err filled (sentencepiece's message where it has one). */
+spbpe_trainer *spbpe_trainer_new(const spbpe_trainer_options *options, spbpe_error *err);
+void spbpe_trainer_free(spbpe_trainer *trainer);
+
+/* Add one raw sentence (one input line without its '\n') with frequency
+ * freq >= 1.  Empty sentences, sentences longer than max_sentence_length
+ * bytes and sentences containing U+2585 are skipped, as sentencepiece
+ * does; *kept (may be NULL) tells which. */
+int spbpe_trainer_add_sentence(spbpe_trainer *trainer, const uint8_t *sentence, size_t len,
+                               int64_t freq, int *kept, spbpe_error *err);
+
+/* Add every '\n'-separated line of buf (text format, frequency 1), with the
+ * same filters.  A last line without '\n' is a line.  *kept (may be NULL)
+ * receives the number of lines kept.  Large buffers are split at line
+ * breaks over up to num_threads threads. */
+int spbpe_trainer_add_lines(spbpe_trainer *trainer, const uint8_t *buf, size_t len,
+                            uint64_t *kept, spbpe_error *err);
+
+/* For tests and fuzzers (the oracle of the trainer's normalizer): the text
+ * the trainer makes of one raw sentence before cutting it into words, from
+ * its memoized normalizer (train_normalize.c).  It must equal what
+ * spbpe_normalizer_normalize gives for the same charsmap, add_dummy_prefix,
+ * remove_extra_whitespaces and treat_whitespace_as_suffix, with
+ * escape_whitespaces on (the trainer always escapes).  *out (NULL when
+ * *out_len is 0) lives in the trainer until its next call.  Adds no
+ * sentence; same threading rule as the other trainer calls. */
+int spbpe_trainer_normalize(spbpe_trainer *trainer, const uint8_t *text, size_t len, const uint8_t **out,
+                            size_t *out_len, spbpe_error *err);
+
+/* Run character coverage and the BPE merges.  Only once per trainer. */
+int spbpe_trainer_train(spbpe_trainer *trainer, spbpe_error *err);
+
+/* The trained vocabulary, in id order (valid after a successful train):
+ * the piece count, and one piece's bytes (NULL, *len 0, when id is out of
+ * range).  Piece pointers live as long as the trainer; scores and types
+ * come with spbpe_trainer_export. */
+size_t spbpe_trainer_piece_count(const spbpe_trainer *trainer);
+const uint8_t *spbpe_trainer_piece(const spbpe_trainer *trainer, size_t id, size_t *len);
+/* The whole vocabulary at once: piece i is (*arena)[(*off)[i] ..
+ * (*off)[i] + (*len)[i]), with (*score)[i] and (*type)[i].  Returns the
+ * piece count (0, with NULL arrays, before a successful train); the arrays
+ * live as long as the trainer. */
+size_t spbpe_trainer_export(const spbpe_trainer *trainer, const uint8_t **arena, size_t *arena_len,
+                            const uint64_t **off, const uint32_t **len, const float **score,
+                            const int32_t **type);
+/* The trained vocabulary as files: *pieces is the ModelProto's repeated
+ * `pieces` field serialized as sentencepiece writes it (the caller appends
+ * trainer_spec and normalizer_spec), *vocab the .vocab text ("piece\tscore"
+ * with %.6g, or the piece alone when with_score is 0, one per line).  Both
+ * live in the trainer until it is freed or serializes again. */
+int spbpe_trainer_serialize(spbpe_trainer *trainer, int with_score, const uint8_t **pieces, size_t *pieces_len,
+                            const uint8_t **vocab, size_t *vocab_len, spbpe_error *err);
+
+/* CFFI-END */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPBPE_H */
