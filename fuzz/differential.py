@@ -800,10 +800,15 @@ def minimise(case: Dict[str, Any], kind: str, deadline: float) -> Dict[str, Any]
             shrink_list(lambda c: list(c["queries"][0]["input"]),
                         lambda c, v: c["queries"][0].__setitem__("input", "".join(v)))
     if case.get("corpus") is not None:
-        for i in range(len(case["corpus"])):
-            if time.time() > deadline or i >= len(case["corpus"]):
-                break
+        i = 0
+        while i < len(case["corpus"]) and time.time() < deadline:
+            if len(case["corpus"]) > 1:
+                c = json.loads(json.dumps(case))
+                del c["corpus"][i]
+                if attempt(c):
+                    continue
             shrink_list(lambda c, i=i: list(c["corpus"][i]), lambda c, v, i=i: c["corpus"].__setitem__(i, "".join(v)))
+            i += 1
         # Lines emptied above may now go.
         shrink_list(lambda c: c["corpus"], lambda c, v: c.__setitem__("corpus", v), keep_one=True)
         for name in list(case.get("files") or {}):
@@ -827,6 +832,15 @@ class Stats:
         self.minimised: Dict[str, int] = {}
         self.signatures: set = set()
         self.first_seen: Dict[str, float] = {}
+
+
+def pre_signature(kind: str, detail: Any) -> str:
+    """Before minimising: the kind, and for a refusal the refusing side's message without numbers."""
+    if "refused" in kind and isinstance(detail, dict):
+        who = "spbpe" if kind.endswith("spbpe") else "sentencepiece"
+        msg = json.dumps(detail.get(who), default=str)
+        return kind + ":" + "".join("#" if ch.isdigit() else ch for ch in msg)[:120]
+    return kind
 
 
 def signature(kind: str, case: Dict[str, Any]) -> str:
@@ -880,6 +894,7 @@ def fuzz_one(rng: random.Random, mode: str, files: List[str], stats: Stats, out_
     if trained:
         stats.models += 2
     diffs = compare(case, res)
+    model_case = None
     if not diffs and trained and res["spbpe"].get("load", ["?"])[0] == "ok":
         vocab = res["sentencepiece"]["vocab"]
         if mode == "mutate":
@@ -887,8 +902,9 @@ def fuzz_one(rng: random.Random, mode: str, files: List[str], stats: Stats, out_
             case["mutations"] = draw_mutations(rng, model)
         case["queries"] = draw_queries(rng, case["corpus"], vocab, case["train_options"], n_queries)
         # The models are equal: encode with sentencepiece's, without training again.
-        res = run_case({"model": res["sentencepiece"]["train"][1], "mutations": case.get("mutations"),
-                        "queries": case["queries"]})
+        model_case = {"model": res["sentencepiece"]["train"][1], "mutations": case.get("mutations"),
+                      "queries": case["queries"]}
+        res = run_case(model_case)
         if tamper:
             tamper(res)
         stats.encodes += 2 * len(case["queries"])
@@ -904,10 +920,24 @@ def fuzz_one(rng: random.Random, mode: str, files: List[str], stats: Stats, out_
             continue
         stats.diffs[kind] = stats.diffs.get(kind, 0) + 1
         stats.first_seen.setdefault(kind, time.time())
-        if stats.minimised.get(kind, 0) >= 6 or time.time() > deadline:
+        pre = pre_signature(kind, detail)
+        if stats.minimised.get(pre, 0) >= (1 if "refused" in kind else 4) or time.time() > deadline:
             continue
-        stats.minimised[kind] = stats.minimised.get(kind, 0) + 1
-        small = minimise(case, kind, min(time.time() + min_budget, deadline + min_budget / 2)) if not tamper else case
+        stats.minimised[pre] = stats.minimised.get(pre, 0) + 1
+        budget_end = min(time.time() + min_budget, deadline + min_budget / 2)
+        if tamper:
+            small = case
+        elif model_case is not None:
+            # First shrink the mutations and the query on the fixed model (fast: no training), then
+            # the corpus and options with training, in the time left.
+            fast = minimise(dict(model_case, queries=case["queries"]), kind,
+                            time.time() + (budget_end - time.time()) / 2)
+            small = dict(case, mutations=fast.get("mutations"), queries=fast.get("queries"))
+            if not _has(small, kind):
+                small = dict(case)
+            small = minimise(small, kind, budget_end)
+        else:
+            small = minimise(case, kind, budget_end)
         sig = signature(kind, small)
         if sig in stats.signatures:
             continue
