@@ -522,6 +522,9 @@ def run_side(lib: str, case: Dict[str, Any], tmp: str) -> Dict[str, Any]:
             if isinstance(v, str) and v.startswith("@"):
                 v = os.path.join(tmp, v[1:])
             opts[k] = v
+        plant = case.get("_plant") or {}
+        if lib == "spbpe" and plant.get("train_options"):  # tests only: a planted difference
+            opts.update(plant["train_options"])
         prefix = os.path.join(d, "m")
         try:
             if lib == "sentencepiece" and "minloglevel" not in opts:
@@ -534,13 +537,15 @@ def run_side(lib: str, case: Dict[str, Any], tmp: str) -> Dict[str, Any]:
             res["train"] = ["ok", base64.b64encode(model.replace(prefix.encode(), b"#" * len(prefix.encode()))).decode(),
                             base64.b64encode(vocab).decode()]
         except Exception as e:  # noqa: BLE001 - any refusal counts as a refusal
-            res["train"] = ["error", f"{type(e).__name__}: {e}"[:300]]
+            res["train"] = ["error", f"{type(e).__name__}: {e}".replace(tmp, "$TMP")[:300]]
             return res
     else:
         model = base64.b64decode(case["model"])
     if case.get("mutations"):
         model = apply_mutations(model, case["mutations"])
         res["mutated_model"] = base64.b64encode(model).decode()
+    if lib == "spbpe" and (case.get("_plant") or {}).get("mutations"):  # tests only
+        model = apply_mutations(model, case["_plant"]["mutations"])
     try:
         sp = mod.SentencePieceProcessor(model_proto=model)
     except Exception as e:  # noqa: BLE001
@@ -592,6 +597,8 @@ def in_child(fn: Callable[[], Any], timeout: int = 120) -> Tuple[str, Any]:
         code = 0
         try:
             os.close(r)
+            import faulthandler
+            faulthandler.disable()  # a crash is reported by the parent, quietly
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, 1)
             os.dup2(null, 2)
@@ -885,8 +892,14 @@ def draw_case(rng: random.Random, mode: str, files: List[str], n_queries: int) -
 
 def fuzz_one(rng: random.Random, mode: str, files: List[str], stats: Stats, out_dir: str, seed: Any,
              deadline: float, n_queries: int, min_budget: float, log: Callable[[str], None],
-             tamper: Optional[Callable[[Dict[str, Any]], None]] = None) -> None:
+             plant: Optional[Dict[str, Any]] = None) -> None:
+    """One case: train with both, then (if both agree) mutate and query; minimise what differs.
+
+    plant (tests only) makes the spbpe side differ on purpose: {"train_options": {...}} or
+    {"mutations": [...]} applied on the spbpe side alone."""
     case = draw_case(rng, mode, files, n_queries)
+    if plant:
+        case["_plant"] = plant
     # First train (both sides), then draw queries (and mutations) from the trained vocabulary.
     res = run_case(case)
     stats.cases += 1
@@ -903,10 +916,8 @@ def fuzz_one(rng: random.Random, mode: str, files: List[str], stats: Stats, out_
         case["queries"] = draw_queries(rng, case["corpus"], vocab, case["train_options"], n_queries)
         # The models are equal: encode with sentencepiece's, without training again.
         model_case = {"model": res["sentencepiece"]["train"][1], "mutations": case.get("mutations"),
-                      "queries": case["queries"]}
+                      "queries": case["queries"], "_plant": plant}
         res = run_case(model_case)
-        if tamper:
-            tamper(res)
         stats.encodes += 2 * len(case["queries"])
         diffs = compare(case, res)
     seen_here = set()
@@ -925,9 +936,7 @@ def fuzz_one(rng: random.Random, mode: str, files: List[str], stats: Stats, out_
             continue
         stats.minimised[pre] = stats.minimised.get(pre, 0) + 1
         budget_end = min(time.time() + min_budget, deadline + min_budget / 2)
-        if tamper:
-            small = case
-        elif model_case is not None:
+        if model_case is not None:
             # First shrink the mutations and the query on the fixed model (fast: no training), then
             # the corpus and options with training, in the time left.
             fast = minimise(dict(model_case, queries=case["queries"]), kind,
@@ -942,8 +951,8 @@ def fuzz_one(rng: random.Random, mode: str, files: List[str], stats: Stats, out_
         if sig in stats.signatures:
             continue
         stats.signatures.add(sig)
-        sres = run_case(small) if not tamper else res
-        sd = [d for k, d in compare(small, sres) if k == kind] if not tamper else [detail]
+        sres = run_case(small)
+        sd = [d for k, d in compare(small, sres) if k == kind]
         path = write_reproducer(out_dir, kind, small, sres, sd[0] if sd else detail, seed)
         stats.written.append(path)
         log(f"difference {kind}: {path}")
