@@ -197,7 +197,7 @@ def gen_line(rng: random.Random, vocab: Optional[List[str]] = None) -> str:
         else:
             parts.append(gen_word(rng))
         parts.append(rng.choice(SPACES) if rng.random() < 0.8 else rng.choice(".,;!?-'\"()…、。"))
-    s = "".join(parts)
+    s = "".join(parts).replace("\n", "\u2028")  # a corpus line is one line
     if rng.random() < 0.2:
         s = rng.choice(SPACES) + s
     if rng.random() < 0.2:
@@ -245,7 +245,8 @@ def _bool(rng: random.Random, p_true: float = 0.5) -> Any:
 
 def draw_train_options(rng: random.Random, corpus: List[str], mutate_base: bool = False) -> Tuple[Dict[str, Any], Dict[str, str]]:
     """Options and the extra files they name (name -> content)."""
-    o: Dict[str, Any] = {"model_type": "bpe" if rng.random() < 0.97 else rng.choice(["BPE", "Bpe", "unigram", "char"])}
+    # spbpe trains BPE only (README); other model types are not compared.
+    o: Dict[str, Any] = {"model_type": "bpe" if rng.random() < 0.95 else rng.choice(["BPE", "Bpe"])}
     files: Dict[str, str] = {}
     chars = sorted(set("".join(corpus)) - {" "})
     text_chars = [c for c in chars if c.isprintable()] or ["a"]
@@ -365,10 +366,34 @@ def draw_mutations(rng: random.Random, model: bytes) -> List[list]:
     if n == 0:
         return []
     muts: List[list] = []
-    for _ in range(rng.choice((1, 1, 2, 3, 5))):
-        i = rng.randrange(n)
-        j = rng.randrange(n)
+    normal = [k for k, p in enumerate(m.pieces) if p.type == 1]
+    single = [k for k in normal if len(m.pieces[k].piece) == 1] or list(range(n))
+    merges = [k for k in normal if len(m.pieces[k].piece) > 1][:20] or list(range(n))
+
+    def index() -> int:
         roll = rng.random()
+        if roll < 0.4:
+            return rng.randrange(n)
+        return rng.choice(merges if roll < 0.7 else single)
+
+    for _ in range(rng.choice((1, 1, 2, 3, 5))):
+        i = index()
+        j = index() if rng.random() < 0.7 else min(n - 1, i + 1)
+        roll = rng.random()
+        if roll < 0.15:
+            # a tie between two strong merges: equal scores, +0.0 against -0.0, or NaN
+            a, b = rng.choice(merges), rng.choice(merges)
+            sb = m.pieces[b].score
+            v = rng.choice([sb, math.copysign(0.0, -math.copysign(1.0, sb)) if sb == 0 else -sb,
+                            float("nan"), 0.0, -0.0])
+            muts.append(["score", a, v])
+            if rng.random() < 0.5:
+                muts.append(["score", b, rng.choice([0.0, -0.0, float("nan")])])
+            continue
+        if roll < 0.35 and rng.random() < 0.5:
+            # a single character becomes UNUSED / CONTROL / USER_DEFINED / UNKNOWN
+            muts.append(["type", rng.choice(single), rng.choice(["UNUSED", "CONTROL", "USER_DEFINED", "UNKNOWN"])])
+            continue
         if roll < 0.3:
             # retype: bias to valid ones (single characters to UNUSED/CONTROL, <0xXX> to BYTE)
             muts.append(["type", i, rng.choice(list(TYPES))])
@@ -839,6 +864,7 @@ class Stats:
         self.minimised: Dict[str, int] = {}
         self.signatures: set = set()
         self.first_seen: Dict[str, float] = {}
+        self.start = time.time()
 
 
 def pre_signature(kind: str, detail: Any) -> str:
@@ -962,7 +988,8 @@ def summary(stats: Stats, seconds: float, seeds: List[Any]) -> str:
     lines = [f"differential fuzz: seeds {seeds}, {seconds:.0f} s, {stats.cases} cases, "
              f"{stats.models} models trained, {stats.encodes} encode/decode calls"]
     if stats.diffs:
-        lines.append("differences by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.diffs.items())))
+        lines.append("differences by kind (count, first seen after): " + ", ".join(
+            f"{k} {v} ({stats.first_seen[k] - stats.start:.0f} s)" for k, v in sorted(stats.diffs.items())))
     else:
         lines.append("differences: none")
     if stats.allowed:
