@@ -336,8 +336,8 @@ def draw_train_options(rng: random.Random, corpus: List[str], mutate_base: bool 
         ["", "", " ", "xyz", "\u1401", "a,b"]), p * 0.5)
     maybe("pretokenization_delimiter", lambda: rng.choice(["", "|", " ", rng.choice(text_chars)]), p * 0.1)
     maybe("use_all_vocab", lambda: _bool(rng, 0.2), p * 0.1)
-    maybe("auto_character_coverage", lambda: _bool(rng, 0.5), p * 0.05)
-    maybe("precompiled_charsmap", lambda: "", p * 0.03)
+    maybe("auto_character_coverage", lambda: _bool(rng, 0.5), 0.03)
+    maybe("precompiled_charsmap", lambda: "", 0.03)
     maybe("num_sub_iterations", lambda: rng.choice([1, 2, 10, 11]), p * 0.05)
     maybe("minloglevel", lambda: rng.choice([0, 1, 2]), 0.05)
     if rng.random() < p * 0.15:
@@ -383,12 +383,17 @@ def draw_mutations(rng: random.Random, model: bytes) -> List[list]:
         if roll < 0.15:
             # a tie between two strong merges: equal scores, +0.0 against -0.0, or NaN
             a, b = rng.choice(merges), rng.choice(merges)
-            sb = m.pieces[b].score
-            v = rng.choice([sb, math.copysign(0.0, -math.copysign(1.0, sb)) if sb == 0 else -sb,
-                            float("nan"), 0.0, -0.0])
-            muts.append(["score", a, v])
-            if rng.random() < 0.5:
-                muts.append(["score", b, rng.choice([0.0, -0.0, float("nan")])])
+            touching = [(x, y) for x in merges for y in merges
+                        if x != y and m.pieces[x].piece[-1] == m.pieces[y].piece[0]]
+            if touching and rng.random() < 0.7:
+                a, b = rng.choice(touching)
+                if rng.random() < 0.5:
+                    a, b = b, a
+            s = m.pieces[rng.choice(merges)].score
+            va, vb = rng.choice([(0.0, -0.0), (-0.0, 0.0), (float("nan"), s), (s, float("nan")), (s, s),
+                                 (float("nan"), float("nan"))])
+            muts.append(["score", a, va])
+            muts.append(["score", b, vb])
             continue
         if roll < 0.35 and rng.random() < 0.5:
             # a single character becomes UNUSED / CONTROL / USER_DEFINED / UNKNOWN
@@ -457,12 +462,28 @@ def apply_mutations(model: bytes, muts: List[list]) -> bytes:
 OUT_TYPES = ["int", "str", "bytes", "serialized_proto", "proto", "offset_mapping"]
 
 
-def draw_queries(rng: random.Random, corpus: List[str], vocab: List[str], opts: Dict[str, Any], n: int) -> List[dict]:
+def focus_texts(vocab: List[str], muts: List[list]) -> List[str]:
+    """Text that meets the mutated pieces: each piece, and pairs of them overlapping by a character."""
+    pieces = [vocab[m[k]] for m in muts for k in (1, 2) if m[0] in ("type", "score", "equal_scores", "swap")
+              and k < len(m) and isinstance(m[k], int) and 0 <= m[k] < len(vocab)]
+    out = list(pieces)
+    for a in pieces:
+        for b in pieces:
+            if a and b and a != b and a[-1] == b[0]:
+                out.append(a + b[1:])
+    return [t.replace("\u2581", " ") for t in out if t]
+
+
+def draw_queries(rng: random.Random, corpus: List[str], vocab: List[str], opts: Dict[str, Any], n: int,
+                 focus: Optional[List[str]] = None) -> List[dict]:
     specials = [str(opts.get(k)) for k in ("unk_piece", "bos_piece", "eos_piece", "pad_piece", "unk_surface") if k in opts]
     specials += [s for k in ("user_defined_symbols", "control_symbols") for s in opts.get(k, [])]
     specials += ["<s>", "</s>", "<unk>", "\u2047", "\u2581"]
 
     def text() -> Any:
+        if focus and rng.random() < 0.3:
+            return "".join(rng.choice(focus) + rng.choice(["", " ", "", rng.choice(vocab or ["x"])])
+                           for _ in range(rng.randint(1, 3)))
         roll = rng.random()
         if roll < 0.25 and corpus:
             line = rng.choice(corpus)
@@ -826,8 +847,10 @@ def minimise(case: Dict[str, Any], kind: str, deadline: float) -> Dict[str, Any]
             attempt(c)
         if isinstance(q["input"], list):
             shrink_list(lambda c: c["queries"][0]["input"], lambda c, v: c["queries"][0].__setitem__("input", v))
-            if len(case["queries"][0]["input"]) == 1 and not isinstance(case["queries"][0]["input"][0], dict):
-                pass
+            for k in range(len(case["queries"][0]["input"])):
+                if isinstance(case["queries"][0]["input"][k], str):
+                    shrink_list(lambda c, k=k: list(c["queries"][0]["input"][k]),
+                                lambda c, v, k=k: c["queries"][0]["input"].__setitem__(k, "".join(v)))
         if isinstance(case["queries"][0]["input"], str):
             shrink_list(lambda c: list(c["queries"][0]["input"]),
                         lambda c, v: c["queries"][0].__setitem__("input", "".join(v)))
@@ -939,7 +962,8 @@ def fuzz_one(rng: random.Random, mode: str, files: List[str], stats: Stats, out_
         if mode == "mutate":
             model = base64.b64decode(res["sentencepiece"]["train"][1])
             case["mutations"] = draw_mutations(rng, model)
-        case["queries"] = draw_queries(rng, case["corpus"], vocab, case["train_options"], n_queries)
+        case["queries"] = draw_queries(rng, case["corpus"], vocab, case["train_options"], n_queries,
+                                       focus_texts(vocab, case.get("mutations") or []))
         # The models are equal: encode with sentencepiece's, without training again.
         model_case = {"model": res["sentencepiece"]["train"][1], "mutations": case.get("mutations"),
                       "queries": case["queries"], "_plant": plant}
@@ -947,6 +971,7 @@ def fuzz_one(rng: random.Random, mode: str, files: List[str], stats: Stats, out_
         stats.encodes += 2 * len(case["queries"])
         diffs = compare(case, res)
     seen_here = set()
+    minimised_here = False
     for kind, detail in diffs:
         if kind in seen_here:
             continue
@@ -957,9 +982,12 @@ def fuzz_one(rng: random.Random, mode: str, files: List[str], stats: Stats, out_
             continue
         stats.diffs[kind] = stats.diffs.get(kind, 0) + 1
         stats.first_seen.setdefault(kind, time.time())
+        if not kind.startswith("train_") and minimised_here:
+            continue  # one reproducer per case for encode differences: they mostly share a cause
         pre = pre_signature(kind, detail)
         if stats.minimised.get(pre, 0) >= (1 if "refused" in kind else 4) or time.time() > deadline:
             continue
+        minimised_here = minimised_here or not kind.startswith("train_")
         stats.minimised[pre] = stats.minimised.get(pre, 0) + 1
         budget_end = min(time.time() + min_budget, deadline + min_budget / 2)
         if model_case is not None:
