@@ -336,12 +336,16 @@ def draw_train_options(rng: random.Random, corpus: List[str], mutate_base: bool 
         ["", "", " ", "xyz", "\u1401", "a,b"]), p * 0.5)
     maybe("pretokenization_delimiter", lambda: rng.choice(["", "|", " ", rng.choice(text_chars)]), p * 0.1)
     maybe("use_all_vocab", lambda: _bool(rng, 0.2), p * 0.1)
-    maybe("auto_character_coverage", lambda: _bool(rng, 0.5), 0.03)
+    maybe("auto_character_coverage", lambda: _bool(rng, 0.7), 0.03)
+    if "auto_character_coverage" in o and rng.random() < 0.8:
+        o["byte_fallback"] = True  # sentencepiece requires it with auto_character_coverage=true
     maybe("precompiled_charsmap", lambda: "", 0.03)
     maybe("num_sub_iterations", lambda: rng.choice([1, 2, 10, 11]), p * 0.05)
     maybe("minloglevel", lambda: rng.choice([0, 1, 2]), 0.05)
     if rng.random() < p * 0.15:
         o["input_format"] = "tsv"
+    if o.get("byte_fallback") in (True, "true", "True", "1", "yes", "t") and rng.random() < 0.8:
+        o["vocab_size"] += 256  # room for the byte pieces
     return o, files
 
 
