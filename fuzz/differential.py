@@ -1050,8 +1050,9 @@ def replay(path: str) -> int:
     case = rep["case"]
     res = run_case(case)
     diffs = compare(case, res)
-    print(json.dumps({"kind": rep["kind"], "differences now": [[k, d] for k, d in diffs]}, ensure_ascii=False,
-                     indent=1, default=str)[:20000])
+    print(f"{path}: recorded {rep['kind']}; now {len(diffs)} difference(s)")
+    for k, d in diffs:
+        print(f"  {k}: " + json.dumps(d, ensure_ascii=False, default=str)[:2000])
     return 1 if diffs else 0
 
 
