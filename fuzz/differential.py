@@ -43,7 +43,6 @@ import os
 import pickle
 import random
 import signal
-import struct
 import sys
 import tempfile
 import time
@@ -258,10 +257,7 @@ def draw_train_options(rng: random.Random, corpus: List[str], mutate_base: bool 
         o["vocab_size"] = base + rng.choice((0, 1, 3, 10, 30, 100, 300))
     else:
         o["vocab_size"] = rng.choice((50, 200, 1000, 2000))
-    if mutate_base:
-        p = 0.15
-    else:
-        p = 0.3
+    p = 0.15 if mutate_base else 0.3  # how often each option is set
 
     def maybe(name: str, value: Callable[[], Any], prob: float = p) -> None:
         if rng.random() < prob:
@@ -328,7 +324,7 @@ def draw_train_options(rng: random.Random, corpus: List[str], mutate_base: bool 
             if rng.random() < 0.5:
                 ids[name] = rng.choice([-1, 0, 1, 2, 3, 4, 5, 10])
             o[name] = ids[name]
-    for name, default in (("unk_piece", "<unk>"), ("bos_piece", "<s>"), ("eos_piece", "</s>"), ("pad_piece", "<pad>")):
+    for name in ("unk_piece", "bos_piece", "eos_piece", "pad_piece"):
         maybe(name, lambda: rng.choice([rng.choice(text_chars), "[UNK]", "<S>", "b", "▁", "<unk>", "</s>", "",
                                         rng.choice(text_chars) + rng.choice(text_chars)]), p * 0.3)
     maybe("unk_surface", lambda: rng.choice(["", "?", " \u2047 ", "<unk>", rng.choice(text_chars)]), p * 0.3)
@@ -622,7 +618,7 @@ def run_side(lib: str, case: Dict[str, Any], tmp: str) -> Dict[str, Any]:
                 if q["kw"]["out_type"] in ("int", "str") and not isinstance(inp, list):
                     try:
                         entry["decoded"] = _canon(sp.decode(r))
-                    except Exception as e:  # noqa: BLE001
+                    except Exception:  # noqa: BLE001
                         entry["decoded"] = "error"
                 out.append(entry)
             elif q["op"] == "decode_ids":
@@ -1030,8 +1026,8 @@ def fuzz_one(rng: random.Random, mode: str, files: List[str], stats: Stats, out_
 
 
 def summary(stats: Stats, seconds: float, seeds: List[Any]) -> str:
-    lines = [f"differential fuzz: seeds {seeds}, {seconds:.0f} s, {stats.cases} cases, "
-             f"{stats.models} models trained, {stats.encodes} encode/decode calls"]
+    lines = [(f"differential fuzz: seeds {seeds}, {seconds:.0f} s, {stats.cases} cases, "
+              f"{stats.models} models trained, {stats.encodes} encode/decode calls")]
     if stats.diffs:
         lines.append("differences by kind (count, first seen after): " + ", ".join(
             f"{k} {v} ({stats.first_seen[k] - stats.start:.0f} s)" for k, v in sorted(stats.diffs.items())))

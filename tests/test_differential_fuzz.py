@@ -59,9 +59,9 @@ def test_planted_training_difference_is_found_minimised_and_replayed(tmp_path):
     plant = {"train_options": {"split_digits": True}}
     for seed in range(20):  # the first seed whose drawn options both libraries accept
         stats = _run(seed, "train", tmp_path, plant=plant, budget=6.0)
-        if stats.diffs.get("train_refused_by_spbpe", 0) + stats.diffs.get("train_refused_by_sentencepiece", 0) == 0:
-            if stats.diffs or stats.models:
-                break
+        refused = stats.diffs.get("train_refused_by_spbpe", 0) + stats.diffs.get("train_refused_by_sentencepiece", 0)
+        if not refused and (stats.diffs or stats.models):
+            break
     assert stats.diffs.get("train_model", 0) >= 1, stats.diffs
     (path,) = [p for p in stats.written if "train_model" in p]
     rep = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
