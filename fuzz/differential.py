@@ -924,13 +924,20 @@ def write_reproducer(out_dir: str, kind: str, case: Dict[str, Any], res: Dict[st
         k += 1
     path = os.path.join(out_dir, f"{kind}-{k}.json")
     def brief(side: Dict[str, Any]) -> Dict[str, Any]:
-        # The outputs without the model tables (the difference is in "detail"); the trained model
-        # (base64, model_prefix blanked) stays, so the reproducer loads without training too.
-        return {k: v for k, v in (side or {}).items() if k not in ("table", "vocab")}
+        # The outputs without the model tables and model bytes (the difference is in "detail";
+        # --replay makes them again).
+        out = {k: v for k, v in (side or {}).items() if k not in ("table", "vocab", "mutated_model")}
+        if isinstance(out.get("train"), list) and out["train"][0] == "ok":
+            out["train"] = ["ok", f"model of {len(out['train'][1]) * 3 // 4} bytes"]
+        return out
 
+    sp_side = res.get("sentencepiece") or {}
+    model = sp_side.get("mutated_model") or (sp_side.get("train") or [None, None])[1]
     rep = {"kind": kind, "seed": seed, "detail": detail,
            "replay": f"python fuzz/differential.py --replay {path}",
-           "case": case, "spbpe": brief(res.get("spbpe")), "sentencepiece": brief(res.get("sentencepiece"))}
+           "case": case, "spbpe": brief(res.get("spbpe")), "sentencepiece": brief(sp_side)}
+    if model and not kind.startswith("train_"):
+        rep["model_b64"] = model  # the (mutated) model both loaded: sentencepiece's, model_prefix blanked
     with open(path, "w", encoding="utf-8") as f:
         json.dump(rep, f, ensure_ascii=False, indent=1, default=str)
     return path
