@@ -37,6 +37,21 @@ static int64_t fw_query(const fenwick *f, size_t idx) {
     return s;
 }
 
+/* The next character of the piece p[*i..len) that in_sub does not hold
+ * yet: marks it and returns its charset index; -1 at the piece's end. */
+static int32_t next_new_char(const sp_charset *cs, const uint8_t *p, size_t len, size_t *i, uint8_t *in_sub) {
+    while (*i < len) {
+        size_t l;
+        uint32_t cp = sp_utf8_decode(p + *i, len - *i, &l);
+        *i += l;
+        int32_t ci = sp_charset_find(cs, cp);
+        if (ci < 0 || in_sub[ci]) continue;
+        in_sub[ci] = 1;
+        return ci;
+    }
+    return -1;
+}
+
 /* Smallest idx with fw_query(idx) >= target (target > 0, reachable). */
 static size_t fw_find(const fenwick *f, int64_t target) {
     size_t idx = 0, step = 1;
@@ -118,14 +133,8 @@ int sp_auto_coverage_select(const sp_charset *cs, const sp_sym *syms, const uint
         merge_gain += merged_freq[k];
         /* The characters of merge k become required from k + 1 on. */
         const sp_sym *y = &syms[merged[k]];
-        const uint8_t *p = arena + y->off;
-        for (size_t i = 0; i < y->len;) {
-            size_t l;
-            uint32_t cp = sp_utf8_decode(p + i, y->len - i, &l);
-            i += l;
-            int32_t ci = sp_charset_find(cs, cp);
-            if (ci < 0 || in_sub[ci]) continue;
-            in_sub[ci] = 1;
+        int32_t ci;
+        for (size_t i = 0; (ci = next_new_char(cs, arena + y->off, y->len, &i, in_sub)) >= 0;) {
             sub_count++;
             if (rank[ci] >= 0) {
                 fw_add(&avail, (size_t)rank[ci], -1);
@@ -141,16 +150,9 @@ int sp_auto_coverage_select(const sp_charset *cs, const sp_sym *syms, const uint
     for (size_t k = 0; k < best_k; k++) {
         final[n++] = merged[k];
         const sp_sym *y = &syms[merged[k]];
-        const uint8_t *p = arena + y->off;
-        for (size_t i = 0; i < y->len;) {
-            size_t l;
-            uint32_t cp = sp_utf8_decode(p + i, y->len - i, &l);
-            i += l;
-            int32_t ci = sp_charset_find(cs, cp);
-            if (ci < 0 || in_sub[ci]) continue;
-            in_sub[ci] = 1;
-            chars[nchars++] = cp;
-        }
+        int32_t ci;
+        for (size_t i = 0; (ci = next_new_char(cs, arena + y->off, y->len, &i, in_sub)) >= 0;)
+            chars[nchars++] = cs->cps[ci];
     }
     qsort(chars, nchars, sizeof *chars, cmp_cp);
     for (size_t i = 0; i < nchars; i++) final[n++] = sp_charset_find(cs, chars[i]);
