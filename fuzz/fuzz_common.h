@@ -90,4 +90,21 @@ static inline const spbpe_model *fuzz_pick_model(const uint8_t **data, size_t *s
     return m;
 }
 
+/* Reads names[first..end) from $SPBPE_FUZZ_DATA (the charsmaps of
+ * spbpe/data) into blobs/lens; a missing file aborts with a message. */
+static inline void fuzz_read_data_files(const char *const *names, size_t first, size_t end, uint8_t **blobs,
+                                        size_t *lens) {
+    const char *dir = getenv("SPBPE_FUZZ_DATA");
+    if (!dir || !*dir) dir = SPBPE_FUZZ_DEFAULT_DATA;
+    for (size_t i = first; i < end; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        blobs[i] = fuzz_read_file(path, &lens[i]);
+        if (!blobs[i]) {
+            fprintf(stderr, "fuzz: cannot read %s (set SPBPE_FUZZ_DATA)\n", path);
+            abort();
+        }
+    }
+}
+
 #endif

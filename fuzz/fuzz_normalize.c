@@ -16,17 +16,7 @@ static size_t blob_lens[NCM];
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
-    const char *dir = getenv("SPBPE_FUZZ_DATA");
-    if (!dir || !*dir) dir = SPBPE_FUZZ_DEFAULT_DATA;
-    for (size_t i = 1; i < NCM; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, NAMES[i]);
-        blobs[i] = fuzz_read_file(path, &blob_lens[i]);
-        if (!blobs[i]) {
-            fprintf(stderr, "fuzz: cannot read %s (set SPBPE_FUZZ_DATA)\n", path);
-            abort();
-        }
-    }
+    fuzz_read_data_files(NAMES, 1, NCM, blobs, blob_lens);
     return 0;
 }
 

@@ -25,17 +25,7 @@ static size_t ntables = NTABLES;
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
-    const char *dir = getenv("SPBPE_FUZZ_DATA");
-    if (!dir || !*dir) dir = SPBPE_FUZZ_DEFAULT_DATA;
-    for (size_t i = 1; i + 1 < NTABLES; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, NAMES[i]);
-        blobs[i] = fuzz_read_file(path, &blob_lens[i]);
-        if (!blobs[i]) {
-            fprintf(stderr, "fuzz: cannot read %s (set SPBPE_FUZZ_DATA)\n", path);
-            abort();
-        }
-    }
+    fuzz_read_data_files(NAMES, 1, NTABLES - 1, blobs, blob_lens);
     const char *custom = getenv("SPBPE_FUZZ_CUSTOM_CHARSMAP");
     if (!custom || !*custom) custom = SPBPE_FUZZ_DEFAULT_CUSTOM_CHARSMAP;
     blobs[NTABLES - 1] = *custom ? fuzz_read_file(custom, &blob_lens[NTABLES - 1]) : NULL;
