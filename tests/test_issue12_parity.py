@@ -353,3 +353,77 @@ def test_auto_character_coverage_refused_alike(kw, message):
         with pytest.raises(RuntimeError, match=message):
             trainer.train(input=str(BOTCHAN), model_writer=io.BytesIO(), model_type="bpe", minloglevel=2,
                           auto_character_coverage=True, **kw)
+
+
+# --- 7. out_type="offset_mapping" (differential fuzzer finds) ----------------
+
+def _outcome(f):
+    """("ok", result) or ("error", builtin class sentencepiece would raise, message)."""
+    try:
+        return ("ok", f())
+    except (RuntimeError, ValueError, TypeError, IndexError) as e:
+        for builtin in (RuntimeError, IndexError, TypeError, ValueError):
+            if isinstance(e, builtin):
+                return ("error", builtin, str(e))
+        raise  # pragma: no cover
+
+
+PROTO_OPTIONS = [dict(add_bos=True), dict(add_eos=True), dict(reverse=True), dict(emit_unk_piece=True),
+                 dict(add_bos=True, reverse=True), dict(emit_unk_piece=1)]
+
+
+@pytest.mark.parametrize("out_type", ["offset_mapping", "proto", "serialized_proto"])
+@pytest.mark.parametrize("kw", PROTO_OPTIONS, ids=lambda kw: "+".join(kw))
+def test_proto_api_refuses_options_alike(botchan_model, out_type, kw):
+    # sentencepiece checks these options before anything else in C++ (an
+    # empty batch, an input of the wrong type, a model without bos_id):
+    # RuntimeError "UNIMPLEMENTED: ... not supported in proto API".
+    ref = spm.SentencePieceProcessor(model_proto=botchan_model)
+    ours = spbpe.SentencePieceProcessor(model_proto=botchan_model)
+    for inp in ["ab", b"ab", "", [], ["a", b"\xff"], [""], ("a",), 5]:
+        want = _outcome(lambda: ref.encode(inp, out_type=out_type, **kw))
+        got = _outcome(lambda: ours.encode(inp, out_type=out_type, **kw))
+        assert want[:2] == ("error", RuntimeError), (inp, want)
+        assert got == want, inp
+    with pytest.raises(RuntimeError, match=r"^UNIMPLEMENTED: add_bos, add_eos, reverse, and emit_unk_piece is not "
+                                           r"supported in proto API$") as info:
+        ours.encode("ab", out_type=out_type, **kw)
+    assert isinstance(info.value, spbpe.SpbpeError)
+    # The same options given to the constructor.
+    ref = spm.SentencePieceProcessor(model_proto=botchan_model, out_type=out_type, **kw)
+    ours = spbpe.SentencePieceProcessor(model_proto=botchan_model, out_type=out_type, **kw)
+    assert _outcome(lambda: ours.encode("ab")) == _outcome(lambda: ref.encode("ab"))
+    assert _outcome(lambda: ours.encode([])) == _outcome(lambda: ref.encode([]))
+
+
+def test_proto_api_refusal_order(tmp_path):
+    # Python-level checks come first (return_bytes, sampling, num_threads);
+    # the refusal comes before the model's own checks (no bos_id) and even
+    # without a model.
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=400,
+                                   bos_id=-1, eos_id=-1, minloglevel=2, num_threads=1)
+    calls = [
+        ("ab", dict(out_type="offset_mapping", add_bos=True)),
+        ("ab", dict(out_type="proto", add_eos=True)),
+        ([], dict(out_type="offset_mapping", add_eos=True)),
+        ("ab", dict(out_type="offset_mapping", reverse=True, return_bytes=True)),
+        ("ab", dict(out_type="serialized_proto", reverse=True, return_bytes=True)),
+        ("ab", dict(out_type="offset_mapping", reverse=True, enable_sampling=True, nbest_size=1)),
+        ("ab", dict(out_type="offset_mapping", reverse=True, num_threads="2")),
+        ("ab", dict(out_type="offset_mapping", add_bos=False, emit_unk_piece=0)),
+        ("ab", dict(out_type=int, add_bos=True)),
+    ]
+    ref = spm.SentencePieceProcessor(model_proto=buf.getvalue())
+    ours = spbpe.SentencePieceProcessor(model_proto=buf.getvalue())
+    for inp, kw in calls:
+        want = _outcome(lambda: ref.encode(inp, **kw))
+        got = _outcome(lambda: ours.encode(inp, **kw))
+        if want[0] == "error" and want[1] is not RuntimeError:
+            assert got[:2] == want[:2], (inp, kw, got, want)  # the wording of these messages differs
+        else:
+            assert got == want, (inp, kw)
+    for kw in (dict(out_type="offset_mapping", add_bos=True), dict(out_type="proto", emit_unk_piece=True)):
+        want = _outcome(lambda: spm.SentencePieceProcessor().encode("ab", **kw))
+        assert _outcome(lambda: spbpe.SentencePieceProcessor().encode("ab", **kw)) == want
+        assert want[:2] == ("error", RuntimeError)
