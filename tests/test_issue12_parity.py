@@ -427,3 +427,44 @@ def test_proto_api_refusal_order(tmp_path):
         want = _outcome(lambda: spm.SentencePieceProcessor().encode("ab", **kw))
         assert _outcome(lambda: spbpe.SentencePieceProcessor().encode("ab", **kw)) == want
         assert want[:2] == ("error", RuntimeError)
+
+
+def _random_bytes(rng, n):
+    """Bytes that are mostly not UTF-8: stray continuation bytes, truncated
+    and overlong sequences, lead bytes 0xF8-0xFF, next to ASCII and valid
+    characters."""
+    alphabet = [rng.randrange(256) for _ in range(6)] + [0x80, 0xBF, 0xC3, 0xA9, 0xE2, 0x96, 0x81, 0xF0, 0x9F,
+                                                          0xF8, 0xFF, 0x41, 0x20, 0x07]
+    return bytes(rng.choice(alphabet) for _ in range(n))
+
+
+@pytest.fixture(scope="module")
+def offset_models(botchan_model):
+    out = {"bf_nfkc": botchan_model}
+    for name, kw in (("nobf_nfkc", dict()), ("bf_identity", dict(byte_fallback=True,
+                                                                  normalization_rule_name="identity",
+                                                                  remove_extra_whitespaces=False))):
+        buf = io.BytesIO()
+        spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=500,
+                                       minloglevel=2, num_threads=1, **kw)
+        out[name] = buf.getvalue()
+    return out
+
+
+@pytest.mark.parametrize("name", ["bf_nfkc", "nobf_nfkc", "bf_identity"])
+def test_offset_mapping_characters_of_invalid_utf8(offset_models, name):
+    # Character offsets count what sentencepiece's UTF8ToUnicodeOffsets
+    # counts: one character per step of the lead byte's length (a stray
+    # continuation byte is one; 0xE2 0x41 is one), and an offset inside a
+    # step maps to that step's start.
+    ref = spm.SentencePieceProcessor(model_proto=offset_models[name])
+    ours = spbpe.SentencePieceProcessor(model_proto=offset_models[name])
+    fuzz_finds = [b"\xd3\x8a\x18\x82\x07\x17", b"F\xeb\x0b", b">?;\xb4\x00\x00"]
+    rng = random.Random(12)
+    texts = fuzz_finds + [_random_bytes(rng, rng.randint(1, 14)) for _ in range(400)]
+    for t in texts:
+        for return_bytes in (False, True):
+            assert ours.encode(t, out_type="offset_mapping", return_bytes=return_bytes) == \
+                   ref.encode(t, out_type="offset_mapping", return_bytes=return_bytes), (t, return_bytes)
+    batch = [""] + texts[:60]  # a str first: character offsets for every item
+    assert ours.encode(batch, out_type="offset_mapping") == ref.encode(batch, out_type="offset_mapping")
