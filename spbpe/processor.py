@@ -152,6 +152,8 @@ class SentencePieceProcessor:
         if out_type in _PROTO_OUT_TYPES and (add_bos or add_eos or reverse or emit_unk_piece):
             # sentencepiece refuses these before looking at the input or the model.
             raise UnimplementedError(_PROTO_OPTIONS_REFUSED)
+        if isinstance(input, list) and not input:
+            return []  # sentencepiece needs the model (and its bos_id, eos_id) only to encode an item
         m = self._m
         info = m.info
         if add_bos and info.bos_id == -1:

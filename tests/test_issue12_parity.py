@@ -468,3 +468,30 @@ def test_offset_mapping_characters_of_invalid_utf8(offset_models, name):
                    ref.encode(t, out_type="offset_mapping", return_bytes=return_bytes), (t, return_bytes)
     batch = [""] + texts[:60]  # a str first: character offsets for every item
     assert ours.encode(batch, out_type="offset_mapping") == ref.encode(batch, out_type="offset_mapping")
+
+
+def test_empty_batch_checks_nothing_the_items_would():
+    # sentencepiece checks bos_id/eos_id, and needs a model, only while it
+    # encodes an item: an empty batch is [] without a model or a bos_id
+    # (but the proto API's refusal and the Python-level checks still apply).
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=400,
+                                   bos_id=-1, eos_id=-1, minloglevel=2, num_threads=1)
+    pairs = [(spm.SentencePieceProcessor(model_proto=buf.getvalue()),
+              spbpe.SentencePieceProcessor(model_proto=buf.getvalue())),
+             (spm.SentencePieceProcessor(), spbpe.SentencePieceProcessor())]
+    for ref, ours in pairs:
+        for out_type in (int, str, bytes, "numpy", "proto", "serialized_proto", "offset_mapping"):
+            for kw in (dict(), dict(add_bos=True), dict(add_eos=True, reverse=True), dict(emit_unk_piece=True),
+                       dict(enable_sampling=True, alpha=0.1), dict(num_threads=1), dict(num_threads=1.5),
+                       dict(enable_sampling=True, nbest_size=0)):
+                want = _outcome(lambda: ref.encode([], out_type=out_type, **kw))
+                got = _outcome(lambda: ours.encode([], out_type=out_type, **kw))
+                if want[0] == "error" and want[1] is not RuntimeError:
+                    assert got[:2] == want[:2], (out_type, kw, got, want)
+                else:
+                    assert got == want, (out_type, kw)
+    ref, ours = pairs[0]
+    for out_type in (int, str, bytes, "numpy"):  # one item: sentencepiece checks bos_id
+        assert _outcome(lambda: ours.encode([""], out_type=out_type, add_bos=True))[:2] == \
+               _outcome(lambda: ref.encode([""], out_type=out_type, add_bos=True))[:2] == ("error", ValueError)
