@@ -495,3 +495,28 @@ def test_empty_batch_checks_nothing_the_items_would():
     for out_type in (int, str, bytes, "numpy"):  # one item: sentencepiece checks bos_id
         assert _outcome(lambda: ours.encode([""], out_type=out_type, add_bos=True))[:2] == \
                _outcome(lambda: ref.encode([""], out_type=out_type, add_bos=True))[:2] == ("error", ValueError)
+
+
+# --- 8. spbpe convert --to=tokenizers: merges in sentencepiece's score order --
+
+def test_convert_orders_merges_by_score_bits(botchan_model, tmp_path):
+    # HF ranks merges by position, sentencepiece by the merged piece's score
+    # compared by its bits: +0.0 above -0.0 (the first merge, "▁t"), a
+    # positive NaN above everything, a negative NaN below everything.
+    tokenizers = pytest.importorskip("tokenizers")
+    from spbpe.cli.convert import to_tokenizers_json
+
+    ed = ModelEditor.from_bytes(botchan_model)
+    assert struct.pack("<f", ed.proto.pieces[ed.id_of("▁t")].score) == b"\x00\x00\x00\x80"
+    ed.add_piece("th", "NORMAL", score=POS_ZERO)
+    for piece, score in (("he", POS_NAN), ("in", NEG_NAN), ("er", float("inf")),
+                         ("an", float("-inf")), ("ou", _f32(1)), ("ed", _f32(0x80000001))):
+        ed.set_score(piece, score)
+    path = tmp_path / "edited.model"
+    path.write_bytes(ed.to_bytes())
+    hf = tokenizers.Tokenizer.from_str(to_tokenizers_json(str(path), special_tokens="vocab"))
+    ref = spm.SentencePieceProcessor(model_file=str(path))
+    texts = _texts(200) + ["the thin thing", "this that those", "in the inner inn", "other heather", "and an ant",
+                           "our out sound", "needed bed"]
+    differ = [t for t in texts if hf.encode(t, add_special_tokens=False).ids != ref.encode(t)]
+    assert differ == []
