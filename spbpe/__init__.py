@@ -7,7 +7,7 @@
 """
 
 from .errors import (CharsMapError, InputError, ModelFormatError, OutOfRangeError, SpbpeError, TrainerError,
-                     TrainerRefusedError, UnsupportedError)
+                     TrainerRefusedError, UnimplementedError, UnsupportedError)
 from .model_edit import ModelEditor
 from .normalizer import SentencePieceNormalizer
 from .processor import SentencePieceProcessor
@@ -27,6 +27,7 @@ __all__ = [
     "InputError",
     "OutOfRangeError",
     "UnsupportedError",
+    "UnimplementedError",
     "CharsMapError",
     "__version__",
 ]

@@ -14,7 +14,7 @@ from typing import Dict, Type
 
 __all__ = ["SpbpeError", "ModelFormatError", "InputError", "OutOfRangeError", "UnsupportedError", "LimitError",
            "OutOfMemoryError", "InternalError", "TrainerError", "TrainerRefusedError", "CharsMapError", "CliError",
-           "STATUS_EXCEPTIONS", "TRAINER_STATUS_EXCEPTIONS"]
+           "UnimplementedError", "STATUS_EXCEPTIONS", "TRAINER_STATUS_EXCEPTIONS"]
 
 
 class SpbpeError(Exception):
@@ -35,6 +35,12 @@ class OutOfRangeError(SpbpeError, IndexError):
 
 class UnsupportedError(SpbpeError, ValueError):
     """A valid model or option that spbpe does not handle (e.g. unigram)."""
+
+
+class UnimplementedError(UnsupportedError, RuntimeError):
+    """Options sentencepiece refuses as UNIMPLEMENTED: add_bos, add_eos,
+    reverse or emit_unk_piece with out_type "proto", "serialized_proto" or
+    "offset_mapping".  A RuntimeError, as sentencepiece raises."""
 
 
 class LimitError(InputError, RuntimeError):

@@ -23,13 +23,17 @@ from typing import Any, List, Optional, Tuple, Union
 from ._core.native import _SHORT_DECODE, NativeModel
 from ._core.text import byte_to_char_offsets, normalize_with, to_bytes
 from ._proto import sentencepiece_text
-from .errors import InputError, OutOfRangeError, UnsupportedError
+from .errors import InputError, OutOfRangeError, UnimplementedError, UnsupportedError
 
 __all__ = ["SentencePieceProcessor"]
 
 PIECE_NORMAL, PIECE_UNKNOWN, PIECE_CONTROL, PIECE_USER_DEFINED, PIECE_UNUSED, PIECE_BYTE = 1, 2, 3, 4, 5, 6
 _OUT_TYPES = (int, str, bytes, "numpy", "offset_mapping", "proto", "serialized_proto")
 _NO_OPTIONS = (None,) * 9
+# Out types whose results carry offsets: sentencepiece's "proto API", which
+# refuses add_bos, add_eos, reverse and emit_unk_piece (absl's status text).
+_PROTO_OUT_TYPES = ("proto", "serialized_proto", "offset_mapping")
+_PROTO_OPTIONS_REFUSED = "UNIMPLEMENTED: add_bos, add_eos, reverse, and emit_unk_piece is not supported in proto API"
 
 
 class SentencePieceProcessor:
@@ -130,6 +134,8 @@ class SentencePieceProcessor:
             except UnicodeEncodeError:
                 pass  # the full path below raises the documented error
         out_type = self._resolve_out_type(return_type, out_type, self._out_type)
+        if return_bytes is not None and out_type != "offset_mapping":
+            raise ValueError("return_bytes is only supported when return_type='offset_mapping'")
         add_bos = self._add_bos if add_bos is None else add_bos
         add_eos = self._add_eos if add_eos is None else add_eos
         reverse = self._reverse if reverse is None else reverse
@@ -143,6 +149,11 @@ class SentencePieceProcessor:
                              '"alpha" (nbest_size is ignored by BPE-dropout).')
         if not isinstance(num_threads, int):
             raise TypeError("num_threads must be int")
+        if out_type in _PROTO_OUT_TYPES and (add_bos or add_eos or reverse or emit_unk_piece):
+            # sentencepiece refuses these before looking at the input or the model.
+            raise UnimplementedError(_PROTO_OPTIONS_REFUSED)
+        if isinstance(input, list) and not input:
+            return []  # sentencepiece needs the model (and its bos_id, eos_id) only to encode an item
         m = self._m
         info = m.info
         if add_bos and info.bos_id == -1:
@@ -151,10 +162,6 @@ class SentencePieceProcessor:
             raise InputError("EOS token is not defined as a control symbol in this model.")
         if emit_unk_piece and out_type in (str, bytes) and info.unk_id == -1:
             raise InputError("UNK token is not defined in this model.")
-        if out_type in ("proto", "serialized_proto") and (add_bos or add_eos or reverse or emit_unk_piece):
-            raise UnsupportedError("add_bos, add_eos, reverse, and emit_unk_piece is not supported in proto API")
-        if return_bytes is not None and out_type != "offset_mapping":
-            raise ValueError("return_bytes is only supported when return_type='offset_mapping'")
         if return_bytes is None:
             first = input[0] if isinstance(input, list) and input else input
             return_bytes = isinstance(first, (bytes, bytearray))

@@ -353,3 +353,170 @@ def test_auto_character_coverage_refused_alike(kw, message):
         with pytest.raises(RuntimeError, match=message):
             trainer.train(input=str(BOTCHAN), model_writer=io.BytesIO(), model_type="bpe", minloglevel=2,
                           auto_character_coverage=True, **kw)
+
+
+# --- 7. out_type="offset_mapping" (differential fuzzer finds) ----------------
+
+def _outcome(f, *args, **kw):
+    """("ok", f(*args, **kw)) or ("error", the builtin class of its exception, message)."""
+    try:
+        return ("ok", f(*args, **kw))
+    except (RuntimeError, ValueError, TypeError, IndexError) as e:
+        for builtin in (RuntimeError, IndexError, TypeError, ValueError):
+            if isinstance(e, builtin):
+                return ("error", builtin, str(e))
+        raise  # pragma: no cover
+
+
+PROTO_OPTIONS = [dict(add_bos=True), dict(add_eos=True), dict(reverse=True), dict(emit_unk_piece=True),
+                 dict(add_bos=True, reverse=True), dict(emit_unk_piece=1)]
+
+
+@pytest.mark.parametrize("out_type", ["offset_mapping", "proto", "serialized_proto"])
+@pytest.mark.parametrize("kw", PROTO_OPTIONS, ids=lambda kw: "+".join(kw))
+def test_proto_api_refuses_options_alike(botchan_model, out_type, kw):
+    # sentencepiece checks these options before anything else in C++ (an
+    # empty batch, an input of the wrong type, a model without bos_id):
+    # RuntimeError "UNIMPLEMENTED: ... not supported in proto API".
+    ref = spm.SentencePieceProcessor(model_proto=botchan_model)
+    ours = spbpe.SentencePieceProcessor(model_proto=botchan_model)
+    for inp in ["ab", b"ab", "", [], ["a", b"\xff"], [""], ("a",), 5]:
+        want = _outcome(ref.encode, inp, out_type=out_type, **kw)
+        got = _outcome(ours.encode, inp, out_type=out_type, **kw)
+        assert want[:2] == ("error", RuntimeError), (inp, want)
+        assert got == want, inp
+    with pytest.raises(RuntimeError, match=r"^UNIMPLEMENTED: add_bos, add_eos, reverse, and emit_unk_piece is not "
+                                           r"supported in proto API$") as info:
+        ours.encode("ab", out_type=out_type, **kw)
+    assert isinstance(info.value, spbpe.SpbpeError)
+    # The same options given to the constructor.
+    ref = spm.SentencePieceProcessor(model_proto=botchan_model, out_type=out_type, **kw)
+    ours = spbpe.SentencePieceProcessor(model_proto=botchan_model, out_type=out_type, **kw)
+    assert _outcome(ours.encode, "ab") == _outcome(ref.encode, "ab")
+    assert _outcome(ours.encode, []) == _outcome(ref.encode, [])
+
+
+def test_proto_api_refusal_order(tmp_path):
+    # Python-level checks come first (return_bytes, sampling, num_threads);
+    # the refusal comes before the model's own checks (no bos_id) and even
+    # without a model.
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=400,
+                                   bos_id=-1, eos_id=-1, minloglevel=2, num_threads=1)
+    calls = [
+        ("ab", dict(out_type="offset_mapping", add_bos=True)),
+        ("ab", dict(out_type="proto", add_eos=True)),
+        ([], dict(out_type="offset_mapping", add_eos=True)),
+        ("ab", dict(out_type="offset_mapping", reverse=True, return_bytes=True)),
+        ("ab", dict(out_type="serialized_proto", reverse=True, return_bytes=True)),
+        ("ab", dict(out_type="offset_mapping", reverse=True, enable_sampling=True, nbest_size=1)),
+        ("ab", dict(out_type="offset_mapping", reverse=True, num_threads="2")),
+        ("ab", dict(out_type="offset_mapping", add_bos=False, emit_unk_piece=0)),
+        ("ab", dict(out_type=int, add_bos=True)),
+    ]
+    ref = spm.SentencePieceProcessor(model_proto=buf.getvalue())
+    ours = spbpe.SentencePieceProcessor(model_proto=buf.getvalue())
+    for inp, kw in calls:
+        want = _outcome(ref.encode, inp, **kw)
+        got = _outcome(ours.encode, inp, **kw)
+        if want[0] == "error" and want[1] is not RuntimeError:
+            assert got[:2] == want[:2], (inp, kw, got, want)  # the wording of these messages differs
+        else:
+            assert got == want, (inp, kw)
+    for kw in (dict(out_type="offset_mapping", add_bos=True), dict(out_type="proto", emit_unk_piece=True)):
+        want = _outcome(spm.SentencePieceProcessor().encode, "ab", **kw)
+        assert _outcome(spbpe.SentencePieceProcessor().encode, "ab", **kw) == want
+        assert want[:2] == ("error", RuntimeError)
+
+
+def _random_bytes(rng, n):
+    """Bytes that are mostly not UTF-8: stray continuation bytes, truncated
+    and overlong sequences, lead bytes 0xF8-0xFF, next to ASCII and valid
+    characters."""
+    alphabet = [rng.randrange(256) for _ in range(6)] + [0x80, 0xBF, 0xC3, 0xA9, 0xE2, 0x96, 0x81, 0xF0, 0x9F,
+                                                          0xF8, 0xFF, 0x41, 0x20, 0x07]
+    return bytes(rng.choice(alphabet) for _ in range(n))
+
+
+@pytest.fixture(scope="module")
+def offset_models(botchan_model):
+    out = {"bf_nfkc": botchan_model}
+    for name, kw in (("nobf_nfkc", dict()), ("bf_identity", dict(byte_fallback=True,
+                                                                  normalization_rule_name="identity",
+                                                                  remove_extra_whitespaces=False))):
+        buf = io.BytesIO()
+        spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=500,
+                                       minloglevel=2, num_threads=1, **kw)
+        out[name] = buf.getvalue()
+    return out
+
+
+@pytest.mark.parametrize("name", ["bf_nfkc", "nobf_nfkc", "bf_identity"])
+def test_offset_mapping_characters_of_invalid_utf8(offset_models, name):
+    # Character offsets count what sentencepiece's UTF8ToUnicodeOffsets
+    # counts: one character per step of the lead byte's length (a stray
+    # continuation byte is one; 0xE2 0x41 is one), and an offset inside a
+    # step maps to that step's start.
+    ref = spm.SentencePieceProcessor(model_proto=offset_models[name])
+    ours = spbpe.SentencePieceProcessor(model_proto=offset_models[name])
+    fuzz_finds = [b"\xd3\x8a\x18\x82\x07\x17", b"F\xeb\x0b", b">?;\xb4\x00\x00"]
+    rng = random.Random(12)
+    texts = fuzz_finds + [_random_bytes(rng, rng.randint(1, 14)) for _ in range(400)]
+    for t in texts:
+        for return_bytes in (False, True):
+            assert ours.encode(t, out_type="offset_mapping", return_bytes=return_bytes) == \
+                   ref.encode(t, out_type="offset_mapping", return_bytes=return_bytes), (t, return_bytes)
+    batch = [""] + texts[:60]  # a str first: character offsets for every item
+    assert ours.encode(batch, out_type="offset_mapping") == ref.encode(batch, out_type="offset_mapping")
+
+
+def test_empty_batch_checks_nothing_the_items_would():
+    # sentencepiece checks bos_id/eos_id, and needs a model, only while it
+    # encodes an item: an empty batch is [] without a model or a bos_id
+    # (but the proto API's refusal and the Python-level checks still apply).
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=400,
+                                   bos_id=-1, eos_id=-1, minloglevel=2, num_threads=1)
+    pairs = [(spm.SentencePieceProcessor(model_proto=buf.getvalue()),
+              spbpe.SentencePieceProcessor(model_proto=buf.getvalue())),
+             (spm.SentencePieceProcessor(), spbpe.SentencePieceProcessor())]
+    for ref, ours in pairs:
+        for out_type in (int, str, bytes, "numpy", "proto", "serialized_proto", "offset_mapping"):
+            for kw in (dict(), dict(add_bos=True), dict(add_eos=True, reverse=True), dict(emit_unk_piece=True),
+                       dict(enable_sampling=True, alpha=0.1), dict(num_threads=1), dict(num_threads=1.5),
+                       dict(enable_sampling=True, nbest_size=0)):
+                want = _outcome(ref.encode, [], out_type=out_type, **kw)
+                got = _outcome(ours.encode, [], out_type=out_type, **kw)
+                if want[0] == "error" and want[1] is not RuntimeError:
+                    assert got[:2] == want[:2], (out_type, kw, got, want)
+                else:
+                    assert got == want, (out_type, kw)
+    ref, ours = pairs[0]
+    for out_type in (int, str, bytes, "numpy"):  # one item: sentencepiece checks bos_id
+        assert _outcome(ours.encode, [""], out_type=out_type, add_bos=True)[:2] == \
+               _outcome(ref.encode, [""], out_type=out_type, add_bos=True)[:2] == ("error", ValueError)
+
+
+# --- 8. spbpe convert --to=tokenizers: merges in sentencepiece's score order --
+
+def test_convert_orders_merges_by_score_bits(botchan_model, tmp_path):
+    # HF ranks merges by position, sentencepiece by the merged piece's score
+    # compared by its bits: +0.0 above -0.0 (the first merge, "▁t"), a
+    # positive NaN above everything, a negative NaN below everything.
+    tokenizers = pytest.importorskip("tokenizers")
+    from spbpe.cli.convert import to_tokenizers_json
+
+    ed = ModelEditor.from_bytes(botchan_model)
+    assert struct.pack("<f", ed.proto.pieces[ed.id_of("▁t")].score) == b"\x00\x00\x00\x80"
+    ed.add_piece("th", "NORMAL", score=POS_ZERO)
+    for piece, score in (("he", POS_NAN), ("in", NEG_NAN), ("er", float("inf")),
+                         ("an", float("-inf")), ("ou", _f32(1)), ("ed", _f32(0x80000001))):
+        ed.set_score(piece, score)
+    path = tmp_path / "edited.model"
+    path.write_bytes(ed.to_bytes())
+    hf = tokenizers.Tokenizer.from_str(to_tokenizers_json(str(path), special_tokens="vocab"))
+    ref = spm.SentencePieceProcessor(model_file=str(path))
+    texts = _texts(200) + ["the thin thing", "this that those", "in the inner inn", "other heather", "and an ant",
+                           "our out sound", "needed bed"]
+    differ = [t for t in texts if hf.encode(t, add_special_tokens=False).ids != ref.encode(t)]
+    assert differ == []

@@ -29,19 +29,25 @@ def to_bytes(text: Any) -> bytes:
 
 
 def byte_to_char_offsets(data: bytes) -> List[int]:
-    """Table from byte offset (0..len) to character offset of UTF-8 `data`."""
+    """Table from byte offset (0..len) to character offset of `data`, as
+    sentencepiece's UTF8ToUnicodeOffsets builds it: one character per step
+    of OneCharLen (the lead byte's length, 1 for a continuation byte or
+    ASCII, clipped at the end), valid UTF-8 or not, and an offset inside a
+    step maps to that step's start.
+
+    >>> byte_to_char_offsets(b"a\\xe2\\x41\\x80")  # 0xE2 0x41 0x80 is one step
+    [0, 1, 1, 1, 2]
+    """
     table = [0] * (len(data) + 1)
-    chars = 0
-    for i, b in enumerate(data):
-        table[i] = chars
-        if b & 0xC0 != 0x80:
-            chars += 1
+    i = chars = 0
+    while i < len(data):
+        b = data[i]
+        step = min(len(data) - i, 1 if b < 0xC0 else 2 if b < 0xE0 else 3 if b < 0xF0 else 4)
+        for k in range(i, i + step):
+            table[k] = chars
+        chars += 1
+        i += step
     table[len(data)] = chars
-    # A byte offset that falls inside a character maps to that character's
-    # end, as sentencepiece's UTF8ToUnicodeOffsets does.
-    for i in range(len(data) - 1, -1, -1):
-        if data[i] & 0xC0 == 0x80:
-            table[i] = table[i + 1]
     return table
 
 
@@ -60,27 +66,11 @@ def normalize_with(native_normalize, input, with_offsets: bool):
     return text, align
 
 
-def _char_index_table(data: bytes) -> List[int]:
-    """Byte offset (0..len) -> index of the character holding that byte,
-    stepping by sentencepiece's OneCharLen."""
-    table = [0] * (len(data) + 1)
-    i = chars = 0
-    while i < len(data):
-        b = data[i]
-        step = min(len(data) - i, 1 if b < 0xC0 else 2 if b < 0xE0 else 3 if b < 0xF0 else 4)
-        for k in range(i, i + step):
-            table[k] = chars
-        chars += 1
-        i += step
-    table[len(data)] = chars
-    return table
-
-
 def unicode_alignment(data: bytes, norm: bytes, align: List[int]) -> List[int]:
     """sentencepiece's ConvertToUnicodeAlignment: index the alignment by
     normalized character and count original characters instead of bytes."""
-    orig = _char_index_table(data)
-    norm_idx = _char_index_table(norm)
+    orig = byte_to_char_offsets(data)
+    norm_idx = byte_to_char_offsets(norm)
     result = [0] * (norm_idx[-1] + 1)
     for i, a in enumerate(align):
         result[norm_idx[i]] = orig[a]

@@ -31,8 +31,8 @@ Offsets follow sentencepiece exactly:
 
 ``encode_with_offsets`` gives ``(id, start, end)`` with *character* offsets
 into a str input (byte offsets for bytes input), converted exactly as
-sentencepiece's ``out_type="offset_mapping"``: a byte offset inside a
-character maps to that character's end.
+sentencepiece's ``out_type="offset_mapping"`` (see
+spbpe._core.text.byte_to_char_offsets).
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ the ``tokenizers`` package is only needed to load it).  The layout is
 transformers' "legacy" Llama one: normalizer [Precompiled charsmap]
 [whitespace clean-up] ``Prepend("▁")`` ``Replace(" ", "▁")``, no
 pre-tokenizer, a BPE model with ``byte_fallback`` and ``fuse_unk``, merges
-ordered by the score of the merged piece, and the decoder
+ordered by the score of the merged piece as sentencepiece compares scores
+(by their float bits: ``merge_key``; transformers' converter sorts floats,
+which ties -0.0 with +0.0 and leaves NaN anywhere), and the decoder
 ``Replace("▁", " ")`` ``ByteFallback`` ``Fuse`` ``Strip(1 left)``.
 Merges are generated only for pieces SentencePiece can produce by merging
 (normal and user-defined), so control pieces such as ``<s>`` never come out
@@ -37,22 +39,37 @@ from __future__ import annotations
 
 import base64
 import json
+import struct
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..errors import CliError, UnsupportedError
 from .model_info import PIECE_TYPES, load_proto
 
-__all__ = ["bpe_merges", "to_tokenizers_json", "to_minbpe_vocab", "to_vocab_dump", "check_tokenizers_json"]
+__all__ = ["merge_key", "bpe_merges", "to_tokenizers_json", "to_minbpe_vocab", "to_vocab_dump", "check_tokenizers_json"]
 
 _MERGEABLE = (1, 4)   # normal and user-defined pieces come out of BPE merges
 
 
+def merge_key(score: float) -> int:
+    """The order in which sentencepiece's BPE merges a piece of this score
+    (csrc/model/model.h, sp_merge_key): its float32 bits, negative scores
+    below non-negative ones, so +0.0 merges before -0.0, a positive NaN
+    before +inf, a negative NaN after -inf; only equal bits tie.
+
+    >>> merge_key(0.0) > merge_key(-0.0) and merge_key(float("nan")) > merge_key(float("inf"))
+    True
+    """
+    bits = struct.unpack("<I", struct.pack("<f", score))[0]
+    return (~bits & 0xFFFFFFFF) if bits & 0x80000000 else bits | 0x80000000
+
+
 def bpe_merges(proto) -> List[Tuple[str, str]]:
-    """(left, right) pairs in HF rank order: by the merged piece's score (high first), then by part ids."""
+    """(left, right) pairs in HF rank order: by the merged piece's merge_key
+    (first merged first), then by piece id and part ids."""
     pieces = [p.piece for p in proto.pieces]
     vocab = {p: i for i, p in enumerate(pieces)}
-    found: List[Tuple[float, int, int, int, str, str]] = []
+    found: List[Tuple[int, int, int, int, str, str]] = []
     for i, p in enumerate(proto.pieces):
         if p.type not in _MERGEABLE or len(p.piece) < 2:
             continue
@@ -60,7 +77,7 @@ def bpe_merges(proto) -> List[Tuple[str, str]]:
         for k in range(1, len(s)):
             left, right = s[:k], s[k:]
             if left in vocab and right in vocab:
-                found.append((-p.score, i, vocab[left], vocab[right], left, right))
+                found.append((-merge_key(p.score), i, vocab[left], vocab[right], left, right))
     found.sort(key=lambda t: t[:4])
     return [(t[4], t[5]) for t in found]
 
