@@ -23,13 +23,12 @@ from collections import Counter
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
 import sentencepiece as spm  # noqa: E402
 
 import spbpe  # noqa: E402
 from spbpe._charsmap.builder import compile_charsmap, decompile_charsmap  # noqa: E402
-from hard_cases import HARD_CASES, random_strings  # noqa: E402
+from tests.helpers.hard_cases import HARD_CASES, random_strings  # noqa: E402
 
 CONFIGS = {
     "nmt_nfkc": dict(normalization_rule_name="nmt_nfkc"),

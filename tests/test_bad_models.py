@@ -7,7 +7,7 @@ import pytest
 
 import spbpe
 from spbpe._proto import model_pb2
-from conftest import BUNDLED_TEXT, mistral_models
+from tests.helpers.models import BUNDLED_TEXT, mistral_models
 
 spm = pytest.importorskip("sentencepiece")
 

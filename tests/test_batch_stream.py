@@ -11,8 +11,8 @@ import spbpe
 from spbpe._core import native as _native
 from spbpe._core._spbpe import ffi, lib
 from spbpe._core.results import _SIZE_T
-from conftest import mistral_models
-from hard_cases import random_strings
+from tests.helpers.models import mistral_models
+from tests.helpers.hard_cases import random_strings
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from cli_helpers import real_model, run_spbpe, sample_lines, write_lines
-from conftest import BUNDLED_TEXT
+from tests.helpers.cli_helpers import real_model, run_spbpe, sample_lines, write_lines
+from tests.helpers.models import BUNDLED_TEXT
 
 spm = pytest.importorskip("sentencepiece")
 

@@ -3,8 +3,8 @@
 import pytest
 
 import spbpe
-from cli_helpers import real_model, run_spbpe, sample_lines
-from conftest import real_model_paths
+from tests.helpers.cli_helpers import real_model, run_spbpe, sample_lines
+from tests.helpers.models import real_model_paths
 
 tokenizers = pytest.importorskip("tokenizers")
 

@@ -6,7 +6,7 @@ import random
 import pytest
 
 import spbpe
-from conftest import mistral_models, real_model_paths
+from tests.helpers.models import mistral_models, real_model_paths
 
 
 def _random_id_lists(sp, seed, count=300):

@@ -15,7 +15,7 @@ import spbpe
 from spbpe._core.native import NativeModel
 from spbpe._core.native_trainer import NativeTrainer
 from spbpe.trainer import SentencePieceTrainer, TrainerError
-from conftest import BUNDLED_TEXT, mistral_models
+from tests.helpers.models import BUNDLED_TEXT, mistral_models
 
 spm = pytest.importorskip("sentencepiece")
 

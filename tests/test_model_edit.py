@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from conftest import BUNDLED_TEXT, mistral_models, real_model_paths
+from tests.helpers.models import BUNDLED_TEXT, mistral_models, real_model_paths
 from spbpe._proto import model_pb2
 from spbpe.errors import ModelFormatError, SpbpeError
 from spbpe.model_edit import ModelEditor, check_model, parse_model

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from conftest import ROOT, mistral_models, real_model_paths, shared_path
+from tests.helpers.models import ROOT, mistral_models, real_model_paths, shared_path
 from google.protobuf.internal import api_implementation
 
 from spbpe._proto import model_pb2

@@ -2,7 +2,7 @@
 with the official sentencepiece) each load fine or raise an spbpe error that
 is a ValueError with a message: never a crash, hang or huge allocation.
 
-The mutants (tests/mutants.py) are regenerated inside worker processes that
+The mutants (tests/helpers/mutants.py) are regenerated inside worker processes that
 run under a 1.5 GiB RLIMIT_AS, so a crash cannot take pytest down and an
 attempt at a multi-GB allocation fails visibly (as MemoryError, which counts
 as a failure).  scripts/sentencepiece_mutants.py runs the same mutants
@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import BUNDLED_TEXT, ROOT, mistral_models
+from tests.helpers.models import BUNDLED_TEXT, ROOT, mistral_models
 
 spm = pytest.importorskip("sentencepiece")
 
@@ -33,7 +33,7 @@ SMALL = {
 
 @pytest.fixture(scope="module")
 def base_paths(tmp_path_factory):
-    from mutants import train_bases
+    from tests.helpers.mutants import train_bases
 
     d = tmp_path_factory.mktemp("mutant_bases")
     lines = BUNDLED_TEXT.read_text(encoding="utf-8").splitlines()[:3000]
@@ -41,7 +41,7 @@ def base_paths(tmp_path_factory):
 
 
 def _run_chunk(paths, start, stop):
-    cmd = [sys.executable, str(ROOT / "tests" / "mutants.py"), "spbpe", str(SEED), str(start), str(stop)] + paths
+    cmd = [sys.executable, str(ROOT / "tests" / "helpers" / "mutants.py"), "spbpe", str(SEED), str(start), str(stop)] + paths
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     except subprocess.TimeoutExpired as e:

@@ -21,9 +21,9 @@ import spbpe
 from spbpe._proto import model_pb2
 from spbpe._charsmap.builder import CharsMapError, compile_charsmap, decompile_charsmap, parse_rule_tsv
 
-from conftest import BUNDLED_TEXT, ROOT, shared_path
-from hard_cases import HARD_CASES, random_strings
-from parity import compare, describe
+from tests.helpers.models import BUNDLED_TEXT, ROOT, shared_path
+from tests.helpers.hard_cases import HARD_CASES, random_strings
+from tests.helpers.parity import compare, describe
 
 spm = pytest.importorskip("sentencepiece")
 

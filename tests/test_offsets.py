@@ -6,8 +6,8 @@ import pytest
 
 import spbpe
 
-from conftest import real_model_paths, shared_path
-from hard_cases import HARD_CASES, random_strings
+from tests.helpers.models import real_model_paths, shared_path
+from tests.helpers.hard_cases import HARD_CASES, random_strings
 
 spm = pytest.importorskip("sentencepiece")
 

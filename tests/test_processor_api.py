@@ -8,7 +8,7 @@ import threading
 import pytest
 
 import spbpe
-from conftest import mistral_models
+from tests.helpers.models import mistral_models
 
 spm = pytest.importorskip("sentencepiece")
 

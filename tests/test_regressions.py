@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, mistral_models
+from tests.helpers.models import ROOT, mistral_models
 
 REG = ROOT / "tests" / "regressions"
 

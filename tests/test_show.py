@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from cli_helpers import real_model, run_spbpe
+from tests.helpers.cli_helpers import real_model, run_spbpe
 
 # U+E000 (private use) is in no real vocabulary: always three byte-fallback pieces.
 TEXT = "Hello  wörld \ue000 日本語 ▁x  "

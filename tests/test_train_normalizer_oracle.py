@@ -20,7 +20,7 @@ import unicodedata
 import pytest
 
 import spbpe
-from hard_cases import HARD_CASES, random_bytes, random_strings
+from tests.helpers.hard_cases import HARD_CASES, random_bytes, random_strings
 
 from spbpe._core._spbpe import ffi, lib  # type: ignore[import-not-found]
 

@@ -6,8 +6,8 @@ import json
 import pytest
 
 import spbpe
-from cli_helpers import real_model, run_spbpe, sample_lines, write_lines
-from conftest import BUNDLED_TEXT
+from tests.helpers.cli_helpers import real_model, run_spbpe, sample_lines, write_lines
+from tests.helpers.models import BUNDLED_TEXT
 from spbpe.cli.progress import Progress
 from spbpe.cli.verify import adversarial_strings, verify, verify_training
 

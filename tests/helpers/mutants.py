@@ -16,11 +16,11 @@ import random
 import struct
 from typing import Dict, List, Sequence, Tuple
 
-# Run as a worker script too (python tests/mutants.py ...): find the package.
+# Run as a worker script too (python tests/helpers/mutants.py ...): find the package.
 import os as _os
 import sys as _sys
 
-_sys.path.insert(0, _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))))
+_sys.path.insert(0, _os.path.dirname(_os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))))
 from spbpe._proto.wire import varint  # noqa: E402
 
 __all__ = ["mutant", "KINDS", "train_bases"]
@@ -342,12 +342,11 @@ def _try_sentencepiece(data: bytes) -> str:
 
 
 def main(argv: List[str]) -> None:
-    """python tests/mutants.py spbpe|sentencepiece SEED START STOP BASE...:
+    """python tests/helpers/mutants.py spbpe|sentencepiece SEED START STOP BASE...:
     one line "i kind outcome" per mutant, flushed, under a 1.5 GiB RLIMIT_AS."""
     import os
     import resource
     import sys
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     which, seed, start, stop = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
     bases = []
     for path in argv[4:]:
