@@ -205,10 +205,10 @@ def run(args):
             ops = ops_for(name, tok)
             ids = ops["ids"](text)
             row[name] = {"tokens": len(ids)}
-            jobs += [(name, "doc", lambda ops=ops: ops["doc"](text)),
-                     (name, "lines", lambda ops=ops: ops["lines"](lines)),
-                     (name, "lines_loop", lambda ops=ops: ops["lines_loop"](lines)),
-                     (name, "batch2", lambda ops=ops: ops["batch2"](lines)),
+            jobs += [(name, "doc", lambda ops=ops, text=text: ops["doc"](text)),
+                     (name, "lines", lambda ops=ops, lines=lines: ops["lines"](lines)),
+                     (name, "lines_loop", lambda ops=ops, lines=lines: ops["lines_loop"](lines)),
+                     (name, "batch2", lambda ops=ops, lines=lines: ops["batch2"](lines)),
                      (name, "decode", lambda ops=ops, ids=ids: ops["decode"](ids))]
         for (name, mode, _), times in zip(jobs, timed_rounds([fn for _, _, fn in jobs], args.repeat)):
             row[name][mode] = rate(data_len, times)
@@ -225,7 +225,7 @@ def run(args):
             row[name]["doc_cold"] = rate(data_len, times)
         # The cost of merely building list[int] of this many ids from int32.
         buf = array("i", range(len(ours.encode(text))))
-        row["list_floor_MBps"] = rate(data_len, timed(lambda: buf.tolist(), args.repeat))[0]
+        row["list_floor_MBps"] = rate(data_len, timed(buf.tolist, args.repeat))[0]
         results["texts"][label] = {"bytes": data_len, "lines": len(lines), "peers": row}
 
     data = open(model_path, "rb").read()

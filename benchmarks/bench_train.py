@@ -63,7 +63,7 @@ def main() -> None:
             times = {"spm": [], "spbpe": []}
             peak = {"spm": 0.0, "spbpe": 0.0}
             # Alternate the two, so both see the machine in the same state.
-            for r in range(args.repeat):
+            for _ in range(args.repeat):
                 for who in ("spm", "spbpe"):
                     kw["model_prefix"] = str(pathlib.Path(tmp) / f"{who}_{corpus.stem}")
                     t, rss = run_child(who, kw)

@@ -1080,6 +1080,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"differential fuzz: seeds {seeds} (replay one with --seed N), mode {args.mode}, "
           f"{args.time:.0f} s", flush=True)
     import sentencepiece  # noqa: F401  (imported before forking: children share it)
+
     import spbpe  # noqa: F401
     files = corpus_files()
     stats = Stats()

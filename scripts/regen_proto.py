@@ -39,8 +39,8 @@ def regenerate(root: pathlib.Path = ROOT) -> list[pathlib.Path]:
 
     Example: ``regenerate()`` -> ``[.../spbpe/_proto/model_pb2.py, .../spbpe/_proto/model_pb2.pyi]``
     """
-    from grpc_tools import protoc  # imported here so --help works without it
     import grpc_tools
+    from grpc_tools import protoc  # imported here so --help works without it
 
     include = pathlib.Path(grpc_tools.__file__).parent / "_proto"
     written = []

@@ -11,7 +11,6 @@ loaded, rejected <exception>, crash <signal/status>, hang, bad-error ...
 
 import argparse
 import collections
-import io
 import json
 import os
 import subprocess

@@ -78,6 +78,7 @@ def pieces(path: pathlib.Path) -> list:
 
 def run_one(name: str, inputs: list, kw: dict, tmp: pathlib.Path) -> None:
     import sentencepiece as spm
+
     from spbpe.trainer import SentencePieceTrainer
     paths = [str(p) for p in inputs]
     out = {}

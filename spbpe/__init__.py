@@ -6,8 +6,16 @@
 'Hello world'
 """
 
-from .errors import (CharsMapError, InputError, ModelFormatError, OutOfRangeError, SpbpeError, TrainerError,
-                     TrainerRefusedError, UnsupportedError)
+from .errors import (
+                     CharsMapError,
+                     InputError,
+                     ModelFormatError,
+                     OutOfRangeError,
+                     SpbpeError,
+                     TrainerError,
+                     TrainerRefusedError,
+                     UnsupportedError,
+)
 from .model_edit import ModelEditor
 from .normalizer import SentencePieceNormalizer
 from .processor import SentencePieceProcessor

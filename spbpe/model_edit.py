@@ -66,7 +66,7 @@ class ModelEditor:
     # ---- construction and output -------------------------------------------------------
 
     @classmethod
-    def from_bytes(cls, data: Union[bytes, bytearray, memoryview]) -> "ModelEditor":
+    def from_bytes(cls, data: Union[bytes, bytearray, memoryview]) -> ModelEditor:
         """Parse and check the bytes of a ``.model`` file.
 
         Example: ``ModelEditor.from_bytes(open("m.model", "rb").read())``
@@ -75,7 +75,7 @@ class ModelEditor:
         return cls(parse_model(data, check=False), original=data)  # __init__ checks
 
     @classmethod
-    def load(cls, path: Union[str, "os.PathLike[str]"]) -> "ModelEditor":
+    def load(cls, path: Union[str, os.PathLike[str]]) -> ModelEditor:
         """Read, parse and check a ``.model`` file.
 
         Example: ``ModelEditor.load("llama2.model")``
@@ -94,7 +94,7 @@ class ModelEditor:
             return self._original  # keeps any non-canonical encoding of an unedited file
         return out
 
-    def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
+    def save(self, path: Union[str, os.PathLike[str]]) -> None:
         """Write :meth:`to_bytes` to ``path``.
 
         Example: ``ed.save("edited.model")``

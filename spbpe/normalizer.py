@@ -39,8 +39,9 @@ def _builtin_charsmap(name: str) -> bytes:
 
 
 def _parse_model(data: bytes):
-    from ._proto import model_pb2
     from google.protobuf.message import DecodeError
+
+    from ._proto import model_pb2
 
     model = model_pb2.ModelProto()
     try:

@@ -15,7 +15,7 @@ V1 = mistral_models()["tokenizer.model.v1"]
 
 
 def _refused_by_both(data, match=None):
-    with pytest.raises(Exception):
+    with pytest.raises(RuntimeError):
         spm.SentencePieceProcessor(model_proto=data)
     with pytest.raises(spbpe.ModelFormatError, match=match) as e:
         spbpe.SentencePieceProcessor(model_proto=data)

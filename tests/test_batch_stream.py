@@ -11,8 +11,8 @@ import spbpe
 from spbpe._core import native as _native
 from spbpe._core._spbpe import ffi, lib
 from spbpe._core.results import _SIZE_T
-from tests.helpers.models import mistral_models
 from tests.helpers.hard_cases import random_strings
+from tests.helpers.models import mistral_models
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pytest
 
 import spbpe
 from spbpe._core._spbpe import ffi
-from tests.helpers.models import mistral_models, real_model_paths, shared_path
 from tests.helpers.hard_cases import HARD_CASES, random_bytes, random_strings
+from tests.helpers.models import mistral_models, real_model_paths, shared_path
 
 MODELS = real_model_paths()
 

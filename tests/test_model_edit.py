@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from tests.helpers.models import BUNDLED_TEXT, mistral_models, real_model_paths
 from spbpe._proto import model_pb2
 from spbpe.errors import ModelFormatError, SpbpeError
 from spbpe.model_edit import ModelEditor, check_model, parse_model
+from tests.helpers.models import BUNDLED_TEXT, mistral_models, real_model_paths
 
 spm = pytest.importorskip("sentencepiece")
 T = model_pb2.ModelProto.SentencePiece

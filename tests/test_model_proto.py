@@ -5,17 +5,15 @@ small ones, freshly trained ones), unknown and extension fields kept, the schema
 equal to upstream field for field, and the .proto text in step with the module.
 """
 
-import pathlib
 import pickle
 import re
 
 import pytest
-
-from tests.helpers.models import ROOT, mistral_models, real_model_paths, shared_path
 from google.protobuf.internal import api_implementation
 
 from spbpe._proto import model_pb2
 from spbpe.errors import ModelFormatError
+from tests.helpers.models import ROOT, mistral_models, real_model_paths, shared_path
 
 spm = pytest.importorskip("sentencepiece")
 from sentencepiece import sentencepiece_model_pb2 as official_pb2  # noqa: E402  test oracle only

@@ -10,7 +10,6 @@ through the official sentencepiece for comparison.
 """
 
 import collections
-import io
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor

@@ -18,11 +18,10 @@ import struct
 import pytest
 
 import spbpe
-from spbpe._proto import model_pb2
 from spbpe._charsmap.builder import CharsMapError, compile_charsmap, decompile_charsmap, parse_rule_tsv
-
-from tests.helpers.models import BUNDLED_TEXT, ROOT, shared_path
+from spbpe._proto import model_pb2
 from tests.helpers.hard_cases import HARD_CASES, random_strings
+from tests.helpers.models import BUNDLED_TEXT, ROOT, shared_path
 from tests.helpers.parity import compare, describe
 
 spm = pytest.importorskip("sentencepiece")

@@ -5,9 +5,8 @@ bytes), out_type="offset_mapping", and encode_with_offsets."""
 import pytest
 
 import spbpe
-
-from tests.helpers.models import real_model_paths, shared_path
 from tests.helpers.hard_cases import HARD_CASES, random_strings
+from tests.helpers.models import real_model_paths, shared_path
 
 spm = pytest.importorskip("sentencepiece")
 

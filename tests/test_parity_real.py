@@ -6,8 +6,8 @@ hard cases and seeded random strings are checked everywhere.
 
 import pytest
 
-from tests.helpers.models import corpus_lines, real_model_paths
 from tests.helpers.hard_cases import HARD_CASES, random_bytes, random_strings
+from tests.helpers.models import corpus_lines, real_model_paths
 from tests.helpers.parity import compare, describe
 
 pytest.importorskip("sentencepiece")

@@ -4,8 +4,8 @@ and control symbols, no dummy prefix, whitespace as suffix, nmt_nfkc)."""
 
 import pytest
 
-from tests.helpers.models import TRAINED_CONFIGS, corpus_lines
 from tests.helpers.hard_cases import HARD_CASES, random_bytes, random_strings
+from tests.helpers.models import TRAINED_CONFIGS, corpus_lines
 from tests.helpers.parity import compare, describe
 
 pytest.importorskip("sentencepiece")

@@ -71,9 +71,10 @@ def test_terminal_colours_and_ids():
 
 def test_html_side_by_side(tmp_path, tiktoken_file):
     model = real_model()
-    import spbpe
     import tiktoken
     from tiktoken.load import load_tiktoken_bpe
+
+    import spbpe
     sp = spbpe.SentencePieceProcessor(model_file=str(model))
     out = tmp_path / "page.html"
     run_spbpe("show", f"--model={model}", "--tiktoken", tiktoken_file, "--html", out, TEXT)

@@ -20,11 +20,9 @@ import unicodedata
 import pytest
 
 import spbpe
-from tests.helpers.hard_cases import HARD_CASES, random_bytes, random_strings
-
-from spbpe._core._spbpe import ffi, lib  # type: ignore[import-not-found]
-
 from spbpe._charsmap.builder import compile_charsmap
+from spbpe._core._spbpe import ffi, lib  # type: ignore[import-not-found]
+from tests.helpers.hard_cases import HARD_CASES, random_bytes, random_strings
 
 BUILTIN = ("nmt_nfkc", "nfkc", "nmt_nfkc_cf", "nfkc_cf")
 FLAGS = [(dummy, rew, suffix) for dummy in (0, 1) for rew in (0, 1) for suffix in (0, 1)]
@@ -86,7 +84,7 @@ def multilingual_strings(count, seed, max_len=30):
     return ["".join(rng.choice(_MULTI) for _ in range(rng.randrange(max_len))) for _ in range(count)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def rule_keys(family):
     """Likely rule keys: for the built-in (NFKC) tables, every character
     NFKC or case folding changes and its canonical decomposition (the
@@ -148,7 +146,7 @@ def as_bytes(s):
     return s if isinstance(s, bytes) else s.encode("utf-8")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def inputs_for(name):
     """Every input for one table, built once for its eight flag combinations."""
     cases = [as_bytes(s) for s in HARD_CASES if len(s) < 20000]

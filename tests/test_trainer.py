@@ -148,7 +148,7 @@ def test_vocab_too_high_matches_sentencepiece(tmp_path):
 
 def test_sampling_is_deterministic_with_seed(tmp_path):
     outs = []
-    for i in range(2):
+    for _ in range(2):
         buf = io.BytesIO()
         SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=800,
                                    input_sentence_size=1000, seed=7)

@@ -6,10 +6,10 @@ import json
 import pytest
 
 import spbpe
-from tests.helpers.cli_helpers import real_model, run_spbpe, sample_lines, write_lines
-from tests.helpers.models import BUNDLED_TEXT
 from spbpe.cli.progress import Progress
 from spbpe.cli.verify import adversarial_strings, verify, verify_training
+from tests.helpers.cli_helpers import real_model, run_spbpe, sample_lines, write_lines
+from tests.helpers.models import BUNDLED_TEXT
 
 spm = pytest.importorskip("sentencepiece")
 

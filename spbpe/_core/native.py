@@ -18,8 +18,15 @@ from typing import List, Literal, NamedTuple, Optional, Sequence, Tuple, Union, 
 from ..errors import OutOfMemoryError, OutOfRangeError
 from . import _pylists
 from ._spbpe import ffi, lib
-from .results import (_SIZEOF_SIZE_T, _NoCycleCollection, _ids_buffer, _ids_to_array_or_raise, _normalized,
-                      _pack_each, _split_ids)
+from .results import (
+    _SIZEOF_SIZE_T,
+    _ids_buffer,
+    _ids_to_array_or_raise,
+    _NoCycleCollection,
+    _normalized,
+    _pack_each,
+    _split_ids,
+)
 from .status import raise_for_status
 
 __all__ = ["NativeModel", "NativeNormalizer", "ModelInfo", "Spans"]

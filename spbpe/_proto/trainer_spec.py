@@ -158,22 +158,22 @@ def parse_args(kwargs: Dict[str, str]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """Text options -> (trainer fields set, normalizer fields set)."""
     trainer: Dict[str, Any] = {}
     normalizer: Dict[str, Any] = {}
-    for key, value in kwargs.items():
-        if key == "normalization_rule_name":
+    for option, value in kwargs.items():
+        if option == "normalization_rule_name":
             normalizer["name"] = value
-        elif key == "denormalization_rule_tsv":
-            trainer[key] = value  # taken out by the trainer (denormalizer_spec)
-        elif key == "minloglevel":
+        elif option == "denormalization_rule_tsv":
+            trainer[option] = value  # taken out by the trainer (denormalizer_spec)
+        elif option == "minloglevel":
             if not _INT.match(value):
                 raise TrainerError(f"cannot parse minloglevel={value!r}")
-        elif key in DEPRECATED:
+        elif option in DEPRECATED:
             continue
-        elif key in TRAINER_FIELDS:
-            trainer[key] = _parse(key, TRAINER_FIELDS[key][1], value)
-        elif key in NORMALIZER_FIELDS:
-            normalizer[key] = _parse(key, NORMALIZER_FIELDS[key][1], value)
+        elif option in TRAINER_FIELDS:
+            trainer[option] = _parse(option, TRAINER_FIELDS[option][1], value)
+        elif option in NORMALIZER_FIELDS:
+            normalizer[option] = _parse(option, NORMALIZER_FIELDS[option][1], value)
         else:
-            raise TrainerError(f"unknown training option: {key}")
+            raise TrainerError(f"unknown training option: {option}")
     return trainer, normalizer
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict
 
 from .._proto import model_pb2
 from ..errors import ModelFormatError
@@ -21,7 +21,7 @@ MODEL_TYPES = {1: "unigram", 2: "bpe", 3: "word", 4: "char"}
 _DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
 
-def load_proto(path: str) -> "model_pb2.ModelProto":
+def load_proto(path: str) -> model_pb2.ModelProto:
     """Parse a .model file; ModelFormatError when it is not one."""
     if not path:
         raise ModelFormatError("--model is required")
@@ -134,7 +134,7 @@ def normalizer_processor(model: str, rule_name: str = "", internal: bool = False
     return SentencePieceProcessor(model_proto=proto.SerializeToString())
 
 
-def _bare_model(rule_name: str) -> "model_pb2.ModelProto":
+def _bare_model(rule_name: str) -> model_pb2.ModelProto:
     proto = model_pb2.ModelProto()
     for piece, t in (("<unk>", 2), ("<s>", 3), ("</s>", 3)):
         proto.pieces.add(piece=piece, score=0.0, type=t)

@@ -75,7 +75,7 @@ def _spm_segments(sp, text: str) -> List[Segment]:
     out: List[Segment] = []
     pending: List[int] = []   # byte tokens waiting for the one that carries the character
     prev = 0
-    for i, piece, (b, e) in zip(m["ids"], m["pieces"], m["offsets"]):
+    for i, (b, e) in zip(m["ids"], m["offsets"]):
         if sp.is_byte(i) and e == b:
             pending.append(i)
             continue

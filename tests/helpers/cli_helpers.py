@@ -4,8 +4,8 @@ import os
 import subprocess
 import sys
 
-from tests.helpers.models import ROOT, corpus_lines, real_model_paths
 from tests.helpers.hard_cases import HARD_CASES
+from tests.helpers.models import ROOT, corpus_lines, real_model_paths
 
 
 def run_spbpe(*args, input=None, check=True, cwd=None):

@@ -12,13 +12,12 @@ byte_fallback without byte pieces, charsmaps with bad headers or with
 trie/pool offsets outside the blob).
 """
 
-import random
-import struct
-from typing import Dict, List, Sequence, Tuple
-
 # Run as a worker script too (python tests/helpers/mutants.py ...): find the package.
 import os as _os
+import random
+import struct
 import sys as _sys
+from typing import Dict, List, Sequence, Tuple
 
 _sys.path.insert(0, _os.path.dirname(_os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))))
 from spbpe._proto.wire import varint  # noqa: E402
