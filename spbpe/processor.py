@@ -53,11 +53,11 @@ class SentencePieceProcessor:
 
     # ------------------------------------------------------------- loading
     @classmethod
-    def from_file(cls, model_file, **kwargs) -> "SentencePieceProcessor":
+    def from_file(cls, model_file, **kwargs) -> SentencePieceProcessor:
         return cls(model_file=model_file, **kwargs)
 
     @classmethod
-    def from_proto(cls, model_proto: bytes, **kwargs) -> "SentencePieceProcessor":
+    def from_proto(cls, model_proto: bytes, **kwargs) -> SentencePieceProcessor:
         return cls(model_proto=model_proto, **kwargs)
 
     def load(self, model_file=None, model_proto=None) -> bool:

@@ -37,7 +37,6 @@ character maps to that character's end.
 
 from __future__ import annotations
 
-import struct
 from typing import Any, List, Optional, Set, Tuple
 
 from .wire import length_delimited, varint
@@ -127,7 +126,8 @@ def encode_proto(model, data: bytes, alpha: float = 0.0, seed: int = 0, serializ
 
 def encode_with_offsets(model, text: Any, alpha: float = 0.0, seed: int = 0) -> List[Tuple[int, int, int]]:
     """[(id, start, end)]: character offsets into a str, byte offsets into bytes."""
-    from .._core.text import byte_to_char_offsets as _byte_to_char_offsets, to_bytes as _to_bytes
+    from .._core.text import byte_to_char_offsets as _byte_to_char_offsets
+    from .._core.text import to_bytes as _to_bytes
 
     data = _to_bytes(text)
     spans = [(i, b, e) for _, i, _, b, e in _pieces(model, data, alpha, seed)]
