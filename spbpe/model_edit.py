@@ -17,7 +17,7 @@ Example: ``ModelEditor.load("llama2.model").add_user_defined("<tool>").save("out
 from __future__ import annotations
 
 import os
-from typing import Optional, Union
+from typing import Dict, Optional, Union
 
 from ._proto import model_pb2
 from ._proto.model_check import BYTE_PIECE_RE, check_model, parse_model, piece_key
@@ -30,7 +30,7 @@ PieceRef = Union[int, str]
 #: The special tokens sentencepiece names in trainer_spec (``<kind>_piece``, ``<kind>_id``).
 SPECIAL_KINDS = ("unk", "bos", "eos", "pad")
 _TYPE_NAMES = {v: k for k, v in PieceType.Type.items()}
-_SYMBOL_LISTS = {PieceType.USER_DEFINED: "user_defined_symbols",
+_SYMBOL_LISTS: Dict[int, str] = {PieceType.USER_DEFINED: "user_defined_symbols",
                  PieceType.CONTROL: "control_symbols"}
 
 
@@ -147,7 +147,7 @@ class ModelEditor:
         self._check_new_piece(piece, t)
         new = model_pb2.ModelProto.SentencePiece(piece=piece, score=score)
         if t != PieceType.NORMAL:  # spm_train leaves the default type out
-            new.type = t
+            new.type = t  # type: ignore[assignment]  # protobuf's stub types the enum field narrower than int
         if pos == n:
             self.proto.pieces.append(new)
             self._index[piece_key(piece)] = pos
@@ -293,10 +293,10 @@ class ModelEditor:
         if t == PieceType.BYTE:
             if not self.proto.trainer_spec.byte_fallback:
                 raise ModelFormatError(
-                    f"byte piece {piece} is found although `byte_fallback` is false.")
+                    f"byte piece {piece!s} is found although `byte_fallback` is false.")
             if not (isinstance(piece, str) and BYTE_PIECE_RE.fullmatch(piece)):
                 raise ModelFormatError(
-                    f"byte piece {piece} is invalid. (must be <0xHH>, upper-case hex)")
+                    f"byte piece {piece!s} is invalid. (must be <0xHH>, upper-case hex)")
 
     def _check_new_piece(self, piece: str, t: int) -> None:
         self._check_string(piece)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from array import array
-from typing import List, Literal, NamedTuple, Optional, Sequence, Tuple, Union, overload
+from typing import Any, List, Literal, NamedTuple, Optional, Sequence, Tuple, Union, overload
 
 from ..errors import OutOfMemoryError, OutOfRangeError
 from . import _pylists
@@ -315,7 +315,7 @@ class NativeModel:
             raise_for_status(st, loc.err)
         out: List[List[int]] = []
         try:
-            parts = []  # their blobs and starts stay alive until the stream ends
+            parts: List[Any] = []  # their blobs and starts stay alive until the stream ends
             first = 0
             while True:
                 # Part sizes double every 16 parts (past 100 MB, parts are still
@@ -345,6 +345,8 @@ class NativeModel:
         in one C call on up to num_threads threads."""
         b = self._thread_handle("batch", lib.spbpe_batch_new, lib.spbpe_batch_free)
         loc = self._local
+        flat: Union[bytes, array]
+        starts: Union[bytes, array]
         try:
             flat, starts = _pylists.pack_many(seqs)
         except (TypeError, OverflowError):  # not lists of exact ints: one by one, with the documented errors
@@ -380,6 +382,7 @@ class NativeModel:
     def decode_ids(self, ids: Sequence[int]) -> bytes:
         ws = self._ws()
         loc = self._local
+        buf: Union[bytearray, array]
         try:
             if type(ids) is list or type(ids) is tuple:
                 buf = bytearray(4 * len(ids))

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any, Dict, Iterable, Iterator, List, Tuple
 
 from ..errors import TRAINER_STATUS_EXCEPTIONS, TrainerError
-from ._spbpe import ffi, lib  # type: ignore[import-not-found]
+from ._spbpe import ffi, lib
 from .status import raise_for_status
 
 __all__ = ["NativeTrainer"]

@@ -106,26 +106,26 @@ def _parse(key: str, kind: str, value: str) -> Any:
     if kind == "rstr":
         return split_csv(value)
     if kind == "bool":
-        v = value.lower() if value else "true"  # absl's SimpleAtob: no surrounding whitespace
-        if v in ("true", "t", "yes", "y", "1"):
+        word = value.lower() if value else "true"  # absl's SimpleAtob: no surrounding whitespace
+        if word in ("true", "t", "yes", "y", "1"):
             return True
-        if v in ("false", "f", "no", "n", "0"):
+        if word in ("false", "f", "no", "n", "0"):
             return False
         raise bad
     if kind in ("int32", "uint64"):
         if not _INT.match(value):
             raise bad
-        v = int(value)
+        n = int(value)
         lo, hi = (-(1 << 31), (1 << 31) - 1) if kind == "int32" else (0, (1 << 64) - 1)
-        if not lo <= v <= hi:
+        if not lo <= n <= hi:
             raise bad
-        return v
+        return n
     if kind == "float":
         try:
-            v = float(value)
+            f = float(value)
         except ValueError:
             raise bad from None
-        return struct.unpack("<f", struct.pack("<f", v))[0]
+        return struct.unpack("<f", struct.pack("<f", f))[0]
     if kind == "enum":
         v = MODEL_TYPES.get(value.upper())
         if v is None:

@@ -138,7 +138,7 @@ def _bare_model(rule_name: str) -> model_pb2.ModelProto:
     proto = model_pb2.ModelProto()
     for piece, t in (("<unk>", 2), ("<s>", 3), ("</s>", 3)):
         proto.pieces.add(piece=piece, score=0.0, type=t)
-    proto.trainer_spec.model_type = 2
+    proto.trainer_spec.model_type = 2  # type: ignore[assignment]  # BPE; protobuf's stub types enums narrower than int
     ns = proto.normalizer_spec
     ns.name = rule_name
     if rule_name != "identity":

@@ -135,7 +135,8 @@ class Verifier:
                 self._batch([it])
 
     def _batch(self, items: List[Tuple[str, int, Text]]) -> None:
-        texts = [t for _, _, t in items]
+        # All str, or one bytes item: sentencepiece's hints want a list of one kind.
+        texts: Any = [t for _, _, t in items]
         o, r = self.ours, self.ref
         res: Dict[str, Tuple[list, list]] = {}
         ids_o, ids_r = o.encode(texts), r.encode(texts)

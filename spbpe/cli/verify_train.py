@@ -75,14 +75,14 @@ def verify_training(options: Dict[str, str], workdir: Optional[str] = None) -> T
 
     from ..trainer import SentencePieceTrainer
     from .model_info import load_proto
-    opts = {k: str(v) for k, v in options.items() if k != "model_prefix"}
+    opts: Dict[str, Any] = {k: str(v) for k, v in options.items() if k != "model_prefix"}
     opts.setdefault("model_type", "bpe")
     if "input" not in opts:
         raise ValueError("--input is required with --train")
     with tempfile.TemporaryDirectory(prefix="spbpe-verify-", dir=workdir) as d:
         times = {}
         for name, trainer in (("spbpe", SentencePieceTrainer), ("sentencepiece", spm.SentencePieceTrainer)):
-            extra = {"minloglevel": "2"} if name == "sentencepiece" and "minloglevel" not in opts else {}
+            extra: Dict[str, Any] = {"minloglevel": "2"} if name == "sentencepiece" and "minloglevel" not in opts else {}
             start = time.perf_counter()
             trainer.train(model_prefix=os.path.join(d, name), **opts, **extra)
             times[name] = time.perf_counter() - start
