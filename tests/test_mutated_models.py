@@ -49,7 +49,7 @@ def _run_chunk(paths, start, stop):
     return start, stop, r.returncode, r.stdout.splitlines(), r.stderr[-2000:]
 
 
-@pytest.mark.slow  # ~25 s: 1050 mutants in worker processes
+@pytest.mark.slow  # 25-30 s: 1050 mutants in worker processes
 def test_mutated_models_never_crash(base_paths):
     step = -(-N_MUTANTS // CHUNKS)
     ranges = [(s, min(s + step, N_MUTANTS)) for s in range(0, N_MUTANTS, step)]

@@ -195,7 +195,7 @@ def _write_tsv(path, rules):
             f.write(" ".join("%X" % c for c in k) + "\t" + " ".join("U+%04X" % c for c in v) + "\n")
 
 
-@pytest.mark.slow  # ~30 s: compiles four rule sets in Python (and with sentencepiece)
+@pytest.mark.slow  # 10-30 s: compiles four rule sets in Python (and with sentencepiece)
 def test_compile_matches_sentencepiece_bytes(tmp_path):
     nfkc = decompile_charsmap((ROOT / "spbpe" / "data" / "nfkc.bin").read_bytes())
     subsets = {
@@ -212,7 +212,7 @@ def test_compile_matches_sentencepiece_bytes(tmp_path):
         assert decompile_charsmap(ours) == rules, name
 
 
-@pytest.mark.slow  # ~30 s: the whole nmt_nfkc table through the Python compiler
+@pytest.mark.slow  # 10-30 s: the whole nmt_nfkc table through the Python compiler
 def test_builtin_tables_recompile_to_the_same_bytes():
     # The shipped nmt_nfkc table (from the 0.2.3 wheel) decompiles to a rule
     # set that compiles back to exactly the same blob.

@@ -37,7 +37,7 @@ def _pieces(p):
     return [(x.piece, x.id, x.surface, x.begin, x.end, x.HasField("surface")) for x in p.pieces]
 
 
-@pytest.mark.slow  # ~45 s
+@pytest.mark.slow  # 30-45 s
 def test_proto_and_offsets_match(trained_models):
     for name, path in sorted(_models(trained_models).items()):
         ours = spbpe.SentencePieceProcessor(model_file=str(path))

@@ -27,7 +27,7 @@ def test_hard_and_random_cases(name):
     assert not diffs, describe(diffs)
 
 
-@pytest.mark.slow  # every corpus line: 40-100 s per model
+@pytest.mark.slow  # every corpus line: 35-100 s per model
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_corpus_lines(name):
     lines = [line for _, line in corpus_lines()]
