@@ -34,9 +34,17 @@ def run(which, paths, n, seed, timeout=60):
     out = {}
     i = 0
     while i < n:
-        cmd = [sys.executable, os.path.join(ROOT, "tests", "helpers", "mutants.py"), which, str(seed), str(i), str(n)] + paths
+        cmd = [
+            sys.executable,
+            os.path.join(ROOT, "tests", "helpers", "mutants.py"),
+            which,
+            str(seed),
+            str(i),
+            str(n),
+        ] + paths
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         import selectors
+
         sel = selectors.DefaultSelector()
         sel.register(proc.stdout, selectors.EVENT_READ)
         hung = False
@@ -54,6 +62,7 @@ def run(which, paths, n, seed, timeout=60):
         i = max(out) + 1 if out else 0
         if i < n and (hung or rc != 0):
             from tests.helpers.mutants import mutant
+
             kind = mutant([open(p, "rb").read() for p in paths], i, seed)[0]
             out[i] = (kind, "hang" if hung else f"crash rc={rc}")
             i += 1
@@ -69,6 +78,7 @@ def main():
     ap.add_argument("--json")
     a = ap.parse_args()
     import tempfile
+
     with tempfile.TemporaryDirectory() as tmp:
         paths = bases(tmp)
         res = {w: run(w, paths, a.n, a.seed) for w in ("spbpe", "sentencepiece")}

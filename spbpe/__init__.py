@@ -7,14 +7,14 @@
 """
 
 from .errors import (
-                     CharsMapError,
-                     InputError,
-                     ModelFormatError,
-                     OutOfRangeError,
-                     SpbpeError,
-                     TrainerError,
-                     TrainerRefusedError,
-                     UnsupportedError,
+    CharsMapError,
+    InputError,
+    ModelFormatError,
+    OutOfRangeError,
+    SpbpeError,
+    TrainerError,
+    TrainerRefusedError,
+    UnsupportedError,
 )
 from .model_edit import ModelEditor
 from .normalizer import SentencePieceNormalizer

@@ -12,9 +12,22 @@ True
 
 from typing import Dict, Type
 
-__all__ = ["SpbpeError", "ModelFormatError", "InputError", "OutOfRangeError", "UnsupportedError", "LimitError",
-           "OutOfMemoryError", "InternalError", "TrainerError", "TrainerRefusedError", "CharsMapError", "CliError",
-           "STATUS_EXCEPTIONS", "TRAINER_STATUS_EXCEPTIONS"]
+__all__ = [
+    "SpbpeError",
+    "ModelFormatError",
+    "InputError",
+    "OutOfRangeError",
+    "UnsupportedError",
+    "LimitError",
+    "OutOfMemoryError",
+    "InternalError",
+    "TrainerError",
+    "TrainerRefusedError",
+    "CharsMapError",
+    "CliError",
+    "STATUS_EXCEPTIONS",
+    "TRAINER_STATUS_EXCEPTIONS",
+]
 
 
 class SpbpeError(Exception):

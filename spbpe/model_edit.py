@@ -30,8 +30,7 @@ PieceRef = Union[int, str]
 #: The special tokens sentencepiece names in trainer_spec (``<kind>_piece``, ``<kind>_id``).
 SPECIAL_KINDS = ("unk", "bos", "eos", "pad")
 _TYPE_NAMES = {v: k for k, v in PieceType.Type.items()}
-_SYMBOL_LISTS: Dict[int, str] = {PieceType.USER_DEFINED: "user_defined_symbols",
-                 PieceType.CONTROL: "control_symbols"}
+_SYMBOL_LISTS: Dict[int, str] = {PieceType.USER_DEFINED: "user_defined_symbols", PieceType.CONTROL: "control_symbols"}
 
 
 def _type_value(type_: Union[int, str]) -> int:
@@ -133,8 +132,14 @@ class ModelEditor:
 
     # ---- edits -------------------------------------------------------------------------
 
-    def add_piece(self, piece: str, type: Union[int, str] = PieceType.USER_DEFINED, *,
-                  score: float = 0.0, id: Optional[int] = None) -> int:
+    def add_piece(
+        self,
+        piece: str,
+        type: Union[int, str] = PieceType.USER_DEFINED,
+        *,
+        score: float = 0.0,
+        id: Optional[int] = None,
+    ) -> int:
         """Insert a piece at ``id`` (default: the end) and return its id; later ids shift by one.
 
         Example: ``ed.add_piece("<tool>", "USER_DEFINED")``
@@ -251,7 +256,8 @@ class ModelEditor:
                 raise ModelFormatError(
                     f"piece {i} {piece!r} has type {_TYPE_NAMES[have]}; a {kind} piece must be "
                     f"{_TYPE_NAMES[want]} (sentencepiece would report {kind}_id() = -1). "
-                    "Use set_type first if that is what you mean")
+                    "Use set_type first if that is what you mean"
+                )
         elif kind == "unk" and self._unk_id() >= 0:
             i = self._unk_id()
             self.rename_piece(i, piece)
@@ -282,8 +288,8 @@ class ModelEditor:
         j = self.piece_to_id(piece)
         if j >= 0:
             raise ModelFormatError(
-                f"{piece} is already defined. (piece {j}, type "
-                f"{_TYPE_NAMES.get(self.proto.pieces[j].type, '?')})")
+                f"{piece} is already defined. (piece {j}, type {_TYPE_NAMES.get(self.proto.pieces[j].type, '?')})"
+            )
 
     def _check_type(self, piece: Union[str, bytes], t: int, *, skip: int) -> None:
         if t == PieceType.UNKNOWN:
@@ -292,11 +298,9 @@ class ModelEditor:
                 raise ModelFormatError(f"unk is already defined. (piece {u} is UNKNOWN)")
         if t == PieceType.BYTE:
             if not self.proto.trainer_spec.byte_fallback:
-                raise ModelFormatError(
-                    f"byte piece {piece!s} is found although `byte_fallback` is false.")
+                raise ModelFormatError(f"byte piece {piece!s} is found although `byte_fallback` is false.")
             if not (isinstance(piece, str) and BYTE_PIECE_RE.fullmatch(piece)):
-                raise ModelFormatError(
-                    f"byte piece {piece!s} is invalid. (must be <0xHH>, upper-case hex)")
+                raise ModelFormatError(f"byte piece {piece!s} is invalid. (must be <0xHH>, upper-case hex)")
 
     def _check_new_piece(self, piece: str, t: int) -> None:
         self._check_string(piece)

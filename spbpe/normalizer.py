@@ -31,6 +31,7 @@ from .errors import CharsMapError, InputError, ModelFormatError
 
 __all__ = ["SentencePieceNormalizer"]
 
+
 def _builtin_charsmap(name: str) -> bytes:
     try:
         return builtin_charsmap(name)
@@ -58,11 +59,18 @@ class SentencePieceNormalizer:
     ``(source, target)`` string pairs.  The three flags, when given,
     override the loaded spec's."""
 
-    def __init__(self, model_file: Optional[Union[str, os.PathLike]] = None, model_proto: Any = None,
-                 normalizer_spec: Any = None, rule_tsv: Optional[Union[str, os.PathLike]] = None,
-                 rule_name: Optional[str] = None, norm_map: Optional[Sequence[Tuple[str, str]]] = None,
-                 add_dummy_prefix: Optional[bool] = None, escape_whitespaces: Optional[bool] = None,
-                 remove_extra_whitespaces: Optional[bool] = None):
+    def __init__(
+        self,
+        model_file: Optional[Union[str, os.PathLike]] = None,
+        model_proto: Any = None,
+        normalizer_spec: Any = None,
+        rule_tsv: Optional[Union[str, os.PathLike]] = None,
+        rule_name: Optional[str] = None,
+        norm_map: Optional[Sequence[Tuple[str, str]]] = None,
+        add_dummy_prefix: Optional[bool] = None,
+        escape_whitespaces: Optional[bool] = None,
+        remove_extra_whitespaces: Optional[bool] = None,
+    ):
         from ._proto import model_pb2
 
         spec = model_pb2.NormalizerSpec()
@@ -100,8 +108,9 @@ class SentencePieceNormalizer:
 
     def _load(self, spec: Any) -> None:
         self._spec = spec
-        self._native = NativeNormalizer(spec.precompiled_charsmap, spec.add_dummy_prefix,
-                                        spec.remove_extra_whitespaces, spec.escape_whitespaces)
+        self._native = NativeNormalizer(
+            spec.precompiled_charsmap, spec.add_dummy_prefix, spec.remove_extra_whitespaces, spec.escape_whitespaces
+        )
 
     def normalize(self, input: Any, with_offsets: Optional[bool] = None) -> Any:
         """The normalized text; with offsets, also the position in the input

@@ -118,12 +118,18 @@ class SentencePieceProcessor:
     def encode_as_pieces(self, input: _Texts, **kwargs: Any) -> List[List[str]]: ...
     def encode_as_offset_mapping(self, input: Union[_Text, _Texts], **kwargs: Any) -> Any: ...
     def sample_encode_as_ids(
-        self, input: Union[_Text, _Texts], nbest_size: Optional[int] = None, alpha: Optional[float] = None,
-        **kwargs: Any
+        self,
+        input: Union[_Text, _Texts],
+        nbest_size: Optional[int] = None,
+        alpha: Optional[float] = None,
+        **kwargs: Any,
     ) -> Any: ...
     def sample_encode_as_pieces(
-        self, input: Union[_Text, _Texts], nbest_size: Optional[int] = None, alpha: Optional[float] = None,
-        **kwargs: Any
+        self,
+        input: Union[_Text, _Texts],
+        nbest_size: Optional[int] = None,
+        alpha: Optional[float] = None,
+        **kwargs: Any,
     ) -> Any: ...
 
     # decoding: str by default, bytes with out_type=bytes; a list of texts

@@ -14,7 +14,7 @@ def trained_models(tmp_path_factory):
     for name, cfg in TRAINED_CONFIGS.items():
         prefix = d / name
         spm.SentencePieceTrainer.train(
-            input=str(BUNDLED_TEXT), model_prefix=str(prefix), model_type="bpe",
-            num_threads=2, minloglevel=2, **cfg)
+            input=str(BUNDLED_TEXT), model_prefix=str(prefix), model_type="bpe", num_threads=2, minloglevel=2, **cfg
+        )
         out[name] = prefix.with_suffix(".model")
     return out

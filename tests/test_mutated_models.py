@@ -24,8 +24,13 @@ N_MUTANTS = 1050
 SEED = 7
 CHUNKS = 6
 SMALL = {
-    "bf_udef": dict(vocab_size=600, normalization_rule_name="identity", byte_fallback=True,
-                    user_defined_symbols=["<sep>", "ab c"], control_symbols=["<cls>"]),
+    "bf_udef": dict(
+        vocab_size=600,
+        normalization_rule_name="identity",
+        byte_fallback=True,
+        user_defined_symbols=["<sep>", "ab c"],
+        control_symbols=["<cls>"],
+    ),
     "nfkc_suffix": dict(vocab_size=500, treat_whitespace_as_suffix=True),
 }
 
@@ -40,7 +45,14 @@ def base_paths(tmp_path_factory):
 
 
 def _run_chunk(paths, start, stop):
-    cmd = [sys.executable, str(ROOT / "tests" / "helpers" / "mutants.py"), "spbpe", str(SEED), str(start), str(stop)] + paths
+    cmd = [
+        sys.executable,
+        str(ROOT / "tests" / "helpers" / "mutants.py"),
+        "spbpe",
+        str(SEED),
+        str(start),
+        str(stop),
+    ] + paths
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     except subprocess.TimeoutExpired as e:

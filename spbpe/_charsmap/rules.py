@@ -45,6 +45,7 @@ def builtin_charsmap(name: str) -> bytes:
 
 # ------------------------------------------------------------------ TSV
 
+
 def _hex_value(token: str) -> int:
     # HexToInt reads with `istream >> std::hex`: leading hex digits, else 0.
     if token.startswith("U+"):

@@ -49,19 +49,29 @@ def real_model_paths():
 # the real models do not: byte fallback off, user-defined and control
 # symbols, no dummy prefix, whitespace as suffix, extra-whitespace removal.
 TRAINED_CONFIGS = {
-    "bf_identity": dict(vocab_size=800, byte_fallback=True, normalization_rule_name="identity",
-                        remove_extra_whitespaces=False),
+    "bf_identity": dict(
+        vocab_size=800, byte_fallback=True, normalization_rule_name="identity", remove_extra_whitespaces=False
+    ),
     "nobf_identity": dict(vocab_size=800, normalization_rule_name="identity"),
-    "udef_control": dict(vocab_size=800, normalization_rule_name="identity", byte_fallback=True,
-                         user_defined_symbols=["<sep>", "[REF]", "▁the", "ab c"],
-                         control_symbols=["<cls>", "[INST]"]),
-    "no_dummy_prefix": dict(vocab_size=800, normalization_rule_name="identity",
-                            add_dummy_prefix=False, byte_fallback=True),
-    "suffix": dict(vocab_size=800, normalization_rule_name="identity",
-                   treat_whitespace_as_suffix=True),
+    "udef_control": dict(
+        vocab_size=800,
+        normalization_rule_name="identity",
+        byte_fallback=True,
+        user_defined_symbols=["<sep>", "[REF]", "▁the", "ab c"],
+        control_symbols=["<cls>", "[INST]"],
+    ),
+    "no_dummy_prefix": dict(
+        vocab_size=800, normalization_rule_name="identity", add_dummy_prefix=False, byte_fallback=True
+    ),
+    "suffix": dict(vocab_size=800, normalization_rule_name="identity", treat_whitespace_as_suffix=True),
     "nfkc_default": dict(vocab_size=1000),
-    "nfkc_bf_suffix": dict(vocab_size=900, byte_fallback=True, treat_whitespace_as_suffix=True,
-                           remove_extra_whitespaces=False, normalization_rule_name="nmt_nfkc_cf"),
+    "nfkc_bf_suffix": dict(
+        vocab_size=900,
+        byte_fallback=True,
+        treat_whitespace_as_suffix=True,
+        remove_extra_whitespaces=False,
+        normalization_rule_name="nmt_nfkc_cf",
+    ),
 }
 
 
