@@ -12,6 +12,12 @@ PYLISTS_LDFLAGS = os.environ.get("SPBPE_LDFLAGS", "").split()
 
 setup(
     cffi_modules=["spbpe/_core/build.py:ffibuilder"],
-    ext_modules=[Extension("spbpe._core._pylists", ["spbpe/_core/_pylists.c"], extra_compile_args=PYLISTS_CFLAGS,
-                           extra_link_args=PYLISTS_LDFLAGS)],
+    ext_modules=[
+        Extension(
+            "spbpe._core._pylists",
+            ["spbpe/_core/_pylists.c"],
+            extra_compile_args=PYLISTS_CFLAGS,
+            extra_link_args=PYLISTS_LDFLAGS,
+        )
+    ],
 )

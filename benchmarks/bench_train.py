@@ -41,8 +41,12 @@ print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrs
 
 def run_child(who: str, kw: dict) -> tuple:
     """(seconds inside train(), peak RSS MiB of the child process)."""
-    out = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT)), who, json.dumps(kw)],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD.format(root=str(ROOT)), who, json.dumps(kw)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     secs, rss_kib = out.stdout.strip().splitlines()[-1].split()
     return float(secs), int(rss_kib) / 1024.0
 
@@ -63,7 +67,7 @@ def main() -> None:
             times = {"spm": [], "spbpe": []}
             peak = {"spm": 0.0, "spbpe": 0.0}
             # Alternate the two, so both see the machine in the same state.
-            for r in range(args.repeat):
+            for _ in range(args.repeat):
                 for who in ("spm", "spbpe"):
                     kw["model_prefix"] = str(pathlib.Path(tmp) / f"{who}_{corpus.stem}")
                     t, rss = run_child(who, kw)
@@ -72,9 +76,12 @@ def main() -> None:
             ts, to = min(times["spm"]), min(times["spbpe"])
             ms, mo = peak["spm"], peak["spbpe"]
             med = {k: statistics.median(v) for k, v in times.items()}
-            print(f"{corpus.name} vocab={args.vocab}: sentencepiece {ts:.3f}s {ms:.0f} MiB | "
-                  f"spbpe {to:.3f}s {mo:.0f} MiB | speed x{ts / to:.2f} (medians {med['spm']:.3f}s / "
-                  f"{med['spbpe']:.3f}s: x{med['spm'] / med['spbpe']:.2f}), memory x{mo / ms:.2f}", flush=True)
+            print(
+                f"{corpus.name} vocab={args.vocab}: sentencepiece {ts:.3f}s {ms:.0f} MiB | "
+                f"spbpe {to:.3f}s {mo:.0f} MiB | speed x{ts / to:.2f} (medians {med['spm']:.3f}s / "
+                f"{med['spbpe']:.3f}s: x{med['spm'] / med['spbpe']:.2f}), memory x{mo / ms:.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -76,14 +76,17 @@ def _sampling_differs(rep: Dict[str, Any]) -> bool:
 
 
 ALLOW_LIST: List[Tuple[str, Callable[[Dict[str, Any]], bool]]] = [
-    ("input_sentence_size sampling is seeded in spbpe, random in sentencepiece (README: Training)",
-     _sampling_differs),
+    ("input_sentence_size sampling is seeded in spbpe, random in sentencepiece (README: Training)", _sampling_differs),
 ]
 
 # ------------------------------------------------------------------ corpora
 
-SHARED_DIRS = [os.environ.get("SPBPE_CORPORA", ""), "/work/shared/corpora",
-               os.path.join(ROOT, "..", "shared", "corpora"), os.path.join(ROOT, "..", "..", "shared", "corpora")]
+SHARED_DIRS = [
+    os.environ.get("SPBPE_CORPORA", ""),
+    "/work/shared/corpora",
+    os.path.join(ROOT, "..", "shared", "corpora"),
+    os.path.join(ROOT, "..", "..", "shared", "corpora"),
+]
 
 
 def _shared_dir() -> Optional[str]:
@@ -137,35 +140,97 @@ def corpus_files() -> List[str]:
 # Unicode blocks to draw from: (start, end) inclusive.  Old, new and rare
 # scripts, symbols that NFKC changes, controls, marks, spaces, digits.
 BLOCKS: Dict[str, Tuple[int, int]] = {
-    "latin": (0x61, 0x7A), "LATIN": (0x41, 0x5A), "latin1": (0xC0, 0xFF), "latin_ext": (0x100, 0x24F),
-    "ipa": (0x250, 0x2AF), "greek": (0x3B1, 0x3C9), "cyrillic": (0x430, 0x44F), "armenian": (0x531, 0x556),
-    "hebrew": (0x5D0, 0x5EA), "arabic": (0x621, 0x64A), "devanagari": (0x905, 0x939), "bengali": (0x985, 0x9B9),
-    "tamil": (0xB85, 0xBB9), "thai": (0xE01, 0xE30), "lao": (0xE81, 0xEB0), "tibetan": (0xF40, 0xF6C),
-    "myanmar": (0x1000, 0x102A), "georgian": (0x10D0, 0x10FA), "hangul_jamo": (0x1100, 0x1112),
-    "ethiopic": (0x1200, 0x137C), "cherokee": (0x13A0, 0x13F4), "canadian_aboriginal": (0x1401, 0x167F),
-    "ogham": (0x1681, 0x169A), "runic": (0x16A0, 0x16F0), "khmer": (0x1780, 0x17B3), "mongolian": (0x1820, 0x1878),
-    "canadian_ext": (0x18B0, 0x18F5), "tifinagh": (0x2D30, 0x2D67), "hiragana": (0x3041, 0x3096),
-    "katakana": (0x30A1, 0x30FA), "bopomofo": (0x3105, 0x312F), "cjk": (0x4E00, 0x4FFF), "yi": (0xA000, 0xA48C),
-    "vai": (0xA500, 0xA62B), "hangul": (0xAC00, 0xAD00), "linear_b": (0x10000, 0x1005D),
-    "gothic": (0x10330, 0x1034A), "vithkuqi": (0x10570, 0x105A1), "old_south_arabian": (0x10A60, 0x10A7F),
-    "old_uyghur": (0x10F70, 0x10F81), "brahmi": (0x11005, 0x11037), "kawi": (0x11F04, 0x11F10),
-    "cuneiform": (0x12000, 0x1210F), "cypro_minoan": (0x12F90, 0x12FF0), "egyptian": (0x13000, 0x1342E),
-    "bamum": (0x16800, 0x1683F), "tangsa": (0x16A70, 0x16ABE), "toto": (0x1E290, 0x1E2AD),
-    "nag_mundari": (0x1E4D0, 0x1E4EB), "adlam": (0x1E922, 0x1E943), "math_alnum": (0x1D400, 0x1D4FF),
-    "fullwidth": (0xFF01, 0xFF5E), "halfwidth_kana": (0xFF66, 0xFF9D), "ligatures": (0xFB00, 0xFB06),
-    "circled": (0x2460, 0x24FF), "roman_numerals": (0x2160, 0x2188), "superscripts": (0x2070, 0x209C),
-    "combining": (0x300, 0x36F), "combining_ext": (0x1AB0, 0x1ACE), "controls": (0x1, 0x1F),
-    "c1_controls": (0x7F, 0x9F), "general_punct": (0x2000, 0x206F), "ascii_punct": (0x21, 0x2F),
-    "digits": (0x30, 0x39), "arabic_digits": (0x660, 0x669), "deva_digits": (0x966, 0x96F),
-    "fw_digits": (0xFF10, 0xFF19), "emoji": (0x1F600, 0x1F64F), "emoji_people": (0x1F466, 0x1F4A0),
-    "symbols": (0x2600, 0x26FF), "pua": (0xE000, 0xE010), "tags": (0xE0020, 0xE007F),
-    "specials": (0xFFF9, 0xFFFD), "noncharacters": (0xFDD0, 0xFDEF), "variation_sel": (0xFE00, 0xFE0F),
-    "hangul_compat": (0x3131, 0x318E), "box": (0x2500, 0x257F), "braille": (0x2800, 0x28FF),
+    "latin": (0x61, 0x7A),
+    "LATIN": (0x41, 0x5A),
+    "latin1": (0xC0, 0xFF),
+    "latin_ext": (0x100, 0x24F),
+    "ipa": (0x250, 0x2AF),
+    "greek": (0x3B1, 0x3C9),
+    "cyrillic": (0x430, 0x44F),
+    "armenian": (0x531, 0x556),
+    "hebrew": (0x5D0, 0x5EA),
+    "arabic": (0x621, 0x64A),
+    "devanagari": (0x905, 0x939),
+    "bengali": (0x985, 0x9B9),
+    "tamil": (0xB85, 0xBB9),
+    "thai": (0xE01, 0xE30),
+    "lao": (0xE81, 0xEB0),
+    "tibetan": (0xF40, 0xF6C),
+    "myanmar": (0x1000, 0x102A),
+    "georgian": (0x10D0, 0x10FA),
+    "hangul_jamo": (0x1100, 0x1112),
+    "ethiopic": (0x1200, 0x137C),
+    "cherokee": (0x13A0, 0x13F4),
+    "canadian_aboriginal": (0x1401, 0x167F),
+    "ogham": (0x1681, 0x169A),
+    "runic": (0x16A0, 0x16F0),
+    "khmer": (0x1780, 0x17B3),
+    "mongolian": (0x1820, 0x1878),
+    "canadian_ext": (0x18B0, 0x18F5),
+    "tifinagh": (0x2D30, 0x2D67),
+    "hiragana": (0x3041, 0x3096),
+    "katakana": (0x30A1, 0x30FA),
+    "bopomofo": (0x3105, 0x312F),
+    "cjk": (0x4E00, 0x4FFF),
+    "yi": (0xA000, 0xA48C),
+    "vai": (0xA500, 0xA62B),
+    "hangul": (0xAC00, 0xAD00),
+    "linear_b": (0x10000, 0x1005D),
+    "gothic": (0x10330, 0x1034A),
+    "vithkuqi": (0x10570, 0x105A1),
+    "old_south_arabian": (0x10A60, 0x10A7F),
+    "old_uyghur": (0x10F70, 0x10F81),
+    "brahmi": (0x11005, 0x11037),
+    "kawi": (0x11F04, 0x11F10),
+    "cuneiform": (0x12000, 0x1210F),
+    "cypro_minoan": (0x12F90, 0x12FF0),
+    "egyptian": (0x13000, 0x1342E),
+    "bamum": (0x16800, 0x1683F),
+    "tangsa": (0x16A70, 0x16ABE),
+    "toto": (0x1E290, 0x1E2AD),
+    "nag_mundari": (0x1E4D0, 0x1E4EB),
+    "adlam": (0x1E922, 0x1E943),
+    "math_alnum": (0x1D400, 0x1D4FF),
+    "fullwidth": (0xFF01, 0xFF5E),
+    "halfwidth_kana": (0xFF66, 0xFF9D),
+    "ligatures": (0xFB00, 0xFB06),
+    "circled": (0x2460, 0x24FF),
+    "roman_numerals": (0x2160, 0x2188),
+    "superscripts": (0x2070, 0x209C),
+    "combining": (0x300, 0x36F),
+    "combining_ext": (0x1AB0, 0x1ACE),
+    "controls": (0x1, 0x1F),
+    "c1_controls": (0x7F, 0x9F),
+    "general_punct": (0x2000, 0x206F),
+    "ascii_punct": (0x21, 0x2F),
+    "digits": (0x30, 0x39),
+    "arabic_digits": (0x660, 0x669),
+    "deva_digits": (0x966, 0x96F),
+    "fw_digits": (0xFF10, 0xFF19),
+    "emoji": (0x1F600, 0x1F64F),
+    "emoji_people": (0x1F466, 0x1F4A0),
+    "symbols": (0x2600, 0x26FF),
+    "pua": (0xE000, 0xE010),
+    "tags": (0xE0020, 0xE007F),
+    "specials": (0xFFF9, 0xFFFD),
+    "noncharacters": (0xFDD0, 0xFDEF),
+    "variation_sel": (0xFE00, 0xFE0F),
+    "hangul_compat": (0x3131, 0x318E),
+    "box": (0x2500, 0x257F),
+    "braille": (0x2800, 0x28FF),
 }
 SPACES = [" ", " ", " ", "  ", "\t", "\u00a0", "\u3000", "\u2009", "\u200b", "\u2581", "   "]
-EMOJI_SEQ = ["\U0001F468\u200D\U0001F469\u200D\U0001F467", "\u2764\uFE0F", "\U0001F44D\U0001F3FD",
-             "\U0001F1EF\U0001F1F5", "\U0001F3F3\uFE0F\u200D\U0001F308", "1\uFE0F\u20E3", "\u263A\uFE0E",
-             "\U0001F469\u200D\U0001F4BB", "\U0001F9D1\U0001F3FF\u200D\U0001F91D\u200D\U0001F9D1\U0001F3FB"]
+EMOJI_SEQ = [
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+    "\u2764\ufe0f",
+    "\U0001f44d\U0001f3fd",
+    "\U0001f1ef\U0001f1f5",
+    "\U0001f3f3\ufe0f\u200d\U0001f308",
+    "1\ufe0f\u20e3",
+    "\u263a\ufe0e",
+    "\U0001f469\u200d\U0001f4bb",
+    "\U0001f9d1\U0001f3ff\u200d\U0001f91d\u200d\U0001f9d1\U0001f3fb",
+]
 
 
 def gen_word(rng: random.Random) -> str:
@@ -215,9 +280,9 @@ def draw_corpus(rng: random.Random, files: List[str], vocab: Optional[List[str]]
             break
         k = min(n_real, rng.randint(1, 60), len(src))
         start = rng.randrange(0, max(1, len(src) - k + 1))
-        chunk = [ln for ln in src[start:start + k] if "\n" not in ln]
+        chunk = [ln for ln in src[start : start + k] if "\n" not in ln]
         if rng.random() < 0.3:
-            chunk = [ln[:rng.randint(1, 80)] for ln in chunk]
+            chunk = [ln[: rng.randint(1, 80)] for ln in chunk]
         lines += chunk
         n_real -= max(k, 1)
     lines += [gen_line(rng, vocab) for _ in range(n_gen)]
@@ -242,7 +307,9 @@ def _bool(rng: random.Random, p_true: float = 0.5) -> Any:
     return rng.choice(["true ", " false", "treu", "", "2"])  # odd spellings: both must agree
 
 
-def draw_train_options(rng: random.Random, corpus: List[str], mutate_base: bool = False) -> Tuple[Dict[str, Any], Dict[str, str]]:
+def draw_train_options(
+    rng: random.Random, corpus: List[str], mutate_base: bool = False
+) -> Tuple[Dict[str, Any], Dict[str, str]]:
     """Options and the extra files they name (name -> content)."""
     # spbpe trains BPE only (README); other model types are not compared.
     o: Dict[str, Any] = {"model_type": "bpe" if rng.random() < 0.95 else rng.choice(["BPE", "Bpe"])}
@@ -264,8 +331,12 @@ def draw_train_options(rng: random.Random, corpus: List[str], mutate_base: bool 
             o[name] = value()
 
     maybe("character_coverage", lambda: rng.choice([1.0, 0.9995, 0.999, 0.99, 0.98, 0.97, 0.5, 1.5, "1", "0.98 "]))
-    maybe("normalization_rule_name", lambda: rng.choice(
-        ["identity", "nmt_nfkc", "nfkc", "nmt_nfkc_cf", "nfkc_cf", "nmt_nfkc", "identity", "NFKC", "bogus", ""]))
+    maybe(
+        "normalization_rule_name",
+        lambda: rng.choice(
+            ["identity", "nmt_nfkc", "nfkc", "nmt_nfkc_cf", "nfkc_cf", "nmt_nfkc", "identity", "NFKC", "bogus", ""]
+        ),
+    )
     if rng.random() < p * 0.6:
         rules = []
         for _ in range(rng.randint(1, 6)):
@@ -283,9 +354,20 @@ def draw_train_options(rng: random.Random, corpus: List[str], mutate_base: bool 
     if rng.random() < p * 0.15:
         files["denorm.tsv"] = "%X\t%X\n" % (ord(rng.choice(text_chars)), ord("Z"))
         o["denormalization_rule_tsv"] = "@denorm.tsv"
-    for name in ("add_dummy_prefix", "remove_extra_whitespaces", "split_by_whitespace", "split_by_unicode_script",
-                 "split_by_number", "split_digits", "treat_whitespace_as_suffix", "allow_whitespace_only_pieces",
-                 "byte_fallback", "escape_whitespaces", "vocabulary_output_piece_score", "hard_vocab_limit"):
+    for name in (
+        "add_dummy_prefix",
+        "remove_extra_whitespaces",
+        "split_by_whitespace",
+        "split_by_unicode_script",
+        "split_by_number",
+        "split_digits",
+        "treat_whitespace_as_suffix",
+        "allow_whitespace_only_pieces",
+        "byte_fallback",
+        "escape_whitespaces",
+        "vocabulary_output_piece_score",
+        "hard_vocab_limit",
+    ):
         maybe(name, lambda: _bool(rng))
     maybe("max_sentencepiece_length", lambda: rng.choice([1, 2, 3, 4, 8, 16, 100, 512, 0, 513]))
     maybe("max_sentence_length", lambda: rng.choice([10, 20, 50, 100, 4192, 9, 1 << 20]))
@@ -305,7 +387,7 @@ def draw_train_options(rng: random.Random, corpus: List[str], mutate_base: bool 
             if roll < 0.4 and chars:  # text of the corpus: a character or a substring of a line
                 line = rng.choice(corpus) or "a"
                 i = rng.randrange(len(line))
-                out.append(line[i:i + rng.randint(1, 4)].replace(",", "").replace('"', "") or "q")
+                out.append(line[i : i + rng.randint(1, 4)].replace(",", "").replace('"', "") or "q")
             elif roll < 0.6:
                 out.append(rng.choice(["<s>", "</s>", "<unk>", "<pad>", "<sep>", "<cls>", "[MASK]", "▁", "▁▁"]))
             elif roll < 0.7:
@@ -325,11 +407,31 @@ def draw_train_options(rng: random.Random, corpus: List[str], mutate_base: bool 
                 ids[name] = rng.choice([-1, 0, 1, 2, 3, 4, 5, 10])
             o[name] = ids[name]
     for name in ("unk_piece", "bos_piece", "eos_piece", "pad_piece"):
-        maybe(name, lambda: rng.choice([rng.choice(text_chars), "[UNK]", "<S>", "b", "▁", "<unk>", "</s>", "",
-                                        rng.choice(text_chars) + rng.choice(text_chars)]), p * 0.3)
+        maybe(
+            name,
+            lambda: rng.choice(
+                [
+                    rng.choice(text_chars),
+                    "[UNK]",
+                    "<S>",
+                    "b",
+                    "▁",
+                    "<unk>",
+                    "</s>",
+                    "",
+                    rng.choice(text_chars) + rng.choice(text_chars),
+                ]
+            ),
+            p * 0.3,
+        )
     maybe("unk_surface", lambda: rng.choice(["", "?", " \u2047 ", "<unk>", rng.choice(text_chars)]), p * 0.3)
-    maybe("required_chars", lambda: "".join(rng.sample(text_chars, min(len(text_chars), 3))) + rng.choice(
-        ["", "", " ", "xyz", "\u1401", "a,b"]), p * 0.5)
+    maybe(
+        "required_chars",
+        lambda: (
+            "".join(rng.sample(text_chars, min(len(text_chars), 3))) + rng.choice(["", "", " ", "xyz", "\u1401", "a,b"])
+        ),
+        p * 0.5,
+    )
     maybe("pretokenization_delimiter", lambda: rng.choice(["", "|", " ", rng.choice(text_chars)]), p * 0.1)
     maybe("use_all_vocab", lambda: _bool(rng, 0.2), p * 0.1)
     maybe("auto_character_coverage", lambda: _bool(rng, 0.7), 0.03)
@@ -360,6 +462,7 @@ TYPES = {"NORMAL": 1, "UNKNOWN": 2, "CONTROL": 3, "USER_DEFINED": 4, "UNUSED": 5
 
 def draw_mutations(rng: random.Random, model: bytes) -> List[list]:
     from sentencepiece import sentencepiece_model_pb2 as pb
+
     m = pb.ModelProto()
     m.ParseFromString(model)
     n = len(m.pieces)
@@ -383,15 +486,17 @@ def draw_mutations(rng: random.Random, model: bytes) -> List[list]:
         if roll < 0.15:
             # a tie between two strong merges: equal scores, +0.0 against -0.0, or NaN
             a, b = rng.choice(merges), rng.choice(merges)
-            touching = [(x, y) for x in merges for y in merges
-                        if x != y and m.pieces[x].piece[-1] == m.pieces[y].piece[0]]
+            touching = [
+                (x, y) for x in merges for y in merges if x != y and m.pieces[x].piece[-1] == m.pieces[y].piece[0]
+            ]
             if touching and rng.random() < 0.7:
                 a, b = rng.choice(touching)
                 if rng.random() < 0.5:
                     a, b = b, a
             s = m.pieces[rng.choice(merges)].score
-            va, vb = rng.choice([(0.0, -0.0), (-0.0, 0.0), (float("nan"), s), (s, float("nan")), (s, s),
-                                 (float("nan"), float("nan"))])
+            va, vb = rng.choice(
+                [(0.0, -0.0), (-0.0, 0.0), (float("nan"), s), (s, float("nan")), (s, s), (float("nan"), float("nan"))]
+            )
             muts.append(["score", a, va])
             muts.append(["score", b, vb])
             continue
@@ -403,8 +508,21 @@ def draw_mutations(rng: random.Random, model: bytes) -> List[list]:
             # retype: bias to valid ones (single characters to UNUSED/CONTROL, <0xXX> to BYTE)
             muts.append(["type", i, rng.choice(list(TYPES))])
         elif roll < 0.6:
-            v = rng.choice([0.0, -0.0, float("nan"), float("inf"), float("-inf"), 1e30, -1e30, 5e-45, -1.0,
-                            m.pieces[j].score, m.pieces[j].score])
+            v = rng.choice(
+                [
+                    0.0,
+                    -0.0,
+                    float("nan"),
+                    float("inf"),
+                    float("-inf"),
+                    1e30,
+                    -1e30,
+                    5e-45,
+                    -1.0,
+                    m.pieces[j].score,
+                    m.pieces[j].score,
+                ]
+            )
             muts.append(["score", i, v])
         elif roll < 0.7:
             muts.append(["equal_scores", i, j])
@@ -413,19 +531,34 @@ def draw_mutations(rng: random.Random, model: bytes) -> List[list]:
         elif roll < 0.85:
             muts.append(["rename", i, m.pieces[j].piece if rng.random() < 0.3 else gen_word(rng)])
         elif roll < 0.9:
-            muts.append(["add", gen_word(rng) if rng.random() < 0.5 else rng.choice(["b", "▁", "<0x41>", "ab"]),
-                         rng.choice(list(TYPES)), rng.choice([0.0, -0.0, 1.0, float("nan"), -5.0])])
+            muts.append(
+                [
+                    "add",
+                    gen_word(rng) if rng.random() < 0.5 else rng.choice(["b", "▁", "<0x41>", "ab"]),
+                    rng.choice(list(TYPES)),
+                    rng.choice([0.0, -0.0, 1.0, float("nan"), -5.0]),
+                ]
+            )
         elif roll < 0.93:
             muts.append(["delete", i])
         else:
-            field = rng.choice(["add_dummy_prefix", "remove_extra_whitespaces", "escape_whitespaces",
-                                "treat_whitespace_as_suffix", "byte_fallback", "split_digits"])
+            field = rng.choice(
+                [
+                    "add_dummy_prefix",
+                    "remove_extra_whitespaces",
+                    "escape_whitespaces",
+                    "treat_whitespace_as_suffix",
+                    "byte_fallback",
+                    "split_digits",
+                ]
+            )
             muts.append(["flag", field, rng.random() < 0.5])
     return muts
 
 
 def apply_mutations(model: bytes, muts: List[list]) -> bytes:
     from sentencepiece import sentencepiece_model_pb2 as pb
+
     m = pb.ModelProto()
     m.ParseFromString(model)
     for mu in muts:
@@ -451,8 +584,11 @@ def apply_mutations(model: bytes, muts: List[list]) -> bytes:
         elif op == "delete":
             del m.pieces[mu[1]]
         elif op == "flag":
-            spec = m.trainer_spec if mu[1] in ("treat_whitespace_as_suffix", "byte_fallback", "split_digits") \
+            spec = (
+                m.trainer_spec
+                if mu[1] in ("treat_whitespace_as_suffix", "byte_fallback", "split_digits")
                 else m.normalizer_spec
+            )
             setattr(spec, mu[1], mu[2])
     return m.SerializeToString()
 
@@ -464,8 +600,15 @@ OUT_TYPES = ["int", "str", "bytes", "serialized_proto", "proto", "offset_mapping
 
 def focus_texts(vocab: List[str], muts: List[list]) -> List[str]:
     """Text that meets the mutated pieces: each piece, and pairs of them overlapping by a character."""
-    pieces = [vocab[m[k]] for m in muts for k in (1, 2) if m[0] in ("type", "score", "equal_scores", "swap")
-              and k < len(m) and isinstance(m[k], int) and 0 <= m[k] < len(vocab)]
+    pieces = [
+        vocab[m[k]]
+        for m in muts
+        for k in (1, 2)
+        if m[0] in ("type", "score", "equal_scores", "swap")
+        and k < len(m)
+        and isinstance(m[k], int)
+        and 0 <= m[k] < len(vocab)
+    ]
     out = list(pieces)
     for a in pieces:
         for b in pieces:
@@ -474,26 +617,37 @@ def focus_texts(vocab: List[str], muts: List[list]) -> List[str]:
     return [t.replace("\u2581", " ") for t in out if t]
 
 
-def draw_queries(rng: random.Random, corpus: List[str], vocab: List[str], opts: Dict[str, Any], n: int,
-                 focus: Optional[List[str]] = None) -> List[dict]:
-    specials = [str(opts.get(k)) for k in ("unk_piece", "bos_piece", "eos_piece", "pad_piece", "unk_surface") if k in opts]
+def draw_queries(
+    rng: random.Random,
+    corpus: List[str],
+    vocab: List[str],
+    opts: Dict[str, Any],
+    n: int,
+    focus: Optional[List[str]] = None,
+) -> List[dict]:
+    specials = [
+        str(opts.get(k)) for k in ("unk_piece", "bos_piece", "eos_piece", "pad_piece", "unk_surface") if k in opts
+    ]
     specials += [s for k in ("user_defined_symbols", "control_symbols") for s in opts.get(k, [])]
     specials += ["<s>", "</s>", "<unk>", "\u2047", "\u2581"]
 
     def text() -> Any:
         if focus and rng.random() < 0.3:
-            return "".join(rng.choice(focus) + rng.choice(["", " ", "", rng.choice(vocab or ["x"])])
-                           for _ in range(rng.randint(1, 3)))
+            return "".join(
+                rng.choice(focus) + rng.choice(["", " ", "", rng.choice(vocab or ["x"])])
+                for _ in range(rng.randint(1, 3))
+            )
         roll = rng.random()
         if roll < 0.25 and corpus:
             line = rng.choice(corpus)
             if rng.random() < 0.5 and line:
                 i = rng.randrange(len(line))
-                return line[i:i + rng.randint(1, 30)]
+                return line[i : i + rng.randint(1, 30)]
             return line
         if roll < 0.45 and vocab:
-            return "".join(rng.choice(vocab) + (rng.choice(SPACES) if rng.random() < 0.3 else "")
-                           for _ in range(rng.randint(1, 6))).replace("\u2581", rng.choice([" ", "\u2581", ""]))
+            return "".join(
+                rng.choice(vocab) + (rng.choice(SPACES) if rng.random() < 0.3 else "") for _ in range(rng.randint(1, 6))
+            ).replace("\u2581", rng.choice([" ", "\u2581", ""]))
         if roll < 0.6:
             return "".join(rng.choice(specials) + (rng.choice(["", " ", "x"])) for _ in range(rng.randint(1, 4)))
         if roll < 0.65:
@@ -520,12 +674,16 @@ def draw_queries(rng: random.Random, corpus: List[str], vocab: List[str], opts: 
                 inp = text()
             qs.append({"op": "encode", "input": inp, "kw": kw})
         elif roll < 0.85:
-            ids = [rng.randrange(-1, len(vocab) + 2) if rng.random() < 0.05 else rng.randrange(max(1, len(vocab)))
-                   for _ in range(rng.randint(0, 10))]
+            ids = [
+                rng.randrange(-1, len(vocab) + 2) if rng.random() < 0.05 else rng.randrange(max(1, len(vocab)))
+                for _ in range(rng.randint(0, 10))
+            ]
             qs.append({"op": "decode_ids", "input": ids if rng.random() < 0.8 else [ids, ids[:2]]})
         else:
-            pcs = [rng.choice(vocab) if vocab and rng.random() < 0.8 else rng.choice(specials + ["zz", "<0x41>"])
-                   for _ in range(rng.randint(0, 8))]
+            pcs = [
+                rng.choice(vocab) if vocab and rng.random() < 0.8 else rng.choice(specials + ["zz", "<0x41>"])
+                for _ in range(rng.randint(0, 8))
+            ]
             qs.append({"op": "decode_pieces", "input": pcs})
     return qs
 
@@ -580,8 +738,11 @@ def run_side(lib: str, case: Dict[str, Any], tmp: str) -> Dict[str, Any]:
                 model = f.read()
             with open(prefix + ".vocab", "rb") as f:
                 vocab = f.read()
-            res["train"] = ["ok", base64.b64encode(model.replace(prefix.encode(), b"#" * len(prefix.encode()))).decode(),
-                            base64.b64encode(vocab).decode()]
+            res["train"] = [
+                "ok",
+                base64.b64encode(model.replace(prefix.encode(), b"#" * len(prefix.encode()))).decode(),
+                base64.b64encode(vocab).decode(),
+            ]
         except Exception as e:  # noqa: BLE001 - any refusal counts as a refusal
             res["train"] = ["error", f"{type(e).__name__}: {e}".replace(tmp, "$TMP")[:300]]
             return res
@@ -601,8 +762,16 @@ def run_side(lib: str, case: Dict[str, Any], tmp: str) -> Dict[str, Any]:
     n = sp.get_piece_size()
     table = []
     for i in range(n):
-        table.append([sp.id_to_piece(i), _canon(sp.get_score(i)), sp.is_unknown(i), sp.is_control(i),
-                      sp.is_unused(i), sp.is_byte(i)])
+        table.append(
+            [
+                sp.id_to_piece(i),
+                _canon(sp.get_score(i)),
+                sp.is_unknown(i),
+                sp.is_control(i),
+                sp.is_unused(i),
+                sp.is_byte(i),
+            ]
+        )
     res["table"] = [n, sp.unk_id(), sp.bos_id(), sp.eos_id(), sp.pad_id(), table]
     res["vocab"] = [sp.id_to_piece(i) for i in range(n)]
     out = []
@@ -644,6 +813,7 @@ def in_child(fn: Callable[[], Any], timeout: int = 120) -> Tuple[str, Any]:
         try:
             os.close(r)
             import faulthandler
+
             faulthandler.disable()  # a crash is reported by the parent, quietly
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, 1)
@@ -670,8 +840,7 @@ def in_child(fn: Callable[[], Any], timeout: int = 120) -> Tuple[str, Any]:
 def run_case(case: Dict[str, Any]) -> Dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="spbpe-dfz-") as tmp:
         if case.get("corpus") is not None:
-            with open(os.path.join(tmp, "corpus.txt"), "w", encoding="utf-8", errors="surrogatepass",
-                      newline="") as f:
+            with open(os.path.join(tmp, "corpus.txt"), "w", encoding="utf-8", errors="surrogatepass", newline="") as f:
                 f.write(corpus_text(case["corpus"], case.get("train_options") or {}, case.get("tsv_seed", 0)))
         for name, content in (case.get("files") or {}).items():
             with open(os.path.join(tmp, name), "w", encoding="utf-8", newline="") as f:
@@ -721,7 +890,9 @@ def compare(case: Dict[str, Any], res: Dict[str, Any]) -> List[Tuple[str, Any]]:
     if la[0] == "error":
         return []
     if a["table"] != b["table"]:
-        diffs.append(("model_table", _first_list_diff(a["table"][5], b["table"][5]) or [a["table"][:5], b["table"][:5]]))
+        diffs.append(
+            ("model_table", _first_list_diff(a["table"][5], b["table"][5]) or [a["table"][:5], b["table"][:5]])
+        )
     for q, qa, qb in zip(case.get("queries", []), a["queries"], b["queries"]):
         if qa == qb:
             continue
@@ -747,6 +918,7 @@ def _first_list_diff(x: list, y: list) -> Optional[dict]:
 
 def _model_diff(ma: str, mb: str) -> Any:
     from sentencepiece import sentencepiece_model_pb2 as pb
+
     pa, pb_ = pb.ModelProto(), pb.ModelProto()
     try:
         pa.ParseFromString(base64.b64decode(ma))
@@ -794,15 +966,16 @@ def minimise(case: Dict[str, Any], kind: str, deadline: float) -> Dict[str, Any]
             return True
         return False
 
-    def shrink_list(get: Callable[[Dict[str, Any]], list], put: Callable[[Dict[str, Any], list], None],
-                    keep_one: bool = False) -> None:
+    def shrink_list(
+        get: Callable[[Dict[str, Any]], list], put: Callable[[Dict[str, Any], list], None], keep_one: bool = False
+    ) -> None:
         chunk = max(1, len(get(case)) // 2)
         while chunk >= 1 and time.time() < deadline:
             i = 0
             progressed = False
             while i < len(get(case)) and time.time() < deadline:
                 items = get(case)
-                cand_items = items[:i] + items[i + chunk:]
+                cand_items = items[:i] + items[i + chunk :]
                 if keep_one and not cand_items:
                     i += chunk
                     continue
@@ -843,8 +1016,11 @@ def minimise(case: Dict[str, Any], kind: str, deadline: float) -> Dict[str, Any]
                     attempt(c)
         for key, val in list(case["train_options"].items()):
             if isinstance(val, list):
-                shrink_list(lambda c, key=key: c["train_options"].get(key, []),
-                            lambda c, v, key=key: c["train_options"].__setitem__(key, v), keep_one=True)
+                shrink_list(
+                    lambda c, key=key: c["train_options"].get(key, []),
+                    lambda c, v, key=key: c["train_options"].__setitem__(key, v),
+                    keep_one=True,
+                )
     if case.get("queries"):
         q = case["queries"][0]
         for key in list(q.get("kw", {})):
@@ -857,11 +1033,14 @@ def minimise(case: Dict[str, Any], kind: str, deadline: float) -> Dict[str, Any]
             shrink_list(lambda c: c["queries"][0]["input"], lambda c, v: c["queries"][0].__setitem__("input", v))
             for k in range(len(case["queries"][0]["input"])):
                 if isinstance(case["queries"][0]["input"][k], str):
-                    shrink_list(lambda c, k=k: list(c["queries"][0]["input"][k]),
-                                lambda c, v, k=k: c["queries"][0]["input"].__setitem__(k, "".join(v)))
+                    shrink_list(
+                        lambda c, k=k: list(c["queries"][0]["input"][k]),
+                        lambda c, v, k=k: c["queries"][0]["input"].__setitem__(k, "".join(v)),
+                    )
         if isinstance(case["queries"][0]["input"], str):
-            shrink_list(lambda c: list(c["queries"][0]["input"]),
-                        lambda c, v: c["queries"][0].__setitem__("input", "".join(v)))
+            shrink_list(
+                lambda c: list(c["queries"][0]["input"]), lambda c, v: c["queries"][0].__setitem__("input", "".join(v))
+            )
     if case.get("corpus") is not None:
         i = 0
         while i < len(case["corpus"]) and time.time() < deadline:
@@ -875,8 +1054,10 @@ def minimise(case: Dict[str, Any], kind: str, deadline: float) -> Dict[str, Any]
         # Lines emptied above may now go.
         shrink_list(lambda c: c["corpus"], lambda c, v: c.__setitem__("corpus", v), keep_one=True)
         for name in list(case.get("files") or {}):
-            shrink_list(lambda c, name=name: c["files"][name].split("\n"),
-                        lambda c, v, name=name: c["files"].__setitem__(name, "\n".join(v)))
+            shrink_list(
+                lambda c, name=name: c["files"][name].split("\n"),
+                lambda c, v, name=name: c["files"].__setitem__(name, "\n".join(v)),
+            )
     return case
 
 
@@ -916,13 +1097,13 @@ def signature(kind: str, case: Dict[str, Any]) -> str:
     return json.dumps([kind, keys, muts, kw], default=str)
 
 
-def write_reproducer(out_dir: str, kind: str, case: Dict[str, Any], res: Dict[str, Any], detail: Any,
-                     seed: Any) -> str:
+def write_reproducer(out_dir: str, kind: str, case: Dict[str, Any], res: Dict[str, Any], detail: Any, seed: Any) -> str:
     os.makedirs(out_dir, exist_ok=True)
     k = 1
     while os.path.exists(os.path.join(out_dir, f"{kind}-{k}.json")):
         k += 1
     path = os.path.join(out_dir, f"{kind}-{k}.json")
+
     def brief(side: Dict[str, Any]) -> Dict[str, Any]:
         # The outputs without the model tables and model bytes (the difference is in "detail";
         # --replay makes them again).
@@ -933,9 +1114,15 @@ def write_reproducer(out_dir: str, kind: str, case: Dict[str, Any], res: Dict[st
 
     sp_side = res.get("sentencepiece") or {}
     model = sp_side.get("mutated_model") or (sp_side.get("train") or [None, None])[1]
-    rep = {"kind": kind, "seed": seed, "detail": detail,
-           "replay": f"python fuzz/differential.py --replay {path}",
-           "case": case, "spbpe": brief(res.get("spbpe")), "sentencepiece": brief(sp_side)}
+    rep = {
+        "kind": kind,
+        "seed": seed,
+        "detail": detail,
+        "replay": f"python fuzz/differential.py --replay {path}",
+        "case": case,
+        "spbpe": brief(res.get("spbpe")),
+        "sentencepiece": brief(sp_side),
+    }
     if model and not kind.startswith("train_"):
         rep["model_b64"] = model  # the (mutated) model both loaded: sentencepiece's, model_prefix blanked
     with open(path, "w", encoding="utf-8") as f:
@@ -954,14 +1141,29 @@ def allowed(kind: str, case: Dict[str, Any]) -> Optional[str]:
 def draw_case(rng: random.Random, mode: str, files: List[str], n_queries: int) -> Dict[str, Any]:
     corpus = draw_corpus(rng, files)
     opts, extra = draw_train_options(rng, corpus, mutate_base=mode == "mutate")
-    case: Dict[str, Any] = {"corpus": corpus, "train_options": opts, "files": extra, "tsv_seed": rng.randrange(1 << 30),
-                            "queries": []}
+    case: Dict[str, Any] = {
+        "corpus": corpus,
+        "train_options": opts,
+        "files": extra,
+        "tsv_seed": rng.randrange(1 << 30),
+        "queries": [],
+    }
     return case
 
 
-def fuzz_one(rng: random.Random, mode: str, files: List[str], stats: Stats, out_dir: str, seed: Any,
-             deadline: float, n_queries: int, min_budget: float, log: Callable[[str], None],
-             plant: Optional[Dict[str, Any]] = None) -> None:
+def fuzz_one(
+    rng: random.Random,
+    mode: str,
+    files: List[str],
+    stats: Stats,
+    out_dir: str,
+    seed: Any,
+    deadline: float,
+    n_queries: int,
+    min_budget: float,
+    log: Callable[[str], None],
+    plant: Optional[Dict[str, Any]] = None,
+) -> None:
     """One case: train with both, then (if both agree) mutate and query; minimise what differs.
 
     plant (tests only) makes the spbpe side differ on purpose: {"train_options": {...}} or
@@ -982,11 +1184,21 @@ def fuzz_one(rng: random.Random, mode: str, files: List[str], stats: Stats, out_
         if mode == "mutate":
             model = base64.b64decode(res["sentencepiece"]["train"][1])
             case["mutations"] = draw_mutations(rng, model)
-        case["queries"] = draw_queries(rng, case["corpus"], vocab, case["train_options"], n_queries,
-                                       focus_texts(vocab, case.get("mutations") or []))
+        case["queries"] = draw_queries(
+            rng,
+            case["corpus"],
+            vocab,
+            case["train_options"],
+            n_queries,
+            focus_texts(vocab, case.get("mutations") or []),
+        )
         # The models are equal: encode with sentencepiece's, without training again.
-        model_case = {"model": res["sentencepiece"]["train"][1], "mutations": case.get("mutations"),
-                      "queries": case["queries"], "_plant": plant}
+        model_case = {
+            "model": res["sentencepiece"]["train"][1],
+            "mutations": case.get("mutations"),
+            "queries": case["queries"],
+            "_plant": plant,
+        }
         res = run_case(model_case)
         stats.encodes += 2 * len(case["queries"])
         diffs = compare(case, res)
@@ -1013,8 +1225,9 @@ def fuzz_one(rng: random.Random, mode: str, files: List[str], stats: Stats, out_
         if model_case is not None:
             # First shrink the mutations and the query on the fixed model (fast: no training), then
             # the corpus and options with training, in the time left.
-            fast = minimise(dict(model_case, queries=case["queries"]), kind,
-                            time.time() + (budget_end - time.time()) / 2)
+            fast = minimise(
+                dict(model_case, queries=case["queries"]), kind, time.time() + (budget_end - time.time()) / 2
+            )
             small = dict(case, mutations=fast.get("mutations"), queries=fast.get("queries"))
             if not _has(small, kind):
                 small = dict(case)
@@ -1033,11 +1246,17 @@ def fuzz_one(rng: random.Random, mode: str, files: List[str], stats: Stats, out_
 
 
 def summary(stats: Stats, seconds: float, seeds: List[Any]) -> str:
-    lines = [(f"differential fuzz: seeds {seeds}, {seconds:.0f} s, {stats.cases} cases, "
-              f"{stats.models} models trained, {stats.encodes} encode/decode calls")]
+    lines = [
+        (
+            f"differential fuzz: seeds {seeds}, {seconds:.0f} s, {stats.cases} cases, "
+            f"{stats.models} models trained, {stats.encodes} encode/decode calls"
+        )
+    ]
     if stats.diffs:
-        lines.append("differences by kind (count, first seen after): " + ", ".join(
-            f"{k} {v} ({stats.first_seen[k] - stats.start:.0f} s)" for k, v in sorted(stats.diffs.items())))
+        lines.append(
+            "differences by kind (count, first seen after): "
+            + ", ".join(f"{k} {v} ({stats.first_seen[k] - stats.start:.0f} s)" for k, v in sorted(stats.diffs.items()))
+        )
     else:
         lines.append("differences: none")
     if stats.allowed:
@@ -1077,10 +1296,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     seeds = list(args.seed or [])
     if args.random_seed or not seeds:
         seeds.append(random.SystemRandom().randrange(1 << 31))
-    print(f"differential fuzz: seeds {seeds} (replay one with --seed N), mode {args.mode}, "
-          f"{args.time:.0f} s", flush=True)
+    print(
+        f"differential fuzz: seeds {seeds} (replay one with --seed N), mode {args.mode}, {args.time:.0f} s", flush=True
+    )
     import sentencepiece  # noqa: F401  (imported before forking: children share it)
+
     import spbpe  # noqa: F401
+
     files = corpus_files()
     stats = Stats()
     start = time.time()

@@ -23,8 +23,11 @@ def main() -> None:
     if sentencepiece.__version__ != "0.2.3":
         sys.exit(f"need sentencepiece 0.2.3, found {sentencepiece.__version__}")
     src = os.path.join(os.path.dirname(sentencepiece.__file__), "package_data")
-    dest = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "..", "spbpe", "data")
+    dest = (
+        sys.argv[1]
+        if len(sys.argv) > 1
+        else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "spbpe", "data")
+    )
     os.makedirs(dest, exist_ok=True)
     for name in NAMES:
         s = os.path.join(src, name + ".bin")

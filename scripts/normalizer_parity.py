@@ -23,31 +23,43 @@ from collections import Counter
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
 import sentencepiece as spm  # noqa: E402
 
 import spbpe  # noqa: E402
 from spbpe._charsmap.builder import compile_charsmap, decompile_charsmap  # noqa: E402
-from hard_cases import HARD_CASES, random_strings  # noqa: E402
+from tests.helpers.hard_cases import HARD_CASES, random_strings  # noqa: E402
 
 CONFIGS = {
     "nmt_nfkc": dict(normalization_rule_name="nmt_nfkc"),
-    "nmt_nfkc_bf_suffix_keepws": dict(normalization_rule_name="nmt_nfkc", byte_fallback=True,
-                                      treat_whitespace_as_suffix=True, remove_extra_whitespaces=False),
+    "nmt_nfkc_bf_suffix_keepws": dict(
+        normalization_rule_name="nmt_nfkc",
+        byte_fallback=True,
+        treat_whitespace_as_suffix=True,
+        remove_extra_whitespaces=False,
+    ),
     "nfkc_bf": dict(normalization_rule_name="nfkc", byte_fallback=True),
     "nmt_nfkc_cf_suffix": dict(normalization_rule_name="nmt_nfkc_cf", treat_whitespace_as_suffix=True),
     "nfkc_cf_keepws_bf": dict(normalization_rule_name="nfkc_cf", remove_extra_whitespaces=False, byte_fallback=True),
     "identity": dict(normalization_rule_name="identity"),
     "identity_bf_keepws": dict(normalization_rule_name="identity", byte_fallback=True, remove_extra_whitespaces=False),
-    "identity_bf_suffix_keepws": dict(normalization_rule_name="identity", byte_fallback=True,
-                                      treat_whitespace_as_suffix=True, remove_extra_whitespaces=False),
+    "identity_bf_suffix_keepws": dict(
+        normalization_rule_name="identity",
+        byte_fallback=True,
+        treat_whitespace_as_suffix=True,
+        remove_extra_whitespaces=False,
+    ),
 }
 
 
 def corpus_lines(base, max_lines):
-    files = sorted(p for sub in ("english", "multilingual", "special", "adversarial")
-                   if (base / sub).exists() for p in (base / sub).iterdir() if p.suffix in (".txt", ".tsv"))
+    files = sorted(
+        p
+        for sub in ("english", "multilingual", "special", "adversarial")
+        if (base / sub).exists()
+        for p in (base / sub).iterdir()
+        if p.suffix in (".txt", ".tsv")
+    )
     for f in files:
         with open(f, encoding="utf-8", errors="surrogateescape", newline="") as fh:
             for i, line in enumerate(fh):
@@ -74,8 +86,16 @@ def train_models(base, tmp):
     out = {}
     for name, cfg in CONFIGS.items():
         prefix = pathlib.Path(tmp) / name
-        spm.SentencePieceTrainer.train(input=str(path), model_prefix=str(prefix), model_type="bpe",
-                                       vocab_size=2000, character_coverage=0.98, num_threads=2, minloglevel=2, **cfg)
+        spm.SentencePieceTrainer.train(
+            input=str(path),
+            model_prefix=str(prefix),
+            model_type="bpe",
+            vocab_size=2000,
+            character_coverage=0.98,
+            num_threads=2,
+            minloglevel=2,
+            **cfg,
+        )
         out[name] = str(prefix) + ".model"
     return out
 

@@ -25,7 +25,7 @@ __all__ = ["PINNED_GRPCIO_TOOLS", "regenerate", "main"]
 
 PINNED_GRPCIO_TOOLS = "1.63.0"
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SOURCE = pathlib.Path("spbpe") / "_proto" / "sentencepiece_model.proto"   # relative to ROOT
+SOURCE = pathlib.Path("spbpe") / "_proto" / "sentencepiece_model.proto"  # relative to ROOT
 # The name the schema has in protobuf's descriptor pool (its path when it lived
 # at the package root): kept, so the generated descriptor bytes do not change.
 PROTO = pathlib.Path("spbpe") / "sentencepiece_model.proto"
@@ -39,17 +39,18 @@ def regenerate(root: pathlib.Path = ROOT) -> list[pathlib.Path]:
 
     Example: ``regenerate()`` -> ``[.../spbpe/_proto/model_pb2.py, .../spbpe/_proto/model_pb2.pyi]``
     """
-    from grpc_tools import protoc  # imported here so --help works without it
     import grpc_tools
+    from grpc_tools import protoc  # imported here so --help works without it
 
     include = pathlib.Path(grpc_tools.__file__).parent / "_proto"
     written = []
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as src_root:
-        staged = pathlib.Path(src_root) / PROTO   # the schema under its pool name
+        staged = pathlib.Path(src_root) / PROTO  # the schema under its pool name
         staged.parent.mkdir(parents=True)
         staged.write_bytes((root / SOURCE).read_bytes())
-        rc = protoc.main(["protoc", f"-I{src_root}", f"-I{include}", f"--python_out={tmp}",
-                          f"--pyi_out={tmp}", str(PROTO)])
+        rc = protoc.main(
+            ["protoc", f"-I{src_root}", f"-I{include}", f"--python_out={tmp}", f"--pyi_out={tmp}", str(PROTO)]
+        )
         if rc != 0:
             raise SystemExit(f"protoc failed with status {rc}")
         stem = PROTO.with_suffix("")
@@ -72,18 +73,21 @@ def regenerate(root: pathlib.Path = ROOT) -> list[pathlib.Path]:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point. Example: ``python scripts/regen_proto.py``."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--any-version", action="store_true",
-                    help=f"do not insist on grpcio-tools=={PINNED_GRPCIO_TOOLS}")
+    ap.add_argument("--any-version", action="store_true", help=f"do not insist on grpcio-tools=={PINNED_GRPCIO_TOOLS}")
     args = ap.parse_args(argv)
     try:
         from importlib.metadata import version
+
         have = version("grpcio-tools")
     except Exception:
         print("grpcio-tools is not installed; see this script's docstring", file=sys.stderr)
         return 2
     if have != PINNED_GRPCIO_TOOLS and not args.any_version:
-        print(f"grpcio-tools {have} is installed, the committed code comes from "
-              f"{PINNED_GRPCIO_TOOLS}; install that or pass --any-version", file=sys.stderr)
+        print(
+            f"grpcio-tools {have} is installed, the committed code comes from "
+            f"{PINNED_GRPCIO_TOOLS}; install that or pass --any-version",
+            file=sys.stderr,
+        )
         return 2
     for p in regenerate():
         print(f"wrote {p.relative_to(ROOT)}")

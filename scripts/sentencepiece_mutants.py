@@ -3,7 +3,7 @@ through the official sentencepiece, and print what each does.
 
     python scripts/sentencepiece_mutants.py [--n 1050] [--seed 7] [--json out.json]
 
-Each library runs in worker processes (tests/mutants.py) under a 1.5 GiB
+Each library runs in worker processes (tests/helpers/mutants.py) under a 1.5 GiB
 RLIMIT_AS; a worker that dies (signal, abort) or hangs is recorded against
 the mutant it was on and a new worker continues after it.  Outcomes:
 loaded, rejected <exception>, crash <signal/status>, hang, bad-error ...
@@ -11,21 +11,20 @@ loaded, rejected <exception>, crash <signal/status>, hang, bad-error ...
 
 import argparse
 import collections
-import io
 import json
 import os
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, ROOT)
 
-from conftest import BUNDLED_TEXT, mistral_models  # noqa: E402
-from test_mutated_models import SMALL  # noqa: E402
+from tests.helpers.models import BUNDLED_TEXT, mistral_models  # noqa: E402
+from tests.test_mutated_models import SMALL  # noqa: E402
 
 
 def bases(tmp):
-    from mutants import train_bases
+    from tests.helpers.mutants import train_bases
 
     lines = BUNDLED_TEXT.read_text(encoding="utf-8").splitlines()[:3000]
     return train_bases(tmp, SMALL, lines, [str(p) for p in list(mistral_models().values())[:2]])
@@ -35,9 +34,17 @@ def run(which, paths, n, seed, timeout=60):
     out = {}
     i = 0
     while i < n:
-        cmd = [sys.executable, os.path.join(ROOT, "tests", "mutants.py"), which, str(seed), str(i), str(n)] + paths
+        cmd = [
+            sys.executable,
+            os.path.join(ROOT, "tests", "helpers", "mutants.py"),
+            which,
+            str(seed),
+            str(i),
+            str(n),
+        ] + paths
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         import selectors
+
         sel = selectors.DefaultSelector()
         sel.register(proc.stdout, selectors.EVENT_READ)
         hung = False
@@ -54,7 +61,8 @@ def run(which, paths, n, seed, timeout=60):
         rc = proc.wait()
         i = max(out) + 1 if out else 0
         if i < n and (hung or rc != 0):
-            from mutants import mutant
+            from tests.helpers.mutants import mutant
+
             kind = mutant([open(p, "rb").read() for p in paths], i, seed)[0]
             out[i] = (kind, "hang" if hung else f"crash rc={rc}")
             i += 1
@@ -70,6 +78,7 @@ def main():
     ap.add_argument("--json")
     a = ap.parse_args()
     import tempfile
+
     with tempfile.TemporaryDirectory() as tmp:
         paths = bases(tmp)
         res = {w: run(w, paths, a.n, a.seed) for w in ("spbpe", "sentencepiece")}

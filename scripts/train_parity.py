@@ -25,35 +25,78 @@ WAGAHAI = CORPORA / "multilingual" / "ja_wagahaiwa_nekodearu.txt"
 MIXED = CORPORA / "multilingual" / "mixed_shuffled.txt"
 GUTENBERG = CORPORA / "english" / "gutenberg_en.txt"
 
-LLAMA = dict(model_type="bpe", vocab_size=16000, byte_fallback=True, split_digits=True,
-             allow_whitespace_only_pieces=True, normalization_rule_name="identity",
-             remove_extra_whitespaces=False, character_coverage=0.99995, unk_id=0, bos_id=1, eos_id=2,
-             pad_id=-1, max_sentencepiece_length=16)
+LLAMA = dict(
+    model_type="bpe",
+    vocab_size=16000,
+    byte_fallback=True,
+    split_digits=True,
+    allow_whitespace_only_pieces=True,
+    normalization_rule_name="identity",
+    remove_extra_whitespaces=False,
+    character_coverage=0.99995,
+    unk_id=0,
+    bos_id=1,
+    eos_id=2,
+    pad_id=-1,
+    max_sentencepiece_length=16,
+)
 CONFIGS = [
     ("a_botchan_bpe2000", ["botchan"], dict(model_type="bpe", vocab_size=2000)),
     ("b_botchan_bpe8000", ["botchan"], dict(model_type="bpe", vocab_size=8000)),
     ("c_wagahai_bpe8000", ["wagahai"], dict(model_type="bpe", vocab_size=8000, character_coverage=0.9995)),
     ("d_llama_style16000", ["botchan", "wagahai"], LLAMA),
-    ("e_llama_style16000_symbols", ["botchan", "wagahai"],
-     dict(LLAMA, user_defined_symbols=["<sep>", "<cls>", "吾輩", "the"], control_symbols=["<ctrl0>", "<ctrl1>"])),
-    ("f_botchan_bpe2000_ws_suffix", ["botchan"], dict(model_type="bpe", vocab_size=2000, treat_whitespace_as_suffix=True)),
+    (
+        "e_llama_style16000_symbols",
+        ["botchan", "wagahai"],
+        dict(LLAMA, user_defined_symbols=["<sep>", "<cls>", "吾輩", "the"], control_symbols=["<ctrl0>", "<ctrl1>"]),
+    ),
+    (
+        "f_botchan_bpe2000_ws_suffix",
+        ["botchan"],
+        dict(model_type="bpe", vocab_size=2000, treat_whitespace_as_suffix=True),
+    ),
     ("g_botchan_bpe2000_no_ws_split", ["botchan"], dict(model_type="bpe", vocab_size=2000, split_by_whitespace=False)),
     ("i_botchan_tsv_bpe2000", ["botchan_tsv"], dict(model_type="bpe", vocab_size=2000, input_format="tsv")),
-    ("j_wagahai_bpe8000_noscript_nonum", ["wagahai"],
-     dict(model_type="bpe", vocab_size=8000, split_by_unicode_script=False, split_by_number=False,
-          max_sentencepiece_length=8)),
-    ("k_botchan_bpe1000_required_chars", ["botchan"],
-     dict(model_type="bpe", vocab_size=1000, required_chars="XYZ☃é", character_coverage=0.98)),
+    (
+        "j_wagahai_bpe8000_noscript_nonum",
+        ["wagahai"],
+        dict(
+            model_type="bpe",
+            vocab_size=8000,
+            split_by_unicode_script=False,
+            split_by_number=False,
+            max_sentencepiece_length=8,
+        ),
+    ),
+    (
+        "k_botchan_bpe1000_required_chars",
+        ["botchan"],
+        dict(model_type="bpe", vocab_size=1000, required_chars="XYZ☃é", character_coverage=0.98),
+    ),
     ("l_botchan_bpe30000_soft_limit", ["botchan"], dict(model_type="bpe", vocab_size=30000, hard_vocab_limit=False)),
-    ("m_botchan_bpe2000_first1000", ["botchan"],
-     dict(model_type="bpe", vocab_size=2000, input_sentence_size=1000, shuffle_input_sentence=False)),
-    ("n_botchan_bpe2000_pretok_delim", ["botchan"], dict(model_type="bpe", vocab_size=2000, pretokenization_delimiter="e")),
-    ("o_mixed_bpe12000_nfkc_cf", ["mixed"], dict(model_type="bpe", vocab_size=12000, normalization_rule_name="nmt_nfkc_cf")),
+    (
+        "m_botchan_bpe2000_first1000",
+        ["botchan"],
+        dict(model_type="bpe", vocab_size=2000, input_sentence_size=1000, shuffle_input_sentence=False),
+    ),
+    (
+        "n_botchan_bpe2000_pretok_delim",
+        ["botchan"],
+        dict(model_type="bpe", vocab_size=2000, pretokenization_delimiter="e"),
+    ),
+    (
+        "o_mixed_bpe12000_nfkc_cf",
+        ["mixed"],
+        dict(model_type="bpe", vocab_size=12000, normalization_rule_name="nmt_nfkc_cf"),
+    ),
     ("p_mixed_bpe32000", ["mixed"], dict(model_type="bpe", vocab_size=32000)),
     ("q_gutenberg_bpe32000", ["gutenberg"], dict(model_type="bpe", vocab_size=32000)),
     ("r_gutenberg_llama_style16000", ["gutenberg"], LLAMA),
-    ("s_mixed_bpe8000_nfkc_digits", ["mixed"],
-     dict(model_type="bpe", vocab_size=8000, normalization_rule_name="nfkc", split_digits=True, byte_fallback=True)),
+    (
+        "s_mixed_bpe8000_nfkc_digits",
+        ["mixed"],
+        dict(model_type="bpe", vocab_size=8000, normalization_rule_name="nfkc", split_digits=True, byte_fallback=True),
+    ),
 ]
 
 
@@ -71,6 +114,7 @@ def make_inputs(tmp: pathlib.Path) -> dict:
 
 def pieces(path: pathlib.Path) -> list:
     from sentencepiece import sentencepiece_model_pb2 as pb
+
     m = pb.ModelProto()
     m.ParseFromString(path.read_bytes())
     return [(p.piece, p.score, p.type) for p in m.pieces]
@@ -78,14 +122,16 @@ def pieces(path: pathlib.Path) -> list:
 
 def run_one(name: str, inputs: list, kw: dict, tmp: pathlib.Path) -> None:
     import sentencepiece as spm
+
     from spbpe.trainer import SentencePieceTrainer
+
     paths = [str(p) for p in inputs]
     out = {}
     for who, trainer in (("spm", spm.SentencePieceTrainer), ("spbpe", SentencePieceTrainer)):
         d = tmp / who
         d.mkdir(exist_ok=True)
         cwd = os.getcwd()
-        os.chdir(d)   # same relative model_prefix so the model bytes are comparable
+        os.chdir(d)  # same relative model_prefix so the model bytes are comparable
         try:
             t = time.perf_counter()
             trainer.train(input=paths, model_prefix=name, minloglevel=2, num_threads=2, **kw)
@@ -100,10 +146,12 @@ def run_one(name: str, inputs: list, kw: dict, tmp: pathlib.Path) -> None:
     if diff:
         i = diff[0]
         first = f"#{i} spm={a[i] if i < len(a) else None} spbpe={b[i] if i < len(b) else None}"
-    print(f"{name:34s} identical={'yes' if not diff else 'NO'} pieces={len(a)}/{len(b)} differing={len(diff)} "
-          f"model_bytes={'same' if same_model else 'DIFF'} vocab_bytes={'same' if same_vocab else 'DIFF'} "
-          f"spm={out['spm']:.3f}s spbpe={out['spbpe']:.3f}s ratio={out['spm'] / out['spbpe']:.1f}x first_diff={first}",
-          flush=True)
+    print(
+        f"{name:34s} identical={'yes' if not diff else 'NO'} pieces={len(a)}/{len(b)} differing={len(diff)} "
+        f"model_bytes={'same' if same_model else 'DIFF'} vocab_bytes={'same' if same_vocab else 'DIFF'} "
+        f"spm={out['spm']:.3f}s spbpe={out['spbpe']:.3f}s ratio={out['spm'] / out['spbpe']:.1f}x first_diff={first}",
+        flush=True,
+    )
 
 
 def main() -> None:

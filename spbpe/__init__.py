@@ -6,8 +6,17 @@
 'Hello world'
 """
 
-from .errors import (CharsMapError, InputError, ModelFormatError, OutOfRangeError, SpbpeError, TrainerError,
-                     TrainerRefusedError, UnimplementedError, UnsupportedError)
+from .errors import (
+    CharsMapError,
+    InputError,
+    ModelFormatError,
+    OutOfRangeError,
+    SpbpeError,
+    TrainerError,
+    TrainerRefusedError,
+    UnimplementedError,
+    UnsupportedError,
+)
 from .model_edit import ModelEditor
 from .normalizer import SentencePieceNormalizer
 from .processor import SentencePieceProcessor

@@ -12,9 +12,23 @@ True
 
 from typing import Dict, Type
 
-__all__ = ["SpbpeError", "ModelFormatError", "InputError", "OutOfRangeError", "UnsupportedError", "LimitError",
-           "OutOfMemoryError", "InternalError", "TrainerError", "TrainerRefusedError", "CharsMapError", "CliError",
-           "UnimplementedError", "STATUS_EXCEPTIONS", "TRAINER_STATUS_EXCEPTIONS"]
+__all__ = [
+    "SpbpeError",
+    "ModelFormatError",
+    "InputError",
+    "OutOfRangeError",
+    "UnsupportedError",
+    "LimitError",
+    "OutOfMemoryError",
+    "InternalError",
+    "TrainerError",
+    "TrainerRefusedError",
+    "CharsMapError",
+    "CliError",
+    "UnimplementedError",
+    "STATUS_EXCEPTIONS",
+    "TRAINER_STATUS_EXCEPTIONS",
+]
 
 
 class SpbpeError(Exception):

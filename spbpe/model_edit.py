@@ -17,7 +17,7 @@ Example: ``ModelEditor.load("llama2.model").add_user_defined("<tool>").save("out
 from __future__ import annotations
 
 import os
-from typing import Optional, Union
+from typing import Dict, Optional, Union
 
 from ._proto import model_pb2
 from ._proto.model_check import BYTE_PIECE_RE, check_model, parse_model, piece_key
@@ -30,8 +30,7 @@ PieceRef = Union[int, str]
 #: The special tokens sentencepiece names in trainer_spec (``<kind>_piece``, ``<kind>_id``).
 SPECIAL_KINDS = ("unk", "bos", "eos", "pad")
 _TYPE_NAMES = {v: k for k, v in PieceType.Type.items()}
-_SYMBOL_LISTS = {PieceType.USER_DEFINED: "user_defined_symbols",
-                 PieceType.CONTROL: "control_symbols"}
+_SYMBOL_LISTS: Dict[int, str] = {PieceType.USER_DEFINED: "user_defined_symbols", PieceType.CONTROL: "control_symbols"}
 
 
 def _type_value(type_: Union[int, str]) -> int:
@@ -66,7 +65,7 @@ class ModelEditor:
     # ---- construction and output -------------------------------------------------------
 
     @classmethod
-    def from_bytes(cls, data: Union[bytes, bytearray, memoryview]) -> "ModelEditor":
+    def from_bytes(cls, data: Union[bytes, bytearray, memoryview]) -> ModelEditor:
         """Parse and check the bytes of a ``.model`` file.
 
         Example: ``ModelEditor.from_bytes(open("m.model", "rb").read())``
@@ -75,7 +74,7 @@ class ModelEditor:
         return cls(parse_model(data, check=False), original=data)  # __init__ checks
 
     @classmethod
-    def load(cls, path: Union[str, "os.PathLike[str]"]) -> "ModelEditor":
+    def load(cls, path: Union[str, os.PathLike[str]]) -> ModelEditor:
         """Read, parse and check a ``.model`` file.
 
         Example: ``ModelEditor.load("llama2.model")``
@@ -94,7 +93,7 @@ class ModelEditor:
             return self._original  # keeps any non-canonical encoding of an unedited file
         return out
 
-    def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
+    def save(self, path: Union[str, os.PathLike[str]]) -> None:
         """Write :meth:`to_bytes` to ``path``.
 
         Example: ``ed.save("edited.model")``
@@ -133,8 +132,14 @@ class ModelEditor:
 
     # ---- edits -------------------------------------------------------------------------
 
-    def add_piece(self, piece: str, type: Union[int, str] = PieceType.USER_DEFINED, *,
-                  score: float = 0.0, id: Optional[int] = None) -> int:
+    def add_piece(
+        self,
+        piece: str,
+        type: Union[int, str] = PieceType.USER_DEFINED,
+        *,
+        score: float = 0.0,
+        id: Optional[int] = None,
+    ) -> int:
         """Insert a piece at ``id`` (default: the end) and return its id; later ids shift by one.
 
         Example: ``ed.add_piece("<tool>", "USER_DEFINED")``
@@ -147,7 +152,7 @@ class ModelEditor:
         self._check_new_piece(piece, t)
         new = model_pb2.ModelProto.SentencePiece(piece=piece, score=score)
         if t != PieceType.NORMAL:  # spm_train leaves the default type out
-            new.type = t
+            new.type = t  # type: ignore[assignment]  # protobuf's stub types the enum field narrower than int
         if pos == n:
             self.proto.pieces.append(new)
             self._index[piece_key(piece)] = pos
@@ -251,7 +256,8 @@ class ModelEditor:
                 raise ModelFormatError(
                     f"piece {i} {piece!r} has type {_TYPE_NAMES[have]}; a {kind} piece must be "
                     f"{_TYPE_NAMES[want]} (sentencepiece would report {kind}_id() = -1). "
-                    "Use set_type first if that is what you mean")
+                    "Use set_type first if that is what you mean"
+                )
         elif kind == "unk" and self._unk_id() >= 0:
             i = self._unk_id()
             self.rename_piece(i, piece)
@@ -282,8 +288,8 @@ class ModelEditor:
         j = self.piece_to_id(piece)
         if j >= 0:
             raise ModelFormatError(
-                f"{piece} is already defined. (piece {j}, type "
-                f"{_TYPE_NAMES.get(self.proto.pieces[j].type, '?')})")
+                f"{piece} is already defined. (piece {j}, type {_TYPE_NAMES.get(self.proto.pieces[j].type, '?')})"
+            )
 
     def _check_type(self, piece: Union[str, bytes], t: int, *, skip: int) -> None:
         if t == PieceType.UNKNOWN:
@@ -292,11 +298,9 @@ class ModelEditor:
                 raise ModelFormatError(f"unk is already defined. (piece {u} is UNKNOWN)")
         if t == PieceType.BYTE:
             if not self.proto.trainer_spec.byte_fallback:
-                raise ModelFormatError(
-                    f"byte piece {piece} is found although `byte_fallback` is false.")
+                raise ModelFormatError(f"byte piece {piece!s} is found although `byte_fallback` is false.")
             if not (isinstance(piece, str) and BYTE_PIECE_RE.fullmatch(piece)):
-                raise ModelFormatError(
-                    f"byte piece {piece} is invalid. (must be <0xHH>, upper-case hex)")
+                raise ModelFormatError(f"byte piece {piece!s} is invalid. (must be <0xHH>, upper-case hex)")
 
     def _check_new_piece(self, piece: str, t: int) -> None:
         self._check_string(piece)

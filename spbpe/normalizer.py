@@ -31,6 +31,7 @@ from .errors import CharsMapError, InputError, ModelFormatError
 
 __all__ = ["SentencePieceNormalizer"]
 
+
 def _builtin_charsmap(name: str) -> bytes:
     try:
         return builtin_charsmap(name)
@@ -38,9 +39,10 @@ def _builtin_charsmap(name: str) -> bytes:
         raise InputError(str(e)) from None
 
 
-def _parse_model(data: bytes):
-    from ._proto import model_pb2
+def _parse_model(data: bytes) -> Any:
     from google.protobuf.message import DecodeError
+
+    from ._proto import model_pb2
 
     model = model_pb2.ModelProto()
     try:
@@ -57,11 +59,18 @@ class SentencePieceNormalizer:
     ``(source, target)`` string pairs.  The three flags, when given,
     override the loaded spec's."""
 
-    def __init__(self, model_file: Optional[Union[str, os.PathLike]] = None, model_proto: Any = None,
-                 normalizer_spec: Any = None, rule_tsv: Optional[Union[str, os.PathLike]] = None,
-                 rule_name: Optional[str] = None, norm_map: Optional[Sequence[Tuple[str, str]]] = None,
-                 add_dummy_prefix: Optional[bool] = None, escape_whitespaces: Optional[bool] = None,
-                 remove_extra_whitespaces: Optional[bool] = None):
+    def __init__(
+        self,
+        model_file: Optional[Union[str, os.PathLike]] = None,
+        model_proto: Any = None,
+        normalizer_spec: Any = None,
+        rule_tsv: Optional[Union[str, os.PathLike]] = None,
+        rule_name: Optional[str] = None,
+        norm_map: Optional[Sequence[Tuple[str, str]]] = None,
+        add_dummy_prefix: Optional[bool] = None,
+        escape_whitespaces: Optional[bool] = None,
+        remove_extra_whitespaces: Optional[bool] = None,
+    ):
         from ._proto import model_pb2
 
         spec = model_pb2.NormalizerSpec()
@@ -97,12 +106,13 @@ class SentencePieceNormalizer:
             spec.remove_extra_whitespaces = bool(remove_extra_whitespaces)
         self._load(spec)
 
-    def _load(self, spec) -> None:
+    def _load(self, spec: Any) -> None:
         self._spec = spec
-        self._native = NativeNormalizer(spec.precompiled_charsmap, spec.add_dummy_prefix,
-                                        spec.remove_extra_whitespaces, spec.escape_whitespaces)
+        self._native = NativeNormalizer(
+            spec.precompiled_charsmap, spec.add_dummy_prefix, spec.remove_extra_whitespaces, spec.escape_whitespaces
+        )
 
-    def normalize(self, input: Any, with_offsets: Optional[bool] = None):
+    def normalize(self, input: Any, with_offsets: Optional[bool] = None) -> Any:
         """The normalized text; with offsets, also the position in the input
         of every normalized character plus one end sentinel (characters for
         str input, bytes for bytes input).  A list gives a list.
@@ -114,7 +124,7 @@ class SentencePieceNormalizer:
             return [self.normalize(x, with_offsets) for x in input]
         if not isinstance(input, (str, bytes)):
             raise TypeError("Input must be str or bytes")
-        return normalize_with(self._native.normalize, input, with_offsets)
+        return normalize_with(self._native.normalize, input, bool(with_offsets))
 
     def decompile(self) -> List[Tuple[str, str]]:
         """Every rule of the charsmap as (source, target) strings, in
@@ -138,10 +148,10 @@ class SentencePieceNormalizer:
         model.normalizer_spec.CopyFrom(self._spec)
         return model.SerializeToString()
 
-    def __getstate__(self):
+    def __getstate__(self) -> bytes:
         return self.serialized_model_proto()
 
-    def __setstate__(self, state) -> None:
+    def __setstate__(self, state: bytes) -> None:
         self._load(_parse_model(state).normalizer_spec)
 
     Normalize = normalize

@@ -23,7 +23,7 @@ from typing import Any, List, Optional, Tuple, Union
 from ._core.native import _SHORT_DECODE, NativeModel
 from ._core.text import byte_to_char_offsets, normalize_with, to_bytes
 from ._proto import sentencepiece_text
-from .errors import InputError, OutOfRangeError, UnimplementedError, UnsupportedError
+from .errors import InputError, OutOfRangeError, UnimplementedError
 
 __all__ = ["SentencePieceProcessor"]
 
@@ -39,10 +39,21 @@ _PROTO_OPTIONS_REFUSED = "UNIMPLEMENTED: add_bos, add_eos, reverse, and emit_unk
 class SentencePieceProcessor:
     """Load a SentencePiece BPE model and encode/decode with it."""
 
-    def __init__(self, model_file: Optional[Union[str, os.PathLike]] = None, model_proto: Optional[bytes] = None,
-                 out_type: Any = None, add_bos: bool = False, add_eos: bool = False, reverse: bool = False,
-                 emit_unk_piece: bool = False, enable_sampling: bool = False, nbest_size: int = -1,
-                 alpha: float = 0.1, num_threads: int = -1, return_type: Any = None):
+    def __init__(
+        self,
+        model_file: Optional[Union[str, os.PathLike]] = None,
+        model_proto: Optional[bytes] = None,
+        out_type: Any = None,
+        add_bos: bool = False,
+        add_eos: bool = False,
+        reverse: bool = False,
+        emit_unk_piece: bool = False,
+        enable_sampling: bool = False,
+        nbest_size: int = -1,
+        alpha: float = 0.1,
+        num_threads: int = -1,
+        return_type: Any = None,
+    ):
         self._model: Optional[NativeModel] = None
         self._proto: Optional[bytes] = None
         self._out_type = self._resolve_out_type(return_type, out_type, int)
@@ -50,18 +61,17 @@ class SentencePieceProcessor:
         self._emit_unk_piece, self._enable_sampling = emit_unk_piece, enable_sampling
         self._nbest_size, self._alpha, self._num_threads = nbest_size, alpha, num_threads
         # Constructor options that leave encode() at its plain default.
-        self._plain = (self._out_type is int and not (add_bos or add_eos or reverse or emit_unk_piece
-                                                      or enable_sampling))
+        self._plain = self._out_type is int and not (add_bos or add_eos or reverse or emit_unk_piece or enable_sampling)
         if model_file or model_proto:
             self.load(model_file=model_file, model_proto=model_proto)
 
     # ------------------------------------------------------------- loading
     @classmethod
-    def from_file(cls, model_file, **kwargs) -> "SentencePieceProcessor":
+    def from_file(cls, model_file, **kwargs) -> SentencePieceProcessor:
         return cls(model_file=model_file, **kwargs)
 
     @classmethod
-    def from_proto(cls, model_proto: bytes, **kwargs) -> "SentencePieceProcessor":
+    def from_proto(cls, model_proto: bytes, **kwargs) -> SentencePieceProcessor:
         return cls(model_proto=model_proto, **kwargs)
 
     def load(self, model_file=None, model_proto=None) -> bool:
@@ -116,17 +126,43 @@ class SentencePieceProcessor:
             raise ValueError(f"Invalid return_type: {return_type!r}. Must be one of {_OUT_TYPES}")
         return return_type
 
-    def encode(self, input, out_type=None, add_bos=None, add_eos=None, reverse=None, emit_unk_piece=None,
-               enable_sampling=None, nbest_size=None, alpha=None, num_threads=None, return_type=None,
-               return_bytes=None):
+    def encode(
+        self,
+        input,
+        out_type=None,
+        add_bos=None,
+        add_eos=None,
+        reverse=None,
+        emit_unk_piece=None,
+        enable_sampling=None,
+        nbest_size=None,
+        alpha=None,
+        num_threads=None,
+        return_type=None,
+        return_bytes=None,
+    ):
         """Encode a str/bytes (or a list of them) to ids, pieces or offsets.
 
         >>> sp.encode("Hello world", out_type=str)  # doctest: +SKIP
         ['▁Hello', '▁world']
         """
-        if (type(input) is str and self._plain and self._model is not None
-                and (out_type, return_type, add_bos, add_eos, reverse, emit_unk_piece, enable_sampling, return_bytes,
-                     num_threads) == _NO_OPTIONS):
+        if (
+            type(input) is str
+            and self._plain
+            and self._model is not None
+            and (
+                out_type,
+                return_type,
+                add_bos,
+                add_eos,
+                reverse,
+                emit_unk_piece,
+                enable_sampling,
+                return_bytes,
+                num_threads,
+            )
+            == _NO_OPTIONS
+        ):
             # Fast path for the most common call: one str, default options
             # (one tuple comparison costs less than nine tests).
             try:
@@ -145,8 +181,10 @@ class SentencePieceProcessor:
         alpha = self._alpha if alpha is None else alpha
         num_threads = self._num_threads if num_threads is None else num_threads
         if enable_sampling is True and (nbest_size is None or nbest_size in (0, 1) or alpha is None):
-            raise ValueError('When enable_sampling is True, specify "nbest_size > 1" or "nbest_size = -1", and '
-                             '"alpha" (nbest_size is ignored by BPE-dropout).')
+            raise ValueError(
+                'When enable_sampling is True, specify "nbest_size > 1" or "nbest_size = -1", and '
+                '"alpha" (nbest_size is ignored by BPE-dropout).'
+            )
         if not isinstance(num_threads, int):
             raise TypeError("num_threads must be int")
         if out_type in _PROTO_OUT_TYPES and (add_bos or add_eos or reverse or emit_unk_piece):
@@ -200,11 +238,18 @@ class SentencePieceProcessor:
         out = []
         for data, ids in zip(items, batch):
             if unk_index >= 0 and unk_index in ids:
-                out.append(self._encode_one(data, out_type, add_bos, add_eos, reverse, emit_unk_piece, 0.0,
-                                            return_bytes))
+                out.append(
+                    self._encode_one(data, out_type, add_bos, add_eos, reverse, emit_unk_piece, 0.0, return_bytes)
+                )
                 continue
-            out.append(_wrap([table[i] for i in ids], reverse, table[info.bos_id] if add_bos else None,
-                             table[info.eos_id] if add_eos else None))
+            out.append(
+                _wrap(
+                    [table[i] for i in ids],
+                    reverse,
+                    table[info.bos_id] if add_bos else None,
+                    table[info.eos_id] if add_eos else None,
+                )
+            )
         return out
 
     def _encode_one(self, data: bytes, out_type, add_bos, add_eos, reverse, emit_unk_piece, alpha, return_bytes):
@@ -215,12 +260,18 @@ class SentencePieceProcessor:
             return sentencepiece_text.encode_proto(m, data, alpha, seed, serialized=out_type == "serialized_proto")
         if out_type == "numpy" and not (add_bos or add_eos or reverse):
             import numpy as np
+
             return np.frombuffer(m.encode_ids(data, alpha, seed, int32=True), dtype=np.int32)  # no list on the way
         if out_type is int or out_type == "numpy":
-            ids = _wrap(m.encode_ids(data, alpha, seed), reverse, info.bos_id if add_bos else None,
-                        info.eos_id if add_eos else None)
+            ids = _wrap(
+                m.encode_ids(data, alpha, seed),
+                reverse,
+                info.bos_id if add_bos else None,
+                info.eos_id if add_eos else None,
+            )
             if out_type == "numpy":
                 import numpy as np
+
                 return np.asarray(ids, dtype=np.int32)
             return ids
         offset_mapping = out_type == "offset_mapping"
@@ -234,7 +285,7 @@ class SentencePieceProcessor:
             norm, norm_begin, norm_end = spans.normalized, spans.norm_begin, spans.norm_end
             for k, i in enumerate(ids):
                 if i == unk_index:
-                    surface = norm[norm_begin[k]:norm_end[k]]
+                    surface = norm[norm_begin[k] : norm_end[k]]
                     pieces[k] = surface if as_bytes else surface.decode("utf-8")
         if offset_mapping:
             assert spans is not None  # always copied for offsets
@@ -295,8 +346,14 @@ class SentencePieceProcessor:
         >>> sp.decode([15043, 3186])  # doctest: +SKIP
         'Hello world'
         """
-        if (type(input) is list and len(input) <= _SHORT_DECODE and out_type is None and return_type is None
-                and num_threads is None and (not input or type(input[0]) is int)):
+        if (
+            type(input) is list
+            and len(input) <= _SHORT_DECODE
+            and out_type is None
+            and return_type is None
+            and num_threads is None
+            and (not input or type(input[0]) is int)
+        ):
             # The common call, kept short: one list of ids to str.
             text = self._m.decode_short(input)
             if text is not None:

@@ -65,8 +65,9 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
         if not o["byte_fallback"]:
             raise TrainerRefusedError("--auto_character_coverage requires --byte_fallback=true.")
         if o["required_chars"]:
-            raise TrainerRefusedError("--auto_character_coverage cannot be used together with --required_chars "
-                                      "or --required_chars_file.")
+            raise TrainerRefusedError(
+                "--auto_character_coverage cannot be used together with --required_chars or --required_chars_file."
+            )
     for key in _UNSUPPORTED_TRUE:
         if o[key]:
             raise TrainerError(f"{key}=true is not supported for BPE training")
@@ -74,14 +75,16 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
         raise TrainerError("a non-empty precompiled_charsmap cannot be passed as an option")
     if o["seed_sentencepieces_file"]:
         raise TrainerError("seed_sentencepieces_file is only supported for UNIGRAM model.")
-    checks = [("vocab_size", o["vocab_size"] > 0),
-              ("character_coverage", 0.98 <= o["character_coverage"] <= 1.0),
-              ("max_sentencepiece_length", 1 <= o["max_sentencepiece_length"] <= 512),
-              ("num_sub_iterations", 1 <= o["num_sub_iterations"] <= 10),
-              ("num_threads", 1 <= o["num_threads"] <= 1024),
-              ("shrinking_factor", 0.5 <= o["shrinking_factor"] <= 0.95),
-              ("max_sentence_length", 10 <= o["max_sentence_length"] <= 1073741824),
-              ("input_sentence_size", o["input_sentence_size"] <= 0 or o["input_sentence_size"] > 100)]
+    checks = [
+        ("vocab_size", o["vocab_size"] > 0),
+        ("character_coverage", 0.98 <= o["character_coverage"] <= 1.0),
+        ("max_sentencepiece_length", 1 <= o["max_sentencepiece_length"] <= 512),
+        ("num_sub_iterations", 1 <= o["num_sub_iterations"] <= 10),
+        ("num_threads", 1 <= o["num_threads"] <= 1024),
+        ("shrinking_factor", 0.5 <= o["shrinking_factor"] <= 0.95),
+        ("max_sentence_length", 10 <= o["max_sentence_length"] <= 1073741824),
+        ("input_sentence_size", o["input_sentence_size"] <= 0 or o["input_sentence_size"] > 100),
+    ]
     for key, ok in checks:
         if not ok:
             raise TrainerError(f"{key}={o[key]} is out of the allowed range")
@@ -202,7 +205,7 @@ def _feed(native: Any, o: Dict[str, Any], iterator: Any, seed: int, iter_blocks:
     max_len = o["max_sentence_length"]
     size = o["input_sentence_size"]
     if size == 0 and iterator is None and o["input_format"] != "tsv":
-        for path in o["input"]:   # fast path: whole blocks of lines into C
+        for path in o["input"]:  # fast path: whole blocks of lines into C
             try:
                 f = open(path, "rb")
             except OSError as e:

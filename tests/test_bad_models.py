@@ -7,7 +7,7 @@ import pytest
 
 import spbpe
 from spbpe._proto import model_pb2
-from conftest import BUNDLED_TEXT, mistral_models
+from tests.helpers.models import BUNDLED_TEXT, mistral_models
 
 spm = pytest.importorskip("sentencepiece")
 
@@ -15,7 +15,7 @@ V1 = mistral_models()["tokenizer.model.v1"]
 
 
 def _refused_by_both(data, match=None):
-    with pytest.raises(Exception):
+    with pytest.raises(RuntimeError):
         spm.SentencePieceProcessor(model_proto=data)
     with pytest.raises(spbpe.ModelFormatError, match=match) as e:
         spbpe.SentencePieceProcessor(model_proto=data)
@@ -79,9 +79,15 @@ def test_piece_rules_match_sentencepiece():
     def broken_charsmap(p):
         p.normalizer_spec.precompiled_charsmap = b"\x00\x10\x00\x00abc"
 
-    cases = [(dup, "already defined"), (empty, "must not be empty"), (byte_without_fallback, "byte_fallback"),
-             (bad_byte_name, "invalid"), (second_unk, "unk is already defined"), (missing_byte, "256 byte pieces"),
-             (broken_charsmap, "Trie data size")]
+    cases = [
+        (dup, "already defined"),
+        (empty, "must not be empty"),
+        (byte_without_fallback, "byte_fallback"),
+        (bad_byte_name, "invalid"),
+        (second_unk, "unk is already defined"),
+        (missing_byte, "256 byte pieces"),
+        (broken_charsmap, "Trie data size"),
+    ]
     for mutate, message in cases:
         _refused_by_both(_edited(mutate), match=message)
 
@@ -95,8 +101,9 @@ def test_unk_required_without_byte_fallback(trained_models):
 
 def test_unigram_model_is_unsupported(tmp_path):
     prefix = tmp_path / "uni"
-    spm.SentencePieceTrainer.train(input=str(BUNDLED_TEXT), model_prefix=str(prefix), vocab_size=500,
-                                   model_type="unigram", minloglevel=2)
+    spm.SentencePieceTrainer.train(
+        input=str(BUNDLED_TEXT), model_prefix=str(prefix), vocab_size=500, model_type="unigram", minloglevel=2
+    )
     with pytest.raises(spbpe.UnsupportedError, match="model_type"):
         spbpe.SentencePieceProcessor(model_file=str(prefix) + ".model")
 
@@ -110,8 +117,10 @@ def test_nul_in_piece_and_invalid_charsmap_like_sentencepiece():
     """sentencepiece 0.2.3 refuses a piece containing NUL and a charsmap whose
     double array fails darts-clone's validate (children outside the array,
     values outside the pool); so does spbpe, with the same messages."""
+
     def nul(p):
         p.pieces[100].piece = "a\x00b"
+
     _refused_by_both(_edited(nul), match="null character")
 
     blob = bytearray((BUNDLED_TEXT.parent / "nmt_nfkc.bin").read_bytes())
@@ -119,12 +128,14 @@ def test_nul_in_piece_and_invalid_charsmap_like_sentencepiece():
     def with_charsmap(data):
         def edit(p):
             p.normalizer_spec.precompiled_charsmap = bytes(data)
+
         return edit
+
     _edited(with_charsmap(blob))  # the unmodified charsmap is fine
     bad_child = bytearray(blob)
-    bad_child[4 + 4 * 5:8 + 4 * 5] = (0x3FFFFF << 10 | 7).to_bytes(4, "little")   # a child far outside
+    bad_child[4 + 4 * 5 : 8 + 4 * 5] = (0x3FFFFF << 10 | 7).to_bytes(4, "little")  # a child far outside
     bad_value = bytearray(blob)
     trie = int.from_bytes(blob[:4], "little")
-    bad_value[4 + trie - 4:4 + trie] = (0x80000000 | 0x7FFFFFFF).to_bytes(4, "little")   # a value past the pool
+    bad_value[4 + trie - 4 : 4 + trie] = (0x80000000 | 0x7FFFFFFF).to_bytes(4, "little")  # a value past the pool
     for data in (bad_child, bad_value):
         _refused_by_both(_edited(with_charsmap(data)), match="precompiled_charsmap is invalid")

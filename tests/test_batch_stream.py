@@ -11,8 +11,8 @@ import spbpe
 from spbpe._core import native as _native
 from spbpe._core._spbpe import ffi, lib
 from spbpe._core.results import _SIZE_T
-from conftest import mistral_models
-from hard_cases import random_strings
+from tests.helpers.hard_cases import random_strings
+from tests.helpers.models import mistral_models
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,9 @@ def test_stream_api_refuses_misuse(sp):
     assert lib.spbpe_encode_stream_push(stream, blob, ffi.from_buffer("size_t[]", decreasing), 1, err) == invalid
     for _ in range(2):
         assert lib.spbpe_encode_stream_push(stream, blob, ffi.from_buffer("size_t[]", starts), 2, err) == lib.SPBPE_OK
-    assert lib.spbpe_encode_stream_push(stream, blob, ffi.from_buffer("size_t[]", starts), 2, err) == lib.SPBPE_ERR_LIMIT
+    assert (
+        lib.spbpe_encode_stream_push(stream, blob, ffi.from_buffer("size_t[]", starts), 2, err) == lib.SPBPE_ERR_LIMIT
+    )
     for part in range(2):
         assert lib.spbpe_encode_stream_next(stream, out, first, err) == lib.SPBPE_OK
         assert (first[0], out.count) == (2 * part, 2)
@@ -110,7 +112,11 @@ def test_one_call_batch_equals_single_encodes(sp, threads):
     batch = ffi.gc(lib.spbpe_batch_new(), lib.spbpe_batch_free)
     out = ffi.new("spbpe_batch_ids *")
     err = ffi.new("spbpe_error *")
-    assert lib.spbpe_encode_batch(sp._m._handle, blob, ffi.from_buffer("size_t[]", starts), len(texts), threads, batch,
-                                  out, err) == lib.SPBPE_OK
+    assert (
+        lib.spbpe_encode_batch(
+            sp._m._handle, blob, ffi.from_buffer("size_t[]", starts), len(texts), threads, batch, out, err
+        )
+        == lib.SPBPE_OK
+    )
     got = [[out.ids[k] for k in range(out.offsets[i], out.offsets[i + 1])] for i in range(len(texts))]
     assert got == [sp.encode(t) for t in texts]

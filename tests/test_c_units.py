@@ -25,9 +25,24 @@ def test_c_unit(tmp_path, name):
     cc = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
     exe = tmp_path / name.replace(".c", "")
     sources = [str(ROOT / "tests" / "c" / name)] + [str(CSRC / s) for s in UNITS[name]]
-    build = subprocess.run(cc + ["-std=c11", "-O2", "-Wall", "-Wextra", "-I", str(CSRC / "include"), "-I", str(CSRC),
-                                 *sources, "-o", str(exe)],
-                           capture_output=True, text=True)
+    build = subprocess.run(
+        cc
+        + [
+            "-std=c11",
+            "-O2",
+            "-Wall",
+            "-Wextra",
+            "-I",
+            str(CSRC / "include"),
+            "-I",
+            str(CSRC),
+            *sources,
+            "-o",
+            str(exe),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert build.returncode == 0, build.stderr
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from cli_helpers import real_model, run_spbpe, sample_lines, write_lines
-from conftest import BUNDLED_TEXT
+from tests.helpers.cli_helpers import real_model, run_spbpe, sample_lines, write_lines
+from tests.helpers.models import BUNDLED_TEXT
 
 spm = pytest.importorskip("sentencepiece")
 
@@ -63,14 +63,18 @@ def test_decode_ids_and_pieces(model, ref, lines, tmp_path):
     got = run_spbpe("decode", f"--model={model}", "--input_format=id", write_lines(tmp_path / "ids", id_lines)).stdout
     want = []
     for line in id_lines:
-        fields = [int(f) if f.strip(b"+-").isdigit() else 0 for f in
-                  (f[:2] if f.startswith(b"0x") else f for f in line.split(b" "))]
+        fields = [
+            int(f) if f.strip(b"+-").isdigit() else 0
+            for f in (f[:2] if f.startswith(b"0x") else f for f in line.split(b" "))
+        ]
         want.append(ref.decode_ids(fields).encode())
     assert got == _joined(want)
     piece_lines = [" ".join(ref.encode(_text(x), out_type=str)).encode() for x in lines] + [b"", b"a  b"]
     got = run_spbpe("decode", f"--model={model}", input=b"\n".join(piece_lines) + b"\n").stdout
     assert got == _joined(ref.decode_pieces(x.decode().split(" ")).encode() for x in piece_lines)
-    got = run_spbpe("decode", f"--model={model}", "--extra_options=reverse", input=b"\xe2\x96\x81world \xe2\x96\x81hello\n").stdout
+    got = run_spbpe(
+        "decode", f"--model={model}", "--extra_options=reverse", input=b"\xe2\x96\x81world \xe2\x96\x81hello\n"
+    ).stdout
     assert got == ref.decode_pieces(["▁hello", "▁world"]).encode() + b"\n"
 
 
@@ -83,8 +87,9 @@ def test_export_vocab(model, ref):
 
 def test_export_vocab_matches_trainer_vocab_file(tmp_path):
     prefix = tmp_path / "m"
-    spm.SentencePieceTrainer.train(input=str(BUNDLED_TEXT), model_prefix=str(prefix), model_type="bpe",
-                                   vocab_size=400, minloglevel=2)
+    spm.SentencePieceTrainer.train(
+        input=str(BUNDLED_TEXT), model_prefix=str(prefix), model_type="bpe", vocab_size=400, minloglevel=2
+    )
     got = run_spbpe("export-vocab", "--model", f"{prefix}.model").stdout
     assert got == (tmp_path / "m.vocab").read_bytes()
 
@@ -99,12 +104,14 @@ def _normalizer_out(norm, lines):
 
 def test_normalize(model, ref, lines, input_file):
     got = run_spbpe("normalize", f"--model={model}", input_file).stdout
-    norm = spm.SentencePieceNormalizer(model_file=model, add_dummy_prefix=False, escape_whitespaces=False,
-                                       remove_extra_whitespaces=True)
+    norm = spm.SentencePieceNormalizer(
+        model_file=model, add_dummy_prefix=False, escape_whitespaces=False, remove_extra_whitespaces=True
+    )
     assert got == _normalizer_out(norm, lines)
     got = run_spbpe("normalize", f"--model={model}", "--remove_extra_whitespaces=false", input_file).stdout
-    norm = spm.SentencePieceNormalizer(model_file=model, add_dummy_prefix=False, escape_whitespaces=False,
-                                       remove_extra_whitespaces=False)
+    norm = spm.SentencePieceNormalizer(
+        model_file=model, add_dummy_prefix=False, escape_whitespaces=False, remove_extra_whitespaces=False
+    )
     assert got == _normalizer_out(norm, lines)
     got = run_spbpe("normalize", f"--model={model}", "--use_internal_normalization", input_file).stdout
     assert got == _normalizer_out(ref, lines)
@@ -112,8 +119,9 @@ def test_normalize(model, ref, lines, input_file):
 
 def test_normalize_with_rule_name(lines, input_file):
     got = run_spbpe("normalize", "--normalization_rule_name=nmt_nfkc", input_file).stdout
-    norm = spm.SentencePieceNormalizer(rule_name="nmt_nfkc", add_dummy_prefix=False, escape_whitespaces=False,
-                                       remove_extra_whitespaces=True)
+    norm = spm.SentencePieceNormalizer(
+        rule_name="nmt_nfkc", add_dummy_prefix=False, escape_whitespaces=False, remove_extra_whitespaces=True
+    )
     assert got == _normalizer_out(norm, lines)
     assert "ＡＢＣ" in (BUNDLED_TEXT.read_text()[:0] + "ＡＢＣ") and b"ABC" in got
 
@@ -122,11 +130,18 @@ def test_train_gives_the_official_model(tmp_path, monkeypatch):
     opts = ["--input", str(BUNDLED_TEXT), "--vocab_size=500", "--byte_fallback=true", "--character_coverage", "0.9995"]
     (tmp_path / "ours").mkdir()
     (tmp_path / "ref").mkdir()
-    p = run_spbpe("train", "--model_prefix=m", *opts, cwd=tmp_path / "ours")   # model_prefix is stored in the model
+    p = run_spbpe("train", "--model_prefix=m", *opts, cwd=tmp_path / "ours")  # model_prefix is stored in the model
     assert b"trained in" in p.stderr
     monkeypatch.chdir(tmp_path / "ref")
-    spm.SentencePieceTrainer.train(input=str(BUNDLED_TEXT), model_prefix="m", model_type="bpe",
-                                   vocab_size=500, byte_fallback=True, character_coverage=0.9995, minloglevel=2)
+    spm.SentencePieceTrainer.train(
+        input=str(BUNDLED_TEXT),
+        model_prefix="m",
+        model_type="bpe",
+        vocab_size=500,
+        byte_fallback=True,
+        character_coverage=0.9995,
+        minloglevel=2,
+    )
     assert (tmp_path / "ours/m.model").read_bytes() == (tmp_path / "ref/m.model").read_bytes()
     assert (tmp_path / "ours/m.vocab").read_bytes() == (tmp_path / "ref/m.vocab").read_bytes()
 
@@ -137,8 +152,10 @@ def test_inspect(model, ref):
     assert f"bos '<s>'={ref.bos_id()}" in text and "byte fallback  yes" in text
     info = json.loads(run_spbpe("inspect", "--json", f"--model={model}").stdout)
     assert info["vocab_size"] == len(ref)
-    counts = {"byte": sum(ref.is_byte(i) for i in range(len(ref))),
-              "control": sum(ref.is_control(i) for i in range(len(ref)))}
+    counts = {
+        "byte": sum(ref.is_byte(i) for i in range(len(ref))),
+        "control": sum(ref.is_control(i) for i in range(len(ref))),
+    }
     assert info["piece_types"]["byte"] == counts["byte"] == 256
     assert info["piece_types"]["control"] == counts["control"]
     assert sum(info["piece_types"].values()) == len(ref)
@@ -146,15 +163,18 @@ def test_inspect(model, ref):
     assert ref.id_to_piece(longest[1]) == longest[0]
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["encode", "--model=/no/such.model"], "No such file"),
-    (["encode", "--model={model}", "--extra_options=bos:nope"], "unknown extra option 'nope'"),
-    (["encode", "--model={model}", "--output_format=nbest_id"], "unsupported output format"),
-    (["decode", "--model={model}", "--input_format=id"], "out of range"),
-    (["export-vocab", "--model={bad}"], "not a SentencePiece model"),
-    (["train", "--input={bad}", "--model_prefix={tmp}/x", "--vocab_size=10", "--model_type=unigram"], "unigram"),
-    (["verify", "--model={model}"], "nothing to check"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["encode", "--model=/no/such.model"], "No such file"),
+        (["encode", "--model={model}", "--extra_options=bos:nope"], "unknown extra option 'nope'"),
+        (["encode", "--model={model}", "--output_format=nbest_id"], "unsupported output format"),
+        (["decode", "--model={model}", "--input_format=id"], "out of range"),
+        (["export-vocab", "--model={bad}"], "not a SentencePiece model"),
+        (["train", "--input={bad}", "--model_prefix={tmp}/x", "--vocab_size=10", "--model_type=unigram"], "unigram"),
+        (["verify", "--model={model}"], "nothing to check"),
+    ],
+)
 def test_errors_are_one_line(model, tmp_path, args, needle):
     bad = tmp_path / "bad.model"
     bad.write_bytes(b"\xff\xff\xff not a model")

@@ -3,8 +3,8 @@
 import pytest
 
 import spbpe
-from cli_helpers import real_model, run_spbpe, sample_lines
-from conftest import real_model_paths
+from tests.helpers.cli_helpers import real_model, run_spbpe, sample_lines
+from tests.helpers.models import real_model_paths
 
 tokenizers = pytest.importorskip("tokenizers")
 
@@ -64,7 +64,7 @@ def test_minbpe_and_vocab_dumps():
     assert len(mb) == len(sp)
     the = sp.piece_to_id("▁the")
     line = mb[the]
-    left, right = line[1:line.index("]")], line[line.index("][") + 2:line.index("] ->")]
+    left, right = line[1 : line.index("]")], line[line.index("][") + 2 : line.index("] ->")]
     assert line.endswith(f"-> [▁the] {the}") and left + right == "▁the"
     assert sp.piece_to_id(left) != sp.unk_id() and sp.piece_to_id(right) != sp.unk_id()
 

@@ -6,7 +6,7 @@ import random
 import pytest
 
 import spbpe
-from conftest import mistral_models, real_model_paths
+from tests.helpers.models import mistral_models, real_model_paths
 
 
 def _random_id_lists(sp, seed, count=300):
@@ -28,8 +28,7 @@ def _random_id_lists(sp, seed, count=300):
     return out
 
 
-@pytest.mark.parametrize("path", [*real_model_paths().values(), *mistral_models().values()][:6],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [*real_model_paths().values(), *mistral_models().values()][:6], ids=lambda p: p.name)
 def test_random_ids_decode_like_sentencepiece(path):
     spm = pytest.importorskip("sentencepiece")
     ours = spbpe.SentencePieceProcessor(model_file=str(path))
@@ -84,6 +83,7 @@ def test_huge_decode_sizes_output_exactly(trained_models):
     # which must count unk_surface (longer here than "<unk>") and bytes.
     spm = pytest.importorskip("sentencepiece")
     from spbpe._proto import model_pb2
+
     proto = model_pb2.ModelProto()
     path = next(p for name, p in trained_models.items() if "nobf" not in name and "byte" not in name)
     proto.ParseFromString(path.read_bytes())

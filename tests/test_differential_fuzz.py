@@ -29,8 +29,9 @@ def _run(seed, mode, tmp_path, plant=None, cases=1, queries=8, budget=4.0):
     files = dfz.corpus_files()
     deadline = time.time() + 15
     for _ in range(cases):
-        dfz.fuzz_one(rng, mode, files, stats, str(tmp_path), seed, deadline, queries, budget, lambda msg: None,
-                     plant=plant)
+        dfz.fuzz_one(
+            rng, mode, files, stats, str(tmp_path), seed, deadline, queries, budget, lambda msg: None, plant=plant
+        )
     return stats
 
 
@@ -46,10 +47,16 @@ def test_fixed_seeds_train_and_encode(tmp_path):
 
 
 def test_agreeing_case_has_no_difference():
-    case = {"corpus": SMALL, "train_options": {"model_type": "bpe", "vocab_size": 40}, "files": {},
-            "queries": [{"op": "encode", "input": "the cat", "kw": {"out_type": "int"}},
-                        {"op": "encode", "input": ["a dog", "1234"], "kw": {"out_type": "str", "add_bos": True}},
-                        {"op": "decode_ids", "input": [3, 4, 5]}]}
+    case = {
+        "corpus": SMALL,
+        "train_options": {"model_type": "bpe", "vocab_size": 40},
+        "files": {},
+        "queries": [
+            {"op": "encode", "input": "the cat", "kw": {"out_type": "int"}},
+            {"op": "encode", "input": ["a dog", "1234"], "kw": {"out_type": "str", "add_bos": True}},
+            {"op": "decode_ids", "input": [3, 4, 5]},
+        ],
+    }
     res = dfz.run_case(case)
     assert res["spbpe"]["train"][0] == "ok"
     assert dfz.compare(case, res) == []
@@ -71,8 +78,12 @@ def test_planted_training_difference_is_found_minimised_and_replayed(tmp_path):
 
 
 def test_planted_refusal_is_found(tmp_path):
-    case = {"corpus": SMALL, "train_options": {"model_type": "bpe", "vocab_size": 40}, "files": {},
-            "_plant": {"train_options": {"vocab_size": 0}}}
+    case = {
+        "corpus": SMALL,
+        "train_options": {"model_type": "bpe", "vocab_size": 40},
+        "files": {},
+        "_plant": {"train_options": {"vocab_size": 0}},
+    }
     kinds = [k for k, _ in dfz.compare(case, dfz.run_case(case))]
     assert kinds == ["train_refused_by_spbpe"]
 
@@ -82,8 +93,11 @@ def test_planted_model_mutation_changes_encodes(tmp_path):
     base = {"corpus": SMALL * 3, "train_options": {"model_type": "bpe", "vocab_size": 40}, "files": {}}
     res = dfz.run_case(base)
     model = res["sentencepiece"]["train"][1]
-    case = {"model": model, "queries": [{"op": "encode", "input": line, "kw": {"out_type": "int"}} for line in SMALL],
-            "_plant": {"mutations": [["swap", 3, 4]]}}
+    case = {
+        "model": model,
+        "queries": [{"op": "encode", "input": line, "kw": {"out_type": "int"}} for line in SMALL],
+        "_plant": {"mutations": [["swap", 3, 4]]},
+    }
     diffs = dfz.compare(case, dfz.run_case(case))
     kinds = {k for k, _ in diffs}
     assert "model_table" in kinds and "encode_int" in kinds, kinds

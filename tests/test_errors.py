@@ -69,8 +69,9 @@ def test_the_trainer_maps_through_the_same_map(code):
         native_trainer._check(code, _err(b"from the trainer"))
     expected = errors.TRAINER_STATUS_EXCEPTIONS.get(name, errors.STATUS_EXCEPTIONS[name])
     assert type(info.value) is expected
-    assert isinstance(info.value, RuntimeError) == (name in ("SPBPE_ERR_INVALID_ARGUMENT", "SPBPE_ERR_LIMIT",
-                                                             "SPBPE_ERR_INTERNAL"))
+    assert isinstance(info.value, RuntimeError) == (
+        name in ("SPBPE_ERR_INVALID_ARGUMENT", "SPBPE_ERR_LIMIT", "SPBPE_ERR_INTERNAL")
+    )
 
 
 def test_ok_raises_nothing_and_unknown_codes_are_internal_errors():
@@ -86,6 +87,7 @@ def test_every_exception_class_lives_in_errors_and_is_public():
     from spbpe._charsmap.builder import CharsMapError
     from spbpe.cli import CliError
     from spbpe.trainer import TrainerError
+
     assert (CharsMapError, CliError, TrainerError) == (errors.CharsMapError, errors.CliError, errors.TrainerError)
 
 
@@ -100,8 +102,7 @@ def test_trainer_refusal_from_c_is_a_trainer_error(tmp_path):
     path = tmp_path / "empty.txt"
     path.write_text("\n\n\n")
     with pytest.raises(errors.TrainerError, match="no sentences to train on"):
-        spbpe.SentencePieceTrainer.train(input=str(path), model_writer=io.BytesIO(), model_type="bpe",
-                                         vocab_size=20)
+        spbpe.SentencePieceTrainer.train(input=str(path), model_writer=io.BytesIO(), model_type="bpe", vocab_size=20)
 
 
 def test_tsv_frequency_above_uint32_is_never_a_bare_runtime_error(tmp_path):
@@ -112,7 +113,13 @@ def test_tsv_frequency_above_uint32_is_never_a_bare_runtime_error(tmp_path):
     path = tmp_path / "words.tsv"
     path.write_text("hello\t5000000000\nworld\t3\n")
     try:
-        spbpe.SentencePieceTrainer.train(input=str(path), input_format="tsv", model_writer=io.BytesIO(),
-                                         model_type="bpe", vocab_size=12, hard_vocab_limit=False)
+        spbpe.SentencePieceTrainer.train(
+            input=str(path),
+            input_format="tsv",
+            model_writer=io.BytesIO(),
+            model_type="bpe",
+            vocab_size=12,
+            hard_vocab_limit=False,
+        )
     except errors.SpbpeError as e:  # anything else (a bare RuntimeError) fails the test
         assert type(e) is errors.LimitError and isinstance(e, RuntimeError) and "2^32" in str(e)

@@ -11,8 +11,8 @@ import pytest
 
 import spbpe
 from spbpe._core._spbpe import ffi
-from conftest import mistral_models, real_model_paths, shared_path
-from hard_cases import HARD_CASES, random_bytes, random_strings
+from tests.helpers.hard_cases import HARD_CASES, random_bytes, random_strings
+from tests.helpers.models import mistral_models, real_model_paths, shared_path
 
 MODELS = real_model_paths()
 
@@ -74,8 +74,11 @@ def _runs_without_spaces(sp, seed, count=400):
     vocabulary and malformed bytes: the encoder cuts such runs wherever no
     piece holds the two characters around the cut."""
     rng = random.Random(seed)
-    pieces = [sp.id_to_piece(i) for i in range(sp.get_piece_size())
-              if not (sp.is_control(i) or sp.is_unknown(i) or sp.is_byte(i))]
+    pieces = [
+        sp.id_to_piece(i)
+        for i in range(sp.get_piece_size())
+        if not (sp.is_control(i) or sp.is_unknown(i) or sp.is_byte(i))
+    ]
     multi = [p for p in pieces if len(p) >= 2 and "▁" not in p]
     chars = sorted({c for p in multi for c in p})
     fragments = [f.encode() for f in multi] + [c.encode() for c in chars]
@@ -142,6 +145,7 @@ def test_score_ties_break_leftmost_like_sentencepiece(trained_models, scores):
     # short-word scan must agree with sentencepiece on every tie.
     spm = pytest.importorskip("sentencepiece")
     from spbpe._proto import model_pb2
+
     rng = random.Random(5)
     proto = model_pb2.ModelProto()
     proto.ParseFromString(trained_models["bf_identity"].read_bytes())
@@ -165,10 +169,17 @@ def test_plain_ids_normalizer_equals_the_aligned_one():
     m = sp._m
     probes = [bytes([a]) for a in range(0x80, 0x100)]
     probes += [bytes([a, b]) for a in range(0xC0, 0x100) for b in range(0x70, 0x100)]
-    probes += [bytes([a, b, c]) for a in range(0xE0, 0xF8) for b in range(0x7F, 0xC1) for c in (0x00, 0x7F, 0x80, 0x81, 0xBF, 0xC0)]
+    probes += [
+        bytes([a, b, c])
+        for a in range(0xE0, 0xF8)
+        for b in range(0x7F, 0xC1)
+        for c in (0x00, 0x7F, 0x80, 0x81, 0xBF, 0xC0)
+    ]
     probes += [b"\xe2\x96\x81", b"\xef\xbf\xbd", b"\xf0\x9f\x98\x80", b"\xf4\x90\x80\x80"]
     rng = random.Random(4)
-    data = [b"x" + p + b" y" + p for p in probes] + [b"".join(rng.choice(probes + [b" ", b"a"]) for _ in range(20)) for _ in range(3000)]
+    data = [b"x" + p + b" y" + p for p in probes] + [
+        b"".join(rng.choice(probes + [b" ", b"a"]) for _ in range(20)) for _ in range(3000)
+    ]
     for d in data:
         enc = m._encode(d)
         plain = bytes(ffi.buffer(enc.normalized, enc.normalized_len))

@@ -15,7 +15,7 @@ import spbpe
 from spbpe._core.native import NativeModel
 from spbpe._core.native_trainer import NativeTrainer
 from spbpe.trainer import SentencePieceTrainer, TrainerError
-from conftest import BUNDLED_TEXT, mistral_models
+from tests.helpers.models import BUNDLED_TEXT, mistral_models
 
 spm = pytest.importorskip("sentencepiece")
 
@@ -29,11 +29,19 @@ def pair():
 
 # ------------------------------------------------------- bad input at call time
 
+
 def test_invalid_utf8_bytes_match_sentencepiece(pair):
     """Each malformed byte is one U+FFFD character (sentencepiece's rule)."""
     ours, theirs = pair
-    for data in (b"a\xffb\xc3", b"\x80\x80\x80", b"\xed\xa0\x80 surrogate", b"\xf4\x90\x80\x80 > U+10FFFF",
-                 b"\xc0\xaf overlong", b"ok \xe2\x82 truncated", b"\x00nul\x00"):
+    for data in (
+        b"a\xffb\xc3",
+        b"\x80\x80\x80",
+        b"\xed\xa0\x80 surrogate",
+        b"\xf4\x90\x80\x80 > U+10FFFF",
+        b"\xc0\xaf overlong",
+        b"ok \xe2\x82 truncated",
+        b"\x00nul\x00",
+    ):
         assert ours.encode(data) == theirs.encode(data), data
         assert ours.encode(data, out_type=str) == theirs.encode(data, out_type=str), data
 
@@ -43,7 +51,7 @@ def test_lone_surrogate_is_an_input_error(pair):
     with pytest.raises(spbpe.InputError, match="surrogate") as e:
         ours.encode("a\ud800b")
     assert isinstance(e.value, ValueError)
-    with pytest.raises(Exception):   # sentencepiece: a RuntimeError from pybind11
+    with pytest.raises(RuntimeError):  # sentencepiece: from pybind11
         theirs.encode("a\ud800b")
     # bytes with the surrogate's UTF-8 form are fine: three U+FFFD
     assert ours.encode(b"a\xed\xa0\x80b") == theirs.encode(b"a\xed\xa0\x80b")
@@ -60,7 +68,7 @@ def test_out_of_range_ids(pair, bad):
             with pytest.raises(IndexError):
                 call(theirs)
     with pytest.raises(spbpe.OutOfRangeError):
-        ours.decode([[1], [bad]])   # batch decode in C threads
+        ours.decode([[1], [bad]])  # batch decode in C threads
 
 
 @pytest.mark.parametrize("bad", [1.5, None, "7", b"x", object()])
@@ -95,7 +103,7 @@ def test_100mb_single_line(pair):
     assert len(big) >= 100_000_000
     ids = ours.encode(big, out_type="numpy")
     head = ours.encode(unit)
-    assert ids[:len(head) - 1].tolist() == head[:-1]
+    assert ids[: len(head) - 1].tolist() == head[:-1]
     assert 0.95 * len(head) * (len(big) // len(unit)) < len(ids) < 1.05 * len(head) * (len(big) // len(unit))
     assert ours.decode(ids[-50:].tolist()).strip() in unit.decode()
     del ids, big
@@ -103,14 +111,18 @@ def test_100mb_single_line(pair):
 
 # ------------------------------------------------------------ no quadratic work
 
-@pytest.mark.parametrize("make", [
-    lambda n: b"a" * n,                                          # one character
-    lambda n: bytes(97 + (i * 7) % 26 for i in range(n)),        # no spaces
-    lambda n: b"ab" * (n // 2),
-    lambda n: b" " * n,
-    lambda n: ("\u2581" * (n // 3)).encode(),
-    lambda n: bytes(i % 256 for i in range(n)),                  # invalid UTF-8 everywhere
-])
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n: b"a" * n,  # one character
+        lambda n: bytes(97 + (i * 7) % 26 for i in range(n)),  # no spaces
+        lambda n: b"ab" * (n // 2),
+        lambda n: b" " * n,
+        lambda n: ("\u2581" * (n // 3)).encode(),
+        lambda n: bytes(i % 256 for i in range(n)),  # invalid UTF-8 everywhere
+    ],
+)
 def test_merge_work_is_linear_on_adversarial_runs(make):
     """spbpe_encoding.merge_steps counts heap pushes and pops: at most 3 per
     initial symbol and never more than 6 per normalized byte, so the merge
@@ -125,6 +137,7 @@ def test_merge_work_is_linear_on_adversarial_runs(make):
 
 
 # --------------------------------------------------------------------- threads
+
 
 def _mixed_inputs():
     lines = BUNDLED_TEXT.read_text(encoding="utf-8").splitlines()[:400]
@@ -144,8 +157,7 @@ def _mixed_inputs():
 def test_eight_threads_share_one_processor(pair):
     ours, _ = pair
     inputs = _mixed_inputs()
-    serial = [(ours.encode(x), ours.encode(x, out_type=str), ours.encode(x, out_type="offset_mapping"))
-              for x in inputs]
+    serial = [(ours.encode(x), ours.encode(x, out_type=str), ours.encode(x, out_type="offset_mapping")) for x in inputs]
     id_lists = [s[0] for s in serial]
     decoded = [ours.decode(ids) for ids in id_lists]
     # Big enough to stream in several parts to C threads (32 KB each).
@@ -240,6 +252,7 @@ def test_gil_is_released_during_encode():
 
 def _small_opts():
     from spbpe._proto.trainer_spec import DEFAULTS
+
     o = dict(DEFAULTS)
     o.update(model_type=2, vocab_size=300, hard_vocab_limit=False, charsmap=b"")
     return o
@@ -271,7 +284,7 @@ def test_trainer_refuses_a_second_thread():
         assert len(native.train()) > 100
     finally:
         native.close()
-    native.close()   # closing twice is fine
+    native.close()  # closing twice is fine
     with pytest.raises(TrainerError, match="closed"):
         native.add_sentence(b"x")
 
@@ -284,9 +297,9 @@ def test_two_trainings_in_two_threads(tmp_path):
 
     def work(k):
         import io
+
         buf = io.BytesIO()
-        SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=buf, model_type="bpe",
-                                   vocab_size=500)
+        SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=buf, model_type="bpe", vocab_size=500)
         out[k] = buf.getvalue()
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
@@ -298,6 +311,7 @@ def test_two_trainings_in_two_threads(tmp_path):
 
 
 # ---------------------------------------------------------------------- memory
+
 
 def _rss_kb():
     with open("/proc/self/statm") as f:

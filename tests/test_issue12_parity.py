@@ -25,8 +25,9 @@ def train_both(lines, **kw):
     out = []
     for trainer in (spm.SentencePieceTrainer, SentencePieceTrainer):
         buf = io.BytesIO()
-        trainer.train(sentence_iterator=iter(lines), model_writer=buf, model_type="bpe", minloglevel=2,
-                      num_threads=1, **kw)
+        trainer.train(
+            sentence_iterator=iter(lines), model_writer=buf, model_type="bpe", minloglevel=2, num_threads=1, **kw
+        )
         out.append(buf.getvalue())
     return out
 
@@ -40,12 +41,15 @@ def pieces(model_bytes):
 def assert_same_models(ref, ours):
     a, b = pieces(ref), pieces(ours)
     diff = [i for i in range(max(len(a), len(b))) if i >= min(len(a), len(b)) or a[i] != b[i]]
-    assert not diff, f"{len(diff)} differing pieces, first #{diff[0]}: " \
-                     f"{a[diff[0]] if diff[0] < len(a) else None} != {b[diff[0]] if diff[0] < len(b) else None}"
+    assert not diff, (
+        f"{len(diff)} differing pieces, first #{diff[0]}: "
+        f"{a[diff[0]] if diff[0] < len(a) else None} != {b[diff[0]] if diff[0] < len(b) else None}"
+    )
     assert ref == ours
 
 
 # --- 1. Unicode script table ------------------------------------------------
+
 
 def test_canadian_aboriginal_is_not_common():
     # The issue's example: ᐃ (U+1403) must not merge with ".", so 7 pieces
@@ -53,8 +57,9 @@ def test_canadian_aboriginal_is_not_common():
     assert_same_models(*train_both(["ᐃ."], vocab_size=7))
     for trainer in (spm.SentencePieceTrainer, SentencePieceTrainer):
         with pytest.raises(Exception, match=r"Vocabulary size too high \(8\)"):
-            trainer.train(sentence_iterator=iter(["ᐃ."]), model_writer=io.BytesIO(), model_type="bpe",
-                          vocab_size=8, minloglevel=2)
+            trainer.train(
+                sentence_iterator=iter(["ᐃ."]), model_writer=io.BytesIO(), model_type="bpe", vocab_size=8, minloglevel=2
+            )
 
 
 def _valid(c):
@@ -88,18 +93,32 @@ SCRIPT_SPANS = [(0x0, 0x10000), (0x10000, 0x20000), (0x20000, 0x32400), (0xE0000
 def test_script_of_every_code_point(lo, hi):
     # All assigned planes, every code point (sentencepiece's table ends at U+E01EF).
     lines = _script_probe_lines(lo, hi)
-    assert_same_models(*train_both(lines, vocab_size=4 * len(lines), hard_vocab_limit=False,
-                                   character_coverage=1.0, normalization_rule_name="identity",
-                                   add_dummy_prefix=False))
+    assert_same_models(
+        *train_both(
+            lines,
+            vocab_size=4 * len(lines),
+            hard_vocab_limit=False,
+            character_coverage=1.0,
+            normalization_rule_name="identity",
+            add_dummy_prefix=False,
+        )
+    )
 
 
 def test_script_of_unassigned_planes_sample():
     lines = []
     for lo in (0x40000, 0x50000, 0x70000, 0xA0000, 0xF0000, 0x10FF00):
         lines += _script_probe_lines(lo, lo + 0x100)
-    assert_same_models(*train_both(lines, vocab_size=4 * len(lines), hard_vocab_limit=False,
-                                   character_coverage=1.0, normalization_rule_name="identity",
-                                   add_dummy_prefix=False))
+    assert_same_models(
+        *train_both(
+            lines,
+            vocab_size=4 * len(lines),
+            hard_vocab_limit=False,
+            character_coverage=1.0,
+            normalization_rule_name="identity",
+            add_dummy_prefix=False,
+        )
+    )
 
 
 # --- 2. Scores of -0.0, +0.0 and NaN ----------------------------------------
@@ -111,8 +130,15 @@ BOTCHAN = pathlib.Path(__file__).resolve().parent.parent / "spbpe" / "data" / "b
 def botchan_model():
     """A small BPE model trained with sentencepiece (its first merge scores -0.0)."""
     buf = io.BytesIO()
-    spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=600,
-                                   byte_fallback=True, minloglevel=2, num_threads=1)
+    spm.SentencePieceTrainer.train(
+        input=str(BOTCHAN),
+        model_writer=buf,
+        model_type="bpe",
+        vocab_size=600,
+        byte_fallback=True,
+        minloglevel=2,
+        num_threads=1,
+    )
     return buf.getvalue()
 
 
@@ -120,8 +146,14 @@ def _texts(count=300, seed=3):
     lines = [x for x in BOTCHAN.read_text(encoding="utf-8").split("\n") if x.strip()]
     rng = random.Random(seed)
     texts = rng.sample(lines, count)
-    texts += ["the " * 30, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "abababababababab cdcdcdcd", "eeeeeeeeee",
-              "theeeeeeee thethe ththththt", "x" * 300]
+    texts += [
+        "the " * 30,
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "abababababababab cdcdcdcd",
+        "eeeeeeeeee",
+        "theeeeeeee thethe ththththt",
+        "x" * 300,
+    ]
     return texts
 
 
@@ -156,12 +188,16 @@ def test_set_score_zero_outranks_first_merge(botchan_model):
     assert_encodes_alike(ed.to_bytes(), _texts() + ["this that those", "the thin thing"])
 
 
-@pytest.mark.parametrize("choices", [
-    (NEG_ZERO, POS_ZERO),
-    (NEG_ZERO, POS_ZERO, POS_NAN),
-    (POS_NAN, NEG_NAN, -1.0, 1.0),
-    (NEG_ZERO, POS_ZERO, POS_NAN, NEG_NAN, float("inf"), float("-inf"), -1e-45, 1e-45, -2.0),
-], ids=["zeros", "zeros_nan", "nans", "everything"])
+@pytest.mark.parametrize(
+    "choices",
+    [
+        (NEG_ZERO, POS_ZERO),
+        (NEG_ZERO, POS_ZERO, POS_NAN),
+        (POS_NAN, NEG_NAN, -1.0, 1.0),
+        (NEG_ZERO, POS_ZERO, POS_NAN, NEG_NAN, float("inf"), float("-inf"), -1e-45, 1e-45, -2.0),
+    ],
+    ids=["zeros", "zeros_nan", "nans", "everything"],
+)
 def test_score_order_of_zeros_and_nans(botchan_model, choices):
     rng = random.Random(len(choices))
     proto = model_pb2.ModelProto()
@@ -176,6 +212,7 @@ def test_score_order_of_zeros_and_nans(botchan_model, choices):
 
 
 # --- 3. A single-character piece of type UNUSED -------------------------------
+
 
 def _proto_view(p):
     return [(x.piece, x.id, x.surface, x.begin, x.end) for x in p.pieces]
@@ -194,15 +231,21 @@ def assert_all_outputs_alike(model_bytes, texts, **kw):
     assert ours.encode(texts, **kw) == ref.encode(texts, **kw)
 
 
-UNUSED_TEXTS = ["x", "xx", "xxx", "axb", "x☃x", "☃x☃", "a x b", "box fox", "x y z", "xylophone", "taxi x",
-                "ẋ x̂ xx☃☃x"]
+UNUSED_TEXTS = ["x", "xx", "xxx", "axb", "x☃x", "☃x☃", "a x b", "box fox", "x y z", "xylophone", "taxi x", "ẋ x̂ xx☃☃x"]
 
 
 @pytest.mark.parametrize("byte_fallback", [False, True])
 def test_single_char_unused_piece_is_unknown(byte_fallback):
     buf = io.BytesIO()
-    spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=600,
-                                   byte_fallback=byte_fallback, minloglevel=2, num_threads=1)
+    spm.SentencePieceTrainer.train(
+        input=str(BOTCHAN),
+        model_writer=buf,
+        model_type="bpe",
+        vocab_size=600,
+        byte_fallback=byte_fallback,
+        minloglevel=2,
+        num_threads=1,
+    )
     ed = ModelEditor.from_bytes(buf.getvalue())
     ed.set_type("x", "UNUSED")
     assert len(ed.proto.pieces[ed.id_of("x")].piece) == 1
@@ -213,14 +256,23 @@ def test_single_char_unused_piece_is_unknown(byte_fallback):
 
 # --- 4. emit_unk_piece=True ---------------------------------------------------
 
+
 @pytest.mark.parametrize("byte_fallback", [False, True])
 def test_emit_unk_piece_keeps_runs_spelling_a_vocabulary_piece(byte_fallback):
     # An unknown run whose text is a control piece ("b" as bos, one emoji)
     # keeps its text: sentencepiece swaps only pieces whose text maps to unk_id.
     buf = io.BytesIO()
-    spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=600,
-                                   bos_piece="b", control_symbols=["😀", "<ctl>"], byte_fallback=byte_fallback,
-                                   minloglevel=2, num_threads=1)
+    spm.SentencePieceTrainer.train(
+        input=str(BOTCHAN),
+        model_writer=buf,
+        model_type="bpe",
+        vocab_size=600,
+        bos_piece="b",
+        control_symbols=["😀", "<ctl>"],
+        byte_fallback=byte_fallback,
+        minloglevel=2,
+        num_threads=1,
+    )
     texts = ["b", "bb", "a b c", "abc", "😀", "😀😀", "x😀y", "☃", "☃😀", "b☃", "<ctl>", "about the boat 😀!"]
     assert_all_outputs_alike(buf.getvalue(), texts)
     assert_all_outputs_alike(buf.getvalue(), texts, emit_unk_piece=True)
@@ -229,12 +281,14 @@ def test_emit_unk_piece_keeps_runs_spelling_a_vocabulary_piece(byte_fallback):
 
 # --- 5. Options sentencepiece refuses -----------------------------------------
 
+
 def outcome(trainer, **kw):
     """Model bytes, or the exception the trainer raised."""
     buf = io.BytesIO()
     try:
-        trainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=400, minloglevel=2,
-                      num_threads=1, **kw)
+        trainer.train(
+            input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=400, minloglevel=2, num_threads=1, **kw
+        )
     except Exception as e:  # noqa: BLE001 - compared with sentencepiece's below
         return e
     return buf.getvalue()
@@ -288,30 +342,45 @@ def test_bool_text_accepted_alike(text):
 
 # --- 6. Options sentencepiece accepts -----------------------------------------
 
-@pytest.mark.parametrize("kw", [dict(), dict(normalization_rule_name="identity"),
-                                dict(normalization_rule_name="nfkc_cf", add_dummy_prefix=False)],
-                         ids=["default", "identity", "nfkc_cf"])
+
+@pytest.mark.parametrize(
+    "kw",
+    [dict(), dict(normalization_rule_name="identity"), dict(normalization_rule_name="nfkc_cf", add_dummy_prefix=False)],
+    ids=["default", "identity", "nfkc_cf"],
+)
 def test_empty_precompiled_charsmap_accepted(kw):
     assert_same_outcome(precompiled_charsmap="", **kw)
 
 
 def _train_tsv(trainer, path, **kw):
     buf = io.BytesIO()
-    trainer.train(input=str(path), input_format="tsv", model_writer=buf, model_type="bpe", minloglevel=2,
-                  num_threads=1, **kw)
+    trainer.train(
+        input=str(path), input_format="tsv", model_writer=buf, model_type="bpe", minloglevel=2, num_threads=1, **kw
+    )
     return buf.getvalue()
 
 
 def test_tsv_counts_above_uint32(tmp_path):
     # Counts around 2^32 and 2^33 decide the merge order, next to small ones.
-    big = {"hello": 2 ** 32, "help": 2 ** 32 - 1, "world": 2 ** 33 + 5, "hold": 3 * 2 ** 32, "word": 2 ** 32 + 1,
-           "low": 7, "lower": 2 ** 40, "ell": 2 ** 32}
+    big = {
+        "hello": 2**32,
+        "help": 2**32 - 1,
+        "world": 2**33 + 5,
+        "hold": 3 * 2**32,
+        "word": 2**32 + 1,
+        "low": 7,
+        "lower": 2**40,
+        "ell": 2**32,
+    }
     lines = [f"{w}\t{c}" for w, c in big.items()]
     lines += [f"{w}\t{i + 1}" for i, w in enumerate(sorted(set(BOTCHAN.read_text(encoding="utf-8").split()))[:500])]
     tsv = tmp_path / "words.tsv"
     tsv.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    for kw in (dict(vocab_size=200, character_coverage=1.0), dict(vocab_size=900, hard_vocab_limit=False),
-               dict(vocab_size=60)):
+    for kw in (
+        dict(vocab_size=200, character_coverage=1.0),
+        dict(vocab_size=900, hard_vocab_limit=False),
+        dict(vocab_size=60),
+    ):
         assert_same_models(_train_tsv(spm.SentencePieceTrainer, tsv, **kw), _train_tsv(SentencePieceTrainer, tsv, **kw))
 
 
@@ -323,17 +392,31 @@ def test_tsv_count_above_int64_refused(tmp_path):
             _train_tsv(trainer, tsv, vocab_size=20, hard_vocab_limit=False)
 
 
-MIXED_LINES = ["吾輩は猫である。名前はまだ無い。", "Ünïcödé façade naïve café — «quotes» 2024",
-               "Привет, как дела? Всё хорошо.", "مرحبا بالعالم", "😀 emoji 👍🏽 and ☃ snow ☃☃",
-               "한국어 문장입니다. 日本語の文も。", "ᐃᓄᒃᑎᑐᑦ ᐅᖃᐅᓯᖅ", "naïve naïve naïve café café"]
+MIXED_LINES = [
+    "吾輩は猫である。名前はまだ無い。",
+    "Ünïcödé façade naïve café — «quotes» 2024",
+    "Привет, как дела? Всё хорошо.",
+    "مرحبا بالعالم",
+    "😀 emoji 👍🏽 and ☃ snow ☃☃",
+    "한국어 문장입니다. 日本語の文も。",
+    "ᐃᓄᒃᑎᑐᑦ ᐅᖃᐅᓯᖅ",
+    "naïve naïve naïve café café",
+]
 
 
-@pytest.mark.parametrize("kw", [
-    dict(vocab_size=300), dict(vocab_size=1200), dict(vocab_size=260), dict(vocab_size=900, hard_vocab_limit=False),
-    dict(vocab_size=700, split_digits=True, user_defined_symbols=["<sep>", "the"], control_symbols=["<c>"]),
-    dict(vocab_size=600, normalization_rule_name="identity", remove_extra_whitespaces=False),
-    dict(vocab_size=600, pretokenization_delimiter="e"),
-], ids=["300", "1200", "260", "soft", "symbols", "identity", "pretok"])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(vocab_size=300),
+        dict(vocab_size=1200),
+        dict(vocab_size=260),
+        dict(vocab_size=900, hard_vocab_limit=False),
+        dict(vocab_size=700, split_digits=True, user_defined_symbols=["<sep>", "the"], control_symbols=["<c>"]),
+        dict(vocab_size=600, normalization_rule_name="identity", remove_extra_whitespaces=False),
+        dict(vocab_size=600, pretokenization_delimiter="e"),
+    ],
+    ids=["300", "1200", "260", "soft", "symbols", "identity", "pretok"],
+)
 def test_auto_character_coverage(kw):
     # 0.2.3 merges every character and cuts the vocabulary by global search.
     lines = BOTCHAN.read_text(encoding="utf-8").split("\n")[:2000] + MIXED_LINES * 40
@@ -343,19 +426,29 @@ def test_auto_character_coverage(kw):
     assert_encodes_alike(ref, MIXED_LINES + _texts(50))
 
 
-@pytest.mark.parametrize("kw, message", [
-    (dict(vocab_size=300), "requires --byte_fallback=true"),
-    (dict(vocab_size=300, byte_fallback=True, required_chars="x"), "cannot be used together with --required_chars"),
-    (dict(vocab_size=259, byte_fallback=True), "must be larger than the number of meta pieces"),
-])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        (dict(vocab_size=300), "requires --byte_fallback=true"),
+        (dict(vocab_size=300, byte_fallback=True, required_chars="x"), "cannot be used together with --required_chars"),
+        (dict(vocab_size=259, byte_fallback=True), "must be larger than the number of meta pieces"),
+    ],
+)
 def test_auto_character_coverage_refused_alike(kw, message):
     for trainer in (spm.SentencePieceTrainer, SentencePieceTrainer):
         with pytest.raises(RuntimeError, match=message):
-            trainer.train(input=str(BOTCHAN), model_writer=io.BytesIO(), model_type="bpe", minloglevel=2,
-                          auto_character_coverage=True, **kw)
+            trainer.train(
+                input=str(BOTCHAN),
+                model_writer=io.BytesIO(),
+                model_type="bpe",
+                minloglevel=2,
+                auto_character_coverage=True,
+                **kw,
+            )
 
 
 # --- 7. out_type="offset_mapping" (differential fuzzer finds) ----------------
+
 
 def _outcome(f, *args, **kw):
     """("ok", f(*args, **kw)) or ("error", the builtin class of its exception, message)."""
@@ -368,8 +461,14 @@ def _outcome(f, *args, **kw):
         raise  # pragma: no cover
 
 
-PROTO_OPTIONS = [dict(add_bos=True), dict(add_eos=True), dict(reverse=True), dict(emit_unk_piece=True),
-                 dict(add_bos=True, reverse=True), dict(emit_unk_piece=1)]
+PROTO_OPTIONS = [
+    dict(add_bos=True),
+    dict(add_eos=True),
+    dict(reverse=True),
+    dict(emit_unk_piece=True),
+    dict(add_bos=True, reverse=True),
+    dict(emit_unk_piece=1),
+]
 
 
 @pytest.mark.parametrize("out_type", ["offset_mapping", "proto", "serialized_proto"])
@@ -385,8 +484,11 @@ def test_proto_api_refuses_options_alike(botchan_model, out_type, kw):
         got = _outcome(ours.encode, inp, out_type=out_type, **kw)
         assert want[:2] == ("error", RuntimeError), (inp, want)
         assert got == want, inp
-    with pytest.raises(RuntimeError, match=r"^UNIMPLEMENTED: add_bos, add_eos, reverse, and emit_unk_piece is not "
-                                           r"supported in proto API$") as info:
+    with pytest.raises(
+        RuntimeError,
+        match=r"^UNIMPLEMENTED: add_bos, add_eos, reverse, and emit_unk_piece is not "
+        r"supported in proto API$",
+    ) as info:
         ours.encode("ab", out_type=out_type, **kw)
     assert isinstance(info.value, spbpe.SpbpeError)
     # The same options given to the constructor.
@@ -401,8 +503,16 @@ def test_proto_api_refusal_order(tmp_path):
     # the refusal comes before the model's own checks (no bos_id) and even
     # without a model.
     buf = io.BytesIO()
-    spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=400,
-                                   bos_id=-1, eos_id=-1, minloglevel=2, num_threads=1)
+    spm.SentencePieceTrainer.train(
+        input=str(BOTCHAN),
+        model_writer=buf,
+        model_type="bpe",
+        vocab_size=400,
+        bos_id=-1,
+        eos_id=-1,
+        minloglevel=2,
+        num_threads=1,
+    )
     calls = [
         ("ab", dict(out_type="offset_mapping", add_bos=True)),
         ("ab", dict(out_type="proto", add_eos=True)),
@@ -433,20 +543,36 @@ def _random_bytes(rng, n):
     """Bytes that are mostly not UTF-8: stray continuation bytes, truncated
     and overlong sequences, lead bytes 0xF8-0xFF, next to ASCII and valid
     characters."""
-    alphabet = [rng.randrange(256) for _ in range(6)] + [0x80, 0xBF, 0xC3, 0xA9, 0xE2, 0x96, 0x81, 0xF0, 0x9F,
-                                                          0xF8, 0xFF, 0x41, 0x20, 0x07]
+    alphabet = [rng.randrange(256) for _ in range(6)] + [
+        0x80,
+        0xBF,
+        0xC3,
+        0xA9,
+        0xE2,
+        0x96,
+        0x81,
+        0xF0,
+        0x9F,
+        0xF8,
+        0xFF,
+        0x41,
+        0x20,
+        0x07,
+    ]
     return bytes(rng.choice(alphabet) for _ in range(n))
 
 
 @pytest.fixture(scope="module")
 def offset_models(botchan_model):
     out = {"bf_nfkc": botchan_model}
-    for name, kw in (("nobf_nfkc", dict()), ("bf_identity", dict(byte_fallback=True,
-                                                                  normalization_rule_name="identity",
-                                                                  remove_extra_whitespaces=False))):
+    for name, kw in (
+        ("nobf_nfkc", dict()),
+        ("bf_identity", dict(byte_fallback=True, normalization_rule_name="identity", remove_extra_whitespaces=False)),
+    ):
         buf = io.BytesIO()
-        spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=500,
-                                       minloglevel=2, num_threads=1, **kw)
+        spm.SentencePieceTrainer.train(
+            input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=500, minloglevel=2, num_threads=1, **kw
+        )
         out[name] = buf.getvalue()
     return out
 
@@ -464,8 +590,9 @@ def test_offset_mapping_characters_of_invalid_utf8(offset_models, name):
     texts = fuzz_finds + [_random_bytes(rng, rng.randint(1, 14)) for _ in range(400)]
     for t in texts:
         for return_bytes in (False, True):
-            assert ours.encode(t, out_type="offset_mapping", return_bytes=return_bytes) == \
-                   ref.encode(t, out_type="offset_mapping", return_bytes=return_bytes), (t, return_bytes)
+            assert ours.encode(t, out_type="offset_mapping", return_bytes=return_bytes) == ref.encode(
+                t, out_type="offset_mapping", return_bytes=return_bytes
+            ), (t, return_bytes)
     batch = [""] + texts[:60]  # a str first: character offsets for every item
     assert ours.encode(batch, out_type="offset_mapping") == ref.encode(batch, out_type="offset_mapping")
 
@@ -475,16 +602,35 @@ def test_empty_batch_checks_nothing_the_items_would():
     # encodes an item: an empty batch is [] without a model or a bos_id
     # (but the proto API's refusal and the Python-level checks still apply).
     buf = io.BytesIO()
-    spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=400,
-                                   bos_id=-1, eos_id=-1, minloglevel=2, num_threads=1)
-    pairs = [(spm.SentencePieceProcessor(model_proto=buf.getvalue()),
-              spbpe.SentencePieceProcessor(model_proto=buf.getvalue())),
-             (spm.SentencePieceProcessor(), spbpe.SentencePieceProcessor())]
+    spm.SentencePieceTrainer.train(
+        input=str(BOTCHAN),
+        model_writer=buf,
+        model_type="bpe",
+        vocab_size=400,
+        bos_id=-1,
+        eos_id=-1,
+        minloglevel=2,
+        num_threads=1,
+    )
+    pairs = [
+        (
+            spm.SentencePieceProcessor(model_proto=buf.getvalue()),
+            spbpe.SentencePieceProcessor(model_proto=buf.getvalue()),
+        ),
+        (spm.SentencePieceProcessor(), spbpe.SentencePieceProcessor()),
+    ]
     for ref, ours in pairs:
         for out_type in (int, str, bytes, "numpy", "proto", "serialized_proto", "offset_mapping"):
-            for kw in (dict(), dict(add_bos=True), dict(add_eos=True, reverse=True), dict(emit_unk_piece=True),
-                       dict(enable_sampling=True, alpha=0.1), dict(num_threads=1), dict(num_threads=1.5),
-                       dict(enable_sampling=True, nbest_size=0)):
+            for kw in (
+                dict(),
+                dict(add_bos=True),
+                dict(add_eos=True, reverse=True),
+                dict(emit_unk_piece=True),
+                dict(enable_sampling=True, alpha=0.1),
+                dict(num_threads=1),
+                dict(num_threads=1.5),
+                dict(enable_sampling=True, nbest_size=0),
+            ):
                 want = _outcome(ref.encode, [], out_type=out_type, **kw)
                 got = _outcome(ours.encode, [], out_type=out_type, **kw)
                 if want[0] == "error" and want[1] is not RuntimeError:
@@ -493,11 +639,15 @@ def test_empty_batch_checks_nothing_the_items_would():
                     assert got == want, (out_type, kw)
     ref, ours = pairs[0]
     for out_type in (int, str, bytes, "numpy"):  # one item: sentencepiece checks bos_id
-        assert _outcome(ours.encode, [""], out_type=out_type, add_bos=True)[:2] == \
-               _outcome(ref.encode, [""], out_type=out_type, add_bos=True)[:2] == ("error", ValueError)
+        assert (
+            _outcome(ours.encode, [""], out_type=out_type, add_bos=True)[:2]
+            == _outcome(ref.encode, [""], out_type=out_type, add_bos=True)[:2]
+            == ("error", ValueError)
+        )
 
 
 # --- 8. spbpe convert --to=tokenizers: merges in sentencepiece's score order --
+
 
 def test_convert_orders_merges_by_score_bits(botchan_model, tmp_path):
     # HF ranks merges by position, sentencepiece by the merged piece's score
@@ -509,14 +659,27 @@ def test_convert_orders_merges_by_score_bits(botchan_model, tmp_path):
     ed = ModelEditor.from_bytes(botchan_model)
     assert struct.pack("<f", ed.proto.pieces[ed.id_of("▁t")].score) == b"\x00\x00\x00\x80"
     ed.add_piece("th", "NORMAL", score=POS_ZERO)
-    for piece, score in (("he", POS_NAN), ("in", NEG_NAN), ("er", float("inf")),
-                         ("an", float("-inf")), ("ou", _f32(1)), ("ed", _f32(0x80000001))):
+    for piece, score in (
+        ("he", POS_NAN),
+        ("in", NEG_NAN),
+        ("er", float("inf")),
+        ("an", float("-inf")),
+        ("ou", _f32(1)),
+        ("ed", _f32(0x80000001)),
+    ):
         ed.set_score(piece, score)
     path = tmp_path / "edited.model"
     path.write_bytes(ed.to_bytes())
     hf = tokenizers.Tokenizer.from_str(to_tokenizers_json(str(path), special_tokens="vocab"))
     ref = spm.SentencePieceProcessor(model_file=str(path))
-    texts = _texts(200) + ["the thin thing", "this that those", "in the inner inn", "other heather", "and an ant",
-                           "our out sound", "needed bed"]
+    texts = _texts(200) + [
+        "the thin thing",
+        "this that those",
+        "in the inner inn",
+        "other heather",
+        "and an ant",
+        "our out sound",
+        "needed bed",
+    ]
     differ = [t for t in texts if hf.encode(t, add_special_tokens=False).ids != ref.encode(t)]
     assert differ == []

@@ -40,9 +40,13 @@ def test_the_root_holds_only_the_public_api():
 
 def test_only_the_binding_touches_cffi():
     word = re.compile(r"\b(ffi|lib|cffi|_spbpe)\b")
-    offenders = [f"{name}:{no}: {line.strip()}" for name, path in MODULES.items()
-                 if not name.startswith("spbpe._core")
-                 for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if word.search(line)]
+    offenders = [
+        f"{name}:{no}: {line.strip()}"
+        for name, path in MODULES.items()
+        if not name.startswith("spbpe._core")
+        for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if word.search(line)
+    ]
     assert not offenders, "\n".join(offenders)
 
 
@@ -61,7 +65,7 @@ def _imports(name: str, path: pathlib.Path):
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
-                base = base[:len(base) - node.level + 1]
+                base = base[: len(base) - node.level + 1]
                 mod = ".".join(base + ([node.module] if node.module else []))
             else:
                 mod = node.module or ""
@@ -87,7 +91,7 @@ def test_no_import_cycles():
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                cycles.append(stack[stack.index(nxt):] + [nxt])
+                cycles.append(stack[stack.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, stack)
         stack.pop()

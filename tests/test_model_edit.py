@@ -9,18 +9,19 @@ import re
 
 import pytest
 
-from conftest import BUNDLED_TEXT, mistral_models, real_model_paths
 from spbpe._proto import model_pb2
 from spbpe.errors import ModelFormatError, SpbpeError
 from spbpe.model_edit import ModelEditor, check_model, parse_model
+from tests.helpers.models import BUNDLED_TEXT, mistral_models, real_model_paths
 
 spm = pytest.importorskip("sentencepiece")
 T = model_pb2.ModelProto.SentencePiece
 MISTRAL = mistral_models()
 REAL = real_model_paths()
 # Edit tests run on Llama 2 when /work/shared is there, and always on Mistral v1 and v7.
-EDIT_MODELS = [n for n in ("llama2.model", "tokenizer.model.v1",
-                           "mistral_instruct_tokenizer_241114.model.v7") if n in REAL]
+EDIT_MODELS = [
+    n for n in ("llama2.model", "tokenizer.model.v1", "mistral_instruct_tokenizer_241114.model.v7") if n in REAL
+]
 
 
 def sp_of(data):
@@ -37,9 +38,12 @@ def sp_error(data):
 
 
 def mistral(version):
-    name = {"v1": "tokenizer.model.v1", "v2": "mistral_instruct_tokenizer_240216.model.v2",
-            "v3": "mistral_instruct_tokenizer_240323.model.v3",
-            "v7": "mistral_instruct_tokenizer_241114.model.v7"}[version]
+    name = {
+        "v1": "tokenizer.model.v1",
+        "v2": "mistral_instruct_tokenizer_240216.model.v2",
+        "v3": "mistral_instruct_tokenizer_240323.model.v3",
+        "v7": "mistral_instruct_tokenizer_241114.model.v7",
+    }[version]
     return MISTRAL[name].read_bytes()
 
 
@@ -186,6 +190,7 @@ def test_insert_before_specials_moves_trainer_spec_ids():
 
 # ---- refusals: the editor and sentencepiece agree --------------------------------------
 
+
 def _raw(data, change):
     m = model_pb2.ModelProto.FromString(data)
     change(m)
@@ -194,20 +199,48 @@ def _raw(data, change):
 
 BAD_EDITS = [
     # (name, editor action, the same change made on the raw proto, message core)
-    ("dup normal as control", lambda ed: ed.add_control("▁the"),
-     lambda m: m.pieces.add(piece="▁the", type=T.CONTROL), "▁the is already defined."),
-    ("dup control as user", lambda ed: ed.add_user_defined("<s>"),
-     lambda m: m.pieces.add(piece="<s>", type=T.USER_DEFINED), "<s> is already defined."),
-    ("empty piece", lambda ed: ed.add_user_defined(""),
-     lambda m: m.pieces.add(piece="", type=T.USER_DEFINED), "piece must not be empty."),
-    ("second unknown", lambda ed: ed.set_type("<s>", "UNKNOWN"),
-     lambda m: setattr(m.pieces[1], "type", T.UNKNOWN), "unk is already defined."),
-    ("byte type on a word", lambda ed: ed.set_type("▁the", T.BYTE),
-     lambda m: setattr(m.pieces[m.pieces[300].piece and 300], "type", T.BYTE), "is invalid."),
-    ("lower-case byte", lambda ed: ed.rename_piece("<0x0A>", "<0x0a>"),
-     lambda m: setattr(m.pieces[3 + 10], "piece", "<0x0a>"), "byte piece <0x0a> is invalid."),
-    ("rename onto existing", lambda ed: ed.rename_piece("<s>", "</s>"),
-     lambda m: setattr(m.pieces[1], "piece", "</s>"), "</s> is already defined."),
+    (
+        "dup normal as control",
+        lambda ed: ed.add_control("▁the"),
+        lambda m: m.pieces.add(piece="▁the", type=T.CONTROL),
+        "▁the is already defined.",
+    ),
+    (
+        "dup control as user",
+        lambda ed: ed.add_user_defined("<s>"),
+        lambda m: m.pieces.add(piece="<s>", type=T.USER_DEFINED),
+        "<s> is already defined.",
+    ),
+    (
+        "empty piece",
+        lambda ed: ed.add_user_defined(""),
+        lambda m: m.pieces.add(piece="", type=T.USER_DEFINED),
+        "piece must not be empty.",
+    ),
+    (
+        "second unknown",
+        lambda ed: ed.set_type("<s>", "UNKNOWN"),
+        lambda m: setattr(m.pieces[1], "type", T.UNKNOWN),
+        "unk is already defined.",
+    ),
+    (
+        "byte type on a word",
+        lambda ed: ed.set_type("▁the", T.BYTE),
+        lambda m: setattr(m.pieces[m.pieces[300].piece and 300], "type", T.BYTE),
+        "is invalid.",
+    ),
+    (
+        "lower-case byte",
+        lambda ed: ed.rename_piece("<0x0A>", "<0x0a>"),
+        lambda m: setattr(m.pieces[3 + 10], "piece", "<0x0a>"),
+        "byte piece <0x0a> is invalid.",
+    ),
+    (
+        "rename onto existing",
+        lambda ed: ed.rename_piece("<s>", "</s>"),
+        lambda m: setattr(m.pieces[1], "piece", "</s>"),
+        "</s> is already defined.",
+    ),
     ("unknown as bos", lambda ed: ed.set_special_piece("bos", "<unk>"), None, "must be CONTROL"),
     ("normal as eos", lambda ed: ed.set_special_piece("eos", "▁the"), None, "must be CONTROL"),
 ]
@@ -251,8 +284,8 @@ def test_misuse_errors_are_plain_python_errors():
         ed.set_special_piece("sep", "<sep>")
 
 
-
 # ---- check_model mirrors 0.2.3 on raw protos ---------------------------------------------
+
 
 def _set_blob(blob):
     return lambda m: setattr(m.normalizer_spec, "precompiled_charsmap", blob)
@@ -263,17 +296,26 @@ RAW_CASES = [
     ("word model", lambda m: setattr(m.trainer_spec, "model_type", model_pb2.TrainerSpec.WORD), None),
     ("bos retyped unused", lambda m: setattr(m.pieces[1], "type", T.UNUSED), None),
     ("no unk with byte fallback", lambda m: setattr(m.pieces[0], "type", T.NORMAL), None),
-    ("one byte piece short", lambda m: setattr(m.pieces[3], "type", T.NORMAL),
-     "there are not 256 byte pieces although `byte_fallback` is true."),
-    ("byte fallback off", lambda m: setattr(m.trainer_spec, "byte_fallback", False),
-     "byte piece <0x00> is found although `byte_fallback` is false."),
+    (
+        "one byte piece short",
+        lambda m: setattr(m.pieces[3], "type", T.NORMAL),
+        "there are not 256 byte pieces although `byte_fallback` is true.",
+    ),
+    (
+        "byte fallback off",
+        lambda m: setattr(m.trainer_spec, "byte_fallback", False),
+        "byte piece <0x00> is found although `byte_fallback` is false.",
+    ),
     ("empty piece", lambda m: setattr(m.pieces[500], "piece", ""), "piece must not be empty."),
     ("short blob", _set_blob(b"\x00" * 4), "Blob for normalization rule is broken."),
     ("trie too big", _set_blob(b"\x04\x00\x00\x00xxxx"), "Trie data size exceeds the input blob size."),
     ("trie size odd", _set_blob(b"\x03\x00\x00\x00xxxx"), "Trie data size is not divisible by 1024."),
     ("trie size zero", _set_blob(b"\x00\x00\x00\x00x"), "Trie data size is not divisible by 1024."),
-    ("denormalizer blob", lambda m: setattr(m.denormalizer_spec, "precompiled_charsmap", b"ab"),
-     "Blob for normalization rule is broken."),
+    (
+        "denormalizer blob",
+        lambda m: setattr(m.denormalizer_spec, "precompiled_charsmap", b"ab"),
+        "Blob for normalization rule is broken.",
+    ),
 ]
 
 
@@ -292,14 +334,14 @@ def test_check_model_agrees_with_sentencepiece(case):
 
 
 def test_no_unk_without_byte_fallback(trained_models):
-    bad = _raw(trained_models["nobf_identity"].read_bytes(),
-               lambda m: setattr(m.pieces[0], "type", T.NORMAL))
+    bad = _raw(trained_models["nobf_identity"].read_bytes(), lambda m: setattr(m.pieces[0], "type", T.NORMAL))
     assert "unk is not defined." in sp_error(bad)
     with pytest.raises(ModelFormatError, match="unk is not defined"):
         parse_model(bad)
 
 
 # ---- parse_model on data that is not a model ----------------------------------------------
+
 
 def _piece_boundaries(data):
     """Offsets where a top-level field ends (the file cut there still parses)."""
@@ -328,20 +370,21 @@ def bad_inputs():
     cases = [
         ("empty", b"", "empty input"),
         ("truncated mid piece", data[:1001], "truncated: piece"),
-        ("truncated in trainer_spec", data[:bounds[-3] + 20], "truncated: trainer_spec"),
-        ("truncated at a piece boundary", data[:bounds[999]], "no trainer_spec"),
-        ("only the first piece", data[:bounds[0]], "no trainer_spec"),
+        ("truncated in trainer_spec", data[: bounds[-3] + 20], "truncated: trainer_spec"),
+        ("truncated at a piece boundary", data[: bounds[999]], "no trainer_spec"),
+        ("only the first piece", data[: bounds[0]], "no trainer_spec"),
         ("json", b'{"version": "1.0", "model": {"type": "BPE"}}', "JSON"),
         ("plain text", BUNDLED_TEXT.read_bytes()[:4000], "not a valid SentencePiece model"),
-        ("another protobuf", model_pb2.TrainerSpec(model_prefix="m", vocab_size=9).SerializeToString(),
-         "trainer_spec at byte 0 is not a valid TrainerSpec"),
-        ("no pieces", model_pb2.ModelProto(trainer_spec=model_pb2.TrainerSpec()).SerializeToString(),
-         "no pieces"),
+        (
+            "another protobuf",
+            model_pb2.TrainerSpec(model_prefix="m", vocab_size=9).SerializeToString(),
+            "trainer_spec at byte 0 is not a valid TrainerSpec",
+        ),
+        ("no pieces", model_pb2.ModelProto(trainer_spec=model_pb2.TrainerSpec()).SerializeToString(), "no pieces"),
     ]
     for seed in range(8):
         cases.append((f"random {seed}", bytes(rng.getrandbits(8) for _ in range(600)), ""))
-    cases.append(("corrupt byte in piece 5", data[:bounds[4] + 1] + b"\xff" + data[bounds[4] + 2:],
-                  "piece"))
+    cases.append(("corrupt byte in piece 5", data[: bounds[4] + 1] + b"\xff" + data[bounds[4] + 2 :], "piece"))
     return cases
 
 

@@ -5,17 +5,15 @@ small ones, freshly trained ones), unknown and extension fields kept, the schema
 equal to upstream field for field, and the .proto text in step with the module.
 """
 
-import pathlib
 import pickle
 import re
 
 import pytest
-
-from conftest import ROOT, mistral_models, real_model_paths, shared_path
 from google.protobuf.internal import api_implementation
 
 from spbpe._proto import model_pb2
 from spbpe.errors import ModelFormatError
+from tests.helpers.models import ROOT, mistral_models, real_model_paths, shared_path
 
 spm = pytest.importorskip("sentencepiece")
 from sentencepiece import sentencepiece_model_pb2 as official_pb2  # noqa: E402  test oracle only
@@ -85,10 +83,12 @@ def _base_model():
 
 
 def test_unknown_top_level_and_extension_fields_round_trip():
-    data = (_base_model()
-            + _field(100, 0, _varint(12345))
-            + _field(200, 2, b"extension payload")
-            + _field(536870911, 5, b"\x01\x02\x03\x04"))
+    data = (
+        _base_model()
+        + _field(100, 0, _varint(12345))
+        + _field(200, 2, b"extension payload")
+        + _field(536870911, 5, b"\x01\x02\x03\x04")
+    )
     m = model_pb2.ModelProto.FromString(data)
     assert m.SerializeToString() == data
     # sentencepiece itself loads the file and keeps those fields too.
@@ -127,6 +127,7 @@ def test_negative_int32_and_invalid_utf8_round_trip():
     raw = _field(1, 2, b"\xff\xfe") + _field(2, 5, b"\x00\x00\x80\x3f")
     if api_implementation.Type() == "python":  # this runtime checks UTF-8 in proto2 strings
         from spbpe._proto.model_check import parse_model
+
         with pytest.raises(ModelFormatError, match="not UTF-8"):
             parse_model(_base_model() + _field(1, 2, raw))
         return
@@ -145,7 +146,13 @@ def test_defaults_match_upstream():
     assert ns.add_dummy_prefix and ns.remove_extra_whitespaces and ns.escape_whitespaces
     assert p.type == model_pb2.ModelProto.SentencePiece.NORMAL
     assert dict(model_pb2.ModelProto.SentencePiece.Type.items()) == {
-        "NORMAL": 1, "UNKNOWN": 2, "CONTROL": 3, "USER_DEFINED": 4, "UNUSED": 5, "BYTE": 6}
+        "NORMAL": 1,
+        "UNKNOWN": 2,
+        "CONTROL": 3,
+        "USER_DEFINED": 4,
+        "UNUSED": 5,
+        "BYTE": 6,
+    }
 
 
 def _repeated(f):
@@ -153,13 +160,21 @@ def _repeated(f):
 
 
 def _fields(desc):
-    return {f.number: (f.name, f.type, _repeated(f), f.has_default_value and f.default_value,
-                       f.enum_type and sorted(v.number for v in f.enum_type.values))
-            for f in desc.fields}
+    return {
+        f.number: (
+            f.name,
+            f.type,
+            _repeated(f),
+            f.has_default_value and f.default_value,
+            f.enum_type and sorted(v.number for v in f.enum_type.values),
+        )
+        for f in desc.fields
+    }
 
 
-@pytest.mark.parametrize("path", [("TrainerSpec",), ("NormalizerSpec",), ("ModelProto",),
-                                  ("ModelProto", "SentencePiece")])
+@pytest.mark.parametrize(
+    "path", [("TrainerSpec",), ("NormalizerSpec",), ("ModelProto",), ("ModelProto", "SentencePiece")]
+)
 def test_schema_matches_official(path):
     ours, theirs = model_pb2, official_pb2
     for part in path:
@@ -188,9 +203,15 @@ def test_proto_file_in_step_with_generated_module():
     declared = sorted((name, int(num)) for _, _, name, num in _DECL.findall(text))
     generated = sorted(
         (f.name, f.number)
-        for msg in (model_pb2.TrainerSpec, model_pb2.NormalizerSpec, model_pb2.SelfTestData,
-                    model_pb2.SelfTestData.Sample, model_pb2.ModelProto,
-                    model_pb2.ModelProto.SentencePiece)
-        for f in msg.DESCRIPTOR.fields)
+        for msg in (
+            model_pb2.TrainerSpec,
+            model_pb2.NormalizerSpec,
+            model_pb2.SelfTestData,
+            model_pb2.SelfTestData.Sample,
+            model_pb2.ModelProto,
+            model_pb2.ModelProto.SentencePiece,
+        )
+        for f in msg.DESCRIPTOR.fields
+    )
     assert declared == generated
     assert "Protobuf Python Version: 5.26.1" in (ROOT / "spbpe" / "_proto" / "model_pb2.py").read_text()

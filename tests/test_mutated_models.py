@@ -2,7 +2,7 @@
 with the official sentencepiece) each load fine or raise an spbpe error that
 is a ValueError with a message: never a crash, hang or huge allocation.
 
-The mutants (tests/mutants.py) are regenerated inside worker processes that
+The mutants (tests/helpers/mutants.py) are regenerated inside worker processes that
 run under a 1.5 GiB RLIMIT_AS, so a crash cannot take pytest down and an
 attempt at a multi-GB allocation fails visibly (as MemoryError, which counts
 as a failure).  scripts/sentencepiece_mutants.py runs the same mutants
@@ -10,14 +10,13 @@ through the official sentencepiece for comparison.
 """
 
 import collections
-import io
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import BUNDLED_TEXT, ROOT, mistral_models
+from tests.helpers.models import BUNDLED_TEXT, ROOT, mistral_models
 
 spm = pytest.importorskip("sentencepiece")
 
@@ -25,15 +24,20 @@ N_MUTANTS = 1050
 SEED = 7
 CHUNKS = 6
 SMALL = {
-    "bf_udef": dict(vocab_size=600, normalization_rule_name="identity", byte_fallback=True,
-                    user_defined_symbols=["<sep>", "ab c"], control_symbols=["<cls>"]),
+    "bf_udef": dict(
+        vocab_size=600,
+        normalization_rule_name="identity",
+        byte_fallback=True,
+        user_defined_symbols=["<sep>", "ab c"],
+        control_symbols=["<cls>"],
+    ),
     "nfkc_suffix": dict(vocab_size=500, treat_whitespace_as_suffix=True),
 }
 
 
 @pytest.fixture(scope="module")
 def base_paths(tmp_path_factory):
-    from mutants import train_bases
+    from tests.helpers.mutants import train_bases
 
     d = tmp_path_factory.mktemp("mutant_bases")
     lines = BUNDLED_TEXT.read_text(encoding="utf-8").splitlines()[:3000]
@@ -41,7 +45,14 @@ def base_paths(tmp_path_factory):
 
 
 def _run_chunk(paths, start, stop):
-    cmd = [sys.executable, str(ROOT / "tests" / "mutants.py"), "spbpe", str(SEED), str(start), str(stop)] + paths
+    cmd = [
+        sys.executable,
+        str(ROOT / "tests" / "helpers" / "mutants.py"),
+        "spbpe",
+        str(SEED),
+        str(start),
+        str(stop),
+    ] + paths
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     except subprocess.TimeoutExpired as e:
@@ -50,6 +61,7 @@ def _run_chunk(paths, start, stop):
     return start, stop, r.returncode, r.stdout.splitlines(), r.stderr[-2000:]
 
 
+@pytest.mark.slow  # 25-30 s: 1050 mutants in worker processes
 def test_mutated_models_never_crash(base_paths):
     step = -(-N_MUTANTS // CHUNKS)
     ranges = [(s, min(s + step, N_MUTANTS)) for s in range(0, N_MUTANTS, step)]

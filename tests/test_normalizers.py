@@ -18,12 +18,11 @@ import struct
 import pytest
 
 import spbpe
-from spbpe._proto import model_pb2
 from spbpe._charsmap.builder import CharsMapError, compile_charsmap, decompile_charsmap, parse_rule_tsv
-
-from conftest import BUNDLED_TEXT, ROOT, shared_path
-from hard_cases import HARD_CASES, random_strings
-from parity import compare, describe
+from spbpe._proto import model_pb2
+from tests.helpers.hard_cases import HARD_CASES, random_strings
+from tests.helpers.models import BUNDLED_TEXT, ROOT, shared_path
+from tests.helpers.parity import compare, describe
 
 spm = pytest.importorskip("sentencepiece")
 
@@ -35,10 +34,18 @@ CONFIGS = {
     "nmt_nfkc_cf_suffix": dict(normalization_rule_name="nmt_nfkc_cf", treat_whitespace_as_suffix=True),
     "nfkc_cf_keepws_bf": dict(normalization_rule_name="nfkc_cf", remove_extra_whitespaces=False, byte_fallback=True),
     "identity_rew": dict(normalization_rule_name="identity", remove_extra_whitespaces=True),
-    "identity_bf_suffix_keepws": dict(normalization_rule_name="identity", byte_fallback=True,
-                                      treat_whitespace_as_suffix=True, remove_extra_whitespaces=False),
-    "nmt_nfkc_bf_suffix_keepws": dict(normalization_rule_name="nmt_nfkc", byte_fallback=True,
-                                      treat_whitespace_as_suffix=True, remove_extra_whitespaces=False),
+    "identity_bf_suffix_keepws": dict(
+        normalization_rule_name="identity",
+        byte_fallback=True,
+        treat_whitespace_as_suffix=True,
+        remove_extra_whitespaces=False,
+    ),
+    "nmt_nfkc_bf_suffix_keepws": dict(
+        normalization_rule_name="nmt_nfkc",
+        byte_fallback=True,
+        treat_whitespace_as_suffix=True,
+        remove_extra_whitespaces=False,
+    ),
 }
 MULTILINGUAL = ("de.txt", "el.txt", "ja.txt", "ko.txt", "ru.txt", "hi.txt", "ar.txt", "zh_hans.txt", "th.txt", "vi.txt")
 
@@ -71,9 +78,16 @@ def norm_models(training_text, tmp_path_factory):
     out = {}
     for name, cfg in CONFIGS.items():
         prefix = d / name
-        spm.SentencePieceTrainer.train(input=str(training_text), model_prefix=str(prefix), model_type="bpe",
-                                       vocab_size=1500, character_coverage=0.98, num_threads=2,
-                                       minloglevel=2, **cfg)
+        spm.SentencePieceTrainer.train(
+            input=str(training_text),
+            model_prefix=str(prefix),
+            model_type="bpe",
+            vocab_size=1500,
+            character_coverage=0.98,
+            num_threads=2,
+            minloglevel=2,
+            **cfg,
+        )
         out[name] = prefix.with_suffix(".model")
     return out
 
@@ -82,14 +96,16 @@ def _inputs():
     corpus = _sample_lines(40)
     base = shared_path("corpora")
     if base:
-        for sub, name in (("special", "combining_marks.tsv"), ("special", "emoji_sequences.txt"),
-                          ("adversarial", "adversarial.txt")):
+        for sub, name in (
+            ("special", "combining_marks.tsv"),
+            ("special", "emoji_sequences.txt"),
+            ("adversarial", "adversarial.txt"),
+        ):
             p = base / sub / name
             if p.exists():
                 with open(p, encoding="utf-8", errors="surrogateescape") as f:
                     corpus += [line.rstrip("\n") for _, line in zip(range(150), f)]
-    corpus = [x.encode("utf-8", "surrogateescape") if any("\udc80" <= c <= "\udcff" for c in x) else x
-              for x in corpus]
+    corpus = [x.encode("utf-8", "surrogateescape") if any("\udc80" <= c <= "\udcff" for c in x) else x for x in corpus]
     with open(BUNDLED_TEXT, encoding="utf-8") as f:
         corpus += [line.rstrip("\n") for _, line in zip(range(100), f)]
     return list(HARD_CASES) + random_strings(150, seed=7) + corpus
@@ -134,8 +150,11 @@ def _same_normalizer(a, b, inputs):
 
 @pytest.mark.parametrize("kwargs", NORMALIZER_SOURCES, ids=lambda k: "-".join(f"{a}={b}" for a, b in k.items())[:60])
 def test_standalone_normalizer(kwargs):
-    _same_normalizer(spm.SentencePieceNormalizer(**kwargs), spbpe.SentencePieceNormalizer(**kwargs),
-                     HARD_CASES + random_strings(60, seed=3) + [b"", b"a b", b"\xff x"])
+    _same_normalizer(
+        spm.SentencePieceNormalizer(**kwargs),
+        spbpe.SentencePieceNormalizer(**kwargs),
+        HARD_CASES + random_strings(60, seed=3) + [b"", b"a b", b"\xff x"],
+    )
 
 
 def test_standalone_normalizer_from_model_and_spec(norm_models):
@@ -145,15 +164,20 @@ def test_standalone_normalizer_from_model_and_spec(norm_models):
     for name in ("nmt_nfkc_cf_suffix", "identity_rew"):
         path = norm_models[name]
         # A model keeps only its normalizer_spec: no suffix, no user symbols.
-        _same_normalizer(spm.SentencePieceNormalizer(model_file=str(path)),
-                         spbpe.SentencePieceNormalizer(model_file=str(path)), inputs)
+        _same_normalizer(
+            spm.SentencePieceNormalizer(model_file=str(path)),
+            spbpe.SentencePieceNormalizer(model_file=str(path)),
+            inputs,
+        )
         data = path.read_bytes()
-        _same_normalizer(spm.SentencePieceNormalizer(model_proto=data),
-                         spbpe.SentencePieceNormalizer(model_proto=data), inputs)
+        _same_normalizer(
+            spm.SentencePieceNormalizer(model_proto=data), spbpe.SentencePieceNormalizer(model_proto=data), inputs
+        )
         spec = model_pb2.ModelProto.FromString(data).normalizer_spec
         ours = spbpe.SentencePieceNormalizer(normalizer_spec=spec, add_dummy_prefix=False)
-        _same_normalizer(spm.SentencePieceNormalizer(normalizer_spec=spec.SerializeToString(), add_dummy_prefix=False),
-                         ours, inputs)
+        _same_normalizer(
+            spm.SentencePieceNormalizer(normalizer_spec=spec.SerializeToString(), add_dummy_prefix=False), ours, inputs
+        )
         again = pickle.loads(pickle.dumps(ours))
         assert again.normalize("  x  ＡＢ ", with_offsets=True) == ours.normalize("  x  ＡＢ ", with_offsets=True)
 
@@ -185,6 +209,7 @@ def test_standalone_normalizer_errors(tmp_path):
 
 # ------------------------------------------------------ compiling rules
 
+
 def _official_blob(tsv_path):
     n = spm.SentencePieceNormalizer(rule_tsv=str(tsv_path))
     return model_pb2.NormalizerSpec.FromString(n.serialized_normalizer_spec()).precompiled_charsmap
@@ -196,6 +221,7 @@ def _write_tsv(path, rules):
             f.write(" ".join("%X" % c for c in k) + "\t" + " ".join("U+%04X" % c for c in v) + "\n")
 
 
+@pytest.mark.slow  # 10-30 s: compiles four rule sets in Python (and with sentencepiece)
 def test_compile_matches_sentencepiece_bytes(tmp_path):
     nfkc = decompile_charsmap((ROOT / "spbpe" / "data" / "nfkc.bin").read_bytes())
     subsets = {
@@ -212,6 +238,7 @@ def test_compile_matches_sentencepiece_bytes(tmp_path):
         assert decompile_charsmap(ours) == rules, name
 
 
+@pytest.mark.slow  # 10-30 s: the whole nmt_nfkc table through the Python compiler
 def test_builtin_tables_recompile_to_the_same_bytes():
     # The shipped nmt_nfkc table (from the 0.2.3 wheel) decompiles to a rule
     # set that compiles back to exactly the same blob.
@@ -246,9 +273,15 @@ def test_train_with_rule_tsv(tmp_path):
     tsv, dtsv = tmp_path / "n.tsv", tmp_path / "d.tsv"
     tsv.write_text("U+0041\tU+0061\n74 68\t54 48\n2E\t\n65\t65 301\nU+0020 U+0020\tU+0020\n", encoding="utf-8")
     dtsv.write_text("6E\t6E 6E\n", encoding="utf-8")
-    for kw in (dict(normalization_rule_tsv=str(tsv)),
-               dict(normalization_rule_tsv=str(tsv), denormalization_rule_tsv=str(dtsv), byte_fallback=True,
-                    remove_extra_whitespaces=False)):
+    for kw in (
+        dict(normalization_rule_tsv=str(tsv)),
+        dict(
+            normalization_rule_tsv=str(tsv),
+            denormalization_rule_tsv=str(dtsv),
+            byte_fallback=True,
+            remove_extra_whitespaces=False,
+        ),
+    ):
         ref, ours = _train_both(tmp_path, **kw)
         assert ours == ref, kw
         path = tmp_path / "m.model"
@@ -260,24 +293,29 @@ def test_train_with_rule_tsv(tmp_path):
 def test_train_with_bad_rule_tsv(tmp_path):
     tsv = tmp_path / "bad.tsv"
     tsv.write_text("41\t61\n\n", encoding="utf-8")
-    kw = dict(input=str(BUNDLED_TEXT), model_type="bpe", vocab_size=600, minloglevel=2,
-              normalization_rule_tsv=str(tsv))
+    kw = dict(input=str(BUNDLED_TEXT), model_type="bpe", vocab_size=600, minloglevel=2, normalization_rule_tsv=str(tsv))
     with pytest.raises(RuntimeError):  # sentencepiece refuses the empty line too
         spm.SentencePieceTrainer.train(model_writer=io.BytesIO(), **kw)
     with pytest.raises(spbpe.TrainerError):
         spbpe.SentencePieceTrainer.train(model_writer=io.BytesIO(), **kw)
     with pytest.raises(spbpe.TrainerError):
-        spbpe.SentencePieceTrainer.train(input=str(BUNDLED_TEXT), model_type="bpe", vocab_size=600,
-                                         model_writer=io.BytesIO(), normalization_rule_tsv=str(tmp_path / "no.tsv"))
+        spbpe.SentencePieceTrainer.train(
+            input=str(BUNDLED_TEXT),
+            model_type="bpe",
+            vocab_size=600,
+            model_writer=io.BytesIO(),
+            normalization_rule_tsv=str(tmp_path / "no.tsv"),
+        )
 
 
 # ---------------------------------------------------- hand-broken blobs
+
 
 def _broken_blobs():
     good = compile_charsmap({(0x41,): (0x61,), (0x41, 0x42): (0x63,), (0x3042,): (), (0xC0,): (0x61, 0x300)})
     size = struct.unpack_from("<I", good)[0]
     units = list(struct.unpack_from(f"<{size // 4}I", good, 4))
-    pool = good[4 + size:]
+    pool = good[4 + size :]
     out = {f"truncated_{n}": good[:n] for n in (0, 1, 3, 4, 5, 8, 100, 4 + size - 1, 4 + size)}
     out["size_past_end"] = struct.pack("<I", size + 8) + good[4:]
     out["size_huge"] = struct.pack("<I", 0xFFFFFFFC) + good[4:]
@@ -345,7 +383,9 @@ def test_mutated_charsmap_never_crashes():
         for _ in range(rng.randint(1, 8)):
             blob[rng.randrange(4, len(blob))] = rng.randrange(256)
         try:
-            n = spbpe.SentencePieceNormalizer(normalizer_spec=model_pb2.NormalizerSpec(precompiled_charsmap=bytes(blob)))
+            n = spbpe.SentencePieceNormalizer(
+                normalizer_spec=model_pb2.NormalizerSpec(precompiled_charsmap=bytes(blob))
+            )
         except spbpe.ModelFormatError:
             continue
         for x in ("A AB x", "ABC À", "\u3042\u3042", b"\xff\xc0"):

@@ -5,9 +5,8 @@ bytes), out_type="offset_mapping", and encode_with_offsets."""
 import pytest
 
 import spbpe
-
-from conftest import real_model_paths, shared_path
-from hard_cases import HARD_CASES, random_strings
+from tests.helpers.hard_cases import HARD_CASES, random_strings
+from tests.helpers.models import real_model_paths, shared_path
 
 spm = pytest.importorskip("sentencepiece")
 
@@ -16,8 +15,12 @@ def _corpus_sample():
     out = []
     base = shared_path("corpora")
     if base:
-        for sub, name in (("multilingual", "mixed_shuffled.txt"), ("special", "emoji_sequences.txt"),
-                          ("adversarial", "adversarial.txt"), ("special", "combining_marks.tsv")):
+        for sub, name in (
+            ("multilingual", "mixed_shuffled.txt"),
+            ("special", "emoji_sequences.txt"),
+            ("adversarial", "adversarial.txt"),
+            ("special", "combining_marks.tsv"),
+        ):
             p = base / sub / name
             if p.exists():
                 with open(p, encoding="utf-8", errors="surrogateescape") as f:
@@ -25,7 +28,12 @@ def _corpus_sample():
     return [x.encode("utf-8", "surrogateescape") if any("\udc80" <= c <= "\udcff" for c in x) else x for x in out]
 
 
-INPUTS = list(HARD_CASES) + random_strings(120, seed=21) + _corpus_sample() + ["ﬁ", "    hello", "hello    ", "Hello 😀 wörld"]
+INPUTS = (
+    list(HARD_CASES)
+    + random_strings(120, seed=21)
+    + _corpus_sample()
+    + ["ﬁ", "    hello", "hello    ", "Hello 😀 wörld"]
+)
 
 
 def _models(trained_models):
@@ -38,6 +46,7 @@ def _pieces(p):
     return [(x.piece, x.id, x.surface, x.begin, x.end, x.HasField("surface")) for x in p.pieces]
 
 
+@pytest.mark.slow  # 30-45 s
 def test_proto_and_offsets_match(trained_models):
     for name, path in sorted(_models(trained_models).items()):
         ours = spbpe.SentencePieceProcessor(model_file=str(path))
@@ -55,26 +64,37 @@ def test_byte_fallback_spans(trained_models):
     # The last byte piece of a character carries its span; the others are
     # empty at its start and have no surface.
     sp = spbpe.SentencePieceProcessor(model_file=str(trained_models["bf_identity"]))
-    text = "a\U0001F9EA"  # a rare emoji: not in the small vocabulary
+    text = "a\U0001f9ea"  # a rare emoji: not in the small vocabulary
     pieces = sp.encode(text, out_type="proto").pieces
     byte_pieces = [p for p in pieces if p.piece.startswith("<0x")]
     assert [p.piece for p in byte_pieces] == ["<0xF0>", "<0x9F>", "<0xA7>", "<0xAA>"]
     assert [(p.begin, p.end, p.surface, p.HasField("surface")) for p in byte_pieces] == [
-        (1, 1, "", False), (1, 1, "", False), (1, 1, "", False), (1, 5, text[1], True)]
-    assert sp.encode_with_offsets(text)[-4:] == [(byte_pieces[0].id, 1, 1), (byte_pieces[1].id, 1, 1),
-                                                 (byte_pieces[2].id, 1, 1), (byte_pieces[3].id, 1, 2)]
+        (1, 1, "", False),
+        (1, 1, "", False),
+        (1, 1, "", False),
+        (1, 5, text[1], True),
+    ]
+    assert sp.encode_with_offsets(text)[-4:] == [
+        (byte_pieces[0].id, 1, 1),
+        (byte_pieces[1].id, 1, 1),
+        (byte_pieces[2].id, 1, 1),
+        (byte_pieces[3].id, 1, 2),
+    ]
 
 
 def test_proto_api_details(trained_models):
     path = str(trained_models["nfkc_default"])
     ours, ref = spbpe.SentencePieceProcessor(model_file=path), spm.SentencePieceProcessor(model_file=path)
     batch = ["a b", "", "x\u00e9"]
-    assert [_pieces(p) for p in ours.encode(batch, out_type="proto")] == \
-           [_pieces(p) for p in ref.encode(batch, out_type="proto")]
+    assert [_pieces(p) for p in ours.encode(batch, out_type="proto")] == [
+        _pieces(p) for p in ref.encode(batch, out_type="proto")
+    ]
     assert ours.encode(batch, out_type="serialized_proto") == ref.encode(batch, out_type="serialized_proto")
     assert ours.encode_with_offsets(batch) == [ours.encode_with_offsets(x) for x in batch]
-    assert ours.encode_with_offsets(b"x\xc3\xa9") == [(i, s, e) for i, (s, e) in zip(
-        *(lambda m: (m["ids"], m["offsets"]))(ref.encode(b"x\xc3\xa9", out_type="offset_mapping")))]
+    assert ours.encode_with_offsets(b"x\xc3\xa9") == [
+        (i, s, e)
+        for i, (s, e) in zip(*(lambda m: (m["ids"], m["offsets"]))(ref.encode(b"x\xc3\xa9", out_type="offset_mapping")))
+    ]
     for kw in (dict(add_bos=True), dict(add_eos=True), dict(reverse=True), dict(emit_unk_piece=True)):
         with pytest.raises(RuntimeError):
             ref.encode("ab", out_type="proto", **kw)

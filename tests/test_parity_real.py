@@ -6,9 +6,9 @@ hard cases and seeded random strings are checked everywhere.
 
 import pytest
 
-from conftest import corpus_lines, real_model_paths
-from hard_cases import HARD_CASES, random_bytes, random_strings
-from parity import compare, describe
+from tests.helpers.hard_cases import HARD_CASES, random_bytes, random_strings
+from tests.helpers.models import corpus_lines, real_model_paths
+from tests.helpers.parity import compare, describe
 
 pytest.importorskip("sentencepiece")
 
@@ -27,6 +27,7 @@ def test_hard_and_random_cases(name):
     assert not diffs, describe(diffs)
 
 
+@pytest.mark.slow  # every corpus line: 35-100 s per model
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_corpus_lines(name):
     lines = [line for _, line in corpus_lines()]

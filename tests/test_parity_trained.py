@@ -4,9 +4,9 @@ and control symbols, no dummy prefix, whitespace as suffix, nmt_nfkc)."""
 
 import pytest
 
-from conftest import TRAINED_CONFIGS, corpus_lines
-from hard_cases import HARD_CASES, random_bytes, random_strings
-from parity import compare, describe
+from tests.helpers.hard_cases import HARD_CASES, random_bytes, random_strings
+from tests.helpers.models import TRAINED_CONFIGS, corpus_lines
+from tests.helpers.parity import compare, describe
 
 pytest.importorskip("sentencepiece")
 

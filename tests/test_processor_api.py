@@ -8,7 +8,7 @@ import threading
 import pytest
 
 import spbpe
-from conftest import mistral_models
+from tests.helpers.models import mistral_models
 
 spm = pytest.importorskip("sentencepiece")
 
@@ -22,11 +22,20 @@ def pair():
     return spbpe.SentencePieceProcessor(model_file=str(V1)), spm.SentencePieceProcessor(model_file=str(V1))
 
 
-@pytest.mark.parametrize("options", [
-    dict(add_bos=True), dict(add_eos=True), dict(reverse=True), dict(add_bos=True, add_eos=True, reverse=True),
-    dict(emit_unk_piece=True), dict(out_type=str, add_bos=True, reverse=True), dict(out_type=bytes),
-    dict(out_type=str, emit_unk_piece=True, add_eos=True), dict(out_type="offset_mapping"),
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(add_bos=True),
+        dict(add_eos=True),
+        dict(reverse=True),
+        dict(add_bos=True, add_eos=True, reverse=True),
+        dict(emit_unk_piece=True),
+        dict(out_type=str, add_bos=True, reverse=True),
+        dict(out_type=bytes),
+        dict(out_type=str, emit_unk_piece=True, add_eos=True),
+        dict(out_type="offset_mapping"),
+    ],
+)
 def test_encode_options_match(pair, options):
     ours, ref = pair
     for t in TEXTS:
@@ -64,8 +73,12 @@ def test_vocabulary_accessors(pair):
     pieces = ["▁the", "<s>", "</s>", "<unk>", "<0x41>", "not-a-piece", ""]
     assert ours.piece_to_id(pieces) == ref.piece_to_id(pieces)
     assert [ours[p] for p in pieces] == [ref[p] for p in pieces]
-    assert (ours.unk_id(), ours.bos_id(), ours.eos_id(), ours.pad_id()) == \
-           (ref.unk_id(), ref.bos_id(), ref.eos_id(), ref.pad_id())
+    assert (ours.unk_id(), ours.bos_id(), ours.eos_id(), ours.pad_id()) == (
+        ref.unk_id(),
+        ref.bos_id(),
+        ref.eos_id(),
+        ref.pad_id(),
+    )
 
 
 def test_decode_forms(pair):
@@ -143,8 +156,9 @@ def test_sampling(pair):
         ours.encode("x", enable_sampling=True, nbest_size=1)
     text = "the quick brown fox jumps over the lazy dog"
     # alpha=1 skips every merge: the output is the initial symbols.
-    assert ours.encode(text, enable_sampling=True, alpha=1.0, out_type=str) == \
-           ref.encode(text, enable_sampling=True, alpha=1.0, out_type=str)
+    assert ours.encode(text, enable_sampling=True, alpha=1.0, out_type=str) == ref.encode(
+        text, enable_sampling=True, alpha=1.0, out_type=str
+    )
     # alpha between 0 and 1: every sample is a valid segmentation of the text,
     # and over many draws both libraries produce the same set of outcomes often.
     rng = random.Random(0)
@@ -187,7 +201,9 @@ def test_threads_share_one_model():
     results = {}
 
     def work(k):
-        results[k] = [ours.encode(x) for x in inputs[k::8]] + [ours.decode(expected[j]) for j in range(k, len(inputs), 8)]
+        results[k] = [ours.encode(x) for x in inputs[k::8]] + [
+            ours.decode(expected[j]) for j in range(k, len(inputs), 8)
+        ]
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
     for t in threads:

@@ -49,7 +49,7 @@ def test_concat_rejects_what_str_encode_rejects():
     with pytest.raises(UnicodeEncodeError):
         _pylists.concat(["ok", "a\ud800"], 0, 1 << 62)
     with pytest.raises(UnicodeEncodeError):
-        _pylists.concat(["\U0001F600\udfff"], 0, 1 << 62)
+        _pylists.concat(["\U0001f600\udfff"], 0, 1 << 62)
     for bad in (3, None, bytearray(b"x"), memoryview(b"x")):
         with pytest.raises(TypeError):
             _pylists.concat(["a", bad], 0, 1 << 62)
@@ -76,11 +76,17 @@ def test_concat_accepts_subclasses():
 def test_lists_equal_array_tolist():
     rng = random.Random(5)
     for _ in range(500):
-        ids = array("i", [rng.choice([rng.randrange(len(TABLE)), rng.randrange(-2**31, 2**31)]) for _ in range(rng.randint(0, 60))])
+        ids = array(
+            "i",
+            [
+                rng.choice([rng.randrange(len(TABLE)), rng.randrange(-(2**31), 2**31)])
+                for _ in range(rng.randint(0, 60))
+            ],
+        )
         assert _pylists.to_list(ids, len(ids), TABLE) == ids.tolist()
         cuts = sorted(rng.randint(0, len(ids)) for _ in range(rng.randint(0, 6)))
         offsets = array(_SIZE_T, [0, *cuts, len(ids)])
-        expected = [ids[offsets[i]:offsets[i + 1]].tolist() for i in range(len(offsets) - 1)]
+        expected = [ids[offsets[i] : offsets[i + 1]].tolist() for i in range(len(offsets) - 1)]
         assert _pylists.split(ids, offsets, len(offsets) - 1, TABLE) == expected
     # every list is a new list, even when the ids are the same
     ids = array("i", [1, 2])
@@ -111,10 +117,10 @@ def test_pack_equals_array():
     rng = random.Random(8)
     out = bytearray(4 * 100)
     for _ in range(300):
-        ids = [rng.randrange(-2**31, 2**31) for _ in range(rng.randint(0, 100))]
+        ids = [rng.randrange(-(2**31), 2**31) for _ in range(rng.randint(0, 100))]
         seq = tuple(ids) if rng.random() < 0.3 else ids
         assert _pylists.pack(seq, out) == len(ids)
-        assert out[:4 * len(ids)] == array("i", ids).tobytes()
+        assert out[: 4 * len(ids)] == array("i", ids).tobytes()
 
 
 def test_pack_takes_what_array_takes():
@@ -131,7 +137,7 @@ def test_pack_takes_what_array_takes():
     for bad in ([1.0], ["1"], [None]):
         with pytest.raises(TypeError):
             _pylists.pack(bad, out)
-    for big in ([2**31], [-2**31 - 1], [2**70]):
+    for big in ([2**31], [-(2**31) - 1], [2**70]):
         with pytest.raises(OverflowError):
             _pylists.pack(big, out)
     with pytest.raises(ValueError):
@@ -159,7 +165,7 @@ def test_pack_survives_a_list_that_shrinks_while_read():
 def test_pack_many_equals_array_and_takes_only_exact_ints():
     rng = random.Random(6)
     for _ in range(300):
-        seqs = [[rng.randrange(-2**31, 2**31) for _ in range(rng.randint(0, 9))] for _ in range(rng.randint(0, 6))]
+        seqs = [[rng.randrange(-(2**31), 2**31) for _ in range(rng.randint(0, 9))] for _ in range(rng.randint(0, 6))]
         seqs = [tuple(s) if rng.random() < 0.3 else s for s in seqs]
         flat = array("i", [i for s in seqs for i in s])
         starts = array(_SIZE_T, accumulate(map(len, seqs), initial=0))

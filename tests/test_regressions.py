@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, mistral_models
+from tests.helpers.models import ROOT, mistral_models
 
 REG = ROOT / "tests" / "regressions"
 
@@ -43,7 +43,13 @@ def test_replay(kind):
     files = sorted(p for p in (REG / kind).iterdir() if p.is_file())
     assert files, f"no regression inputs in {REG / kind}"
     models = [str(p) for p in list(mistral_models().values())[:2]]
-    r = subprocess.run([sys.executable, "-c", _WORKER, kind] + models, input="\n".join(map(str, files)),
-                       capture_output=True, text=True, timeout=120, cwd=str(ROOT))
+    r = subprocess.run(
+        [sys.executable, "-c", _WORKER, kind] + models,
+        input="\n".join(map(str, files)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=str(ROOT),
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert len(r.stdout.splitlines()) == len(files)

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from cli_helpers import real_model, run_spbpe
+from tests.helpers.cli_helpers import real_model, run_spbpe
 
 # U+E000 (private use) is in no real vocabulary: always three byte-fallback pieces.
 TEXT = "Hello  wörld \ue000 日本語 ▁x  "
@@ -25,8 +25,12 @@ class _Page(HTMLParser):
         if tag == "section":
             self.sections.append({"attrs": a, "spans": [], "text": ""})
         elif tag == "span" and "data-ids" in a:
-            self.span = {"cls": a["class"].split(), "ids": [int(x) for x in a["data-ids"].split()],
-                         "title": a["title"], "text": ""}
+            self.span = {
+                "cls": a["class"].split(),
+                "ids": [int(x) for x in a["data-ids"].split()],
+                "title": a["title"],
+                "text": "",
+            }
             self.sections[-1]["spans"].append(self.span)
         elif tag == "h2":
             self.sections[-1]["in_h2"] = True
@@ -57,6 +61,7 @@ def tiktoken_file(tmp_path_factory):
 def test_terminal_colours_and_ids():
     model = real_model()
     import spbpe
+
     sp = spbpe.SentencePieceProcessor(model_file=str(model))
     out = run_spbpe("show", f"--model={model}", "--color=never", "--ids", TEXT).stdout.decode()
     body, stats, ids = out.rstrip("\n").split("\n")
@@ -71,15 +76,17 @@ def test_terminal_colours_and_ids():
 
 def test_html_side_by_side(tmp_path, tiktoken_file):
     model = real_model()
-    import spbpe
     import tiktoken
     from tiktoken.load import load_tiktoken_bpe
+
+    import spbpe
+
     sp = spbpe.SentencePieceProcessor(model_file=str(model))
     out = tmp_path / "page.html"
     run_spbpe("show", f"--model={model}", "--tiktoken", tiktoken_file, "--html", out, TEXT)
     page = _Page()
     page.feed(out.read_text(encoding="utf-8"))
-    assert "<script" not in out.read_text() and "http" not in out.read_text()   # self-contained
+    assert "<script" not in out.read_text() and "http" not in out.read_text()  # self-contained
     spm_sec, tk_sec = page.sections
     ids = sp.encode(TEXT)
     assert int(spm_sec["attrs"]["data-tokens"]) == len(ids) == sum(len(s["ids"]) for s in spm_sec["spans"])
@@ -90,8 +97,9 @@ def test_html_side_by_side(tmp_path, tiktoken_file):
     pua = next(s for s in byte_spans if s["text"] == "\ue000")
     assert len(pua["ids"]) == 3 and all(sp.is_byte(i) for i in pua["ids"]) and "<0xEE>" in pua["title"]
     assert int(spm_sec["attrs"]["data-byte-tokens"]) == sum(sp.is_byte(i) for i in ids)
-    enc = tiktoken.Encoding("tiny", pat_str=r"\S+|\s+", mergeable_ranks=load_tiktoken_bpe(str(tiktoken_file)),
-                            special_tokens={})
+    enc = tiktoken.Encoding(
+        "tiny", pat_str=r"\S+|\s+", mergeable_ranks=load_tiktoken_bpe(str(tiktoken_file)), special_tokens={}
+    )
     assert int(tk_sec["attrs"]["data-tokens"]) == sum(len(s["ids"]) for s in tk_sec["spans"])
     assert "".join(s["text"] for s in tk_sec["spans"]) == TEXT
     assert any(s["text"] == "日" and "byte" in s["cls"] and len(s["ids"]) == 3 for s in tk_sec["spans"])
@@ -113,7 +121,18 @@ def test_html_screenshot(tmp_path, tiktoken_file):
     out = tmp_path / "page.html"
     run_spbpe("show", f"--model={real_model()}", "--tiktoken", tiktoken_file, "--html", out, TEXT)
     png = tmp_path / "shot.png"
-    subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={png}",
-                    "--window-size=1000,600", out.as_uri()], capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--screenshot={png}",
+            "--window-size=1000,600",
+            out.as_uri(),
+        ],
+        capture_output=True,
+        timeout=60,
+    )
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000

@@ -20,11 +20,9 @@ import unicodedata
 import pytest
 
 import spbpe
-from hard_cases import HARD_CASES, random_bytes, random_strings
-
-from spbpe._core._spbpe import ffi, lib  # type: ignore[import-not-found]
-
 from spbpe._charsmap.builder import compile_charsmap
+from spbpe._core._spbpe import ffi, lib  # type: ignore[import-not-found]
+from tests.helpers.hard_cases import HARD_CASES, random_bytes, random_strings
 
 BUILTIN = ("nmt_nfkc", "nfkc", "nmt_nfkc_cf", "nfkc_cf")
 FLAGS = [(dummy, rew, suffix) for dummy in (0, 1) for rew in (0, 1) for suffix in (0, 1)]
@@ -68,7 +66,8 @@ TABLES = [(name, builtin_blob(name)) for name in BUILTIN] + [
 # Characters where normalization rules live: compatibility forms, combining
 # sequences, case folding, Hangul, spaces of every kind, controls.
 _MULTI = (
-    list("abcABCxyz019 .,;:!?'\"-_/\\()") + [" ", "  ", "   ", "\t", "\n", "\r", "\x00", "\x7f", "\x85"]
+    list("abcABCxyz019 .,;:!?'\"-_/\\()")
+    + [" ", "  ", "   ", "\t", "\n", "\r", "\x00", "\x7f", "\x85"]
     + ["\u00a0", "\u2002", "\u2009", "\u3000", "\u200b", "\u200d", "\ufeff", "\u2581", "\ufffd"]
     + list("\u00e9\u00c5\u00df\u0130\u0131\u03a3\u03c2\u1e9e\u0149\u01c4\u1f80")  # case folding corners
     + ["e\u0301", "a\u0308\u0323", "\u0301", "\u0308\u0301", "\u1100\u1161\u11a8", "\uac00", "\ud7a3"]
@@ -86,7 +85,7 @@ def multilingual_strings(count, seed, max_len=30):
     return ["".join(rng.choice(_MULTI) for _ in range(rng.randrange(max_len))) for _ in range(count)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def rule_keys(family):
     """Likely rule keys: for the built-in (NFKC) tables, every character
     NFKC or case folding changes and its canonical decomposition (the
@@ -148,7 +147,7 @@ def as_bytes(s):
     return s if isinstance(s, bytes) else s.encode("utf-8")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def inputs_for(name):
     """Every input for one table, built once for its eight flag combinations."""
     cases = [as_bytes(s) for s in HARD_CASES if len(s) < 20000]
@@ -162,7 +161,7 @@ def inputs_for(name):
     for _ in range(100):
         s = bytearray(rng.choice(b"abcdefgh ABC 123") for _ in range(rng.randrange(64)))
         for _ in range(rng.randrange(3)):
-            s[rng.randrange(len(s) + 1):0] = rng.choice(["\u0301", "\u3000", "\u00e9", "\uff21", " "]).encode()
+            s[rng.randrange(len(s) + 1) : 0] = rng.choice(["\u0301", "\u3000", "\u00e9", "\uff21", " "]).encode()
         cases.append(bytes(s))
     return tuple(cases)
 
@@ -178,8 +177,14 @@ class Pair:
         o.split_by_unicode_script = o.split_by_number = o.split_by_whitespace = 1
         o.treat_whitespace_as_suffix = suffix
         o.unk_id, o.bos_id, o.eos_id, o.pad_id = 0, 1, 2, -1
-        for field, text in (("unk_piece", b"<unk>"), ("bos_piece", b"<s>"), ("eos_piece", b"</s>"),
-                            ("pad_piece", b"<pad>"), ("required_chars", b""), ("pretokenization_delimiter", b"")):
+        for field, text in (
+            ("unk_piece", b"<unk>"),
+            ("bos_piece", b"<s>"),
+            ("eos_piece", b"</s>"),
+            ("pad_piece", b"<pad>"),
+            ("required_chars", b""),
+            ("pretokenization_delimiter", b""),
+        ):
             setattr(o, field, self._buf(text))
             setattr(o, field + "_len", len(text))
         lens = ffi.new("size_t[1]")

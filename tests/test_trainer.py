@@ -29,17 +29,31 @@ IDENTITY_BF = dict(byte_fallback=True, normalization_rule_name="identity", remov
 CASES = {
     "default_2000": dict(vocab_size=2000),
     "default_8000": dict(vocab_size=8000),
-    "byte_fallback_identity": dict(vocab_size=3000, split_digits=True, allow_whitespace_only_pieces=True,
-                                   character_coverage=0.99995, **IDENTITY_BF),
-    "symbols": dict(vocab_size=1500, user_defined_symbols=["<sep>", "the", "▁and"],
-                    control_symbols=["<ctrl>", "</s>"], unk_id=3, bos_id=-1, pad_id=1499, **IDENTITY_BF),
+    "byte_fallback_identity": dict(
+        vocab_size=3000, split_digits=True, allow_whitespace_only_pieces=True, character_coverage=0.99995, **IDENTITY_BF
+    ),
+    "symbols": dict(
+        vocab_size=1500,
+        user_defined_symbols=["<sep>", "the", "▁and"],
+        control_symbols=["<ctrl>", "</s>"],
+        unk_id=3,
+        bos_id=-1,
+        pad_id=1499,
+        **IDENTITY_BF,
+    ),
     "split_digits_nfkc_cf": dict(vocab_size=1200, split_digits=True, normalization_rule_name="nmt_nfkc_cf"),
     "ws_suffix": dict(vocab_size=1000, treat_whitespace_as_suffix=True),
-    "ws_suffix_ws_only": dict(vocab_size=1000, treat_whitespace_as_suffix=True, allow_whitespace_only_pieces=True,
-                              normalization_rule_name="identity", remove_extra_whitespaces=False),
+    "ws_suffix_ws_only": dict(
+        vocab_size=1000,
+        treat_whitespace_as_suffix=True,
+        allow_whitespace_only_pieces=True,
+        normalization_rule_name="identity",
+        remove_extra_whitespaces=False,
+    ),
     "no_ws_split": dict(vocab_size=1000, split_by_whitespace=False),
-    "no_script_no_number": dict(vocab_size=1000, split_by_unicode_script=False, split_by_number=False,
-                                max_sentencepiece_length=6),
+    "no_script_no_number": dict(
+        vocab_size=1000, split_by_unicode_script=False, split_by_number=False, max_sentencepiece_length=6
+    ),
     "required_chars": dict(vocab_size=800, required_chars="XYZ☃é", character_coverage=0.98),
     "soft_limit_tail": dict(vocab_size=30000, hard_vocab_limit=False),
     "first_1000": dict(vocab_size=1000, input_sentence_size=1000, shuffle_input_sentence=False),
@@ -57,8 +71,9 @@ def train_both(tmp_path, inputs, **kw):
         cwd = os.getcwd()
         os.chdir(d)
         try:
-            trainer.train(input=[str(p) for p in inputs], model_prefix="m", model_type="bpe",
-                          minloglevel=2, num_threads=2, **kw)
+            trainer.train(
+                input=[str(p) for p in inputs], model_prefix="m", model_type="bpe", minloglevel=2, num_threads=2, **kw
+            )
         finally:
             os.chdir(cwd)
         dirs[who] = d
@@ -111,27 +126,34 @@ def test_tsv_input(tmp_path):
 
 def test_command_string_and_iterator_and_writer(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    spm.SentencePieceTrainer.train(f"--input={BOTCHAN} --model_prefix=ref --model_type=bpe --vocab_size=900 "
-                                   "--minloglevel=2")
-    SentencePieceTrainer.train(f"--input={BOTCHAN} --model_prefix=ref2 --model_type=bpe --vocab_size=900 "
-                               "--minloglevel=2")
+    spm.SentencePieceTrainer.train(
+        f"--input={BOTCHAN} --model_prefix=ref --model_type=bpe --vocab_size=900 --minloglevel=2"
+    )
+    SentencePieceTrainer.train(
+        f"--input={BOTCHAN} --model_prefix=ref2 --model_type=bpe --vocab_size=900 --minloglevel=2"
+    )
     assert pieces(tmp_path / "ref.model") == pieces(tmp_path / "ref2.model")
     lines = BOTCHAN.read_text(encoding="utf-8").split("\n")
     a, b = io.BytesIO(), io.BytesIO()
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=a, model_type="bpe",
-                                   vocab_size=900, minloglevel=2)
-    SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=b, model_type="bpe",
-                               vocab_size=900, minloglevel=2)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines), model_writer=a, model_type="bpe", vocab_size=900, minloglevel=2
+    )
+    SentencePieceTrainer.train(
+        sentence_iterator=iter(lines), model_writer=b, model_type="bpe", vocab_size=900, minloglevel=2
+    )
     assert a.getvalue() == b.getvalue()
 
 
-@pytest.mark.parametrize("kw, word", [
-    (dict(model_type="unigram"), "model_type"),
-    (dict(model_type="bpe", no_such_option=1), "no_such_option"),
-    (dict(model_type="bpe", character_coverage=0.5), "character_coverage"),
-    (dict(model_type="bpe", normalization_rule_tsv="/nonexistent/rules.tsv"), "normalization_rule_tsv"),
-    (dict(model_type="bpe", use_all_vocab=True), "use_all_vocab"),
-])
+@pytest.mark.parametrize(
+    "kw, word",
+    [
+        (dict(model_type="unigram"), "model_type"),
+        (dict(model_type="bpe", no_such_option=1), "no_such_option"),
+        (dict(model_type="bpe", character_coverage=0.5), "character_coverage"),
+        (dict(model_type="bpe", normalization_rule_tsv="/nonexistent/rules.tsv"), "normalization_rule_tsv"),
+        (dict(model_type="bpe", use_all_vocab=True), "use_all_vocab"),
+    ],
+)
 def test_bad_or_unsupported_options_name_the_option(tmp_path, kw, word):
     with pytest.raises(TrainerError, match=word):
         SentencePieceTrainer.train(input=str(BOTCHAN), model_prefix=str(tmp_path / "m"), **kw)
@@ -139,19 +161,22 @@ def test_bad_or_unsupported_options_name_the_option(tmp_path, kw, word):
 
 def test_vocab_too_high_matches_sentencepiece(tmp_path):
     with pytest.raises(RuntimeError, match="Vocabulary size too high"):
-        spm.SentencePieceTrainer.train(input=str(BOTCHAN), model_prefix=str(tmp_path / "a"), model_type="bpe",
-                                       vocab_size=30000, minloglevel=2)
+        spm.SentencePieceTrainer.train(
+            input=str(BOTCHAN), model_prefix=str(tmp_path / "a"), model_type="bpe", vocab_size=30000, minloglevel=2
+        )
     with pytest.raises(TrainerError, match=r"Vocabulary size too high \(30000\)\. Please set it to a value <= 18720"):
-        SentencePieceTrainer.train(input=str(BOTCHAN), model_prefix=str(tmp_path / "b"), model_type="bpe",
-                                   vocab_size=30000)
+        SentencePieceTrainer.train(
+            input=str(BOTCHAN), model_prefix=str(tmp_path / "b"), model_type="bpe", vocab_size=30000
+        )
 
 
 def test_sampling_is_deterministic_with_seed(tmp_path):
     outs = []
-    for i in range(2):
+    for _ in range(2):
         buf = io.BytesIO()
-        SentencePieceTrainer.train(input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=800,
-                                   input_sentence_size=1000, seed=7)
+        SentencePieceTrainer.train(
+            input=str(BOTCHAN), model_writer=buf, model_type="bpe", vocab_size=800, input_sentence_size=1000, seed=7
+        )
         outs.append(buf.getvalue())
     assert outs[0] == outs[1]
 
@@ -171,13 +196,13 @@ def test_japanese_parity(tmp_path):
 
 @pytest.mark.skipif(not MIXED.exists(), reason="needs ../shared/corpora")
 def test_multilingual_parity(tmp_path):
-    ref, ours = train_both(tmp_path, [MIXED], vocab_size=8000, input_sentence_size=20000,
-                           shuffle_input_sentence=False)
+    ref, ours = train_both(tmp_path, [MIXED], vocab_size=8000, input_sentence_size=20000, shuffle_input_sentence=False)
     assert_same(ref, ours, sample(MIXED, 300))
 
 
 def _native_pieces(opts, data, threads):
     from spbpe._core.native_trainer import NativeTrainer
+
     native = NativeTrainer(dict(opts, num_threads=threads))
     try:
         native.add_lines(data)
@@ -186,13 +211,16 @@ def _native_pieces(opts, data, threads):
         native.close()
 
 
-@pytest.mark.parametrize("kw", [dict(vocab_size=3000), dict(vocab_size=2000, **IDENTITY_BF),
-                                dict(vocab_size=1500, split_by_whitespace=False)])
+@pytest.mark.parametrize(
+    "kw",
+    [dict(vocab_size=3000), dict(vocab_size=2000, **IDENTITY_BF), dict(vocab_size=1500, split_by_whitespace=False)],
+)
 def test_thread_count_does_not_change_the_vocabulary(kw):
     """Feeders split the buffer at line breaks into per-thread word tables;
     the vocabulary must not depend on how many (1 MiB of input, >= 4 chunks)."""
     from spbpe._proto.trainer_spec import parse_args
     from spbpe.trainer import _charsmap, _check_spec
+
     ts, ns = parse_args({k: str(v) for k, v in dict(kw, input="x", model_prefix="m", model_type="bpe").items()})
     opts = _check_spec(ts, ns)
     opts["charsmap"] = _charsmap(ns.get("name") or "nmt_nfkc")

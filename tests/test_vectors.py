@@ -6,7 +6,7 @@ import json
 import pytest
 
 import spbpe
-from conftest import SHARED, mistral_models, shared_path
+from tests.helpers.models import SHARED, mistral_models, shared_path
 
 VECTORS = shared_path("notes", "spm_vectors.json")
 pytestmark = pytest.mark.skipif(VECTORS is None, reason="../shared/notes/spm_vectors.json not present")

@@ -6,10 +6,10 @@ import json
 import pytest
 
 import spbpe
-from cli_helpers import real_model, run_spbpe, sample_lines, write_lines
-from conftest import BUNDLED_TEXT
 from spbpe.cli.progress import Progress
 from spbpe.cli.verify import adversarial_strings, verify, verify_training
+from tests.helpers.cli_helpers import real_model, run_spbpe, sample_lines, write_lines
+from tests.helpers.models import BUNDLED_TEXT
 
 spm = pytest.importorskip("sentencepiece")
 
@@ -46,7 +46,7 @@ def test_library_api_finds_no_difference(model):
 def test_adversarial_strings_are_hard():
     xs = adversarial_strings(count=500)
     assert len(xs) == 500 and any(isinstance(x, bytes) for x in xs) and " " * 1000 in xs
-    assert adversarial_strings(count=500) == xs   # seeded
+    assert adversarial_strings(count=500) == xs  # seeded
 
 
 def test_cli_reports_zero_differences(model, tmp_path):
@@ -68,14 +68,17 @@ def test_reference_model_shows_what_changes(model, unused_the, tmp_path):
     a = spm.SentencePieceProcessor(model_file=model)
     b = spm.SentencePieceProcessor(model_file=unused_the)
     changed = [i for i, x in enumerate(lines, 1) if a.encode(x) != b.encode(x)]
-    assert changed and 2 not in changed and 3 not in changed   # lines without "the" never change
+    assert changed and 2 not in changed and 3 not in changed  # lines without "the" never change
     assert f"DIFFERENT: {len(changed)} line(s) differ" in out
     first = changed[0]
     assert f"t.txt:{first} [ids, pieces, offsets] first difference at token" in out
     assert "spbpe:  " + " ".join(a.encode(lines[first - 1], out_type=str)) in out
     assert "spm:    " + " ".join(b.encode(lines[first - 1], out_type=str)) in out
-    rep = json.loads(run_spbpe("verify", f"--model={model}", f"--reference_model={unused_the}", "--input", f,
-                               "--json", check=False).stdout)
+    rep = json.loads(
+        run_spbpe(
+            "verify", f"--model={model}", f"--reference_model={unused_the}", "--input", f, "--json", check=False
+        ).stdout
+    )
     assert [e["line_no"] for e in rep["examples"]] == changed
     assert rep["differences"]["decode"] == 0 and rep["differences"]["ids"] == len(changed)
 
@@ -91,11 +94,13 @@ def test_train_mode_reports_identical(tmp_path):
 
 def test_train_mode_library_api_detects_difference(monkeypatch):
     import spbpe.trainer as tr
+
     real = tr.SentencePieceTrainer.train
 
-    def off_by_one(**kw):   # a trainer that is wrong on purpose
+    def off_by_one(**kw):  # a trainer that is wrong on purpose
         kw["vocab_size"] = str(int(kw["vocab_size"]) - 1)
         return real(**kw)
+
     monkeypatch.setattr(tr.SentencePieceTrainer, "train", staticmethod(off_by_one))
     rep = verify_training({"input": str(BUNDLED_TEXT), "vocab_size": "400"})
     assert not rep.ok and rep.pieces == (399, 400) and rep.first_difference["index"] <= 399
@@ -109,5 +114,5 @@ def test_progress_bar_draws_on_a_stream():
     p.close()
     assert s.getvalue().startswith("\rverify [") and "100%" in s.getvalue() and s.getvalue().endswith("\n")
     quiet = io.StringIO()
-    Progress("verify", total=10, stream=quiet).close()   # StringIO is not a terminal: nothing drawn
+    Progress("verify", total=10, stream=quiet).close()  # StringIO is not a terminal: nothing drawn
     assert quiet.getvalue() == ""

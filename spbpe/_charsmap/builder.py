@@ -28,13 +28,23 @@ from ..errors import CharsMapError
 from .darts import build_double_array
 from .rules import BUILTIN_RULES, Rules, builtin_charsmap, load_rule_tsv, parse_rule_tsv
 
-__all__ = ["CharsMapError", "Rules", "parse_rule_tsv", "load_rule_tsv", "compile_charsmap",
-           "decompile_charsmap", "MAX_TRIE_RESULTS", "BUILTIN_RULES", "builtin_charsmap"]
+__all__ = [
+    "CharsMapError",
+    "Rules",
+    "parse_rule_tsv",
+    "load_rule_tsv",
+    "compile_charsmap",
+    "decompile_charsmap",
+    "MAX_TRIE_RESULTS",
+    "BUILTIN_RULES",
+    "builtin_charsmap",
+]
 
 MAX_TRIE_RESULTS = 32  # sentencepiece's Normalizer::kMaxTrieResultsSize
 
 
 # ------------------------------------------------------------ compiling
+
 
 def _utf8(cps: Iterable[int], what: str) -> bytes:
     try:
@@ -72,14 +82,17 @@ def compile_charsmap(rules: Rules) -> bytes:
     for key, _ in kv:
         n = sum(1 for i in range(1, len(key) + 1) if key[:i] in keys)
         if n >= MAX_TRIE_RESULTS:
-            raise CharsMapError("This charmaps contain many shared prefix. The number of shared prefix "
-                                f"must be less than {MAX_TRIE_RESULTS}")
+            raise CharsMapError(
+                "This charmaps contain many shared prefix. The number of shared prefix "
+                f"must be less than {MAX_TRIE_RESULTS}"
+            )
     units = build_double_array(kv)
     trie = struct.pack(f"<{len(units)}I", *units)
     return struct.pack("<I", len(trie)) + trie + bytes(pool)
 
 
 # ---------------------------------------------------------- decompiling
+
 
 def decompile_charsmap(blob: bytes) -> Rules:
     """Every rule of a precompiled_charsmap (sentencepiece's DecompileCharsMap).
@@ -94,7 +107,7 @@ def decompile_charsmap(blob: bytes) -> Rules:
         raise CharsMapError("Trie data size exceeds the input blob size.")
     count = size // 4
     units = struct.unpack_from(f"<{count}I", blob, 4)
-    pool = blob[4 + size:]
+    pool = blob[4 + size :]
     rules: Rules = {}
 
     def offset(u: int) -> int:
@@ -117,7 +130,7 @@ def decompile_charsmap(blob: bytes) -> Rules:
                 if value > len(pool):
                     raise CharsMapError("charsmap value points outside the pool")
                 end = pool.find(b"\0", value)
-                trg = pool[value:end if end >= 0 else len(pool)]
+                trg = pool[value : end if end >= 0 else len(pool)]
                 try:
                     rules[tuple(map(ord, k.decode("utf-8")))] = tuple(map(ord, trg.decode("utf-8")))
                 except UnicodeDecodeError:

@@ -45,11 +45,13 @@ def builtin_charsmap(name: str) -> bytes:
 
 # ------------------------------------------------------------------ TSV
 
+
 def _hex_value(token: str) -> int:
     # HexToInt reads with `istream >> std::hex`: leading hex digits, else 0.
     if token.startswith("U+"):
         token = token[2:]
-    digits = _HEX.match(token).group(0)
+    m = _HEX.match(token)
+    digits = m.group(0) if m else ""
     return int(digits, 16) if digits else 0
 
 

@@ -45,13 +45,17 @@ ffibuilder.cdef(read_cdef())
 ffibuilder.set_source(
     "spbpe._core._spbpe",
     '#include "spbpe.h"',
-    sources=sorted(os.path.relpath(p, os.path.dirname(HERE))
-                   for p in glob(os.path.join(CSRC, "**", "*.c"), recursive=True)),
-    include_dirs=[os.path.relpath(os.path.join(CSRC, "include"), os.path.dirname(HERE)),
-                  os.path.relpath(CSRC, os.path.dirname(HERE))],
+    sources=sorted(
+        os.path.relpath(p, os.path.dirname(HERE)) for p in glob(os.path.join(CSRC, "**", "*.c"), recursive=True)
+    ),
+    include_dirs=[
+        os.path.relpath(os.path.join(CSRC, "include"), os.path.dirname(HERE)),
+        os.path.relpath(CSRC, os.path.dirname(HERE)),
+    ],
     # Rebuild every object when a header changes (struct layouts are shared).
-    depends=sorted(os.path.relpath(p, os.path.dirname(HERE))
-                   for p in glob(os.path.join(CSRC, "**", "*.h"), recursive=True)),
+    depends=sorted(
+        os.path.relpath(p, os.path.dirname(HERE)) for p in glob(os.path.join(CSRC, "**", "*.h"), recursive=True)
+    ),
     extra_compile_args=compile_args(),
     extra_link_args=link_args(),
 )

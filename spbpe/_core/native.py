@@ -13,13 +13,20 @@ from __future__ import annotations
 
 import threading
 from array import array
-from typing import List, Literal, NamedTuple, Optional, Sequence, Tuple, Union, overload
+from typing import Any, List, Literal, NamedTuple, Optional, Sequence, Tuple, Union, overload
 
 from ..errors import OutOfMemoryError, OutOfRangeError
 from . import _pylists
 from ._spbpe import ffi, lib
-from .results import (_SIZEOF_SIZE_T, _NoCycleCollection, _ids_buffer, _ids_to_array_or_raise, _normalized,
-                      _pack_each, _split_ids)
+from .results import (
+    _SIZEOF_SIZE_T,
+    _ids_buffer,
+    _ids_to_array_or_raise,
+    _NoCycleCollection,
+    _normalized,
+    _pack_each,
+    _split_ids,
+)
 from .status import raise_for_status
 
 __all__ = ["NativeModel", "NativeNormalizer", "ModelInfo", "Spans"]
@@ -27,6 +34,7 @@ __all__ = ["NativeModel", "NativeNormalizer", "ModelInfo", "Spans"]
 
 class ModelInfo(NamedTuple):
     """What spbpe_model_info tells about a loaded model (ids are -1 when absent)."""
+
     piece_count: int
     unk_id: int
     bos_id: int
@@ -49,6 +57,7 @@ class Spans(NamedTuple):
     """Where each token of an encoding comes from, as sentencepiece's
     begin/end: byte offsets into the normalized text and into the input
     (uint32 arrays, one entry per token)."""
+
     normalized: bytes
     norm_begin: array
     norm_end: array
@@ -75,6 +84,7 @@ _SHORT_IDS = 3 * _SHORT_TEXT + 3
 _SHORT_DECODE = 256
 _SHORT_TEXT_OUT = 16384
 
+
 def _new_workspace():
     ws = lib.spbpe_workspace_new()
     if ws == ffi.NULL:
@@ -92,8 +102,13 @@ def _uint32s(ptr, count: int) -> array:
 def _spans(enc, count: int) -> Spans:
     """The Spans of an spbpe_encoding made with with_offsets."""
     normalized = ffi.unpack(ffi.cast("char *", enc.normalized), enc.normalized_len) if enc.normalized_len else b""
-    return Spans(normalized, _uint32s(enc.norm_begin, count), _uint32s(enc.norm_end, count),
-                 _uint32s(enc.orig_begin, count), _uint32s(enc.orig_end, count))
+    return Spans(
+        normalized,
+        _uint32s(enc.norm_begin, count),
+        _uint32s(enc.norm_end, count),
+        _uint32s(enc.orig_begin, count),
+        _uint32s(enc.orig_end, count),
+    )
 
 
 class NativeModel:
@@ -220,8 +235,9 @@ class NativeModel:
         loc.short = (loc.ws, loc.out, loc.out_buf, loc.err)
         return loc.short
 
-    def _encode(self, data: bytes, alpha: float = 0.0, seed: int = 0, with_offsets: bool = False,
-                reference_path: bool = False):
+    def _encode(
+        self, data: bytes, alpha: float = 0.0, seed: int = 0, with_offsets: bool = False, reference_path: bool = False
+    ):
         """spbpe_encode with options; returns the C encoding struct, valid
         until the next call on this thread (for this module, and for tests
         of the C core's counters)."""
@@ -238,15 +254,18 @@ class NativeModel:
         return loc.enc
 
     @overload
-    def encode_ids(self, data: bytes, alpha: float = ..., seed: int = ..., reference_path: bool = ...,
-                   int32: Literal[False] = ...) -> List[int]: ...
+    def encode_ids(
+        self, data: bytes, alpha: float = ..., seed: int = ..., reference_path: bool = ..., int32: Literal[False] = ...
+    ) -> List[int]: ...
 
     @overload
-    def encode_ids(self, data: bytes, alpha: float = ..., seed: int = ..., reference_path: bool = ..., *,
-                   int32: Literal[True]) -> bytearray: ...
+    def encode_ids(
+        self, data: bytes, alpha: float = ..., seed: int = ..., reference_path: bool = ..., *, int32: Literal[True]
+    ) -> bytearray: ...
 
-    def encode_ids(self, data: bytes, alpha: float = 0.0, seed: int = 0, reference_path: bool = False,
-                   int32: bool = False) -> Union[List[int], bytearray]:
+    def encode_ids(
+        self, data: bytes, alpha: float = 0.0, seed: int = 0, reference_path: bool = False, int32: bool = False
+    ) -> Union[List[int], bytearray]:
         """Ids of one text with BPE-dropout (alpha > 0, seeded) or through the
         plain reference path; with int32, as int32 in a new bytearray (4
         bytes an id, no list)."""
@@ -255,8 +274,9 @@ class NativeModel:
             return bytearray(_ids_buffer(enc.ids, enc.count))
         return _pylists.to_list(_ids_buffer(enc.ids, enc.count), enc.count, self._ids())
 
-    def encode_spans(self, data: bytes, alpha: float = 0.0, seed: int = 0,
-                     only_for_unknown: bool = False) -> Tuple[List[int], Optional[Spans]]:
+    def encode_spans(
+        self, data: bytes, alpha: float = 0.0, seed: int = 0, only_for_unknown: bool = False
+    ) -> Tuple[List[int], Optional[Spans]]:
         """(ids, the tokens' Spans) of one text.  With only_for_unknown the
         spans are copied out only when an unknown token is among the ids
         (whose piece is the normalized text it covers), else None: pieces
@@ -308,15 +328,16 @@ class NativeModel:
             raise_for_status(st, loc.err)
         out: List[List[int]] = []
         try:
-            parts = []  # their blobs and starts stay alive until the stream ends
+            parts: List[Any] = []  # their blobs and starts stay alive until the stream ends
             first = 0
             while True:
                 # Part sizes double every 16 parts (past 100 MB, parts are still
                 # under 4% of the batch); the last part takes what is left.
                 limit = _NO_LIMIT if len(parts) == _MAX_PARTS - 1 else _PART_BYTES << (len(parts) >> 4)
                 blob, starts, end = _pylists.concat(texts, first, limit)
-                st = lib.spbpe_encode_stream_push(stream, blob, ffi.from_buffer("size_t[]", starts), end - first,
-                                                  loc.err)
+                st = lib.spbpe_encode_stream_push(
+                    stream, blob, ffi.from_buffer("size_t[]", starts), end - first, loc.err
+                )
                 if st:
                     raise_for_status(st, loc.err)
                 parts.append((blob, starts))
@@ -338,18 +359,32 @@ class NativeModel:
         in one C call on up to num_threads threads."""
         b = self._thread_handle("batch", lib.spbpe_batch_new, lib.spbpe_batch_free)
         loc = self._local
+        flat: Union[bytes, array]
+        starts: Union[bytes, array]
         try:
             flat, starts = _pylists.pack_many(seqs)
         except (TypeError, OverflowError):  # not lists of exact ints: one by one, with the documented errors
             flat, starts = _pack_each(seqs)
-        st = lib.spbpe_decode_batch(self._handle, ffi.from_buffer("int32_t[]", flat),
-                                    ffi.from_buffer("size_t[]", starts), len(seqs), num_threads, b, loc.btext, loc.err)
+        st = lib.spbpe_decode_batch(
+            self._handle,
+            ffi.from_buffer("int32_t[]", flat),
+            ffi.from_buffer("size_t[]", starts),
+            len(seqs),
+            num_threads,
+            b,
+            loc.btext,
+            loc.err,
+        )
         if st:
             raise_for_status(st, loc.err)
         out = loc.btext
         count = len(seqs)
-        return _pylists.split_text(ffi.buffer(out.text, out.offsets[count]),
-                                   ffi.buffer(out.offsets, (count + 1) * _SIZEOF_SIZE_T), count, as_str)
+        return _pylists.split_text(
+            ffi.buffer(out.text, out.offsets[count]),
+            ffi.buffer(out.offsets, (count + 1) * _SIZEOF_SIZE_T),
+            count,
+            as_str,
+        )
 
     def decode_short(self, ids: list) -> Optional[memoryview]:
         """Text of a list of at most _SHORT_DECODE ints, as a view of a
@@ -362,8 +397,7 @@ class NativeModel:
             _pylists.pack(ids, loc.dec_ids)
         except (TypeError, OverflowError):
             return None  # the general path reports the bad id
-        n = lib.spbpe_decode_to(self._handle, loc.dec_ids_ptr, len(ids), loc.ws, loc.dec_text, _SHORT_TEXT_OUT,
-                                loc.err)
+        n = lib.spbpe_decode_to(self._handle, loc.dec_ids_ptr, len(ids), loc.ws, loc.dec_text, _SHORT_TEXT_OUT, loc.err)
         if n < 0:
             if -n == lib.SPBPE_ERR_LIMIT:
                 return None
@@ -373,6 +407,7 @@ class NativeModel:
     def decode_ids(self, ids: Sequence[int]) -> bytes:
         ws = self._ws()
         loc = self._local
+        buf: Union[bytearray, array]
         try:
             if type(ids) is list or type(ids) is tuple:
                 buf = bytearray(4 * len(ids))
@@ -402,12 +437,25 @@ class NativeNormalizer:
     """A standalone normalizer in the C core (a charsmap and four flags),
     plus one workspace per thread."""
 
-    def __init__(self, charsmap: bytes, add_dummy_prefix: bool, remove_extra_whitespaces: bool,
-                 escape_whitespaces: bool, treat_whitespace_as_suffix: bool = False):
+    def __init__(
+        self,
+        charsmap: bytes,
+        add_dummy_prefix: bool,
+        remove_extra_whitespaces: bool,
+        escape_whitespaces: bool,
+        treat_whitespace_as_suffix: bool = False,
+    ):
         err = ffi.new("spbpe_error *")
         buf = ffi.from_buffer(charsmap)
-        handle = lib.spbpe_normalizer_new(buf, len(charsmap), int(add_dummy_prefix), int(remove_extra_whitespaces),
-                                          int(escape_whitespaces), int(treat_whitespace_as_suffix), err)
+        handle = lib.spbpe_normalizer_new(
+            buf,
+            len(charsmap),
+            int(add_dummy_prefix),
+            int(remove_extra_whitespaces),
+            int(escape_whitespaces),
+            int(treat_whitespace_as_suffix),
+            err,
+        )
         if handle == ffi.NULL:
             raise_for_status(err.status, err)
         self._handle = ffi.gc(handle, lib.spbpe_normalizer_free)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any, Dict, Iterable, Iterator, List, Tuple
 
 from ..errors import TRAINER_STATUS_EXCEPTIONS, TrainerError
-from ._spbpe import ffi, lib  # type: ignore[import-not-found]
+from ._spbpe import ffi, lib
 from .status import raise_for_status
 
 __all__ = ["NativeTrainer"]
@@ -39,18 +39,34 @@ class NativeTrainer:
             keep.append((b, c))
             return c, len(b)
 
-        for name in ("vocab_size", "max_sentence_length", "max_sentencepiece_length",
-                     "unk_id", "bos_id", "eos_id", "pad_id"):
+        for name in (
+            "vocab_size",
+            "max_sentence_length",
+            "max_sentencepiece_length",
+            "unk_id",
+            "bos_id",
+            "eos_id",
+            "pad_id",
+        ):
             setattr(o, name, opts[name])
         o.character_coverage = opts["character_coverage"]
         o.num_threads = max(1, int(opts.get("num_threads", 1)))
-        for name in ("split_by_unicode_script", "split_by_number", "split_by_whitespace", "split_digits",
-                     "treat_whitespace_as_suffix", "allow_whitespace_only_pieces", "byte_fallback",
-                     "hard_vocab_limit", "auto_character_coverage", "add_dummy_prefix", "remove_extra_whitespaces",
-                     "escape_whitespaces"):
+        for name in (
+            "split_by_unicode_script",
+            "split_by_number",
+            "split_by_whitespace",
+            "split_digits",
+            "treat_whitespace_as_suffix",
+            "allow_whitespace_only_pieces",
+            "byte_fallback",
+            "hard_vocab_limit",
+            "auto_character_coverage",
+            "add_dummy_prefix",
+            "remove_extra_whitespaces",
+            "escape_whitespaces",
+        ):
             setattr(o, name, 1 if opts[name] else 0)
-        for name in ("unk_piece", "bos_piece", "eos_piece", "pad_piece", "required_chars",
-                     "pretokenization_delimiter"):
+        for name in ("unk_piece", "bos_piece", "eos_piece", "pad_piece", "required_chars", "pretokenization_delimiter"):
             p, n = buf(opts[name].encode("utf-8", "surrogateescape"))
             setattr(o, name, p)
             setattr(o, name + "_len", n)
@@ -76,8 +92,10 @@ class NativeTrainer:
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
         if not self._busy.acquire(blocking=False):
-            raise TrainerError("this trainer is already in use by another thread: "
-                               "a trainer is for one thread at a time (use one trainer per thread)")
+            raise TrainerError(
+                "this trainer is already in use by another thread: "
+                "a trainer is for one thread at a time (use one trainer per thread)"
+            )
         try:
             if self._h is None:
                 raise TrainerError("this trainer is closed")
@@ -87,8 +105,10 @@ class NativeTrainer:
 
     def add_sentence(self, sentence: bytes, freq: int = 1) -> bool:
         with self._exclusive():
-            _check(lib.spbpe_trainer_add_sentence(self._h, sentence, len(sentence), freq, self._kept_int,
-                                                  self._err), self._err)
+            _check(
+                lib.spbpe_trainer_add_sentence(self._h, sentence, len(sentence), freq, self._kept_int, self._err),
+                self._err,
+            )
             return bool(self._kept_int[0])
 
     def add_lines(self, block: bytes) -> int:
@@ -108,8 +128,11 @@ class NativeTrainer:
             pp, pn = ffi.new("const uint8_t **"), ffi.new("size_t *")
             vp, vn = ffi.new("const uint8_t **"), ffi.new("size_t *")
             _check(lib.spbpe_trainer_serialize(self._h, int(with_score), pp, pn, vp, vn, self._err), self._err)
-            return (lib.spbpe_trainer_piece_count(self._h), ffi.unpack(ffi.cast("const char *", pp[0]), pn[0]),
-                    ffi.unpack(ffi.cast("const char *", vp[0]), vn[0]))
+            return (
+                lib.spbpe_trainer_piece_count(self._h),
+                ffi.unpack(ffi.cast("const char *", pp[0]), pn[0]),
+                ffi.unpack(ffi.cast("const char *", vp[0]), vn[0]),
+            )
 
     def _train(self) -> List[Tuple[bytes, float, int]]:
         _check(lib.spbpe_trainer_train(self._h, self._err), self._err)
@@ -120,8 +143,12 @@ class NativeTrainer:
         if n == 0:
             return []
         arena = ffi.unpack(ffi.cast("const char *", pa[0]), pal[0])
-        return [(arena[o:o + ln], sc, ty) for o, ln, sc, ty in
-                zip(ffi.unpack(po[0], n), ffi.unpack(pl[0], n), ffi.unpack(ps[0], n), ffi.unpack(pt[0], n))]
+        return [
+            (arena[o : o + ln], sc, ty)
+            for o, ln, sc, ty in zip(
+                ffi.unpack(po[0], n), ffi.unpack(pl[0], n), ffi.unpack(ps[0], n), ffi.unpack(pt[0], n)
+            )
+        ]
 
     def close(self) -> None:
         if self._h is None:
@@ -145,5 +172,5 @@ def iter_blocks(f: Any, size: int = 1 << 23) -> Iterable[bytes]:
         if cut < 0:
             rest = data
             continue
-        rest = data[cut + 1:]
-        yield data[:cut + 1]
+        rest = data[cut + 1 :]
+        yield data[: cut + 1]

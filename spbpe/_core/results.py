@@ -27,8 +27,9 @@ def _split_ids(bids, table: tuple) -> List[List[int]]:
     building many of them would set it off over and over."""
     count = bids.count
     offsets = bids.offsets
-    return _pylists.split(_ids_buffer(bids.ids, offsets[count]), ffi.buffer(offsets, (count + 1) * _SIZEOF_SIZE_T),
-                          count, table)
+    return _pylists.split(
+        _ids_buffer(bids.ids, offsets[count]), ffi.buffer(offsets, (count + 1) * _SIZEOF_SIZE_T), count, table
+    )
 
 
 class _NoCycleCollection:

@@ -21,8 +21,9 @@ def to_bytes(text: Any) -> bytes:
         try:
             return text.encode("utf-8")
         except UnicodeEncodeError as e:
-            raise InputError(f"input is not valid Unicode (lone surrogate at index {e.start}); "
-                             "pass bytes to encode arbitrary data") from None
+            raise InputError(
+                f"input is not valid Unicode (lone surrogate at index {e.start}); pass bytes to encode arbitrary data"
+            ) from None
     if isinstance(text, (bytes, bytearray, memoryview)):
         return bytes(text)
     raise TypeError(f"Input must be str or bytes, not {type(text).__name__}")

@@ -89,8 +89,8 @@ def check_model(proto: model_pb2.ModelProto) -> None:
     """
     if not proto.HasField("trainer_spec"):
         raise ModelFormatError(
-            "model has no trainer_spec (field 2): the file is truncated or is not a "
-            "SentencePiece model")
+            "model has no trainer_spec (field 2): the file is truncated or is not a SentencePiece model"
+        )
     if not proto.pieces:
         raise ModelFormatError("model has no pieces (field 1): the vocabulary is empty")
     byte_fallback = proto.trainer_spec.byte_fallback
@@ -104,27 +104,29 @@ def check_model(proto: model_pb2.ModelProto) -> None:
         if key in seen:
             raise ModelFormatError(
                 f"piece {i}: {_show(p.piece)} is already defined. (it is also piece {seen[key]}; "
-                "sentencepiece 0.2.3 rejects a repeated string whatever the pieces' types)")
+                "sentencepiece 0.2.3 rejects a repeated string whatever the pieces' types)"
+            )
         seen[key] = i
         if p.type == PieceType.UNKNOWN:
             if unk_id >= 0:
                 raise ModelFormatError(
                     f"piece {i}: unk is already defined. (piece {unk_id} is UNKNOWN too; "
-                    "a model has at most one UNKNOWN piece)")
+                    "a model has at most one UNKNOWN piece)"
+                )
             unk_id = i
         elif p.type == PieceType.BYTE:
             if not byte_fallback:
                 raise ModelFormatError(
-                    f"piece {i}: byte piece {_show(p.piece)} is found although "
-                    "`byte_fallback` is false.")
+                    f"piece {i}: byte piece {_show(p.piece)} is found although `byte_fallback` is false."
+                )
             if not (isinstance(p.piece, str) and BYTE_PIECE_RE.fullmatch(p.piece)):
                 raise ModelFormatError(
                     f"piece {i}: byte piece {_show(p.piece)} is invalid. (must be <0xHH> "
-                    "with two upper-case hex digits)")
+                    "with two upper-case hex digits)"
+                )
             n_bytes += 1
     if byte_fallback and n_bytes != 256:
-        raise ModelFormatError(
-            f"there are not 256 byte pieces although `byte_fallback` is true. (found {n_bytes})")
+        raise ModelFormatError(f"there are not 256 byte pieces although `byte_fallback` is true. (found {n_bytes})")
     if unk_id < 0 and not byte_fallback:
         raise ModelFormatError("unk is not defined. (no piece has type UNKNOWN)")
     for name in ("normalizer_spec", "denormalizer_spec"):
@@ -141,11 +143,9 @@ def _check_charsmap(name: str, blob: bytes) -> None:
         raise ModelFormatError(f"{where}: Blob for normalization rule is broken.")
     (trie_size,) = struct.unpack_from("<I", blob)
     if trie_size >= len(blob) - 4:
-        raise ModelFormatError(
-            f"{where}: Trie data size exceeds the input blob size. (trie size {trie_size})")
+        raise ModelFormatError(f"{where}: Trie data size exceeds the input blob size. (trie size {trie_size})")
     if trie_size == 0 or trie_size % 1024:
-        raise ModelFormatError(
-            f"{where}: Trie data size is not divisible by 1024. (trie size {trie_size})")
+        raise ModelFormatError(f"{where}: Trie data size is not divisible by 1024. (trie size {trie_size})")
 
 
 class _Bad(Exception):
@@ -193,22 +193,26 @@ def _diagnose(data: bytes) -> str:
                     name = f"piece {n_pieces}"
                     n_pieces += 1
                 if pos + length > len(data):
-                    raise _Bad(f"truncated: {name} at byte {start} needs {length} bytes, only "
-                               f"{len(data) - pos} remain (file size {len(data)})")
+                    raise _Bad(
+                        f"truncated: {name} at byte {start} needs {length} bytes, only "
+                        f"{len(data) - pos} remain (file size {len(data)})"
+                    )
                 if cls is not None:
                     try:
-                        cls.FromString(data[pos:pos + length])
+                        cls.FromString(data[pos : pos + length])
                     except DecodeError:
-                        raise _Bad(f"corrupt: {name} at byte {start} is not a valid "
-                                   f"{cls.DESCRIPTOR.name} message") from None
+                        raise _Bad(
+                            f"corrupt: {name} at byte {start} is not a valid {cls.DESCRIPTOR.name} message"
+                        ) from None
                     except UnicodeDecodeError:
-                        raise _Bad(f"{name} at byte {start} holds a string that is not "
-                                   "UTF-8, which the pure-Python protobuf runtime refuses "
-                                   "(the default upb runtime accepts it)") from None
+                        raise _Bad(
+                            f"{name} at byte {start} holds a string that is not "
+                            "UTF-8, which the pure-Python protobuf runtime refuses "
+                            "(the default upb runtime accepts it)"
+                        ) from None
                 pos += length
             else:
-                raise _Bad(f"corrupt: {name} at byte {start} has wire type {wire}, which no "
-                           "SentencePiece field uses")
+                raise _Bad(f"corrupt: {name} at byte {start} has wire type {wire}, which no SentencePiece field uses")
     except _Bad as e:
         return head + str(e)
     return head + "protobuf parse failed"

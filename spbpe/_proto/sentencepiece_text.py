@@ -37,7 +37,6 @@ spbpe._core.text.byte_to_char_offsets).
 
 from __future__ import annotations
 
-import struct
 from typing import Any, List, Optional, Set, Tuple
 
 from .wire import length_delimited, varint
@@ -60,13 +59,22 @@ def _build_message_class():
         T = descriptor_pb2.FieldDescriptorProto
         opt = T.LABEL_OPTIONAL
         piece = text.nested_type.add(name="SentencePiece")
-        for num, fname, ftype in ((1, "piece", T.TYPE_STRING), (2, "id", T.TYPE_UINT32),
-                                  (3, "surface", T.TYPE_STRING), (4, "begin", T.TYPE_UINT32),
-                                  (5, "end", T.TYPE_UINT32)):
+        for num, fname, ftype in (
+            (1, "piece", T.TYPE_STRING),
+            (2, "id", T.TYPE_UINT32),
+            (3, "surface", T.TYPE_STRING),
+            (4, "begin", T.TYPE_UINT32),
+            (5, "end", T.TYPE_UINT32),
+        ):
             piece.field.add(name=fname, number=num, type=ftype, label=opt)
         text.field.add(name="text", number=1, type=T.TYPE_STRING, label=opt)
-        text.field.add(name="pieces", number=2, type=T.TYPE_MESSAGE, label=T.LABEL_REPEATED,
-                       type_name=".spbpe.SentencePieceText.SentencePiece")
+        text.field.add(
+            name="pieces",
+            number=2,
+            type=T.TYPE_MESSAGE,
+            label=T.LABEL_REPEATED,
+            type_name=".spbpe.SentencePieceText.SentencePiece",
+        )
         text.field.add(name="score", number=3, type=T.TYPE_FLOAT, label=opt)
         pool.AddSerializedFile(f.SerializeToString())
         fd = pool.FindFileByName(name)
@@ -107,7 +115,7 @@ def _pieces(model, data: bytes, alpha: float, seed: int):
     norm, norm_begin, norm_end = spans.normalized, spans.norm_begin, spans.norm_end
     out = []
     for k, (i, b, e) in enumerate(zip(ids, spans.orig_begin, spans.orig_end)):
-        piece = norm[norm_begin[k]:norm_end[k]] if i == unk_index else table[i]
+        piece = norm[norm_begin[k] : norm_end[k]] if i == unk_index else table[i]
         surface: Optional[bytes] = data[b:e]
         if i in byte_ids:
             # A byte piece made by byte fallback: only the one that ends its
@@ -127,7 +135,8 @@ def encode_proto(model, data: bytes, alpha: float = 0.0, seed: int = 0, serializ
 
 def encode_with_offsets(model, text: Any, alpha: float = 0.0, seed: int = 0) -> List[Tuple[int, int, int]]:
     """[(id, start, end)]: character offsets into a str, byte offsets into bytes."""
-    from .._core.text import byte_to_char_offsets as _byte_to_char_offsets, to_bytes as _to_bytes
+    from .._core.text import byte_to_char_offsets as _byte_to_char_offsets
+    from .._core.text import to_bytes as _to_bytes
 
     data = _to_bytes(text)
     spans = [(i, b, e) for _, i, _, b, e in _pieces(model, data, alpha, seed)]

@@ -48,7 +48,7 @@ from .model_info import PIECE_TYPES, load_proto
 
 __all__ = ["merge_key", "bpe_merges", "to_tokenizers_json", "to_minbpe_vocab", "to_vocab_dump", "check_tokenizers_json"]
 
-_MERGEABLE = (1, 4)   # normal and user-defined pieces come out of BPE merges
+_MERGEABLE = (1, 4)  # normal and user-defined pieces come out of BPE merges
 
 
 def merge_key(score: float) -> int:
@@ -90,8 +90,9 @@ def _normalizer(proto) -> Optional[Dict[str, Any]]:
         raise UnsupportedError("a dummy prefix without whitespace escaping cannot be expressed with HF normalizers")
     seq: List[Dict[str, Any]] = []
     if ns.precompiled_charsmap:
-        seq.append({"type": "Precompiled",
-                    "precompiled_charsmap": base64.b64encode(ns.precompiled_charsmap).decode("ascii")})
+        seq.append(
+            {"type": "Precompiled", "precompiled_charsmap": base64.b64encode(ns.precompiled_charsmap).decode("ascii")}
+        )
     if ns.remove_extra_whitespaces:
         seq.append({"type": "Replace", "pattern": {"Regex": "^ +| +$"}, "content": ""})
         seq.append({"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "})
@@ -112,22 +113,53 @@ def to_tokenizers_json(model: str, special_tokens: str = "added") -> str:
     added = []
     for i, p in enumerate(proto.pieces):
         if p.type in (2, 3) and special_tokens == "added" or p.type == 4:
-            added.append({"id": i, "content": p.piece, "single_word": False, "lstrip": False, "rstrip": False,
-                          "normalized": p.type == 4, "special": p.type != 4})
+            added.append(
+                {
+                    "id": i,
+                    "content": p.piece,
+                    "single_word": False,
+                    "lstrip": False,
+                    "rstrip": False,
+                    "normalized": p.type == 4,
+                    "special": p.type != 4,
+                }
+            )
     unk = next((p.piece for p in proto.pieces if p.type == 2), None)
     byte_fallback = any(p.type == 6 for p in proto.pieces)
     data = {
-        "version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
-        "normalizer": _normalizer(proto), "pre_tokenizer": None, "post_processor": None,
-        "decoder": {"type": "Sequence", "decoders": [
-            {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
-            {"type": "ByteFallback"}, {"type": "Fuse"},
-            {"type": "Strip", "content": " ", "start": 1 if proto.normalizer_spec.add_dummy_prefix else 0,
-             "stop": 0}]},
-        "model": {"type": "BPE", "dropout": None, "unk_token": unk, "continuing_subword_prefix": None,
-                  "end_of_word_suffix": None, "fuse_unk": True, "byte_fallback": byte_fallback,
-                  "ignore_merges": False, "vocab": {p.piece: i for i, p in enumerate(proto.pieces)},
-                  "merges": [list(m) for m in bpe_merges(proto)]},
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": added,
+        "normalizer": _normalizer(proto),
+        "pre_tokenizer": None,
+        "post_processor": None,
+        "decoder": {
+            "type": "Sequence",
+            "decoders": [
+                {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
+                {"type": "ByteFallback"},
+                {"type": "Fuse"},
+                {
+                    "type": "Strip",
+                    "content": " ",
+                    "start": 1 if proto.normalizer_spec.add_dummy_prefix else 0,
+                    "stop": 0,
+                },
+            ],
+        },
+        "model": {
+            "type": "BPE",
+            "dropout": None,
+            "unk_token": unk,
+            "continuing_subword_prefix": None,
+            "end_of_word_suffix": None,
+            "fuse_unk": True,
+            "byte_fallback": byte_fallback,
+            "ignore_merges": False,
+            "vocab": {p.piece: i for i, p in enumerate(proto.pieces)},
+            "merges": [list(m) for m in bpe_merges(proto)],
+        },
     }
     return json.dumps(data, ensure_ascii=False, indent=1)
 
@@ -151,12 +183,12 @@ def to_minbpe_vocab(model: str) -> str:
 def to_vocab_dump(model: str) -> str:
     """``id<TAB>piece<TAB>score<TAB>type`` for every piece."""
     proto = load_proto(model)
-    return "".join(f"{i}\t{p.piece}\t{p.score:g}\t{PIECE_TYPES.get(p.type, p.type)}\n"
-                   for i, p in enumerate(proto.pieces))
+    return "".join(
+        f"{i}\t{p.piece}\t{p.score:g}\t{PIECE_TYPES.get(p.type, p.type)}\n" for i, p in enumerate(proto.pieces)
+    )
 
 
-def check_tokenizers_json(model: str, tokenizer_json: str, files: List[str],
-                          max_examples: int = 5) -> Dict[str, Any]:
+def check_tokenizers_json(model: str, tokenizer_json: str, files: List[str], max_examples: int = 5) -> Dict[str, Any]:
     """Encode every line of ``files`` with the .model (spbpe) and the tokenizer.json (HF); count equal ids.
 
     Lines that are not valid UTF-8 are skipped (HF takes str only).
@@ -166,6 +198,7 @@ def check_tokenizers_json(model: str, tokenizer_json: str, files: List[str],
     from ..processor import SentencePieceProcessor
     from .verify_corpus import _files as walk
     from .verify_corpus import read_corpus
+
     hf = Tokenizer.from_str(tokenizer_json)
     sp = SentencePieceProcessor(model_file=model)
     total = same = 0
@@ -178,8 +211,15 @@ def check_tokenizers_json(model: str, tokenizer_json: str, files: List[str],
         if a == b:
             same += 1
         elif len(examples) < max_examples:
-            examples.append({"source": src, "line_no": no, "text": text[:200],
-                             "spbpe": sp.encode(text, out_type=str)[:40], "tokenizers": [hf.id_to_token(i) for i in b][:40]})
+            examples.append(
+                {
+                    "source": src,
+                    "line_no": no,
+                    "text": text[:200],
+                    "spbpe": sp.encode(text, out_type=str)[:40],
+                    "tokenizers": [hf.id_to_token(i) for i in b][:40],
+                }
+            )
     return {"lines": total, "identical": same, "rate": same / total if total else 1.0, "examples": examples}
 
 
@@ -197,11 +237,16 @@ def _cmd_convert(args) -> int:
         if args.to != "tokenizers":
             raise CliError("--check compares a tokenizer.json: use it with --to=tokenizers")
         res = check_tokenizers_json(args.model, text, args.check)
-        print(f"tokenizers vs spbpe: {res['identical']:,} of {res['lines']:,} lines identical "
-              f"({100 * res['rate']:.3f}%)", file=sys.stderr)
+        print(
+            f"tokenizers vs spbpe: {res['identical']:,} of {res['lines']:,} lines identical ({100 * res['rate']:.3f}%)",
+            file=sys.stderr,
+        )
         for ex in res["examples"]:
-            print(f"  {ex['source']}:{ex['line_no']} {ex['text'][:60]!r}\n    spbpe:      {' '.join(ex['spbpe'])}"
-                  f"\n    tokenizers: {' '.join(ex['tokenizers'])}", file=sys.stderr)
+            print(
+                f"  {ex['source']}:{ex['line_no']} {ex['text'][:60]!r}\n    spbpe:      {' '.join(ex['spbpe'])}"
+                f"\n    tokenizers: {' '.join(ex['tokenizers'])}",
+                file=sys.stderr,
+            )
     if out:
         with open(out, "w", encoding="utf-8") as f:
             f.write(text)
@@ -214,10 +259,21 @@ def add_parser(sub) -> None:
     p = sub.add_parser("convert", help="write a HF tokenizer.json, a minbpe-style vocab or a vocab dump")
     p.add_argument("--model", default="")
     p.add_argument("--to", choices=["tokenizers", "minbpe", "vocab"], required=True)
-    p.add_argument("--special-tokens", "--special_tokens", dest="special_tokens", choices=["added", "vocab"],
-                   default="added", help="control tokens as HF special added tokens (default) or only in the vocab")
+    p.add_argument(
+        "--special-tokens",
+        "--special_tokens",
+        dest="special_tokens",
+        choices=["added", "vocab"],
+        default="added",
+        help="control tokens as HF special added tokens (default) or only in the vocab",
+    )
     p.add_argument("--output", dest="output_flag", default="")
-    p.add_argument("--check", nargs="+", default=[], metavar="FILE",
-                   help="with --to=tokenizers: report how many lines of FILES (or directories) encode identically")
+    p.add_argument(
+        "--check",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="with --to=tokenizers: report how many lines of FILES (or directories) encode identically",
+    )
     p.add_argument("output", nargs="?", default="", help="output file (default stdout)")
     p.set_defaults(func=_cmd_convert)

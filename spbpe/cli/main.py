@@ -47,9 +47,11 @@ ENCODE_EXTRA_OPTIONS = {"bos": "add_bos", "eos": "add_eos", "reverse": "reverse"
 
 def read_lines(paths: List[str]) -> Iterator[bytes]:
     """Lines of the files (or stdin), without their trailing ``\\n`` only."""
+
     def lines_of(f: BinaryIO) -> Iterator[bytes]:
         for raw in f:
             yield raw[:-1] if raw.endswith(b"\n") else raw
+
     if not paths:
         yield from lines_of(sys.stdin.buffer)
         return
@@ -81,6 +83,7 @@ def _inputs(args) -> List[str]:
 
 def _processor(path: str):
     from ..processor import SentencePieceProcessor
+
     if not path:
         raise CliError("--model is required")
     return SentencePieceProcessor(model_file=path)
@@ -92,11 +95,14 @@ def _cmd_demo(args) -> int:
 
     out_dir = args.output_dir or tempfile.mkdtemp(prefix="spbpe-demo-")
     prefix = os.path.join(out_dir, "demo")
-    print(f"training a {args.vocab_size}-piece BPE vocabulary on {os.path.basename(BUNDLED_TEXT)} "
-          f"({os.path.getsize(BUNDLED_TEXT):,} bytes)...")
+    print(
+        f"training a {args.vocab_size}-piece BPE vocabulary on {os.path.basename(BUNDLED_TEXT)} "
+        f"({os.path.getsize(BUNDLED_TEXT):,} bytes)..."
+    )
     start = time.perf_counter()
-    SentencePieceTrainer.train(input=BUNDLED_TEXT, model_prefix=prefix, vocab_size=args.vocab_size,
-                               model_type="bpe", byte_fallback=True)
+    SentencePieceTrainer.train(
+        input=BUNDLED_TEXT, model_prefix=prefix, vocab_size=args.vocab_size, model_type="bpe", byte_fallback=True
+    )
     print(f"trained in {time.perf_counter() - start:.2f} s -> {prefix}.model, {prefix}.vocab")
     sp = SentencePieceProcessor(model_file=prefix + ".model")
     for text in args.text or DEMO_SENTENCES:
@@ -126,10 +132,12 @@ def _cmd_encode(args) -> int:
     fmt = args.output_format
     if fmt.startswith("sample_"):
         flags.update(enable_sampling=True, alpha=args.alpha, nbest_size=args.nbest_size)
-        fmt = fmt[len("sample_"):]
+        fmt = fmt[len("sample_") :]
     if fmt not in ("piece", "id") or args.output_format.startswith("nbest_"):
-        raise CliError(f"unsupported output format {args.output_format!r} "
-                       "(choose from piece, id, sample_piece, sample_id; nbest_* is unigram only)")
+        raise CliError(
+            f"unsupported output format {args.output_format!r} "
+            "(choose from piece, id, sample_piece, sample_id; nbest_* is unigram only)"
+        )
     out = _Output(args.output)
     vocab: Dict[str, int] = {}
     for line in read_lines(_inputs(args)):
@@ -180,6 +188,7 @@ def _cmd_decode(args) -> int:
 
 def _cmd_export_vocab(args) -> int:
     from .model_info import load_proto
+
     proto = load_proto(args.model)
     out = _Output(args.output)
     if args.output_format not in ("vocab", "syms"):
@@ -193,10 +202,12 @@ def _cmd_export_vocab(args) -> int:
 
 def _cmd_normalize(args) -> int:
     from .model_info import normalizer_processor
+
     if args.decompile:
         raise CliError("--decompile is not supported")
-    sp = normalizer_processor(args.model, args.normalization_rule_name, args.use_internal_normalization,
-                              args.remove_extra_whitespaces)
+    sp = normalizer_processor(
+        args.model, args.normalization_rule_name, args.use_internal_normalization, args.remove_extra_whitespaces
+    )
     out = _Output(args.output)
     for line in read_lines(_inputs(args)):
         norm = sp.normalize(line)
@@ -207,6 +218,7 @@ def _cmd_normalize(args) -> int:
 
 def _cmd_train(argv: List[str]) -> int:
     from ..trainer import SentencePieceTrainer
+
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: spbpe train --input=FILES --model_prefix=PREFIX --vocab_size=N [any spm_train flag]")
         return 0 if argv else 1
@@ -215,8 +227,7 @@ def _cmd_train(argv: List[str]) -> int:
     start = time.perf_counter()
     SentencePieceTrainer.train(**flags)
     prefix = flags.get("model_prefix", "")
-    print(f"spbpe: trained in {time.perf_counter() - start:.2f} s -> {prefix}.model, {prefix}.vocab",
-          file=sys.stderr)
+    print(f"spbpe: trained in {time.perf_counter() - start:.2f} s -> {prefix}.model, {prefix}.vocab", file=sys.stderr)
     return 0
 
 
@@ -265,8 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     n = sub.add_parser("normalize", help="normalize lines (spm_normalize)")
     _line_io(n)
-    add_flag(n, "use_internal_normalization", type=parse_bool, default=False,
-          help="normalize exactly as for segmentation (dummy prefix, ▁)")
+    add_flag(
+        n,
+        "use_internal_normalization",
+        type=parse_bool,
+        default=False,
+        help="normalize exactly as for segmentation (dummy prefix, ▁)",
+    )
     add_flag(n, "normalization_rule_name", default="", help="nmt_nfkc, nfkc, nmt_nfkc_cf, nfkc_cf or identity")
     add_flag(n, "remove_extra_whitespaces", type=parse_bool, default=True)
     add_flag(n, "decompile", type=parse_bool, default=False)

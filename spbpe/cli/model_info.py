@@ -1,15 +1,15 @@
 """What is in a ``.model`` file: ``spbpe inspect`` and helpers for the CLI.
 
-    >>> info = model_summary("tokenizer.model")   # doctest: +SKIP
-    >>> info["vocab_size"], info["specials"]["bos"]  # doctest: +SKIP
-    (32000, ['<s>', 1])
+>>> info = model_summary("tokenizer.model")   # doctest: +SKIP
+>>> info["vocab_size"], info["specials"]["bos"]  # doctest: +SKIP
+(32000, ['<s>', 1])
 """
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict
 
 from .._proto import model_pb2
 from ..errors import ModelFormatError
@@ -21,7 +21,7 @@ MODEL_TYPES = {1: "unigram", 2: "bpe", 3: "word", 4: "char"}
 _DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
 
-def load_proto(path: str) -> "model_pb2.ModelProto":
+def load_proto(path: str) -> model_pb2.ModelProto:
     """Parse a .model file; ModelFormatError when it is not one."""
     if not path:
         raise ModelFormatError("--model is required")
@@ -64,7 +64,9 @@ def model_summary(path: str, longest: int = 10) -> Dict[str, Any]:
     for kind in ("unk", "bos", "eos", "pad"):
         piece = getattr(ts, f"{kind}_piece")
         specials[kind] = [piece, index.get(piece, -1)]
-    by_len = sorted(((len(p.piece), i) for i, p in enumerate(proto.pieces) if p.type in (1, 4)), key=lambda t: (-t[0], t[1]))
+    by_len = sorted(
+        ((len(p.piece), i) for i, p in enumerate(proto.pieces) if p.type in (1, 4)), key=lambda t: (-t[0], t[1])
+    )
     return {
         "path": str(path),
         "file_bytes": os.path.getsize(path),
@@ -72,13 +74,19 @@ def model_summary(path: str, longest: int = 10) -> Dict[str, Any]:
         "vocab_size": len(proto.pieces),
         "piece_types": {k: v for k, v in counts.items() if v},
         "specials": specials,
-        "other_control_and_user_defined": [[p.piece, i, PIECE_TYPES[p.type]] for i, p in enumerate(proto.pieces)
-                                           if p.type in (3, 4) and p.piece not in (s[0] for s in specials.values())],
+        "other_control_and_user_defined": [
+            [p.piece, i, PIECE_TYPES[p.type]]
+            for i, p in enumerate(proto.pieces)
+            if p.type in (3, 4) and p.piece not in (s[0] for s in specials.values())
+        ],
         "byte_fallback": bool(ts.byte_fallback) or counts.get("byte", 0) > 0,
-        "normalizer": {"name": ns.name, "add_dummy_prefix": ns.add_dummy_prefix,
-                       "remove_extra_whitespaces": ns.remove_extra_whitespaces,
-                       "escape_whitespaces": ns.escape_whitespaces,
-                       "precompiled_charsmap_bytes": len(ns.precompiled_charsmap)},
+        "normalizer": {
+            "name": ns.name,
+            "add_dummy_prefix": ns.add_dummy_prefix,
+            "remove_extra_whitespaces": ns.remove_extra_whitespaces,
+            "escape_whitespaces": ns.escape_whitespaces,
+            "precompiled_charsmap_bytes": len(ns.precompiled_charsmap),
+        },
         "denormalizer": _fields(proto.denormalizer_spec) if proto.HasField("denormalizer_spec") else None,
         "trainer_spec": _fields(ts),
         "longest_pieces": [[proto.pieces[i].piece, i, n] for n, i in by_len[:longest]],
@@ -88,21 +96,25 @@ def model_summary(path: str, longest: int = 10) -> Dict[str, Any]:
 
 def format_summary(info: Dict[str, Any]) -> str:
     """The readable text of ``spbpe inspect``."""
-    lines = [f"model          {info['path']} ({info['file_bytes']:,} bytes)",
-             f"type           {info['model_type']}",
-             f"vocab size     {info['vocab_size']:,}",
-             "piece types    " + ", ".join(f"{k} {v:,}" for k, v in info["piece_types"].items()),
-             "specials       " + ", ".join(f"{k} {p!r}={i}" if i >= 0 else f"{k} none"
-                                          for k, (p, i) in info["specials"].items()),
-             f"byte fallback  {'yes' if info['byte_fallback'] else 'no'}"]
+    lines = [
+        f"model          {info['path']} ({info['file_bytes']:,} bytes)",
+        f"type           {info['model_type']}",
+        f"vocab size     {info['vocab_size']:,}",
+        "piece types    " + ", ".join(f"{k} {v:,}" for k, v in info["piece_types"].items()),
+        "specials       "
+        + ", ".join(f"{k} {p!r}={i}" if i >= 0 else f"{k} none" for k, (p, i) in info["specials"].items()),
+        f"byte fallback  {'yes' if info['byte_fallback'] else 'no'}",
+    ]
     other = info["other_control_and_user_defined"]
     if other:
         shown = ", ".join(f"{p!r}={i} ({t})" for p, i, t in other[:12])
         lines.append(f"other specials {shown}" + (f", ... ({len(other)} in all)" if len(other) > 12 else ""))
     n = info["normalizer"]
-    lines.append(f"normalizer     {n['name'] or '(unnamed)'}: add_dummy_prefix={n['add_dummy_prefix']}, "
-                 f"remove_extra_whitespaces={n['remove_extra_whitespaces']}, "
-                 f"escape_whitespaces={n['escape_whitespaces']}, charsmap {n['precompiled_charsmap_bytes']:,} bytes")
+    lines.append(
+        f"normalizer     {n['name'] or '(unnamed)'}: add_dummy_prefix={n['add_dummy_prefix']}, "
+        f"remove_extra_whitespaces={n['remove_extra_whitespaces']}, "
+        f"escape_whitespaces={n['escape_whitespaces']}, charsmap {n['precompiled_charsmap_bytes']:,} bytes"
+    )
     lo, hi = info["score_range"]
     lines.append(f"scores         {lo:g} .. {hi:g}")
     lines.append("longest pieces " + ", ".join(f"{p!r}={i}" for p, i, _ in info["longest_pieces"]))
@@ -112,14 +124,16 @@ def format_summary(info: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def normalizer_processor(model: str, rule_name: str = "", internal: bool = False,
-                         remove_extra_whitespaces: bool = True):
+def normalizer_processor(
+    model: str, rule_name: str = "", internal: bool = False, remove_extra_whitespaces: bool = True
+):
     """A SentencePieceProcessor whose ``normalize`` is spm_normalize's.
 
     Without ``internal`` the dummy prefix and the ▁ escaping are switched off
     and ``remove_extra_whitespaces`` is taken from the flag, as spm_normalize does.
     """
     from ..processor import SentencePieceProcessor
+
     if model:
         proto = load_proto(model)
     elif rule_name:
@@ -134,11 +148,11 @@ def normalizer_processor(model: str, rule_name: str = "", internal: bool = False
     return SentencePieceProcessor(model_proto=proto.SerializeToString())
 
 
-def _bare_model(rule_name: str) -> "model_pb2.ModelProto":
+def _bare_model(rule_name: str) -> model_pb2.ModelProto:
     proto = model_pb2.ModelProto()
     for piece, t in (("<unk>", 2), ("<s>", 3), ("</s>", 3)):
         proto.pieces.add(piece=piece, score=0.0, type=t)
-    proto.trainer_spec.model_type = 2
+    proto.trainer_spec.model_type = 2  # type: ignore[assignment]  # BPE; protobuf's stub types enums narrower than int
     ns = proto.normalizer_spec
     ns.name = rule_name
     if rule_name != "identity":

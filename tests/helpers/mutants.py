@@ -12,20 +12,19 @@ byte_fallback without byte pieces, charsmaps with bad headers or with
 trie/pool offsets outside the blob).
 """
 
+# Run as a worker script too (python tests/helpers/mutants.py ...): find the package.
+import os as _os
 import random
 import struct
+import sys as _sys
 from typing import Dict, List, Sequence, Tuple
 
-# Run as a worker script too (python tests/mutants.py ...): find the package.
-import os as _os
-import sys as _sys
-
-_sys.path.insert(0, _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))))
+_sys.path.insert(0, _os.path.dirname(_os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))))
 from spbpe._proto.wire import varint  # noqa: E402
 
 __all__ = ["mutant", "KINDS", "train_bases"]
 
-Field = Tuple[int, int, bytes]   # (number, wire type, payload: raw bytes of the value)
+Field = Tuple[int, int, bytes]  # (number, wire type, payload: raw bytes of the value)
 
 
 def _read_varint(buf: bytes, i: int) -> Tuple[int, int]:
@@ -49,10 +48,10 @@ def parse(buf: bytes) -> List[Field]:
             _, k = _read_varint(buf, j)
             out.append((num, wt, buf[j:k]))
         elif wt == 1:
-            out.append((num, wt, buf[j:j + 8]))
+            out.append((num, wt, buf[j : j + 8]))
             k = j + 8
         elif wt == 5:
-            out.append((num, wt, buf[j:j + 4]))
+            out.append((num, wt, buf[j : j + 4]))
             k = j + 4
         else:
             n, j = _read_varint(buf, j)
@@ -113,8 +112,9 @@ def _edit_sub(fields: List[Field], num: int, edit) -> List[Field]:
 
 # ---------------------------------------------------------------- kinds
 
+
 def k_truncate(b, f, rng):
-    return b[:rng.randrange(len(b))]
+    return b[: rng.randrange(len(b))]
 
 
 def k_bitflip(b, f, rng):
@@ -129,7 +129,7 @@ def k_random_span(b, f, rng):
     a = bytearray(b)
     p = rng.randrange(len(a))
     n = rng.choice([1, 2, 4, 16, 256])
-    a[p:p + n] = bytes(rng.randrange(256) for _ in range(n))
+    a[p : p + n] = bytes(rng.randrange(256) for _ in range(n))
     return bytes(a)
 
 
@@ -160,7 +160,9 @@ def k_piece_type(b, f, rng):
 
 
 def k_piece_string(b, f, rng):
-    s = rng.choice([b"", b"\xff", b"\xe2\x96", "\u2581".encode() * 3, b"<unk>", b"<s>", b"<0x41>", b"<0xZZ>", b"a" * 5000])
+    s = rng.choice(
+        [b"", b"\xff", b"\xe2\x96", "\u2581".encode() * 3, b"<unk>", b"<s>", b"<0x41>", b"<0xZZ>", b"a" * 5000]
+    )
     return build(_edit_piece(f, rng, lambda p: _set(p, 1, 2, s)))
 
 
@@ -183,9 +185,9 @@ def k_second_unk(b, f, rng):
 
 
 def k_special(b, f, rng):
-    num = rng.choice([45, 46, 47, 48, 44])          # unk/bos/eos/pad piece, unk_surface
+    num = rng.choice([45, 46, 47, 48, 44])  # unk/bos/eos/pad piece, unk_surface
     val = rng.choice([b"", b"\xe2\x96\x81the", b"<unk>", b"<s>", b"nope", b"\xff\xfe", b"a"])
-    ids = rng.choice([40, 41, 42, 43])               # unk_id, bos_id, eos_id, pad_id
+    ids = rng.choice([40, 41, 42, 43])  # unk_id, bos_id, eos_id, pad_id
     idv = rng.choice([-1, 0, 5, 2**31 - 1, 2**63])
     return build(_edit_sub(f, 2, lambda s: _set(_set(s, num, 2, val), ids, 0, varint(idv))))
 
@@ -205,6 +207,7 @@ def k_charsmap_header(b, f, rng):
         size = rng.choice([0, 1, 1023, 1024, len(cm) - 4, len(cm), 2**31, 2**32 - 1, 4 * (len(cm) // 4)])
         cm[0:4] = struct.pack("<I", size & 0xFFFFFFFF)
         return _set(ns, 2, 2, bytes(cm))
+
     return build(_edit_sub(f, 3, edit))
 
 
@@ -217,22 +220,28 @@ def k_charsmap_units(b, f, rng):
         units = max(1, min(trie, len(cm) - 4) // 4)
         for _ in range(rng.choice([1, 8, 64, 1024])):
             u = rng.randrange(units)
-            cm[4 + 4 * u:8 + 4 * u] = struct.pack("<I", rng.choice([rng.randrange(2**32), 0xFFFFFFFF, 0x7FFFFFFF,
-                                                                      (rng.randrange(2**22) << 10) | rng.randrange(256)]))
+            cm[4 + 4 * u : 8 + 4 * u] = struct.pack(
+                "<I",
+                rng.choice(
+                    [rng.randrange(2**32), 0xFFFFFFFF, 0x7FFFFFFF, (rng.randrange(2**22) << 10) | rng.randrange(256)]
+                ),
+            )
         return _set(ns, 2, 2, bytes(cm))
+
     return build(_edit_sub(f, 3, edit))
 
 
 def k_charsmap_truncate(b, f, rng):
     def edit(ns):
         cm = _get(ns, 2)
-        return _set(ns, 2, 2, cm[:rng.randrange(len(cm) + 1)])
+        return _set(ns, 2, 2, cm[: rng.randrange(len(cm) + 1)])
+
     return build(_edit_sub(f, 3, edit))
 
 
 def k_denormalizer(b, f, rng):
     cm = _get(parse(_get(f, 3)), 2) or b"\x00\x04\x00\x00" + b"\x00" * 1030
-    cm = k_bitflip(cm, None, rng) if rng.random() < 0.5 else cm[:rng.randrange(len(cm) + 1)]
+    cm = k_bitflip(cm, None, rng) if rng.random() < 0.5 else cm[: rng.randrange(len(cm) + 1)]
     return build(_set(f, 5, 2, field(2, 2, cm)))
 
 
@@ -250,7 +259,7 @@ def k_wrong_wire(b, f, rng):
     new_wt = rng.choice([w for w in (0, 1, 2, 3, 4, 5, 6, 7) if w != wt])
     out = b"".join(field(*x) for x in f[:k]) + varint(num << 3 | new_wt)
     out += (varint(len(payload)) + payload) if wt == 2 else payload
-    return out + b"".join(field(*x) for x in f[k + 1:])
+    return out + b"".join(field(*x) for x in f[k + 1 :])
 
 
 def k_nested_wrong_wire(b, f, rng):
@@ -264,6 +273,7 @@ def k_nested_wrong_wire(b, f, rng):
         p = list(p)
         p[k] = (num, new_wt, conv)
         return p
+
     return build(_edit_piece(f, rng, edit))
 
 
@@ -275,7 +285,7 @@ def k_group(b, f, rng):
 def k_huge_vocab(b, f, rng):
     n = rng.choice([100_000, 300_000])
     if rng.random() < 0.5:
-        extra = b"\x0a\x00" * n                               # empty pieces
+        extra = b"\x0a\x00" * n  # empty pieces
     else:
         extra = b"".join(field(1, 2, field(1, 2, b"x%d" % i)) for i in range(n))
     return b + extra
@@ -286,10 +296,33 @@ def k_unknown_fields(b, f, rng):
     return build(list(f) + [(0, 0, b"")][:0]) + junk
 
 
-KINDS = [k_truncate, k_bitflip, k_random_span, k_random_file, k_insert, k_empty_pieces, k_dup_piece,
-         k_piece_type, k_piece_string, k_piece_score, k_no_unk, k_second_unk, k_special, k_model_type,
-         k_byte_fallback, k_charsmap_header, k_charsmap_units, k_charsmap_truncate, k_denormalizer,
-         k_huge_len, k_wrong_wire, k_nested_wrong_wire, k_group, k_huge_vocab, k_unknown_fields]
+KINDS = [
+    k_truncate,
+    k_bitflip,
+    k_random_span,
+    k_random_file,
+    k_insert,
+    k_empty_pieces,
+    k_dup_piece,
+    k_piece_type,
+    k_piece_string,
+    k_piece_score,
+    k_no_unk,
+    k_second_unk,
+    k_special,
+    k_model_type,
+    k_byte_fallback,
+    k_charsmap_header,
+    k_charsmap_units,
+    k_charsmap_truncate,
+    k_denormalizer,
+    k_huge_len,
+    k_wrong_wire,
+    k_nested_wrong_wire,
+    k_group,
+    k_huge_vocab,
+    k_unknown_fields,
+]
 
 
 def mutant(bases: Sequence[bytes], i: int, seed: int = 0) -> Tuple[str, bytes]:
@@ -310,9 +343,10 @@ TEXT = "Hello  wörld ▁ 12 <s> [INST] 😀 日本語 abc\x00"
 
 def _try_spbpe(data: bytes) -> str:
     import spbpe
+
     try:
         sp = spbpe.SentencePieceProcessor()
-        sp.load_from_serialized_proto(data)   # also for b"", which the constructor ignores
+        sp.load_from_serialized_proto(data)  # also for b"", which the constructor ignores
     except spbpe.SpbpeError as e:
         if not isinstance(e, ValueError) or not str(e):
             return f"bad-error {type(e).__name__}: {e!r}"
@@ -330,6 +364,7 @@ def _try_spbpe(data: bytes) -> str:
 
 def _try_sentencepiece(data: bytes) -> str:
     import sentencepiece as spm
+
     try:
         sp = spm.SentencePieceProcessor()
         sp.LoadFromSerializedProto(data)
@@ -342,19 +377,19 @@ def _try_sentencepiece(data: bytes) -> str:
 
 
 def main(argv: List[str]) -> None:
-    """python tests/mutants.py spbpe|sentencepiece SEED START STOP BASE...:
+    """python tests/helpers/mutants.py spbpe|sentencepiece SEED START STOP BASE...:
     one line "i kind outcome" per mutant, flushed, under a 1.5 GiB RLIMIT_AS."""
     import os
     import resource
     import sys
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
     which, seed, start, stop = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
     bases = []
     for path in argv[4:]:
         with open(path, "rb") as fh:
             bases.append(fh.read())
     limit = 1536 << 20
-    if "asan" not in os.environ.get("LD_PRELOAD", ""):   # ASan reserves terabytes of shadow address space
+    if "asan" not in os.environ.get("LD_PRELOAD", ""):  # ASan reserves terabytes of shadow address space
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     run = _try_spbpe if which == "spbpe" else _try_sentencepiece
     for i in range(start, stop):
@@ -365,6 +400,7 @@ def main(argv: List[str]) -> None:
 
 if __name__ == "__main__":
     import sys
+
     main(sys.argv[1:])
 
 
@@ -379,8 +415,9 @@ def train_bases(directory: str, small: Dict[str, dict], lines: List[str], real: 
     paths = list(real)
     for name, cfg in small.items():
         buf = io.BytesIO()
-        spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=buf, model_type="bpe",
-                                       minloglevel=2, **cfg)
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(lines), model_writer=buf, model_type="bpe", minloglevel=2, **cfg
+        )
         path = os.path.join(directory, f"{name}.model")
         with open(path, "wb") as f:
             f.write(buf.getvalue())

@@ -4,15 +4,20 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT, corpus_lines, real_model_paths
-from hard_cases import HARD_CASES
+from tests.helpers.hard_cases import HARD_CASES
+from tests.helpers.models import ROOT, corpus_lines, real_model_paths
 
 
 def run_spbpe(*args, input=None, check=True, cwd=None):
     """Run ``python -m spbpe ARGS`` in a subprocess; returns the CompletedProcess (bytes)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    p = subprocess.run([sys.executable, "-m", "spbpe", *map(str, args)], input=input, capture_output=True,
-                       env=env, cwd=str(cwd or ROOT))
+    p = subprocess.run(
+        [sys.executable, "-m", "spbpe", *map(str, args)],
+        input=input,
+        capture_output=True,
+        env=env,
+        cwd=str(cwd or ROOT),
+    )
     if check and p.returncode != 0:
         raise AssertionError(f"spbpe {' '.join(map(str, args))} failed ({p.returncode}):\n{p.stderr.decode()}")
     return p

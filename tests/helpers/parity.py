@@ -19,7 +19,7 @@ def compare(model_path, inputs, check_pieces=True, check_normalize=True):
         for x, a, b in zip(inputs, ours.encode(inputs, out_type=str), ref.encode(inputs, out_type=str)):
             if a != b:
                 diffs.append((x, "pieces", a, b))
-    for x, ids, a, b in zip(inputs, ids_r, ours.decode(ids_r), ref.decode(ids_r)):
+    for x, a, b in zip(inputs, ours.decode(ids_r), ref.decode(ids_r)):
         if a != b:
             diffs.append((x, "decode", a, b))
     if check_normalize:
