@@ -498,10 +498,8 @@ def test_proto_api_refuses_options_alike(botchan_model, out_type, kw):
     assert _outcome(ours.encode, []) == _outcome(ref.encode, [])
 
 
-def test_proto_api_refusal_order(tmp_path):
-    # Python-level checks come first (return_bytes, sampling, num_threads);
-    # the refusal comes before the model's own checks (no bos_id) and even
-    # without a model.
+def model_without_bos_eos():
+    """A small botchan model with no bos or eos piece, trained by sentencepiece."""
     buf = io.BytesIO()
     spm.SentencePieceTrainer.train(
         input=str(BOTCHAN),
@@ -513,6 +511,14 @@ def test_proto_api_refusal_order(tmp_path):
         minloglevel=2,
         num_threads=1,
     )
+    return buf.getvalue()
+
+
+def test_proto_api_refusal_order(tmp_path):
+    # Python-level checks come first (return_bytes, sampling, num_threads);
+    # the refusal comes before the model's own checks (no bos_id) and even
+    # without a model.
+    buf = io.BytesIO(model_without_bos_eos())
     calls = [
         ("ab", dict(out_type="offset_mapping", add_bos=True)),
         ("ab", dict(out_type="proto", add_eos=True)),
@@ -601,17 +607,7 @@ def test_empty_batch_checks_nothing_the_items_would():
     # sentencepiece checks bos_id/eos_id, and needs a model, only while it
     # encodes an item: an empty batch is [] without a model or a bos_id
     # (but the proto API's refusal and the Python-level checks still apply).
-    buf = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        input=str(BOTCHAN),
-        model_writer=buf,
-        model_type="bpe",
-        vocab_size=400,
-        bos_id=-1,
-        eos_id=-1,
-        minloglevel=2,
-        num_threads=1,
-    )
+    buf = io.BytesIO(model_without_bos_eos())
     pairs = [
         (
             spm.SentencePieceProcessor(model_proto=buf.getvalue()),
