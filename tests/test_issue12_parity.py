@@ -20,6 +20,15 @@ from spbpe._proto import model_pb2  # noqa: E402
 from spbpe.trainer import SentencePieceTrainer, TrainerRefusedError  # noqa: E402
 
 
+def sentencepiece_botchan_model(**options):
+    """Bytes of a BPE model that sentencepiece trains on botchan with these options."""
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        input=str(BOTCHAN), model_writer=buf, model_type="bpe", minloglevel=2, num_threads=1, **options
+    )
+    return buf.getvalue()
+
+
 def train_both(lines, **kw):
     """Model bytes from sentencepiece and from spbpe trained on `lines`."""
     out = []
@@ -129,16 +138,7 @@ BOTCHAN = pathlib.Path(__file__).resolve().parent.parent / "spbpe" / "data" / "b
 @pytest.fixture(scope="module")
 def botchan_model():
     """A small BPE model trained with sentencepiece (its first merge scores -0.0)."""
-    buf = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        input=str(BOTCHAN),
-        model_writer=buf,
-        model_type="bpe",
-        vocab_size=600,
-        byte_fallback=True,
-        minloglevel=2,
-        num_threads=1,
-    )
+    buf = io.BytesIO(sentencepiece_botchan_model(vocab_size=600, byte_fallback=True))
     return buf.getvalue()
 
 
@@ -236,16 +236,7 @@ UNUSED_TEXTS = ["x", "xx", "xxx", "axb", "x☃x", "☃x☃", "a x b", "box fox",
 
 @pytest.mark.parametrize("byte_fallback", [False, True])
 def test_single_char_unused_piece_is_unknown(byte_fallback):
-    buf = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        input=str(BOTCHAN),
-        model_writer=buf,
-        model_type="bpe",
-        vocab_size=600,
-        byte_fallback=byte_fallback,
-        minloglevel=2,
-        num_threads=1,
-    )
+    buf = io.BytesIO(sentencepiece_botchan_model(vocab_size=600, byte_fallback=byte_fallback))
     ed = ModelEditor.from_bytes(buf.getvalue())
     ed.set_type("x", "UNUSED")
     assert len(ed.proto.pieces[ed.id_of("x")].piece) == 1
@@ -261,17 +252,10 @@ def test_single_char_unused_piece_is_unknown(byte_fallback):
 def test_emit_unk_piece_keeps_runs_spelling_a_vocabulary_piece(byte_fallback):
     # An unknown run whose text is a control piece ("b" as bos, one emoji)
     # keeps its text: sentencepiece swaps only pieces whose text maps to unk_id.
-    buf = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        input=str(BOTCHAN),
-        model_writer=buf,
-        model_type="bpe",
-        vocab_size=600,
-        bos_piece="b",
-        control_symbols=["😀", "<ctl>"],
-        byte_fallback=byte_fallback,
-        minloglevel=2,
-        num_threads=1,
+    buf = io.BytesIO(
+        sentencepiece_botchan_model(
+            vocab_size=600, bos_piece="b", control_symbols=["😀", "<ctl>"], byte_fallback=byte_fallback
+        )
     )
     texts = ["b", "bb", "a b c", "abc", "😀", "😀😀", "x😀y", "☃", "☃😀", "b☃", "<ctl>", "about the boat 😀!"]
     assert_all_outputs_alike(buf.getvalue(), texts)
@@ -500,17 +484,7 @@ def test_proto_api_refuses_options_alike(botchan_model, out_type, kw):
 
 def model_without_bos_eos():
     """A small botchan model with no bos or eos piece, trained by sentencepiece."""
-    buf = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        input=str(BOTCHAN),
-        model_writer=buf,
-        model_type="bpe",
-        vocab_size=400,
-        bos_id=-1,
-        eos_id=-1,
-        minloglevel=2,
-        num_threads=1,
-    )
+    buf = io.BytesIO(sentencepiece_botchan_model(vocab_size=400, bos_id=-1, eos_id=-1))
     return buf.getvalue()
 
 
