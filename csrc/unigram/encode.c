@@ -133,7 +133,7 @@ int sp_unigram_sample(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t,
 int sp_unigram_encode(const spbpe_model *m, const uint8_t *text, size_t len, const spbpe_encode_options *opt,
                       spbpe_workspace *ws, spbpe_encoding *out, spbpe_error *err) {
     int spans = opt && opt->with_offsets;
-    int sample = opt && opt->sample;
+    int sample = opt && opt->sample && opt->nbest_size != 0 && opt->nbest_size != 1; /* 0, 1: plain encode */
     int type = m->info.model_type;
     if (sample && type != 1)
         return sp_fail(err, SPBPE_ERR_UNSUPPORTED, 0, "SampleEncode is not available for the current model.");

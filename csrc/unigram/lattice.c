@@ -82,13 +82,16 @@ static int group(sp_uni_scratch *s, int by_end, uint32_t chars) {
     uint32_t *at = by_end ? s->end_at : s->begin_at;
     if (sp_reserve((void **)list, cap, s->node_len, sizeof **list)) return -1;
     memset(at, 0, (chars + 2) * sizeof *at);
+    size_t skip = by_end ? 1 : 0; /* EOS ends nothing, BOS begins nothing */
     for (size_t i = 0; i < s->node_len; i++) {
+        if (i == skip) continue;
         const sp_lnode *nd = &s->nodes[i];
         uint32_t key = by_end ? (i == 0 ? 0 : nd->pos + nd->length) : nd->pos;
         at[key + 1]++;
     }
     for (uint32_t p = 0; p <= chars; p++) at[p + 1] += at[p];
     for (size_t i = 0; i < s->node_len; i++) {
+        if (i == skip) continue;
         const sp_lnode *nd = &s->nodes[i];
         uint32_t key = by_end ? (i == 0 ? 0 : nd->pos + nd->length) : nd->pos;
         (*list)[at[key]++] = (int32_t)i;
