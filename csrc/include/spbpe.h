@@ -64,7 +64,7 @@ enum {
 };
 
 /* ---------------------------------------------------------------- model */
-/* (model_type 1 = unigram, 2 = BPE, 3 = char, 4 = word all load.) */
+/* (model_type 1 = unigram, 2 = BPE, 3 = word, 4 = char all load.) */
 
 typedef struct spbpe_model spbpe_model;
 
@@ -82,7 +82,7 @@ typedef struct spbpe_model_info {
     int32_t bos_id;                  /* -1 when bos_piece is not a CONTROL piece */
     int32_t eos_id;
     int32_t pad_id;
-    int model_type;                  /* TrainerSpec.ModelType: 1 = unigram, 2 = BPE, 3 = char, 4 = word */
+    int model_type;                  /* TrainerSpec.ModelType: 1 = unigram, 2 = BPE, 3 = word, 4 = char */
     int byte_fallback;
     int add_dummy_prefix;
     int remove_extra_whitespaces;

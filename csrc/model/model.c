@@ -245,7 +245,7 @@ static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
     int st;
     if (s->model_type < 1 || s->model_type > 4)
         return sp_fail(err, SPBPE_ERR_UNSUPPORTED, 0,
-                       "model_type %d is not supported: spbpe loads unigram, BPE, char and word models (1-4)",
+                       "model_type %d is not supported: spbpe loads unigram, BPE, word and char models (1-4)",
                        s->model_type);
     if (s->piece_count == 0) return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "model has no pieces.");
     if (s->piece_count > 0x7FFFFFF) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "model has too many pieces (%zu)", s->piece_count);

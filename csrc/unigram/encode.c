@@ -1,5 +1,5 @@
 /*
- * encode.c - encode for unigram (model_type 1), char (3) and word (4)
+ * encode.c - encode for unigram (model_type 1), word (3) and char (4)
  * models: what spbpe_encode dispatches to for every non-BPE model.
  *
  * Unigram: sentencepiece 0.2.3 encodes with EncodeOptimized
@@ -9,13 +9,12 @@
  * first; UNUSED pieces are skipped; a piece ending at byte e offers
  * best[s] + score to best[e], taken only if e has no candidate yet or the
  * offer is strictly larger, so ties keep the earliest start.  Scores follow
- * sentencepiece's arithmetic: a piece's offer is computed in double (its
- * score expression is a double because a USER_DEFINED piece scores
- * bytes * max_score - 0.1), rounded to float and compared as floats, as
- * sentencepiece 0.2.3's wheel behaves (measured: comparing the double sum
- * breaks ties differently, e.g. on "▁......." with botchan's model); the
- * unknown offer (min_score - 10, when no piece covers exactly the first
- * character) is a float sum.  Backtracking from the end gives the pieces.
+ * what sentencepiece 0.2.3's wheel computes, which is float arithmetic
+ * throughout (its source reads as double, with a USER_DEFINED piece scoring
+ * bytes * max_score - 0.1, but comparing double sums breaks ties
+ * differently, e.g. on "▁......." with botchan's model, and n-best scores
+ * of user-defined pieces match only with 0.1f); the unknown offer is
+ * min_score - 10 where no piece covers exactly the first character.  Backtracking from the end gives the pieces.
  *
  * Char model: one user-defined match or one character per token; word
  * model: sentencepiece's SplitIntoWords (a word starts at each U+2581); each
@@ -54,7 +53,7 @@ static void viterbi_encode(const spbpe_model *m, sp_uni_scratch *s, const uint8_
         start[i] = -1;
         bid[i] = -1;
     }
-    const float max_score = u->max_score, unk_score = u->unk_score;
+    const float udef_unit = u->udef_unit, unk_score = u->unk_score;
     for (size_t at = 0; at < n;) {
         const float here = best[at];
         size_t mblen = sp_utf8_char_len(t + at, n - at);
@@ -67,9 +66,8 @@ static void viterbi_encode(const spbpe_model *m, sp_uni_scratch *s, const uint8_
             int32_t id = trie->value[node];
             if (id < 0 || type[id] == SPBPE_PIECE_UNUSED) continue;
             size_t length = k - at;
-            double sc = type[id] == SPBPE_PIECE_USER_DEFINED ? (double)((float)length * max_score) - 0.1
-                                                              : (double)score[id];
-            float cand = (float)(sc + (double)here);
+            float sc = type[id] == SPBPE_PIECE_USER_DEFINED ? (float)length * udef_unit - 0.1f : score[id];
+            float cand = sc + here;
             if (start[k] == -1 || cand > best[k]) {
                 best[k] = cand;
                 start[k] = (int32_t)at;
@@ -148,9 +146,9 @@ int sp_unigram_encode(const spbpe_model *m, const uint8_t *text, size_t len, con
     if (sp_workspace_grow(ws, m, n)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory encoding %zu bytes", n);
     sp_uemit o = {.m = m, .text = t, .align = ws->norm.align, .ids = ws->ids, .nb = ws->nb, .ne = ws->ne,
                   .ob = ws->ob, .oe = ws->oe, .spans = spans};
-    if (type == 3) {
+    if (type == 4) {
         char_encode(m, t, n, &o);
-    } else if (type == 4) {
+    } else if (type == 3) {
         word_encode(m, t, n, &o);
     } else {
         sp_uni_scratch *s = sp_uni_scratch_get(ws);

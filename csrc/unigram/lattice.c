@@ -123,7 +123,7 @@ int sp_lattice_build(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t, 
             while (cursor <= chars && s->char_off[cursor] < k) cursor++; /* get_chars_length */
             uint32_t length = cursor - p;
             float score = m->type[id] == SPBPE_PIECE_USER_DEFINED
-                              ? (float)((double)((float)(int)length * u->max_score) - 0.1)
+                              ? (float)(int)length * u->udef_unit - 0.1f
                               : m->score[id];
             if (add_node(s, p, length, id, score)) return -1;
             if (length == 1) single = 1;

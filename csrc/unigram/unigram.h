@@ -2,7 +2,7 @@
  * unigram/unigram.h - the unigram engine's internal types: the piece trie
  * built at load (trie.c), the per-workspace scratch (lattice.c), and the
  * entry points the shared encoder dispatches to (encode.c for the Viterbi
- * encode of model_type 1 and the char (3) and word (4) models; lattice.c,
+ * encode of model_type 1 and the word (3) and char (4) models; lattice.c,
  * nbest.c and sample.c for n-best, sampling and entropy).
  *
  * Everything in sp_unigram is written once at load and only read after, so
@@ -47,13 +47,14 @@ typedef struct sp_unigram {
     float min_score;         /* over NORMAL pieces (FLT_MAX when none) */
     float max_score;         /* over NORMAL pieces (FLT_MIN when none) */
     float unk_score;         /* min_score - 10 (kUnkPenalty) */
+    float udef_unit;         /* a USER_DEFINED piece scores length * udef_unit - 0.1 */
 } sp_unigram;
 
 /* Built by model.c for model_type 1; NULL on out of memory (err filled). */
 sp_unigram *sp_unigram_new(const spbpe_model *m, spbpe_error *err);
 void sp_unigram_free(sp_unigram *u);
 
-/* spbpe_encode for model types 1, 3 and 4 (encode.c). */
+/* spbpe_encode for model types 1 (unigram), 3 (word) and 4 (char) (encode.c). */
 int sp_unigram_encode(const spbpe_model *m, const uint8_t *text, size_t len, const spbpe_encode_options *opt,
                       spbpe_workspace *ws, spbpe_encoding *out, spbpe_error *err);
 
