@@ -24,7 +24,7 @@ from ._core import native_unigram
 from ._core.native_unigram import Segmentation
 from ._core.text import to_bytes
 from ._proto import sentencepiece_text
-from .errors import InputError, UnimplementedError
+from .errors import InputError, LimitError, UnimplementedError
 from .random_seed import next_seed
 
 __all__ = ["LatticeMixin"]
@@ -174,6 +174,8 @@ class LatticeMixin:
         nbest_size = self._nbest_size if nbest_size is None else nbest_size
         if nbest_size <= 0:
             nbest_size = 1
+        if nbest_size > 512:  # the 0.2.3 wheel's kMaxNBestSize
+            raise LimitError("nbest_size must be nbest_size <= 512")
         if out_type == "offset_mapping":
             raise ValueError(f"unknown return_type={out_type!r}")
         self._check_options(out_type, add_bos, add_eos, reverse, emit_unk_piece)
