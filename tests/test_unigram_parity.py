@@ -116,7 +116,9 @@ def test_encode_decode_offsets_match_sentencepiece(models, name):
     assert same == len(lines)
 
 
-@pytest.mark.parametrize("name", ["uni_nmt_nfkc_cov", "uni_identity_bf_udef", "uni_nfkc_cf_suffix", "kyoto_ja_unigram_8000.model"])
+@pytest.mark.parametrize(
+    "name", ["uni_nmt_nfkc_cov", "uni_identity_bf_udef", "uni_nfkc_cf_suffix", "kyoto_ja_unigram_8000.model"]
+)
 def test_nbest_matches_sentencepiece(models, name):
     if name not in models:
         pytest.skip(f"{name} not in ../shared/sentencepiece_tests")
