@@ -289,6 +289,7 @@ static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
     if (m->info.has_user_defined) {
         m->normalizer.matcher = sp_udef_match;
         m->normalizer.matcher_ctx = m;
+        m->normalizer.matcher_first = m->udef_first;
     }
     const sp_norm_spec *ds = &s->denormalizer;
     if (ds->present && ds->charsmap.n > 0) {

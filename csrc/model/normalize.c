@@ -26,6 +26,12 @@ int sp_normalizer_init(sp_normalizer *nz, const uint8_t *charsmap, size_t charsm
         if (st) return st;
         nz->has_charsmap = 1;
     }
+    for (int b = 0; b < 128; b++) {
+        size_t best_len, node;
+        uint32_t value;
+        uint8_t c = (uint8_t)b;
+        nz->ascii_plain[b] = b != ' ' && (!nz->has_charsmap || sp_charsmap_walk(&nz->charsmap, &c, 1, &best_len, &value, &node) == 0);
+    }
     nz->add_dummy_prefix = add_dummy_prefix != 0;
     nz->remove_extra_whitespaces = remove_extra_whitespaces != 0;
     nz->escape_whitespaces = escape_whitespaces != 0;
@@ -308,7 +314,28 @@ int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_nor
     if (nz->add_dummy_prefix && !nz->treat_whitespace_as_suffix) push_space(nz, out, (uint32_t)consumed);
 
     int is_prev_space = nz->remove_extra_whitespaces;
+    /* Runs of plain ASCII bytes (ascii_plain, and no user-defined symbol
+     * starts with them) are copied at once: each is its own unit, as
+     * normalize_prefix would find byte by byte. */
+    const uint8_t *mfirst = nz->matcher_first;
+    int runs = !nz->matcher || mfirst;
     while (consumed < n) {
+        if (runs) {
+            size_t j = consumed;
+            while (j < n && in[j] < 0x80 && nz->ascii_plain[in[j]] && !(mfirst && (mfirst[in[j] >> 3] >> (in[j] & 7) & 1)))
+                j++;
+            if (j > consumed) {
+                size_t k = j - consumed;
+                if (ensure(out, k)) goto nomem;
+                memcpy(out->text + out->len, in + consumed, k);
+                for (size_t q = 0; q < k; q++) out->align[out->align_len + q] = (uint32_t)(consumed + q);
+                out->len += k;
+                out->align_len += k;
+                consumed = j;
+                is_prev_space = 0;
+                continue;
+            }
+        }
         size_t m = normalize_prefix(nz, in + consumed, n - consumed, &r, &rlen);
         while (is_prev_space && rlen > 0 && r[0] == ' ') {
             r++;

@@ -51,6 +51,8 @@ typedef struct sp_normalizer {
     int treat_whitespace_as_suffix;
     sp_prefix_matcher_fn matcher; /* optional; user-defined symbols pass through */
     const void *matcher_ctx;
+    const uint8_t *matcher_first; /* optional 32-byte bitset: the only first bytes the matcher can match */
+    uint8_t ascii_plain[128];     /* 1: the byte is copied as it is (no charsmap rule starts with it, not a space) */
 } sp_normalizer;
 
 /* Output of sp_normalize: caller-owned growable buffers. */

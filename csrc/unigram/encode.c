@@ -22,6 +22,7 @@
  *
  * Sampling (options->sample) goes to the lattice (sample.c).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,61 +40,244 @@ static int grow_best(sp_uni_scratch *s, size_t n) {
     return 0;
 }
 
-/* EncodeOptimized; emits the tokens in order.  `stack` has room for n. */
-static void viterbi_encode(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t, size_t n, int32_t *stack,
-                           sp_uemit *o) {
+/* The score a token adds to its path in EncodeOptimized (bytes = its length). */
+static inline float step_score(const spbpe_model *m, int32_t id, size_t bytes) {
+    if (id < 0) return m->uni->unk_score; /* no unknown piece in the model */
+    if (m->type[id] == SPBPE_PIECE_USER_DEFINED) return sp_uni_udef_score(m->uni, bytes);
+    if (m->type[id] == SPBPE_PIECE_UNKNOWN) return m->uni->unk_score;
+    return m->score[id];
+}
+
+/* Offer `cand` for the piece t[at, k) to position k: taken when k has none
+ * yet or the offer is strictly larger, so ties keep the earliest start. */
+static inline void offer(sp_uni_scratch *s, size_t at, size_t k, int32_t id, float cand) {
+    if (s->best_start[k] == -1 || cand > s->best_score[k]) {
+        s->best_score[k] = cand;
+        s->best_start[k] = (int32_t)at;
+        s->best_id[k] = id;
+    }
+}
+
+/* EncodeOptimized over t[a, b), with best[a] = x: fills best/start/id for
+ * (a, b] and returns best[b].  `reference` finds the pieces by hashing
+ * every prefix up to the longest piece (the plain twin of the trie walk;
+ * both see the matches from one start shortest first). */
+static float viterbi_span(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t, size_t a, size_t b, float x,
+                          int reference) {
     const sp_unigram *u = m->uni;
     const sp_trie *trie = &u->trie;
     const uint8_t *type = m->type;
-    const float *score = m->score;
-    float *best = s->best_score;
-    int32_t *start = s->best_start, *bid = s->best_id;
-    for (size_t i = 0; i <= n; i++) {
-        best[i] = 0.0f;
+    for (size_t i = a; i <= b; i++) {
+        s->best_score[i] = 0.0f;
+        s->best_start[i] = -1;
+        s->best_id[i] = -1;
+    }
+    s->best_score[a] = x;
+    for (size_t at = a; at < b;) {
+        const float here = s->best_score[at];
+        size_t mblen = sp_utf8_char_len(t + at, b - at);
+        int single = 0;
+        if (reference) {
+            for (size_t k = at + 1; k <= b && k - at <= u->max_piece_len; k++) {
+                int32_t id = sp_lookup_normal(m, t + at, k - at);
+                if (id < 0 || type[id] == SPBPE_PIECE_UNUSED) continue;
+                offer(s, at, k, id, step_score(m, id, k - at) + here);
+                if (k - at == mblen) single = 1;
+            }
+        } else {
+            uint32_t node = 0;
+            for (size_t k = at; k < b;) {
+                node = sp_trie_step(trie, node, t[k]);
+                if (!node) break;
+                k++;
+                int32_t id = sp_trie_value(trie, node);
+                if (id < 0 || type[id] == SPBPE_PIECE_UNUSED) continue;
+                offer(s, at, k, id, step_score(m, id, k - at) + here);
+                if (k - at == mblen) single = 1;
+            }
+        }
+        if (!single) offer(s, at, at + mblen, m->unk_index, u->unk_score + here);
+        at += mblen;
+    }
+    return s->best_score[b];
+}
+
+/* Emit the best path of t[a, b) found by viterbi_span.  `stack` has room
+ * for b - a entries. */
+static void emit_span(sp_uni_scratch *s, size_t a, size_t b, int32_t *stack, sp_uemit *o) {
+    size_t top = 0;
+    for (size_t e = b; e > a; e = (size_t)s->best_start[e]) stack[top++] = (int32_t)e;
+    size_t from = a;
+    while (top) {
+        size_t e = (size_t)stack[--top];
+        sp_uemit_token(o, (uint32_t)from, (uint32_t)(e - from), s->best_id[e]);
+        from = e;
+    }
+}
+
+/* ------------------------------------------------------------ word cache
+ *
+ * With a word cut (unigram.h), the Viterbi path passes through every cut,
+ * so each word's path depends only on its bytes and on best[] at its start
+ * (x, the float score of the path so far).  It depends on x only through
+ * rounding: sentencepiece sums in float, and two candidates whose real
+ * sums differ by less than the rounding error of adding x may compare
+ * either way (equal real sums, e.g. ". .." against ".. .", do flip).
+ *
+ * So a word is first segmented in double from 0 (local_segment), recording
+ * at each position on its path the gap between the winner and the runner-
+ * up.  Each float step rounds by at most 2^-24 of |x| + (its local sum),
+ * every computed best[] stays within len * 2^-23 (|x| + len * score_bound)
+ * of x + its real value (a chosen candidate is within the error of the
+ * true best, chosen or not), and so a position whose gap exceeds twice
+ * that is decided as in real arithmetic.  The word's cache entry keeps its
+ * tokens and the largest |x| for which every gap on its path is that wide;
+ * below it, the cached tokens are sentencepiece's and x advances by adding
+ * their scores in order, exactly the float sums sentencepiece makes along
+ * that path.  Above it (long documents, near-ties) the word is segmented
+ * in float from the true x, as the whole-sentence Viterbi would. */
+
+#define SP_UNI_CACHE_MAX 64 /* longer words are not cached */
+
+/* Segment t[a, b) in double from 0: tokens as (length, id) pairs into
+ * toks[2..], and in toks[0] the bits of the float bound on |x| (above). */
+static size_t local_segment(const spbpe_model *m, const uint8_t *t, size_t a, size_t b, int32_t *toks) {
+    const sp_unigram *u = m->uni;
+    const sp_trie *trie = &u->trie;
+    size_t len = b - a;
+    double best[SP_UNI_CACHE_MAX + 1], second[SP_UNI_CACHE_MAX + 1];
+    int32_t start[SP_UNI_CACHE_MAX + 1], bid[SP_UNI_CACHE_MAX + 1];
+    for (size_t i = 0; i <= len; i++) {
+        best[i] = 0.0;
+        second[i] = -INFINITY;
         start[i] = -1;
         bid[i] = -1;
     }
-    const float udef_unit = u->udef_unit, unk_score = u->unk_score;
-    for (size_t at = 0; at < n;) {
-        const float here = best[at];
-        size_t mblen = sp_utf8_char_len(t + at, n - at);
+    const uint8_t *w = t + a;
+    for (size_t at = 0; at < len;) {
+        size_t mblen = sp_utf8_char_len(w + at, len - at);
         int single = 0;
         uint32_t node = 0;
-        for (size_t k = at; k < n;) {
-            node = sp_trie_step(trie, node, t[k]);
-            if (!node) break;
-            k++;
-            int32_t id = trie->value[node];
-            if (id < 0 || type[id] == SPBPE_PIECE_UNUSED) continue;
-            size_t length = k - at;
-            float sc = type[id] == SPBPE_PIECE_USER_DEFINED ? (float)length * udef_unit - 0.1f : score[id];
-            float cand = sc + here;
-            if (start[k] == -1 || cand > best[k]) {
-                best[k] = cand;
-                start[k] = (int32_t)at;
-                bid[k] = id;
+        for (size_t k = at; k <= len;) {
+            int32_t id;
+            size_t e;
+            if (k < len && (node = sp_trie_step(trie, node, w[k])) != 0) {
+                k++;
+                id = sp_trie_value(trie, node);
+                if (id < 0 || m->type[id] == SPBPE_PIECE_UNUSED) continue;
+                e = k;
+                if (e - at == mblen) single = 1;
+            } else if (!single) {
+                id = m->unk_index;
+                e = at + mblen;
+                k = len + 1; /* last offer from this start */
+            } else {
+                break;
             }
-            if (length == mblen) single = 1;
-        }
-        if (!single) {
-            size_t k = at + mblen;
-            float cand = unk_score + here;
-            if (start[k] == -1 || cand > best[k]) {
-                best[k] = cand;
-                start[k] = (int32_t)at;
-                bid[k] = m->unk_index;
+            double cand = (double)step_score(m, id, e - at) + best[at];
+            if (start[e] == -1 || cand > best[e]) {
+                if (start[e] != -1) second[e] = best[e];
+                best[e] = cand;
+                start[e] = (int32_t)at;
+                bid[e] = id;
+            } else if (cand > second[e]) {
+                second[e] = cand;
             }
         }
         at += mblen;
     }
-    size_t top = 0;
-    for (size_t e = n; e > 0; e = (size_t)start[e]) stack[top++] = (int32_t)e;
-    size_t b = 0;
-    while (top) {
-        size_t e = (size_t)stack[--top];
-        sp_uemit_token(o, (uint32_t)b, (uint32_t)(e - b), bid[e]);
-        b = e;
+    double gap = INFINITY;
+    size_t count = 0;
+    for (size_t e = len; e > 0; e = (size_t)start[e]) {
+        double g = best[e] - second[e];
+        gap = g < gap ? g : gap;
+        count++;
     }
+    size_t i = count;
+    for (size_t e = len; e > 0; e = (size_t)start[e]) {
+        i--;
+        toks[2 + 2 * i] = (int32_t)(e - (size_t)start[e]);
+        toks[3 + 2 * i] = bid[e];
+    }
+    double sum_bound = (double)len * u->score_bound;
+    gap -= 1e-6 * (1.0 + sum_bound); /* the double sums' own rounding, generously */
+    double xmax = gap / (2.0 * (double)len * 0x1p-23) - sum_bound;
+    float f = xmax > 0.0 ? (float)xmax : -1.0f;
+    if ((double)f > xmax && xmax > 0.0) f = nextafterf(f, 0.0f);
+    memcpy(&toks[0], &f, sizeof f);
+    toks[1] = 0;
+    return count + 1;
+}
+
+/* The tokens of one cached word, if valid at x: emitted, x advanced. */
+static int replay(const spbpe_model *m, const int32_t *toks, size_t count, uint32_t from, float *x, sp_uemit *o) {
+    float xmax;
+    memcpy(&xmax, &toks[0], sizeof xmax);
+    if (!(fabsf(*x) < xmax)) return 0;
+    float sum = *x;
+    for (size_t i = 1; i < count; i++) {
+        uint32_t l = (uint32_t)toks[2 * i];
+        int32_t id = toks[2 * i + 1];
+        sum = step_score(m, id, l) + sum;
+        sp_uemit_token(o, from, l, id);
+        from += l;
+    }
+    *x = sum;
+    return 1;
+}
+
+/* One word t[a, b) of the cut sentence, x the path score at a. */
+static float encode_word(const spbpe_model *m, sp_uni_scratch *s, sp_word_cache *c, const uint8_t *t, size_t a,
+                         size_t b, float x, int32_t *stack, sp_uemit *o) {
+    size_t len = b - a;
+    if (len <= SP_UNI_CACHE_MAX) {
+        uint64_t h = sp_hash_bytes(t + a, len);
+        size_t count;
+        const int32_t *toks = sp_cache_find(c, t + a, len, h, &count);
+        if (toks && replay(m, toks, count, (uint32_t)a, &x, o)) return x;
+        if (!toks) {
+            int32_t fresh[2 * (SP_UNI_CACHE_MAX + 1)];
+            count = local_segment(m, t, a, b, fresh);
+            (void)sp_cache_put(c, t + a, len, h, fresh, count); /* out of memory: just not cached */
+            if (replay(m, fresh, count, (uint32_t)a, &x, o)) return x;
+        }
+    }
+    x = viterbi_span(m, s, t, a, b, x, 0);
+    emit_span(s, a, b, stack, o);
+    return x;
+}
+
+/* Encode t[0, n): word by word with the cache when the model has a word
+ * cut, else (and under reference) one Viterbi over the whole sentence. */
+static void viterbi_encode(const spbpe_model *m, spbpe_workspace *ws, sp_uni_scratch *s, const uint8_t *t, size_t n,
+                           int reference, sp_uemit *o) {
+    int cut = m->uni->cut;
+    if (reference || cut == SP_UNI_CUT_NONE) {
+        viterbi_span(m, s, t, 0, n, 0.0f, reference);
+        emit_span(s, 0, n, ws->stack, o);
+        return;
+    }
+    sp_word_cache *c = &ws->cache;
+    if (c->generation != m->generation) sp_cache_reset(c, m->generation);
+    float x = 0.0f;
+    size_t word = 0;
+    for (size_t at = 0; at < n;) {
+        uint8_t lead = t[at];
+        if (lead < 0xC0) {
+            at++;
+            continue;
+        }
+        size_t l = sp_utf8_char_len(t + at, n - at);
+        if (l == 3 && sp_is_space_symbol(t + at)) {
+            size_t cut_at = cut == SP_UNI_CUT_BEFORE ? at : at + 3;
+            if (cut_at > word && cut_at < n) {
+                x = encode_word(m, s, c, t, word, cut_at, x, ws->stack, o);
+                word = cut_at;
+            }
+        }
+        at += l;
+    }
+    encode_word(m, s, c, t, word, n, x, ws->stack, o);
 }
 
 static int32_t piece_to_id(const spbpe_model *m, const uint8_t *p, size_t n) {
@@ -156,7 +340,7 @@ int sp_unigram_encode(const spbpe_model *m, const uint8_t *text, size_t len, con
         if (sample) {
             if ((st = sp_unigram_sample(m, s, t, n, opt, &o, err))) return st;
         } else {
-            viterbi_encode(m, s, t, n, ws->stack, &o);
+            viterbi_encode(m, ws, s, t, n, opt && opt->reference_path, &o);
         }
     }
     if (o.bad) return sp_fail(err, SPBPE_ERR_UNSUPPORTED, 0, "all normalized characters are not consumed.");
@@ -177,6 +361,6 @@ int sp_unigram_best_path(const spbpe_model *m, spbpe_workspace *ws, sp_uemit *o)
     size_t n = ws->norm.len;
     sp_uni_scratch *s = sp_uni_scratch_get(ws);
     if (!s || grow_best(s, n) || sp_workspace_grow(ws, m, n)) return SPBPE_ERR_NOMEM;
-    viterbi_encode(m, s, ws->norm.text, n, ws->stack, o);
+    viterbi_encode(m, ws, s, ws->norm.text, n, 0, o);
     return SPBPE_OK;
 }

@@ -118,7 +118,7 @@ int sp_lattice_build(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t, 
             node = sp_trie_step(&u->trie, node, t[k]);
             if (!node) break;
             k++;
-            int32_t id = u->trie.value[node];
+            int32_t id = sp_trie_value(&u->trie, node);
             if (id < 0 || m->type[id] == SPBPE_PIECE_UNUSED) continue;
             while (cursor <= chars && s->char_off[cursor] < k) cursor++; /* get_chars_length */
             uint32_t length = cursor - p;

@@ -1,73 +1,205 @@
 /*
- * trie.c - the unigram model's piece trie and load-time constants.
+ * trie.c - the unigram model's piece trie (a double array) and load-time
+ * constants.
  *
  * sentencepiece (unigram_model.cc BuildTrie) keeps the normal-map pieces
- * (NORMAL, USER_DEFINED, UNUSED) in a double array and walks it byte by
- * byte from each character; this trie answers the same walk: the root's
- * children sit in a 256-entry table, every deeper edge in one open-
- * addressing table keyed by (parent, byte), and a leaf flag stops the walk
- * without probing.  Node ids are assigned in insertion order; a node's
- * value is the id of the piece spelled by the path to it, or -1.
+ * (NORMAL, USER_DEFINED, UNUSED) in a darts double array and walks it byte
+ * by byte from each character; so does this one.  Node p's child by byte c
+ * is unit base(p) + c when that unit's check is p; a leaf's base is
+ * negative, so its walk ends on the range test without a probe.  Each unit
+ * holds base, check and the id of the piece ending there (or -1) side by
+ * side: one step reads one cache line.
+ *
+ * Build (once, at load): the pieces sorted by bytes, then depth first
+ * each node's children are placed at the first base whose slots are all
+ * free, found along a list of free units.  A free unit skipped by many
+ * searches (low indices no base can reach, holes between dense blocks)
+ * leaves the list, which bounds the build at O(units * 32 + children).
+ * The array is immutable afterwards, so threads share it.
+ *
  * min/max scores are over NORMAL pieces only, starting from FLT_MAX and
- * FLT_MIN as sentencepiece's do.
+ * FLT_MIN as sentencepiece's do.  The word cut (sp_uni_cut) is decided here
+ * from the pieces, see unigram.h.
  */
 #include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "unigram/unigram.h"
 
-static int edge_insert(sp_trie *t, uint32_t parent, uint8_t b, uint32_t *child, int create) {
-    if (parent == 0) {
-        if (!t->root[b] && create) t->root[b] = t->node_count++;
-        *child = t->root[b];
-        return 0;
+#define LEAF_BASE (-512)   /* base + any byte < 0: no child */
+#define SKIP_LIMIT 32      /* a free unit skipped this often leaves the free list */
+
+typedef struct da_builder {
+    sp_da_unit *units;
+    size_t size;             /* units allocated (all initialized) */
+    int32_t *next, *prev;    /* free list over units with check == -1; -1 ends */
+    uint8_t *skips;
+    int32_t head;
+} da_builder;
+
+static void unlink_free(da_builder *b, int32_t i) {
+    int32_t p = b->prev[i], n = b->next[i];
+    if (p >= 0) b->next[p] = n; else b->head = n;
+    if (n >= 0) b->prev[n] = p;
+    b->next[i] = b->prev[i] = -1;
+}
+
+/* Grow to at least `need` units, the new ones free and appended to the list. */
+static int grow(da_builder *b, size_t need) {
+    if (need <= b->size) return 0;
+    size_t size = b->size ? b->size : 1024;
+    while (size < need) size *= 2;
+    if (size > ((size_t)1 << 30)) return -1;
+    sp_da_unit *u = realloc(b->units, size * sizeof *u);
+    if (!u) return -1;
+    b->units = u;
+    int32_t *nx = realloc(b->next, size * sizeof *nx);
+    if (!nx) return -1;
+    b->next = nx;
+    int32_t *pv = realloc(b->prev, size * sizeof *pv);
+    if (!pv) return -1;
+    b->prev = pv;
+    uint8_t *sk = realloc(b->skips, size);
+    if (!sk) return -1;
+    b->skips = sk;
+    int32_t tail = b->head;
+    while (tail >= 0 && b->next[tail] >= 0) tail = b->next[tail];
+    for (size_t i = b->size; i < size; i++) {
+        u[i].base = LEAF_BASE;
+        u[i].check = -1;
+        u[i].value = -1;
+        sk[i] = 0;
+        pv[i] = tail;
+        nx[i] = -1;
+        if (tail >= 0) nx[tail] = (int32_t)i; else b->head = (int32_t)i;
+        tail = (int32_t)i;
     }
-    uint32_t key = (parent << 8 | b) + 1;
-    size_t i = ((size_t)key * 0x9E3779B1u) & t->mask;
-    for (;; i = (i + 1) & t->mask) {
-        if (t->edges[i].key == key) {
-            *child = t->edges[i].child;
-            return 0;
-        }
-        if (!t->edges[i].key) break;
-    }
-    t->edges[i].key = key;
-    t->edges[i].child = t->node_count++;
-    *child = t->edges[i].child;
+    b->size = size;
     return 0;
 }
 
-static int trie_build(sp_trie *t, const spbpe_model *m, spbpe_error *err) {
-    size_t total = 1;
+static int is_free(const da_builder *b, size_t i) { return i >= b->size || b->units[i].check == -1; }
+
+/* The first base >= 1 whose slots base + c[k] are all free. */
+static int32_t find_base(da_builder *b, const uint8_t *c, size_t k) {
+    for (int32_t i = b->head; i >= 0;) {
+        int32_t next = b->next[i];
+        int32_t base = i - (int32_t)c[0];
+        int ok = base >= 1;
+        for (size_t j = 1; ok && j < k; j++) ok = is_free(b, (size_t)base + c[j]);
+        if (ok) return base;
+        if (++b->skips[i] >= SKIP_LIMIT) unlink_free(b, i);
+        i = next;
+    }
+    return (int32_t)(b->size > 256 ? b->size : 256); /* past the end: every slot free once grown */
+}
+
+/* A normal-map piece for sorting: the comparator needs no model. */
+typedef struct da_key {
+    const uint8_t *p;
+    uint32_t len;
+    int32_t id;
+} da_key;
+
+static int by_bytes(const void *pa, const void *pb) {
+    const da_key *a = pa, *b = pb;
+    int c = memcmp(a->p, b->p, a->len < b->len ? a->len : b->len);
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* One node still to place: keys[lo, hi) share its depth-byte prefix. */
+typedef struct da_todo {
+    int32_t node;
+    uint32_t lo, hi, depth;
+} da_todo;
+
+static int da_build(sp_trie *t, const spbpe_model *m, spbpe_error *err) {
+    size_t count = 0;
     for (int32_t id = 0; id < m->piece_count; id++)
-        if (sp_in_normal_map(m->type[id])) total += sp_piece_len(m, id);
-    if (total >= ((size_t)1 << 23))
-        return sp_fail(err, SPBPE_ERR_LIMIT, 0, "unigram vocabulary too large (%zu bytes of pieces)", total);
-    size_t size = 16;
-    while (size < 2 * total) size *= 2;
-    t->edges = calloc(size, sizeof *t->edges);
-    t->value = malloc(total * sizeof *t->value);
-    t->leaf = malloc(total);
-    if (!t->edges || !t->value || !t->leaf) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the trie");
-    t->mask = size - 1;
-    t->node_count = 1;
-    memset(t->value, 0xFF, total * sizeof *t->value);
-    memset(t->leaf, 1, total);
+        if (sp_in_normal_map(m->type[id]) && sp_piece_len(m, id) > 0) count++;
+    da_key *keys = malloc((count ? count : 1) * sizeof *keys);
+    da_todo *todo = malloc((count + 1) * sizeof *todo); /* at most one pending node per key, plus the root */
+    da_builder b = {0};
+    b.head = -1;
+    int st = SPBPE_OK;
+    if (!keys || !todo || grow(&b, 1024)) goto nomem;
+    count = 0;
     for (int32_t id = 0; id < m->piece_count; id++) {
-        if (!sp_in_normal_map(m->type[id])) continue;
+        size_t len = sp_piece_len(m, id);
+        if (!sp_in_normal_map(m->type[id]) || len == 0) continue;
+        if (len > 0xFFFFFFu) {
+            st = sp_fail(err, SPBPE_ERR_LIMIT, 0, "unigram piece %d too long (%zu bytes)", (int)id, len);
+            goto out;
+        }
+        keys[count++] = (da_key){sp_piece_ptr(m, id), (uint32_t)len, id};
+    }
+    qsort(keys, count, sizeof *keys, by_bytes);
+    b.units[0].check = -2; /* the root: used, and no node's child */
+    unlink_free(&b, 0);
+    /* Depth first, so a piece's path lies close together; the pending
+     * nodes hold disjoint non-empty key ranges, so at most count + 1. */
+    size_t top = 0;
+    todo[top++] = (da_todo){0, 0, (uint32_t)count, 0};
+    uint8_t bytes[256];
+    uint32_t starts[257];
+    while (top) {
+        da_todo d = todo[--top];
+        uint32_t lo = d.lo;
+        if (lo < d.hi && keys[lo].len == d.depth) b.units[d.node].value = keys[lo++].id; /* sorted: the prefix first */
+        size_t k = 0;
+        for (uint32_t i = lo; i < d.hi; i++) {
+            uint8_t c = keys[i].p[d.depth];
+            if (k == 0 || bytes[k - 1] != c) {
+                bytes[k] = c;
+                starts[k++] = i;
+            }
+        }
+        starts[k] = d.hi;
+        if (k == 0) continue; /* a leaf keeps LEAF_BASE */
+        int32_t base = find_base(&b, bytes, k);
+        if (grow(&b, (size_t)base + 256)) goto nomem;
+        b.units[d.node].base = base;
+        for (size_t j = 0; j < k; j++) {
+            int32_t child = base + bytes[j];
+            unlink_free(&b, child);
+            b.units[child].check = d.node;
+            todo[top++] = (da_todo){child, starts[j], starts[j + 1], d.depth + 1};
+        }
+    }
+    t->units = b.units;
+    t->size = b.size;
+    b.units = NULL;
+    goto out;
+nomem:
+    st = sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the trie");
+out:
+    free(b.units);
+    free(b.next);
+    free(b.prev);
+    free(b.skips);
+    free(keys);
+    free(todo);
+    return st;
+}
+
+/* Where U+2581 sits inside the normal-map pieces decides the word cut: a
+ * piece spanning the point before a U+2581 holds it at an offset > 0, one
+ * spanning the point after it holds it with bytes following. */
+static int word_cut(const spbpe_model *m) {
+    int before = 1, after = 1;
+    for (int32_t id = 0; id < m->piece_count && (before || after); id++) {
+        if (m->type[id] != SPBPE_PIECE_NORMAL && m->type[id] != SPBPE_PIECE_USER_DEFINED) continue; /* UNUSED never match */
         const uint8_t *p = sp_piece_ptr(m, id);
         size_t n = sp_piece_len(m, id);
-        uint32_t node = 0;
-        for (size_t k = 0; k < n; k++) {
-            uint32_t child;
-            t->leaf[node] = 0;
-            edge_insert(t, node, p[k], &child, 1);
-            node = child;
+        for (size_t i = 0; i + 3 <= n; i++) {
+            if (!sp_is_space_symbol(p + i)) continue;
+            if (i > 0) before = 0;
+            if (i + 3 < n) after = 0;
         }
-        t->value[node] = id; /* strings are unique across the vocabulary */
     }
-    return SPBPE_OK;
+    return before ? SP_UNI_CUT_BEFORE : after ? SP_UNI_CUT_AFTER : SP_UNI_CUT_NONE;
 }
 
 sp_unigram *sp_unigram_new(const spbpe_model *m, spbpe_error *err) {
@@ -80,7 +212,11 @@ sp_unigram *sp_unigram_new(const spbpe_model *m, spbpe_error *err) {
     u->max_score = FLT_MIN;
     int any = 0;
     for (int32_t id = 0; id < m->piece_count; id++) {
-        if (sp_in_normal_map(m->type[id])) any = 1;
+        if (sp_in_normal_map(m->type[id])) {
+            any = 1;
+            size_t len = sp_piece_len(m, id);
+            u->max_piece_len = len > u->max_piece_len ? len : u->max_piece_len;
+        }
         if (m->type[id] != SPBPE_PIECE_NORMAL) continue;
         float s = m->score[id];
         u->min_score = s < u->min_score ? s : u->min_score;
@@ -97,7 +233,19 @@ sp_unigram *sp_unigram_new(const spbpe_model *m, spbpe_error *err) {
         sp_unigram_free(u);
         return NULL;
     }
-    if (trie_build(&u->trie, m, err)) {
+    /* The largest |score| a Viterbi step can add (sp_uni_cache_bound). */
+    double bound = fabs((double)u->unk_score);
+    for (int32_t id = 0; id < m->piece_count; id++) {
+        double s = m->type[id] == SPBPE_PIECE_NORMAL         ? fabs((double)m->score[id])
+                   : m->type[id] == SPBPE_PIECE_USER_DEFINED ? fabs((double)sp_uni_udef_score(u, sp_piece_len(m, id)))
+                                                             : 0.0;
+        bound = s > bound ? s : bound;
+    }
+    u->score_bound = bound;
+    /* Cutting into words needs finite, moderate scores: then float sums
+     * stay finite and the cache's error bound holds (encode.c). */
+    u->cut = isfinite(bound) && bound < 1e6 ? word_cut(m) : SP_UNI_CUT_NONE;
+    if (da_build(&u->trie, m, err)) {
         sp_unigram_free(u);
         return NULL;
     }
@@ -106,8 +254,6 @@ sp_unigram *sp_unigram_new(const spbpe_model *m, spbpe_error *err) {
 
 void sp_unigram_free(sp_unigram *u) {
     if (!u) return;
-    free(u->trie.edges);
-    free(u->trie.value);
-    free(u->trie.leaf);
+    free(u->trie.units);
     free(u);
 }

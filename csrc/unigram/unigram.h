@@ -14,33 +14,35 @@
 
 #include "encode/encode.h"
 
-/* A byte trie over the normal-map pieces (NORMAL, USER_DEFINED, UNUSED), as
- * sentencepiece's double array: the root's children by byte, every other
- * edge in one open-addressing table keyed by (node, byte). */
-typedef struct sp_trie_edge {
-    uint32_t key;            /* (parent << 8 | byte) + 1; 0 = empty */
-    uint32_t child;
-} sp_trie_edge;
+/* A double-array trie over the normal-map pieces (NORMAL, USER_DEFINED,
+ * UNUSED), as sentencepiece's (trie.c).  Node 0 is the root. */
+typedef struct sp_da_unit {
+    int32_t base;            /* children at base + byte; negative for a leaf */
+    int32_t check;           /* the parent node, -1 for a free unit */
+    int32_t value;           /* id of the piece ending at this node, or -1 */
+} sp_da_unit;
 
 typedef struct sp_trie {
-    int32_t *value;          /* per node: piece id ending here, or -1 */
-    uint8_t *leaf;           /* per node: 1 when it has no children */
-    uint32_t node_count;
-    uint32_t root[256];      /* child of the root by byte, 0 = none */
-    sp_trie_edge *edges;
-    size_t mask;
+    sp_da_unit *units;
+    size_t size;
 } sp_trie;
 
-/* The child of `node` by byte b, or 0. */
+/* The child of `node` by byte b, or 0 (the root is nobody's child). */
 static inline uint32_t sp_trie_step(const sp_trie *t, uint32_t node, uint8_t b) {
-    if (node == 0) return t->root[b];
-    if (t->leaf[node]) return 0;
-    uint32_t key = (node << 8 | b) + 1;
-    for (size_t i = ((size_t)key * 0x9E3779B1u) & t->mask;; i = (i + 1) & t->mask) {
-        if (t->edges[i].key == key) return t->edges[i].child;
-        if (!t->edges[i].key) return 0;
-    }
+    uint32_t child = (uint32_t)(t->units[node].base + b);
+    return child < t->size && t->units[child].check == (int32_t)node ? child : 0;
 }
+/* The piece id ending at `node`, or -1. */
+static inline int32_t sp_trie_value(const sp_trie *t, uint32_t node) { return t->units[node].value; }
+
+/* Where a sentence may be cut into words that encode independently: no
+ * NORMAL or USER_DEFINED piece spans the cut, so the Viterbi path passes
+ * through it (trie.c decides from the pieces; encode.c uses it). */
+enum {
+    SP_UNI_CUT_NONE = 0,     /* some piece holds U+2581 both after its first and before its last byte */
+    SP_UNI_CUT_BEFORE = 1,   /* no piece holds U+2581 past its start: cut before each U+2581 */
+    SP_UNI_CUT_AFTER = 2     /* no piece holds U+2581 before its end: cut after each U+2581 */
+};
 
 typedef struct sp_unigram {
     sp_trie trie;
@@ -48,7 +50,15 @@ typedef struct sp_unigram {
     float max_score;         /* over NORMAL pieces (FLT_MIN when none) */
     float unk_score;         /* min_score - 10 (kUnkPenalty) */
     float udef_unit;         /* a USER_DEFINED piece scores length * udef_unit - 0.1 */
+    size_t max_piece_len;    /* bytes of the longest normal-map piece */
+    double score_bound;      /* the largest |score| of a Viterbi step (NORMAL, USER_DEFINED, unknown) */
+    int cut;                 /* SP_UNI_CUT_*: NONE also when scores are not finite and moderate */
 } sp_unigram;
+
+/* A USER_DEFINED piece of `length` bytes scores as the 0.2.3 wheel computes. */
+static inline float sp_uni_udef_score(const sp_unigram *u, size_t length) {
+    return (float)length * u->udef_unit - 0.1f;
+}
 
 /* Built by model.c for model_type 1; NULL on out of memory (err filled). */
 sp_unigram *sp_unigram_new(const spbpe_model *m, spbpe_error *err);

@@ -1,0 +1,70 @@
+"""The unigram fast path (double-array trie, per-word cache, ASCII runs in
+the normalizer) gives the same ids as the plain twin (reference_path: one
+Viterbi over the whole text, pieces found by hashing every prefix), on
+lines and on long documents where the per-word cache must fall back for
+near-ties, and on models whose pieces allow no word cut.  Parity with
+sentencepiece itself is in test_unigram_parity.py."""
+
+import pytest
+
+import spbpe
+from tests.helpers.models import BUNDLED_TEXT, corpus_lines, shared_path
+
+spm = pytest.importorskip("sentencepiece")
+
+CONFIGS = {
+    "prefix": dict(vocab_size=1000),  # cut before each U+2581
+    "suffix": dict(vocab_size=900, treat_whitespace_as_suffix=True),  # cut after each U+2581
+    # "a▁b" holds U+2581 inside: no cut, the whole-sentence Viterbi
+    "nocut": dict(vocab_size=900, user_defined_symbols=["a\u2581b", "<sep>"], byte_fallback=True),
+}
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("unigram_fast")
+    out = {}
+    for name, cfg in CONFIGS.items():
+        prefix = tmp / name
+        spm.SentencePieceTrainer.train(
+            input=str(BUNDLED_TEXT), model_prefix=str(prefix), model_type="unigram", num_threads=1, minloglevel=2, **cfg
+        )  # fmt: skip
+        out[name] = str(prefix) + ".model"
+    p = shared_path("sentencepiece_tests", "kyoto_ja_unigram_8000.model")
+    if p:
+        out["kyoto"] = str(p)
+    return out
+
+
+def _texts():
+    lines = BUNDLED_TEXT.read_text(encoding="utf-8").splitlines()
+    if shared_path("corpora"):
+        lines += [line for _, line in corpus_lines(max_lines_per_file=300)]
+    dashes = " ".join(["word " + "-" * 55, "Hotta....... a scrimmage", "x a\u2581b <sep> y"] * 400)
+    docs = ["\n".join(lines[i : i + 300]) for i in range(0, len(lines), 300)]
+    return lines[:500] + docs + ["\n".join(lines), dashes]
+
+
+@pytest.mark.parametrize("name", list(CONFIGS) + ["kyoto"])
+def test_fast_path_equals_reference_path(models, name):
+    if name not in models:
+        pytest.skip("kyoto model not in ../shared/sentencepiece_tests")
+    model = spbpe.SentencePieceProcessor(model_file=models[name])._model
+    same = 0
+    texts = _texts()
+    for text in texts:
+        data = text.encode()
+        assert model.encode_ids(data) == model.encode_ids(data, reference_path=True), text[:80]
+        same += 1
+    assert same == len(texts)
+
+
+def test_fast_path_documents_match_sentencepiece(models):
+    # Documents of a few hundred lines, as the benchmark encodes them.
+    path = models["prefix"]
+    ref = spm.SentencePieceProcessor(model_file=path)
+    ours = spbpe.SentencePieceProcessor(model_file=path)
+    lines = BUNDLED_TEXT.read_text(encoding="utf-8").splitlines()
+    docs = ["\n".join(lines[i : i + 50]) for i in range(0, len(lines), 50)]
+    assert ours.encode(docs) == ref.encode(docs)
+    assert [ours.encode(d) for d in docs] == [ref.encode(d) for d in docs]
