@@ -60,6 +60,8 @@ def main() -> None:
         ("spbpe", "docs"): lambda: [ours.encode(x) for x in docs],
         ("sentencepiece", "batch 1 thread"): lambda: ref.encode(lines, num_threads=1),
         ("spbpe", "batch 1 thread"): lambda: ours.encode(lines, num_threads=1),
+        ("sentencepiece", "batch 2 threads"): lambda: ref.encode(lines, num_threads=2),
+        ("spbpe", "batch 2 threads"): lambda: ours.encode(lines, num_threads=2),
     }
     best = {k: float("inf") for k in modes}
     for _ in range(args.rounds):
@@ -68,7 +70,7 @@ def main() -> None:
             fn()
             best[k] = min(best[k], time.perf_counter() - t)
     print(f"model {path}: {mb:.2f} MB of text, {len(lines)} lines, {len(docs)} documents")
-    for mode in ("lines", "docs", "batch 1 thread"):
+    for mode in ("lines", "docs", "batch 1 thread", "batch 2 threads"):
         a, b = best[("sentencepiece", mode)], best[("spbpe", mode)]
         print(f"{mode:15s} sentencepiece {mb / a:7.2f} MB/s   spbpe {mb / b:7.2f} MB/s   ratio {a / b:5.2f}x")
 

@@ -187,6 +187,70 @@ class SentencePieceProcessor:
     def pad_id(self) -> int: ...
 
     # pickling
+    # n-best, sampling with scores and entropy (unigram models; lattice_api.LatticeMixin)
+    def nbest_encode(
+        self,
+        input: Union[_Text, _Texts],
+        add_bos: Optional[bool] = None,
+        add_eos: Optional[bool] = None,
+        reverse: Optional[bool] = None,
+        emit_unk_piece: Optional[bool] = None,
+        nbest_size: Optional[int] = None,
+        return_type: _OutType = None,
+        out_type: _OutType = None,
+    ) -> Any: ...
+    def nbest_encode_as_pieces(
+        self, input: Union[_Text, _Texts], nbest_size: Optional[int] = None, **kwargs: Any
+    ) -> Any: ...
+    def nbest_encode_as_ids(
+        self, input: Union[_Text, _Texts], nbest_size: Optional[int] = None, **kwargs: Any
+    ) -> Any: ...
+    def nbest_encode_as_numpy(
+        self, input: Union[_Text, _Texts], nbest_size: Optional[int] = None, **kwargs: Any
+    ) -> Any: ...
+    def nbest_encode_as_proto(
+        self, input: Union[_Text, _Texts], nbest_size: Optional[int] = None, **kwargs: Any
+    ) -> Any: ...
+    def nbest_encode_as_serialized_proto(
+        self, input: Union[_Text, _Texts], nbest_size: Optional[int] = None, **kwargs: Any
+    ) -> Any: ...
+    def sample_encode_and_score(
+        self,
+        input: Union[_Text, _Texts],
+        out_type: _OutType = None,
+        add_bos: Optional[bool] = None,
+        add_eos: Optional[bool] = None,
+        reverse: Optional[bool] = None,
+        emit_unk_piece: Optional[bool] = None,
+        num_samples: Optional[int] = None,
+        alpha: Optional[float] = None,
+        wor: Optional[bool] = None,
+        include_best: Optional[bool] = None,
+    ) -> Any: ...
+    def sample_encode_and_score_as_pieces(
+        self,
+        input: Union[_Text, _Texts],
+        num_samples: Optional[int] = None,
+        alpha: Optional[float] = None,
+        **kwargs: Any,
+    ) -> Any: ...
+    def sample_encode_and_score_as_ids(
+        self,
+        input: Union[_Text, _Texts],
+        num_samples: Optional[int] = None,
+        alpha: Optional[float] = None,
+        **kwargs: Any,
+    ) -> Any: ...
+    def sample_encode_and_score_as_serialized_proto(
+        self,
+        input: Union[_Text, _Texts],
+        num_samples: Optional[int] = None,
+        alpha: Optional[float] = None,
+        **kwargs: Any,
+    ) -> Any: ...
+    def calculate_entropy(
+        self, input: Union[_Text, _Texts], alpha: float, num_threads: Optional[int] = None
+    ) -> Union[float, List[float]]: ...
     def __getstate__(self) -> dict[str, Any]: ...
     def __setstate__(self, state: dict[str, Any]) -> None: ...
 
@@ -226,6 +290,17 @@ class SentencePieceProcessor:
     PieceToId = piece_to_id
     Tokenize = encode
     Detokenize = decode
+    NBestEncode = nbest_encode
+    NBestEncodeAsPieces = nbest_encode_as_pieces
+    NBestEncodeAsIds = nbest_encode_as_ids
+    NBestEncodeAsNumpy = nbest_encode_as_numpy
+    NBestEncodeAsProto = nbest_encode_as_proto
+    NBestEncodeAsSerializedProto = nbest_encode_as_serialized_proto
+    SampleEncodeAndScore = sample_encode_and_score
+    SampleEncodeAndScoreAsPieces = sample_encode_and_score_as_pieces
+    SampleEncodeAndScoreAsIds = sample_encode_and_score_as_ids
+    SampleEncodeAndScoreAsSerializedProto = sample_encode_and_score_as_serialized_proto
+    CalculateEntropy = calculate_entropy
 
 def _wrap(seq: list[Any], reverse: bool, bos: Optional[int], eos: Optional[int]) -> list[Any]: ...
 def _add_camel_case(cls: type) -> None: ...
