@@ -30,7 +30,9 @@ int sp_normalizer_init(sp_normalizer *nz, const uint8_t *charsmap, size_t charsm
         size_t best_len, node;
         uint32_t value;
         uint8_t c = (uint8_t)b;
-        nz->ascii_plain[b] = b != ' ' && (!nz->has_charsmap || sp_charsmap_walk(&nz->charsmap, &c, 1, &best_len, &value, &node) == 0);
+        int plain = !nz->has_charsmap || sp_charsmap_walk(&nz->charsmap, &c, 1, &best_len, &value, &node) == 0;
+        nz->ascii_plain[b] = b != ' ' && plain;
+        if (b == ' ') nz->space_plain = (uint8_t)plain;
     }
     nz->add_dummy_prefix = add_dummy_prefix != 0;
     nz->remove_extra_whitespaces = remove_extra_whitespaces != 0;
@@ -78,8 +80,9 @@ static size_t normalize_prefix(const sp_normalizer *nz, const uint8_t *s, size_t
 }
 
 static int ensure(sp_normbuf *out, size_t extra) {
-    if (sp_reserve((void **)&out->text, &out->cap, out->len + extra, 1)) return -1;
-    if (sp_reserve((void **)&out->align, &out->align_cap, out->align_len + extra + 1, sizeof(uint32_t))) return -1;
+    if (sp_reserve_inline((void **)&out->text, &out->cap, out->len + extra, 1)) return -1;
+    if (sp_reserve_inline((void **)&out->align, &out->align_cap, out->align_len + extra + 1, sizeof(uint32_t)))
+        return -1;
     return 0;
 }
 
@@ -333,6 +336,17 @@ int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_nor
                 out->align_len += k;
                 consumed = j;
                 is_prev_space = 0;
+                continue;
+            }
+            if (in[consumed] == ' ' && nz->space_plain && !(mfirst && (mfirst[' ' >> 3] >> (' ' & 7) & 1))) {
+                /* A space no rule rewrites: what the general step below
+                 * does with the replacement " ". */
+                if (!is_prev_space) {
+                    if (ensure(out, 3)) goto nomem;
+                    push_space(nz, out, (uint32_t)consumed);
+                }
+                is_prev_space = nz->remove_extra_whitespaces;
+                consumed++;
                 continue;
             }
         }

@@ -53,6 +53,7 @@ typedef struct sp_normalizer {
     const void *matcher_ctx;
     const uint8_t *matcher_first; /* optional 32-byte bitset: the only first bytes the matcher can match */
     uint8_t ascii_plain[128];     /* 1: the byte is copied as it is (no charsmap rule starts with it, not a space) */
+    uint8_t space_plain;          /* 1: no charsmap rule starts with a space */
 } sp_normalizer;
 
 /* Output of sp_normalize: caller-owned growable buffers. */

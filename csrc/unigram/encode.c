@@ -226,12 +226,12 @@ static int replay(const spbpe_model *m, const int32_t *toks, size_t count, uint3
     return 1;
 }
 
-/* One word t[a, b) of the cut sentence, x the path score at a. */
+/* One word t[a, b) of the cut sentence, x the path score at a, h the
+ * hash of its bytes (0 when too long to cache). */
 static float encode_word(const spbpe_model *m, sp_uni_scratch *s, sp_word_cache *c, const uint8_t *t, size_t a,
-                         size_t b, float x, int32_t *stack, sp_uemit *o) {
+                         size_t b, uint64_t h, float x, int32_t *stack, sp_uemit *o) {
     size_t len = b - a;
-    if (len <= SP_UNI_CACHE_MAX) {
-        uint64_t h = sp_hash_bytes(t + a, len);
+    if (h) {
         size_t count;
         const int32_t *toks = sp_cache_find(c, t + a, len, h, &count);
         if (toks && replay(m, toks, count, (uint32_t)a, &x, o)) return x;
@@ -259,25 +259,43 @@ static void viterbi_encode(const spbpe_model *m, spbpe_workspace *ws, sp_uni_scr
     }
     sp_word_cache *c = &ws->cache;
     if (c->generation != m->generation) sp_cache_reset(c, m->generation);
-    float x = 0.0f;
-    size_t word = 0;
+    /* First the word starts (ws->seg_starts has room for n + 3), stepping
+     * by characters as the Viterbi does. */
+    uint32_t *starts = ws->seg_starts;
+    size_t count = 0;
+    starts[count++] = 0;
     for (size_t at = 0; at < n;) {
-        uint8_t lead = t[at];
-        if (lead < 0xC0) {
+        if (t[at] < 0xC0) {
             at++;
             continue;
         }
         size_t l = sp_utf8_char_len(t + at, n - at);
         if (l == 3 && sp_is_space_symbol(t + at)) {
             size_t cut_at = cut == SP_UNI_CUT_BEFORE ? at : at + 3;
-            if (cut_at > word && cut_at < n) {
-                x = encode_word(m, s, c, t, word, cut_at, x, ws->stack, o);
-                word = cut_at;
-            }
+            if (cut_at > starts[count - 1] && cut_at < n) starts[count++] = (uint32_t)cut_at;
         }
         at += l;
     }
-    encode_word(m, s, c, t, word, n, x, ws->stack, o);
+    starts[count] = (uint32_t)n;
+    /* Then the words, hashing and prefetching the cache slot of one a few
+     * places ahead so its memory arrives while the current one is encoded
+     * (as bpe_encode.c does). */
+    enum { AHEAD = 8, HALF = 4, RING = 16 };
+    uint64_t hashes[RING];
+    float x = 0.0f;
+    for (size_t k = 0; k < count + AHEAD; k++) {
+        if (k < count) {
+            size_t len = starts[k + 1] - starts[k];
+            uint64_t h = len <= SP_UNI_CACHE_MAX ? sp_hash_bytes(t + starts[k], len) | 1u : 0;
+            hashes[k % RING] = h;
+            sp_cache_prefetch(c, h);
+        }
+        if (k >= HALF && k - HALF < count) sp_cache_prefetch_entry(c, hashes[(k - HALF) % RING]);
+        if (k >= AHEAD) {
+            size_t j = k - AHEAD;
+            x = encode_word(m, s, c, t, starts[j], starts[j + 1], hashes[j % RING], x, ws->stack, o);
+        }
+    }
 }
 
 static int32_t piece_to_id(const spbpe_model *m, const uint8_t *p, size_t n) {
