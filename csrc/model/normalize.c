@@ -26,13 +26,19 @@ int sp_normalizer_init(sp_normalizer *nz, const uint8_t *charsmap, size_t charsm
         if (st) return st;
         nz->has_charsmap = 1;
     }
-    for (int b = 0; b < 128; b++) {
-        size_t best_len, node;
+    /* Which ASCII bytes the charsmap leaves alone, and before which ASCII
+     * bytes (normalize_runs); 128 * 128 short walks. */
+    for (int c0 = 0; c0 < 128; c0++) {
+        size_t best_len = 0, node;
         uint32_t value;
-        uint8_t c = (uint8_t)b;
-        int plain = !nz->has_charsmap || sp_charsmap_walk(&nz->charsmap, &c, 1, &best_len, &value, &node) == 0;
-        nz->ascii_plain[b] = b != ' ' && plain;
-        if (b == ' ') nz->space_plain = (uint8_t)plain;
+        uint8_t pair[2] = {(uint8_t)c0, 0};
+        if (nz->has_charsmap) sp_charsmap_walk(&nz->charsmap, pair, 1, &best_len, &value, &node);
+        nz->ascii_alone[c0] = best_len == 0;
+        for (int c1 = 0; nz->has_charsmap && c1 < 128; c1++) {
+            pair[1] = (uint8_t)c1;
+            if (sp_charsmap_walk(&nz->charsmap, pair, 2, &best_len, &value, &node) == 2)
+                nz->ascii_next[c0][c1 >> 6] |= (uint64_t)1 << (c1 & 63);
+        }
     }
     nz->add_dummy_prefix = add_dummy_prefix != 0;
     nz->remove_extra_whitespaces = remove_extra_whitespaces != 0;
@@ -77,6 +83,18 @@ static size_t normalize_prefix(const sp_normalizer *nz, const uint8_t *s, size_t
     *r = REPLACEMENT_CHAR;
     *rlen = 3;
     return 1;
+}
+
+/* in[j] is ASCII and normalize_prefix would copy it as it is: no rule for
+ * it alone, no rule continuing with the next byte (which is ASCII or the
+ * end: before other bytes the walk decides), and no user-defined symbol
+ * may start with it (mfirst, when there is a matcher). */
+static inline int ascii_plain_at(const sp_normalizer *nz, const uint8_t *mfirst, const uint8_t *in, size_t j, size_t n) {
+    uint8_t b = in[j];
+    if (b >= 0x80 || !nz->ascii_alone[b] || (mfirst && (mfirst[b >> 3] >> (b & 7) & 1))) return 0;
+    if (j + 1 == n) return 1;
+    uint8_t c = in[j + 1];
+    return c < 0x80 && !(nz->ascii_next[b][c >> 6] >> (c & 63) & 1);
 }
 
 static int ensure(sp_normbuf *out, size_t extra) {
@@ -317,16 +335,14 @@ int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_nor
     if (nz->add_dummy_prefix && !nz->treat_whitespace_as_suffix) push_space(nz, out, (uint32_t)consumed);
 
     int is_prev_space = nz->remove_extra_whitespaces;
-    /* Runs of plain ASCII bytes (ascii_plain, and no user-defined symbol
-     * starts with them) are copied at once: each is its own unit, as
-     * normalize_prefix would find byte by byte. */
+    /* Runs of plain ASCII bytes (ascii_plain_at) are copied at once: each
+     * is its own unit, as normalize_prefix would find byte by byte. */
     const uint8_t *mfirst = nz->matcher_first;
     int runs = !nz->matcher || mfirst;
     while (consumed < n) {
         if (runs) {
             size_t j = consumed;
-            while (j < n && in[j] < 0x80 && nz->ascii_plain[in[j]] && !(mfirst && (mfirst[in[j] >> 3] >> (in[j] & 7) & 1)))
-                j++;
+            while (j < n && in[j] != ' ' && ascii_plain_at(nz, mfirst, in, j, n)) j++;
             if (j > consumed) {
                 size_t k = j - consumed;
                 if (ensure(out, k)) goto nomem;
@@ -338,7 +354,7 @@ int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_nor
                 is_prev_space = 0;
                 continue;
             }
-            if (in[consumed] == ' ' && nz->space_plain && !(mfirst && (mfirst[' ' >> 3] >> (' ' & 7) & 1))) {
+            if (in[consumed] == ' ' && ascii_plain_at(nz, mfirst, in, consumed, n)) {
                 /* A space no rule rewrites: what the general step below
                  * does with the replacement " ". */
                 if (!is_prev_space) {

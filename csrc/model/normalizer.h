@@ -52,8 +52,8 @@ typedef struct sp_normalizer {
     sp_prefix_matcher_fn matcher; /* optional; user-defined symbols pass through */
     const void *matcher_ctx;
     const uint8_t *matcher_first; /* optional 32-byte bitset: the only first bytes the matcher can match */
-    uint8_t ascii_plain[128];     /* 1: the byte is copied as it is (no charsmap rule starts with it, not a space) */
-    uint8_t space_plain;          /* 1: no charsmap rule starts with a space */
+    uint8_t ascii_alone[128];     /* 1: no charsmap rule for this ASCII byte alone */
+    uint64_t ascii_next[128][2];  /* bit c: some charsmap rule starts with this byte then ASCII byte c */
 } sp_normalizer;
 
 /* Output of sp_normalize: caller-owned growable buffers. */
