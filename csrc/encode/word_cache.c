@@ -66,7 +66,7 @@ const int32_t *sp_cache_find(sp_word_cache *c, const uint8_t *key, size_t n, uin
     if (!c->slots) return NULL;
     uint32_t h32 = (uint32_t)(h >> 32) | 1u; /* never 0: 0 marks an empty slot */
     sp_l1_slot *fast = &c->l1[(h >> 20) & (SP_L1_SLOTS - 1)];
-    if (fast->hash == h32 && fast->key_len == n && memcmp(fast->key, key, n) == 0) {
+    if (fast->hash == h32 && fast->key_len == n && sp_bytes_equal(fast->key, key, n)) {
         fast->misses = 0;
         *count = fast->tok_count;
         return fast->toks;
@@ -74,7 +74,7 @@ const int32_t *sp_cache_find(sp_word_cache *c, const uint8_t *key, size_t n, uin
     for (size_t i = (size_t)h & (CACHE_SLOTS - 1);; i = (i + 1) & (CACHE_SLOTS - 1)) {
         const sp_cache_slot *s = &c->slots[i];
         if (!s->hash) return NULL;
-        if (s->hash == h32 && s->key_len == n && memcmp(c->arena + s->off, key, n) == 0) {
+        if (s->hash == h32 && s->key_len == n && sp_bytes_equal(c->arena + s->off, key, n)) {
             const int32_t *toks = (const int32_t *)(c->arena + s->off + align4(n));
             *count = s->tok_count;
             l1_install(c, key, n, h32, (size_t)(h >> 20), toks, s->tok_count);
