@@ -273,6 +273,14 @@ static void viterbi_encode(const spbpe_model *m, spbpe_workspace *ws, sp_uni_scr
     size_t count = 0;
     starts[count++] = 0;
     for (size_t at = 0; at < n;) {
+        if (at + 8 <= n) { /* eight ASCII bytes: no character starts a U+2581 */
+            uint64_t w;
+            memcpy(&w, t + at, 8);
+            if (!(w & 0x8080808080808080ULL)) {
+                at += 8;
+                continue;
+            }
+        }
         if (t[at] < 0xC0) {
             at++;
             continue;
