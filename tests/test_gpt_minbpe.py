@@ -4,6 +4,7 @@ encode against the reference and against itself (heap vs scan), files in
 minbpe's format both ways, and the tiktoken export loaded by tiktoken."""
 
 import random
+import warnings
 
 import pytest
 import regex
@@ -257,7 +258,9 @@ def test_export_loads_in_tiktoken(tmp_path, monkeypatch, cls):
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "")  # tiktoken caches even local files by path
     tok = trained(cls, taylorswift()[:50_000], 256 + 400)
     tok.register_special_tokens({"<|endoftext|>": 1000})
-    args = tok.export_tiktoken(str(tmp_path / "mine.tiktoken"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every merge is one tiktoken finds too
+        args = tok.export_tiktoken(str(tmp_path / "mine.tiktoken"))
     enc = tiktoken.Encoding(mergeable_ranks=load_tiktoken_bpe(str(tmp_path / "mine.tiktoken")), **args)
     lines = taylorswift()[50_000:80_000].splitlines() + [s for s in HARD_CASES if isinstance(s, str)]
     lines += random_strings(200, seed=9)
@@ -265,3 +268,21 @@ def test_export_loads_in_tiktoken(tmp_path, monkeypatch, cls):
     assert same == len(lines)
     text = "a<|endoftext|>b"
     assert tok.encode(text, "all") == enc.encode(text, allowed_special="all")
+
+
+def test_export_warns_when_tiktoken_would_merge_otherwise(tmp_path, monkeypatch):
+    """(b, c) then (a, b) then (ab, c): tiktoken merges "a" + "bc" into "abc"
+    by rank, which minbpe never does; the export says so."""
+    tiktoken = pytest.importorskip("tiktoken")
+    from tiktoken.load import load_tiktoken_bpe
+
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "")
+    p = tmp_path / "odd.model"
+    p.write_text("minbpe v1\n\n0\n98 99\n97 98\n257 99\n")
+    tok = BasicTokenizer()
+    tok.load(str(p))
+    assert tok.encode("abc") == [97, 256]
+    with pytest.warns(UserWarning, match="1 merges"):
+        args = tok.export_tiktoken(str(tmp_path / "odd.tiktoken"))
+    enc = tiktoken.Encoding(mergeable_ranks=load_tiktoken_bpe(str(tmp_path / "odd.tiktoken")), **args)
+    assert enc.encode("abc") == [258]

@@ -26,6 +26,7 @@ file (:meth:`Tokenizer.export_tiktoken`).
 from __future__ import annotations
 
 import collections
+import warnings
 from typing import AbstractSet, Any, Dict, List, Optional, Tuple, Union
 
 import regex
@@ -257,14 +258,21 @@ class Tokenizer:
     def _set_pattern(self, pattern: str) -> None:
         self.pattern = pattern
 
-    def export_tiktoken(self, path: str) -> Dict[str, Any]:
+    def export_tiktoken(self, path: str, check: bool = True) -> Dict[str, Any]:
         """Write a tiktoken rank file (base64 token, space, rank) to path and
         the rest of tiktoken.Encoding's arguments to path + ".json".
 
-        Returns those arguments (``name``, ``pat_str``, ``special_tokens``),
-        so ``tiktoken.Encoding(**args, mergeable_ranks=
-        tiktoken.load.load_tiktoken_bpe(path))`` loads the tokenizer.  Basic
-        tokenizers (no pattern) export ``[\\s\\S]+``, one chunk.
+        tiktoken merges by the rank of the bytes two parts make, not by the
+        pair that was merged, so a merge is exported faithfully when the
+        bytes of its token, merged by lower ranks, end as its own pair (as
+        minbpe's GPT4Tokenizer recovers cl100k's merges).  With check, a
+        warning names the merges that do not (rare: runs of one byte).
+
+        Returns:
+            ``name``, ``pat_str`` and ``special_tokens``, so
+            ``tiktoken.Encoding(**args, mergeable_ranks=
+            tiktoken.load.load_tiktoken_bpe(path))`` loads the tokenizer.
+            A BasicTokenizer (no pattern) exports ``[\\s\\S]+``, one chunk.
 
         Raises:
             InputError: two ids with the same bytes (a rank file cannot
@@ -273,7 +281,23 @@ class Tokenizer:
         merged = set(self._merges.values())
         ranks = {i: b for i, b in self._vocab_bytes().items() if i < 256 or i in merged}
         pat = self._split_pattern() or r"[\s\S]+"
-        return write_tiktoken(path, ranks, pat, dict(self.special_tokens))
+        args = write_tiktoken(path, ranks, pat, dict(self.special_tokens))
+        if check:
+            from .minbpe_gpt4 import split_by_ranks
+
+            by_bytes = {b: i for i, b in ranks.items()}
+            off = [
+                idx
+                for (a, b), idx in self._merges.items()
+                if split_by_ranks(by_bytes, ranks[idx], idx) != [ranks[a], ranks[b]]
+            ]
+            if off:
+                warnings.warn(
+                    f"{len(off)} merges (first: id {off[0]}) are not what tiktoken's rank merging finds for their "
+                    "bytes: tiktoken may encode some text differently",
+                    stacklevel=2,
+                )
+        return args
 
     def _split_pattern(self) -> str:
         return ""

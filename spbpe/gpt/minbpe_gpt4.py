@@ -20,7 +20,7 @@ import importlib.util
 import os
 from typing import Dict, List, Optional, Tuple
 
-__all__ = ["cl100k_merges", "find_cl100k"]
+__all__ = ["cl100k_merges", "find_cl100k", "split_by_ranks"]
 
 Merges = Dict[Tuple[int, int], int]
 
@@ -54,7 +54,7 @@ def find_cl100k() -> str:
     )
 
 
-def _pair_of(ranks: Dict[bytes, int], token: bytes, max_rank: int) -> List[bytes]:
+def split_by_ranks(ranks: Dict[bytes, int], token: bytes, max_rank: int) -> List[bytes]:
     """minbpe's bpe(): merge token's bytes by rank, ranks below max_rank only."""
     parts = [token[i : i + 1] for i in range(len(token))]
     while True:
@@ -76,7 +76,7 @@ def _merges_of(path: str, mtime: float) -> Tuple[Tuple[Tuple[Tuple[int, int], in
     for token, rank in sorted(ranks.items(), key=lambda kv: kv[1]):
         if len(token) == 1:
             continue
-        pair = _pair_of(ranks, token, rank)
+        pair = split_by_ranks(ranks, token, rank)
         if len(pair) != 2:
             raise ValueError(f"{path}: token {token!r} (rank {rank}) is not a merge of two lower-ranked tokens")
         merges.append(((ranks[pair[0]], ranks[pair[1]]), rank))
