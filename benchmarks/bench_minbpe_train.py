@@ -7,10 +7,10 @@ text), and reports:
 
 * split: cutting the text with the GPT-4 pattern (the ``regex`` module) and
   counting distinct chunks, the Python part;
-* train: the whole train() call (split included), so train - split is the
-  C trainer with its set-up;
-* the C trainer's peak table bytes and the child's peak RSS over its RSS
-  with the text loaded.
+* C trainer: building the C trainer from the counts and all its merges;
+* train: the whole train() call (split included);
+* the C trainer's peak table bytes, and the child's peak RSS once the
+  text is loaded (reading it costs a few copies) and after training.
 
 --compare also times the plain-Python trainer of the tests
 (tests/helpers/minbpe_ref.train_distinct, minbpe's loop over distinct
@@ -61,13 +61,18 @@ t = time.perf_counter()
 counts = tok._chunk_counts(text)
 split = time.perf_counter() - t
 distinct, distinct_bytes = len(counts), sum(map(len, counts))
-del counts
+from spbpe._core.native_minbpe import NativeByteTrainer
+t = time.perf_counter()
+trainer = NativeByteTrainer(counts)
+made = len(trainer.merge(args["vocab"] - 256))
+c_time = time.perf_counter() - t
+del counts, trainer
 t = time.perf_counter()
 tok.train(text, args["vocab"])
 train = time.perf_counter() - t
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-res = dict(bytes=len(text.encode()), split=split, train=train, peak=tok.train_peak_bytes,
-           rss_over=(rss - base_rss) / 1024, distinct=distinct, distinct_bytes=distinct_bytes)
+res = dict(bytes=len(text.encode()), split=split, c_time=c_time, made=made, train=train, peak=tok.train_peak_bytes,
+           rss_base=base_rss / 1024, rss=rss / 1024, distinct=distinct, distinct_bytes=distinct_bytes)
 if args["compare"]:
     import regex
     from tests.helpers.minbpe_ref import train_distinct
@@ -108,10 +113,10 @@ def main() -> None:
         f"text: {mb:.1f} MB, {r['distinct']} distinct chunks ({r['distinct_bytes'] / 1e6:.2f} MB), vocab {args.vocab}"
     )
     print(f"split+count (Python regex): {r['split']:.2f} s")
-    print(f"train() total:              {r['train']:.2f} s  (C trainer and set-up: {r['train'] - r['split']:.2f} s)")
-    print(
-        f"C trainer peak tables:      {r['peak'] / 2**20:.1f} MiB; peak RSS over the loaded text: {r['rss_over']:.0f} MiB"
-    )
+    print(f"C trainer (set-up + {r['made']} merges): {r['c_time']:.2f} s")
+    print(f"train() total:              {r['train']:.2f} s")
+    print(f"C trainer peak tables:      {r['peak'] / 2**20:.1f} MiB")
+    print(f"peak RSS: {r['rss_base']:.0f} MiB loading the text, {r['rss']:.0f} MiB at the end of training")
     if "py_small" in r:
         print(
             f"200 kB, 200 merges: plain Python {r['py_small']:.2f} s, spbpe {r['c_small']:.3f} s "
