@@ -62,7 +62,11 @@ def _tiny_texts(n, seed):
         yield "".join(rng.choice(alpha) for _ in range(rng.randint(0, 80)))
 
 
-@pytest.mark.parametrize("pattern", [None, GPT4_SPLIT_PATTERN, GPT2_SPLIT_PATTERN], ids=["basic", "gpt4", "gpt2"])
+@pytest.mark.parametrize(
+    "pattern",
+    [None, GPT4_SPLIT_PATTERN, GPT2_SPLIT_PATTERN, r"(\p{L}+)| ?\p{N}|a*"],
+    ids=["basic", "gpt4", "gpt2", "groups-and-empty-matches"],
+)
 def test_training_equals_literal_minbpe_on_tiny_texts(pattern):
     """Small alphabets make ties on almost every merge: the winner must be
     the pair minbpe's max() returns (first inserted), and the C trainer over
@@ -81,6 +85,8 @@ def test_training_equals_literal_minbpe_on_tiny_texts(pattern):
         else:
             tok.train(text, 256 + 40)
         assert merges_of(tok) == [(a, b) for a, b, _ in want], repr(text)
+        encoded = [i for c in chunks_of(text, pattern) for i in ref.encode_chunk(c, tok.merges)]
+        assert tok.encode_ordinary(text) == encoded, repr(text)
         checked += 1
     assert checked == 150
 

@@ -335,8 +335,14 @@ class RegexTokenizer(Tokenizer):
     def _chunk_counts(self, text: str) -> Dict[bytes, int]:
         if self.compiled_pattern is None:
             return super()._chunk_counts(text)
-        # Counter keeps first appearances in order; map/group stay in C.
-        counts = collections.Counter(map(regex.Match.group, self.compiled_pattern.finditer(text)))
+        # Counter keeps first appearances in order; map/group stay in C and
+        # need no list of every chunk.  With groups, findall gives minbpe's
+        # chunks (the groups), as in encode.
+        pat = self.compiled_pattern
+        if pat.groups:
+            counts = collections.Counter(pat.findall(text))
+        else:
+            counts = collections.Counter(map(regex.Match.group, pat.finditer(text)))
         return {k.encode("utf-8"): v for k, v in counts.items()}
 
 
