@@ -8,7 +8,7 @@
  * merges must equal a naive trainer's (recount every pair each step, the
  * first pair reaching the highest count wins, replace left to right), asked
  * for in one call or one merge per call alike.  Then the trained merges
- * encode the input as one chunk with the heap and with the scan (the
+ * encode the input as one chunk with the segment merge and with the scan (the
  * reference path): the same ids.
  */
 #include "fuzz_common.h"
@@ -114,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     spbpe_bytebpe_trainer_free(t);
     FUZZ_CHECK(!memcmp(got1, want, nwant * 2 * sizeof(int32_t)));
 
-    /* encode the whole input as one chunk: heap vs scan */
+    /* encode the whole input as one chunk: segments vs scan */
     static int32_t triples[3 * 64];
     for (size_t k = 0; k < nwant; k++) {
         triples[3 * k] = want[2 * k];

@@ -1,6 +1,6 @@
 """minbpe's tokenizers (spbpe.gpt.minbpe): training merge for merge against
 the plain-Python reference of minbpe's semantics (tests/helpers/minbpe_ref),
-encode against the reference and against itself (heap vs scan), files in
+encode against the reference and against itself (segments vs scan), files in
 minbpe's format both ways, and the tiktoken export loaded by tiktoken."""
 
 import random
@@ -168,8 +168,8 @@ def test_encode_equals_reference(regex_tok, basic_tok):
         assert basic_tok.encode_ordinary(text) == ref.encode_chunk(text.encode(), basic_tok.merges), repr(text)
 
 
-def test_heap_equals_scan_on_long_chunks(basic_tok):
-    """BasicTokenizer's whole text is one chunk: the heap merge (long chunks)
+def test_segments_equal_scan_on_long_chunks(basic_tok):
+    """BasicTokenizer's whole text is one chunk: the segment merge (long chunks)
     must give what minbpe's scan (the reference path) gives."""
     from spbpe._core.native_minbpe import NativePairMerges
 

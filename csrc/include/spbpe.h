@@ -441,7 +441,7 @@ void spbpe_pair_merges_free(spbpe_pair_merges *merges);
 /* Encode count chunks (chunk i is blob[starts[i] .. starts[i+1])) as
  * minbpe's _encode_chunk does each, ids back to back into dst (cap ids;
  * the total byte length always suffices).  reference_path runs minbpe's
- * quadratic scan on every chunk instead of the heap on long ones (the
+ * quadratic scan on every chunk instead of the segment merge on long ones (the
  * plain twin for tests).  Returns the number of ids, or minus a status
  * (SPBPE_ERR_LIMIT when cap is too small).  Thread-safe; allocates its
  * scratch per call. */
