@@ -292,3 +292,13 @@ def test_export_warns_when_tiktoken_would_merge_otherwise(tmp_path, monkeypatch)
         args = tok.export_tiktoken(str(tmp_path / "odd.tiktoken"))
     enc = tiktoken.Encoding(mergeable_ranks=load_tiktoken_bpe(str(tmp_path / "odd.tiktoken")), **args)
     assert enc.encode("abc") == [258]
+
+
+def test_pickle(regex_tok):
+    import pickle
+
+    text = "hello<|endoftext|> world 123"
+    ids = regex_tok.encode(text, "all")
+    back = pickle.loads(pickle.dumps(regex_tok))
+    assert back.encode(text, "all") == ids and back.decode(ids) == text
+    assert back.merges == regex_tok.merges and back.pattern == regex_tok.pattern

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from array import array
+from itertools import accumulate
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..errors import TrainerError
@@ -23,12 +24,7 @@ __all__ = ["NativeByteTrainer", "NativePairMerges", "chunk_blob"]
 
 def chunk_blob(chunks: Sequence[bytes]) -> Tuple[bytes, Any]:
     """The chunks back to back, and their C boundaries (``size_t[count + 1]``)."""
-    starts = [0]
-    total = 0
-    for c in chunks:
-        total += len(c)
-        starts.append(total)
-    return b"".join(chunks), ffi.new("size_t[]", starts)
+    return b"".join(chunks), ffi.new("size_t[]", [0, *accumulate(map(len, chunks))])
 
 
 class NativeByteTrainer:

@@ -78,6 +78,13 @@ class Tokenizer:
         #: Peak bytes of the C trainer's tables in the last train() call.
         self.train_peak_bytes = 0
 
+    def __getstate__(self) -> Dict[str, Any]:
+        """Pickle as minbpe's plain objects pickle: the C engine is rebuilt."""
+        state = dict(self.__dict__)
+        state["_engine"] = None
+        state["_decoder"] = None
+        return state
+
     # ------------------------------------------------------------ attributes
     @property
     def merges(self) -> Merges:
@@ -129,7 +136,7 @@ class Tokenizer:
         trainer = NativeByteTrainer(counts)
         merges: Merges = {}
         vocab = {idx: bytes([idx]) for idx in range(256)}
-        step = 64 if verbose else max(num_merges, 1)
+        step = 64 if verbose else 4096  # batches, so Ctrl-C is seen between them
         while len(merges) < num_merges:
             want = min(step, num_merges - len(merges))
             batch = trainer.merge(want)
