@@ -24,7 +24,7 @@ PUBLIC_ROOT = {
     "lattice_api",
     "random_seed",
 }
-SUBPACKAGES = {"_core", "_proto", "_charsmap", "cli"}
+SUBPACKAGES = {"_core", "_proto", "_charsmap", "cli", "gpt"}
 COMPILED = {"spbpe._core._spbpe", "spbpe._core._pylists"}
 
 

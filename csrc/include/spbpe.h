@@ -445,6 +445,60 @@ typedef struct spbpe_rng spbpe_rng;
 spbpe_rng *spbpe_rng_new(uint64_t seed);
 void spbpe_rng_free(spbpe_rng *rng);
 uint64_t spbpe_rng_next(spbpe_rng *rng);
+/* ------------------------------------------------- minbpe: byte-level BPE */
+
+/* minbpe's training (RegexTokenizer.train / BasicTokenizer.train), exactly:
+ * each step merges the adjacent pair of ids with the most occurrences, ties
+ * going to the pair that occurs first, into the next id (256, 257, ...),
+ * left to right in every chunk.  The caller passes each DISTINCT chunk of
+ * the text once, in order of first appearance, with its multiplicity:
+ * chunk i is blob[starts[i] .. starts[i+1]) (starts has count + 1 non-
+ * decreasing entries; at most 1 GiB in all) and occurs counts[i] times
+ * (1 to 2^32 - 1).  BasicTokenizer's text is one chunk of count 1.  The
+ * bytes are copied.  NULL on failure with err filled (SPBPE_ERR_NOMEM,
+ * SPBPE_ERR_INVALID_ARGUMENT, SPBPE_ERR_LIMIT).  One thread at a time
+ * calls into a trainer. */
+typedef struct spbpe_bytebpe_trainer spbpe_bytebpe_trainer;
+spbpe_bytebpe_trainer *spbpe_bytebpe_trainer_new(const uint8_t *blob, const size_t *starts, const int64_t *counts,
+                                                 size_t count, spbpe_error *err);
+void spbpe_bytebpe_trainer_free(spbpe_bytebpe_trainer *trainer);
+
+/* Run up to max_merges more merges.  Merge k of this call writes its pair
+ * to pairs[2k], pairs[2k+1] (its new id is 256 + the number of merges the
+ * trainer has made before it) and its weighted number of occurrences (what
+ * minbpe's verbose line prints) to freqs[k].  *done receives the number
+ * made: fewer than max_merges only when no adjacent pair is left (minbpe's
+ * max() of an empty dict).  Merges may be asked for in any number of
+ * calls; the result is the same. */
+int spbpe_bytebpe_trainer_merge(spbpe_bytebpe_trainer *trainer, size_t max_merges, int32_t *pairs, int64_t *freqs,
+                                size_t *done, spbpe_error *err);
+
+/* The most bytes the trainer's tables have held so far (its peak memory,
+ * counting capacity, not the caller's buffers). */
+size_t spbpe_bytebpe_trainer_peak_bytes(const spbpe_bytebpe_trainer *trainer);
+
+/* minbpe's encode: merges of id pairs by merge index.  merges holds count
+ * triples (left, right, new id); the new id is the merge's rank (lower
+ * merges first) and must exceed both ids of its pair; no pair twice.
+ * byte_map (NULL = identity) gives each byte's starting id, distinct
+ * (GPT4Tokenizer's byte shuffle).  NULL on failure with err filled
+ * (SPBPE_ERR_INVALID_ARGUMENT for a merge that breaks those rules, with
+ * err->offset its index).  Immutable afterwards: any number of threads may
+ * encode with one at once. */
+typedef struct spbpe_pair_merges spbpe_pair_merges;
+spbpe_pair_merges *spbpe_pair_merges_new(const int32_t *merges, size_t count, const uint8_t *byte_map,
+                                         spbpe_error *err);
+void spbpe_pair_merges_free(spbpe_pair_merges *merges);
+
+/* Encode count chunks (chunk i is blob[starts[i] .. starts[i+1])) as
+ * minbpe's _encode_chunk does each, ids back to back into dst (cap ids;
+ * the total byte length always suffices).  reference_path runs minbpe's
+ * quadratic scan on every chunk instead of the segment merge on long ones (the
+ * plain twin for tests).  Returns the number of ids, or minus a status
+ * (SPBPE_ERR_LIMIT when cap is too small).  Thread-safe; allocates its
+ * scratch per call. */
+int64_t spbpe_pair_merges_encode(const spbpe_pair_merges *merges, const uint8_t *blob, const size_t *starts,
+                                 size_t count, int reference_path, int32_t *dst, size_t cap, spbpe_error *err);
 
 /* CFFI-END */
 
