@@ -26,6 +26,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 
 from ..errors import CliError
 from .flags import spm_flags
+from .model_info import load_processor, load_proto
+from .optional import require
 from .progress import Progress
 from .verify_corpus import Text, _files, adversarial_strings, read_corpus
 from .verify_train import TrainReport, first_diff, verify_training
@@ -129,14 +131,12 @@ class Verifier:
     def __init__(
         self, model: str, reference_model: Optional[str] = None, checks: Sequence[str] = CHECKS, max_examples: int = 20
     ) -> None:
-        import sentencepiece as spm
-
-        from ..processor import SentencePieceProcessor
-
+        spm = require("sentencepiece", "verify (the official library to compare with)")
         bad = [c for c in checks if c not in CHECKS]
         if bad:
-            raise ValueError(f"unknown check {bad[0]!r} (choose from {', '.join(CHECKS)})")
-        self.ours = SentencePieceProcessor(model_file=str(model))
+            raise CliError(f"unknown check {bad[0]!r} (choose from {', '.join(CHECKS)})")
+        self.ours = load_processor(str(model))
+        load_proto(str(reference_model or model))  # a missing or wrong file: one line naming it
         self.ref = spm.SentencePieceProcessor(model_file=str(reference_model or model))
         self.checks = tuple(checks)
         self.max_examples = max_examples
@@ -258,20 +258,23 @@ def verify(
     return v.report
 
 
-def _cmd_verify(args, extra: List[str]) -> int:
+def _cmd_verify(args, extra: List[str], parser) -> int:
     if args.train:
         flags = spm_flags(extra)
         if args.input:
             flags.setdefault("input", ",".join(args.input))
+        for p in filter(None, flags.get("input", "").split(",")):
+            if not os.path.isfile(p):
+                raise FileNotFoundError(2, "No such file or directory", p)
         report: Any = verify_training(flags)
     else:
         if extra:
-            raise CliError(f"unrecognized arguments: {' '.join(extra)}")
+            parser.unknown(extra)
         if not args.model:
-            raise CliError("--model is required (or --train)")
+            parser.error("--model is required (or --train)")
         if not (args.input or args.adversarial or args.text):
-            raise CliError("nothing to check: give --input FILES, --adversarial or --text")
-        progress = Progress("verify", enabled=args.progress)
+            parser.error("nothing to check: give --input FILES, --adversarial or --text")
+        progress = Progress("verify", enabled=False if args.quiet else args.progress)
         report = verify(
             args.model,
             files=args.input,
@@ -295,7 +298,7 @@ def _cmd_verify(args, extra: List[str]) -> int:
 
 def add_parser(sub) -> None:
     p = sub.add_parser("verify", help="compare spbpe with the official sentencepiece", allow_abbrev=False)
-    p.add_argument("--model", default="")
+    p.add_argument("--model", default="", help="the .model file to check (required unless --train)")
     p.add_argument("--input", nargs="+", default=[], help="files or directories of text (.txt, .tsv, .jsonl)")
     p.add_argument("--text", action="append", default=[], help="a string to check (repeatable)")
     p.add_argument(
@@ -315,7 +318,14 @@ def add_parser(sub) -> None:
         default=None,
         help="check only the first N lines of each file",
     )
-    p.add_argument("--max-examples", "--max_examples", dest="max_examples", type=int, default=20)
+    p.add_argument(
+        "--max-examples",
+        "--max_examples",
+        dest="max_examples",
+        type=int,
+        default=20,
+        help="show at most N differing lines in detail (default: %(default)s)",
+    )
     p.add_argument("--train", action="store_true", help="train with both libraries (spm_train flags follow)")
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.add_argument(
@@ -325,5 +335,6 @@ def add_parser(sub) -> None:
         default=None,
         help="force the progress bar (default: when stderr is a terminal)",
     )
-    p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar (the report is still printed)")
     p.set_defaults(func=None, verify_cmd=_cmd_verify)
