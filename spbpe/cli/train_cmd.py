@@ -70,6 +70,7 @@ class TrainWatcher:
         self.vocab_size = vocab_size
         self.seen: Set[str] = set()
         self.phase, self.done = "reading", 0
+        self.started = False
         self.start = self.read_end = time.monotonic()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -81,11 +82,13 @@ class TrainWatcher:
         self.stream.flush()
 
     def __enter__(self) -> TrainWatcher:
-        self.log(f"reading {len(self.sizes)} file(s), {self.total / 1e6:,.1f} MB; vocab_size={self.vocab_size}")
         self.thread.start()
         return self
 
     def _tick(self) -> None:
+        if not self.started:  # not at once: a refused option fails first, with its one error line alone
+            self.started = True
+            self.log(f"reading {len(self.sizes)} file(s), {self.total / 1e6:,.1f} MB; vocab_size={self.vocab_size}")
         offsets = _open_offsets(self.sizes)
         if offsets is None:  # no /proc: the phase is unknown, show the time only
             self.phase = "training"
