@@ -164,7 +164,9 @@ def _bands(ys):
     return out
 
 
-@pytest.mark.skipif(_chromium() is None, reason="headless Chromium is not installed (apt-get install chromium-headless-shell)")
+@pytest.mark.skipif(
+    _chromium() is None, reason="headless Chromium is not installed (apt-get install chromium-headless-shell)"
+)
 def test_html_screenshot(tmp_path, tiktoken_file):
     from spbpe.cli.show import _HTML_COLOURS
 

@@ -30,7 +30,7 @@ import shutil
 import sys
 import tempfile
 import time
-from typing import List, NoReturn, Optional
+from typing import Dict, List, NoReturn, Optional
 
 from ..errors import CliError
 from .flags import bool_flags
@@ -46,6 +46,8 @@ DEMO_SENTENCES = [
 
 class _Parser(argparse.ArgumentParser):
     """argparse, with errors raised as CliError (one line, exit 1) that name this (sub)command's help."""
+
+    commands: Dict[str, _Parser] = {}  # the subcommands' parsers (set on the top-level parser)
 
     def error(self, message: str) -> NoReturn:
         raise CliError(f"{_command(self)}{message} (see '{self.prog} --help')")
@@ -125,6 +127,7 @@ def build_parser() -> _Parser:
     verify.add_parser(sub)
     show.add_parser(sub)
     convert.add_parser(sub)
+    p.commands = dict(sub.choices)
     return p
 
 
@@ -149,9 +152,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser = build_parser()
         args, extra = parser.parse_known_args(bool_flags(argv))
         if args.command is None:
-            commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-            parser.error(f"give a command: {', '.join(commands)}")
-        subparser = parser._subparsers._group_actions[0].choices[args.command]  # type: ignore[union-attr]
+            parser.error(f"give a command: {', '.join(parser.commands)}")
+        subparser = parser.commands[args.command]
         if getattr(args, "verify_cmd", None):
             return args.verify_cmd(args, extra, subparser)
         if extra:

@@ -8,11 +8,22 @@ from tests.helpers.hard_cases import HARD_CASES
 from tests.helpers.models import ROOT, corpus_lines, real_model_paths
 
 
-def run_spbpe(*args, input=None, check=True, cwd=None):
-    """Run ``python -m spbpe ARGS`` in a subprocess; returns the CompletedProcess (bytes)."""
+def run_spbpe(*args, input=None, check=True, cwd=None, block=()):
+    """Run ``python -m spbpe ARGS`` in a subprocess; returns the CompletedProcess (bytes).
+
+    ``block`` names modules that fail to import there (as if not installed).
+    """
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("SPBPE_TRACEBACK", None)
+    start = ["-m", "spbpe"]
+    if block:
+        start = [
+            "-c",
+            f"import sys\nfor m in {list(block)!r}: sys.modules[m] = None\n"
+            "from spbpe.cli import main\nsys.exit(main(sys.argv[1:]))",
+        ]
     p = subprocess.run(
-        [sys.executable, "-m", "spbpe", *map(str, args)],
+        [sys.executable, *start, *map(str, args)],
         input=input,
         capture_output=True,
         env=env,
