@@ -183,3 +183,12 @@ def test_demo_still_works(tmp_path):
     p = run_spbpe("demo", "--vocab-size=600", f"--output-dir={tmp_path}", "Hello world")
     out = p.stdout.decode()
     assert "round trip ok" in out and (tmp_path / "demo.model").exists()
+
+
+def test_demo_leaves_no_temporary_directory(tmp_path):
+    env = {"TMPDIR": str(tmp_path)}
+    p = run_spbpe("demo", "--vocab-size=600", "Hello", env=env)
+    assert "round trip ok" in p.stdout.decode() and list(tmp_path.iterdir()) == []
+    p = run_spbpe("demo", "--vocab-size=-3", env=env, check=False)  # the trainer refuses: cleaned up all the same
+    assert p.returncode == 1 and p.stderr.decode().startswith("spbpe: error: ")
+    assert list(tmp_path.iterdir()) == []

@@ -111,9 +111,8 @@ def _default(name: str) -> str:
         return "%g" % struct.unpack("<f", struct.pack("<f", value))[0]
     if isinstance(value, list):
         return ",".join(value) if value else '""'
-    if value == "":
-        return '""'
-    return str(value).replace("\u2047", "\\u2047")
+    text = str(value)
+    return f'"{text}"' if text != text.strip() or not text else text
 
 
 def train_help() -> str:

@@ -8,13 +8,16 @@ from tests.helpers.hard_cases import HARD_CASES
 from tests.helpers.models import ROOT, corpus_lines, real_model_paths
 
 
-def run_spbpe(*args, input=None, check=True, cwd=None, block=()):
+def run_spbpe(*args, input=None, check=True, cwd=None, block=(), env=None):
     """Run ``python -m spbpe ARGS`` in a subprocess; returns the CompletedProcess (bytes).
 
-    ``block`` names modules that fail to import there (as if not installed).
+    ``block`` names modules that fail to import there (as if not installed);
+    ``env`` adds environment variables.
     """
+    extra_env = env or {}
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("SPBPE_TRACEBACK", None)
+    env.update(extra_env)
     start = ["-m", "spbpe"]
     if block:
         start = [
