@@ -36,7 +36,9 @@ def test_train_help_lists_every_option_with_its_default():
     assert "(default: 8000)" in lines["--vocab_size"] and "(default: 0.9995)" in lines["--character_coverage"]
     assert "(default: bpe)" in lines["--model_type"] and "(default: false)" in lines["--byte_fallback"]
     assert f"(default: {DEFAULTS['max_sentence_length']})" in lines["--max_sentence_length"]
-    assert [g + ":" for g in GROUPS] == [ln for ln in text.splitlines() if ln and not ln.startswith(" ") and ln.endswith(":")]
+    assert [g + ":" for g in GROUPS] == [
+        ln for ln in text.splitlines() if ln and not ln.startswith(" ") and ln.endswith(":")
+    ]
     assert train_help() == text.rstrip("\n")
 
 
@@ -48,9 +50,7 @@ def _subcommands():
 def test_every_flag_has_help(name):
     sp = dict(_subcommands())[name]
     missing = [
-        a.option_strings or a.dest
-        for a in sp._actions
-        if not isinstance(a, argparse._HelpAction) and a.help is None
+        a.option_strings or a.dest for a in sp._actions if not isinstance(a, argparse._HelpAction) and a.help is None
     ]
     assert not missing, missing
     assert run_spbpe(name, "--help").returncode == 0
