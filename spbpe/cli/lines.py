@@ -19,9 +19,10 @@ import argparse
 import os
 import re
 import sys
-from typing import BinaryIO, Dict, Iterator, List, Optional, Tuple
+from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple
 
 from ..errors import CliError
+from .encodings import load_encoding
 from .flags import add_flag, parse_bool
 from .model_info import load_processor
 from .progress import Progress
@@ -88,7 +89,40 @@ def _extra_options(text: str, allowed: Dict[str, str]) -> Dict[str, bool]:
     return out
 
 
+def _encoding(args) -> Optional[Any]:
+    """The byte-level encoding of --tiktoken/--encoding (spbpe.cli.encodings), or None for --model."""
+    spec = args.tiktoken or args.encoding
+    if not spec:
+        return None
+    if args.model:
+        raise CliError(f"{args.command}: give --model or --tiktoken, not both")
+    return load_encoding(spec)
+
+
+def _encode_gpt(args, enc) -> int:
+    if args.output_format not in ("id", "piece") or args.extra_options or args.generate_vocabulary:
+        raise CliError(f"{args.command} --tiktoken: only --output_format=id (no extra options, no vocabulary)")
+    if args.output_format == "piece":
+        raise CliError("encode --tiktoken: byte-level tokens have no piece text; use --output_format=id")
+    paths = _inputs(args)
+    progress = _progress(args, paths)
+    out = _Output(args.output)
+    for _, _, line in read_lines(paths, progress):
+        # special-token text is ordinary text here, as in tiktoken's encode_ordinary
+        ids = enc.encode(line.decode("utf-8", "replace"), disallowed_special=())
+        out.line(" ".join(map(str, ids)).encode())
+    out.close()
+    if progress:
+        progress.close()
+    return 0
+
+
 def _cmd_encode(args) -> int:
+    enc = _encoding(args)
+    if enc is not None:
+        args.output_format = args.output_format or "id"
+        return _encode_gpt(args, enc)
+    args.output_format = args.output_format or "piece"
     sp = load_processor(args.model)
     flags = _extra_options(args.extra_options, ENCODE_EXTRA_OPTIONS)
     fmt = args.output_format
@@ -142,11 +176,35 @@ def parse_id(field: bytes, vocab_size: int, source: str, line_no: int) -> int:
     return i
 
 
+def _decode_gpt(args, enc) -> int:
+    if args.input_format not in (None, "id"):
+        raise CliError("decode --tiktoken: byte-level tokens are read as ids (--input_format=id)")
+    paths = _inputs(args)
+    progress = _progress(args, paths)
+    out = _Output(args.output)
+    for src, no, line in read_lines(paths, progress):
+        ids = [parse_id(x, enc.n_vocab, src, no) for x in line.split()]
+        try:
+            out.line(enc.decode(ids).encode("utf-8"))
+        except KeyError as e:  # an id in no rank and no special token (a gap in the ranks)
+            raise CliError(f"{src}:{no}: id {e.args[0]} is not a token of {enc.name}") from None
+    out.close()
+    if progress:
+        progress.close()
+    return 0
+
+
 def _cmd_decode(args) -> int:
-    sp = load_processor(args.model)
     opts = _extra_options(args.extra_options, DECODE_EXTRA_OPTIONS)
     if args.output_format != "string":
         raise CliError(f"unsupported output format {args.output_format!r} (choose from string)")
+    enc = _encoding(args)
+    if enc is not None:
+        if opts:
+            raise CliError("decode --tiktoken: no extra options")
+        return _decode_gpt(args, enc)
+    args.input_format = args.input_format or "piece"
+    sp = load_processor(args.model)
     paths = _inputs(args)
     progress = _progress(args, paths)
     out = _Output(args.output)
@@ -202,9 +260,16 @@ def _cmd_normalize(args) -> int:
     return 0
 
 
-def _line_io(p: argparse.ArgumentParser, model: bool = True) -> None:
+def _line_io(p: argparse.ArgumentParser, model: bool = True, tiktoken: bool = False) -> None:
     if model:
-        add_flag(p, "model", default="", help="the SentencePiece .model file (required)")
+        add_flag(p, "model", default="", help="the SentencePiece .model file (required, or --tiktoken)")
+    if tiktoken:
+        p.add_argument(
+            "--tiktoken",
+            default="",
+            help="a byte-level (GPT) encoding instead of --model: cl100k_base, o200k_base, ... or a rank file",
+        )
+        p.add_argument("--encoding", default="", help="the same as --tiktoken NAME")
     p.add_argument("--input", dest="input_flag", default="", help="input file (else the arguments, else stdin)")
     add_flag(p, "output", default="", help="output file (default: stdout)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display on stderr")
@@ -213,8 +278,13 @@ def _line_io(p: argparse.ArgumentParser, model: bool = True) -> None:
 
 def add_parsers(sub) -> None:
     e = sub.add_parser("encode", help="encode lines to pieces or ids (spm_encode)")
-    _line_io(e)
-    add_flag(e, "output_format", default="piece", help="piece, id, sample_piece or sample_id (default: %(default)s)")
+    _line_io(e, tiktoken=True)
+    add_flag(
+        e,
+        "output_format",
+        default=None,
+        help="piece, id, sample_piece or sample_id (default: piece; id for --tiktoken)",
+    )
     add_flag(e, "extra_options", default="", help="':'-separated bos, eos, reverse, unk (e.g. bos:eos)")
     add_flag(
         e,
@@ -240,13 +310,13 @@ def add_parsers(sub) -> None:
     e.set_defaults(func=_cmd_encode)
 
     c = sub.add_parser("decode", help="decode lines of pieces or ids (spm_decode)")
-    _line_io(c)
+    _line_io(c, tiktoken=True)
     add_flag(
         c,
         "input_format",
         choices=["id", "piece"],
-        default="piece",
-        help="each line is pieces or ids separated by spaces (default: %(default)s)",
+        default=None,
+        help="each line is pieces or ids separated by spaces (default: piece; id for --tiktoken)",
     )
     add_flag(c, "output_format", default="string", help="string (the only one; default: %(default)s)")
     add_flag(c, "extra_options", default="", help="':'-separated; reverse reverses each line")

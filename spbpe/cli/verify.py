@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ..errors import CliError
@@ -30,6 +29,7 @@ from .model_info import load_processor, load_proto
 from .optional import require
 from .progress import Progress
 from .verify_corpus import Text, _files, adversarial_strings, read_corpus
+from .verify_report import Difference, VerifyReport
 from .verify_train import TrainReport, first_diff, verify_training
 
 __all__ = [
@@ -46,83 +46,6 @@ __all__ = [
 
 CHECKS = ("ids", "pieces", "decode", "normalize", "offsets")
 _BATCH = 256
-
-
-@dataclass
-class Difference:
-    """One check that differs on one line."""
-
-    source: str  # file name, or "adversarial" / "input"
-    line_no: int  # 1-based line (or record) number in the source
-    text: str  # the line (repr() when it is not valid UTF-8)
-    checks: List[str]  # the checks that differ on this line (the first one is shown)
-    position: int  # first differing index: token for lists, character for strings
-    char_offset: Optional[int]  # where that token starts in the line, when known
-    ours: Any  # spbpe's output (pieces for ids/pieces, to show both sequences)
-    theirs: Any  # the official library's output
-
-    def describe(self, width: int = 160) -> str:
-        where = f"{self.source}:{self.line_no}"
-        check = self.checks[0]
-        at = f"token {self.position}" if check not in ("decode", "normalize") else f"char {self.position}"
-        if self.char_offset is not None:
-            at += f" (char {self.char_offset} of the line)"
-        return (
-            f"{where} [{', '.join(self.checks)}] first difference at {at}\n"
-            f"  line:   {_clip(repr(self.text), width)}\n"
-            f"  spbpe:  {_clip(_show(self.ours), width)}\n"
-            f"  spm:    {_clip(_show(self.theirs), width)}"
-        )
-
-
-def _clip(s: str, width: int) -> str:
-    return s if len(s) <= width else s[: width - 3] + "..."
-
-
-def _show(x: Any) -> str:
-    if isinstance(x, list):
-        return " ".join(str(t) if not isinstance(t, tuple) else f"{t[0]}-{t[1]}" for t in x)
-    return repr(x)
-
-
-@dataclass
-class VerifyReport:
-    """Counts per check and the first differences; ``ok`` when nothing differs."""
-
-    model: str
-    reference_model: str
-    lines: int = 0
-    chars: int = 0
-    differing_lines: int = 0
-    checked: Dict[str, int] = field(default_factory=dict)
-    differences: Dict[str, int] = field(default_factory=dict)
-    sources: Dict[str, int] = field(default_factory=dict)
-    examples: List[Difference] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.differing_lines == 0
-
-    def to_dict(self) -> Dict[str, Any]:
-        d = asdict(self)
-        d["ok"] = self.ok
-        return d
-
-    def format_table(self) -> str:
-        ref = "" if self.reference_model == self.model else f" against reference {self.reference_model}"
-        out = [
-            f"spbpe verify: {self.model}{ref}",
-            f"{self.lines:,} lines ({self.chars:,} chars) from {len(self.sources)} source(s) in {self.seconds:.1f} s",
-            "",
-            f"{'check':<10} {'lines':>10} {'differ':>8}",
-        ]
-        for c, n in self.checked.items():
-            out.append(f"{c:<10} {n:>10,} {self.differences.get(c, 0):>8,}")
-        out.append(f"{'any':<10} {self.lines:>10,} {self.differing_lines:>8,}")
-        out.append("")
-        out.append("OK: no differences" if self.ok else f"DIFFERENT: {self.differing_lines:,} line(s) differ")
-        return "\n".join(out)
 
 
 class Verifier:
@@ -270,22 +193,32 @@ def _cmd_verify(args, extra: List[str], parser) -> int:
     else:
         if extra:
             parser.unknown(extra)
-        if not args.model:
-            parser.error("--model is required (or --train)")
+        spec = args.tiktoken or args.encoding
+        if not args.model and not spec:
+            parser.error("--model is required (or --tiktoken, or --train)")
+        if args.model and spec:
+            parser.error("give --model or --tiktoken, not both")
         if not (args.input or args.adversarial or args.text):
             parser.error("nothing to check: give --input FILES, --adversarial or --text")
         progress = Progress("verify", enabled=False if args.quiet else args.progress)
-        report = verify(
-            args.model,
-            files=args.input,
-            texts=args.text,
-            reference_model=args.reference_model,
-            adversarial=args.adversarial,
-            checks=args.checks.split(","),
-            max_lines=args.max_lines,
-            max_examples=args.max_examples,
-            progress=progress,
-        )
+        if spec:
+            if args.adversarial or args.reference_model:
+                parser.error("--tiktoken checks --input files and --text (no --adversarial, --reference-model)")
+            from .verify_gpt import verify_encoding
+
+            report = verify_encoding(spec, args.input, args.text, args.max_lines, args.max_examples, progress)
+        else:
+            report = verify(
+                args.model,
+                files=args.input,
+                texts=args.text,
+                reference_model=args.reference_model,
+                adversarial=args.adversarial,
+                checks=args.checks.split(","),
+                max_lines=args.max_lines,
+                max_examples=args.max_examples,
+                progress=progress,
+            )
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:
@@ -298,7 +231,13 @@ def _cmd_verify(args, extra: List[str], parser) -> int:
 
 def add_parser(sub) -> None:
     p = sub.add_parser("verify", help="compare spbpe with the official sentencepiece", allow_abbrev=False)
-    p.add_argument("--model", default="", help="the .model file to check (required unless --train)")
+    p.add_argument("--model", default="", help="the .model file to check (required unless --train or --tiktoken)")
+    p.add_argument(
+        "--tiktoken",
+        default="",
+        help="check spbpe's byte-level engine against tiktoken instead: cl100k_base, ... or a rank file",
+    )
+    p.add_argument("--encoding", default="", help="the same as --tiktoken NAME")
     p.add_argument("--input", nargs="+", default=[], help="files or directories of text (.txt, .tsv, .jsonl)")
     p.add_argument("--text", action="append", default=[], help="a string to check (repeatable)")
     p.add_argument(

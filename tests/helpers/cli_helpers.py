@@ -8,10 +8,11 @@ from tests.helpers.hard_cases import HARD_CASES
 from tests.helpers.models import ROOT, corpus_lines, real_model_paths
 
 
-def run_spbpe(*args, input=None, check=True, cwd=None, block=(), env=None):
+def run_spbpe(*args, input=None, check=True, cwd=None, block=(), env=None, prelude=""):
     """Run ``python -m spbpe ARGS`` in a subprocess; returns the CompletedProcess (bytes).
 
     ``block`` names modules that fail to import there (as if not installed);
+    ``prelude`` is Python run before the command line (to install a stand-in module);
     ``env`` adds environment variables.
     """
     extra_env = env or {}
@@ -19,10 +20,10 @@ def run_spbpe(*args, input=None, check=True, cwd=None, block=(), env=None):
     env.pop("SPBPE_TRACEBACK", None)
     env.update(extra_env)
     start = ["-m", "spbpe"]
-    if block:
+    if block or prelude:
         start = [
             "-c",
-            f"import sys\nfor m in {list(block)!r}: sys.modules[m] = None\n"
+            f"import sys\nfor m in {list(block)!r}: sys.modules[m] = None\n{prelude}\n"
             "from spbpe.cli import main\nsys.exit(main(sys.argv[1:]))",
         ]
     p = subprocess.run(
