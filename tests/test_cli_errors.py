@@ -196,3 +196,30 @@ def test_the_test_extra_holds_the_verify_extra():
 
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert set(extras["verify"]) <= set(extras["test"])
+
+
+# ------------------------------------------------ what a file is (spbpe/_proto/sniff.py)
+
+
+def test_sniffing_never_takes_a_model_for_something_else(files, tmp_path):
+    from spbpe._proto.sniff import describe_model_bytes, not_a_model_message
+    from tests.helpers.models import real_model_paths
+
+    models = [files["model"], *real_model_paths().values()]
+    for m in models:
+        assert describe_model_bytes(m.read_bytes() if hasattr(m, "read_bytes") else open(m, "rb").read()) is None, m
+    vocab = (files["dir"] / "m.vocab").read_bytes()
+    assert describe_model_bytes(vocab) == "a SentencePiece .vocab file"
+    assert describe_model_bytes(files["ranks"].read_bytes()) == "a tiktoken rank file"
+    assert describe_model_bytes(b'{"version": "1.0", "added_tokens": [], "model": {"vocab": {}}}') == (
+        "a HuggingFace tokenizer.json"
+    )
+    assert describe_model_bytes(b"\x1f\x8b\x08\x00") == "a gzip archive"
+    assert describe_model_bytes("naïve text\r\n".encode()) == "a text file"
+    msg = not_a_model_message("x.model", files["ranks"].read_bytes())
+    assert msg.startswith("x.model is a tiktoken rank file, not a SentencePiece .model") and "--tiktoken" in msg
+
+
+def test_the_vocab_file_beside_a_model(files):
+    p = run_spbpe("encode", f"--model={files['dir'] / 'm.vocab'}", input=b"x\n", check=False)
+    one_error_line(p, "m.vocab is a SentencePiece .vocab file", "the .model is the binary file written beside it")
