@@ -21,7 +21,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$ROOT/fuzz/build"
 CC=${CC:-clang}
 PY=${PYTHON:-python}
-TARGETS="model charsmap normalize encode decode train train_normalize"
+TARGETS="model charsmap normalize encode decode train train_normalize unigram"
 mkdir -p "$OUT/obj" "$OUT/models"
 
 # Models: small ones trained with the official sentencepiece (user-defined
@@ -38,13 +38,15 @@ cfgs = {
 for name, cfg in cfgs.items():
     spm.SentencePieceTrainer.train(input=text, model_prefix=f"{out}/{name}", model_type="bpe",
                                    minloglevel=2, **cfg)
+spm.SentencePieceTrainer.train(input=text, model_prefix=f"{out}/uni_udef", model_type="unigram", vocab_size=800,
+                               byte_fallback=True, user_defined_symbols=["<sep>", "ing"], minloglevel=2)
 open(f"{out}/.done", "w").close()
 PYEOF
 fi
 MISTRAL=$("$PY" -c 'import mistral_common, os; print(os.path.join(os.path.dirname(mistral_common.__file__), "data"))' 2>/dev/null || true)
 MODELS=""
 for m in "$MISTRAL/tokenizer.model.v1" "$MISTRAL/mistral_instruct_tokenizer_240323.model.v3" \
-         "$OUT/models/udef.model" "$OUT/models/nobf_suffix.model"; do
+         "$OUT/models/udef.model" "$OUT/models/nobf_suffix.model" "$OUT/models/uni_udef.model"; do
     [ -f "$m" ] && MODELS="$MODELS${MODELS:+:}$m"
 done
 

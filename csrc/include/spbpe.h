@@ -64,6 +64,7 @@ enum {
 };
 
 /* ---------------------------------------------------------------- model */
+/* (model_type 1 = unigram, 2 = BPE, 3 = word, 4 = char all load.) */
 
 typedef struct spbpe_model spbpe_model;
 
@@ -71,7 +72,7 @@ typedef struct spbpe_model spbpe_model;
  * BPE model.  The bytes are copied; the caller may free them afterwards.
  * Returns NULL on failure with err filled: SPBPE_ERR_MODEL_FORMAT for bytes
  * that are not a valid model (with sentencepiece's message where it has one),
- * SPBPE_ERR_UNSUPPORTED for a valid non-BPE model. */
+ * SPBPE_ERR_UNSUPPORTED for a model_type other than 1-4. */
 spbpe_model *spbpe_model_new(const uint8_t *proto, size_t len, spbpe_error *err);
 void spbpe_model_free(spbpe_model *model);
 
@@ -81,7 +82,7 @@ typedef struct spbpe_model_info {
     int32_t bos_id;                  /* -1 when bos_piece is not a CONTROL piece */
     int32_t eos_id;
     int32_t pad_id;
-    int model_type;                  /* TrainerSpec.ModelType: 2 = BPE */
+    int model_type;                  /* TrainerSpec.ModelType: 1 = unigram, 2 = BPE, 3 = word, 4 = char */
     int byte_fallback;
     int add_dummy_prefix;
     int remove_extra_whitespaces;
@@ -155,6 +156,10 @@ typedef struct spbpe_encode_options {
     uint64_t seed;         /* seed for dropout's random numbers */
     int with_offsets;      /* fill norm/orig spans in the result */
     int reference_path;    /* skip every shortcut (word cache, integer tables): for testing them */
+    int sample;            /* unigram models: sample a segmentation (sentencepiece's enable_sampling),
+                              alpha being the inverse temperature; BPE uses alpha > 0 alone */
+    int32_t nbest_size;    /* unigram sampling: < 0 samples the lattice, 0 or 1 encodes plainly,
+                              > 1 samples from the nbest_size best (at most 512) */
 } spbpe_encode_options;
 
 typedef struct spbpe_encoding {
@@ -392,6 +397,54 @@ size_t spbpe_trainer_export(const spbpe_trainer *trainer, const uint8_t **arena,
  * live in the trainer until it is freed or serializes again. */
 int spbpe_trainer_serialize(spbpe_trainer *trainer, int with_score, const uint8_t **pieces, size_t *pieces_len,
                             const uint8_t **vocab, size_t *vocab_len, spbpe_error *err);
+
+/* ------------------------------------------------- unigram: n-best, sampling */
+
+/* Several segmentations of one text: result i is ids[offsets[i] ..
+ * offsets[i+1]) with score scores[i]; the spans are per token, as in
+ * spbpe_encoding.  Everything lives in the workspace until its next use. */
+typedef struct spbpe_results {
+    size_t count;
+    const size_t *offsets;         /* count + 1 entries */
+    const float *scores;
+    const int32_t *ids;
+    const uint32_t *norm_begin;
+    const uint32_t *norm_end;
+    const uint32_t *orig_begin;
+    const uint32_t *orig_end;
+    const uint8_t *normalized;
+    size_t normalized_len;
+} spbpe_results;
+
+/* sentencepiece's NBestEncode on a unigram model: the nbest_size best
+ * segmentations (clamped to 1..1024) best first, with their scores (0 for
+ * nbest_size 1).  SPBPE_ERR_UNSUPPORTED for other model types.  Model is
+ * shared; ws is the calling thread's. */
+int spbpe_nbest_encode(const spbpe_model *model, const uint8_t *text, size_t len, int32_t nbest_size,
+                       spbpe_workspace *ws, spbpe_results *out, spbpe_error *err);
+
+/* sentencepiece's SampleEncodeAndScore: `samples` segmentations drawn at
+ * inverse temperature alpha, with replacement (wor = 0; scores are log
+ * probabilities) or without (wor = 1; scores are log inclusion
+ * probabilities, include_best puts the best path first with score 0).
+ * Random numbers come from `seed` alone.  count = 0 where sentencepiece
+ * returns no result (empty text, include_best without wor). */
+int spbpe_sample_encode_and_score(const spbpe_model *model, const uint8_t *text, size_t len, float alpha,
+                                  int32_t samples, int wor, int include_best, uint64_t seed,
+                                  spbpe_workspace *ws, spbpe_results *out, spbpe_error *err);
+
+/* sentencepiece's CalculateEntropy: the entropy of the segmentation
+ * distribution at inverse temperature alpha, into *entropy. */
+int spbpe_calculate_entropy(const spbpe_model *model, const uint8_t *text, size_t len, float alpha,
+                            spbpe_workspace *ws, float *entropy, spbpe_error *err);
+
+/* A seedable random generator (splitmix64) for the binding's sampling
+ * seeds: spbpe_rng_next returns the next 64 bits.  One thread at a time
+ * per generator; the library keeps none of its own. */
+typedef struct spbpe_rng spbpe_rng;
+spbpe_rng *spbpe_rng_new(uint64_t seed);
+void spbpe_rng_free(spbpe_rng *rng);
+uint64_t spbpe_rng_next(spbpe_rng *rng);
 
 /* CFFI-END */
 
