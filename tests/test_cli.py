@@ -162,7 +162,8 @@ def test_inspect(model, ref):
     [
         (["encode", "--model=/no/such.model"], "No such file"),
         (["encode", "--model={model}", "--extra_options=bos:nope"], "unknown extra option 'nope'"),
-        (["encode", "--model={model}", "--output_format=nbest_id"], "unsupported output format"),
+        (["encode", "--model={model}", "--output_format=nbest_id"], "needs a unigram model"),
+        (["encode", "--model={model}", "--output_format=proto"], "unsupported output format"),
         (["decode", "--model={model}", "--input_format=id"], "out of range"),
         (["export-vocab", "--model={bad}"], "not a SentencePiece model"),
         (["train", "--input={bad}", "--model_prefix={tmp}/x", "--vocab_size=ten"], "vocab_size"),
@@ -192,3 +193,23 @@ def test_demo_leaves_no_temporary_directory(tmp_path):
     p = run_spbpe("demo", "--vocab-size=-3", env=env, check=False)  # the trainer refuses: cleaned up all the same
     assert p.returncode == 1 and p.stderr.decode().startswith("spbpe: error: ")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_encode_nbest_and_sample_on_a_unigram_model(tmp_path):
+    """spm_encode's nbest_piece / nbest_id: one line per segmentation, best first; as sentencepiece's nbest_encode."""
+    spm = pytest.importorskip("sentencepiece")
+    prefix = tmp_path / "uni"
+    spm.SentencePieceTrainer.train(input=str(BUNDLED_TEXT), model_prefix=str(prefix), vocab_size=500, minloglevel=2)
+    ref = spm.SentencePieceProcessor(model_file=f"{prefix}.model")
+    lines = ["I was a reckless boy.", "", "Tokenizers split text into pieces 日本"]
+    f = write_lines(tmp_path / "in.txt", [x.encode() for x in lines])
+    for fmt, out_type in (("nbest_piece", str), ("nbest_id", int)):
+        got = run_spbpe("encode", f"--model={prefix}.model", f"--output_format={fmt}", "--nbest_size=3", f).stdout
+        want = [" ".join(map(str, seq)) for x in lines for seq in ref.nbest_encode(x, nbest_size=3, out_type=out_type)]
+        assert got == _joined(w.encode() for w in want)
+    got = run_spbpe("encode", f"--model={prefix}.model", "--output_format=nbest_id", f).stdout
+    assert len(got.splitlines()) == sum(len(ref.nbest_encode(x, nbest_size=10)) for x in lines)  # spm_encode's 10
+    got = run_spbpe("encode", f"--model={prefix}.model", "--output_format=sample_piece", "--alpha=0.1", f).stdout
+    assert [x.replace(" ", "").replace("▁", " ").strip() for x in got.decode().splitlines()] == [
+        x.strip() for x in lines
+    ]

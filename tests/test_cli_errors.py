@@ -124,6 +124,8 @@ def test_bad_flag_names_the_subcommand(command, files):
         (["inspect", "m.model"], "--model=m.model"),
         (["decode", "--input_format=ids"], "choose from"),
         (["verify", "--max-lines=ten"], "invalid int value"),
+        (["encode", "--model=m.model", "--nbest_size=ten"], "invalid int value"),
+        (["encode", "--model=m.model", "--alpha=high"], "invalid float value"),
     ],
 )
 def test_bad_flag_value_or_typo(args, suggestion):

@@ -89,6 +89,15 @@ def _extra_options(text: str, allowed: Dict[str, str]) -> Dict[str, bool]:
     return out
 
 
+def load_model_type(sp) -> int:
+    """trainer_spec.model_type of a loaded processor's model (1 unigram, 2 bpe, 3 word, 4 char)."""
+    from .._proto import model_pb2
+
+    proto = model_pb2.ModelProto()
+    proto.ParseFromString(sp.serialized_model_proto())
+    return int(proto.trainer_spec.model_type) or 1
+
+
 def _encoding(args) -> Optional[Any]:
     """The byte-level encoding of --tiktoken/--encoding (spbpe.cli.encodings), or None for --model."""
     spec = args.tiktoken or args.encoding
@@ -124,16 +133,24 @@ def _cmd_encode(args) -> int:
         return _encode_gpt(args, enc)
     args.output_format = args.output_format or "piece"
     sp = load_processor(args.model)
-    flags = _extra_options(args.extra_options, ENCODE_EXTRA_OPTIONS)
+    flags: Dict[str, Any] = dict(_extra_options(args.extra_options, ENCODE_EXTRA_OPTIONS))
     fmt = args.output_format
+    nbest = fmt.startswith("nbest_")
     if fmt.startswith("sample_"):
-        flags.update(enable_sampling=True, alpha=args.alpha, nbest_size=args.nbest_size)
+        flags.update(
+            enable_sampling=True, alpha=args.alpha, nbest_size=-1 if args.nbest_size is None else args.nbest_size
+        )
         fmt = fmt[len("sample_") :]
-    if fmt not in ("piece", "id") or args.output_format.startswith("nbest_"):
+    elif nbest:
+        flags.update(nbest_size=10 if args.nbest_size is None else args.nbest_size)  # spm_encode's default
+        fmt = fmt[len("nbest_") :]
+    if fmt not in ("piece", "id"):
         raise CliError(
             f"unsupported output format {args.output_format!r} "
-            "(choose from piece, id, sample_piece, sample_id; nbest_* is unigram only)"
+            "(choose from piece, id, sample_piece, sample_id, nbest_piece, nbest_id)"
         )
+    if nbest and sp.serialized_model_proto() and load_model_type(sp) != 1:
+        raise CliError(f"--output_format={args.output_format} needs a unigram model (n-best segmentations)")
     paths = _inputs(args)
     progress = _progress(args, paths)
     out = _Output(args.output)
@@ -143,6 +160,9 @@ def _cmd_encode(args) -> int:
             for i, piece in zip(sp.encode(line), sp.encode(line, out_type=str)):
                 if not (sp.is_unknown(i) or sp.is_control(i)):
                     vocab[piece] = vocab.get(piece, 0) + 1
+        elif nbest:  # spm_encode: one output line per segmentation, best first
+            for seq in sp.nbest_encode(line, out_type=str if fmt == "piece" else int, **flags):
+                out.line(" ".join(map(str, seq)).encode("utf-8"))
         elif fmt == "piece":
             out.line(" ".join(sp.encode(line, out_type=str, **flags)).encode("utf-8"))
         else:
@@ -290,8 +310,9 @@ def add_parsers(sub) -> None:
         e,
         "nbest_size",
         type=int,
-        default=-1,
-        help="with sample_*: sample from the n best segmentations; -1 = all (BPE-dropout ignores it; default: %(default)s)",
+        default=None,
+        help="nbest_*: how many segmentations (default 10); sample_*: sample from the n best, -1 = all "
+        "(default -1; BPE-dropout ignores it)",
     )
     add_flag(
         e,
