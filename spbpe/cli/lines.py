@@ -303,7 +303,7 @@ def add_parsers(sub) -> None:
         e,
         "output_format",
         default=None,
-        help="piece, id, sample_piece or sample_id (default: piece; id for --tiktoken)",
+        help="piece, id, sample_piece, sample_id, nbest_piece or nbest_id (default: piece; id for --tiktoken)",
     )
     add_flag(e, "extra_options", default="", help="':'-separated bos, eos, reverse, unk (e.g. bos:eos)")
     add_flag(
