@@ -17,8 +17,16 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-python}
-# A fresh scratch directory per run (two runs at once must not share one).
-SCRATCH=${SPBPE_ASAN_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/spbpe-asan.XXXXXX")}
+# A fresh scratch directory per run (two runs at once must not share one),
+# removed on exit (success, failure or interrupt); one named by
+# SPBPE_ASAN_DIR is the caller's, and is kept.
+if [ -n "${SPBPE_ASAN_DIR:-}" ]; then
+    SCRATCH=$SPBPE_ASAN_DIR
+else
+    SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/spbpe-asan.XXXXXX")
+    trap 'rm -rf "$SCRATCH"' EXIT
+    trap 'exit 130' INT TERM
+fi
 WORK="$SCRATCH/src"
 CC=${CC:-gcc}
 FILES=${SPBPE_ASAN_TESTS:-"tests/test_bad_models.py tests/test_mutated_models.py tests/test_hardening.py
