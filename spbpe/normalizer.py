@@ -52,6 +52,27 @@ def _parse_model(data: bytes) -> Any:
     return model
 
 
+def _map_rules(norm_map: Any) -> dict:
+    """A norm_map of (source, target) pairs (str, or UTF-8 bytes) as rules,
+    with sentencepiece's LoadFromMap checks (ValueError, absl's text)."""
+    rules: dict = {}
+    for item in norm_map:
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            raise TypeError("norm_map must be a sequence of (source, target) pairs of str")
+        src, trg = (x.decode("utf-8") if isinstance(x, bytes) else x for x in item)
+        if not isinstance(src, str) or not isinstance(trg, str):
+            raise TypeError("norm_map must be a sequence of (source, target) pairs of str")
+        if not src:
+            raise InputError("INVALID_ARGUMENT: Source string cannot be empty.")
+        if src == trg:
+            raise InputError("INVALID_ARGUMENT: Identity conversion is not allowed.")
+        key = tuple(map(ord, src))
+        if key in rules:
+            raise InputError(f"INVALID_ARGUMENT: Duplicate source string in map: {src}")
+        rules[key] = tuple(map(ord, trg))
+    return rules
+
+
 class SentencePieceNormalizer:
     """Normalize text as a SentencePiece model (or rule set) does, without a
     vocabulary.  Exactly one source: a model (file, bytes or a ModelProto), a
@@ -94,8 +115,7 @@ class SentencePieceNormalizer:
             spec.name = rule_name
             spec.precompiled_charsmap = _builtin_charsmap(rule_name)
         elif norm_map:
-            rules = {tuple(map(ord, src)): tuple(map(ord, trg)) for src, trg in norm_map}
-            spec.precompiled_charsmap = compile_charsmap(rules)
+            spec.precompiled_charsmap = compile_charsmap(_map_rules(norm_map))
         else:
             raise ValueError("no model is specified")
         if add_dummy_prefix is not None:
