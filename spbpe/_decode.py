@@ -109,6 +109,8 @@ class DecodeAPI:
             raise ValueError(f"unknown return_type={rtype} or input type")
         if not is_batch:
             return self._decode_one(input, pieces, rtype, return_bytes)
+        if rtype == "offset_mapping":
+            return self._decode_offsets_batch(input, return_bytes)
         if pieces:
             return self._decode_pieces_batch(input, rtype, return_bytes)
         seqs = [ids_of(x) for x in (input if type(input) is list else list(input))]
@@ -138,6 +140,20 @@ class DecodeAPI:
         if rtype is bytes or (first is not None and isinstance(first[0], bytes)):
             return texts  # str pieces asked as str come back as str; bytes pieces as bytes
         return [t.decode("utf-8") for t in texts]
+
+    def _decode_offsets_batch(self, input: Any, return_bytes: bool) -> list:
+        """sentencepiece's _DecodeAsOffsetMappingBatch: the batch is of pieces
+        when its first non-empty list or tuple holds str or bytes, and bytes
+        pieces make the whole batch's offsets bytes."""
+        n = len(input)  # read once, as sentencepiece does
+        items = [input[i] for i in range(n)]
+        first = next((x for x in items if isinstance(x, (list, tuple)) and len(x)), None)
+        pieces = first is not None and isinstance(first[0], (str, bytes))
+        if pieces:
+            return_bytes = return_bytes or isinstance(first[0], bytes)
+        else:
+            items = [ids_of(x) for x in items]
+        return [self._decode_one(x, pieces, "offset_mapping", return_bytes) for x in items]
 
     @staticmethod
     def _check_ids(ids: List[int], size: int) -> None:

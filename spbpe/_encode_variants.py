@@ -154,9 +154,7 @@ class _BindingView:
         return self._sp._decode_pieces_batch(ins, "serialized_proto", False)
 
     def _DecodeAsOffsetMappingBatch(self, ins, num_threads, thread_pool, return_bytes):  # noqa: N802
-        n = len(ins)
-        items = [ins[i] for i in range(n)]
-        return [self._sp.decode(x, return_type="offset_mapping", return_bytes=return_bytes) for x in items]
+        return self._sp._decode_offsets_batch(ins, bool(return_bytes))
 
 
 def binding_view(processor: Any) -> _BindingView:

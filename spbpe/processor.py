@@ -422,7 +422,7 @@ class SentencePieceProcessor(DecodeAPI, EncodeVariants):
         return self._map_ids(id, lambda i: self._m.pieces()[i])
 
     def get_score(self, id):
-        return self._map_ids(id, self._m.score)
+        return self._map_ids(id, lambda i: self._m.score(i))
 
     def is_unknown(self, id):
         return self._map_ids(id, lambda i: self._m.type(i) == PIECE_UNKNOWN)
