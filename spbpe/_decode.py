@@ -147,10 +147,10 @@ class DecodeAPI:
         pieces make the whole batch's offsets bytes."""
         n = len(input)  # read once, as sentencepiece does
         items = [input[i] for i in range(n)]
-        first = next((x for x in items if isinstance(x, (list, tuple)) and len(x)), None)
-        pieces = first is not None and isinstance(first[0], (str, bytes))
+        first = next((x[0] for x in items if isinstance(x, (list, tuple)) and len(x)), None)
+        pieces = isinstance(first, (str, bytes))
         if pieces:
-            return_bytes = return_bytes or isinstance(first[0], bytes)
+            return_bytes = return_bytes or isinstance(first, bytes)
         else:
             items = [ids_of(x) for x in items]
         return [self._decode_one(x, pieces, "offset_mapping", return_bytes) for x in items]
