@@ -8,15 +8,15 @@ Behaviour follows sentencepiece 0.2.3's Python package: the same ids,
 pieces and text, the same positional order of every argument
 (``encode(input, add_bos, add_eos, reverse, emit_unk_piece, enable_sampling,
 nbest_size, alpha, num_threads, thread_pool, return_type, out_type,
-return_bytes)``), the same option checks (spbpe._args converts values as
+return_bytes)``), the same option checks (spbpe._api.args converts values as
 sentencepiece's pybind11 binding does), the same return types (lists,
 numpy arrays, SentencePieceText protos, offset mappings) and the same
 exceptions, each of them also an :class:`spbpe.SpbpeError`: ``IndexError``
 for ids out of range, ``ValueError`` for a missing bos/eos/unk,
 ``TypeError`` for wrong input types, ``RuntimeError`` for a processor
 without a model, a model that cannot be loaded and the proto API's refused
-options.  Decode is in spbpe._decode, the encode variants in
-spbpe._encode_variants.
+options.  Decode is in spbpe._api.decode, the encode variants in
+spbpe._api.encode_variants.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from array import array
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, List, Optional, Tuple, Union
 
-from ._args import as_bool, as_float, as_id, as_int, ids_of, resolve_return_type
+from ._api.args import as_bool, as_float, as_id, as_int, ids_of, resolve_return_type
+from ._api.decode import DecodeAPI
+from ._api.encode_variants import EncodeVariants, binding_view
 from ._core.native import NativeModel, VectorBuffer
 from ._core.text import byte_to_char_offsets, normalize_with, to_bytes
-from ._decode import DecodeAPI
-from ._encode_variants import EncodeVariants, binding_view
 from ._proto import sentencepiece_text
 from .errors import (
     ArgumentCheckError,
@@ -159,7 +159,7 @@ class SentencePieceProcessor(DecodeAPI, EncodeVariants):
     @property
     def _processor(self) -> Any:
         """sentencepiece's binding object, for the few private entry points
-        its own tests call (see spbpe._encode_variants.binding_view)."""
+        its own tests call (see spbpe._api.encode_variants.binding_view)."""
         return binding_view(self)
 
     # ------------------------------------------------------------- encoding

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict
 
-from ._args import as_int
+from ._api.args import as_int
 
 __all__ = [
     "ThreadPool",

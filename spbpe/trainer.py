@@ -15,7 +15,7 @@ string), same pieces, scores, types and order, and the same `.model` and
   words (capped at the CPU count); the vocabulary is the same for any value.
 * `logstream=` takes any object with ``write`` (sentencepiece needs a real
   file: it redirects file descriptor 2); spbpe writes its own, shorter
-  progress log there (see spbpe._train_log), and nothing to stderr when no
+  progress log there (see spbpe._api.train_log), and nothing to stderr when no
   logstream is given.
 * `normalizer=` (a SentencePieceNormalizer) trains with that normalizer's
   spec, refusing the normalizer options beside it, as sentencepiece does.
@@ -29,8 +29,8 @@ import os
 import random
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from ._api.train_log import TrainLog
 from ._proto.trainer_spec import DEFAULTS, encode_denormalizer, encode_model, parse_args, split_command, to_text
-from ._train_log import TrainLog
 from .errors import CharsMapError, TrainerError, TrainerRefusedError
 
 __all__ = ["SentencePieceTrainer", "TrainerError", "TrainerRefusedError"]

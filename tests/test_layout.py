@@ -13,8 +13,19 @@ import pytest
 import spbpe
 
 PACKAGE = pathlib.Path(spbpe.__file__).parent
-PUBLIC_ROOT = {"__init__", "__main__", "errors", "processor", "trainer", "normalizer", "model_edit"}
-SUBPACKAGES = {"_core", "_proto", "_charsmap", "cli"}
+PUBLIC_ROOT = {
+    "__init__",
+    "__main__",
+    "errors",
+    "processor",
+    "trainer",
+    "normalizer",
+    "model_edit",
+    "settings",  # sentencepiece's ThreadPool and Set* (issue 16)
+    "sentencepiece_pb2",  # the submodules sentencepiece's users import (issue 16)
+    "sentencepiece_model_pb2",
+}
+SUBPACKAGES = {"_api", "_core", "_proto", "_charsmap", "cli"}
 COMPILED = {"spbpe._core._spbpe", "spbpe._core._pylists"}
 
 

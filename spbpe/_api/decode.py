@@ -20,10 +20,10 @@ from __future__ import annotations
 import os
 from typing import Any, List
 
-from ._args import as_bool, as_int, ids_of, is_sequence, resolve_return_type
-from ._core.text import byte_to_char_offsets, to_bytes
-from ._proto import sentencepiece_text
-from .errors import OutOfRangeError
+from .._core.text import byte_to_char_offsets, to_bytes
+from .._proto import sentencepiece_text
+from ..errors import OutOfRangeError
+from .args import as_bool, as_int, ids_of, is_sequence, resolve_return_type
 
 __all__ = ["DecodeAPI"]
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._args import resolve_return_type
-from .errors import UnimplementedError
+from ..errors import UnimplementedError
+from .args import resolve_return_type
 
 __all__ = ["EncodeVariants", "binding_view"]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from . import settings
+from .. import settings
 
 __all__ = ["TrainLog"]
 
