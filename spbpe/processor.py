@@ -252,15 +252,15 @@ class SentencePieceProcessor(DecodeAPI, EncodeVariants):
             return self._encode_one(to_bytes(input), *opts)
         if not input:
             return []  # sentencepiece needs the model (and its bos_id, eos_id) only to encode an item
+        threads = thread_pool.num_threads() if thread_pool is not None else resolve_threads(num_threads)
+        if self._model is not None and not sampling and rtype is int and not (reverse or add_bos or add_eos):
+            try:
+                return self._model.encode_batch(input, threads)
+            except (TypeError, UnicodeEncodeError):
+                pass  # bad items: the checks below report them
         if not all(isinstance(x, (str, bytes)) for x in input):
             raise TypeError("List elements must be str or bytes")
-        threads = thread_pool.num_threads() if thread_pool is not None else resolve_threads(num_threads)
         m = self._m
-        if not sampling and rtype is int and not (reverse or add_bos or add_eos):
-            try:
-                return m.encode_batch(input, threads)
-            except (TypeError, UnicodeEncodeError):
-                pass  # bad items: the general path converts (and reports) item by item
         items = [to_bytes(x) for x in input]
         if not sampling and rtype in (int, str, bytes):
             self._check_rewrite(add_bos, add_eos, emit_unk_piece and rtype is not int)

@@ -16,12 +16,14 @@ stride), clamped to int32 as sentencepiece's ``CastToIntSpanOrVector`` does.
 from __future__ import annotations
 
 import operator
-from typing import Any, List
+from array import array
+from typing import Any, Sequence
 
 __all__ = ["as_bool", "as_int", "as_float", "as_id", "ids_of", "is_sequence", "resolve_return_type", "RETURN_TYPES"]
 
 RETURN_TYPES = (int, str, bytes, "proto", "serialized_proto", "numpy", "offset_mapping")
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_NOT_IDS = "Input must be an integer buffer, list of integers, or a sequence of integers."
 
 
 def as_bool(name: str, value: Any) -> bool:
@@ -79,27 +81,33 @@ def _clamp(v: int) -> int:
     return _INT32_MIN if v < _INT32_MIN else _INT32_MAX if v > _INT32_MAX else v
 
 
-def ids_of(obj: Any) -> List[int]:
-    """A sequence of ids as a list of ints, as sentencepiece reads one: a
-    buffer (numpy array, array.array, memoryview; not bytes) must be 1-D
-    of an integer type and its values are clamped to int32; any other
-    sequence must hold ints (or __index__ objects) within int32."""
-    if type(obj) is list and all(type(i) is int for i in obj):
-        return obj
-    if not isinstance(obj, (bytes, bytearray, str)):
+def ids_of(obj: Any) -> Sequence[int]:
+    """A sequence of ids as ints (a list, or an int32 array), as sentencepiece
+    reads one: a buffer (numpy array, array.array, memoryview; not bytes)
+    must be 1-D of an integer type and its values are clamped to int32; any
+    other sequence must hold ints (or __index__ objects).  Ids beyond int32
+    come back as they are: out of range for the caller's check."""
+    if type(obj) is list or type(obj) is tuple:
+        try:
+            return array("i", obj)  # C speed; refuses floats and non-ints
+        except OverflowError:
+            pass  # an id beyond int32: the slow path keeps it
+        except TypeError:
+            raise TypeError(_NOT_IDS) from None
+    elif not isinstance(obj, (bytes, bytearray, str)):
         try:
             view = memoryview(obj)
         except TypeError:
             view = None
         if view is not None:
             fmt = view.format[-1:] if view.format else ""
-            if fmt not in "bhilqnBHILQN" or not fmt:
+            if not fmt or fmt not in "bhilqnBHILQN":
                 raise TypeError("Buffer must be of integer type")
             if view.ndim != 1:
                 raise TypeError("Buffer must be 1-dimensional")
             return [_clamp(int(v)) for v in (obj.tolist() if hasattr(obj, "tolist") else view.tolist())]
     if isinstance(obj, (str, bytes)) or not hasattr(obj, "__iter__") and not hasattr(obj, "__getitem__"):
-        raise TypeError("Input must be an integer buffer, list of integers, or a sequence of integers.")
+        raise TypeError(_NOT_IDS)
     out = []
     try:
         for v in obj:
@@ -108,8 +116,8 @@ def ids_of(obj: Any) -> List[int]:
                 raise TypeError
             out.append(i)
     except TypeError:
-        raise TypeError("Input must be an integer buffer, list of integers, or a sequence of integers.") from None
-    return out  # ids beyond int32 are out of range (IndexError) for the caller's check
+        raise TypeError(_NOT_IDS) from None
+    return out
 
 
 def resolve_return_type(return_type: Any, out_type: Any, default: Any) -> Any:

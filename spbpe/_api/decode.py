@@ -68,16 +68,18 @@ class DecodeAPI:
             and thread_pool is None
             and return_bytes is None
             and self._model is not None
-            and len(input) <= 256
-            and (not input or type(input[0]) is int)
         ):
-            # The common call, kept short: one list of ids to str.
-            try:
-                text = self._model.decode_short(input)
-            except OutOfRangeError:
-                text = None  # the general path below raises sentencepiece's message
-            if text is not None:
-                return str(text, "utf-8")
+            # The common calls, kept short: one list of ids, or a list of
+            # lists of ids, to str.
+            if len(input) <= 256 and (not input or type(input[0]) is int):
+                try:
+                    text = self._model.decode_short(input)
+                except OutOfRangeError:
+                    text = None  # the general path below raises sentencepiece's message
+                if text is not None:
+                    return str(text, "utf-8")
+            elif input and type(input[0]) is list and input[0] and type(input[0][0]) is int:
+                return self._decode_ids_batch(input, True)
         rtype = resolve_return_type(return_type, out_type, str)
         if return_bytes is not None and rtype != "offset_mapping":
             raise ValueError("return_bytes is only supported when return_type='offset_mapping'")
@@ -113,19 +115,26 @@ class DecodeAPI:
             return self._decode_offsets_batch(input, return_bytes)
         if pieces:
             return self._decode_pieces_batch(input, rtype, return_bytes)
-        seqs = [ids_of(x) for x in (input if type(input) is list else list(input))]
         if rtype is str or rtype is bytes:
-            return self._decode_ids_batch(seqs, rtype is str)
-        return [self._decode_one(x, False, rtype, return_bytes) for x in seqs]
+            return self._decode_ids_batch(input, rtype is str)
+        return [self._decode_one(ids_of(x), False, rtype, return_bytes) for x in input]
 
-    def _decode_ids_batch(self, seqs: List[List[int]], as_str: bool) -> list:
-        size = len(self)  # type: ignore[arg-type]
-        for seq in seqs:
-            self._check_ids(seq, size)
+    def _decode_ids_batch(self, input: Any, as_str: bool) -> list:
+        """Batch decode in C threads; lists of ints go to C as they are (C
+        checks the ids), anything else is read by ids_of first."""
+        seqs = input if type(input) is list and all(type(x) is list for x in input) else None
+        if seqs is None:
+            seqs = [ids_of(x) for x in input]
+            size = len(self)  # type: ignore[arg-type]
+            for seq in seqs:
+                self._check_ids(seq, size)
         if not seqs:
             return []
         threads = self._num_threads if isinstance(self._num_threads, int) else -1
-        return self._m.decode_batch(seqs, (os.cpu_count() or 1) if threads < 0 else max(1, threads), as_str=as_str)
+        try:
+            return self._m.decode_batch(seqs, (os.cpu_count() or 1) if threads < 0 else max(1, threads), as_str=as_str)
+        except OutOfRangeError as e:
+            raise OutOfRangeError(f"{_OUT_OF_RANGE} ({e})") from None
 
     def _decode_pieces_batch(self, input: Any, rtype: Any, return_bytes: bool) -> list:
         n = len(input)  # read once, as sentencepiece does
@@ -156,10 +165,10 @@ class DecodeAPI:
         return [self._decode_one(x, pieces, "offset_mapping", return_bytes) for x in items]
 
     @staticmethod
-    def _check_ids(ids: List[int], size: int) -> None:
-        for i in ids:
-            if i < 0 or i >= size:
-                raise OutOfRangeError(f"{_OUT_OF_RANGE} (id {i})")
+    def _check_ids(ids: Any, size: int) -> None:
+        if len(ids) and (min(ids) < 0 or max(ids) >= size):
+            bad = next(i for i in ids if i < 0 or i >= size)
+            raise OutOfRangeError(f"{_OUT_OF_RANGE} (id {bad})")
 
     def _decode_one(self, seq: Any, pieces: bool, rtype: Any, return_bytes: bool) -> Any:
         """One sequence: sentencepiece's _DecodeIds / _DecodePieces and their
