@@ -260,7 +260,7 @@ class SentencePieceProcessor(DecodeAPI, EncodeVariants):
                 pass  # bad items: the checks below report them
         if not all(isinstance(x, (str, bytes)) for x in input):
             raise TypeError("List elements must be str or bytes")
-        m = self._m
+        self._m  # noqa: B018 - no model: sentencepiece's RuntimeError before any item is encoded
         items = [to_bytes(x) for x in input]
         if not sampling and rtype in (int, str, bytes):
             self._check_rewrite(add_bos, add_eos, emit_unk_piece and rtype is not int)
