@@ -69,10 +69,10 @@ def as_id(value: Any) -> Any:
     when `value` is not one (then it is a batch of ids)."""
     if type(value) is int:
         return value
-    if isinstance(value, (float, str, bytes)) or is_sequence(value):
+    if isinstance(value, (float, str, bytes, list, tuple)):
         return None
     try:
-        return operator.index(value)
+        return operator.index(value)  # also 0-d numpy arrays and torch tensors, as pybind11's int
     except TypeError:
         return None
 
