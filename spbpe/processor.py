@@ -43,7 +43,7 @@ from .errors import (
     OutOfRangeError,
     UnimplementedError,
 )
-from .settings import ThreadPool, resolve_threads
+from .settings import pool_threads
 
 __all__ = ["SentencePieceProcessor"]
 
@@ -240,8 +240,6 @@ class SentencePieceProcessor(DecodeAPI, EncodeVariants):
             )
         else:
             as_bytes = rtype is bytes
-        if thread_pool is not None and not isinstance(thread_pool, ThreadPool):
-            raise TypeError(f"thread_pool must be a ThreadPool, not {type(thread_pool).__name__}")
         if rtype in _PROTO_TYPES and (add_bos or add_eos or reverse or emit_unk_piece):
             # sentencepiece refuses these before looking at the input or the model.
             raise UnimplementedError(_PROTO_OPTIONS_REFUSED)
@@ -252,7 +250,7 @@ class SentencePieceProcessor(DecodeAPI, EncodeVariants):
             return self._encode_one(to_bytes(input), *opts)
         if not input:
             return []  # sentencepiece needs the model (and its bos_id, eos_id) only to encode an item
-        threads = thread_pool.num_threads() if thread_pool is not None else resolve_threads(num_threads)
+        threads = pool_threads(thread_pool, num_threads)
         if self._model is not None and not sampling and rtype is int and not (reverse or add_bos or add_eos):
             try:
                 return self._model.encode_batch(input, threads)

@@ -18,6 +18,7 @@ import os
 from typing import Any, Dict
 
 from ._api.args import as_int
+from .errors import ArgumentCheckError
 
 __all__ = [
     "ThreadPool",
@@ -43,6 +44,17 @@ def resolve_threads(num_threads: int) -> int:
     if num_threads < 0:
         num_threads = os.cpu_count() or 1
     return max(1, min(num_threads, 1024))
+
+
+def pool_threads(thread_pool: Any, num_threads: int) -> int:
+    """The thread count of a batch call: the pool's, else num_threads
+    resolved.  A thread_pool that is not a ThreadPool is sentencepiece's
+    RuntimeError (pybind11's failed cast)."""
+    if thread_pool is None:
+        return resolve_threads(num_threads)
+    if not isinstance(thread_pool, ThreadPool):
+        raise ArgumentCheckError(f"Unable to cast Python instance of type {type(thread_pool)} to ThreadPool")
+    return thread_pool.num_threads()
 
 
 class ThreadPool:

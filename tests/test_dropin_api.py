@@ -72,7 +72,7 @@ def same(call, ours, theirs, message=None):
     assert isinstance(a[1], type(b[1])), (a[1], b[1])
     assert isinstance(a[1], spbpe.SpbpeError) or type(a[1]) is type(b[1]), a[1]
     theirs_text = str(b[1])
-    pybind_or_python = "incompatible function arguments" in theirs_text or "() got " in theirs_text
+    pybind_or_python = any(t in theirs_text for t in ("incompatible function arguments", "() got ", "Unable to cast"))
     if message is SAME_MESSAGE and not pybind_or_python:
         assert str(a[1]).startswith(theirs_text), (str(a[1]), theirs_text)
     return None
@@ -178,6 +178,11 @@ def test_processor_has_every_sentencepiece_method():
         lambda m, sp, t: sp.parallel_encode(t, chunk_len=5, return_type="serialized_proto", add_bos=True),
         lambda m, sp, t: sp.encode([t, t], thread_pool=m.ThreadPool(3)),
         lambda m, sp, t: sp.decode(sp.encode([t, t]), thread_pool=m.ThreadPool(3)),
+        lambda m, sp, t: sp.decode(sp.encode([t, t]), num_threads=1),
+        lambda m, sp, t: sp.encode([t], thread_pool=3),  # RuntimeError: not a ThreadPool
+        lambda m, sp, t: sp.encode(t, thread_pool=3),  # ignored for one text
+        lambda m, sp, t: sp.decode([sp.encode(t)], thread_pool=3),
+        lambda m, sp, t: sp.decode(sp.encode(t), thread_pool=3),
     ],
 )
 def test_added_methods(procs, call):

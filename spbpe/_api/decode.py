@@ -17,12 +17,12 @@ sentencepiece's Decode in Python (spbpe._proto.sentencepiece_text).
 
 from __future__ import annotations
 
-import os
 from typing import Any, List
 
 from .._core.text import byte_to_char_offsets, to_bytes
 from .._proto import sentencepiece_text
 from ..errors import OutOfRangeError
+from ..settings import pool_threads, resolve_threads
 from .args import as_bool, as_int, ids_of, is_sequence, resolve_return_type
 
 __all__ = ["DecodeAPI"]
@@ -79,7 +79,8 @@ class DecodeAPI:
                 if text is not None:
                     return str(text, "utf-8")
             elif input and type(input[0]) is list and input[0] and type(input[0][0]) is int:
-                return self._decode_ids_batch(input, True)
+                threads = resolve_threads(self._num_threads if type(self._num_threads) is int else -1)
+                return self._decode_ids_batch(input, True, threads)
         rtype = resolve_return_type(return_type, out_type, str)
         if return_bytes is not None and rtype != "offset_mapping":
             raise ValueError("return_bytes is only supported when return_type='offset_mapping'")
@@ -88,13 +89,17 @@ class DecodeAPI:
         if num_threads is None or not isinstance(num_threads, int):
             raise TypeError("num_threads must be int")
         as_bytes = as_bool("return_bytes", return_bytes) if rtype == "offset_mapping" else False
-        raw = self._decode_raw(input, "serialized_proto" if rtype == "proto" else rtype, as_bytes)
+        raw = self._decode_raw(
+            input, "serialized_proto" if rtype == "proto" else rtype, as_bytes, num_threads, thread_pool
+        )
         if rtype == "proto":
             parse = sentencepiece_text.SentencePieceText.FromString
             return [parse(s) for s in raw] if isinstance(raw, list) else parse(raw)
         return raw
 
-    def _decode_raw(self, input: Any, rtype: Any, return_bytes: bool) -> Any:
+    def _decode_raw(
+        self, input: Any, rtype: Any, return_bytes: bool, num_threads: int = -1, thread_pool: Any = None
+    ) -> Any:
         if input is None or (isinstance(input, (str, bytes)) and len(input) == 0):
             input = []
         if not is_sequence(input):
@@ -111,15 +116,16 @@ class DecodeAPI:
             raise ValueError(f"unknown return_type={rtype} or input type")
         if not is_batch:
             return self._decode_one(input, pieces, rtype, return_bytes)
+        threads = pool_threads(thread_pool, num_threads)  # a bad thread_pool fails every batch call
         if rtype == "offset_mapping":
             return self._decode_offsets_batch(input, return_bytes)
         if pieces:
             return self._decode_pieces_batch(input, rtype, return_bytes)
         if rtype is str or rtype is bytes:
-            return self._decode_ids_batch(input, rtype is str)
+            return self._decode_ids_batch(input, rtype is str, threads)
         return [self._decode_one(ids_of(x), False, rtype, return_bytes) for x in input]
 
-    def _decode_ids_batch(self, input: Any, as_str: bool) -> list:
+    def _decode_ids_batch(self, input: Any, as_str: bool, threads: int) -> list:
         """Batch decode in C threads; lists of ints go to C as they are (C
         checks the ids), anything else is read by ids_of first."""
         seqs = input if type(input) is list and all(type(x) is list for x in input) else None
@@ -130,9 +136,8 @@ class DecodeAPI:
                 self._check_ids(seq, size)
         if not seqs:
             return []
-        threads = self._num_threads if isinstance(self._num_threads, int) else -1
         try:
-            return self._m.decode_batch(seqs, (os.cpu_count() or 1) if threads < 0 else max(1, threads), as_str=as_str)
+            return self._m.decode_batch(seqs, threads, as_str=as_str)
         except OutOfRangeError as e:
             raise OutOfRangeError(f"{_OUT_OF_RANGE} ({e})") from None
 
