@@ -16,7 +16,7 @@ for ids out of range, ``ValueError`` for a missing bos/eos/unk,
 ``TypeError`` for wrong input types, ``RuntimeError`` for a processor
 without a model, a model that cannot be loaded and the proto API's refused
 options.  Decode is in spbpe._api.decode, the encode variants in
-spbpe._api.encode_variants.
+spbpe._api.encode_variants, the vocabulary in spbpe._api.vocab.
 """
 
 from __future__ import annotations
@@ -28,9 +28,18 @@ from array import array
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, List, Optional, Tuple, Union
 
-from ._api.args import as_bool, as_float, as_id, as_int, ids_of, resolve_return_type
+from ._api.args import as_bool, as_float, as_int, resolve_return_type
 from ._api.decode import DecodeAPI
 from ._api.encode_variants import EncodeVariants, binding_view
+from ._api.vocab import (  # noqa: F401 - the piece types stay importable from here
+    PIECE_BYTE,
+    PIECE_CONTROL,
+    PIECE_NORMAL,
+    PIECE_UNKNOWN,
+    PIECE_UNUSED,
+    PIECE_USER_DEFINED,
+    VocabAPI,
+)
 from ._core.native import NativeModel, VectorBuffer
 from ._core.text import byte_to_char_offsets, normalize_with, to_bytes
 from ._proto import sentencepiece_text
@@ -40,14 +49,13 @@ from .errors import (
     ModelFileError,
     ModelFileNotFoundError,
     ModelNotLoadedError,
-    OutOfRangeError,
     UnimplementedError,
 )
 from .settings import pool_threads
 
 __all__ = ["SentencePieceProcessor"]
 
-PIECE_NORMAL, PIECE_UNKNOWN, PIECE_CONTROL, PIECE_USER_DEFINED, PIECE_UNUSED, PIECE_BYTE = 1, 2, 3, 4, 5, 6
+
 _NO_OPTIONS = (None,) * 10
 _PROTO_TYPES = ("proto", "serialized_proto", "offset_mapping")
 _PROTO_OPTIONS_REFUSED = "UNIMPLEMENTED: add_bos, add_eos, reverse, and emit_unk_piece is not supported in proto API"
@@ -60,7 +68,7 @@ _SAMPLING_OPTIONS = (
 )
 
 
-class SentencePieceProcessor(DecodeAPI, EncodeVariants):
+class SentencePieceProcessor(VocabAPI, DecodeAPI, EncodeVariants):
     """Load a SentencePiece BPE model and encode/decode with it."""
 
     def __init__(
@@ -382,72 +390,6 @@ class SentencePieceProcessor(DecodeAPI, EncodeVariants):
         if self._model is None and not with_offsets:
             return b"" if isinstance(input, bytes) else ""
         return normalize_with(self._m.normalize, input, bool(with_offsets))
-
-    # ----------------------------------------------------------- vocabulary
-    def get_piece_size(self) -> int:
-        return self._model.piece_count if self._model is not None else 0
-
-    vocab_size = piece_size = get_piece_size
-
-    def __len__(self) -> int:
-        return self.get_piece_size()
-
-    def _map_ids(self, ids, fn):
-        size = self.get_piece_size()
-        one = as_id(ids)
-        many = [one] if one is not None else ids_of(ids)
-        bad = next((i for i in many if i < 0 or i >= size), None)
-        if bad is not None:
-            raise OutOfRangeError(f"OUT_OF_RANGE: piece id is out of range. (id {bad})")
-        return fn(one) if one is not None else [fn(i) for i in many]
-
-    def piece_to_id(self, piece):
-        # Without a model sentencepiece logs "Model is not initialized." and answers 0.
-        m = self._model
-        if isinstance(piece, (str, bytes)):
-            return m.piece_to_id(to_bytes(piece)) if m is not None else 0
-        if not hasattr(piece, "__len__") or not hasattr(piece, "__getitem__"):
-            raise TypeError("PieceToId takes a str, bytes or a sequence of them")
-        items = [piece[i] for i in range(len(piece))]
-        if not all(isinstance(p, (str, bytes)) for p in items):
-            raise TypeError("Sequence elements must be str or bytes")
-        return [m.piece_to_id(to_bytes(p)) if m is not None else 0 for p in items]
-
-    def __getitem__(self, piece):
-        return self.piece_to_id(piece)
-
-    def id_to_piece(self, id):
-        return self._map_ids(id, lambda i: self._m.pieces()[i])
-
-    def get_score(self, id):
-        return self._map_ids(id, lambda i: self._m.score(i))
-
-    def is_unknown(self, id):
-        return self._map_ids(id, lambda i: self._m.type(i) == PIECE_UNKNOWN)
-
-    def is_control(self, id):
-        return self._map_ids(id, lambda i: self._m.type(i) == PIECE_CONTROL)
-
-    def is_unused(self, id):
-        return self._map_ids(id, lambda i: self._m.type(i) == PIECE_UNUSED)
-
-    def is_byte(self, id):
-        return self._map_ids(id, lambda i: self._m.type(i) == PIECE_BYTE)
-
-    def _special_id(self, name: str) -> int:
-        return getattr(self._model.info, name) if self._model is not None else -1
-
-    def unk_id(self) -> int:
-        return self._special_id("unk_id")
-
-    def bos_id(self) -> int:
-        return self._special_id("bos_id")
-
-    def eos_id(self) -> int:
-        return self._special_id("eos_id")
-
-    def pad_id(self) -> int:
-        return self._special_id("pad_id")
 
     # -------------------------------------------------------------- pickling
     def __getstate__(self):

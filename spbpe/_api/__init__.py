@@ -4,5 +4,6 @@
 * ``decode.py``: SentencePieceProcessor's decode (a mixin): dispatch, protos, offsets.
 * ``encode_variants.py``: EncodeAs*/SampleEncodeAs*/ParallelEncode* (a mixin), and
   the ``sp._processor`` view sentencepiece's own tests use.
+* ``vocab.py``: SentencePieceProcessor's vocabulary lookups (a mixin).
 * ``train_log.py``: the trainer's progress log for ``logstream=``.
 """
