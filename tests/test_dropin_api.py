@@ -427,3 +427,20 @@ def test_trainer_normalizer_argument(tmp_path):
 def test_normalizer_map_checks(norm_map):
     message = None if norm_map[0][0] == b"\xff" else SAME_MESSAGE  # UnicodeDecodeError positions differ
     same(lambda m, sp: m.SentencePieceNormalizer(norm_map=norm_map).normalize("xabfoo"), None, None, message)
+
+
+def test_decode_protos_of_random_ids_and_pieces(procs):
+    # Random id sequences mix control, unknown, user-defined and byte
+    # pieces (runs of bytes that are and are not UTF-8): every piece's
+    # surface and offsets must be sentencepiece's.
+    import random
+
+    ours, theirs = procs
+    rng = random.Random(16)
+    size = len(theirs)
+    for _ in range(400):
+        ids = [rng.randrange(size) for _ in range(rng.randrange(14))]
+        for rtype in ("serialized_proto", "offset_mapping"):
+            same(lambda m, sp: sp.decode(ids, return_type=rtype), ours, theirs)
+        pieces = [theirs.id_to_piece(i) for i in ids]
+        same(lambda m, sp: sp.decode(pieces, return_type="serialized_proto"), ours, theirs)
