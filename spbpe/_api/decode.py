@@ -126,9 +126,11 @@ class DecodeAPI:
         return [self._decode_one(ids_of(x), False, rtype, return_bytes) for x in input]
 
     def _decode_ids_batch(self, input: Any, as_str: bool, threads: int) -> list:
-        """Batch decode in C threads; lists of ints go to C as they are (C
-        checks the ids), anything else is read by ids_of first."""
-        seqs = input if type(input) is list and all(type(x) is list for x in input) else None
+        """Batch decode in C threads.  A list goes to C as it is: the binding
+        packs its sequences (any of ints, numpy arrays included, else
+        TypeError; beyond int32, IndexError) and C checks the ids.  Other
+        batches (2-D arrays) are read by ids_of first."""
+        seqs = input if type(input) is list else None
         if seqs is None:
             seqs = [ids_of(x) for x in input]
             size = len(self)  # type: ignore[arg-type]
