@@ -95,9 +95,10 @@ class ModelNotLoadedError(InputError, RuntimeError):
 
 
 class ArgumentCheckError(InputError, RuntimeError):
-    """An option value sentencepiece refuses with a failed INTERNAL check
-    (a negative ``alpha`` with sampling): a ValueError, and the
-    RuntimeError sentencepiece raises."""
+    """An argument value sentencepiece refuses with a RuntimeError (a
+    negative ``alpha`` with sampling, an unknown normalization rule name, a
+    ``thread_pool`` that is not a ThreadPool): a ValueError, and that
+    RuntimeError."""
 
 
 class ModelFileError(SpbpeError, OSError, RuntimeError):

@@ -444,3 +444,18 @@ def test_decode_protos_of_random_ids_and_pieces(procs):
             same(lambda m, sp: sp.decode(ids, return_type=rtype), ours, theirs)
         pieces = [theirs.id_to_piece(i) for i in ids]
         same(lambda m, sp: sp.decode(pieces, return_type="serialized_proto"), ours, theirs)
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"model_file": "/nonexistent/m.model"}, SAME_MESSAGE),
+        ({"rule_tsv": "/nonexistent/rules.tsv"}, SAME_MESSAGE),
+        ({"model_proto": b"garbage \x01\x02"}, None),
+        ({"rule_name": "no_such_rule"}, None),
+        ({"normalizer_spec": b"\xff\xff"}, None),
+        ({}, SAME_MESSAGE),
+    ],
+)
+def test_normalizer_load_errors(kw, message):
+    same(lambda m, sp: m.SentencePieceNormalizer(**kw), None, None, message)
