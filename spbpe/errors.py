@@ -27,6 +27,10 @@ __all__ = [
     "CliError",
     "UnimplementedError",
     "MinbpeCheckError",
+    "ModelNotLoadedError",
+    "ArgumentCheckError",
+    "ModelFileError",
+    "ModelFileNotFoundError",
     "STATUS_EXCEPTIONS",
     "TRAINER_STATUS_EXCEPTIONS",
 ]
@@ -36,8 +40,9 @@ class SpbpeError(Exception):
     """Base class of every error raised by spbpe."""
 
 
-class ModelFormatError(SpbpeError, ValueError):
-    """Bytes that are not a valid SentencePiece model, or an invalid edit."""
+class ModelFormatError(SpbpeError, ValueError, RuntimeError):
+    """Bytes that are not a valid SentencePiece model, or an invalid edit
+    (also the RuntimeError sentencepiece raises for a model it cannot load)."""
 
 
 class InputError(SpbpeError, ValueError):
@@ -48,11 +53,12 @@ class OutOfRangeError(SpbpeError, IndexError):
     """A piece id outside ``[0, piece_size)``."""
 
 
-class UnsupportedError(SpbpeError, ValueError):
-    """A valid model or option that spbpe does not handle (e.g. unigram)."""
+class UnsupportedError(SpbpeError, ValueError, RuntimeError):
+    """A valid model or option that spbpe does not handle (e.g. unigram).
+    Also a RuntimeError, what sentencepiece raises when it cannot load a model."""
 
 
-class UnimplementedError(UnsupportedError, RuntimeError):
+class UnimplementedError(UnsupportedError):
     """Options sentencepiece refuses as UNIMPLEMENTED: add_bos, add_eos,
     reverse or emit_unk_piece with out_type "proto", "serialized_proto" or
     "offset_mapping".  A RuntimeError, as sentencepiece raises."""
@@ -71,8 +77,9 @@ class InternalError(SpbpeError, RuntimeError):
     """An invariant of the C core failed: a bug in spbpe."""
 
 
-class TrainerError(SpbpeError, ValueError):
-    """A training option or input that spbpe cannot train with."""
+class TrainerError(SpbpeError, ValueError, RuntimeError):
+    """A training option or input that spbpe cannot train with.  Also the
+    RuntimeError sentencepiece's trainer raises for what it refuses."""
 
 
 class TrainerRefusedError(TrainerError, RuntimeError):
@@ -80,6 +87,33 @@ class TrainerRefusedError(TrainerError, RuntimeError):
     absl cannot parse, a space in required_chars, an identity normalization
     rule, a failed trainer check).  Also a RuntimeError, which sentencepiece
     raises for its trainer checks (ValueError for option parsing)."""
+
+
+class ModelNotLoadedError(InputError, RuntimeError):
+    """A processor used before a model is loaded: sentencepiece's
+    "INTERNAL: Model is not initialized." RuntimeError (and an InputError,
+    which spbpe raised before)."""
+
+
+class ArgumentCheckError(InputError, RuntimeError):
+    """An argument value sentencepiece refuses with a RuntimeError (a
+    negative ``alpha`` with sampling, an unknown normalization rule name, a
+    ``thread_pool`` that is not a ThreadPool): a ValueError, and that
+    RuntimeError."""
+
+
+class ModelFileError(SpbpeError, OSError, RuntimeError):
+    """A model file that cannot be read.  An OSError (with errno and
+    filename), and the RuntimeError sentencepiece raises, with its text:
+    ``NOT_FOUND: "path": No such file or directory``."""
+
+    def __str__(self) -> str:
+        code = {2: "NOT_FOUND", 13: "PERMISSION_DENIED", 21: "FAILED_PRECONDITION"}.get(self.errno or 0, "INTERNAL")
+        return f'{code}: "{self.filename}": {self.strerror}'
+
+
+class ModelFileNotFoundError(ModelFileError, FileNotFoundError):
+    """A model path that does not exist (also a FileNotFoundError)."""
 
 
 class CharsMapError(SpbpeError, ValueError):

@@ -274,11 +274,9 @@ class LatticeMixin:
         return native_unigram.calculate_entropy(self._m, to_bytes(input), alpha)
 
     # ----------------------------------------------- sampling inside encode
-    def _sample_one(self, data: bytes, out_type, add_bos, add_eos, reverse, emit_unk_piece, alpha, return_bytes, nbest):
-        """encode(..., enable_sampling=True) on a unigram, char or word model."""
-        return self._encode_one(  # type: ignore[attr-defined]
-            data, out_type, add_bos, add_eos, reverse, emit_unk_piece, alpha, return_bytes, nbest_size=nbest
-        )
+    def _sample_one(self, data: bytes, opts: tuple, nbest_size: int):
+        """encode(..., enable_sampling=True) on a unigram, char or word model: opts as the processor's _encode_one."""
+        return self._encode_one(data, *opts, nbest_size=nbest_size)  # type: ignore[attr-defined]
 
 
 for _snake, _camel in (
