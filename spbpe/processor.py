@@ -340,7 +340,11 @@ class SentencePieceProcessor(VocabAPI, DecodeAPI, EncodeVariants, LatticeMixin):
             if add_bos or add_eos or reverse:
                 self._check_rewrite(add_bos, add_eos, False)
                 bos, eos = info.bos_id if add_bos else None, info.eos_id if add_eos else None
-                buf = VectorBuffer(array("i", _wrap(m.encode_ids(data, drop, seed, nbest_size=nbest_size), reverse, bos, eos)).tobytes())
+                buf = VectorBuffer(
+                    array(
+                        "i", _wrap(m.encode_ids(data, drop, seed, nbest_size=nbest_size), reverse, bos, eos)
+                    ).tobytes()
+                )
             else:
                 buf = VectorBuffer(m.encode_ids(data, drop, seed, int32=True, nbest_size=nbest_size))
             return _numpy_ids(buf)
