@@ -42,13 +42,16 @@ from ._api.vocab import (  # noqa: F401 - the piece types stay importable from h
 from ._core.native import NativeModel, VectorBuffer
 from ._core.text import byte_to_char_offsets, normalize_with, to_bytes
 from ._proto import sentencepiece_text
+from ._proto.sniff import not_a_model_message
 from .errors import (
     ArgumentCheckError,
     InputError,
     ModelFileError,
     ModelFileNotFoundError,
+    ModelFormatError,
     ModelNotLoadedError,
     UnimplementedError,
+    UnsupportedError,
 )
 from .lattice_api import LatticeMixin
 from .random_seed import next_seed
@@ -145,7 +148,15 @@ class SentencePieceProcessor(VocabAPI, DecodeAPI, EncodeVariants, LatticeMixin):
             raise ModelFileNotFoundError(e.errno, e.strerror, path) from None
         except OSError as e:
             raise ModelFileError(e.errno, e.strerror, path) from None
-        return self.load_from_serialized_proto(data)
+        try:
+            return self.load_from_serialized_proto(data)
+        except (ModelFormatError, UnsupportedError):
+            # Say what the file is instead (a text file, a tiktoken rank file such as
+            # Llama 3's tokenizer.model, ...), the same words as the CLI's.
+            message = not_a_model_message(path, data)
+            if message is None:
+                raise
+            raise ModelFormatError(message) from None
 
     def load_from_serialized_proto(self, serialized) -> bool:
         if hasattr(serialized, "SerializeToString"):

@@ -28,7 +28,10 @@ _TIKTOKEN_LINE = re.compile(rb"^[A-Za-z0-9+/]+={0,2} [0-9]+$")
 _VOCAB_LINE = re.compile(rb"^[^\t]*\t-?[0-9.eE+-]+$|^[^\t]*\t(nan|-?inf)$")
 _TEXT_CONTROLS = set(range(32)) - {9, 10, 13}
 _HINTS = {
-    "tiktoken": "; load it with spbpe.gpt (Encoding) or pass it to the command line as --tiktoken=PATH",
+    "tiktoken": (
+        "; load it with spbpe.gpt.get_encoding(NAME, ranks_file=PATH) (Llama 3's tokenizer.model:"
+        ' spbpe.gpt.get_encoding("llama3", ranks_file=PATH)) or pass it to the command line as --tiktoken=PATH'
+    ),
     "tokenizer.json": "; spbpe reads SentencePiece .model files (spbpe convert writes tokenizer.json from one)",
     "vocab": "; the .model is the binary file written beside it",
 }
