@@ -287,6 +287,27 @@ typedef struct spbpe_batch_text {
 int spbpe_decode_batch(const spbpe_model *model, const int32_t *ids, const size_t *starts, size_t count,
                        int num_threads, spbpe_batch *batch, spbpe_batch_text *out, spbpe_error *err);
 
+/* --------------------------------------------------------- pre-tokenizer */
+
+/* The byte-level family's built-in split patterns (tiktoken 0.14's). */
+enum {
+    SPBPE_PRETOK_R50K = 1,   /* r50k_base / GPT-2 */
+    SPBPE_PRETOK_CL100K = 2, /* cl100k_base */
+    SPBPE_PRETOK_O200K = 3,  /* o200k_base */
+    SPBPE_PRETOK_LLAMA3 = 4  /* Meta's Llama 3 */
+};
+
+/* Split text[0..len) into the chunks of pattern `kind` (an SPBPE_PRETOK_*),
+ * exactly as tiktoken's regex does: ends[i] is the end offset of chunk i, so
+ * chunk i is [ends[i-1], ends[i]) (ends[-1] = 0) and the last end is len.
+ * Invalid UTF-8 bytes are one non-letter, non-number, non-space character
+ * each.  Writes at most cap ends and sets *n_out to the number of chunks
+ * (more than cap means the caller's array was too small; len ends always
+ * suffice).  SPBPE_ERR_INVALID_ARGUMENT for an unknown kind or NULLs,
+ * SPBPE_ERR_LIMIT above 1 GiB.  No allocation; thread-safe. */
+int spbpe_pretok_split(int kind, const uint8_t *text, size_t len, size_t *ends, size_t cap, size_t *n_out,
+                       spbpe_error *err);
+
 /* --------------------------------------------------------------- trainer */
 
 /* A BPE trainer reproducing `spm_train --model_type=bpe` of sentencepiece
