@@ -66,7 +66,9 @@ def load_docs(limit):
     multi = [os.path.join(multi_dir, "mixed_shuffled.txt")]
     if os.path.isdir(multi_dir):
         multi += sorted(
-            os.path.join(multi_dir, f) for f in os.listdir(multi_dir) if f.endswith(".txt") and f != "mixed_shuffled.txt"
+            os.path.join(multi_dir, f)
+            for f in os.listdir(multi_dir)
+            if f.endswith(".txt") and f != "mixed_shuffled.txt"
         )
     out = {}
     if os.path.exists(english[0]):
@@ -142,8 +144,12 @@ def main(argv=None):
                 got = [list(fn(d)) for d in docs]
                 same = sum(a == b for a, b in zip(got, want))
                 if same != len(docs):
-                    raise SystemExit(f"{name} {kind}: {peer} differs from spbpe on {len(docs) - same} of {len(docs)} documents")
-            print(f"{name} {kind}: {len(docs)} documents, {nbytes / 1e6:.2f} MB, ids identical across {', '.join(peers)}")
+                    raise SystemExit(
+                        f"{name} {kind}: {peer} differs from spbpe on {len(docs) - same} of {len(docs)} documents"
+                    )
+            print(
+                f"{name} {kind}: {len(docs)} documents, {nbytes / 1e6:.2f} MB, ids identical across {', '.join(peers)}"
+            )
             times = {p: [] for p in peers}
             batch = {1: [], 2: []}
             dec = {p: [] for p in decoders}

@@ -26,7 +26,7 @@ _CACHE: Dict[Tuple[str, Optional[str]], Encoding] = {}
 _LOCK = threading.Lock()
 
 
-def get_encoding(name: str, ranks_file: Union[str, "os.PathLike[str]", None] = None) -> Encoding:
+def get_encoding(name: str, ranks_file: Union[str, os.PathLike[str], None] = None) -> Encoding:
     """A built-in encoding (``gpt2``, ``r50k_base``, ``cl100k_base``,
     ``o200k_base``, ``llama3``) with its official pattern and special
     tokens.  Encodings are cached by name and file.

@@ -91,7 +91,9 @@ class Encoding:
                     f"{len(special_tokens)} special tokens"
                 )
             if self.max_token_value != explicit_n_vocab - 1:
-                raise InputError(f"explicit_n_vocab is {explicit_n_vocab} but the largest token is {self.max_token_value}")
+                raise InputError(
+                    f"explicit_n_vocab is {explicit_n_vocab} but the largest token is {self.max_token_value}"
+                )
         self._special_token_values = set(special_tokens.values())
         self._specials = list(special_tokens)  # the C core's special indices
         self._all_specials = frozenset(special_tokens)
@@ -126,8 +128,8 @@ class Encoding:
         if allowed_special == "all":
             allowed_special = self.special_tokens_set
         if disallowed_special == "all":
-            disallowed_special = self.special_tokens_set - allowed_special  # type: ignore[operator]
-        return allowed_special, disallowed_special  # type: ignore[return-value]
+            disallowed_special = self.special_tokens_set - allowed_special
+        return allowed_special, disallowed_special
 
     def _encode(self, text: str, allowed: AbstractSet[str], disallowed: Collection[str]) -> List[int]:
         if disallowed and not self._all_specials.issuperset(disallowed):

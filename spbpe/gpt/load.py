@@ -70,7 +70,7 @@ def load_tiktoken_bpe(path_or_bytes: PathOrBytes, expected_hash: Optional[str] =
     return ranks
 
 
-def dump_tiktoken_bpe(ranks: Dict[bytes, int], path: Union[str, "os.PathLike[str]"]) -> None:
+def dump_tiktoken_bpe(ranks: Dict[bytes, int], path: Union[str, os.PathLike[str]]) -> None:
     """Write ranks as a tiktoken rank file (lines in rank order), as
     ``tiktoken.load.dump_tiktoken_bpe`` does, to a local path."""
     with open(path, "wb") as f:

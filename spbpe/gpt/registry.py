@@ -108,13 +108,25 @@ _R50K_WHERE = (
 
 SPECS: Dict[str, EncodingSpec] = {
     "gpt2": EncodingSpec(
-        "gpt2", R50K_PAT_STR, {ENDOFTEXT: 50256}, 50257, "r50k_base.tiktoken", _R50K_HASH,
-        (_OPENAI + "r50k_base.tiktoken",), _R50K_WHERE,
-    ),  # fmt: skip
+        "gpt2",
+        R50K_PAT_STR,
+        {ENDOFTEXT: 50256},
+        50257,
+        "r50k_base.tiktoken",
+        _R50K_HASH,
+        (_OPENAI + "r50k_base.tiktoken",),
+        _R50K_WHERE,
+    ),
     "r50k_base": EncodingSpec(
-        "r50k_base", R50K_PAT_STR, {ENDOFTEXT: 50256}, 50257, "r50k_base.tiktoken", _R50K_HASH,
-        (_OPENAI + "r50k_base.tiktoken",), _R50K_WHERE,
-    ),  # fmt: skip
+        "r50k_base",
+        R50K_PAT_STR,
+        {ENDOFTEXT: 50256},
+        50257,
+        "r50k_base.tiktoken",
+        _R50K_HASH,
+        (_OPENAI + "r50k_base.tiktoken",),
+        _R50K_WHERE,
+    ),
     "cl100k_base": EncodingSpec(
         "cl100k_base",
         CL100K_PAT_STR,
