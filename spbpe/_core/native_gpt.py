@@ -187,6 +187,17 @@ class NativeByteLevel:
             raise_for_status(st, loc.err)
         return ffi.buffer(loc.dec.text, loc.dec.len)[:] if loc.dec.len else b""
 
+    def decode_str(self, ids: Union[bytes, bytearray, array], errors: str) -> str:
+        """decode's bytes as str, decoded straight from the C buffer (no
+        intermediate bytes object)."""
+        loc = self._thread()
+        n = len(ids) // 4 if isinstance(ids, (bytes, bytearray)) else len(ids)
+        ptr = ffi.from_buffer("int32_t[]", ids) if n else ffi.NULL
+        st = lib.spbpe_bytelevel_decode(self._handle, ptr, n, loc.ws, loc.dec, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        return str(ffi.buffer(loc.dec.text, loc.dec.len), "utf-8", errors) if loc.dec.len else ""
+
     def decode_batch(self, seqs: Sequence[Sequence[int]], num_threads: int) -> List[bytes]:
         loc = self._thread()
         b = self._batch()

@@ -268,26 +268,36 @@ class Encoding:
             UnknownTokenError: (a KeyError) a value that is no token.
             OverflowError: a value outside uint32, as tiktoken.
         """
-        buf: Union[bytearray, array]
+        buf = self._pack(tokens)
+        try:
+            return self._native.decode(buf)
+        except OutOfRangeError:
+            raise self._decode_error(tokens) from None
+
+    def _pack(self, tokens: Sequence[int]) -> Union[bytearray, array]:
+        """tokens as int32, or OverflowError as tiktoken raises it."""
         try:
             if type(tokens) is list or type(tokens) is tuple:
                 buf = bytearray(4 * len(tokens))
                 _pylists.pack(tokens, buf)
-            else:
-                buf = array("i", tokens)
+                return buf
+            return array("i", tokens)
         except OverflowError:
             raise OverflowError("out of range integral type conversion attempted") from None
-        try:
-            return self._native.decode(buf)
-        except OutOfRangeError:
-            bad = next(t for t in tokens if not 0 <= t < self._native.id_limit or self._decode_one(t) is None)
-            if bad < 0:
-                raise OverflowError("out of range integral type conversion attempted") from None
-            raise UnknownTokenError(f"Invalid token for decoding: {bad}") from None
+
+    def _decode_error(self, tokens: Sequence[int]) -> Exception:
+        bad = next(t for t in tokens if not 0 <= t < self._native.id_limit or self._decode_one(t) is None)
+        if bad < 0:
+            return OverflowError("out of range integral type conversion attempted")
+        return UnknownTokenError(f"Invalid token for decoding: {bad}")
 
     def decode(self, tokens: Sequence[int], errors: str = "replace") -> str:
         """The text of tokens (invalid UTF-8 handled by ``errors``, lossy by default)."""
-        return self.decode_bytes(tokens).decode("utf-8", errors=errors)
+        buf = self._pack(tokens)
+        try:
+            return self._native.decode_str(buf, errors)
+        except OutOfRangeError:
+            raise self._decode_error(tokens) from None
 
     def _decode_one(self, token: int) -> Optional[bytes]:
         decoder = self._decoder
