@@ -100,6 +100,7 @@ class NativeByteLevel:
             loc.btext = ffi.new("spbpe_batch_text *")
             loc.bad_item = ffi.new("size_t *")
             loc.bad_special = ffi.new("int32_t *")
+            loc.dcap = 0  # decode_list's int32 buffer
         return loc
 
     def _batch(self):
@@ -194,6 +195,22 @@ class NativeByteLevel:
         n = len(ids) // 4 if isinstance(ids, (bytes, bytearray)) else len(ids)
         ptr = ffi.from_buffer("int32_t[]", ids) if n else ffi.NULL
         st = lib.spbpe_bytelevel_decode(self._handle, ptr, n, loc.ws, loc.dec, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        return str(ffi.buffer(loc.dec.text, loc.dec.len), "utf-8", errors) if loc.dec.len else ""
+
+    def decode_list(self, tokens: list, errors: str) -> str:
+        """decode_str of a list or tuple of ints through a per-thread int32
+        buffer (no allocation once it has grown).  TypeError or
+        OverflowError as _pylists.pack raises them."""
+        loc = self._thread()
+        n = len(tokens)
+        if n > loc.dcap:
+            loc.dcap = max(2 * n, 1024)
+            loc.dbuf = bytearray(4 * loc.dcap)
+            loc.dptr = ffi.from_buffer("int32_t[]", loc.dbuf)
+        _pylists.pack(tokens, loc.dbuf)
+        st = lib.spbpe_bytelevel_decode(self._handle, loc.dptr, n, loc.ws, loc.dec, loc.err)
         if st:
             raise_for_status(st, loc.err)
         return str(ffi.buffer(loc.dec.text, loc.dec.len), "utf-8", errors) if loc.dec.len else ""

@@ -293,11 +293,14 @@ class Encoding:
 
     def decode(self, tokens: Sequence[int], errors: str = "replace") -> str:
         """The text of tokens (invalid UTF-8 handled by ``errors``, lossy by default)."""
-        buf = self._pack(tokens)
         try:
-            return self._native.decode_str(buf, errors)
+            if type(tokens) is list or type(tokens) is tuple:
+                return self._native.decode_list(tokens, errors)  # type: ignore[arg-type]
+            return self._native.decode_str(self._pack(tokens), errors)
         except OutOfRangeError:
             raise self._decode_error(tokens) from None
+        except OverflowError:
+            raise OverflowError("out of range integral type conversion attempted") from None
 
     def _decode_one(self, token: int) -> Optional[bytes]:
         decoder = self._decoder
