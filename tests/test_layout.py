@@ -14,7 +14,7 @@ import spbpe
 
 PACKAGE = pathlib.Path(spbpe.__file__).parent
 PUBLIC_ROOT = {"__init__", "__main__", "errors", "processor", "trainer", "normalizer", "model_edit"}
-SUBPACKAGES = {"_core", "_proto", "_charsmap", "cli"}
+SUBPACKAGES = {"_core", "_proto", "_charsmap", "cli", "gpt"}
 COMPILED = {"spbpe._core._spbpe", "spbpe._core._pylists"}
 
 
