@@ -249,3 +249,14 @@ def test_small_hand_made_encoding():
         spbpe.gpt.Encoding("t", pat_str="x", mergeable_ranks=ranks, special_tokens=specials, explicit_n_vocab=5)
     with pytest.raises(ValueError):
         spbpe.gpt.Encoding("t", pat_str="x", mergeable_ranks={b"a": 0, b"b": 0}, special_tokens={})
+
+
+def test_threads_share_one_encoding(encs):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ours, ref = encs
+    lines = bundled_lines()
+    want = [ref.encode_ordinary(line) for line in lines]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(ours.encode_ordinary, lines)) == want
+        assert list(pool.map(ours.decode, want)) == [ref.decode(w) for w in want]

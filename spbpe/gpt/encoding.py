@@ -177,12 +177,17 @@ class Encoding:
             DisallowedSpecialError: (a ValueError) text holds a disallowed
                 special token; the message is tiktoken's.
         """
-        if not allowed_special and disallowed_special == "all" and self._builtin:
-            text, data = _utf8(text)
-            ids, bad_index = self._native.encode(data, self._modes_disallow_all)
-            if bad_index >= 0:
-                raise _disallowed_error(self._specials[bad_index])
-            return ids
+        if self._builtin:
+            # the usual settings, without building sets
+            if allowed_special == "all" and (disallowed_special == "all" or not disallowed_special):
+                return self._native.encode(_utf8(text)[1], self._modes_allow_all)[0]
+            if not allowed_special and not disallowed_special:
+                return self._native.encode(_utf8(text)[1])[0]
+            if not allowed_special and disallowed_special == "all":
+                ids, bad_index = self._native.encode(_utf8(text)[1], self._modes_disallow_all)
+                if bad_index >= 0:
+                    raise _disallowed_error(self._specials[bad_index])
+                return ids
         allowed, disallowed = self._resolve(allowed_special, disallowed_special)
         return self._encode(text, allowed, disallowed)
 
