@@ -2,13 +2,15 @@
  * bytelevel/pretok_split.c - spbpe_pretok_split, the exported whole-text
  * form of sp_pretok_next for the binding, tests and fuzzers: it walks the
  * chunks from offset 0 and writes each chunk's end, so ends[] is strictly
- * increasing and its last entry is len.
+ * increasing and its last entry is len; and spbpe_pretok_class, a look
+ * into the class table for the tests that check it against tiktoken.
  */
 #include "bytelevel/pretok.h"
+#include "bytelevel/unicode_classes.h"
 #include "common/internal.h"
 
-_Static_assert(SPBPE_PRETOK_R50K == SP_PRETOK_R50K && SPBPE_PRETOK_CL100K == SP_PRETOK_CL100K &&
-                   SPBPE_PRETOK_O200K == SP_PRETOK_O200K && SPBPE_PRETOK_LLAMA3 == SP_PRETOK_LLAMA3,
+_Static_assert((int)SPBPE_PRETOK_R50K == (int)SP_PRETOK_R50K && (int)SPBPE_PRETOK_CL100K == (int)SP_PRETOK_CL100K &&
+                   (int)SPBPE_PRETOK_O200K == (int)SP_PRETOK_O200K && (int)SPBPE_PRETOK_LLAMA3 == (int)SP_PRETOK_LLAMA3,
                "spbpe.h and pretok.h number the patterns alike");
 
 SP_API int spbpe_pretok_split(int kind, const uint8_t *text, size_t len, size_t *ends, size_t cap, size_t *n_out,
@@ -32,3 +34,5 @@ SP_API int spbpe_pretok_split(int kind, const uint8_t *text, size_t len, size_t 
     *n_out = n;
     return SPBPE_OK;
 }
+
+SP_API int spbpe_pretok_class(uint32_t cp) { return cp <= 0x10FFFF ? sp_uclass(cp) : 0; }

@@ -307,6 +307,11 @@ enum {
  * SPBPE_ERR_LIMIT above 1 GiB.  No allocation; thread-safe. */
 int spbpe_pretok_split(int kind, const uint8_t *text, size_t len, size_t *ends, size_t cap, size_t *n_out,
                        spbpe_error *err);
+/* The pre-tokenizer's class byte of code point cp (its Unicode 16.0 table,
+ * bits in csrc/bytelevel/unicode_classes.h: 1 Lu/Lt, 2 Ll, 4 Lm/Lo, 8 M,
+ * 16 N, 32 White_Space, 64 \r \n); 0 above U+10FFFF.  For tests that check
+ * the table against tiktoken's engine.  Pure; thread-safe. */
+int spbpe_pretok_class(uint32_t cp);
 
 /* --------------------------------------------------------------- trainer */
 

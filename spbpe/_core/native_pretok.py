@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Tuple
 from ._spbpe import ffi, lib
 from .status import raise_for_status
 
-__all__ = ["PRETOK_KINDS", "split", "split_ends"]
+__all__ = ["PRETOK_KINDS", "class_table", "split", "split_ends"]
 
 #: Pattern names -> spbpe_pretok kinds (gpt2 and r50k_base share a pattern).
 PRETOK_KINDS: Dict[str, int] = {
@@ -46,7 +46,9 @@ def split_ends(kind: Any, data: bytes) -> Tuple[Any, int]:
     ends = ffi.new("size_t[]", max(len(data), 1))
     n = ffi.new("size_t *")
     err = ffi.new("spbpe_error *")
-    raise_for_status(lib.spbpe_pretok_split(_kind(kind), ffi.from_buffer(data), len(data), ends, len(data), n, err), err)
+    raise_for_status(
+        lib.spbpe_pretok_split(_kind(kind), ffi.from_buffer(data), len(data), ends, len(data), n, err), err
+    )
     return ends, n[0]
 
 
@@ -60,3 +62,9 @@ def split(kind: Any, data: bytes) -> List[bytes]:
         out.append(data[start:end])
         start = end
     return out
+
+
+def class_table() -> bytes:
+    """The C table's class byte of every code point U+0000..U+10FFFF (bits in unicode_classes.h)."""
+    f = lib.spbpe_pretok_class
+    return bytes(f(c) for c in range(0x110000))
