@@ -50,6 +50,8 @@ UPPER, LOWER, OTHER_LETTER, MARK, NUMBER, SPACE, CRLF = 1, 2, 4, 8, 16, 32, 64
 
 def assert_same_as_tiktoken(kind: str, texts: list[str]) -> None:
     ours = [split(kind, t.encode()) for t in texts]
+    plain = [split(kind, t.encode(), reference_path=True) for t in texts]
+    assert plain == ours, "the fast path and its plain twin differ"
     theirs = tiktoken_tokens(patterns()[kind], texts, ours)
     bad = [(t, o, r) for t, o, r in zip(texts, ours, theirs) if o != r]
     assert not bad, f"{len(bad)} of {len(texts)} texts split differently, first: {bad[0]}"
@@ -213,6 +215,7 @@ def test_invalid_utf8_bytes_are_one_other_character_each(kind: str) -> None:
         assert len(d) == len(r)
         ends = [len(c) for c in split(kind, d)]
         assert ends == [len(c) for c in split(kind, r)], (d, r)
+        assert ends == [len(c) for c in split(kind, d, reference_path=True)], d
     assert_same_as_tiktoken(kind, [r.decode() for r in replaced])
 
 

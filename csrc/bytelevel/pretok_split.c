@@ -17,6 +17,8 @@ SP_API int spbpe_pretok_split(int kind, const uint8_t *text, size_t len, size_t 
                               spbpe_error *err) {
     sp_clear_error(err);
     if (n_out) *n_out = 0;
+    int plain = (kind & SPBPE_PRETOK_REFERENCE_PATH) != 0;
+    kind &= ~SPBPE_PRETOK_REFERENCE_PATH;
     if (kind < SP_PRETOK_R50K || kind > SP_PRETOK_LLAMA3)
         return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "unknown pre-tokenizer kind %d", kind);
     if (!n_out || (!text && len) || (!ends && cap))
@@ -24,7 +26,8 @@ SP_API int spbpe_pretok_split(int kind, const uint8_t *text, size_t len, size_t 
     if (len > SP_MAX_INPUT) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "input of %zu bytes is too large", len);
     size_t n = 0, pos = 0;
     while (pos < len) {
-        size_t end = sp_pretok_next((sp_pretok_kind)kind, text, len, pos);
+        size_t end = plain ? sp_pretok_next_plain((sp_pretok_kind)kind, text, len, pos)
+                           : sp_pretok_next((sp_pretok_kind)kind, text, len, pos);
         if (end <= pos || end > len)
             return sp_fail(err, SPBPE_ERR_INTERNAL, pos, "pre-tokenizer returned %zu at offset %zu", end, pos);
         if (n < cap) ends[n] = end;

@@ -36,12 +36,14 @@ def _kind(kind: Any) -> int:
     return int(kind)
 
 
-def split_ends(kind: Any, data: bytes) -> Tuple[Any, int]:
+def split_ends(kind: Any, data: bytes, reference_path: bool = False) -> Tuple[Any, int]:
     """The end offset of every chunk of data, as a cffi ``size_t[]`` and its count.
 
     Args:
         kind: a name of PRETOK_KINDS or an SPBPE_PRETOK_* value.
         data: UTF-8 text (invalid bytes are one punctuation-like character each).
+        reference_path: run the plain twin (csrc/bytelevel/pretok_plain.c)
+            instead of the fast path; the chunks must be the same.
     """
     ends = ffi.new("size_t[]", max(len(data), 1))
     n = ffi.new("size_t *")
@@ -52,9 +54,9 @@ def split_ends(kind: Any, data: bytes) -> Tuple[Any, int]:
     return ends, n[0]
 
 
-def split(kind: Any, data: bytes) -> List[bytes]:
+def split(kind: Any, data: bytes, reference_path: bool = False) -> List[bytes]:
     """The chunks of data under a built-in pattern, as tiktoken's regex finds them."""
-    ends, n = split_ends(kind, data)
+    ends, n = split_ends(kind, data, reference_path)
     out = []
     start = 0
     for i in range(n):
