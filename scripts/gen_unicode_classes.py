@@ -11,7 +11,9 @@ Each code point gets one class byte (bits in csrc/bytelevel/unicode_classes.h):
     UPPER  Lu Lt        LOWER  Ll        OTHER_LETTER  Lm Lo
     MARK   Mn Mc Me     NUMBER Nd Nl No  SPACE  White_Space     CRLF  \\r \\n
 stored as a two-stage table: stage 1 maps each block of BLOCK code points to
-a unique block of class bytes in stage 2.
+a unique block of class bytes in stage 2.  A third table gives the class of
+each byte value for the ASCII fast paths: bytes 0x80-0xFF have NONASCII
+(128) alone, meaning "decode the character".
 
 The generator refuses to emit (exit 1) unless every check passes:
   - unicodedata2 reports Unicode 16.0.0;
@@ -35,7 +37,7 @@ UNICODE_VERSION = "16.0.0"
 WHITE_SPACE = [*range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F]
 WHITE_SPACE.append(0x3000)
 
-UPPER, LOWER, OTHER_LETTER, MARK, NUMBER, SPACE, CRLF = 1, 2, 4, 8, 16, 32, 64
+UPPER, LOWER, OTHER_LETTER, MARK, NUMBER, SPACE, CRLF, NONASCII = 1, 2, 4, 8, 16, 32, 64, 128
 CATEGORY_BITS = {"Lu": UPPER, "Lt": UPPER, "Ll": LOWER, "Lm": OTHER_LETTER, "Lo": OTHER_LETTER}
 CATEGORY_BITS.update({c: MARK for c in ("Mn", "Mc", "Me")})
 CATEGORY_BITS.update({c: NUMBER for c in ("Nd", "Nl", "No")})
@@ -143,7 +145,8 @@ def emit(table: list[int], report: list[str]) -> str:
         f" * The class byte (unicode_classes.h) of every code point, Unicode {UNICODE_VERSION}",
         " * (the tables of tiktoken 0.14's regex engine), as a two-stage table:",
         f" * sp_uclass_stage1[cp >> {shift}] picks a block of {1 << shift} class bytes in",
-        f" * sp_uclass_stage2.  {len(blocks)} unique blocks, {size} bytes.",
+        f" * sp_uclass_stage2.  {len(blocks)} unique blocks, {size} bytes.  sp_uclass_byte",
+        " * is the class of each byte value, NONASCII for 0x80-0xFF.",
         " * Checked against tiktoken's engine on every code point when generated:",
     ]
     out += [f" *   {line}" for line in report] if report else [" *   (tiktoken not probed: --no-tiktoken)"]
@@ -164,6 +167,10 @@ def emit(table: list[int], report: list[str]) -> str:
         out.append(f"    /* block {b} */")
         for i in range(0, len(blk), 32):
             out.append("    " + ",".join(str(v) for v in blk[i : i + 32]) + ",")
+    out += ["};", "", "const uint8_t sp_uclass_byte[256] = {"]
+    byte_classes = [table[b] for b in range(0x80)] + [NONASCII] * 0x80
+    for i in range(0, 256, 32):
+        out.append("    " + ",".join(str(v) for v in byte_classes[i : i + 32]) + ",")
     out += ["};", ""]
     sys.stderr.write(f"shift {shift}, {len(blocks)} blocks, {size} bytes, stage1 {index_type}\n")
     return "\n".join(out)

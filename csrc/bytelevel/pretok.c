@@ -1,6 +1,10 @@
 /*
  * bytelevel/pretok.c - tiktoken's four built-in split patterns as
- * hand-written matchers, one chunk per call (sp_pretok_next).
+ * hand-written matchers, one chunk per call (sp_pretok_next).  The
+ * matchers are in pretok_match.h, shared with the plain twin
+ * (pretok_plain.c); this file gives them the fast character readers: an
+ * ASCII byte is classified by one table load (sp_uclass_byte) and runs of
+ * ASCII are scanned in tight loops, other characters are decoded.
  *
  * The patterns (tiktoken 0.14's tiktoken_ext/openai_public.py; Llama 3's
  * from Meta's tokenizer.py), matched leftmost-first by fancy-regex:
@@ -38,15 +42,11 @@
 #include "bytelevel/pretok.h"
 
 #include "bytelevel/unicode_classes.h"
-#include "common/utf8.h"
+#include "common/internal.h"
 
-/* Class byte and length (*clen) of the character at text[pos], pos < len. */
-static inline uint8_t pt_char(const uint8_t *text, size_t len, size_t pos, size_t *clen) {
-    uint8_t b = text[pos];
-    if (b < 0x80) {
-        *clen = 1;
-        return sp_uclass_stage2[b]; /* block 0 of the table holds U+0000..U+007F */
-    }
+/* Class byte and length of the character at text[pos] when it is not
+ * ASCII: a well-formed UTF-8 character, or one byte of class 0. */
+static inline uint8_t pt_char_multibyte(const uint8_t *text, size_t len, size_t pos, size_t *clen) {
     size_t l = sp_utf8_char_len(text + pos, len - pos);
     uint32_t cp = sp_utf8_scalar(text + pos, l);
     if (cp == SP_NOT_A_CHAR) {
@@ -57,181 +57,103 @@ static inline uint8_t pt_char(const uint8_t *text, size_t len, size_t pos, size_
     return sp_uclass(cp);
 }
 
+/* Class byte and length (*clen) of the character at text[pos], pos < len. */
+static inline uint8_t pt_char(const uint8_t *text, size_t len, size_t pos, size_t *clen) {
+    uint8_t c = sp_uclass_byte[text[pos]];
+    if (SP_LIKELY(!(c & SP_UC_NONASCII))) {
+        *clen = 1;
+        return c;
+    }
+    return pt_char_multibyte(text, len, pos, clen);
+}
+
 /* End of the maximal run from pos of characters whose class meets mask
- * (want_none = 0) or misses all of mask (want_none = 1). */
+ * (want_none = 0) or misses all of mask (want_none = 1).  ASCII bytes are
+ * tested in a tight loop (a byte 0x80-0xFF stops it: its class is
+ * NONASCII alone); other characters are decoded one by one. */
 static inline size_t pt_run(const uint8_t *text, size_t len, size_t pos, uint8_t mask, int want_none) {
-    while (pos < len) {
+    for (;;) {
+        if (want_none)
+            while (pos < len && !(sp_uclass_byte[text[pos]] & (mask | SP_UC_NONASCII))) pos++;
+        else
+            while (pos < len && (sp_uclass_byte[text[pos]] & mask)) pos++;
+        if (pos >= len || text[pos] < 0x80) return pos;
         size_t l;
-        uint8_t c = pt_char(text, len, pos, &l);
-        if (((c & mask) != 0) == want_none) break;
+        uint8_t c = pt_char_multibyte(text, len, pos, &l);
+        if (((c & mask) != 0) == want_none) return pos;
         pos += l;
     }
+}
+
+#define PT_FN(name) name##_fast
+#include "bytelevel/pretok_match.h"
+
+/* End of the run of ASCII letters from pos, 8 bytes at a time (SWAR): a
+ * byte is a letter when it is below 0x80 and (byte | 0x20) is in 'a'..'z';
+ * the sums cannot carry across bytes because every byte is first cut to
+ * 7 bits.  Stops at the first other byte, non-ASCII included. */
+static inline size_t pt_ascii_letters(const uint8_t *text, size_t len, size_t pos) {
+    const uint64_t high = 0x8080808080808080ULL;
+    while (pos + 8 <= len) {
+        uint64_t x;
+        memcpy(&x, text + pos, 8);
+        uint64_t low = (x | 0x2020202020202020ULL) & 0x7F7F7F7F7F7F7F7FULL;
+        uint64_t letter = (low + 0x1F1F1F1F1F1F1F1FULL) & ~(low + 0x0505050505050505ULL) & ~x & high;
+        uint64_t stop = ~letter & high;
+        if (stop) return pos + sp_first_flagged_byte(stop);
+        pos += 8;
+    }
+    while (pos < len && (sp_uclass_byte[text[pos]] & SP_UC_LETTER)) pos++;
     return pos;
 }
 
-/* Length of a contraction at pos ('s 't 're 've 'm 'll 'd), or 0.  With
- * fold, letters match case-insensitively as regex-syntax folds them: the
- * ASCII pairs, and U+017F LONG S for s (the generator checks there are no
- * others). */
-static size_t pt_contraction(const uint8_t *text, size_t len, size_t pos, int fold) {
-    if (pos + 1 >= len || text[pos] != '\'') return 0;
-    uint8_t c = text[pos + 1];
-    if (fold && c >= 'A' && c <= 'Z') c |= 0x20;
-    switch (c) {
-    case 's':
-    case 'd':
-    case 'm':
-    case 't': return 2;
-    case 'l':
-    case 'v':
-    case 'r': {
-        if (pos + 2 >= len) return 0;
-        uint8_t d = text[pos + 2];
-        if (fold && d >= 'A' && d <= 'Z') d |= 0x20;
-        return d == (c == 'l' ? 'l' : 'e') ? 3 : 0;
-    }
-    default: break;
-    }
-    if (fold && c == 0xC5 && pos + 2 < len && text[pos + 2] == 0xBF) return 3; /* 'ſ */
-    return 0;
+/* End of the \p{L}+ run from pos: ASCII letters by pt_ascii_letters, then
+ * the general run when a non-ASCII character follows. */
+static inline size_t pt_letters(const uint8_t *text, size_t len, size_t pos) {
+    pos = pt_ascii_letters(text, len, pos);
+    if (pos < len && text[pos] >= 0x80) pos = pt_run(text, len, pos, SP_UC_LETTER, 0);
+    return pos;
 }
 
-/* The whitespace alternatives from pos (a SPACE character), by pattern:
- *   r50k:          \s++$ | \s+(?!\S) | \s
- *   cl100k:        \s++$ | \s*[\r\n] | \s+(?!\S) | \s
- *   llama3, o200k: \s*[\r\n]+ | \s+(?!\S) | \s+            */
-static size_t pt_space(sp_pretok_kind kind, const uint8_t *text, size_t len, size_t pos) {
-    size_t end = pos, last = pos, after_crlf = 0, count = 0;
-    while (end < len) {
-        size_t l;
-        uint8_t c = pt_char(text, len, end, &l);
-        if (!(c & SP_UC_SPACE)) break;
-        if (c & SP_UC_CRLF) after_crlf = end + l;
-        last = end;
-        end += l;
-        count++;
-    }
-    if (kind == SP_PRETOK_LLAMA3 || kind == SP_PRETOK_O200K) {
-        if (after_crlf) return after_crlf;
-        if (end == len) return end;
-    } else {
-        if (end == len) return end;
-        if (kind == SP_PRETOK_CL100K && after_crlf) return after_crlf;
-    }
-    return count >= 2 ? last : end;
-}
-
-/* ` ?[^\s\p{L}\p{N}]+` then `[\r\n]*` (or o200k's `[\r\n/]*` with slash);
- * 0 when it does not match at pos. */
-static size_t pt_punct(const uint8_t *text, size_t len, size_t pos, uint8_t c0, int slash) {
+/* The shapes of most chunks of ASCII text, handled before the general
+ * matchers (which would give the same end): for r50k, cl100k and llama3 a
+ * letter run with an optional leading space (` ?\p{L}+`, or the prefix
+ * form that a space takes there); 0 when the chunk has another shape. */
+static inline size_t pt_word_fast(const uint8_t *text, size_t len, size_t pos) {
     size_t i = pos;
-    if (text[pos] == ' ' && pos + 1 < len) {
-        size_t l;
-        if (!(pt_char(text, len, pos + 1, &l) & SP_UC_WORDISH)) i = pos + 1;
+    if (text[i] == ' ') {
+        if (++i >= len) return 0;
     }
-    if (i == pos && (c0 & SP_UC_WORDISH)) return 0;
-    size_t end = pt_run(text, len, i, SP_UC_WORDISH, 1);
-    while (end < len && (text[end] == '\r' || text[end] == '\n' || (slash && text[end] == '/'))) end++;
-    return end;
+    if (!(sp_uclass_byte[text[i]] & SP_UC_LETTER)) return 0;
+    return pt_letters(text, len, i + 1);
 }
 
-/* r50k: '(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s */
-static size_t pt_r50k(const uint8_t *text, size_t len, size_t pos) {
-    size_t l0, n;
-    uint8_t c0 = pt_char(text, len, pos, &l0);
-    if ((n = pt_contraction(text, len, pos, 0))) return pos + n;
-    if (c0 & SP_UC_LETTER) return pt_run(text, len, pos + l0, SP_UC_LETTER, 0);
-    if (c0 & SP_UC_NUMBER) return pt_run(text, len, pos + l0, SP_UC_NUMBER, 0);
-    if (!(c0 & SP_UC_WORDISH)) return pt_run(text, len, pos + l0, SP_UC_WORDISH, 1);
-    if (text[pos] == ' ' && pos + 1 < len) {
-        size_t l1;
-        uint8_t c1 = pt_char(text, len, pos + 1, &l1);
-        if (c1 & SP_UC_LETTER) return pt_run(text, len, pos + 1 + l1, SP_UC_LETTER, 0);
-        if (c1 & SP_UC_NUMBER) return pt_run(text, len, pos + 1 + l1, SP_UC_NUMBER, 0);
-        if (!(c1 & SP_UC_WORDISH)) return pt_run(text, len, pos + 1 + l1, SP_UC_WORDISH, 1);
-    }
-    return pt_space(SP_PRETOK_R50K, text, len, pos);
-}
-
-/* cl100k and llama3 differ only in their whitespace alternatives:
- * contraction | [^\r\n\p{L}\p{N}]?\p{L}+ | \p{N}{1,3} | ?[^\s\p{L}\p{N}]+[\r\n]* | whitespace */
-static size_t pt_cl100k(sp_pretok_kind kind, const uint8_t *text, size_t len, size_t pos) {
-    size_t l0, n;
-    uint8_t c0 = pt_char(text, len, pos, &l0);
-    if ((n = pt_contraction(text, len, pos, 1))) return pos + n;
-    if (c0 & SP_UC_LETTER) return pt_run(text, len, pos + l0, SP_UC_LETTER, 0);
-    if (c0 & SP_UC_NUMBER) {
-        size_t end = pos + l0;
-        for (int k = 1; k < 3 && end < len; k++) {
-            size_t l;
-            if (!(pt_char(text, len, end, &l) & SP_UC_NUMBER)) break;
-            end += l;
-        }
-        return end;
-    }
-    if (!(c0 & SP_UC_CRLF) && pos + l0 < len) { /* the optional prefix, then letters */
-        size_t l1;
-        if (pt_char(text, len, pos + l0, &l1) & SP_UC_LETTER) return pt_run(text, len, pos + l0 + l1, SP_UC_LETTER, 0);
-    }
-    if ((n = pt_punct(text, len, pos, c0, 0))) return n;
-    return pt_space(kind, text, len, pos);
-}
-
-/* o200k's [UP]*[LO]+C? from i; 0 when it does not match. */
-static size_t pt_o200k_lower(const uint8_t *text, size_t len, size_t i) {
-    size_t j = i, last_lo_end = 0, l = 0;
-    uint8_t c = 0;
-    while (j < len) {
-        c = pt_char(text, len, j, &l);
-        if (!(c & SP_UC_UPPERISH)) break;
-        if (c & SP_UC_LOWERISH) last_lo_end = j + l;
-        j += l;
-    }
-    size_t end;
-    if (j < len && (c & SP_UC_LOWERISH)) end = pt_run(text, len, j + l, SP_UC_LOWERISH, 0);
-    else if (last_lo_end) end = last_lo_end;
-    else return 0;
-    return end + pt_contraction(text, len, end, 1);
-}
-
-/* o200k's [UP]+[LO]*C? from i; 0 when it does not match. */
-static size_t pt_o200k_upper(const uint8_t *text, size_t len, size_t i) {
-    size_t j = pt_run(text, len, i, SP_UC_UPPERISH, 0);
-    if (j == i) return 0;
-    size_t end = pt_run(text, len, j, SP_UC_LOWERISH, 0);
-    return end + pt_contraction(text, len, end, 1);
-}
-
-static size_t pt_o200k(const uint8_t *text, size_t len, size_t pos) {
-    size_t l0, n;
-    uint8_t c0 = pt_char(text, len, pos, &l0);
-    /* the optional prefix [^\r\n\p{L}\p{N}] (marks and spaces included) */
-    int prefix = !(c0 & (SP_UC_LETTER_NUMBER | SP_UC_CRLF)) && pos + l0 < len;
-    if (prefix && (n = pt_o200k_lower(text, len, pos + l0))) return n;
-    if ((n = pt_o200k_lower(text, len, pos))) return n;
-    if (prefix && (n = pt_o200k_upper(text, len, pos + l0))) return n;
-    if ((n = pt_o200k_upper(text, len, pos))) return n;
-    if (c0 & SP_UC_NUMBER) {
-        size_t end = pos + l0;
-        for (int k = 1; k < 3 && end < len; k++) {
-            size_t l;
-            if (!(pt_char(text, len, end, &l) & SP_UC_NUMBER)) break;
-            end += l;
-        }
-        return end;
-    }
-    if ((n = pt_punct(text, len, pos, c0, 1))) return n;
-    return pt_space(SP_PRETOK_O200K, text, len, pos);
+/* o200k's first alternative on ASCII: an optional space, [A-Z]*, then
+ * [a-z]+ ended by an ASCII byte that is not a lower-case letter (or the
+ * end), then an optional contraction.  Any other shape, or a non-ASCII
+ * byte where a run could go on, is left to the general matcher (0). */
+static inline size_t pt_o200k_word_fast(const uint8_t *text, size_t len, size_t pos) {
+    size_t j = pos + (text[pos] == ' ');
+    while (j < len && (uint8_t)(text[j] - 'A') < 26) j++;
+    size_t k = j;
+    while (k < len && (uint8_t)(text[k] - 'a') < 26) k++;
+    if (k == j || (k < len && text[k] >= 0x80)) return 0;
+    return k + pt_contraction_fast(text, len, k, 1);
 }
 
 size_t sp_pretok_next(sp_pretok_kind kind, const uint8_t *text, size_t len, size_t pos) {
-    size_t end, l;
+    size_t end;
     switch (kind) {
-    case SP_PRETOK_R50K: end = pt_r50k(text, len, pos); break;
+    case SP_PRETOK_R50K:
+        if ((end = pt_word_fast(text, len, pos))) return end;
+        return pt_r50k_fast(text, len, pos);
     case SP_PRETOK_CL100K:
-    case SP_PRETOK_LLAMA3: end = pt_cl100k(kind, text, len, pos); break;
-    case SP_PRETOK_O200K: end = pt_o200k(text, len, pos); break;
-    default: pt_char(text, len, pos, &l); return pos + l; /* not a pattern: one character */
+    case SP_PRETOK_LLAMA3:
+        if ((end = pt_word_fast(text, len, pos))) return end;
+        return pt_cl100k_fast(kind, text, len, pos);
+    case SP_PRETOK_O200K:
+        if ((end = pt_o200k_word_fast(text, len, pos))) return end;
+        return pt_o200k_fast(text, len, pos);
+    default: return pt_dispatch_fast(kind, text, len, pos);
     }
-    return end;
 }

@@ -20,4 +20,9 @@ typedef enum { SP_PRETOK_R50K = 1, SP_PRETOK_CL100K = 2, SP_PRETOK_O200K = 3, SP
    Invalid UTF-8 bytes count as one non-letter, non-number, non-space character each. Thread-safe, no allocation. */
 size_t sp_pretok_next(sp_pretok_kind kind, const uint8_t *text, size_t len, size_t pos);
 
+/* The plain twin of sp_pretok_next (pretok_plain.c): the same chunks, with
+   every character decoded and classified one at a time and no fast path.
+   For tests and fuzzers. */
+size_t sp_pretok_next_plain(sp_pretok_kind kind, const uint8_t *text, size_t len, size_t pos);
+
 #endif /* SP_PRETOK_H */

@@ -23,6 +23,7 @@ enum {
     SP_UC_NUMBER = 0x10,       /* Nd Nl No */
     SP_UC_SPACE = 0x20,        /* White_Space: regex-syntax's \s */
     SP_UC_CRLF = 0x40,         /* \r \n (also SPACE) */
+    SP_UC_NONASCII = 0x80,     /* sp_uclass_byte only: a byte 0x80-0xFF, decode the character */
     /* unions the patterns use */
     SP_UC_LETTER = SP_UC_UPPER | SP_UC_LOWER | SP_UC_OTHER_LETTER,             /* \p{L} */
     SP_UC_LETTER_NUMBER = SP_UC_LETTER | SP_UC_NUMBER,                          /* \p{L}\p{N} */
@@ -34,6 +35,9 @@ enum {
 #define SP_UCLASS_SHIFT 7
 extern const uint8_t sp_uclass_stage1[0x110000 >> SP_UCLASS_SHIFT];
 extern const uint8_t sp_uclass_stage2[];
+/* The class of each byte value as a one-byte character: U+0000..U+007F's
+ * classes, then SP_UC_NONASCII alone for 0x80..0xFF. */
+extern const uint8_t sp_uclass_byte[256];
 
 /* Class byte of code point cp (cp <= 0x10FFFF). */
 static inline uint8_t sp_uclass(uint32_t cp) {

@@ -294,7 +294,8 @@ enum {
     SPBPE_PRETOK_R50K = 1,   /* r50k_base / GPT-2 */
     SPBPE_PRETOK_CL100K = 2, /* cl100k_base */
     SPBPE_PRETOK_O200K = 3,  /* o200k_base */
-    SPBPE_PRETOK_LLAMA3 = 4  /* Meta's Llama 3 */
+    SPBPE_PRETOK_LLAMA3 = 4, /* Meta's Llama 3 */
+    SPBPE_PRETOK_REFERENCE_PATH = 0x100 /* or'ed into kind: the plain twin (no fast path), for tests */
 };
 
 /* Split text[0..len) into the chunks of pattern `kind` (an SPBPE_PRETOK_*),
@@ -303,10 +304,17 @@ enum {
  * Invalid UTF-8 bytes are one non-letter, non-number, non-space character
  * each.  Writes at most cap ends and sets *n_out to the number of chunks
  * (more than cap means the caller's array was too small; len ends always
- * suffice).  SPBPE_ERR_INVALID_ARGUMENT for an unknown kind or NULLs,
+ * suffice).  With SPBPE_PRETOK_REFERENCE_PATH in kind it runs the plain
+ * twin, which must give the same ends.  SPBPE_ERR_INVALID_ARGUMENT for an
+ * unknown kind or NULLs,
  * SPBPE_ERR_LIMIT above 1 GiB.  No allocation; thread-safe. */
 int spbpe_pretok_split(int kind, const uint8_t *text, size_t len, size_t *ends, size_t cap, size_t *n_out,
                        spbpe_error *err);
+/* The pre-tokenizer's class byte of code point cp (its Unicode 16.0 table,
+ * bits in csrc/bytelevel/unicode_classes.h: 1 Lu/Lt, 2 Ll, 4 Lm/Lo, 8 M,
+ * 16 N, 32 White_Space, 64 \r \n); 0 above U+10FFFF.  For tests that check
+ * the table against tiktoken's engine.  Pure; thread-safe. */
+int spbpe_pretok_class(uint32_t cp);
 
 /* --------------------------------------------------------------- trainer */
 
