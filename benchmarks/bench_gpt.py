@@ -95,7 +95,7 @@ def rank_file(name):
 def encoders(name):
     ours = spbpe.gpt.get_encoding(name, rank_file(name))
     peers = {"spbpe": ours.encode_ordinary}
-    decoders = {"spbpe": ours.decode}
+    decoders = {"spbpe": ours.decode, "spbpe bytes": ours.decode_bytes}
     try:
         import tiktoken
 
@@ -104,6 +104,7 @@ def encoders(name):
         )
         peers["tiktoken"] = ref.encode_ordinary
         decoders["tiktoken"] = ref.decode
+        decoders["tiktoken bytes"] = ref.decode_bytes
     except ImportError:
         print("tiktoken not installed: left out")
     try:
@@ -199,13 +200,14 @@ def main(argv=None):
         one, two = r["batch_1_thread_mb_s"], r["batch_2_threads_mb_s"]
         print(f"{r['encoding']:12} {r['text']:13} 1 thread {one:7.1f}  2 threads {two:7.1f}  x {two / one:.2f}")
     for key, title in (("decode_cpu_mb_s", "CPU time"), ("decode_mb_s", "wall time")):
-        print(f"\ndecode (ids -> str), MB/s of text ({title})")
+        print(f"\ndecode (ids -> str) and decode_bytes (ids -> bytes), MB/s of text ({title})")
         for r in rows:
             d = r[key]
-            tk, qt = d.get("tiktoken"), d.get("quicktok")
+            tk, qt, tkb = d.get("tiktoken"), d.get("quicktok"), d.get("tiktoken bytes")
             print(
-                f"{r['encoding']:12} {r['text']:13} spbpe {d['spbpe']:7.1f}  tiktoken {tk or 0:7.1f}  "
-                f"quicktok {qt or 0:7.1f}  x tiktoken {d['spbpe'] / tk if tk else 0:.2f}"
+                f"{r['encoding']:12} {r['text']:13} str: spbpe {d['spbpe']:7.1f}  tiktoken {tk or 0:7.1f}  "
+                f"quicktok {qt or 0:7.1f}  x tiktoken {d['spbpe'] / tk if tk else 0:.2f} | bytes: spbpe "
+                f"{d['spbpe bytes']:7.1f}  tiktoken {tkb or 0:7.1f}  x {d['spbpe bytes'] / tkb if tkb else 0:.2f}"
             )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     print(f"\nload average during the run: {load:.1f} on {os.cpu_count()} CPUs")

@@ -199,10 +199,10 @@ class NativeByteLevel:
             raise_for_status(st, loc.err)
         return str(ffi.buffer(loc.dec.text, loc.dec.len), "utf-8", errors) if loc.dec.len else ""
 
-    def decode_list(self, tokens: list, errors: str) -> str:
-        """decode_str of a list or tuple of ints through a per-thread int32
-        buffer (no allocation once it has grown).  TypeError or
-        OverflowError as _pylists.pack raises them."""
+    def _decode_list(self, tokens: list):
+        """Decode a list or tuple of ints through a per-thread int32 buffer
+        (no allocation once it has grown); the result is in loc.dec.
+        TypeError or OverflowError as _pylists.pack raises them."""
         loc = self._thread()
         n = len(tokens)
         if n > loc.dcap:
@@ -213,7 +213,17 @@ class NativeByteLevel:
         st = lib.spbpe_bytelevel_decode(self._handle, loc.dptr, n, loc.ws, loc.dec, loc.err)
         if st:
             raise_for_status(st, loc.err)
-        return str(ffi.buffer(loc.dec.text, loc.dec.len), "utf-8", errors) if loc.dec.len else ""
+        return loc.dec
+
+    def decode_list(self, tokens: list, errors: str) -> str:
+        """The text of a list or tuple of ints, as str."""
+        dec = self._decode_list(tokens)
+        return str(ffi.buffer(dec.text, dec.len), "utf-8", errors) if dec.len else ""
+
+    def decode_list_bytes(self, tokens: list) -> bytes:
+        """The bytes of a list or tuple of ints."""
+        dec = self._decode_list(tokens)
+        return ffi.buffer(dec.text, dec.len)[:] if dec.len else b""
 
     def decode_batch(self, seqs: Sequence[Sequence[int]], num_threads: int) -> List[bytes]:
         loc = self._thread()

@@ -273,11 +273,14 @@ class Encoding:
             UnknownTokenError: (a KeyError) a value that is no token.
             OverflowError: a value outside uint32, as tiktoken.
         """
-        buf = self._pack(tokens)
         try:
-            return self._native.decode(buf)
+            if type(tokens) is list or type(tokens) is tuple:
+                return self._native.decode_list_bytes(tokens)  # type: ignore[arg-type]
+            return self._native.decode(self._pack(tokens))
         except OutOfRangeError:
             raise self._decode_error(tokens) from None
+        except OverflowError:
+            raise OverflowError("out of range integral type conversion attempted") from None
 
     def _pack(self, tokens: Sequence[int]) -> Union[bytearray, array]:
         """tokens as int32, or OverflowError as tiktoken raises it."""
