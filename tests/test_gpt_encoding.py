@@ -101,9 +101,11 @@ def test_disallowed_specials_raise_as_tiktoken(encs):
 
 def test_surrogates(encs):
     ours, ref = encs
-    for text in ["\ud83d\ude00 pair", "lone \ud800 high", "lone low \udfff!", "\ud800\ud800\udc00"]:
+    texts = ["\ud83d\ude00 pair", "lone \ud800 high", "lone low \udfff!", "\ud800\ud800\udc00"]
+    for text in texts:
         assert ours.encode(text) == ref.encode(text)
         assert ours.encode_ordinary(text) == ref.encode_ordinary(text)
+    assert ours.encode_ordinary_batch(texts + ["plain"]) == ref.encode_ordinary_batch(texts + ["plain"])
 
 
 def test_decode(encs):

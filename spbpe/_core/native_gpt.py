@@ -28,6 +28,7 @@ SPECIAL_BIT = 1 << 31
 #: Special modes, one byte per special token (spbpe_bytelevel_options).
 ORDINARY, ALLOWED, DISALLOWED = 0, 1, 2
 _NO_CHUNKS = ffi.new("uint32_t[2]")  # a non-NULL pointer for zero chunks
+_NO_LIMIT = 1 << 62
 
 
 def _flat(items: Sequence[bytes]) -> Tuple[bytes, array]:
@@ -149,14 +150,15 @@ class NativeByteLevel:
             return [], out.disallowed
         return _pylists.to_list(_ids_buffer(out.ids, out.count), out.count, self._table), -1
 
-    def encode_batch(
-        self, texts: List[bytes], modes: Optional[bytes], num_threads: int
-    ) -> Tuple[List[List[int]], int, int]:
+    def encode_batch(self, texts: list, modes: Optional[bytes], num_threads: int) -> Tuple[List[List[int]], int, int]:
         """(lists of ids, len(texts), -1), or ([], i, k) when text i is the
-        first to hold disallowed special k.  Built-in pre-tokenizer only."""
+        first to hold disallowed special k.  texts: a list of str or bytes,
+        joined into one UTF-8 blob in C (UnicodeEncodeError for a str with
+        a surrogate, TypeError for another item).  Built-in pre-tokenizer
+        only."""
         loc = self._thread()
         b = self._batch()
-        blob, starts = _flat(texts)
+        blob, starts, _ = _pylists.concat(texts, 0, _NO_LIMIT)
         st = lib.spbpe_bytelevel_encode_batch(
             self._handle,
             blob,

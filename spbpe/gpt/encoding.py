@@ -208,8 +208,12 @@ class Encoding:
         """Ids of every text on C threads (built-in patterns only), or None."""
         if not self._builtin:
             return None
-        data = [_utf8(t)[1] for t in texts]
-        lists, bad_item, bad_special = self._native.encode_batch(data, modes, num_threads)
+        items = texts if type(texts) is list else list(texts)
+        try:
+            lists, bad_item, bad_special = self._native.encode_batch(items, modes, num_threads)
+        except UnicodeEncodeError:  # surrogates: fixed up item by item, as encode does
+            items = [_utf8(t)[0] if isinstance(t, str) else t for t in items]
+            lists, bad_item, bad_special = self._native.encode_batch(items, modes, num_threads)
         if bad_special >= 0:
             raise _disallowed_error(self._specials[bad_special])
         return lists
