@@ -262,3 +262,15 @@ def test_threads_share_one_encoding(encs):
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(ours.encode_ordinary, lines)) == want
         assert list(pool.map(ours.decode, want)) == [ref.decode(w) for w in want]
+
+
+def test_chunks_from_python_are_checked(encs):
+    from array import array
+
+    from spbpe.errors import InputError
+
+    native = encs[0]._native
+    assert native.encode(b"hello world", None, array("I", [0, 5, 5, 11]))[0] == encs[1].encode("hello world")
+    for bad in ([0, 5, 0, 5], [0, 12], [6, 5], [0, 5, 3, 8]):
+        with pytest.raises(InputError):
+            native.encode(b"hello world", None, array("I", bad))

@@ -119,11 +119,15 @@ static int emit_special(bl_encoder *e, int32_t k) {
 }
 
 static int encode_with_chunks(bl_encoder *e, const uint8_t *text, size_t len, const uint32_t *chunks, size_t count) {
+    size_t prev_end = 0;
     for (size_t i = 0; i < count; i++) {
         int special = (chunks[2 * i] & SP_BL_SPECIAL_BIT) != 0;
         size_t a = chunks[2 * i] & ~SP_BL_SPECIAL_BIT, b = chunks[2 * i + 1];
-        if (a > b || b > len)
-            return sp_fail(e->err, SPBPE_ERR_INVALID_ARGUMENT, i, "chunk %zu [%zu, %zu) is outside the text", i, a, b);
+        /* in order and disjoint: then ids never outnumber the text's bytes */
+        if (a < prev_end || a > b || b > len)
+            return sp_fail(e->err, SPBPE_ERR_INVALID_ARGUMENT, i,
+                           "chunk %zu [%zu, %zu) is outside the text or overlaps the one before", i, a, b);
+        prev_end = b;
         int st;
         if (special) {
             int32_t k = sp_bl_special_of(e->bl, text + a, b - a);
