@@ -26,9 +26,10 @@
 #include "bytelevel/bytelevel.h"
 
 /* Chunks up to this many bytes merge by scanning arrays: below it the
- * quadratic scan over a few cache lines beats the heap's bookkeeping
- * (English words are 2-10 bytes; a scan of 64 parts is 64 compares). */
-#define SMALL_CHUNK 64
+ * quadratic scan over a few cache lines beats the heap's bookkeeping.
+ * Measured in CPU time on English and on 27 languages' text (cl100k): 32
+ * beat 64 and 16. */
+#define SMALL_CHUNK 32
 
 #define NO_RANK UINT32_MAX
 
@@ -94,27 +95,19 @@ static int64_t merge_small(const spbpe_bytelevel *bl, const uint8_t *s, size_t n
         id[i] = bl->byte_rank[s[i]];
     }
     pos[n] = (uint32_t)n;
-    for (size_t i = 0; i + 1 < m; i++) {
-        int32_t r = sp_bl_pair_rank(bl, id[i], id[i + 1], s + i, 2);
-        rank[i] = r < 0 ? NO_RANK : (uint32_t)r;
-    }
+    for (size_t i = 0; i + 1 < m; i++) rank[i] = (uint32_t)bl->byte_pair[s[i] << 8 | s[i + 1]]; /* -1 = NO_RANK */
     for (;;) {
+        /* the lowest rank (a reduction the compiler vectorizes), then its first place */
         uint32_t best = NO_RANK;
-        size_t at = 0;
-        for (size_t i = 0; i + 1 < m; i++)
-            if (rank[i] < best) {
-                best = rank[i];
-                at = i;
-            }
+        for (size_t i = 0; i + 1 < m; i++) best = rank[i] < best ? rank[i] : best;
         if (best == NO_RANK) break;
+        size_t at = 0;
+        while (rank[at] != best) at++;
         id[at] = (int32_t)best;
         m--;
-        for (size_t i = at + 1; i < m; i++) {
-            pos[i] = pos[i + 1];
-            id[i] = id[i + 1];
-        }
-        for (size_t i = at + 1; i + 1 < m; i++) rank[i] = rank[i + 1];
-        pos[m] = (uint32_t)n;
+        memmove(pos + at + 1, pos + at + 2, (m - at) * sizeof *pos);
+        memmove(id + at + 1, id + at + 2, (m - at - 1) * sizeof *id);
+        if (at + 1 < m) memmove(rank + at + 1, rank + at + 2, (m - at - 2) * sizeof *rank);
         if (at > 0) {
             int32_t r = sp_bl_pair_rank(bl, id[at - 1], id[at], s + pos[at - 1], pos[at + 1] - pos[at - 1]);
             rank[at - 1] = r < 0 ? NO_RANK : (uint32_t)r;
@@ -191,7 +184,7 @@ static int64_t merge_heap(const spbpe_bytelevel *bl, const uint8_t *s, size_t n,
     }
     size_t count = 0;
     for (size_t i = 0; i + 1 < n; i++) {
-        int32_t r = sp_bl_pair_rank(bl, sym[i].id, sym[i + 1].id, s + i, 2);
+        int32_t r = bl->byte_pair[s[i] << 8 | s[i + 1]];
         if (r >= 0) h[count++] = (sp_agenda_item){(uint32_t)r, (int32_t)i, (int32_t)i + 1, 2, r};
     }
     for (size_t i = count / 2; i-- > 0;) sift_down(h, count, i);

@@ -42,6 +42,7 @@ struct spbpe_bytelevel {
     sp_bl_slot *ranks;            /* bytes -> rank, open addressing */
     size_t ranks_mask;
     int32_t byte_rank[256];       /* rank of each single byte, or -1 */
+    int32_t *byte_pair;           /* 65536: rank of each two-byte string, or -1 (the first pairs of every merge) */
     uint64_t *pairs;              /* (left << 43 | right << 22 | merged + 1), 0 = empty */
     size_t pairs_mask;
     /* special tokens, in the caller's order */

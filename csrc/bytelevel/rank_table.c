@@ -8,6 +8,8 @@
  *  - `arena`/`off`/`kind`: by id, the token's bytes for decode (mergeable
  *    ranks first; a special value that is not also a rank gets the
  *    special's text, as tiktoken's two decoders answer);
+ *  - `byte_pair`: the rank of every two-byte string (256 KiB), so the first
+ *    pairs of a chunk cost no probe into the larger tables;
  *  - `pairs`: (left rank, right rank) -> rank of their concatenation, for
  *    every token split into two tokens.  Every part the merge loop holds is
  *    a token (single bytes are, in every real encoding; see below), so
@@ -74,6 +76,7 @@ SP_API void spbpe_bytelevel_free(spbpe_bytelevel *bl) {
     free(bl->kind);
     free(bl->ranks);
     free(bl->pairs);
+    free(bl->byte_pair);
     free(bl->special_arena);
     free(bl->special_off);
     free(bl->special_id);
@@ -241,6 +244,12 @@ static int build(spbpe_bytelevel *bl, const uint8_t *tokens, const size_t *start
         uint8_t c = (uint8_t)b;
         bl->byte_rank[b] = sp_bl_rank_of(bl, &c, 1);
         if (bl->byte_rank[b] < 0) all_bytes = 0;
+    }
+    bl->byte_pair = malloc(65536 * sizeof *bl->byte_pair);
+    if (!bl->byte_pair) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    for (unsigned ab = 0; ab < 65536; ab++) {
+        uint8_t two[2] = {(uint8_t)(ab >> 8), (uint8_t)ab};
+        bl->byte_pair[ab] = sp_bl_rank_of(bl, two, 2);
     }
     if (all_bytes && build_pairs(bl)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
     return build_specials(bl, specials, special_starts, special_ids, special_count, err);
