@@ -1,4 +1,4 @@
-"""spbpe: exact, fast SentencePiece BPE with a C core.
+"""spbpe: exact, fast SentencePiece (BPE, unigram, char, word) with a C core.
 
 >>> import spbpe as spm
 >>> sp = spm.SentencePieceProcessor(model_file="tokenizer.model")  # doctest: +SKIP
@@ -20,6 +20,7 @@ from .errors import (
 from .model_edit import ModelEditor
 from .normalizer import SentencePieceNormalizer
 from .processor import SentencePieceProcessor
+from .random_seed import SetRandomGeneratorSeed, set_random_generator_seed
 from .trainer import SentencePieceTrainer
 
 __version__ = "0.1.0"
@@ -29,6 +30,8 @@ __all__ = [
     "SentencePieceNormalizer",
     "ModelEditor",
     "SentencePieceTrainer",
+    "set_random_generator_seed",
+    "SetRandomGeneratorSeed",
     "TrainerError",
     "TrainerRefusedError",
     "SpbpeError",

@@ -30,6 +30,7 @@ __all__ = [
     "UnknownTokenError",
     "RankFileNotFoundError",
     "RankFileHashError",
+    "MinbpeCheckError",
     "STATUS_EXCEPTIONS",
     "TRAINER_STATUS_EXCEPTIONS",
 ]
@@ -87,6 +88,13 @@ class TrainerRefusedError(TrainerError, RuntimeError):
 
 class CharsMapError(SpbpeError, ValueError):
     """Normalization rules that cannot be compiled (or a blob that cannot be decompiled)."""
+
+
+class MinbpeCheckError(InputError, AssertionError):
+    """A check minbpe makes with ``assert`` (special token text in encode's
+    input with ``allowed_special="none_raise"``, a vocab_size below 256, a
+    model file that is not ``minbpe v1``): also an AssertionError, which
+    minbpe raises, and a ValueError, as a bad argument."""
 
 
 class CliError(SpbpeError, ValueError):

@@ -15,7 +15,6 @@ an :class:`spbpe.SpbpeError`.
 from __future__ import annotations
 
 import os
-import random
 import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, List, Optional, Tuple, Union
@@ -24,6 +23,8 @@ from ._core.native import _SHORT_DECODE, NativeModel
 from ._core.text import byte_to_char_offsets, normalize_with, to_bytes
 from ._proto import sentencepiece_text
 from .errors import InputError, OutOfRangeError, UnimplementedError
+from .lattice_api import LatticeMixin
+from .random_seed import next_seed
 
 __all__ = ["SentencePieceProcessor"]
 
@@ -36,8 +37,8 @@ _PROTO_OUT_TYPES = ("proto", "serialized_proto", "offset_mapping")
 _PROTO_OPTIONS_REFUSED = "UNIMPLEMENTED: add_bos, add_eos, reverse, and emit_unk_piece is not supported in proto API"
 
 
-class SentencePieceProcessor:
-    """Load a SentencePiece BPE model and encode/decode with it."""
+class SentencePieceProcessor(LatticeMixin):
+    """Load a SentencePiece model (unigram, BPE, char or word) and encode/decode with it."""
 
     def __init__(
         self,
@@ -205,6 +206,11 @@ class SentencePieceProcessor:
             return_bytes = isinstance(first, (bytes, bytearray))
         drop = float(alpha) if enable_sampling else 0.0
         opts = (out_type, add_bos, add_eos, reverse, emit_unk_piece, drop, bool(return_bytes))
+        if enable_sampling and info.model_type != 2:
+            # Unigram sampling (lattice_api.py): alpha is an inverse temperature, nbest_size picks the method.
+            if isinstance(input, list):
+                return [self._sample_one(to_bytes(x), *opts, nbest_size) for x in input]
+            return self._sample_one(to_bytes(input), *opts, nbest_size)
         if isinstance(input, list):
             threads = (os.cpu_count() or 1) if num_threads < 0 else max(1, num_threads)
             if drop == 0.0 and out_type is int and not (reverse or add_bos or add_eos):
@@ -252,19 +258,24 @@ class SentencePieceProcessor:
             )
         return out
 
-    def _encode_one(self, data: bytes, out_type, add_bos, add_eos, reverse, emit_unk_piece, alpha, return_bytes):
+    def _encode_one(
+        self, data: bytes, out_type, add_bos, add_eos, reverse, emit_unk_piece, alpha, return_bytes, nbest_size=None
+    ):
         m = self._m
         info = m.info
-        seed = random.getrandbits(64) if alpha > 0 else 0
+        seed = next_seed() if alpha > 0 or nbest_size is not None else 0
         if out_type in ("proto", "serialized_proto"):
-            return sentencepiece_text.encode_proto(m, data, alpha, seed, serialized=out_type == "serialized_proto")
+            return sentencepiece_text.encode_proto(
+                m, data, alpha, seed, serialized=out_type == "serialized_proto", nbest_size=nbest_size
+            )
         if out_type == "numpy" and not (add_bos or add_eos or reverse):
             import numpy as np
 
-            return np.frombuffer(m.encode_ids(data, alpha, seed, int32=True), dtype=np.int32)  # no list on the way
+            ids32 = m.encode_ids(data, alpha, seed, int32=True, nbest_size=nbest_size)
+            return np.frombuffer(ids32, dtype=np.int32)  # no list on the way
         if out_type is int or out_type == "numpy":
             ids = _wrap(
-                m.encode_ids(data, alpha, seed),
+                m.encode_ids(data, alpha, seed, nbest_size=nbest_size),
                 reverse,
                 info.bos_id if add_bos else None,
                 info.eos_id if add_eos else None,
@@ -276,7 +287,7 @@ class SentencePieceProcessor:
             return ids
         offset_mapping = out_type == "offset_mapping"
         as_bytes = out_type is bytes or (offset_mapping and return_bytes)
-        ids, spans = m.encode_spans(data, alpha, seed, only_for_unknown=not offset_mapping)
+        ids, spans = m.encode_spans(data, alpha, seed, only_for_unknown=not offset_mapping, nbest_size=nbest_size)
         table = m.pieces_bytes() if as_bytes else m.pieces()
         pieces = [table[i] for i in ids]
         unk_index = m.unk_index

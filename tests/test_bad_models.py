@@ -99,13 +99,15 @@ def test_unk_required_without_byte_fallback(trained_models):
     _refused_by_both(proto.SerializeToString(), match="unk is not defined")
 
 
-def test_unigram_model_is_unsupported(tmp_path):
+def test_unigram_model_loads(tmp_path):
+    """Unigram models load since issue 15 (parity: tests/test_unigram_parity.py)."""
     prefix = tmp_path / "uni"
     spm.SentencePieceTrainer.train(
         input=str(BUNDLED_TEXT), model_prefix=str(prefix), vocab_size=500, model_type="unigram", minloglevel=2
     )
-    with pytest.raises(spbpe.UnsupportedError, match="model_type"):
-        spbpe.SentencePieceProcessor(model_file=str(prefix) + ".model")
+    sp = spbpe.SentencePieceProcessor(model_file=str(prefix) + ".model")
+    ref = spm.SentencePieceProcessor(model_file=str(prefix) + ".model")
+    assert sp.encode("Hello world") == ref.encode("Hello world")
 
 
 def test_not_bytes():

@@ -13,7 +13,17 @@ import pytest
 import spbpe
 
 PACKAGE = pathlib.Path(spbpe.__file__).parent
-PUBLIC_ROOT = {"__init__", "__main__", "errors", "processor", "trainer", "normalizer", "model_edit"}
+PUBLIC_ROOT = {
+    "__init__",
+    "__main__",
+    "errors",
+    "processor",
+    "trainer",
+    "normalizer",
+    "model_edit",
+    "lattice_api",
+    "random_seed",
+}
 SUBPACKAGES = {"_core", "_proto", "_charsmap", "cli", "gpt"}
 COMPILED = {"spbpe._core._spbpe", "spbpe._core._pylists"}
 

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "encode/encode.h"
+#include "unigram/unigram.h"
 
 /* ----------------------------------------------------------------- heap */
 
@@ -427,6 +428,7 @@ SP_API int spbpe_encode(const spbpe_model *m, const uint8_t *text, size_t len, c
     sp_clear_error(err);
     if (!m || !ws || !out || (!text && len)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
     memset(out, 0, sizeof *out);
+    if (m->info.model_type != 2) return sp_unigram_encode(m, text, len, opt, ws, out, err); /* unigram, char, word */
     int spans = opt && opt->with_offsets;
     int fast = m->fast_words && !(opt && (opt->alpha > 0.0 || opt->reference_path));
     int want = (spans ? SP_NORM_ALIGN : 0) | (fast ? SP_NORM_STARTS : 0);

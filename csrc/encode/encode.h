@@ -152,6 +152,7 @@ struct spbpe_workspace {
     sp_pair_memo memo;
     int32_t *seg_toks; size_t seg_toks_cap;   /* one segment's (length, id) pairs */
     uint32_t *seg_starts; size_t seg_starts_cap; /* segment start offsets, then the end */
+    struct sp_uni_scratch *uni;               /* the unigram engine's scratch (unigram/lattice.c), or NULL */
 };
 
 /* Make room in ws for encoding n normalized bytes with model m (symbols,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "encode/encode.h"
+#include "unigram/unigram.h"
 
 SP_API spbpe_workspace *spbpe_workspace_new(void) { return calloc(1, sizeof(spbpe_workspace)); }
 
@@ -32,6 +33,7 @@ SP_API void spbpe_workspace_free(spbpe_workspace *ws) {
     free(ws->seg_starts);
     sp_cache_release(&ws->cache);
     sp_pair_memo_release(&ws->memo);
+    sp_uni_scratch_free(ws->uni);
     free(ws);
 }
 

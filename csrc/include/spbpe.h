@@ -64,6 +64,7 @@ enum {
 };
 
 /* ---------------------------------------------------------------- model */
+/* (model_type 1 = unigram, 2 = BPE, 3 = word, 4 = char all load.) */
 
 typedef struct spbpe_model spbpe_model;
 
@@ -71,7 +72,7 @@ typedef struct spbpe_model spbpe_model;
  * BPE model.  The bytes are copied; the caller may free them afterwards.
  * Returns NULL on failure with err filled: SPBPE_ERR_MODEL_FORMAT for bytes
  * that are not a valid model (with sentencepiece's message where it has one),
- * SPBPE_ERR_UNSUPPORTED for a valid non-BPE model. */
+ * SPBPE_ERR_UNSUPPORTED for a model_type other than 1-4. */
 spbpe_model *spbpe_model_new(const uint8_t *proto, size_t len, spbpe_error *err);
 void spbpe_model_free(spbpe_model *model);
 
@@ -81,7 +82,7 @@ typedef struct spbpe_model_info {
     int32_t bos_id;                  /* -1 when bos_piece is not a CONTROL piece */
     int32_t eos_id;
     int32_t pad_id;
-    int model_type;                  /* TrainerSpec.ModelType: 2 = BPE */
+    int model_type;                  /* TrainerSpec.ModelType: 1 = unigram, 2 = BPE, 3 = word, 4 = char */
     int byte_fallback;
     int add_dummy_prefix;
     int remove_extra_whitespaces;
@@ -155,6 +156,10 @@ typedef struct spbpe_encode_options {
     uint64_t seed;         /* seed for dropout's random numbers */
     int with_offsets;      /* fill norm/orig spans in the result */
     int reference_path;    /* skip every shortcut (word cache, integer tables): for testing them */
+    int sample;            /* unigram models: sample a segmentation (sentencepiece's enable_sampling),
+                              alpha being the inverse temperature; BPE uses alpha > 0 alone */
+    int32_t nbest_size;    /* unigram sampling: < 0 samples the lattice, 0 or 1 encodes plainly,
+                              > 1 samples from the nbest_size best (at most 512) */
 } spbpe_encode_options;
 
 typedef struct spbpe_encoding {
@@ -506,6 +511,108 @@ int spbpe_bytelevel_encode_batch(const spbpe_bytelevel *bl, const uint8_t *blob,
 int spbpe_bytelevel_decode_batch(const spbpe_bytelevel *bl, const int32_t *ids, const size_t *starts, size_t count,
                                  int num_threads, spbpe_bytelevel_batch *batch, spbpe_batch_text *out,
                                  spbpe_error *err);
+
+/* ------------------------------------------------- unigram: n-best, sampling */
+
+/* Several segmentations of one text: result i is ids[offsets[i] ..
+ * offsets[i+1]) with score scores[i]; the spans are per token, as in
+ * spbpe_encoding.  Everything lives in the workspace until its next use. */
+typedef struct spbpe_results {
+    size_t count;
+    const size_t *offsets;         /* count + 1 entries */
+    const float *scores;
+    const int32_t *ids;
+    const uint32_t *norm_begin;
+    const uint32_t *norm_end;
+    const uint32_t *orig_begin;
+    const uint32_t *orig_end;
+    const uint8_t *normalized;
+    size_t normalized_len;
+} spbpe_results;
+
+/* sentencepiece's NBestEncode on a unigram model: the nbest_size best
+ * segmentations (clamped to 1..1024) best first, with their scores (0 for
+ * nbest_size 1).  SPBPE_ERR_UNSUPPORTED for other model types.  Model is
+ * shared; ws is the calling thread's. */
+int spbpe_nbest_encode(const spbpe_model *model, const uint8_t *text, size_t len, int32_t nbest_size,
+                       spbpe_workspace *ws, spbpe_results *out, spbpe_error *err);
+
+/* sentencepiece's SampleEncodeAndScore: `samples` segmentations drawn at
+ * inverse temperature alpha, with replacement (wor = 0; scores are log
+ * probabilities) or without (wor = 1; scores are log inclusion
+ * probabilities, include_best puts the best path first with score 0).
+ * Random numbers come from `seed` alone.  count = 0 where sentencepiece
+ * returns no result (empty text, include_best without wor). */
+int spbpe_sample_encode_and_score(const spbpe_model *model, const uint8_t *text, size_t len, float alpha,
+                                  int32_t samples, int wor, int include_best, uint64_t seed,
+                                  spbpe_workspace *ws, spbpe_results *out, spbpe_error *err);
+
+/* sentencepiece's CalculateEntropy: the entropy of the segmentation
+ * distribution at inverse temperature alpha, into *entropy. */
+int spbpe_calculate_entropy(const spbpe_model *model, const uint8_t *text, size_t len, float alpha,
+                            spbpe_workspace *ws, float *entropy, spbpe_error *err);
+
+/* A seedable random generator (splitmix64) for the binding's sampling
+ * seeds: spbpe_rng_next returns the next 64 bits.  One thread at a time
+ * per generator; the library keeps none of its own. */
+typedef struct spbpe_rng spbpe_rng;
+spbpe_rng *spbpe_rng_new(uint64_t seed);
+void spbpe_rng_free(spbpe_rng *rng);
+uint64_t spbpe_rng_next(spbpe_rng *rng);
+/* ------------------------------------------------- minbpe: byte-level BPE */
+
+/* minbpe's training (RegexTokenizer.train / BasicTokenizer.train), exactly:
+ * each step merges the adjacent pair of ids with the most occurrences, ties
+ * going to the pair that occurs first, into the next id (256, 257, ...),
+ * left to right in every chunk.  The caller passes each DISTINCT chunk of
+ * the text once, in order of first appearance, with its multiplicity:
+ * chunk i is blob[starts[i] .. starts[i+1]) (starts has count + 1 non-
+ * decreasing entries; at most 1 GiB in all) and occurs counts[i] times
+ * (1 to 2^32 - 1).  BasicTokenizer's text is one chunk of count 1.  The
+ * bytes are copied.  NULL on failure with err filled (SPBPE_ERR_NOMEM,
+ * SPBPE_ERR_INVALID_ARGUMENT, SPBPE_ERR_LIMIT).  One thread at a time
+ * calls into a trainer. */
+typedef struct spbpe_bytebpe_trainer spbpe_bytebpe_trainer;
+spbpe_bytebpe_trainer *spbpe_bytebpe_trainer_new(const uint8_t *blob, const size_t *starts, const int64_t *counts,
+                                                 size_t count, spbpe_error *err);
+void spbpe_bytebpe_trainer_free(spbpe_bytebpe_trainer *trainer);
+
+/* Run up to max_merges more merges.  Merge k of this call writes its pair
+ * to pairs[2k], pairs[2k+1] (its new id is 256 + the number of merges the
+ * trainer has made before it) and its weighted number of occurrences (what
+ * minbpe's verbose line prints) to freqs[k].  *done receives the number
+ * made: fewer than max_merges only when no adjacent pair is left (minbpe's
+ * max() of an empty dict).  Merges may be asked for in any number of
+ * calls; the result is the same. */
+int spbpe_bytebpe_trainer_merge(spbpe_bytebpe_trainer *trainer, size_t max_merges, int32_t *pairs, int64_t *freqs,
+                                size_t *done, spbpe_error *err);
+
+/* The most bytes the trainer's tables have held so far (its peak memory,
+ * counting capacity, not the caller's buffers). */
+size_t spbpe_bytebpe_trainer_peak_bytes(const spbpe_bytebpe_trainer *trainer);
+
+/* minbpe's encode: merges of id pairs by merge index.  merges holds count
+ * triples (left, right, new id); the new id is the merge's rank (lower
+ * merges first) and must exceed both ids of its pair; no pair twice.
+ * byte_map (NULL = identity) gives each byte's starting id, distinct
+ * (GPT4Tokenizer's byte shuffle).  NULL on failure with err filled
+ * (SPBPE_ERR_INVALID_ARGUMENT for a merge that breaks those rules, with
+ * err->offset its index).  Immutable afterwards: any number of threads may
+ * encode with one at once. */
+typedef struct spbpe_pair_merges spbpe_pair_merges;
+spbpe_pair_merges *spbpe_pair_merges_new(const int32_t *merges, size_t count, const uint8_t *byte_map,
+                                         spbpe_error *err);
+void spbpe_pair_merges_free(spbpe_pair_merges *merges);
+
+/* Encode count chunks (chunk i is blob[starts[i] .. starts[i+1])) as
+ * minbpe's _encode_chunk does each, ids back to back into dst (cap ids;
+ * the total byte length always suffices).  reference_path runs minbpe's
+ * quadratic scan on every chunk instead of the segment merge on long ones (the
+ * plain twin for tests).  Returns the number of ids, or minus a status
+ * (SPBPE_ERR_LIMIT when cap is too small).  Thread-safe; allocates its
+ * scratch per call. */
+int64_t spbpe_pair_merges_encode(const spbpe_pair_merges *merges, const uint8_t *blob, const size_t *starts,
+                                 size_t count, int reference_path, int32_t *dst, size_t cap, spbpe_error *err);
 
 /* CFFI-END */
 

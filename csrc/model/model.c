@@ -22,6 +22,7 @@
 
 #include "model/model.h"
 #include "model/proto_reader.h"
+#include "unigram/unigram.h"
 
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>
@@ -242,9 +243,9 @@ static int build_text_arena(spbpe_model *m, spbpe_error *err) {
 
 static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
     int st;
-    if (s->model_type != 2)
+    if (s->model_type < 1 || s->model_type > 4)
         return sp_fail(err, SPBPE_ERR_UNSUPPORTED, 0,
-                       "model_type %d is not supported: spbpe loads BPE models (trainer_spec.model_type = 2) only",
+                       "model_type %d is not supported: spbpe loads unigram, BPE, word and char models (1-4)",
                        s->model_type);
     if (s->piece_count == 0) return sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "model has no pieces.");
     if (s->piece_count > 0x7FFFFFF) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "model has too many pieces (%zu)", s->piece_count);
@@ -322,6 +323,7 @@ static int build(spbpe_model *m, const sp_model_spec *s, spbpe_error *err) {
     m->fast_words = in->word_split_safe && !in->has_unused && udef_pieces_are_plain(m) &&
                     charsmap_output_is_utf8(m);
     if ((st = sp_scan_piece_chars(m, m->fast_words, err))) return st; /* closed_chars, char_pairs */
+    if (s->model_type == 1 && !(m->uni = sp_unigram_new(m, err))) return err ? err->status : SPBPE_ERR_NOMEM;
     return SPBPE_OK;
 }
 
@@ -370,6 +372,7 @@ SP_API void spbpe_model_free(spbpe_model *m) {
     sp_char_pairs_release(&m->char_pairs);
     sp_normalizer_release(&m->normalizer);
     sp_normalizer_release(&m->denormalizer);
+    sp_unigram_free(m->uni);
     free(m);
 }
 

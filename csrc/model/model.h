@@ -90,6 +90,7 @@ struct spbpe_model {
 
     uint8_t *unk_surface;
     size_t unk_surface_len;
+    struct sp_unigram *uni;  /* model_type 1: the piece trie and score bounds (unigram/trie.c); else NULL */
 };
 
 /* A print descriptor: text_arena offset (32 bits), printed length (24

@@ -236,11 +236,18 @@ class NativeModel:
         return loc.short
 
     def _encode(
-        self, data: bytes, alpha: float = 0.0, seed: int = 0, with_offsets: bool = False, reference_path: bool = False
+        self,
+        data: bytes,
+        alpha: float = 0.0,
+        seed: int = 0,
+        with_offsets: bool = False,
+        reference_path: bool = False,
+        nbest_size: Optional[int] = None,
     ):
         """spbpe_encode with options; returns the C encoding struct, valid
         until the next call on this thread (for this module, and for tests
-        of the C core's counters)."""
+        of the C core's counters).  nbest_size (not None) asks a unigram
+        model to sample at inverse temperature alpha."""
         ws = self._ws()
         loc = self._local
         opts = loc.opts
@@ -248,6 +255,8 @@ class NativeModel:
         opts.seed = seed
         opts.with_offsets = 1 if with_offsets else 0
         opts.reference_path = 1 if reference_path else 0
+        opts.sample = 0 if nbest_size is None else 1
+        opts.nbest_size = 0 if nbest_size is None else nbest_size
         st = lib.spbpe_encode(self._handle, data, len(data), opts, ws, loc.enc, loc.err)
         if st:
             raise_for_status(st, loc.err)
@@ -255,34 +264,58 @@ class NativeModel:
 
     @overload
     def encode_ids(
-        self, data: bytes, alpha: float = ..., seed: int = ..., reference_path: bool = ..., int32: Literal[False] = ...
+        self,
+        data: bytes,
+        alpha: float = ...,
+        seed: int = ...,
+        reference_path: bool = ...,
+        int32: Literal[False] = ...,
+        nbest_size: Optional[int] = ...,
     ) -> List[int]: ...
 
     @overload
     def encode_ids(
-        self, data: bytes, alpha: float = ..., seed: int = ..., reference_path: bool = ..., *, int32: Literal[True]
+        self,
+        data: bytes,
+        alpha: float = ...,
+        seed: int = ...,
+        reference_path: bool = ...,
+        *,
+        int32: Literal[True],
+        nbest_size: Optional[int] = ...,
     ) -> bytearray: ...
 
     def encode_ids(
-        self, data: bytes, alpha: float = 0.0, seed: int = 0, reference_path: bool = False, int32: bool = False
+        self,
+        data: bytes,
+        alpha: float = 0.0,
+        seed: int = 0,
+        reference_path: bool = False,
+        int32: bool = False,
+        nbest_size: Optional[int] = None,
     ) -> Union[List[int], bytearray]:
-        """Ids of one text with BPE-dropout (alpha > 0, seeded) or through the
-        plain reference path; with int32, as int32 in a new bytearray (4
-        bytes an id, no list)."""
-        enc = self._encode(data, alpha, seed, reference_path=reference_path)
+        """Ids of one text with BPE-dropout (alpha > 0, seeded), unigram
+        sampling (nbest_size not None) or through the plain reference path;
+        with int32, as int32 in a new bytearray (4 bytes an id, no list)."""
+        enc = self._encode(data, alpha, seed, reference_path=reference_path, nbest_size=nbest_size)
         if int32:
             return bytearray(_ids_buffer(enc.ids, enc.count))
         return _pylists.to_list(_ids_buffer(enc.ids, enc.count), enc.count, self._ids())
 
     def encode_spans(
-        self, data: bytes, alpha: float = 0.0, seed: int = 0, only_for_unknown: bool = False
+        self,
+        data: bytes,
+        alpha: float = 0.0,
+        seed: int = 0,
+        only_for_unknown: bool = False,
+        nbest_size: Optional[int] = None,
     ) -> Tuple[List[int], Optional[Spans]]:
         """(ids, the tokens' Spans) of one text.  With only_for_unknown the
         spans are copied out only when an unknown token is among the ids
         (whose piece is the normalized text it covers), else None: pieces
         need spans for nothing else, and copying them costs more than the
         encode of a short line."""
-        enc = self._encode(data, alpha, seed, with_offsets=True)
+        enc = self._encode(data, alpha, seed, with_offsets=True, nbest_size=nbest_size)
         count = enc.count
         ids = _pylists.to_list(_ids_buffer(enc.ids, count), count, self._ids())
         if only_for_unknown and self.unk_index not in ids:

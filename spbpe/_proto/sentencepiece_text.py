@@ -106,9 +106,9 @@ def _byte_ids(model) -> Set[int]:
     return ids
 
 
-def _pieces(model, data: bytes, alpha: float, seed: int):
+def _pieces(model, data: bytes, alpha: float, seed: int, nbest_size: Optional[int] = None):
     """(piece bytes, id, surface bytes or None, begin, end) per token, byte offsets."""
-    ids, spans = model.encode_spans(data, alpha, seed)
+    ids, spans = model.encode_spans(data, alpha, seed, nbest_size=nbest_size)
     table = model.pieces_bytes()
     unk_index = model.unk_index
     byte_ids = _byte_ids(model) if model.info.byte_fallback else ()
@@ -127,9 +127,11 @@ def _pieces(model, data: bytes, alpha: float, seed: int):
     return out
 
 
-def encode_proto(model, data: bytes, alpha: float = 0.0, seed: int = 0, serialized: bool = False) -> Any:
-    """One input's SentencePieceText (or its bytes with `serialized`)."""
-    blob = serialize_pieces(data, _pieces(model, data, alpha, seed))
+def encode_proto(
+    model, data: bytes, alpha: float = 0.0, seed: int = 0, serialized: bool = False, nbest_size: Optional[int] = None
+) -> Any:
+    """One input's SentencePieceText (or its bytes with `serialized`); nbest_size: unigram sampling."""
+    blob = serialize_pieces(data, _pieces(model, data, alpha, seed, nbest_size))
     return blob if serialized else SentencePieceText.FromString(blob)
 
 

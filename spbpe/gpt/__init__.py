@@ -1,9 +1,12 @@
-"""The GPT family: byte-level BPE with tiktoken's exact output.
+"""The GPT family: byte-level BPE with tiktoken's exact output, and
+minbpe's tokenizers.
 
 :class:`Encoding` is a drop-in for ``tiktoken.Encoding``;
 :func:`get_encoding` builds GPT-2/r50k_base, cl100k_base, o200k_base and
 Llama 3 from their official rank files (found locally, never downloaded);
-:func:`load_tiktoken_bpe` reads a rank file.
+:func:`load_tiktoken_bpe` reads a rank file.  minbpe's tokenizers
+(:class:`BasicTokenizer`, :class:`RegexTokenizer`, :class:`GPT4Tokenizer`)
+train and encode in the C core.
 
 >>> import spbpe.gpt
 >>> "cl100k_base" in spbpe.gpt.list_encoding_names()
@@ -18,9 +21,31 @@ from typing import Dict, Optional, Tuple, Union
 
 from .encoding import Encoding
 from .load import dump_tiktoken_bpe, load_tiktoken_bpe
+from .minbpe import (
+    GPT2_SPLIT_PATTERN,
+    GPT4_SPECIAL_TOKENS,
+    GPT4_SPLIT_PATTERN,
+    BasicTokenizer,
+    GPT4Tokenizer,
+    RegexTokenizer,
+    Tokenizer,
+)
 from .registry import SPECS, check_rank_file, find_rank_file, list_encoding_names
 
-__all__ = ["Encoding", "get_encoding", "list_encoding_names", "load_tiktoken_bpe", "dump_tiktoken_bpe"]
+__all__ = [
+    "Encoding",
+    "get_encoding",
+    "list_encoding_names",
+    "load_tiktoken_bpe",
+    "dump_tiktoken_bpe",
+    "Tokenizer",
+    "BasicTokenizer",
+    "RegexTokenizer",
+    "GPT4Tokenizer",
+    "GPT2_SPLIT_PATTERN",
+    "GPT4_SPLIT_PATTERN",
+    "GPT4_SPECIAL_TOKENS",
+]
 
 _CACHE: Dict[Tuple[str, Optional[str]], Encoding] = {}
 _LOCK = threading.Lock()

@@ -1,0 +1,77 @@
+"""Unigram encode speed against sentencepiece, on documents and on lines.
+
+    python benchmarks/bench_unigram.py [MODEL] [--rounds N]
+
+MODEL defaults to ../shared/sentencepiece_tests/botchan_en_unigram_1000.model
+(else a model trained on the bundled text).  Peers and modes are
+interleaved in rounds, so machine drift moves all figures alike; compare
+the ratios of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import tempfile
+import time
+
+import sentencepiece as spm
+
+import spbpe
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _model(arg):
+    if arg:
+        return arg
+    p = ROOT.parent / "shared" / "sentencepiece_tests" / "botchan_en_unigram_1000.model"
+    if p.exists():
+        return str(p)
+    prefix = pathlib.Path(tempfile.mkdtemp()) / "uni"
+    spm.SentencePieceTrainer.train(
+        input=str(ROOT / "spbpe" / "data" / "botchan.txt"), model_prefix=str(prefix), vocab_size=1000, minloglevel=2
+    )
+    return str(prefix) + ".model"
+
+
+def _text():
+    base = ROOT.parent / "shared" / "corpora" / "english"
+    files = sorted(base.glob("*.txt")) if base.exists() else [ROOT / "spbpe" / "data" / "botchan.txt"]
+    return "\n".join(f.read_text(encoding="utf-8") for f in files)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model", nargs="?")
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    path = _model(args.model)
+    ref = spm.SentencePieceProcessor(model_file=path)
+    ours = spbpe.SentencePieceProcessor(model_file=path)
+    text = _text()
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    docs = ["\n".join(lines[i : i + 200]) for i in range(0, len(lines), 200)]
+    mb = len(text.encode()) / 1e6
+    modes = {
+        ("sentencepiece", "lines"): lambda: [ref.encode(x) for x in lines],
+        ("spbpe", "lines"): lambda: [ours.encode(x) for x in lines],
+        ("sentencepiece", "docs"): lambda: [ref.encode(x) for x in docs],
+        ("spbpe", "docs"): lambda: [ours.encode(x) for x in docs],
+        ("sentencepiece", "batch 1 thread"): lambda: ref.encode(lines, num_threads=1),
+        ("spbpe", "batch 1 thread"): lambda: ours.encode(lines, num_threads=1),
+    }
+    best = {k: float("inf") for k in modes}
+    for _ in range(args.rounds):
+        for k, fn in modes.items():
+            t = time.perf_counter()
+            fn()
+            best[k] = min(best[k], time.perf_counter() - t)
+    print(f"model {path}: {mb:.2f} MB of text, {len(lines)} lines, {len(docs)} documents")
+    for mode in ("lines", "docs", "batch 1 thread"):
+        a, b = best[("sentencepiece", mode)], best[("spbpe", mode)]
+        print(f"{mode:15s} sentencepiece {mb / a:7.2f} MB/s   spbpe {mb / b:7.2f} MB/s   ratio {a / b:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()

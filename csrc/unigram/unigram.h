@@ -1,0 +1,134 @@
+/*
+ * unigram/unigram.h - the unigram engine's internal types: the piece trie
+ * built at load (trie.c), the per-workspace scratch (lattice.c), and the
+ * entry points the shared encoder dispatches to (encode.c for the Viterbi
+ * encode of model_type 1 and the word (3) and char (4) models; lattice.c,
+ * nbest.c and sample.c for n-best, sampling and entropy).
+ *
+ * Everything in sp_unigram is written once at load and only read after, so
+ * a model stays shareable between threads; per-call state lives in the
+ * workspace's sp_uni_scratch.
+ */
+#ifndef SPBPE_UNIGRAM_H
+#define SPBPE_UNIGRAM_H
+
+#include "encode/encode.h"
+
+/* A byte trie over the normal-map pieces (NORMAL, USER_DEFINED, UNUSED), as
+ * sentencepiece's double array: the root's children by byte, every other
+ * edge in one open-addressing table keyed by (node, byte). */
+typedef struct sp_trie_edge {
+    uint32_t key;            /* (parent << 8 | byte) + 1; 0 = empty */
+    uint32_t child;
+} sp_trie_edge;
+
+typedef struct sp_trie {
+    int32_t *value;          /* per node: piece id ending here, or -1 */
+    uint8_t *leaf;           /* per node: 1 when it has no children */
+    uint32_t node_count;
+    uint32_t root[256];      /* child of the root by byte, 0 = none */
+    sp_trie_edge *edges;
+    size_t mask;
+} sp_trie;
+
+/* The child of `node` by byte b, or 0. */
+static inline uint32_t sp_trie_step(const sp_trie *t, uint32_t node, uint8_t b) {
+    if (node == 0) return t->root[b];
+    if (t->leaf[node]) return 0;
+    uint32_t key = (node << 8 | b) + 1;
+    for (size_t i = ((size_t)key * 0x9E3779B1u) & t->mask;; i = (i + 1) & t->mask) {
+        if (t->edges[i].key == key) return t->edges[i].child;
+        if (!t->edges[i].key) return 0;
+    }
+}
+
+typedef struct sp_unigram {
+    sp_trie trie;
+    float min_score;         /* over NORMAL pieces (FLT_MAX when none) */
+    float max_score;         /* over NORMAL pieces (FLT_MIN when none) */
+    float unk_score;         /* min_score - 10 (kUnkPenalty) */
+    float udef_unit;         /* a USER_DEFINED piece scores length * udef_unit - 0.1 */
+} sp_unigram;
+
+/* Built by model.c for model_type 1; NULL on out of memory (err filled). */
+sp_unigram *sp_unigram_new(const spbpe_model *m, spbpe_error *err);
+void sp_unigram_free(sp_unigram *u);
+
+/* spbpe_encode for model types 1 (unigram), 3 (word) and 4 (char) (encode.c). */
+int sp_unigram_encode(const spbpe_model *m, const uint8_t *text, size_t len, const spbpe_encode_options *opt,
+                      spbpe_workspace *ws, spbpe_encoding *out, spbpe_error *err);
+
+/* ------------------------------------------------------------- lattice */
+
+/* One lattice node, as sentencepiece's Lattice::Node (positions in
+ * characters); node 0 is BOS, node 1 EOS. */
+typedef struct sp_lnode {
+    uint32_t pos, length;    /* in characters */
+    int32_t id;              /* vocabulary id (unk_index for an unknown character), -1 for BOS/EOS */
+    float score;
+    float backtrace;         /* Viterbi: best score of a path ending with this node */
+    int32_t prev;            /* Viterbi: best previous node */
+} sp_lnode;
+
+/* A path found by n-best or sampling: nodes[off .. off + len) of the path
+ * store, and its score. */
+typedef struct sp_path {
+    size_t off, len;
+    float score;
+} sp_path;
+
+/* The n-best search's hypotheses (nbest.c). */
+typedef struct sp_hyp {
+    int32_t node, next;      /* lattice node; the hypothesis to its right (-1 at EOS) */
+    float fx, gx;
+} sp_hyp;
+
+typedef struct sp_uni_scratch {
+    /* Viterbi encode (encode.c), per normalized byte position */
+    float *best_score; int32_t *best_start, *best_id; size_t best_cap;
+    /* the lattice */
+    uint32_t *char_off; size_t char_cap;      /* byte offset of each character, then the length */
+    uint32_t chars;                           /* characters of the lattice built last */
+    sp_lnode *nodes; size_t node_len, node_cap;
+    int32_t *begin_list; size_t begin_cap;    /* node ids grouped by begin position */
+    uint32_t *begin_at;                       /* chars + 2: begin_list[begin_at[p] .. begin_at[p+1]) */
+    int32_t *end_list; size_t end_cap;
+    uint32_t *end_at; size_t at_cap;
+    float *alpha; float *h; size_t alpha_cap;
+    double *probs; size_t probs_cap;
+    /* results of n-best / sampling: paths of node ids */
+    int32_t *path_nodes; size_t path_len, path_cap;
+    sp_path *paths; size_t paths_len, paths_cap;
+    sp_hyp *hyps; size_t hyps_cap;
+    sp_hyp *hyps2; size_t hyps2_cap;
+    int32_t *heap, *heap2; size_t heap_cap, heap2_cap;
+    int32_t *clone; size_t clone_cap;
+    /* multi-result output (spbpe_unigram_results) */
+    int32_t *ids; uint32_t *nb, *ne, *ob, *oe; size_t out_cap;
+    size_t *offsets; float *scores; size_t res_cap;
+} sp_uni_scratch;
+
+void sp_uni_scratch_free(sp_uni_scratch *s);
+/* The workspace's unigram scratch, created on first use; NULL when out of memory. */
+sp_uni_scratch *sp_uni_scratch_get(spbpe_workspace *ws);
+
+/* Build the lattice of t[0..n) (sentencepiece's SetSentence + PopulateNodes). */
+int sp_lattice_build(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t, size_t n);
+/* Lattice Viterbi: fills backtrace/prev; appends the best path to the path store. */
+int sp_lattice_viterbi(sp_uni_scratch *s, uint32_t chars, sp_path *best);
+/* Forward algorithm into s->alpha (log domain, float, sentencepiece's LogSumExp). */
+int sp_lattice_forward(sp_uni_scratch *s, uint32_t chars, float inv_theta);
+/* Entropy of the lattice distribution at inverse temperature inv_theta. */
+int sp_lattice_entropy(sp_uni_scratch *s, uint32_t chars, float inv_theta, float *entropy);
+/* Forward-filtering backward-sampling of one path (after sp_lattice_forward). */
+int sp_lattice_sample(sp_uni_scratch *s, uint32_t chars, float inv_theta, uint64_t *rng, sp_path *out);
+/* sentencepiece's NBest: A* from EOS, with libstdc++'s heap order; with
+ * `sample`, Gumbel-perturbed (stochastic beam without replacement). */
+int sp_lattice_nbest(sp_uni_scratch *s, uint32_t chars, size_t nbest, int sample, float inv_theta, uint64_t *rng);
+
+/* A uniform float in [0, 1) and a double in [0, 1) from a splitmix64 state. */
+uint64_t sp_rng_next(uint64_t *state);
+static inline double sp_rng_double(uint64_t *state) { return (double)(sp_rng_next(state) >> 11) * (1.0 / 9007199254740992.0); }
+static inline float sp_rng_float(uint64_t *state) { return (float)(sp_rng_next(state) >> 40) * (1.0f / 16777216.0f); }
+
+#endif /* SPBPE_UNIGRAM_H */
