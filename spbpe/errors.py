@@ -26,6 +26,10 @@ __all__ = [
     "CharsMapError",
     "CliError",
     "UnimplementedError",
+    "DisallowedSpecialError",
+    "UnknownTokenError",
+    "RankFileNotFoundError",
+    "RankFileHashError",
     "MinbpeCheckError",
     "ModelNotLoadedError",
     "ArgumentCheckError",
@@ -129,6 +133,25 @@ class MinbpeCheckError(InputError, AssertionError):
 
 class CliError(SpbpeError, ValueError):
     """A bad command line: printed as one line, exit status 1."""
+
+
+class DisallowedSpecialError(SpbpeError, ValueError):
+    """Text holds a special token that encode was told to refuse
+    (``spbpe.gpt.Encoding.encode``); a ValueError with tiktoken's message."""
+
+
+class UnknownTokenError(SpbpeError, KeyError):
+    """A token value or token bytes that the byte-level encoding does not
+    know; a KeyError, as tiktoken raises."""
+
+
+class RankFileNotFoundError(SpbpeError, FileNotFoundError):
+    """``spbpe.gpt.get_encoding`` found no rank file for the encoding; the
+    message says where to get one."""
+
+
+class RankFileHashError(SpbpeError, ValueError):
+    """A rank file whose sha256 is not the official one."""
 
 
 #: The exception for each ``spbpe_status`` of csrc's public header, by name

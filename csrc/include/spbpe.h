@@ -292,6 +292,35 @@ typedef struct spbpe_batch_text {
 int spbpe_decode_batch(const spbpe_model *model, const int32_t *ids, const size_t *starts, size_t count,
                        int num_threads, spbpe_batch *batch, spbpe_batch_text *out, spbpe_error *err);
 
+/* --------------------------------------------------------- pre-tokenizer */
+
+/* The byte-level family's built-in split patterns (tiktoken 0.14's). */
+enum {
+    SPBPE_PRETOK_R50K = 1,   /* r50k_base / GPT-2 */
+    SPBPE_PRETOK_CL100K = 2, /* cl100k_base */
+    SPBPE_PRETOK_O200K = 3,  /* o200k_base */
+    SPBPE_PRETOK_LLAMA3 = 4, /* Meta's Llama 3 */
+    SPBPE_PRETOK_REFERENCE_PATH = 0x100 /* or'ed into kind: the plain twin (no fast path), for tests */
+};
+
+/* Split text[0..len) into the chunks of pattern `kind` (an SPBPE_PRETOK_*),
+ * exactly as tiktoken's regex does: ends[i] is the end offset of chunk i, so
+ * chunk i is [ends[i-1], ends[i]) (ends[-1] = 0) and the last end is len.
+ * Invalid UTF-8 bytes are one non-letter, non-number, non-space character
+ * each.  Writes at most cap ends and sets *n_out to the number of chunks
+ * (more than cap means the caller's array was too small; len ends always
+ * suffice).  With SPBPE_PRETOK_REFERENCE_PATH in kind it runs the plain
+ * twin, which must give the same ends.  SPBPE_ERR_INVALID_ARGUMENT for an
+ * unknown kind or NULLs,
+ * SPBPE_ERR_LIMIT above 1 GiB.  No allocation; thread-safe. */
+int spbpe_pretok_split(int kind, const uint8_t *text, size_t len, size_t *ends, size_t cap, size_t *n_out,
+                       spbpe_error *err);
+/* The pre-tokenizer's class byte of code point cp (its Unicode 16.0 table,
+ * bits in csrc/bytelevel/unicode_classes.h: 1 Lu/Lt, 2 Ll, 4 Lm/Lo, 8 M,
+ * 16 N, 32 White_Space, 64 \r \n); 0 above U+10FFFF.  For tests that check
+ * the table against tiktoken's engine.  Pure; thread-safe. */
+int spbpe_pretok_class(uint32_t cp);
+
 /* --------------------------------------------------------------- trainer */
 
 /* A BPE trainer reproducing `spm_train --model_type=bpe` of sentencepiece
@@ -397,6 +426,91 @@ size_t spbpe_trainer_export(const spbpe_trainer *trainer, const uint8_t **arena,
  * live in the trainer until it is freed or serializes again. */
 int spbpe_trainer_serialize(spbpe_trainer *trainer, int with_score, const uint8_t **pieces, size_t *pieces_len,
                             const uint8_t **vocab, size_t *vocab_len, spbpe_error *err);
+
+/* ------------------------------------------------------ byte-level BPE */
+
+/* A byte-level BPE encoding's tables (tiktoken's CoreBPE): mergeable
+ * tokens with their ranks, special tokens with their values, and which
+ * built-in pre-tokenizer splits text (1 = r50k/GPT-2, 2 = cl100k,
+ * 3 = o200k, 4 = Llama 3; 0 = none, the caller passes chunks).  Token i is
+ * tokens[starts[i] .. starts[i+1]) with rank ranks[i]; special k is
+ * specials[special_starts[k] .. special_starts[k+1]) with value
+ * special_ids[k] (starts arrays have count + 1 entries).  Everything is
+ * copied.  NULL on failure with err filled: SPBPE_ERR_MODEL_FORMAT for a
+ * rank given twice, SPBPE_ERR_UNSUPPORTED for a rank or value of 2^21 or
+ * more, SPBPE_ERR_INVALID_ARGUMENT for an empty or repeated special.
+ * Immutable afterwards: any number of threads may use one table at once. */
+typedef struct spbpe_bytelevel spbpe_bytelevel;
+spbpe_bytelevel *spbpe_bytelevel_new(const uint8_t *tokens, const size_t *starts, const uint32_t *ranks, size_t count,
+                                     const uint8_t *specials, const size_t *special_starts,
+                                     const uint32_t *special_ids, size_t special_count, int pretok,
+                                     spbpe_error *err);
+void spbpe_bytelevel_free(spbpe_bytelevel *bl);
+/* 1 when this build has the built-in pre-tokenizers, else 0 (encode then
+ * needs chunks from the caller). */
+int spbpe_bytelevel_builtin_pretok(void);
+/* The largest rank or special value + 1 (0 for NULL). */
+uint32_t spbpe_bytelevel_id_limit(const spbpe_bytelevel *bl);
+
+typedef struct spbpe_bytelevel_options {
+    /* NULL: split with the table's built-in pre-tokenizer.  Else
+     * chunk_count (start, end) byte pairs, in order, from the caller's own
+     * pattern (they need not tile the text: unmatched text is dropped, as
+     * tiktoken drops it); a start with bit 31 set marks the text of a
+     * special token, emitted as its value.  special_modes is then unused. */
+    const uint32_t *chunks;
+    size_t chunk_count;
+    /* special_count bytes, one per special token: 0 = ordinary text, 1 =
+     * allowed (emitted as its value), 2 = disallowed (reported); NULL: all
+     * ordinary text. */
+    const uint8_t *special_modes;
+    int reference_path;    /* skip every shortcut (word cache, pair table, heap): for testing them */
+} spbpe_bytelevel_options;
+
+typedef struct spbpe_bytelevel_ids {
+    const int32_t *ids;
+    size_t count;
+    int32_t disallowed;    /* index of the leftmost disallowed special in the text (then no ids), else -1 */
+    size_t disallowed_at;  /* its byte offset */
+} spbpe_bytelevel_ids;
+
+/* Encode text exactly as tiktoken's Encoding.encode with these special
+ * modes (encode_ordinary when special_modes is NULL).  options may be NULL.
+ * Results live in ws until its next use.  Fails with
+ * SPBPE_ERR_MODEL_FORMAT when a byte of the text has no rank. */
+int spbpe_bytelevel_encode(const spbpe_bytelevel *bl, const uint8_t *text, size_t len,
+                           const spbpe_bytelevel_options *options, spbpe_workspace *ws, spbpe_bytelevel_ids *out,
+                           spbpe_error *err);
+
+/* The bytes of ids (tiktoken's decode_bytes).  An id that is neither a
+ * rank nor a special value gives SPBPE_ERR_OUT_OF_RANGE with err->offset
+ * its index.  Results live in ws. */
+int spbpe_bytelevel_decode(const spbpe_bytelevel *bl, const int32_t *ids, size_t count, spbpe_workspace *ws,
+                           spbpe_decoded *out, spbpe_error *err);
+
+/* A reusable context for byte-level batches: one workspace per worker
+ * thread (their word caches stay warm across calls) and result buffers.
+ * One caller thread at a time. */
+typedef struct spbpe_bytelevel_batch spbpe_bytelevel_batch;
+spbpe_bytelevel_batch *spbpe_bytelevel_batch_new(void);
+void spbpe_bytelevel_batch_free(spbpe_bytelevel_batch *batch);
+
+/* Encode count texts held back to back in blob (text i is
+ * blob[starts[i] .. starts[i+1])) with the built-in pre-tokenizer, as
+ * spbpe_bytelevel_encode on each, on up to num_threads C threads.  When a
+ * text holds a disallowed special, *bad_item is the first such text and
+ * *bad_special the special's index (no ids); else *bad_item is count.
+ * Results live in the batch until its next use. */
+int spbpe_bytelevel_encode_batch(const spbpe_bytelevel *bl, const uint8_t *blob, const size_t *starts, size_t count,
+                                 const uint8_t *special_modes, int num_threads, spbpe_bytelevel_batch *batch,
+                                 spbpe_batch_ids *out, size_t *bad_item, int32_t *bad_special, spbpe_error *err);
+
+/* Decode count id sequences held back to back (sequence i is
+ * ids[starts[i] .. starts[i+1])) on up to num_threads threads.  A bad id
+ * fails the call with SPBPE_ERR_OUT_OF_RANGE, err->offset its index in ids. */
+int spbpe_bytelevel_decode_batch(const spbpe_bytelevel *bl, const int32_t *ids, const size_t *starts, size_t count,
+                                 int num_threads, spbpe_bytelevel_batch *batch, spbpe_batch_text *out,
+                                 spbpe_error *err);
 
 /* ------------------------------------------------- unigram: n-best, sampling */
 
