@@ -5,7 +5,7 @@
 #   fuzz/build.sh                      # build every target
 #   fuzz/build.sh run encode 300       # build, then fuzz one target for 300 s
 #   fuzz/build.sh run-all 300          # every target in turn, 300 s each
-#   fuzz/build.sh merge                # fold the grown corpora into fuzz/corpus/
+#   fuzz/build.sh merge                # add what fuzzing found to fuzz/corpus/ (targets that ran)
 #
 # fuzz/custom_rules.bin is the custom rule set fuzz_train_normalize uses
 # besides the built-in tables: the rules of
@@ -21,7 +21,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$ROOT/fuzz/build"
 CC=${CC:-clang}
 PY=${PYTHON:-python}
-TARGETS="model charsmap normalize encode decode train train_normalize unigram"
+TARGETS="model charsmap normalize encode decode train train_normalize unigram bytebpe_train bytelevel"
 mkdir -p "$OUT/obj" "$OUT/models"
 
 # Models: small ones trained with the official sentencepiece (user-defined
@@ -85,21 +85,30 @@ if [ "${1:-}" = run-all ]; then
     exit 0
 fi
 
-# merge: minimize fuzz/corpus/<t> plus what fuzzing grew in fuzz/build/corpus/<t>
-# (libFuzzer -merge=1 keeps the inputs that add coverage) into fuzz/corpus/<t>,
-# the committed corpus that scripts/asan_tests.sh replays.
+# merge: fold what fuzzing grew in fuzz/build/corpus/<t> into the committed
+# fuzz/corpus/<t> (which scripts/asan_tests.sh replays), for the targets that
+# ran only.  libFuzzer's -merge=1 adds to its first directory the inputs of the
+# others that add coverage, and never removes a file from it: committed inputs
+# (of every target) stay, and a target that did not run is left alone.
 if [ "${1:-}" = merge ]; then
+    merged=0
     for t in $TARGETS; do
-        rm -rf "$OUT/merged/$t"
-        mkdir -p "$OUT/merged/$t" "$OUT/corpus/$t"
+        grown="$OUT/corpus/$t"
+        if [ ! -d "$grown" ] || [ -z "$(ls -A "$grown")" ]; then
+            echo "fuzz_$t: not run (no $grown), left as it is"
+            continue
+        fi
+        mkdir -p "$ROOT/fuzz/corpus/$t"
+        before=$(ls "$ROOT/fuzz/corpus/$t" | wc -l)
         case $t in train) maxlen=2048 ;; model) maxlen=65536 ;; *) maxlen=8192 ;; esac
         "$OUT/fuzz_$t" -merge=1 -max_len=$maxlen -timeout=20 -rss_limit_mb=2048 \
-            "$OUT/merged/$t" "$ROOT/fuzz/corpus/$t" "$OUT/corpus/$t" > "$OUT/merged/$t.log" 2>&1 ||
-            { echo "fuzz_$t: merge failed (see $OUT/merged/$t.log)"; exit 1; }
-        rm -rf "$ROOT/fuzz/corpus/$t"
-        cp -r "$OUT/merged/$t" "$ROOT/fuzz/corpus/$t"
-        echo "fuzz_$t: $(ls "$ROOT/fuzz/corpus/$t" | wc -l) inputs in fuzz/corpus/$t"
+            "$ROOT/fuzz/corpus/$t" "$grown" > "$OUT/merge_$t.log" 2>&1 ||
+            { echo "fuzz_$t: merge failed (see $OUT/merge_$t.log)"; exit 1; }
+        after=$(ls "$ROOT/fuzz/corpus/$t" | wc -l)
+        echo "fuzz_$t: $((after - before)) new inputs, $after in fuzz/corpus/$t"
+        merged=$((merged + 1))
     done
+    echo "merged $merged target(s)"
     exit 0
 fi
 

@@ -17,14 +17,22 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-python}
-# A fresh scratch directory per run (two runs at once must not share one).
-SCRATCH=${SPBPE_ASAN_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/spbpe-asan.XXXXXX")}
+# A fresh scratch directory per run (two runs at once must not share one),
+# removed on exit (success, failure or interrupt); one named by
+# SPBPE_ASAN_DIR is the caller's, and is kept.
+if [ -n "${SPBPE_ASAN_DIR:-}" ]; then
+    SCRATCH=$SPBPE_ASAN_DIR
+else
+    SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/spbpe-asan.XXXXXX")
+    trap 'rm -rf "$SCRATCH"' EXIT
+    trap 'exit 130' INT TERM
+fi
 WORK="$SCRATCH/src"
 CC=${CC:-gcc}
 FILES=${SPBPE_ASAN_TESTS:-"tests/test_bad_models.py tests/test_mutated_models.py tests/test_hardening.py
  tests/test_fast_paths.py tests/test_processor_api.py tests/test_vectors.py tests/test_model_proto.py
  tests/test_trainer.py tests/test_parity_trained.py tests/test_regressions.py tests/test_decode.py
- tests/test_pylists.py tests/test_batch_stream.py"}
+ tests/test_pylists.py tests/test_batch_stream.py tests/test_gpt_minbpe.py tests/test_gpt_encoding.py"}
 
 rm -rf "$SCRATCH"
 mkdir -p "$WORK"
@@ -55,7 +63,7 @@ if ! command -v clang >/dev/null 2>&1; then
     exit 0
 fi
 "$WORK/fuzz/build.sh" >/dev/null
-for t in model charsmap normalize encode decode train train_normalize unigram; do
+for t in model charsmap normalize encode decode train train_normalize bytebpe_train bytelevel unigram; do
     inputs="$WORK/fuzz/corpus/$t"
     [ -d "$ROOT/tests/regressions/$t" ] && inputs="$inputs $ROOT/tests/regressions/$t"
     [ -d "$ROOT/fuzz/build/corpus/$t" ] && inputs="$inputs $ROOT/fuzz/build/corpus/$t"   # grown by fuzzing

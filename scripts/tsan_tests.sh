@@ -16,7 +16,15 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-python3}
 PY=$("$PY" -c 'import sys; print(sys.executable)')
 CC=${CC:-gcc}
-SCRATCH=${SPBPE_TSAN_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/spbpe-tsan.XXXXXX")}
+# A scratch directory of our own is removed on exit (success, failure or
+# interrupt); one named by SPBPE_TSAN_DIR is the caller's, and is kept.
+if [ -n "${SPBPE_TSAN_DIR:-}" ]; then
+    SCRATCH=$SPBPE_TSAN_DIR
+else
+    SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/spbpe-tsan.XXXXXX")
+    trap 'rm -rf "$SCRATCH"' EXIT
+    trap 'exit 130' INT TERM
+fi
 WORK="$SCRATCH/src"
 LIBTSAN=$($CC -print-file-name=libtsan.so)
 if [ ! -f "$LIBTSAN" ]; then

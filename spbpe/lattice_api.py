@@ -20,6 +20,7 @@ from __future__ import annotations
 import struct
 from typing import Any, List, Optional
 
+from ._api.args import resolve_return_type
 from ._core import native_unigram
 from ._core.native_unigram import Segmentation
 from ._core.text import to_bytes
@@ -33,28 +34,7 @@ _PIECE_BYTE = 6
 _PROTO_OPTIONS_REFUSED = "UNIMPLEMENTED: add_bos, add_eos, reverse, and emit_unk_piece is not supported in proto API"
 
 
-def _nbest_message_class():
-    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-
-    name = "spbpe/nbest_sentencepiece_text.proto"
-    pool = descriptor_pool.Default()
-    try:
-        fd = pool.FindFileByName(name)
-    except KeyError:
-        f = descriptor_pb2.FileDescriptorProto(
-            name=name, package="spbpe", syntax="proto2", dependency=["spbpe/sentencepiece_text.proto"]
-        )
-        msg = f.message_type.add(name="NBestSentencePieceText")
-        T = descriptor_pb2.FieldDescriptorProto
-        msg.field.add(
-            name="nbests", number=1, type=T.TYPE_MESSAGE, label=T.LABEL_REPEATED, type_name=".spbpe.SentencePieceText"
-        )
-        pool.AddSerializedFile(f.SerializeToString())
-        fd = pool.FindFileByName(name)
-    return message_factory.GetMessageClass(fd.message_types_by_name["NBestSentencePieceText"])
-
-
-NBestSentencePieceText: Any = _nbest_message_class()
+NBestSentencePieceText = sentencepiece_text.NBestSentencePieceText  # one message class for spbpe.sentencepiece_pb2 too
 
 
 def _length_delimited(field: int, body: bytes) -> bytes:
@@ -166,7 +146,7 @@ class LatticeMixin:
         >>> sp.nbest_encode("hello", nbest_size=2)  # doctest: +SKIP
         [[39, 88, 21], [39, 31, 31, 21]]
         """
-        out_type = self._resolve_out_type(return_type, out_type, self._out_type)  # type: ignore[attr-defined]
+        out_type = resolve_return_type(return_type, out_type, self._out_type)
         add_bos = self._add_bos if add_bos is None else add_bos
         add_eos = self._add_eos if add_eos is None else add_eos
         reverse = self._reverse if reverse is None else reverse
@@ -227,7 +207,7 @@ class LatticeMixin:
         >>> sp.sample_encode_and_score("hello", num_samples=2, alpha=0.5, out_type=str)  # doctest: +SKIP
         [(['▁he', 'll', 'o'], -0.7), (['▁', 'h', 'ello'], -4.1)]
         """
-        out_type = self._resolve_out_type(None, out_type, self._out_type)  # type: ignore[attr-defined]
+        out_type = resolve_return_type(None, out_type, self._out_type)
         add_bos = self._add_bos if add_bos is None else add_bos
         add_eos = self._add_eos if add_eos is None else add_eos
         reverse = self._reverse if reverse is None else reverse
@@ -274,11 +254,9 @@ class LatticeMixin:
         return native_unigram.calculate_entropy(self._m, to_bytes(input), alpha)
 
     # ----------------------------------------------- sampling inside encode
-    def _sample_one(self, data: bytes, out_type, add_bos, add_eos, reverse, emit_unk_piece, alpha, return_bytes, nbest):
-        """encode(..., enable_sampling=True) on a unigram, char or word model."""
-        return self._encode_one(  # type: ignore[attr-defined]
-            data, out_type, add_bos, add_eos, reverse, emit_unk_piece, alpha, return_bytes, nbest_size=nbest
-        )
+    def _sample_one(self, data: bytes, opts: tuple, nbest_size: int):
+        """encode(..., enable_sampling=True) on a unigram, char or word model: opts as the processor's _encode_one."""
+        return self._encode_one(data, *opts, nbest_size=nbest_size)  # type: ignore[attr-defined]
 
 
 for _snake, _camel in (

@@ -12,11 +12,12 @@ keeps only its ``normalizer_spec``: the model's user-defined symbols and its
 ``treat_whitespace_as_suffix`` are not applied here (the processor's
 ``normalize`` applies them).
 
-Differences, on purpose: failures raise spbpe exceptions (``OSError`` for a
-missing file, :class:`ModelFormatError` for bytes that are not a model,
-:class:`InputError` for an unknown rule name or ``decompile`` without a
-charsmap, :class:`CharsMapError` for bad rules) where sentencepiece raises
-``RuntimeError``.
+Failures raise spbpe exceptions that are also the ``RuntimeError``
+sentencepiece raises (:class:`ModelFileNotFoundError` for a missing file, also
+a ``FileNotFoundError``; :class:`ModelFormatError` for bytes that are not a
+model or spec; :class:`ArgumentCheckError` for an unknown rule name), except
+:class:`InputError` for ``decompile`` without a charsmap and
+:class:`CharsMapError` for bad rules (``ValueError``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 from ._charsmap.builder import builtin_charsmap, compile_charsmap, decompile_charsmap, load_rule_tsv
 from ._core.native import NativeNormalizer
 from ._core.text import normalize_with
-from .errors import CharsMapError, InputError, ModelFormatError
+from .errors import (
+    ArgumentCheckError,
+    CharsMapError,
+    InputError,
+    ModelFileError,
+    ModelFileNotFoundError,
+    ModelFormatError,
+)
 
 __all__ = ["SentencePieceNormalizer"]
 
@@ -36,7 +44,20 @@ def _builtin_charsmap(name: str) -> bytes:
     try:
         return builtin_charsmap(name)
     except CharsMapError as e:
-        raise InputError(str(e)) from None
+        raise ArgumentCheckError(f"NOT_FOUND: {e}") from None  # sentencepiece: a RuntimeError
+
+
+def _read(path: Any) -> bytes:
+    """A file's bytes; a missing file is sentencepiece's NOT_FOUND RuntimeError
+    (ModelFileNotFoundError, also a FileNotFoundError)."""
+    name = os.fsdecode(os.fspath(path))
+    try:
+        with open(name, "rb") as f:
+            return f.read()
+    except FileNotFoundError as e:
+        raise ModelFileNotFoundError(e.errno, e.strerror, name) from None
+    except OSError as e:
+        raise ModelFileError(e.errno, e.strerror, name) from None
 
 
 def _parse_model(data: bytes) -> Any:
@@ -50,6 +71,27 @@ def _parse_model(data: bytes) -> Any:
     except DecodeError as e:
         raise ModelFormatError(f"cannot parse the model proto: {e}") from None
     return model
+
+
+def _map_rules(norm_map: Any) -> dict:
+    """A norm_map of (source, target) pairs (str, or UTF-8 bytes) as rules,
+    with sentencepiece's LoadFromMap checks (ValueError, absl's text)."""
+    rules: dict = {}
+    for item in norm_map:
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            raise TypeError("norm_map must be a sequence of (source, target) pairs of str")
+        src, trg = (x.decode("utf-8") if isinstance(x, bytes) else x for x in item)
+        if not isinstance(src, str) or not isinstance(trg, str):
+            raise TypeError("norm_map must be a sequence of (source, target) pairs of str")
+        if not src:
+            raise InputError("INVALID_ARGUMENT: Source string cannot be empty.")
+        if src == trg:
+            raise InputError("INVALID_ARGUMENT: Identity conversion is not allowed.")
+        key = tuple(map(ord, src))
+        if key in rules:
+            raise InputError(f"INVALID_ARGUMENT: Duplicate source string in map: {src}")
+        rules[key] = tuple(map(ord, trg))
+    return rules
 
 
 class SentencePieceNormalizer:
@@ -75,8 +117,7 @@ class SentencePieceNormalizer:
 
         spec = model_pb2.NormalizerSpec()
         if model_file:
-            with open(os.fspath(model_file), "rb") as f:
-                spec.CopyFrom(_parse_model(f.read()).normalizer_spec)
+            spec.CopyFrom(_parse_model(_read(model_file)).normalizer_spec)
         elif model_proto:
             if hasattr(model_proto, "SerializeToString"):
                 model_proto = model_proto.SerializeToString()
@@ -84,9 +125,13 @@ class SentencePieceNormalizer:
         elif normalizer_spec:
             if hasattr(normalizer_spec, "SerializeToString"):
                 normalizer_spec = normalizer_spec.SerializeToString()
-            spec.ParseFromString(bytes(normalizer_spec))
+            try:
+                spec.ParseFromString(bytes(normalizer_spec))
+            except Exception as e:  # protobuf's DecodeError
+                raise ModelFormatError(f"cannot parse the normalizer spec: {e}") from None
         elif rule_tsv:
-            path = os.fspath(rule_tsv)
+            path = os.fsdecode(os.fspath(rule_tsv))
+            _read(path)  # a missing file: sentencepiece's NOT_FOUND
             spec.normalization_rule_tsv = path
             spec.precompiled_charsmap = compile_charsmap(load_rule_tsv(path))
             spec.name = "user_defined"
@@ -94,8 +139,7 @@ class SentencePieceNormalizer:
             spec.name = rule_name
             spec.precompiled_charsmap = _builtin_charsmap(rule_name)
         elif norm_map:
-            rules = {tuple(map(ord, src)): tuple(map(ord, trg)) for src, trg in norm_map}
-            spec.precompiled_charsmap = compile_charsmap(rules)
+            spec.precompiled_charsmap = compile_charsmap(_map_rules(norm_map))
         else:
             raise ValueError("no model is specified")
         if add_dummy_prefix is not None:

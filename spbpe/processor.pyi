@@ -6,6 +6,8 @@
 import os
 from typing import Any, Callable, ClassVar, List, Optional, Sequence, Tuple, Union, overload
 
+from .settings import ThreadPool
+
 __all__ = ["SentencePieceProcessor"]
 
 PIECE_NORMAL: int
@@ -54,13 +56,13 @@ class SentencePieceProcessor:
     def load_from_serialized_proto(self, serialized: Union[bytes, bytearray, memoryview, Any]) -> bool: ...
     def serialized_model_proto(self) -> bytes: ...
 
-    # encoding: ids by default (or the constructor's out_type); pieces with
-    # out_type=str; one list per text for a list of texts.
+    # encoding: ids by default (or the constructor's return_type); pieces
+    # with return_type=str (or out_type=str); one list per text for a list
+    # of texts.  Positional order as sentencepiece's.
     @overload
     def encode(
         self,
         input: _Text,
-        out_type: type[int],
         add_bos: Optional[bool] = None,
         add_eos: Optional[bool] = None,
         reverse: Optional[bool] = None,
@@ -69,14 +71,16 @@ class SentencePieceProcessor:
         nbest_size: Optional[int] = None,
         alpha: Optional[float] = None,
         num_threads: Optional[int] = None,
-        return_type: _OutType = None,
+        thread_pool: Optional[ThreadPool] = None,
+        *,
+        return_type: type[int],
+        out_type: None = None,
         return_bytes: Optional[bool] = None,
     ) -> List[int]: ...
     @overload
     def encode(
         self,
         input: _Text,
-        out_type: type[str],
         add_bos: Optional[bool] = None,
         add_eos: Optional[bool] = None,
         reverse: Optional[bool] = None,
@@ -85,14 +89,52 @@ class SentencePieceProcessor:
         nbest_size: Optional[int] = None,
         alpha: Optional[float] = None,
         num_threads: Optional[int] = None,
-        return_type: _OutType = None,
+        thread_pool: Optional[ThreadPool] = None,
+        return_type: None = None,
+        *,
+        out_type: type[int],
+        return_bytes: Optional[bool] = None,
+    ) -> List[int]: ...
+    @overload
+    def encode(
+        self,
+        input: _Text,
+        add_bos: Optional[bool] = None,
+        add_eos: Optional[bool] = None,
+        reverse: Optional[bool] = None,
+        emit_unk_piece: Optional[bool] = None,
+        enable_sampling: Optional[bool] = None,
+        nbest_size: Optional[int] = None,
+        alpha: Optional[float] = None,
+        num_threads: Optional[int] = None,
+        thread_pool: Optional[ThreadPool] = None,
+        *,
+        return_type: type[str],
+        out_type: None = None,
+        return_bytes: Optional[bool] = None,
+    ) -> List[str]: ...
+    @overload
+    def encode(
+        self,
+        input: _Text,
+        add_bos: Optional[bool] = None,
+        add_eos: Optional[bool] = None,
+        reverse: Optional[bool] = None,
+        emit_unk_piece: Optional[bool] = None,
+        enable_sampling: Optional[bool] = None,
+        nbest_size: Optional[int] = None,
+        alpha: Optional[float] = None,
+        num_threads: Optional[int] = None,
+        thread_pool: Optional[ThreadPool] = None,
+        return_type: None = None,
+        *,
+        out_type: type[str],
         return_bytes: Optional[bool] = None,
     ) -> List[str]: ...
     @overload
     def encode(
         self,
         input: Union[_Text, _Texts],
-        out_type: _OutType = None,
         add_bos: Optional[bool] = None,
         add_eos: Optional[bool] = None,
         reverse: Optional[bool] = None,
@@ -101,7 +143,25 @@ class SentencePieceProcessor:
         nbest_size: Optional[int] = None,
         alpha: Optional[float] = None,
         num_threads: Optional[int] = None,
+        thread_pool: Optional[ThreadPool] = None,
         return_type: _OutType = None,
+        out_type: _OutType = None,
+        return_bytes: Optional[bool] = None,
+    ) -> Any: ...
+    def tokenize(
+        self,
+        input: Union[_Text, _Texts],
+        add_bos: Optional[bool] = None,
+        add_eos: Optional[bool] = None,
+        reverse: Optional[bool] = None,
+        emit_unk_piece: Optional[bool] = None,
+        enable_sampling: Optional[bool] = None,
+        nbest_size: Optional[int] = None,
+        alpha: Optional[float] = None,
+        num_threads: Optional[int] = None,
+        thread_pool: Optional[ThreadPool] = None,
+        return_type: _OutType = None,
+        out_type: _OutType = None,
         return_bytes: Optional[bool] = None,
     ) -> Any: ...
     @overload
@@ -116,6 +176,8 @@ class SentencePieceProcessor:
     def encode_as_pieces(self, input: _Text, **kwargs: Any) -> List[str]: ...
     @overload
     def encode_as_pieces(self, input: _Texts, **kwargs: Any) -> List[List[str]]: ...
+    def encode_as_numpy(self, input: Union[_Text, _Texts], **kwargs: Any) -> Any: ...
+    def encode_as_proto(self, input: Union[_Text, _Texts], **kwargs: Any) -> Any: ...
     def encode_as_offset_mapping(self, input: Union[_Text, _Texts], **kwargs: Any) -> Any: ...
     def sample_encode_as_ids(
         self,
@@ -131,21 +193,68 @@ class SentencePieceProcessor:
         alpha: Optional[float] = None,
         **kwargs: Any,
     ) -> Any: ...
+    def sample_encode_as_numpy(
+        self,
+        input: Union[_Text, _Texts],
+        nbest_size: Optional[int] = None,
+        alpha: Optional[float] = None,
+        **kwargs: Any,
+    ) -> Any: ...
+    def sample_encode_as_proto(
+        self,
+        input: Union[_Text, _Texts],
+        nbest_size: Optional[int] = None,
+        alpha: Optional[float] = None,
+        **kwargs: Any,
+    ) -> Any: ...
+    def parallel_encode(
+        self,
+        input: Union[_Text, _Texts],
+        add_bos: Optional[bool] = None,
+        add_eos: Optional[bool] = None,
+        reverse: Optional[bool] = None,
+        emit_unk_piece: Optional[bool] = None,
+        chunk_len: Optional[int] = None,
+        num_threads: Optional[int] = None,
+        thread_pool: Optional[ThreadPool] = None,
+        return_type: _OutType = None,
+        out_type: _OutType = None,
+    ) -> Any: ...
+    def parallel_encode_as_ids(self, input: Union[_Text, _Texts], **kwargs: Any) -> Any: ...
+    def parallel_encode_as_pieces(self, input: Union[_Text, _Texts], **kwargs: Any) -> Any: ...
+    def parallel_encode_as_numpy(self, input: Union[_Text, _Texts], **kwargs: Any) -> Any: ...
+    def parallel_encode_as_proto(self, input: Union[_Text, _Texts], **kwargs: Any) -> Any: ...
 
-    # decoding: str by default, bytes with out_type=bytes; a list of texts
-    # for a list of sequences.
+    # decoding: str by default (bytes for bytes pieces), bytes with
+    # return_type=bytes, protos and offset mappings; a list of texts for a
+    # list of sequences.
     def decode(
         self,
         input: Union[int, _Text, _Ids, _Pieces, Sequence[_Ids], Sequence[_Pieces], Any],
+        return_type: Any = None,
         out_type: Any = None,
         num_threads: Optional[int] = None,
-        return_type: Any = None,
+        thread_pool: Optional[ThreadPool] = None,
+        return_bytes: Optional[bool] = None,
     ) -> Any: ...
-    def decode_ids(self, input: Union[_Ids, Sequence[_Ids], Any], **kwargs: Any) -> Any: ...
-    def decode_pieces(self, input: Union[_Pieces, Sequence[_Pieces]], **kwargs: Any) -> Any: ...
+    def detokenize(
+        self,
+        input: Union[int, _Text, _Ids, _Pieces, Sequence[_Ids], Sequence[_Pieces], Any],
+        return_type: Any = None,
+        out_type: Any = None,
+        num_threads: Optional[int] = None,
+        thread_pool: Optional[ThreadPool] = None,
+        return_bytes: Optional[bool] = None,
+    ) -> Any: ...
+    def decode_ids(self, input: Union[_Ids, Sequence[_Ids], Any], return_type: Any = None, **kwargs: Any) -> Any: ...
+    def decode_pieces(
+        self, input: Union[_Pieces, Sequence[_Pieces]], return_type: Any = None, **kwargs: Any
+    ) -> Any: ...
+    def decode_ids_as_proto(self, input: Union[_Ids, Sequence[_Ids], Any], **kwargs: Any) -> Any: ...
+    def decode_pieces_as_proto(self, input: Union[_Pieces, Sequence[_Pieces]], **kwargs: Any) -> Any: ...
 
     # normalizing
-    def normalize(self, input: Union[_Text, List[_Text]], with_offsets: bool = False) -> Any: ...
+    def normalize(self, input: Union[_Text, List[_Text]], with_offsets: Optional[bool] = None) -> Any: ...
 
     # vocabulary
     def get_piece_size(self) -> int: ...
@@ -252,7 +361,7 @@ class SentencePieceProcessor:
         self, input: Union[_Text, _Texts], alpha: float, num_threads: Optional[int] = None
     ) -> Union[float, List[float]]: ...
     def __getstate__(self) -> dict[str, Any]: ...
-    def __setstate__(self, state: dict[str, Any]) -> None: ...
+    def __setstate__(self, state: Union[dict[str, Any], bytes]) -> None: ...
 
     # sentencepiece's CamelCase names (made by _add_camel_case at import),
     # and its four extra aliases.
@@ -290,6 +399,17 @@ class SentencePieceProcessor:
     PieceToId = piece_to_id
     Tokenize = encode
     Detokenize = decode
+    DecodeIdsAsProto = decode_ids_as_proto
+    DecodePiecesAsProto = decode_pieces_as_proto
+    EncodeAsNumpy = encode_as_numpy
+    EncodeAsProto = encode_as_proto
+    SampleEncodeAsNumpy = sample_encode_as_numpy
+    SampleEncodeAsProto = sample_encode_as_proto
+    ParallelEncode = parallel_encode
+    ParallelEncodeAsIds = parallel_encode_as_ids
+    ParallelEncodeAsPieces = parallel_encode_as_pieces
+    ParallelEncodeAsNumpy = parallel_encode_as_numpy
+    ParallelEncodeAsProto = parallel_encode_as_proto
     NBestEncode = nbest_encode
     NBestEncodeAsPieces = nbest_encode_as_pieces
     NBestEncodeAsIds = nbest_encode_as_ids
@@ -302,5 +422,7 @@ class SentencePieceProcessor:
     SampleEncodeAndScoreAsSerializedProto = sample_encode_and_score_as_serialized_proto
     CalculateEntropy = calculate_entropy
 
-def _wrap(seq: list[Any], reverse: bool, bos: Optional[int], eos: Optional[int]) -> list[Any]: ...
+def _wrap(seq: list[Any], reverse: bool, bos: Any, eos: Any) -> list[Any]: ...
+def _numpy_ids(buf: Any) -> Any: ...
+def _offset_mapping(data: bytes, ids: Any, pieces: Any, spans: Any, return_bytes: bool) -> Any: ...
 def _add_camel_case(cls: type) -> None: ...

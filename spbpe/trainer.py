@@ -13,16 +13,23 @@ string), same pieces, scores, types and order, and the same `.model` and
   0.2.3 salts its generator and samples differently on every run.
 * `num_threads` is the number of threads that normalize sentences and count
   words (capped at the CPU count); the vocabulary is the same for any value.
+* `logstream=` takes any object with ``write`` (sentencepiece needs a real
+  file: it redirects file descriptor 2); spbpe writes its own, shorter
+  progress log there (see spbpe._api.train_log), and nothing to stderr when no
+  logstream is given.
+* `normalizer=` (a SentencePieceNormalizer) trains with that normalizer's
+  spec, refusing the normalizer options beside it, as sentencepiece does.
 * Not supported yet (raise TrainerError naming the option): model types other
-  than bpe, `use_all_vocab`, `pretokenizer=`, `normalizer=` and a
-  non-empty `precompiled_charsmap` option (an empty one means the rule
-  name's table, as in sentencepiece).
+  than bpe, `use_all_vocab`, `pretokenizer=` and a non-empty
+  `precompiled_charsmap` option (an empty one means the rule name's table,
+  as in sentencepiece).
 """
 
 import os
 import random
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from ._api.train_log import TrainLog
 from ._proto.trainer_spec import DEFAULTS, encode_denormalizer, encode_model, parse_args, split_command, to_text
 from .errors import CharsMapError, TrainerError, TrainerRefusedError
 
@@ -98,6 +105,26 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     return o
 
 
+# The NormalizerSpec options a normalizer= replaces (sentencepiece refuses them beside it).
+_SPEC_FLAGS = ("add_dummy_prefix", "remove_extra_whitespaces", "escape_whitespaces")
+_SPEC_OPTIONS = _SPEC_FLAGS + ("normalization_rule_name", "normalization_rule_tsv")
+
+
+def _normalizer_spec(normalizer: Any, text: Dict[str, str]) -> Any:
+    """The NormalizerSpec of a normalizer= argument (a SentencePieceNormalizer)."""
+    from ._proto import model_pb2
+
+    for key in _SPEC_OPTIONS:
+        if key in text:
+            raise TrainerRefusedError(
+                "INVALID_ARGUMENT: Cannot specify both _serialized_normalizer_spec and "
+                f"normalizer-specific argument: {key}"
+            )
+    if not hasattr(normalizer, "serialized_normalizer_spec"):
+        raise TypeError("normalizer must be a SentencePieceNormalizer")
+    return model_pb2.NormalizerSpec.FromString(normalizer.serialized_normalizer_spec())
+
+
 def _keep(sentence: bytes, max_len: int) -> bool:
     return bool(sentence) and len(sentence) <= max_len and _UNK_BYTES not in sentence
 
@@ -106,35 +133,45 @@ class SentencePieceTrainer:
     """sentencepiece's SentencePieceTrainer API (BPE only)."""
 
     @staticmethod
-    def train(arg: Optional[str] = None, logstream: Any = None, **kwargs: Any) -> None:
-        """Train a BPE model; see the module docstring.
+    def train(arg: Optional[str] = None, logstream: Any = None, **kwargs: Any) -> Optional[bool]:
+        """Train a BPE model; see the module docstring.  Returns True for the
+        string form (``train("--input=... --model_prefix=m")``) and None for
+        keyword arguments, as sentencepiece.
 
         Raises:
             TrainerError: an option spbpe does not know or support, or one
-                sentencepiece would reject; TrainerRefusedError (also a
-                RuntimeError) for what sentencepiece refuses too.
+                sentencepiece would reject (also a ValueError and a
+                RuntimeError); TrainerRefusedError for what sentencepiece
+                refuses too.
         """
         iterator = kwargs.pop("sentence_iterator", None)
         if iterator is None:
             iterator = kwargs.pop("sentence_reader", None)
         writer = kwargs.pop("model_writer", None)
-        for key in ("pretokenizer", "normalizer"):
-            if key in kwargs:
-                raise TrainerError(f"{key}= is not supported yet")
+        normalizer = kwargs.pop("normalizer", None)
+        if kwargs.pop("pretokenizer", None) is not None:
+            raise TrainerError("pretokenizer= is not supported yet (pretokenization_delimiter is)")
         kwargs.pop("allow_inconsistent_pretokenization", None)
         if isinstance(arg, str):
             text = split_command(arg)
         else:
             text = {k: to_text(v) for k, v in kwargs.items()}
         seed = int(text.pop("seed", "12345678"))
+        log = TrainLog(logstream, text.get("minloglevel"))
+        log.command(arg if isinstance(arg, str) else None, text)
         ts, ns = parse_args(text)
+        spec = _normalizer_spec(normalizer, text) if normalizer else None
+        if spec is not None:
+            ns.update({k: getattr(spec, k) for k in _SPEC_FLAGS if spec.HasField(k)})
         o = _check_spec(ts, ns)
         if (iterator is None) == (not o["input"]):
             raise TrainerError("SentenceIterator and trainer_spec.input() must be exclusive. (input)")
         if (writer is None) == (not o["model_prefix"]):
             raise TrainerError("ModelProto and trainer_spec.model_prefix() must be exclusive. (model_prefix)")
         name = ns.get("name") or "nmt_nfkc"
-        if o["normalization_rule_tsv"]:
+        if spec is not None:
+            o["charsmap"] = spec.precompiled_charsmap
+        elif o["normalization_rule_tsv"]:
             name, o["charsmap"] = "user_defined", _compile_tsv(o["normalization_rule_tsv"])
         else:
             o["charsmap"] = _charsmap(name)
@@ -146,12 +183,17 @@ class SentencePieceTrainer:
 
         from ._core.native_trainer import NativeTrainer, iter_blocks
 
+        log.spec(o)
         native = NativeTrainer(o)
         try:
+            log.info(
+                "trainer_interface.cc", "Loading corpus: " + ", ".join(o["input"]) if o["input"] else "Loading corpus"
+            )
             _feed(native, o, iterator, seed, iter_blocks)
             count, pieces, vocab = native.train_files(o["vocabulary_output_piece_score"])
         finally:
             native.close()
+        log.info("trainer_interface.cc", f"Trained {count} pieces")
 
         if not o["hard_vocab_limit"]:
             ts["vocab_size"] = count
@@ -163,12 +205,15 @@ class SentencePieceTrainer:
             model += encode_denormalizer(denormalizer, denorm_tsv)
         if writer is not None:
             writer.write(model)
+            log.info("trainer_interface.cc", "Writing the model to model_writer")
             return None
+        log.info("trainer_interface.cc", f"Saving model: {o['model_prefix']}.model")
         with open(o["model_prefix"] + ".model", "wb") as f:
             f.write(model)
+        log.info("trainer_interface.cc", f"Saving vocabs: {o['model_prefix']}.vocab")
         with open(o["model_prefix"] + ".vocab", "wb") as f:
             f.write(vocab)
-        return None
+        return True if isinstance(arg, str) else None
 
     Train = train
 

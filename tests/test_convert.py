@@ -47,9 +47,15 @@ def test_check_reports_the_rate(tmp_path):
     model = real_model()
     f = tmp_path / "lines.txt"
     f.write_text("Hello world\n<s> is a control token\nplain text again\n", encoding="utf-8")
-    p = run_spbpe("convert", f"--model={model}", "--to=tokenizers", f"--output={tmp_path / 't.json'}", "--check", f)
+    args = ["convert", f"--model={model}", "--to=tokenizers", f"--output={tmp_path / 't.json'}", "--check"]
+    p = run_spbpe(*args, f, check=False)
     err = p.stderr.decode()
     assert "2 of 3 lines identical (66.667%)" in err and "lines.txt:2" in err
+    assert p.returncode == 1 and "1 line(s) differ" in err  # like verify: non-zero on any difference
+    same = tmp_path / "same.txt"
+    same.write_text("Hello world\nplain text again\n", encoding="utf-8")
+    p = run_spbpe(*args, same)
+    assert "2 of 2 lines identical" in p.stderr.decode() and p.returncode == 0
 
 
 def test_minbpe_and_vocab_dumps():

@@ -70,7 +70,14 @@ def test_the_trainer_maps_through_the_same_map(code):
     expected = errors.TRAINER_STATUS_EXCEPTIONS.get(name, errors.STATUS_EXCEPTIONS[name])
     assert type(info.value) is expected
     assert isinstance(info.value, RuntimeError) == (
-        name in ("SPBPE_ERR_INVALID_ARGUMENT", "SPBPE_ERR_LIMIT", "SPBPE_ERR_INTERNAL")
+        name
+        in (
+            "SPBPE_ERR_INVALID_ARGUMENT",
+            "SPBPE_ERR_LIMIT",
+            "SPBPE_ERR_INTERNAL",
+            "SPBPE_ERR_MODEL_FORMAT",  # issue 16: what sentencepiece raises for these is a RuntimeError
+            "SPBPE_ERR_UNSUPPORTED",
+        )
     )
 
 
@@ -123,3 +130,19 @@ def test_tsv_frequency_above_uint32_is_never_a_bare_runtime_error(tmp_path):
         )
     except errors.SpbpeError as e:  # anything else (a bare RuntimeError) fails the test
         assert type(e) is errors.LimitError and isinstance(e, RuntimeError) and "2^32" in str(e)
+
+
+def test_processor_names_what_a_non_model_file_is(tmp_path):
+    # A text file and a tiktoken rank file (Llama 3's tokenizer.model is one)
+    # given as a SentencePiece model: the error names the file and what it is.
+    text = tmp_path / "notes.txt"
+    text.write_text("hello world\nsecond line\n", encoding="utf-8")
+    ranks = tmp_path / "tokenizer.model"
+    ranks.write_text("IQ== 0\nIg== 1\nIw== 2\nJA== 3\n", encoding="ascii")
+    for path, what in ((text, "a text file"), (ranks, "a tiktoken rank file")):
+        with pytest.raises(spbpe.ModelFormatError) as info:
+            spbpe.SentencePieceProcessor(model_file=str(path))
+        assert isinstance(info.value, RuntimeError)
+        assert str(path) in str(info.value) and what in str(info.value)
+    with pytest.raises(spbpe.ModelFormatError, match=r'get_encoding\("llama3", ranks_file=PATH\)'):
+        spbpe.SentencePieceProcessor(model_file=str(ranks))

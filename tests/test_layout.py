@@ -23,8 +23,11 @@ PUBLIC_ROOT = {
     "model_edit",
     "lattice_api",
     "random_seed",
+    "settings",  # sentencepiece's ThreadPool and Set* (issue 16)
+    "sentencepiece_pb2",  # the submodules sentencepiece's users import (issue 16)
+    "sentencepiece_model_pb2",
 }
-SUBPACKAGES = {"_core", "_proto", "_charsmap", "cli"}
+SUBPACKAGES = {"_api", "_core", "_proto", "_charsmap", "cli", "gpt"}
 COMPILED = {"spbpe._core._spbpe", "spbpe._core._pylists"}
 
 

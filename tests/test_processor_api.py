@@ -238,4 +238,5 @@ def test_numpy_output_equals_the_ids(pair):
             assert arr.dtype == np.int32
             assert arr.tolist() == ref.encode(text, **options)
             if len(arr):
-                arr[0] = 7  # a writable array of its own
+                with pytest.raises(ValueError):  # read-only over its own buffer, as sentencepiece's (issue 16)
+                    arr[0] = 7

@@ -7,10 +7,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.helpers.cli_helpers import real_model, run_spbpe
+from tests.helpers.cli_helpers import read_png, real_model, run_spbpe
 
 # U+E000 (private use) is in no real vocabulary: always three byte-fallback pieces.
-TEXT = "Hello  wörld \ue000 日本語 ▁x  "
+LINE = "Hello  wörld \ue000 日本語 ▁x  "
+TEXT = LINE + "\n\nsecond line\tend"
 
 
 class _Page(HTMLParser):
@@ -29,7 +30,8 @@ class _Page(HTMLParser):
                 "cls": a["class"].split(),
                 "ids": [int(x) for x in a["data-ids"].split()],
                 "title": a["title"],
-                "text": "",
+                "text": a["data-text"],
+                "shown": "",
             }
             self.sections[-1]["spans"].append(self.span)
         elif tag == "h2":
@@ -43,7 +45,7 @@ class _Page(HTMLParser):
 
     def handle_data(self, data):
         if self.span is not None:
-            self.span["text"] += data
+            self.span["shown"] += data
         elif self.sections and self.sections[-1].get("in_h2"):
             self.sections[-1]["text"] += data
 
@@ -63,14 +65,14 @@ def test_terminal_colours_and_ids():
     import spbpe
 
     sp = spbpe.SentencePieceProcessor(model_file=str(model))
-    out = run_spbpe("show", f"--model={model}", "--color=never", "--ids", TEXT).stdout.decode()
+    out = run_spbpe("show", f"--model={model}", "--color=never", "--ids", LINE).stdout.decode()
     body, stats, ids = out.rstrip("\n").split("\n")
-    assert body.replace("|", "") == TEXT.replace("|", "")
-    assert ids == " ".join(map(str, sp.encode(TEXT)))
-    n_bytes = sum(sp.is_byte(i) for i in sp.encode(TEXT))
+    assert body.replace("|", "") == LINE.replace("|", "")
+    assert ids == " ".join(map(str, sp.encode(LINE)))
+    n_bytes = sum(sp.is_byte(i) for i in sp.encode(LINE))
     assert n_bytes >= 3
-    assert f"{len(sp.encode(TEXT))} tokens" in stats and f"{n_bytes} byte-fallback" in stats
-    coloured = run_spbpe("show", f"--model={model}", "--color=always", TEXT).stdout.decode()
+    assert f"{len(sp.encode(LINE))} tokens" in stats and f"{n_bytes} byte-fallback" in stats
+    coloured = run_spbpe("show", f"--model={model}", "--color=always", LINE).stdout.decode()
     assert coloured.count("\x1b[0m") == body.count("|") + 1 and "\x1b[4m" in coloured
 
 
@@ -108,31 +110,95 @@ def test_html_side_by_side(tmp_path, tiktoken_file):
     assert f"{cpt:.2f}" in out.read_text()
 
 
+def test_html_tokens_whole_whitespace_visible_counts_grammatical(tmp_path):
+    model = real_model()
+    import spbpe
+
+    sp = spbpe.SentencePieceProcessor(model_file=str(model))
+    out = tmp_path / "page.html"
+    run_spbpe("show", f"--model={model}", "--html", out, TEXT)
+    page_text = out.read_text(encoding="utf-8")
+    assert "break-all" not in page_text and ".tok { display: inline-block; white-space: pre;" in page_text
+    page = _Page()
+    page.feed(page_text)
+    spans = page.sections[0]["spans"]
+    for s in spans:  # whitespace never shows as blank: spaces, tabs and newlines become symbols
+        if s["text"] and not s["text"].strip():
+            assert "ws" in s["cls"] and s["shown"].strip() and set(s["shown"]) <= set("·→↵␍□"), s
+        assert "\n" not in s["shown"] and "\t" not in s["shown"]
+    newline_tokens = [s for s in spans if "\n" in s["text"]]
+    assert newline_tokens and all("↵" in s["shown"] for s in newline_tokens)
+    assert page_text.count("<br>") == TEXT.count("\n")
+    # one token: "1 token", not "1 tokens"
+    word = next(w for w in ("Hello", "the", "a") if len(sp.encode(w)) == 1)
+    one = tmp_path / "one.html"
+    p = run_spbpe("show", f"--model={model}", "--html", one, word)
+    assert "1 token" in p.stdout.decode() and "1 tokens" not in p.stdout.decode()
+    assert "<b>1 token</b>" in one.read_text(encoding="utf-8") and "0 byte-fallback tokens" in one.read_text()
+    term = run_spbpe("show", f"--model={model}", "--color=never", word).stdout.decode()
+    assert ": 1 token, " in term and "1 tokens" not in term
+
+
 def _chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless_shell"):
+    """Debian's chromium-headless-shell first (what .ci/run installs), then the usual names."""
+    names = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+    for name in names + ("headless_shell",):
         path = shutil.which(name)
         if path:
             return path
     return None
 
 
-@pytest.mark.skipif(_chromium() is None, reason="headless Chromium is not installed")
+def _near(px, rgb, tol=4):
+    return all(abs(a - b) <= tol for a, b in zip(px, rgb))
+
+
+def _bands(ys):
+    """Runs of consecutive y values: [(first, last), ...]."""
+    out = []
+    for y in sorted(set(ys)):
+        if out and y == out[-1][1] + 1:
+            out[-1] = (out[-1][0], y)
+        else:
+            out.append((y, y))
+    return out
+
+
+@pytest.mark.skipif(
+    _chromium() is None, reason="headless Chromium is not installed (apt-get install chromium-headless-shell)"
+)
 def test_html_screenshot(tmp_path, tiktoken_file):
+    from spbpe.cli.show import _HTML_COLOURS
+
     out = tmp_path / "page.html"
     run_spbpe("show", f"--model={real_model()}", "--tiktoken", tiktoken_file, "--html", out, TEXT)
     png = tmp_path / "shot.png"
-    subprocess.run(
-        [
-            _chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            f"--screenshot={png}",
-            "--window-size=1000,600",
-            out.as_uri(),
-        ],
-        capture_output=True,
-        timeout=60,
-    )
-    data = png.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    browser = _chromium()
+    args = [browser, "--no-sandbox", "--disable-gpu", f"--screenshot={png}", "--window-size=1000,600"]
+    if not browser.endswith("chromium-headless-shell"):
+        args.insert(1, "--headless")
+    subprocess.run([*args, out.as_uri()], capture_output=True, timeout=120, cwd=tmp_path)
+    width, height, rows = read_png(png.read_bytes())
+    assert (width, height) == (1000, 600)
+    pastel = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in _HTML_COLOURS]
+    red = (0xC0, 0x39, 0x2B)  # the dashed outline of byte-fallback tokens, and its sample in the legend
+    by_colour = {c: [] for c in pastel}
+    red_ys = []
+    for y, row in enumerate(rows):
+        for x, px in enumerate(row):
+            if _near(px, red, 12):
+                red_ys.append(y)
+            for c in pastel:
+                if _near(px, c):
+                    by_colour[c].append((x, y))
+    # token boxes are laid out: most colours fill real boxes, in both columns (side by side), on several lines
+    filled = [c for c, pts in by_colour.items() if len(pts) >= 150]
+    assert len(filled) >= 4, {c: len(p) for c, p in by_colour.items()}
+    pts = [p for c in filled for p in by_colour[c]]
+    assert any(x < width // 2 for x, _ in pts) and any(x > width // 2 for x, _ in pts)
+    token_bands = _bands(y for x, y in pts)
+    assert len(token_bands) >= 3, token_bands  # the legend's samples, then lines of tokens (the text has newlines)
+    # the legend is visible above the tokens: its dashed sample is the first red on the page
+    red_bands = _bands(red_ys)
+    assert len(red_bands) >= 2, red_bands  # the legend, and the byte-fallback tokens
+    assert red_bands[0][1] < token_bands[1][0]

@@ -292,6 +292,35 @@ typedef struct spbpe_batch_text {
 int spbpe_decode_batch(const spbpe_model *model, const int32_t *ids, const size_t *starts, size_t count,
                        int num_threads, spbpe_batch *batch, spbpe_batch_text *out, spbpe_error *err);
 
+/* --------------------------------------------------------- pre-tokenizer */
+
+/* The byte-level family's built-in split patterns (tiktoken 0.14's). */
+enum {
+    SPBPE_PRETOK_R50K = 1,   /* r50k_base / GPT-2 */
+    SPBPE_PRETOK_CL100K = 2, /* cl100k_base */
+    SPBPE_PRETOK_O200K = 3,  /* o200k_base */
+    SPBPE_PRETOK_LLAMA3 = 4, /* Meta's Llama 3 */
+    SPBPE_PRETOK_REFERENCE_PATH = 0x100 /* or'ed into kind: the plain twin (no fast path), for tests */
+};
+
+/* Split text[0..len) into the chunks of pattern `kind` (an SPBPE_PRETOK_*),
+ * exactly as tiktoken's regex does: ends[i] is the end offset of chunk i, so
+ * chunk i is [ends[i-1], ends[i]) (ends[-1] = 0) and the last end is len.
+ * Invalid UTF-8 bytes are one non-letter, non-number, non-space character
+ * each.  Writes at most cap ends and sets *n_out to the number of chunks
+ * (more than cap means the caller's array was too small; len ends always
+ * suffice).  With SPBPE_PRETOK_REFERENCE_PATH in kind it runs the plain
+ * twin, which must give the same ends.  SPBPE_ERR_INVALID_ARGUMENT for an
+ * unknown kind or NULLs,
+ * SPBPE_ERR_LIMIT above 1 GiB.  No allocation; thread-safe. */
+int spbpe_pretok_split(int kind, const uint8_t *text, size_t len, size_t *ends, size_t cap, size_t *n_out,
+                       spbpe_error *err);
+/* The pre-tokenizer's class byte of code point cp (its Unicode 16.0 table,
+ * bits in csrc/bytelevel/unicode_classes.h: 1 Lu/Lt, 2 Ll, 4 Lm/Lo, 8 M,
+ * 16 N, 32 White_Space, 64 \r \n); 0 above U+10FFFF.  For tests that check
+ * the table against tiktoken's engine.  Pure; thread-safe. */
+int spbpe_pretok_class(uint32_t cp);
+
 /* --------------------------------------------------------------- trainer */
 
 /* A BPE trainer reproducing `spm_train --model_type=bpe` of sentencepiece
@@ -398,6 +427,91 @@ size_t spbpe_trainer_export(const spbpe_trainer *trainer, const uint8_t **arena,
 int spbpe_trainer_serialize(spbpe_trainer *trainer, int with_score, const uint8_t **pieces, size_t *pieces_len,
                             const uint8_t **vocab, size_t *vocab_len, spbpe_error *err);
 
+/* ------------------------------------------------------ byte-level BPE */
+
+/* A byte-level BPE encoding's tables (tiktoken's CoreBPE): mergeable
+ * tokens with their ranks, special tokens with their values, and which
+ * built-in pre-tokenizer splits text (1 = r50k/GPT-2, 2 = cl100k,
+ * 3 = o200k, 4 = Llama 3; 0 = none, the caller passes chunks).  Token i is
+ * tokens[starts[i] .. starts[i+1]) with rank ranks[i]; special k is
+ * specials[special_starts[k] .. special_starts[k+1]) with value
+ * special_ids[k] (starts arrays have count + 1 entries).  Everything is
+ * copied.  NULL on failure with err filled: SPBPE_ERR_MODEL_FORMAT for a
+ * rank given twice, SPBPE_ERR_UNSUPPORTED for a rank or value of 2^21 or
+ * more, SPBPE_ERR_INVALID_ARGUMENT for an empty or repeated special.
+ * Immutable afterwards: any number of threads may use one table at once. */
+typedef struct spbpe_bytelevel spbpe_bytelevel;
+spbpe_bytelevel *spbpe_bytelevel_new(const uint8_t *tokens, const size_t *starts, const uint32_t *ranks, size_t count,
+                                     const uint8_t *specials, const size_t *special_starts,
+                                     const uint32_t *special_ids, size_t special_count, int pretok,
+                                     spbpe_error *err);
+void spbpe_bytelevel_free(spbpe_bytelevel *bl);
+/* 1 when this build has the built-in pre-tokenizers, else 0 (encode then
+ * needs chunks from the caller). */
+int spbpe_bytelevel_builtin_pretok(void);
+/* The largest rank or special value + 1 (0 for NULL). */
+uint32_t spbpe_bytelevel_id_limit(const spbpe_bytelevel *bl);
+
+typedef struct spbpe_bytelevel_options {
+    /* NULL: split with the table's built-in pre-tokenizer.  Else
+     * chunk_count (start, end) byte pairs, in order, from the caller's own
+     * pattern (they need not tile the text: unmatched text is dropped, as
+     * tiktoken drops it); a start with bit 31 set marks the text of a
+     * special token, emitted as its value.  special_modes is then unused. */
+    const uint32_t *chunks;
+    size_t chunk_count;
+    /* special_count bytes, one per special token: 0 = ordinary text, 1 =
+     * allowed (emitted as its value), 2 = disallowed (reported); NULL: all
+     * ordinary text. */
+    const uint8_t *special_modes;
+    int reference_path;    /* skip every shortcut (word cache, pair table, heap): for testing them */
+} spbpe_bytelevel_options;
+
+typedef struct spbpe_bytelevel_ids {
+    const int32_t *ids;
+    size_t count;
+    int32_t disallowed;    /* index of the leftmost disallowed special in the text (then no ids), else -1 */
+    size_t disallowed_at;  /* its byte offset */
+} spbpe_bytelevel_ids;
+
+/* Encode text exactly as tiktoken's Encoding.encode with these special
+ * modes (encode_ordinary when special_modes is NULL).  options may be NULL.
+ * Results live in ws until its next use.  Fails with
+ * SPBPE_ERR_MODEL_FORMAT when a byte of the text has no rank. */
+int spbpe_bytelevel_encode(const spbpe_bytelevel *bl, const uint8_t *text, size_t len,
+                           const spbpe_bytelevel_options *options, spbpe_workspace *ws, spbpe_bytelevel_ids *out,
+                           spbpe_error *err);
+
+/* The bytes of ids (tiktoken's decode_bytes).  An id that is neither a
+ * rank nor a special value gives SPBPE_ERR_OUT_OF_RANGE with err->offset
+ * its index.  Results live in ws. */
+int spbpe_bytelevel_decode(const spbpe_bytelevel *bl, const int32_t *ids, size_t count, spbpe_workspace *ws,
+                           spbpe_decoded *out, spbpe_error *err);
+
+/* A reusable context for byte-level batches: one workspace per worker
+ * thread (their word caches stay warm across calls) and result buffers.
+ * One caller thread at a time. */
+typedef struct spbpe_bytelevel_batch spbpe_bytelevel_batch;
+spbpe_bytelevel_batch *spbpe_bytelevel_batch_new(void);
+void spbpe_bytelevel_batch_free(spbpe_bytelevel_batch *batch);
+
+/* Encode count texts held back to back in blob (text i is
+ * blob[starts[i] .. starts[i+1])) with the built-in pre-tokenizer, as
+ * spbpe_bytelevel_encode on each, on up to num_threads C threads.  When a
+ * text holds a disallowed special, *bad_item is the first such text and
+ * *bad_special the special's index (no ids); else *bad_item is count.
+ * Results live in the batch until its next use. */
+int spbpe_bytelevel_encode_batch(const spbpe_bytelevel *bl, const uint8_t *blob, const size_t *starts, size_t count,
+                                 const uint8_t *special_modes, int num_threads, spbpe_bytelevel_batch *batch,
+                                 spbpe_batch_ids *out, size_t *bad_item, int32_t *bad_special, spbpe_error *err);
+
+/* Decode count id sequences held back to back (sequence i is
+ * ids[starts[i] .. starts[i+1])) on up to num_threads threads.  A bad id
+ * fails the call with SPBPE_ERR_OUT_OF_RANGE, err->offset its index in ids. */
+int spbpe_bytelevel_decode_batch(const spbpe_bytelevel *bl, const int32_t *ids, const size_t *starts, size_t count,
+                                 int num_threads, spbpe_bytelevel_batch *batch, spbpe_batch_text *out,
+                                 spbpe_error *err);
+
 /* ------------------------------------------------- unigram: n-best, sampling */
 
 /* Several segmentations of one text: result i is ids[offsets[i] ..
@@ -445,6 +559,60 @@ typedef struct spbpe_rng spbpe_rng;
 spbpe_rng *spbpe_rng_new(uint64_t seed);
 void spbpe_rng_free(spbpe_rng *rng);
 uint64_t spbpe_rng_next(spbpe_rng *rng);
+/* ------------------------------------------------- minbpe: byte-level BPE */
+
+/* minbpe's training (RegexTokenizer.train / BasicTokenizer.train), exactly:
+ * each step merges the adjacent pair of ids with the most occurrences, ties
+ * going to the pair that occurs first, into the next id (256, 257, ...),
+ * left to right in every chunk.  The caller passes each DISTINCT chunk of
+ * the text once, in order of first appearance, with its multiplicity:
+ * chunk i is blob[starts[i] .. starts[i+1]) (starts has count + 1 non-
+ * decreasing entries; at most 1 GiB in all) and occurs counts[i] times
+ * (1 to 2^32 - 1).  BasicTokenizer's text is one chunk of count 1.  The
+ * bytes are copied.  NULL on failure with err filled (SPBPE_ERR_NOMEM,
+ * SPBPE_ERR_INVALID_ARGUMENT, SPBPE_ERR_LIMIT).  One thread at a time
+ * calls into a trainer. */
+typedef struct spbpe_bytebpe_trainer spbpe_bytebpe_trainer;
+spbpe_bytebpe_trainer *spbpe_bytebpe_trainer_new(const uint8_t *blob, const size_t *starts, const int64_t *counts,
+                                                 size_t count, spbpe_error *err);
+void spbpe_bytebpe_trainer_free(spbpe_bytebpe_trainer *trainer);
+
+/* Run up to max_merges more merges.  Merge k of this call writes its pair
+ * to pairs[2k], pairs[2k+1] (its new id is 256 + the number of merges the
+ * trainer has made before it) and its weighted number of occurrences (what
+ * minbpe's verbose line prints) to freqs[k].  *done receives the number
+ * made: fewer than max_merges only when no adjacent pair is left (minbpe's
+ * max() of an empty dict).  Merges may be asked for in any number of
+ * calls; the result is the same. */
+int spbpe_bytebpe_trainer_merge(spbpe_bytebpe_trainer *trainer, size_t max_merges, int32_t *pairs, int64_t *freqs,
+                                size_t *done, spbpe_error *err);
+
+/* The most bytes the trainer's tables have held so far (its peak memory,
+ * counting capacity, not the caller's buffers). */
+size_t spbpe_bytebpe_trainer_peak_bytes(const spbpe_bytebpe_trainer *trainer);
+
+/* minbpe's encode: merges of id pairs by merge index.  merges holds count
+ * triples (left, right, new id); the new id is the merge's rank (lower
+ * merges first) and must exceed both ids of its pair; no pair twice.
+ * byte_map (NULL = identity) gives each byte's starting id, distinct
+ * (GPT4Tokenizer's byte shuffle).  NULL on failure with err filled
+ * (SPBPE_ERR_INVALID_ARGUMENT for a merge that breaks those rules, with
+ * err->offset its index).  Immutable afterwards: any number of threads may
+ * encode with one at once. */
+typedef struct spbpe_pair_merges spbpe_pair_merges;
+spbpe_pair_merges *spbpe_pair_merges_new(const int32_t *merges, size_t count, const uint8_t *byte_map,
+                                         spbpe_error *err);
+void spbpe_pair_merges_free(spbpe_pair_merges *merges);
+
+/* Encode count chunks (chunk i is blob[starts[i] .. starts[i+1])) as
+ * minbpe's _encode_chunk does each, ids back to back into dst (cap ids;
+ * the total byte length always suffices).  reference_path runs minbpe's
+ * quadratic scan on every chunk instead of the segment merge on long ones (the
+ * plain twin for tests).  Returns the number of ids, or minus a status
+ * (SPBPE_ERR_LIMIT when cap is too small).  Thread-safe; allocates its
+ * scratch per call. */
+int64_t spbpe_pair_merges_encode(const spbpe_pair_merges *merges, const uint8_t *blob, const size_t *starts,
+                                 size_t count, int reference_path, int32_t *dst, size_t cap, spbpe_error *err);
 
 /* CFFI-END */
 

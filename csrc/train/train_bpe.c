@@ -487,22 +487,6 @@ SP_API int spbpe_trainer_train(spbpe_trainer *t, spbpe_error *err) {
     sp_charset cs;
     int st = sp_char_coverage(t, &cs, err);
     if (st) return st;
-    if (t->split_by_whitespace && sp_charset_find(&cs, SP_SPACE_CP) < 0) {
-        for (size_t w = 0; w < t->words.len && !st; w++) {
-            const sp_word *wd = &t->words.words[w];
-            const uint8_t *s = t->words.arena + wd->off;
-            for (size_t i = 0; i + 3 <= wd->len; i++)
-                if (sp_is_space_symbol(s + i)) {
-                    st = sp_fail(err, SPBPE_ERR_UNSUPPORTED, 0,
-                                 "U+2581 falls below character_coverage; spbpe cannot train this case");
-                    break;
-                }
-        }
-        if (st) {
-            sp_charset_release(&cs);
-            return st;
-        }
-    }
     sp_merger c;
     memset(&c, 0, sizeof c);
     c.trainer = t;

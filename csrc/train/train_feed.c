@@ -16,10 +16,13 @@
  *   6. add each word's frequency to the feeder's word table.
  *
  * sentencepiece counts characters and replaces rare ones by U+2585 before
- * step 5; that replacement maps one code point to one code point and never
- * touches U+2581 as long as U+2581 itself is kept, so splitting first and
- * counting characters from the word table (train_bpe.c) is equivalent.
- * train_bpe.c refuses the one case where it is not (U+2581 below coverage).
+ * step 5; that replacement maps one code point to one code point, so
+ * splitting first and counting characters from the word table (train_bpe.c)
+ * gives the same counts.  When U+2581 itself is rare, sentencepiece no longer
+ * splits there (it has become U+2585) and we do; the split only removes
+ * pairs that have U+2581 on one side (every boundary touches one), and a
+ * pair with a rare character is never merged (GetPairSymbol), so the merges
+ * are the same either way.
  *
  * Threads: spbpe_trainer_add_lines cuts a large buffer at line breaks into
  * one chunk per feeder; feeder k always takes chunk k, reads the trainer

@@ -29,7 +29,7 @@ from .results import (
 )
 from .status import raise_for_status
 
-__all__ = ["NativeModel", "NativeNormalizer", "ModelInfo", "Spans"]
+__all__ = ["NativeModel", "NativeNormalizer", "ModelInfo", "Spans", "VectorBuffer"]
 
 
 class ModelInfo(NamedTuple):
@@ -509,3 +509,12 @@ class NativeNormalizer:
         if st:
             raise_for_status(st, loc.err)
         return _normalized(loc.norm)
+
+
+class VectorBuffer(bytearray):
+    """int32 ids in memory numpy wraps without a copy, named as
+    sentencepiece's buffer type (its tests look at ``array.base.obj``)."""
+
+    def data_address(self) -> int:
+        """Address of the first id, as sentencepiece's data_address()."""
+        return int(ffi.cast("uintptr_t", ffi.from_buffer(self)))

@@ -37,16 +37,16 @@ spbpe._core.text.byte_to_char_offsets).
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Set, Tuple
+from typing import Any, List, Optional, Sequence, Set, Tuple
 
 from .wire import length_delimited, varint
 
-__all__ = ["SentencePieceText", "encode_proto", "encode_with_offsets", "serialize_pieces"]
+__all__ = ["SentencePieceText", "NBestSentencePieceText", "encode_proto", "encode_with_offsets", "serialize_pieces"]
 
 _PIECE_BYTE = 6
 
 
-def _build_message_class():
+def _build_message_classes():
     from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
     name = "spbpe/sentencepiece_text.proto"
@@ -76,15 +76,22 @@ def _build_message_class():
             type_name=".spbpe.SentencePieceText.SentencePiece",
         )
         text.field.add(name="score", number=3, type=T.TYPE_FLOAT, label=opt)
+        nbest = f.message_type.add(name="NBestSentencePieceText")
+        nbest.field.add(
+            name="nbests", number=1, type=T.TYPE_MESSAGE, label=T.LABEL_REPEATED, type_name=".spbpe.SentencePieceText"
+        )
         pool.AddSerializedFile(f.SerializeToString())
         fd = pool.FindFileByName(name)
-    return message_factory.GetMessageClass(fd.message_types_by_name["SentencePieceText"])
+    return tuple(
+        message_factory.GetMessageClass(fd.message_types_by_name[n])
+        for n in ("SentencePieceText", "NBestSentencePieceText")
+    )
 
 
-SentencePieceText = _build_message_class()
+SentencePieceText, NBestSentencePieceText = _build_message_classes()
 
 
-def serialize_pieces(text: bytes, pieces: List[Tuple[bytes, int, Optional[bytes], int, int]]) -> bytes:
+def serialize_pieces(text: bytes, pieces: Sequence[Tuple[bytes, int, Optional[bytes], int, int]]) -> bytes:
     """SentencePieceText bytes as sentencepiece's SerializeAsString writes
     them: text, then every piece's fields in order (surface left out when
     it is None: the leading byte pieces of one character), no score."""
@@ -146,3 +153,85 @@ def encode_with_offsets(model, text: Any, alpha: float = 0.0, seed: int = 0) -> 
         return spans
     table = _byte_to_char_offsets(data)
     return [(i, table[b], table[e]) for i, b, e in spans]
+
+
+_SPACE = "\u2581".encode()
+
+
+def _valid_char_len(data: bytes, offset: int) -> int:
+    """sentencepiece's IsValidDecodeUTF8 at `offset`: the length of a
+    well-formed character there, or 0 (then one byte is consumed)."""
+    lead = data[offset]
+    n = 1 if lead < 0x80 else 2 if 0xC0 <= lead < 0xE0 else 3 if 0xE0 <= lead < 0xF0 else 4 if lead >= 0xF0 else 0
+    if n == 0:
+        return 0
+    try:
+        data[offset : offset + n].decode("utf-8")
+    except UnicodeDecodeError:
+        return 0
+    return n
+
+
+def decode_pieces_text(model, pieces: List[bytes]) -> Tuple[bytes, List[Tuple[bytes, int, bytes, int, int]]]:
+    """sentencepiece's Decode(pieces, &SentencePieceText): the decoded text and
+    (piece, id, surface, begin, end) per piece, offsets into that text.
+
+    Control pieces decode to nothing; an unknown piece to unk_surface when
+    it spells the unknown piece (else to itself); ``▁`` to a space, minus
+    one leading ``▁`` of the first piece that prints (the dummy prefix,
+    when the model adds one or removes extra whitespace); a run of byte
+    pieces to UTF-8, the last byte piece of each character holding its
+    surface (the ones before it an empty one) and each malformed byte
+    becoming U+FFFD.  With a denormalizer the text is denormalized, the
+    surfaces are not, as in sentencepiece."""
+    info = model.info
+    table = model.pieces_bytes()
+    unk_surface = model.unk_surface()
+    strip_first = bool(info.add_dummy_prefix or info.remove_extra_whitespaces)
+    ids = [model.piece_to_id(p) for p in pieces]
+    types = [model.type(i) for i in ids]
+    out: List[Tuple[bytes, int, bytes, int, int]] = []
+    text = bytearray()
+
+    def put(k: int, surface: bytes) -> None:
+        out.append((pieces[k], ids[k], surface, len(text), len(text) + len(surface)))
+        text.extend(surface)
+
+    def put_bytes(begin: int, end: int) -> None:
+        data = bytes(int(pieces[k][3:5], 16) for k in range(begin, end))
+        offset = 0
+        while offset < len(data):
+            n = _valid_char_len(data, offset)
+            if n == 0:
+                put(begin + offset, "\ufffd".encode())
+                offset += 1
+                continue
+            for j in range(n - 1):
+                put(begin + offset + j, b"")
+            put(begin + offset + n - 1, data[offset : offset + n])
+            offset += n
+
+    byte_start = 0
+    is_bos_ws, bos_ws_seen = True, False
+    for k, piece in enumerate(pieces):
+        if types[k] == _PIECE_BYTE:
+            continue
+        put_bytes(byte_start, k)
+        if bos_ws_seen or text:
+            is_bos_ws = False
+        byte_start = k + 1
+        bos_ws_seen = False
+        if types[k] == 3:  # CONTROL: invisible
+            surface = b""
+        elif types[k] == 2:  # UNKNOWN
+            surface = unk_surface if table[ids[k]] == piece else piece
+        else:
+            if is_bos_ws and strip_first and piece.startswith(_SPACE):
+                piece = piece[len(_SPACE) :]
+                bos_ws_seen = not info.remove_extra_whitespaces
+            surface = piece.replace(_SPACE, b" ")
+        put(k, surface)
+    put_bytes(byte_start, len(pieces))
+    if info.has_denormalizer:
+        return model.decode_pieces(pieces), out
+    return bytes(text), out

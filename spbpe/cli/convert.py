@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import struct
 import sys
 from typing import Any, Dict, List, Optional, Tuple
@@ -193,17 +194,22 @@ def check_tokenizers_json(model: str, tokenizer_json: str, files: List[str], max
 
     Lines that are not valid UTF-8 are skipped (HF takes str only).
     """
-    from tokenizers import Tokenizer
-
-    from ..processor import SentencePieceProcessor
+    from .model_info import load_processor
+    from .optional import require
     from .verify_corpus import _files as walk
     from .verify_corpus import read_corpus
 
-    hf = Tokenizer.from_str(tokenizer_json)
-    sp = SentencePieceProcessor(model_file=model)
+    hf = require(
+        "tokenizers", "convert --check (HuggingFace tokenizers, to load the tokenizer.json)"
+    ).Tokenizer.from_str(tokenizer_json)
+    sp = load_processor(model)
+    paths = walk(files)
+    for p in paths:
+        if not os.path.isfile(p):
+            raise FileNotFoundError(2, "No such file or directory", p)
     total = same = 0
     examples: List[Dict[str, Any]] = []
-    for src, no, text in read_corpus(walk(files)):
+    for src, no, text in read_corpus(paths):
         if not isinstance(text, str):
             continue
         total += 1
@@ -233,6 +239,7 @@ def _cmd_convert(args) -> int:
     else:
         text = to_vocab_dump(args.model)
     out = args.output or args.output_flag
+    res: Dict[str, Any] = {}
     if args.check:
         if args.to != "tokenizers":
             raise CliError("--check compares a tokenizer.json: use it with --to=tokenizers")
@@ -252,13 +259,24 @@ def _cmd_convert(args) -> int:
             f.write(text)
     elif not args.check:
         sys.stdout.buffer.write(text.encode("utf-8"))
+    if args.check and res["identical"] != res["lines"]:
+        print(
+            f"spbpe convert --check: {res['lines'] - res['identical']:,} line(s) differ (exit status 1)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("convert", help="write a HF tokenizer.json, a minbpe-style vocab or a vocab dump")
-    p.add_argument("--model", default="")
-    p.add_argument("--to", choices=["tokenizers", "minbpe", "vocab"], required=True)
+    p.add_argument("--model", default="", help="the SentencePiece BPE .model to convert (required)")
+    p.add_argument(
+        "--to",
+        choices=["tokenizers", "minbpe", "vocab"],
+        required=True,
+        help="tokenizers: HF tokenizer.json; minbpe: minbpe's readable .vocab; vocab: id, piece, score, type",
+    )
     p.add_argument(
         "--special-tokens",
         "--special_tokens",
@@ -267,13 +285,13 @@ def add_parser(sub) -> None:
         default="added",
         help="control tokens as HF special added tokens (default) or only in the vocab",
     )
-    p.add_argument("--output", dest="output_flag", default="")
+    p.add_argument("--output", dest="output_flag", default="", help="output file (or as the argument; default stdout)")
     p.add_argument(
         "--check",
         nargs="+",
         default=[],
         metavar="FILE",
-        help="with --to=tokenizers: report how many lines of FILES (or directories) encode identically",
+        help="with --to=tokenizers: encode every line of FILES (or directories) with both; exit 1 if any differs",
     )
     p.add_argument("output", nargs="?", default="", help="output file (default stdout)")
     p.set_defaults(func=_cmd_convert)

@@ -32,7 +32,8 @@ _BOOL_FLAGS: Set[str] = set()
 def add_flag(p: argparse.ArgumentParser, name: str, **kw) -> None:
     """Add --name and its dashed spelling --na-me; booleans as absl has them (--name, --noname, --name=false)."""
     names = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
-    if kw.pop("type", None) is parse_bool:
+    if kw.get("type") is parse_bool:
+        del kw["type"]
         _BOOL_FLAGS.add(name)
         p.add_argument(*names, dest=name, action="store_true", default=kw.pop("default", False), **kw)
         p.add_argument(f"--no{name}", dest=name, action="store_false", help=argparse.SUPPRESS)

@@ -12,29 +12,66 @@ import os
 from typing import Any, Dict
 
 from .._proto import model_pb2
-from ..errors import ModelFormatError
+from .._proto.sniff import not_a_model_message
+from ..errors import CliError, ModelFormatError, SpbpeError
 
-__all__ = ["load_proto", "model_summary", "format_summary", "normalizer_processor", "PIECE_TYPES"]
+__all__ = [
+    "read_model_file",
+    "load_proto",
+    "load_processor",
+    "model_summary",
+    "format_summary",
+    "normalizer_processor",
+    "PIECE_TYPES",
+]
 
 PIECE_TYPES = {1: "normal", 2: "unknown", 3: "control", 4: "user_defined", 5: "unused", 6: "byte"}
 MODEL_TYPES = {1: "unigram", 2: "bpe", 3: "word", 4: "char"}
 _DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
 
-def load_proto(path: str) -> model_pb2.ModelProto:
-    """Parse a .model file; ModelFormatError when it is not one."""
+def read_model_file(path: str) -> bytes:
+    """The bytes of a model file named on the command line (OSError when it cannot be read)."""
     if not path:
-        raise ModelFormatError("--model is required")
+        raise CliError("--model is required")
+    if os.path.isdir(path):
+        raise CliError(f"{path} is a directory, not a SentencePiece .model")
     with open(path, "rb") as f:
-        data = f.read()
+        return f.read()
+
+
+def _not_a_model(path: str, data: bytes, why: str) -> ModelFormatError:
+    """The error for bytes that did not load: what the file is when we can tell, else why it failed."""
+    return ModelFormatError(not_a_model_message(path, data) or f"{path}: not a SentencePiece model ({why})")
+
+
+def load_proto(path: str) -> model_pb2.ModelProto:
+    """Parse a .model file; ModelFormatError naming the file (and what it is) when it is not one."""
+    data = read_model_file(path)
     proto = model_pb2.ModelProto()
     try:
         proto.ParseFromString(data)
     except Exception as e:  # protobuf's DecodeError is not a public base class
-        raise ModelFormatError(f"{path}: not a SentencePiece model ({e})") from None
+        raise _not_a_model(path, data, str(e)) from None
     if not proto.pieces:
-        raise ModelFormatError(f"{path}: not a SentencePiece model (no pieces)")
+        raise _not_a_model(path, data, "no pieces")
     return proto
+
+
+def load_processor(path: str):
+    """A SentencePieceProcessor for the .model at ``path``; errors name the file and say what it is."""
+    from ..processor import SentencePieceProcessor
+
+    data = read_model_file(path)
+    if not data:
+        raise _not_a_model(path, data, "empty")
+    try:
+        return SentencePieceProcessor(model_proto=data)
+    except SpbpeError as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if not_a_model_message(path, data):
+            raise _not_a_model(path, data, msg) from None
+        raise type(e)(msg if path in msg else f"{path}: {msg}") from None
 
 
 def _fields(msg) -> Dict[str, Any]:
@@ -165,15 +202,14 @@ def _bare_model(rule_name: str) -> model_pb2.ModelProto:
 
 
 def _cmd_inspect(args) -> int:
-    info = model_summary(args.model_path or args.model, longest=args.longest)
+    info = model_summary(args.model, longest=args.longest)
     print(json.dumps(info, ensure_ascii=False, indent=1) if args.json else format_summary(info))
     return 0
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("inspect", help="a readable summary of a model")
-    p.add_argument("model_path", nargs="?", default="")
-    p.add_argument("--model", default="")
-    p.add_argument("--longest", type=int, default=10, help="how many of the longest pieces to list")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("inspect", help="a readable summary of a model", allow_abbrev=False)
+    p.add_argument("--model", default="", help="the SentencePiece .model file (required)")
+    p.add_argument("--longest", type=int, default=10, help="how many of the longest pieces to list (default: 10)")
+    p.add_argument("--json", action="store_true", help="print every field as JSON")
     p.set_defaults(func=_cmd_inspect)

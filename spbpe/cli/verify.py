@@ -21,13 +21,15 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ..errors import CliError
 from .flags import spm_flags
+from .model_info import load_processor, load_proto
+from .optional import require
 from .progress import Progress
 from .verify_corpus import Text, _files, adversarial_strings, read_corpus
+from .verify_report import Difference, VerifyReport
 from .verify_train import TrainReport, first_diff, verify_training
 
 __all__ = [
@@ -46,97 +48,18 @@ CHECKS = ("ids", "pieces", "decode", "normalize", "offsets")
 _BATCH = 256
 
 
-@dataclass
-class Difference:
-    """One check that differs on one line."""
-
-    source: str  # file name, or "adversarial" / "input"
-    line_no: int  # 1-based line (or record) number in the source
-    text: str  # the line (repr() when it is not valid UTF-8)
-    checks: List[str]  # the checks that differ on this line (the first one is shown)
-    position: int  # first differing index: token for lists, character for strings
-    char_offset: Optional[int]  # where that token starts in the line, when known
-    ours: Any  # spbpe's output (pieces for ids/pieces, to show both sequences)
-    theirs: Any  # the official library's output
-
-    def describe(self, width: int = 160) -> str:
-        where = f"{self.source}:{self.line_no}"
-        check = self.checks[0]
-        at = f"token {self.position}" if check not in ("decode", "normalize") else f"char {self.position}"
-        if self.char_offset is not None:
-            at += f" (char {self.char_offset} of the line)"
-        return (
-            f"{where} [{', '.join(self.checks)}] first difference at {at}\n"
-            f"  line:   {_clip(repr(self.text), width)}\n"
-            f"  spbpe:  {_clip(_show(self.ours), width)}\n"
-            f"  spm:    {_clip(_show(self.theirs), width)}"
-        )
-
-
-def _clip(s: str, width: int) -> str:
-    return s if len(s) <= width else s[: width - 3] + "..."
-
-
-def _show(x: Any) -> str:
-    if isinstance(x, list):
-        return " ".join(str(t) if not isinstance(t, tuple) else f"{t[0]}-{t[1]}" for t in x)
-    return repr(x)
-
-
-@dataclass
-class VerifyReport:
-    """Counts per check and the first differences; ``ok`` when nothing differs."""
-
-    model: str
-    reference_model: str
-    lines: int = 0
-    chars: int = 0
-    differing_lines: int = 0
-    checked: Dict[str, int] = field(default_factory=dict)
-    differences: Dict[str, int] = field(default_factory=dict)
-    sources: Dict[str, int] = field(default_factory=dict)
-    examples: List[Difference] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.differing_lines == 0
-
-    def to_dict(self) -> Dict[str, Any]:
-        d = asdict(self)
-        d["ok"] = self.ok
-        return d
-
-    def format_table(self) -> str:
-        ref = "" if self.reference_model == self.model else f" against reference {self.reference_model}"
-        out = [
-            f"spbpe verify: {self.model}{ref}",
-            f"{self.lines:,} lines ({self.chars:,} chars) from {len(self.sources)} source(s) in {self.seconds:.1f} s",
-            "",
-            f"{'check':<10} {'lines':>10} {'differ':>8}",
-        ]
-        for c, n in self.checked.items():
-            out.append(f"{c:<10} {n:>10,} {self.differences.get(c, 0):>8,}")
-        out.append(f"{'any':<10} {self.lines:>10,} {self.differing_lines:>8,}")
-        out.append("")
-        out.append("OK: no differences" if self.ok else f"DIFFERENT: {self.differing_lines:,} line(s) differ")
-        return "\n".join(out)
-
-
 class Verifier:
     """Compares one spbpe model with the official library on batches of lines."""
 
     def __init__(
         self, model: str, reference_model: Optional[str] = None, checks: Sequence[str] = CHECKS, max_examples: int = 20
     ) -> None:
-        import sentencepiece as spm
-
-        from ..processor import SentencePieceProcessor
-
+        spm = require("sentencepiece", "verify (the official library to compare with)")
         bad = [c for c in checks if c not in CHECKS]
         if bad:
-            raise ValueError(f"unknown check {bad[0]!r} (choose from {', '.join(CHECKS)})")
-        self.ours = SentencePieceProcessor(model_file=str(model))
+            raise CliError(f"unknown check {bad[0]!r} (choose from {', '.join(CHECKS)})")
+        self.ours = load_processor(str(model))
+        load_proto(str(reference_model or model))  # a missing or wrong file: one line naming it
         self.ref = spm.SentencePieceProcessor(model_file=str(reference_model or model))
         self.checks = tuple(checks)
         self.max_examples = max_examples
@@ -258,31 +181,44 @@ def verify(
     return v.report
 
 
-def _cmd_verify(args, extra: List[str]) -> int:
+def _cmd_verify(args, extra: List[str], parser) -> int:
     if args.train:
         flags = spm_flags(extra)
         if args.input:
             flags.setdefault("input", ",".join(args.input))
+        for p in filter(None, flags.get("input", "").split(",")):
+            if not os.path.isfile(p):
+                raise FileNotFoundError(2, "No such file or directory", p)
         report: Any = verify_training(flags)
     else:
         if extra:
-            raise CliError(f"unrecognized arguments: {' '.join(extra)}")
-        if not args.model:
-            raise CliError("--model is required (or --train)")
+            parser.unknown(extra)
+        spec = args.tiktoken or args.encoding
+        if not args.model and not spec:
+            parser.error("--model is required (or --tiktoken, or --train)")
+        if args.model and spec:
+            parser.error("give --model or --tiktoken, not both")
         if not (args.input or args.adversarial or args.text):
-            raise CliError("nothing to check: give --input FILES, --adversarial or --text")
-        progress = Progress("verify", enabled=args.progress)
-        report = verify(
-            args.model,
-            files=args.input,
-            texts=args.text,
-            reference_model=args.reference_model,
-            adversarial=args.adversarial,
-            checks=args.checks.split(","),
-            max_lines=args.max_lines,
-            max_examples=args.max_examples,
-            progress=progress,
-        )
+            parser.error("nothing to check: give --input FILES, --adversarial or --text")
+        progress = Progress("verify", enabled=False if args.quiet else args.progress)
+        if spec:
+            if args.adversarial or args.reference_model:
+                parser.error("--tiktoken checks --input files and --text (no --adversarial, --reference-model)")
+            from .verify_gpt import verify_encoding
+
+            report = verify_encoding(spec, args.input, args.text, args.max_lines, args.max_examples, progress)
+        else:
+            report = verify(
+                args.model,
+                files=args.input,
+                texts=args.text,
+                reference_model=args.reference_model,
+                adversarial=args.adversarial,
+                checks=args.checks.split(","),
+                max_lines=args.max_lines,
+                max_examples=args.max_examples,
+                progress=progress,
+            )
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:
@@ -295,7 +231,13 @@ def _cmd_verify(args, extra: List[str]) -> int:
 
 def add_parser(sub) -> None:
     p = sub.add_parser("verify", help="compare spbpe with the official sentencepiece", allow_abbrev=False)
-    p.add_argument("--model", default="")
+    p.add_argument("--model", default="", help="the .model file to check (required unless --train or --tiktoken)")
+    p.add_argument(
+        "--tiktoken",
+        default="",
+        help="check spbpe's byte-level engine against tiktoken instead: cl100k_base, ... or a rank file",
+    )
+    p.add_argument("--encoding", default="", help="the same as --tiktoken NAME")
     p.add_argument("--input", nargs="+", default=[], help="files or directories of text (.txt, .tsv, .jsonl)")
     p.add_argument("--text", action="append", default=[], help="a string to check (repeatable)")
     p.add_argument(
@@ -315,7 +257,14 @@ def add_parser(sub) -> None:
         default=None,
         help="check only the first N lines of each file",
     )
-    p.add_argument("--max-examples", "--max_examples", dest="max_examples", type=int, default=20)
+    p.add_argument(
+        "--max-examples",
+        "--max_examples",
+        dest="max_examples",
+        type=int,
+        default=20,
+        help="show at most N differing lines in detail (default: %(default)s)",
+    )
     p.add_argument("--train", action="store_true", help="train with both libraries (spm_train flags follow)")
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.add_argument(
@@ -325,5 +274,6 @@ def add_parser(sub) -> None:
         default=None,
         help="force the progress bar (default: when stderr is a terminal)",
     )
-    p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar (the report is still printed)")
     p.set_defaults(func=None, verify_cmd=_cmd_verify)

@@ -13,6 +13,8 @@ import os
 import random
 from typing import Iterable, Iterator, List, Optional, Tuple, Union
 
+from ..errors import CliError
+
 __all__ = ["read_corpus", "adversarial_strings"]
 
 Text = Union[str, bytes]
@@ -33,8 +35,13 @@ def read_corpus(paths: Iterable[str]) -> Iterator[Tuple[str, int, Text]]:
             for no, raw in enumerate(f, 1):
                 line = raw[:-1] if raw.endswith(b"\n") else raw
                 if path.endswith(".jsonl"):
-                    rec = json.loads(line)
-                    yield name, no, rec["text"] if isinstance(rec, dict) else str(rec)
+                    try:
+                        rec = json.loads(line)
+                        text = rec["text"] if isinstance(rec, dict) else str(rec)
+                    except (ValueError, KeyError) as e:
+                        why = "no 'text' field" if isinstance(e, KeyError) else str(e)
+                        raise CliError(f"{name}:{no}: not a JSON record with a 'text' field ({why})") from None
+                    yield name, no, text
                 else:
                     yield name, no, _as_text(line)
 

@@ -15,6 +15,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, Optional, Sequence, Tuple
 
+from ..errors import CliError
+
 __all__ = ["TrainReport", "verify_training", "first_diff"]
 
 
@@ -76,15 +78,16 @@ def verify_training(options: Dict[str, str], workdir: Optional[str] = None) -> T
 
     ``model_prefix`` is chosen here (in ``workdir`` or a temporary directory).
     """
-    import sentencepiece as spm
-
     from ..trainer import SentencePieceTrainer
+    from .optional import require
+
+    spm = require("sentencepiece", "verify --train (the official library to compare with)")
     from .model_info import load_proto
 
     opts: Dict[str, Any] = {k: str(v) for k, v in options.items() if k != "model_prefix"}
     opts.setdefault("model_type", "bpe")
     if "input" not in opts:
-        raise ValueError("--input is required with --train")
+        raise CliError("verify: --input is required with --train")
     with tempfile.TemporaryDirectory(prefix="spbpe-verify-", dir=workdir) as d:
         times = {}
         for name, trainer in (("spbpe", SentencePieceTrainer), ("sentencepiece", spm.SentencePieceTrainer)):

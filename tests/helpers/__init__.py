@@ -5,4 +5,5 @@ hard_cases  hand-written hard inputs and seeded random strings and bytes
 parity      differential comparison with the official sentencepiece
 cli_helpers run ``python -m spbpe`` and pick models and lines for the CLI tests
 mutants     seeded malformed models (also a worker script: python tests/helpers/mutants.py)
+minbpe_ref  a plain-Python reference of minbpe's training, encode and files
 """

@@ -1,0 +1,220 @@
+"""Byte-level (GPT) encode and decode speed of spbpe.gpt against tiktoken
+and quicktok, measured in one run.
+
+    python benchmarks/bench_gpt.py              # 4 MB of English and of multilingual text
+    python benchmarks/bench_gpt.py --quick      # 1 MB each, 3 rounds
+    python benchmarks/bench_gpt.py --json out.json
+
+Peers, on the same documents in the same process: tiktoken (the reference;
+``tiktoken.Encoding`` built from the same rank file, pattern and specials)
+and quicktok (PyPI ``quicktok-v1``, its bundled cl100k_base and o200k_base).
+Before timing, every document's ids are checked to be identical across the
+three, so a fast wrong answer cannot look good.  Rows: single-thread
+encode_ordinary throughput (MB/s of UTF-8 input, median of the rounds) on
+cl100k and o200k, English and multilingual; spbpe's 2-thread batch against
+its 1-thread batch; decode (ids -> str) against tiktoken.  Rounds
+interleave every peer and mode, so drift in the machine's speed moves all
+figures alike: quote the ratios.  Single-thread rows are also given in
+CPU time (process_time), which a busy shared machine distorts far less
+than wall time; the batch rows are wall time (threads are the point).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+sys.path.insert(0, ROOT)
+
+import spbpe.gpt  # noqa: E402
+from spbpe.gpt.registry import SPECS  # noqa: E402
+
+DOC_BYTES = 8_000  # documents are runs of whole lines of about this size
+
+
+def documents(paths, limit):
+    """Documents of about DOC_BYTES from the files, limit bytes in all."""
+    docs, cur, size, total = [], [], 0, 0
+    for path in paths:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                n = len(line.encode())
+                cur.append(line)
+                size += n
+                total += n
+                if size >= DOC_BYTES:
+                    docs.append("".join(cur))
+                    cur, size = [], 0
+                if total >= limit:
+                    break
+        if total >= limit:
+            break
+    if cur:
+        docs.append("".join(cur))
+    return docs
+
+
+def load_docs(limit):
+    corpora = os.path.join(SHARED, "corpora")
+    english = [os.path.join(corpora, "english", "gutenberg_en.txt")]
+    multi_dir = os.path.join(corpora, "multilingual")
+    multi = [os.path.join(multi_dir, "mixed_shuffled.txt")]
+    if os.path.isdir(multi_dir):
+        multi += sorted(
+            os.path.join(multi_dir, f)
+            for f in os.listdir(multi_dir)
+            if f.endswith(".txt") and f != "mixed_shuffled.txt"
+        )
+    out = {}
+    if os.path.exists(english[0]):
+        out["english"] = documents(english, limit)
+    else:
+        out["english (bundled)"] = documents([os.path.join(ROOT, "spbpe", "data", "botchan.txt")], limit)
+    if os.path.exists(multi[0]):
+        # a slice of every language, not just the first files
+        per = max(limit // len(multi), DOC_BYTES)
+        docs = []
+        for p in multi:
+            docs += documents([p], per)
+        out["multilingual"] = docs
+    return out
+
+
+def rank_file(name):
+    p = os.path.join(SHARED, "models", "gpt", f"{name}.tiktoken")
+    return p if os.path.exists(p) else None
+
+
+def encoders(name):
+    ours = spbpe.gpt.get_encoding(name, rank_file(name))
+    peers = {"spbpe": ours.encode_ordinary}
+    decoders = {"spbpe": ours.decode, "spbpe bytes": ours.decode_bytes}
+    try:
+        import tiktoken
+
+        ref = tiktoken.Encoding(
+            name, pat_str=ours._pat_str, mergeable_ranks=ours._mergeable_ranks, special_tokens=ours._special_tokens
+        )
+        peers["tiktoken"] = ref.encode_ordinary
+        decoders["tiktoken"] = ref.decode
+        decoders["tiktoken bytes"] = ref.decode_bytes
+    except ImportError:
+        print("tiktoken not installed: left out")
+    try:
+        import quicktok
+
+        q = quicktok.get_encoding(name)
+        peers["quicktok"] = q.encode_ordinary
+        decoders["quicktok"] = q.decode
+    except ImportError:
+        print("quicktok not installed (pip install quicktok-v1): left out")
+    return ours, peers, decoders
+
+
+def timed(fn, docs):
+    """(wall, CPU) seconds of fn over the documents."""
+    t, c = time.perf_counter(), time.process_time()
+    for d in docs:
+        fn(d)
+    return time.perf_counter() - t, time.process_time() - c
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="1 MB per text kind, 3 rounds")
+    ap.add_argument("--mb", type=float, default=None, help="MB of text per kind (default 4, or 1 with --quick)")
+    ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument("--json", help="write the figures here")
+    args = ap.parse_args(argv)
+    limit = int((args.mb or (1 if args.quick else 4)) * 1e6)
+    rounds = args.rounds or (3 if args.quick else 5)
+    kinds = load_docs(limit)
+    rows = []
+    for name in ("cl100k_base", "o200k_base"):
+        if name not in SPECS:
+            continue
+        ours, peers, decoders = encoders(name)
+        for kind, docs in kinds.items():
+            nbytes = sum(len(d.encode()) for d in docs)
+            want = [peers["spbpe"](d) for d in docs]
+            for peer, fn in peers.items():
+                got = [list(fn(d)) for d in docs]
+                same = sum(a == b for a, b in zip(got, want))
+                if same != len(docs):
+                    raise SystemExit(
+                        f"{name} {kind}: {peer} differs from spbpe on {len(docs) - same} of {len(docs)} documents"
+                    )
+            print(
+                f"{name} {kind}: {len(docs)} documents, {nbytes / 1e6:.2f} MB, ids identical across {', '.join(peers)}"
+            )
+            times = {p: [] for p in peers}
+            batch = {1: [], 2: []}
+            dec = {p: [] for p in decoders}
+            for _ in range(rounds):
+                for p, fn in peers.items():
+                    times[p].append(timed(fn, docs))
+                for threads in (1, 2):
+                    t = time.perf_counter()
+                    ours.encode_ordinary_batch(docs, num_threads=threads)
+                    batch[threads].append(time.perf_counter() - t)
+                for p, fn in decoders.items():
+                    dec[p].append(timed(fn, want))
+
+            def rate(samples, which, nbytes=nbytes):
+                return nbytes / 1e6 / statistics.median(s[which] for s in samples)
+
+            row = {
+                "encoding": name,
+                "text": kind,
+                "mb": nbytes / 1e6,
+                "encode_mb_s": {p: rate(v, 0) for p, v in times.items()},
+                "encode_cpu_mb_s": {p: rate(v, 1) for p, v in times.items()},
+                "batch_1_thread_mb_s": nbytes / 1e6 / statistics.median(batch[1]),
+                "batch_2_threads_mb_s": nbytes / 1e6 / statistics.median(batch[2]),
+                "decode_mb_s": {p: rate(v, 0) for p, v in dec.items()},
+                "decode_cpu_mb_s": {p: rate(v, 1) for p, v in dec.items()},
+            }
+            rows.append(row)
+    print()
+    head = f"{'encoding':12} {'text':13} {'spbpe':>7} {'tiktoken':>8} {'quicktok':>8} {'x tiktoken':>10} {'x quicktok':>10}"
+    for key, title in (("encode_cpu_mb_s", "CPU time"), ("encode_mb_s", "wall time")):
+        print(f"single-thread encode_ordinary, MB/s ({title})")
+        print(head)
+        for r in rows:
+            m = r[key]
+            tk, qt = m.get("tiktoken"), m.get("quicktok")
+            print(
+                f"{r['encoding']:12} {r['text']:13} {m['spbpe']:7.1f} {tk or 0:8.1f} {qt or 0:8.1f} "
+                f"{m['spbpe'] / tk if tk else 0:10.2f} {m['spbpe'] / qt if qt else 0:10.2f}"
+            )
+        print()
+    print("spbpe encode_ordinary_batch, MB/s (wall time): 2 threads vs 1")
+    for r in rows:
+        one, two = r["batch_1_thread_mb_s"], r["batch_2_threads_mb_s"]
+        print(f"{r['encoding']:12} {r['text']:13} 1 thread {one:7.1f}  2 threads {two:7.1f}  x {two / one:.2f}")
+    for key, title in (("decode_cpu_mb_s", "CPU time"), ("decode_mb_s", "wall time")):
+        print(f"\ndecode (ids -> str) and decode_bytes (ids -> bytes), MB/s of text ({title})")
+        for r in rows:
+            d = r[key]
+            tk, qt, tkb = d.get("tiktoken"), d.get("quicktok"), d.get("tiktoken bytes")
+            print(
+                f"{r['encoding']:12} {r['text']:13} str: spbpe {d['spbpe']:7.1f}  tiktoken {tk or 0:7.1f}  "
+                f"quicktok {qt or 0:7.1f}  x tiktoken {d['spbpe'] / tk if tk else 0:.2f} | bytes: spbpe "
+                f"{d['spbpe bytes']:7.1f}  tiktoken {tkb or 0:7.1f}  x {d['spbpe bytes'] / tkb if tkb else 0:.2f}"
+            )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    print(f"\nload average during the run: {load:.1f} on {os.cpu_count()} CPUs")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

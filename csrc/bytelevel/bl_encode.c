@@ -1,0 +1,251 @@
+/*
+ * bl_encode.c - byte-level BPE encode and decode of one text (tiktoken's
+ * CoreBPE encode_native / encode_ordinary / decode_bytes).
+ *
+ * Encode: when the caller's special modes disallow some special token and
+ * the text holds one, nothing is encoded and the leftmost is reported
+ * (tiktoken raises).  Otherwise the text is cut at the allowed special
+ * tokens (special_scan.c); each stretch between them is pre-tokenized on
+ * its own (its end is the end of text for `\s+(?!\S)` and `\s++$`), by the
+ * table's built-in pre-tokenizer (pretok.c) or by the caller's chunks from
+ * any other pattern.  Each chunk becomes one rank when its bytes are a
+ * token, else the ranks byte_merge.c finds.  A chunk's ranks depend only
+ * on its bytes, so they are kept in the workspace's word cache
+ * (encode/word_cache.c), keyed by the table's generation; `reference_path`
+ * skips the cache and runs tiktoken's plain merge on every chunk.
+ *
+ * Ids out never outnumber input bytes (every token and special is at least
+ * one byte), so the output buffer is sized once per call.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytelevel/bytelevel.h"
+
+#if defined(__has_include)
+#if __has_include("bytelevel/pretok.h")
+#include "bytelevel/pretok.h"
+#define SP_HAVE_PRETOK 1
+#endif
+#endif
+
+/* Chunks longer than this are merged without the cache: they are rare,
+ * and a long key would fill the arena for one use. */
+#define CACHE_MAX_CHUNK 256
+
+typedef struct bl_encoder {
+    const spbpe_bytelevel *bl;
+    spbpe_workspace *ws;
+    int reference;
+    size_t count;            /* ids written to ws->ids */
+    spbpe_error *err;
+} bl_encoder;
+
+static int encode_chunk(bl_encoder *e, const uint8_t *s, size_t n) {
+    if (!n) return SPBPE_OK; /* an empty match of a custom pattern (tiktoken would panic) */
+    const spbpe_bytelevel *bl = e->bl;
+    spbpe_workspace *ws = e->ws;
+    int32_t *out = ws->ids + e->count;
+    if (e->reference) {
+        int32_t r = sp_bl_rank_of(bl, s, n);
+        if (r >= 0) {
+            out[0] = r;
+            e->count++;
+            return SPBPE_OK;
+        }
+        int64_t m = sp_bl_merge(bl, s, n, 1, ws, out, e->err);
+        if (m < 0) return (int)-m;
+        e->count += (size_t)m;
+        return SPBPE_OK;
+    }
+    if (n == 1 && bl->byte_rank[s[0]] >= 0) {
+        out[0] = bl->byte_rank[s[0]];
+        e->count++;
+        return SPBPE_OK;
+    }
+    uint64_t h = 0;
+    if (n <= CACHE_MAX_CHUNK) {
+        h = sp_hash_bytes(s, n);
+        size_t got;
+        const int32_t *toks = sp_cache_find(&ws->cache, s, n, h, &got);
+        if (toks) {
+            for (size_t i = 0; i < got; i++) out[i] = toks[2 * i + 1];
+            e->count += got;
+            return SPBPE_OK;
+        }
+    }
+    int32_t r = sp_bl_rank_of(bl, s, n);
+    int64_t m = 1;
+    if (r >= 0) out[0] = r;
+    else if ((m = sp_bl_merge(bl, s, n, 0, ws, out, e->err)) < 0)
+        return (int)-m;
+    if (n <= CACHE_MAX_CHUNK) {
+        if (sp_reserve((void **)&ws->seg_toks, &ws->seg_toks_cap, 2 * (size_t)m, sizeof *ws->seg_toks))
+            return sp_fail(e->err, SPBPE_ERR_NOMEM, 0, "out of memory");
+        for (int64_t i = 0; i < m; i++) {
+            ws->seg_toks[2 * i] = 0;
+            ws->seg_toks[2 * i + 1] = out[i];
+        }
+        if (sp_cache_put(&ws->cache, s, n, h, ws->seg_toks, (size_t)m))
+            return sp_fail(e->err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    }
+    e->count += (size_t)m;
+    return SPBPE_OK;
+}
+
+/* Pre-tokenize text[0..n) with the table's built-in pattern and encode
+ * every chunk. */
+static int encode_stretch(bl_encoder *e, const uint8_t *text, size_t n) {
+#ifdef SP_HAVE_PRETOK
+    size_t pos = 0;
+    while (pos < n) {
+        size_t end = sp_pretok_next((sp_pretok_kind)e->bl->pretok, text, n, pos);
+        if (end <= pos || end > n) return sp_fail(e->err, SPBPE_ERR_INTERNAL, pos, "pre-tokenizer did not advance");
+        int st = encode_chunk(e, text + pos, end - pos);
+        if (st) return st;
+        pos = end;
+    }
+    return SPBPE_OK;
+#else
+    (void)text;
+    (void)n;
+    return sp_fail(e->err, SPBPE_ERR_UNSUPPORTED, 0, "this build has no built-in pre-tokenizer: pass chunks");
+#endif
+}
+
+static int emit_special(bl_encoder *e, int32_t k) {
+    e->ws->ids[e->count++] = e->bl->special_id[k];
+    return SPBPE_OK;
+}
+
+static int encode_with_chunks(bl_encoder *e, const uint8_t *text, size_t len, const uint32_t *chunks, size_t count) {
+    size_t prev_end = 0;
+    for (size_t i = 0; i < count; i++) {
+        int special = (chunks[2 * i] & SP_BL_SPECIAL_BIT) != 0;
+        size_t a = chunks[2 * i] & ~SP_BL_SPECIAL_BIT, b = chunks[2 * i + 1];
+        /* in order and disjoint: then ids never outnumber the text's bytes */
+        if (a < prev_end || a > b || b > len)
+            return sp_fail(e->err, SPBPE_ERR_INVALID_ARGUMENT, i,
+                           "chunk %zu [%zu, %zu) is outside the text or overlaps the one before", i, a, b);
+        prev_end = b;
+        int st;
+        if (special) {
+            int32_t k = sp_bl_special_of(e->bl, text + a, b - a);
+            if (k < 0) return sp_fail(e->err, SPBPE_ERR_INVALID_ARGUMENT, i, "chunk %zu is not a special token", i);
+            st = emit_special(e, k);
+        } else {
+            st = encode_chunk(e, text + a, b - a);
+        }
+        if (st) return st;
+    }
+    return SPBPE_OK;
+}
+
+static int has_mode(const spbpe_bytelevel *bl, const uint8_t *modes, int mode) {
+    if (!modes) return 0;
+    for (size_t k = 0; k < bl->special_count; k++)
+        if (modes[k] == mode) return 1;
+    return 0;
+}
+
+int sp_bl_encode(const spbpe_bytelevel *bl, const uint8_t *text, size_t len, const spbpe_bytelevel_options *opt,
+                 spbpe_workspace *ws, spbpe_bytelevel_ids *out, spbpe_error *err) {
+    out->ids = NULL;
+    out->count = 0;
+    out->disallowed = -1;
+    out->disallowed_at = 0;
+    if (len > SP_MAX_INPUT)
+        return sp_fail(err, SPBPE_ERR_LIMIT, 0, "text of %zu bytes is larger than %zu", len, (size_t)SP_MAX_INPUT);
+    if (sp_reserve((void **)&ws->ids, &ws->ids_cap, len + 1, sizeof *ws->ids))
+        return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    if (ws->cache.generation != bl->generation) sp_cache_reset(&ws->cache, bl->generation);
+    bl_encoder e = {bl, ws, opt && opt->reference_path, 0, err};
+    const uint8_t *modes = opt ? opt->special_modes : NULL;
+    int st;
+    if (opt && opt->chunks) {
+        st = encode_with_chunks(&e, text, len, opt->chunks, opt->chunk_count);
+    } else {
+        if (!bl->pretok) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "this table has no pre-tokenizer: pass chunks");
+        if (has_mode(bl, modes, SP_BL_DISALLOWED)) {
+            int32_t k;
+            size_t at = sp_bl_find_special(bl, modes, SP_BL_DISALLOWED, text, len, 0, &k);
+            if (k >= 0) {
+                out->disallowed = k;
+                out->disallowed_at = at;
+                return SPBPE_OK;
+            }
+        }
+        if (!has_mode(bl, modes, SP_BL_ALLOWED)) modes = NULL;
+        size_t start = 0;
+        for (;;) {
+            int32_t k;
+            size_t at = sp_bl_find_special(bl, modes, SP_BL_ALLOWED, text, len, start, &k);
+            if ((st = encode_stretch(&e, text + start, at - start))) break;
+            if (k < 0) break;
+            emit_special(&e, k);
+            start = at + (bl->special_off[k + 1] - bl->special_off[k]);
+        }
+    }
+    if (st) return st;
+    out->ids = ws->ids;
+    out->count = e.count;
+    return SPBPE_OK;
+}
+
+SP_API int spbpe_bytelevel_builtin_pretok(void) {
+#ifdef SP_HAVE_PRETOK
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+SP_API int spbpe_bytelevel_encode(const spbpe_bytelevel *bl, const uint8_t *text, size_t len,
+                                  const spbpe_bytelevel_options *options, spbpe_workspace *ws, spbpe_bytelevel_ids *out,
+                                  spbpe_error *err) {
+    sp_clear_error(err);
+    if (!bl || !ws || !out || (!text && len)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    return sp_bl_encode(bl, text ? text : (const uint8_t *)"", len, options, ws, out, err);
+}
+
+/* ---------------------------------------------------------------- decode */
+
+int sp_bl_decode_append(const spbpe_bytelevel *bl, const int32_t *ids, size_t count, uint8_t **buf, size_t *len,
+                        size_t *cap, spbpe_error *err) {
+    size_t need = *len;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t id = (uint32_t)ids[i];
+        if (id >= bl->id_limit || !bl->kind[id])
+            return sp_fail(err, SPBPE_ERR_OUT_OF_RANGE, i, "token %ld is not in the vocabulary", (long)ids[i]);
+        need += bl->off[id + 1] - bl->off[id];
+    }
+    if (sp_reserve((void **)buf, cap, need + 16, 1)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    uint8_t *dst = *buf + *len;
+    const uint8_t *arena = bl->arena;
+    const uint32_t *off = bl->off;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t id = (uint32_t)ids[i];
+        size_t n = off[id + 1] - off[id];
+        if (n <= 16) {
+            /* short tokens: fixed-size copies (the arena and buf have 16 bytes of slack) */
+            memcpy(dst, arena + off[id], 16);
+        } else {
+            memcpy(dst, arena + off[id], n);
+        }
+        dst += n;
+    }
+    *len = need;
+    return SPBPE_OK;
+}
+
+SP_API int spbpe_bytelevel_decode(const spbpe_bytelevel *bl, const int32_t *ids, size_t count, spbpe_workspace *ws,
+                                  spbpe_decoded *out, spbpe_error *err) {
+    sp_clear_error(err);
+    if (!bl || !ws || !out || (!ids && count)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    ws->out_len = 0;
+    int st = sp_bl_decode_append(bl, ids, count, &ws->out, &ws->out_len, &ws->out_cap, err);
+    if (st) return st;
+    out->text = ws->out;
+    out->len = ws->out_len;
+    return SPBPE_OK;
+}

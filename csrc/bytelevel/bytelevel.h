@@ -1,0 +1,133 @@
+/*
+ * bytelevel/bytelevel.h - the byte-level BPE engine's internal types: the
+ * immutable rank table (rank_table.c), the byte merge (byte_merge.c), the
+ * special-token scan (special_scan.c) and the encode loop (bl_encode.c).
+ *
+ * A rank table maps token bytes to ranks (tiktoken's mergeable_ranks) and
+ * ranks back to bytes; special tokens live beside it, outside the merges.
+ * Everything in it is written once in spbpe_bytelevel_new and only read
+ * afterwards, so any number of threads may share one table.  Per-call
+ * scratch lives in the caller's spbpe_workspace (encode/encode.h), whose
+ * symbol, heap and id buffers and word cache the SentencePiece engine uses
+ * too; the cache is keyed by the table's generation id.
+ */
+#ifndef SPBPE_BYTELEVEL_H
+#define SPBPE_BYTELEVEL_H
+
+#include "common/internal.h"
+#include "encode/encode.h"
+
+/* Ids (ranks and special values) stay below this, so the decode table is
+ * dense and a pair of ranks plus the merged rank packs into 64 bits. */
+#define SP_BL_MAX_ID ((uint32_t)1 << 21)
+
+/* Chunks passed in by the caller: this bit on a chunk's start marks the
+ * chunk as the text of a special token (emit its id, no merges). */
+#define SP_BL_SPECIAL_BIT ((uint32_t)1 << 31)
+
+typedef struct sp_bl_slot {
+    uint32_t hash;                /* high hash bits | 1; 0 = empty */
+    int32_t id;                   /* the rank (or, in the specials table, special index) */
+} sp_bl_slot;
+
+struct spbpe_bytelevel {
+    uint64_t generation;          /* unique per table, keys the per-thread word cache */
+    int pretok;                   /* sp_pretok_kind, or 0: the caller passes chunks */
+    /* mergeable tokens */
+    uint8_t *arena;               /* every token's bytes back to back */
+    uint32_t *off;                /* id_limit + 1 offsets into arena, by id (rank or special value) */
+    uint8_t *kind;                /* by id: 0 = none, 1 = mergeable, 2 = special only */
+    uint32_t id_limit;            /* max id + 1 */
+    size_t rank_count;
+    sp_bl_slot *ranks;            /* bytes -> rank, open addressing */
+    size_t ranks_mask;
+    int32_t byte_rank[256];       /* rank of each single byte, or -1 */
+    int32_t *byte_pair;           /* 65536: rank of each two-byte string, or -1 (the first pairs of every merge) */
+    uint64_t *pairs;              /* (left << 43 | right << 22 | merged + 1), 0 = empty */
+    size_t pairs_mask;
+    /* special tokens, in the caller's order */
+    size_t special_count;
+    uint8_t *special_arena;
+    uint32_t *special_off;        /* special_count + 1 */
+    int32_t *special_id;
+    sp_bl_slot *specials;         /* bytes -> special index */
+    size_t specials_mask;
+    uint8_t special_first[256];   /* 1 when some special starts with this byte */
+    uint8_t *special_pair;        /* 65536 bits: first two bytes of some special (len >= 2) */
+    uint32_t *special_lens;       /* the distinct special lengths, longest first */
+    size_t special_len_count;
+    size_t special_max_len;
+    int special_has_len1;
+    int special_one_first;        /* the first byte of every special when they share it, else -1 */
+};
+
+/* -------------------------------------------------------------- lookups */
+
+/* The rank of the token with bytes s[0..n), or -1. */
+static inline int32_t sp_bl_rank_of(const spbpe_bytelevel *bl, const uint8_t *s, size_t n) {
+    uint64_t h = sp_hash_bytes(s, n);
+    uint32_t h32 = (uint32_t)(h >> 32) | 1u;
+    for (size_t i = (size_t)h & bl->ranks_mask;; i = (i + 1) & bl->ranks_mask) {
+        const sp_bl_slot *slot = &bl->ranks[i];
+        if (!slot->hash) return -1;
+        if (slot->hash == h32) {
+            uint32_t id = (uint32_t)slot->id;
+            if (bl->off[id + 1] - bl->off[id] == n && sp_bytes_equal(bl->arena + bl->off[id], s, n)) return slot->id;
+        }
+    }
+}
+
+/* The rank of the concatenation of tokens left and right (whose bytes are
+ * s[0..n)), or -1: one probe of the pair table when there is one. */
+static inline int32_t sp_bl_pair_rank(const spbpe_bytelevel *bl, int32_t left, int32_t right, const uint8_t *s,
+                                      size_t n) {
+    if (!bl->pairs || left < 0 || right < 0) return sp_bl_rank_of(bl, s, n);
+    uint64_t key = (uint64_t)left << 21 | (uint64_t)right;
+    for (size_t i = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 20) & bl->pairs_mask;; i = (i + 1) & bl->pairs_mask) {
+        uint64_t slot = bl->pairs[i];
+        if (!slot) return -1;
+        if ((slot >> 22) == key) return (int32_t)(slot & 0x3FFFFF) - 1;
+    }
+}
+
+/* The index of the special token with bytes s[0..n), or -1. */
+int32_t sp_bl_special_of(const spbpe_bytelevel *bl, const uint8_t *s, size_t n);
+
+/* ---------------------------------------------------------------- merge */
+
+/* Append the ranks of one chunk s[0..n) (n >= 1) to out (room for n more),
+ * exactly as tiktoken's byte_pair_encode: merge the adjacent pair whose
+ * concatenation has the lowest rank, leftmost on ties, until no pair is a
+ * token.  The caller has checked the whole chunk is not a token.  Returns
+ * the number of ranks, or -1 when a byte has no rank (SPBPE_ERR_MODEL_FORMAT
+ * in err) or memory ran out (SPBPE_ERR_NOMEM). */
+int64_t sp_bl_merge(const spbpe_bytelevel *bl, const uint8_t *s, size_t n, int reference, spbpe_workspace *ws,
+                    int32_t *out, spbpe_error *err);
+
+/* ------------------------------------------------------------- specials */
+
+/* Per special token, what encode does with its text (the caller's modes):
+ * 0 = ordinary text, 1 = allowed (emit the special's id), 2 = disallowed. */
+enum { SP_BL_ORDINARY = 0, SP_BL_ALLOWED = 1, SP_BL_DISALLOWED = 2 };
+
+/* The first position >= from where a special token with mode `want` starts
+ * in text[0..len) and, in *index, the longest such token there; len when
+ * there is none.  With want == SP_BL_ALLOWED, positions where a longer
+ * token of another mode starts are skipped, as tiktoken's scan skips a
+ * match that is not allowed. */
+size_t sp_bl_find_special(const spbpe_bytelevel *bl, const uint8_t *modes, int want, const uint8_t *text,
+                          size_t len, size_t from, int32_t *index);
+
+/* --------------------------------------------------------------- encode */
+
+/* spbpe_bytelevel_encode without the argument checks (bl_encode.c); the
+ * batch runs it per text. */
+int sp_bl_encode(const spbpe_bytelevel *bl, const uint8_t *text, size_t len, const spbpe_bytelevel_options *opt,
+                 spbpe_workspace *ws, spbpe_bytelevel_ids *out, spbpe_error *err);
+/* Append the bytes of ids to *buf (length *len, capacity *cap, kept 16
+ * bytes past the end for short copies).  SPBPE_ERR_OUT_OF_RANGE with
+ * err->offset = the index of an id that is no token. */
+int sp_bl_decode_append(const spbpe_bytelevel *bl, const int32_t *ids, size_t count, uint8_t **buf, size_t *len,
+                        size_t *cap, spbpe_error *err);
+
+#endif /* SPBPE_BYTELEVEL_H */

@@ -1,0 +1,258 @@
+"""The binding of the byte-level BPE engine (``csrc/bytelevel``): a rank
+table in C plus one workspace per thread.
+
+It owns the C handles through ``ffi.gc``, turns status codes into
+exceptions, passes text to C without copying and hands back lists of ints
+and bytes.  cffi releases the GIL around every C call and the table is
+immutable in C, so one :class:`NativeByteLevel` serves many threads.
+Nothing outside ``spbpe._core`` sees ``ffi`` or ``lib``.
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from itertools import accumulate
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from ..errors import OutOfMemoryError
+from . import _pylists
+from ._spbpe import ffi, lib
+from .results import _SIZE_T, _SIZEOF_SIZE_T, _ids_buffer, _NoCycleCollection, _pack_each, _split_ids
+from .status import raise_for_status
+
+__all__ = ["NativeByteLevel", "SPECIAL_BIT", "ORDINARY", "ALLOWED", "DISALLOWED", "has_builtin_pretok"]
+
+#: A chunk start with this bit set marks the text of a special token.
+SPECIAL_BIT = 1 << 31
+#: Special modes, one byte per special token (spbpe_bytelevel_options).
+ORDINARY, ALLOWED, DISALLOWED = 0, 1, 2
+_NO_CHUNKS = ffi.new("uint32_t[2]")  # a non-NULL pointer for zero chunks
+_NO_LIMIT = 1 << 62
+
+
+def _flat(items: Sequence[bytes]) -> Tuple[bytes, array]:
+    """items back to back, and the size_t starts (len + 1 of them)."""
+    starts = array(_SIZE_T, [0])
+    starts.extend(accumulate(map(len, items)))
+    return b"".join(items), starts
+
+
+def has_builtin_pretok() -> bool:
+    """Whether this build of the core has the C pre-tokenizer of the four
+    built-in patterns (else every pattern is split with ``regex``)."""
+    return bool(lib.spbpe_bytelevel_builtin_pretok())
+
+
+class NativeByteLevel:
+    """A rank table in the C core.
+
+    Args:
+        mergeable_ranks: token bytes -> rank.
+        special_tokens: special token text -> value, in a fixed order (the
+            special modes passed to encode follow it).
+        pretok: the built-in pre-tokenizer (1-4), or 0 when the caller
+            always passes chunks.
+    """
+
+    def __init__(self, mergeable_ranks: Dict[bytes, int], special_tokens: Dict[str, int], pretok: int):
+        tokens, starts = _flat(list(mergeable_ranks))
+        ranks = array("I", mergeable_ranks.values())
+        specials, sstarts = _flat([s.encode("utf-8") for s in special_tokens])
+        sids = array("I", special_tokens.values())
+        err = ffi.new("spbpe_error *")
+        handle = lib.spbpe_bytelevel_new(
+            tokens,
+            ffi.from_buffer("size_t[]", starts),
+            ffi.from_buffer("uint32_t[]", ranks),
+            len(ranks),
+            specials,
+            ffi.from_buffer("size_t[]", sstarts),
+            ffi.from_buffer("uint32_t[]", sids) if len(sids) else ffi.NULL,
+            len(sids),
+            pretok,
+            err,
+        )
+        if handle == ffi.NULL:
+            raise_for_status(err.status, err)
+        self._handle = ffi.gc(handle, lib.spbpe_bytelevel_free)
+        self.id_limit: int = lib.spbpe_bytelevel_id_limit(self._handle)
+        self._table = tuple(range(self.id_limit))
+        self._local = threading.local()
+
+    def close(self) -> None:
+        """Free the C table now instead of at garbage collection."""
+        if self._handle is not None:
+            ffi.release(self._handle)
+            self._handle = None
+
+    def _thread(self):
+        loc = self._local
+        if getattr(loc, "ws", None) is None:
+            ws = lib.spbpe_workspace_new()
+            if ws == ffi.NULL:
+                raise OutOfMemoryError("could not allocate an spbpe workspace")
+            loc.ws = ffi.gc(ws, lib.spbpe_workspace_free)
+            loc.err = ffi.new("spbpe_error *")
+            loc.out = ffi.new("spbpe_bytelevel_ids *")
+            loc.opts = ffi.new("spbpe_bytelevel_options *")
+            loc.dec = ffi.new("spbpe_decoded *")
+            loc.bids = ffi.new("spbpe_batch_ids *")
+            loc.btext = ffi.new("spbpe_batch_text *")
+            loc.bad_item = ffi.new("size_t *")
+            loc.bad_special = ffi.new("int32_t *")
+            loc.dcap = 0  # decode_list's int32 buffer
+        return loc
+
+    def _batch(self):
+        loc = self._thread()
+        b = getattr(loc, "batch", None)
+        if b is None:
+            b = lib.spbpe_bytelevel_batch_new()
+            if b == ffi.NULL:
+                raise OutOfMemoryError("could not allocate an spbpe batch")
+            b = loc.batch = ffi.gc(b, lib.spbpe_bytelevel_batch_free)
+        return b
+
+    def encode(
+        self,
+        data: bytes,
+        modes: Optional[bytes] = None,
+        chunks: Optional[array] = None,
+        reference_path: bool = False,
+    ) -> Tuple[List[int], int]:
+        """(ids, -1), or ([], k) when special k is disallowed and in data.
+
+        Args:
+            data: UTF-8 text.
+            modes: one byte per special token (ORDINARY, ALLOWED,
+                DISALLOWED), or None: all ordinary.
+            chunks: uint32 (start, end) byte pairs from a pattern split in
+                Python (SPECIAL_BIT on the start of a special's text), or
+                None for the built-in pre-tokenizer.
+            reference_path: tiktoken's plain merge, no shortcuts.
+        """
+        loc = self._thread()
+        opts = loc.opts
+        if chunks is not None:
+            opts.chunks = ffi.from_buffer("uint32_t[]", chunks) if len(chunks) else _NO_CHUNKS
+            opts.chunk_count = len(chunks) // 2
+        else:
+            opts.chunks = ffi.NULL
+            opts.chunk_count = 0
+        opts.special_modes = ffi.from_buffer(modes) if modes else ffi.NULL
+        opts.reference_path = 1 if reference_path else 0
+        out = loc.out
+        st = lib.spbpe_bytelevel_encode(self._handle, data, len(data), opts, loc.ws, out, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        if out.disallowed >= 0:
+            return [], out.disallowed
+        return _pylists.to_list(_ids_buffer(out.ids, out.count), out.count, self._table), -1
+
+    def encode_batch(self, texts: list, modes: Optional[bytes], num_threads: int) -> Tuple[List[List[int]], int, int]:
+        """(lists of ids, len(texts), -1), or ([], i, k) when text i is the
+        first to hold disallowed special k.  texts: a list of str or bytes,
+        joined into one UTF-8 blob in C (UnicodeEncodeError for a str with
+        a surrogate, TypeError for another item).  Built-in pre-tokenizer
+        only."""
+        loc = self._thread()
+        b = self._batch()
+        blob, starts, _ = _pylists.concat(texts, 0, _NO_LIMIT)
+        st = lib.spbpe_bytelevel_encode_batch(
+            self._handle,
+            blob,
+            ffi.from_buffer("size_t[]", starts),
+            len(texts),
+            ffi.from_buffer(modes) if modes else ffi.NULL,
+            num_threads,
+            b,
+            loc.bids,
+            loc.bad_item,
+            loc.bad_special,
+            loc.err,
+        )
+        if st:
+            raise_for_status(st, loc.err)
+        if loc.bad_item[0] < len(texts):
+            return [], loc.bad_item[0], loc.bad_special[0]
+        with _NoCycleCollection():
+            return _split_ids(loc.bids, self._table), len(texts), -1
+
+    def decode(self, ids: Union[bytes, bytearray, array]) -> bytes:
+        """Bytes of int32 ids; OutOfRangeError (offset = index) for an id
+        that is no token."""
+        loc = self._thread()
+        n = len(ids) // 4 if isinstance(ids, (bytes, bytearray)) else len(ids)
+        ptr = ffi.from_buffer("int32_t[]", ids) if n else ffi.NULL
+        st = lib.spbpe_bytelevel_decode(self._handle, ptr, n, loc.ws, loc.dec, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        return ffi.buffer(loc.dec.text, loc.dec.len)[:] if loc.dec.len else b""
+
+    def decode_str(self, ids: Union[bytes, bytearray, array], errors: str) -> str:
+        """decode's bytes as str, decoded straight from the C buffer (no
+        intermediate bytes object)."""
+        loc = self._thread()
+        n = len(ids) // 4 if isinstance(ids, (bytes, bytearray)) else len(ids)
+        ptr = ffi.from_buffer("int32_t[]", ids) if n else ffi.NULL
+        st = lib.spbpe_bytelevel_decode(self._handle, ptr, n, loc.ws, loc.dec, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        return str(ffi.buffer(loc.dec.text, loc.dec.len), "utf-8", errors) if loc.dec.len else ""
+
+    def _decode_list(self, tokens: list):
+        """Decode a list or tuple of ints through a per-thread int32 buffer
+        (no allocation once it has grown); the result is in loc.dec.
+        TypeError or OverflowError as _pylists.pack raises them."""
+        loc = self._thread()
+        n = len(tokens)
+        if n > loc.dcap:
+            loc.dcap = max(2 * n, 1024)
+            loc.dbuf = bytearray(4 * loc.dcap)
+            loc.dptr = ffi.from_buffer("int32_t[]", loc.dbuf)
+        _pylists.pack(tokens, loc.dbuf)
+        st = lib.spbpe_bytelevel_decode(self._handle, loc.dptr, n, loc.ws, loc.dec, loc.err)
+        if st:
+            raise_for_status(st, loc.err)
+        return loc.dec
+
+    def decode_list(self, tokens: list, errors: str) -> str:
+        """The text of a list or tuple of ints, as str."""
+        dec = self._decode_list(tokens)
+        return str(ffi.buffer(dec.text, dec.len), "utf-8", errors) if dec.len else ""
+
+    def decode_list_bytes(self, tokens: list) -> bytes:
+        """The bytes of a list or tuple of ints."""
+        dec = self._decode_list(tokens)
+        return ffi.buffer(dec.text, dec.len)[:] if dec.len else b""
+
+    def decode_batch(self, seqs: Sequence[Sequence[int]], num_threads: int) -> List[bytes]:
+        loc = self._thread()
+        b = self._batch()
+        flat: Union[bytes, array]
+        starts: Union[bytes, array]
+        try:
+            flat, starts = _pylists.pack_many(seqs)
+        except (TypeError, OverflowError):
+            flat, starts = _pack_each(seqs)
+        count = len(seqs)
+        st = lib.spbpe_bytelevel_decode_batch(
+            self._handle,
+            ffi.from_buffer("int32_t[]", flat),
+            ffi.from_buffer("size_t[]", starts),
+            count,
+            num_threads,
+            b,
+            loc.btext,
+            loc.err,
+        )
+        if st:
+            raise_for_status(st, loc.err)
+        out = loc.btext
+        return _pylists.split_text(
+            ffi.buffer(out.text, out.offsets[count]),
+            ffi.buffer(out.offsets, (count + 1) * _SIZEOF_SIZE_T),
+            count,
+            False,
+        )
