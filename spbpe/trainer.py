@@ -148,6 +148,9 @@ class SentencePieceTrainer:
         if iterator is None:
             iterator = kwargs.pop("sentence_reader", None)
         writer = kwargs.pop("model_writer", None)
+        # Private: called with the NativeTrainer once it exists, so a watcher
+        # thread (spbpe train's progress bar) can read its merge count.
+        on_native = kwargs.pop("_on_native_trainer", None)
         normalizer = kwargs.pop("normalizer", None)
         if kwargs.pop("pretokenizer", None) is not None:
             raise TrainerError("pretokenizer= is not supported yet (pretokenization_delimiter is)")
@@ -185,6 +188,8 @@ class SentencePieceTrainer:
 
         log.spec(o)
         native = NativeTrainer(o)
+        if on_native is not None:
+            on_native(native)
         try:
             log.info(
                 "trainer_interface.cc", "Loading corpus: " + ", ".join(o["input"]) if o["input"] else "Loading corpus"

@@ -40,7 +40,69 @@ def test_watcher_reads_the_offset_of_the_open_input(tmp_path):
     w._tick()  # the file is closed: reading is done
     text = out.getvalue()
     assert "LOG(INFO) reading 1 file(s)" in text and "LOG(INFO) read 0.0 MB" in text
-    assert "merges to vocab_size 2000" in text
+    assert "training: character coverage" in text  # no trainer attached: no merge count yet
+
+
+class _Native:
+    def __init__(self, progress):
+        self.now = progress
+
+    def progress(self):
+        return self.now
+
+
+def test_watcher_shows_merges_done_of_the_most_possible(tmp_path):
+    out = _Tty()
+    w = TrainWatcher([], "2000", stream=out)
+    w.phase = "training"
+    w.attach(_Native((0, 0)))
+    w._draw()
+    assert "training: character coverage" in out.getvalue()
+    w.native.now = (500, 1000)
+    w._draw()
+    assert "merging [" in out.getvalue() and "50%" in out.getvalue() and "500 of 1,000 merges" in out.getvalue()
+    w.native.now = None  # train closed its trainer
+    w._draw()
+
+
+def test_native_trainer_reports_merges_while_training():
+    # The real counter, read from another thread while train runs (the hook the CLI's watcher uses).
+    import io
+    import threading
+    import time
+
+    from spbpe.trainer import SentencePieceTrainer
+
+    box, seen = {}, []
+
+    def poll():
+        while "stop" not in box:
+            native = box.get("native")
+            got = native.progress() if native is not None else None
+            if got:
+                seen.append(got)
+            time.sleep(0)  # the training thread is in C without the GIL: poll as fast as possible
+
+    t = threading.Thread(target=poll)
+    t.start()
+    try:
+        SentencePieceTrainer.train(
+            input=str(BOTCHAN),
+            model_writer=io.BytesIO(),
+            vocab_size=2000,
+            model_type="bpe",
+            minloglevel=2,
+            _on_native_trainer=lambda n: box.__setitem__("native", n),
+        )
+    finally:
+        box["stop"] = 1
+        t.join()
+    assert seen, "the watcher never read the trainer"
+    done = [d for d, _ in seen]
+    assert done == sorted(done)  # never goes back
+    target = max(m for _, m in seen)
+    assert 0 < target < 2000 and all(d <= target for d in done)
+    assert box["native"].progress() is None  # closed after train: no read of a freed handle
 
 
 def test_train_logs_when_not_a_terminal_and_quiet_silences(tmp_path):

@@ -406,6 +406,13 @@ int spbpe_trainer_normalize(spbpe_trainer *trainer, const uint8_t *text, size_t 
 /* Run character coverage and the BPE merges.  Only once per trainer. */
 int spbpe_trainer_train(spbpe_trainer *trainer, spbpe_error *err);
 
+/* Progress of a spbpe_trainer_train running on another thread: merges made
+ * so far and the most the run can make (0 until the merge loop starts; the
+ * run may stop earlier when no pair is left).  Safe to call from any thread
+ * while the trainer trains (relaxed atomic reads); SPBPE_ERR_INVALID_ARGUMENT
+ * for a NULL argument. */
+int spbpe_trainer_progress(const spbpe_trainer *trainer, uint64_t *merges_done, uint64_t *merges_target);
+
 /* The trained vocabulary, in id order (valid after a successful train):
  * the piece count, and one piece's bytes (NULL, *len 0, when id is out of
  * range).  Piece pointers live as long as the trainer; scores and types

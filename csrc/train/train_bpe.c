@@ -408,6 +408,7 @@ static int merge_loop(sp_merger *c, size_t max_merges, int32_t *merged, int64_t 
     size_t n = 0;
     int st = SPBPE_OK;
     int tail = 0;
+    atomic_store_explicit(&c->trainer->merges_target, max_merges, memory_order_relaxed);
     while (n < max_merges) {
         int32_t best = -1;
         sp_qentry e;
@@ -445,6 +446,7 @@ static int merge_loop(sp_merger *c, size_t max_merges, int32_t *merged, int64_t 
         }
         if (freqs) freqs[n] = c->syms[best].freq;
         merged[n++] = best;
+        atomic_store_explicit(&c->trainer->merges_done, n, memory_order_relaxed);
         if (merge(c, best)) goto oom;
         drop_positions(c, &c->syms[best]);
         for (size_t k = 0; k < c->npending; k++) {
@@ -537,4 +539,13 @@ out:
     merger_release(&c);
     sp_charset_release(&cs);
     return st;
+}
+
+SP_API int spbpe_trainer_progress(const spbpe_trainer *t, uint64_t *merges_done, uint64_t *merges_target) {
+    if (!t || !merges_done || !merges_target) return SPBPE_ERR_INVALID_ARGUMENT;
+    /* The const is for callers; atomic loads of C11 take a non-const pointer. */
+    spbpe_trainer *m = (spbpe_trainer *)(uintptr_t)t;
+    *merges_done = atomic_load_explicit(&m->merges_done, memory_order_relaxed);
+    *merges_target = atomic_load_explicit(&m->merges_target, memory_order_relaxed);
+    return SPBPE_OK;
 }

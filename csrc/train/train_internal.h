@@ -11,6 +11,7 @@
 #ifndef SPBPE_TRAINER_INTERNAL_H
 #define SPBPE_TRAINER_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -146,6 +147,8 @@ struct spbpe_trainer {
 
     sp_wordtab words;                    /* all feeders' words (sp_feeders_merge) */
     int trained;
+    atomic_size_t merges_done;           /* merges so far, for spbpe_trainer_progress (another thread reads) */
+    atomic_size_t merges_target;         /* the most merges this run can make; 0 before the merge loop */
 
     /* Results (spbpe_trainer_train). */
     uint8_t *out_arena;

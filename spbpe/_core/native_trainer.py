@@ -9,7 +9,7 @@ of corrupting it.
 
 import threading
 from contextlib import contextmanager
-from typing import Any, Dict, Iterable, Iterator, List, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from ..errors import TRAINER_STATUS_EXCEPTIONS, TrainerError
 from ._spbpe import ffi, lib
@@ -88,6 +88,7 @@ class NativeTrainer:
         self._kept_int = ffi.new("int *")
         self._kept_u64 = ffi.new("uint64_t *")
         self._busy = threading.Lock()
+        self._alive = threading.Lock()  # progress() from another thread never reads a freed handle
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -153,9 +154,19 @@ class NativeTrainer:
     def close(self) -> None:
         if self._h is None:
             return
-        with self._exclusive():
+        with self._exclusive(), self._alive:
             ffi.release(self._h)
             self._h = None
+
+    def progress(self) -> Optional[Tuple[int, int]]:
+        """(merges made, most merges this run can make) while train runs on
+        another thread; (0, 0) before the merge loop, None once closed."""
+        with self._alive:
+            if self._h is None:
+                return None
+            done, target = ffi.new("uint64_t *"), ffi.new("uint64_t *")
+            lib.spbpe_trainer_progress(self._h, done, target)
+            return int(done[0]), int(target[0])
 
 
 def iter_blocks(f: Any, size: int = 1 << 23) -> Iterable[bytes]:

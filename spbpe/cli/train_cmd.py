@@ -9,7 +9,9 @@ operating system (on Linux, ``/proc/self/fdinfo`` gives the offset of each
 open input file), so no hook into the trainer is needed: the phase is
 "reading" while input files remain to be read, then "training" (character
 coverage and the merges up to ``vocab_size``).  On a terminal it draws a bar
-(bytes read of the total, rate, ETA, then the time spent merging);
+(bytes read of the total, rate, ETA, then merges done of the most the run
+can make, read from the native trainer through train's private
+``_on_native_trainer`` hook, with rate and ETA);
 otherwise it prints sentencepiece-style log lines (``LOG(INFO) ...``) at
 each phase.  ``--quiet`` or ``--minloglevel=1`` (or more) prints nothing but
 errors.
@@ -22,7 +24,7 @@ import sys
 import threading
 import time
 from difflib import get_close_matches
-from typing import Dict, List, Optional, Set, TextIO, Tuple
+from typing import Any, Dict, List, Optional, Set, TextIO, Tuple
 
 from .._proto.trainer_spec import DEPRECATED
 from ..errors import CliError
@@ -70,10 +72,16 @@ class TrainWatcher:
         self.vocab_size = vocab_size
         self.seen: Set[str] = set()
         self.phase, self.done = "reading", 0
+        self.merge_start = 0.0
         self.started = False
         self.start = self.read_end = time.monotonic()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
+        self.native: Any = None  # the NativeTrainer, once train has made it (its merge count)
+
+    def attach(self, native: Any) -> None:
+        """SentencePieceTrainer.train's _on_native_trainer hook."""
+        self.native = native
 
     def log(self, text: str) -> None:
         if self.tty:
@@ -102,6 +110,15 @@ class TrainWatcher:
         if self.tty:
             self._draw()
 
+    def _merges(self) -> Tuple[int, int]:
+        """(merges done, most merges) of the running trainer; (0, 0) before its merge loop."""
+        got = self.native.progress() if self.native is not None else None
+        if not got:
+            return 0, 0
+        if got[1] and not self.merge_start:
+            self.merge_start = time.monotonic()
+        return got
+
     def _draw(self) -> None:
         now = time.monotonic()
         if self.phase == "reading" and self.total:
@@ -114,7 +131,16 @@ class TrainWatcher:
                 f"{rate / 1e6:.1f} MB/s ETA {eta:.0f} s"
             )
         else:
-            text = f"training: coverage and merges to vocab_size {self.vocab_size} ... {now - self.read_end:.1f} s"
+            done, target = self._merges()
+            if target:
+                secs = max(now - self.merge_start, 1e-9) if self.merge_start else 1e-9
+                rate = done / secs
+                eta = (target - done) / rate if rate > 0 else 0.0
+                frac = min(done / target, 1.0)
+                bar = "#" * int(frac * 30) + "." * (30 - int(frac * 30))
+                text = f"merging [{bar}] {frac:4.0%} {done:,} of {target:,} merges {rate:,.0f}/s ETA {eta:.0f} s"
+            else:
+                text = f"training: character coverage ... {now - self.read_end:.1f} s"
         self.stream.write("\r" + text + "\x1b[K")
         self.stream.flush()
 
@@ -177,7 +203,7 @@ def run_train(argv: List[str]) -> int:
         SentencePieceTrainer.train(**flags)
         return 0
     with TrainWatcher(inputs, flags.get("vocab_size", "8000")) as w:
-        SentencePieceTrainer.train(**flags)
+        SentencePieceTrainer.train(**flags, _on_native_trainer=w.attach)
     prefix = flags["model_prefix"]
     w.log(f"trained in {time.perf_counter() - start:.2f} s -> {prefix}.model, {prefix}.vocab")
     return 0
