@@ -191,6 +191,24 @@ class Encoding:
         allowed, disallowed = self._resolve(allowed_special, disallowed_special)
         return self._encode(text, allowed, disallowed)
 
+    def encode_with_unstable(
+        self,
+        text: str,
+        *,
+        allowed_special: AllowedSpecial = set(),  # noqa: B006  (tiktoken's signature)
+        disallowed_special: DisallowedSpecial = "all",
+    ) -> Tuple[List[int], List[List[int]]]:
+        """Stable tokens of text and the token sequences that may complete it, as tiktoken's
+        ``encode_with_unstable`` (spbpe.gpt.unstable); the completions in no particular order.
+
+        Raises:
+            DisallowedSpecialError: as ``encode``.
+        """
+        from .unstable import encode_with_unstable
+
+        allowed, disallowed = self._resolve(allowed_special, disallowed_special)
+        return encode_with_unstable(self, text, allowed, disallowed)
+
     def encode_to_numpy(
         self,
         text: str,
