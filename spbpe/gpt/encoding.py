@@ -24,7 +24,7 @@ from typing import AbstractSet, Any, Collection, Dict, List, Literal, Optional, 
 from .._core import _pylists
 from .._core.native_gpt import ALLOWED, DISALLOWED, NativeByteLevel, has_builtin_pretok
 from ..errors import DisallowedSpecialError, InputError, OutOfRangeError, UnknownTokenError
-from . import split
+from . import split, unstable
 from .registry import builtin_pretok_kind
 
 __all__ = ["Encoding"]
@@ -204,10 +204,8 @@ class Encoding:
         Raises:
             DisallowedSpecialError: as ``encode``.
         """
-        from .unstable import encode_with_unstable
-
         allowed, disallowed = self._resolve(allowed_special, disallowed_special)
-        return encode_with_unstable(self, text, allowed, disallowed)
+        return unstable.encode_with_unstable(self, text, allowed, disallowed)
 
     def encode_to_numpy(
         self,

@@ -20,19 +20,17 @@ no whole-token shortcut except for a single byte), as tiktoken's
 ``byte_pair_encode``.  Completions come back as a list in no particular
 order (tiktoken builds them from a hash set).  Chunk boundaries are found
 with the ``regex`` module on the text after the last special token, as
-spbpe.gpt.split does for custom patterns.
+spbpe.gpt.split does for custom patterns.  ``enc`` is a spbpe.gpt.Encoding
+(typed Any: this module is imported by it).
 """
 
 from __future__ import annotations
 
 import bisect
-from typing import TYPE_CHECKING, AbstractSet, Collection, List, Set, Tuple
+from typing import AbstractSet, Any, Collection, List, Set, Tuple
 
 from . import split
 from .minbpe_gpt4 import split_by_ranks
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .encoding import Encoding
 
 __all__ = ["encode_with_unstable"]
 
@@ -42,14 +40,14 @@ _WHITE_SPACE = frozenset(
 )
 
 
-def _byte_pair_encode(enc: "Encoding", piece: bytes) -> List[int]:
+def _byte_pair_encode(enc: Any, piece: bytes) -> List[int]:
     ranks = enc._mergeable_ranks
     if len(piece) == 1:
         return [ranks[piece]]
     return [ranks[p] for p in split_by_ranks(ranks, piece, enc.max_token_value + 1)]
 
 
-def _sorted_tokens(enc: "Encoding") -> List[bytes]:
+def _sorted_tokens(enc: Any) -> List[bytes]:
     cached = enc.__dict__.get("_sorted_token_bytes")
     if cached is None:
         cached = sorted(enc._mergeable_ranks)
@@ -66,7 +64,7 @@ def _starting_with(tokens: List[bytes], prefix: bytes) -> List[bytes]:
     return out
 
 
-def _last_chunk_len(enc: "Encoding", tokens: List[int]) -> int:
+def _last_chunk_len(enc: Any, tokens: List[int]) -> int:
     """How many of the last tokens make the last regex chunk (0 after a special token or for no text)."""
     specials = enc._special_token_values
     k = len(tokens)
@@ -75,11 +73,10 @@ def _last_chunk_len(enc: "Encoding", tokens: List[int]) -> int:
     if k == len(tokens):
         return 0
     tail = enc.decode_bytes(tokens[k:]).decode("utf-8")
-    last = None
-    for last in split.compile_pattern(enc._pat_str).finditer(tail):
-        pass
-    if last is None:  # pragma: no cover - the tail's tokens come from its chunks
+    chunks = list(split.compile_pattern(enc._pat_str).finditer(tail))
+    if not chunks:  # pragma: no cover - the tail's tokens come from its chunks
         return 0
+    last = chunks[-1]
     want, got, n = len(last.group().encode("utf-8")), 0, 0
     while got < want:
         n += 1
@@ -87,12 +84,12 @@ def _last_chunk_len(enc: "Encoding", tokens: List[int]) -> int:
     return n
 
 
-def _all_space(enc: "Encoding", token: int) -> bool:
+def _all_space(enc: Any, token: int) -> bool:
     return all(b in b" \n\t" for b in enc.decode_single_token_bytes(token))
 
 
 def encode_with_unstable(
-    enc: "Encoding", text: str, allowed: AbstractSet[str], disallowed: Collection[str]
+    enc: Any, text: str, allowed: AbstractSet[str], disallowed: Collection[str]
 ) -> Tuple[List[int], List[List[int]]]:
     tokens = enc.encode(text, allowed_special=allowed, disallowed_special=disallowed)
     n = _last_chunk_len(enc, tokens)
