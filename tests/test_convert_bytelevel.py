@@ -55,7 +55,8 @@ def test_whole_text_and_decode(cl100k):
     assert hf.decode(plain) == enc.decode(plain)
 
 
-# Cuts cl100k's merges short in the spbpe process, so the tokenizer.json it writes encodes differently.
+# Cuts cl100k's merges short in the spbpe process, so the tokenizer.json it writes encodes words that are
+# not one token differently.
 SHORT_MERGES = """
 import spbpe.cli.convert_bytelevel as cb
 _full = cb.bytelevel_merges
@@ -66,7 +67,7 @@ cb.bytelevel_merges = lambda ranks: _full(ranks)[:1000]
 def test_check_exits_non_zero_on_a_difference(cl100k, tmp_path):
     path, _, _ = cl100k
     f = tmp_path / "lines.txt"
-    f.write_text("Hello world\n123456789 and  spaces  \n<|endoftext|> special\n", encoding="utf-8")
+    f.write_text("antidisestablishmentarianism supercalifragilistic\n123456789 and  spaces  \n<|endoftext|> special\n", encoding="utf-8")
     args = ["convert", f"--tiktoken={path}", "--to=tokenizers", f"--output={tmp_path / 't.json'}", "--check", f]
     p = run_spbpe(*args)
     assert p.returncode == 0 and "3 of 3 lines identical" in p.stderr.decode()
@@ -88,3 +89,25 @@ def test_pattern_translation_and_alphabet():
     assert onig_pattern(r"(a|b){2}+c") == r"(?>(a|b){2})c"
     alpha = byte_alphabet()
     assert len(set(alpha)) == 256 and alpha[0] == "\u0100" and alpha[ord(" ")] == "\u0120"
+
+
+@pytest.mark.slow
+def test_llama3_with_tokens_no_merge_reaches(tmp_path, monkeypatch):
+    """Llama 3's rank file has tokens that merging cannot reach (b".:.:"); ignore_merges and
+    all-splits merges keep HF's ids equal to spbpe.gpt's."""
+    path = rank_file("llama3")
+    if path is None:
+        pytest.skip("no Llama 3 rank file here")
+    (tmp_path / "llama3.tiktoken").symlink_to(path)
+    monkeypatch.setenv("SPBPE_GPT_RANKS_DIR", str(tmp_path))
+    from spbpe.cli.convert_bytelevel import bytelevel_merges, to_bytelevel_json
+
+    enc = spbpe.gpt.get_encoding("llama3", ranks_file=str(path))
+    merges = bytelevel_merges(enc._mergeable_ranks)
+    assert (b".:", b".:") in merges
+    hf = tokenizers.Tokenizer.from_str(to_bytelevel_json("llama3"))
+    texts = [line for _, line in corpus_lines(300)] + [x for x in HARD_CASES if isinstance(x, str)]
+    texts += [".:.:", "a.:.:b", " .:.:.:"]
+    texts = [x for x in texts if not any("\udc80" <= c <= "\udcff" for c in x)]
+    differ = [t for t in texts if enc.encode(t, allowed_special="all") != hf.encode(t, add_special_tokens=False).ids]
+    assert differ == []

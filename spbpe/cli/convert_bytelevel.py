@@ -13,7 +13,8 @@ Merges: a rank file lists tokens, not the pairs they came from.  As minbpe's
 gpt4.py does (spbpe.gpt.minbpe_gpt4.split_by_ranks), each token of rank r is
 split by byte-level BPE with the ranks below r into the two parts it was
 merged from; the merges are listed in rank order, so HF's merge priority is
-tiktoken's rank order.  Single bytes have no merge.
+tiktoken's rank order.  Single bytes have no merge.  ``ignore_merges`` is on:
+like tiktoken, a chunk that is a whole token becomes that token without merging.
 
 The pattern is tiktoken's (Rust ``fancy-regex``); HF runs it with Oniguruma,
 where ``$`` also matches before a newline, so an unescaped ``$`` is written
@@ -52,17 +53,21 @@ def _spell(token: bytes, alphabet: List[str]) -> str:
 
 
 def bytelevel_merges(ranks: Dict[bytes, int]) -> List[Tuple[bytes, bytes]]:
-    """The (left, right) pair each multi-byte token was merged from, in rank order.
+    """The (left, right) pairs each multi-byte token is merged from, in rank order.
 
-    Raises ValueError naming a token that is not two lower-ranked tokens merged."""
+    A token that byte-level BPE with the lower ranks cannot reach (Llama 3 has some:
+    tiktoken emits them only for a chunk that is the whole token, which HF's
+    ``ignore_merges`` reproduces) gets every split into two tokens instead: tiktoken
+    merges any adjacent pair whose concatenation has a rank."""
     merges: List[Tuple[bytes, bytes]] = []
     for token, rank in sorted(ranks.items(), key=lambda kv: kv[1]):
         if len(token) < 2:
             continue
         pair = split_by_ranks(ranks, token, rank)
-        if len(pair) != 2:
-            raise ValueError(f"token {token!r} (rank {rank}) is not a merge of two lower-ranked tokens")
-        merges.append((pair[0], pair[1]))
+        if len(pair) == 2:
+            merges.append((pair[0], pair[1]))
+            continue
+        merges += [(token[:k], token[k:]) for k in range(1, len(token)) if token[:k] in ranks and token[k:] in ranks]
     return merges
 
 
@@ -196,7 +201,7 @@ def to_bytelevel_json(spec: str) -> str:
             "end_of_word_suffix": None,
             "fuse_unk": False,
             "byte_fallback": False,
-            "ignore_merges": False,
+            "ignore_merges": True,  # a chunk that is a token is that token, as in tiktoken
             "vocab": vocab,
             "merges": [[_spell(a, alphabet), _spell(b, alphabet)] for a, b in bytelevel_merges(ranks)],
         },
