@@ -67,7 +67,10 @@ cb.bytelevel_merges = lambda ranks: _full(ranks)[:1000]
 def test_check_exits_non_zero_on_a_difference(cl100k, tmp_path):
     path, _, _ = cl100k
     f = tmp_path / "lines.txt"
-    f.write_text("antidisestablishmentarianism supercalifragilistic\n123456789 and  spaces  \n<|endoftext|> special\n", encoding="utf-8")
+    f.write_text(
+        "antidisestablishmentarianism supercalifragilistic\n123456789 and  spaces  \n<|endoftext|> special\n",
+        encoding="utf-8",
+    )
     args = ["convert", f"--tiktoken={path}", "--to=tokenizers", f"--output={tmp_path / 't.json'}", "--check", f]
     p = run_spbpe(*args)
     assert p.returncode == 0 and "3 of 3 lines identical" in p.stderr.decode()
