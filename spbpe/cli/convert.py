@@ -1,5 +1,7 @@
 """Conversion of a SentencePiece BPE ``.model``: ``spbpe convert --to=tokenizers|minbpe|vocab``.
 
+(A byte-level encoding, ``--tiktoken=NAME|PATH``, is converted by spbpe.cli.convert_bytelevel.)
+
     >>> data = to_tokenizers_json("tokenizer.model")   # doctest: +SKIP
     >>> from tokenizers import Tokenizer; Tokenizer.from_str(data)  # doctest: +SKIP
 
@@ -230,9 +232,18 @@ def check_tokenizers_json(model: str, tokenizer_json: str, files: List[str], max
 
 
 def _cmd_convert(args) -> int:
-    if not args.model:
-        raise CliError("--model is required")
-    if args.to == "tokenizers":
+    spec = args.tiktoken or args.encoding
+    if spec and args.model:
+        raise CliError("convert: give --model or --tiktoken, not both")
+    if not args.model and not spec:
+        raise CliError("--model (or --tiktoken/--encoding) is required")
+    if spec and args.to != "tokenizers":
+        raise CliError("convert --tiktoken: only --to=tokenizers (a byte-level tokenizer.json)")
+    if spec:
+        from .convert_bytelevel import check_bytelevel_json, to_bytelevel_json
+
+        text = to_bytelevel_json(spec)
+    elif args.to == "tokenizers":
         text = to_tokenizers_json(args.model, args.special_tokens)
     elif args.to == "minbpe":
         text = to_minbpe_vocab(args.model)
@@ -243,7 +254,10 @@ def _cmd_convert(args) -> int:
     if args.check:
         if args.to != "tokenizers":
             raise CliError("--check compares a tokenizer.json: use it with --to=tokenizers")
-        res = check_tokenizers_json(args.model, text, args.check)
+        if spec:
+            res = check_bytelevel_json(spec, text, args.check)
+        else:
+            res = check_tokenizers_json(args.model, text, args.check)
         print(
             f"tokenizers vs spbpe: {res['identical']:,} of {res['lines']:,} lines identical ({100 * res['rate']:.3f}%)",
             file=sys.stderr,
@@ -270,7 +284,14 @@ def _cmd_convert(args) -> int:
 
 def add_parser(sub) -> None:
     p = sub.add_parser("convert", help="write a HF tokenizer.json, a minbpe-style vocab or a vocab dump")
-    p.add_argument("--model", default="", help="the SentencePiece BPE .model to convert (required)")
+    p.add_argument("--model", default="", help="the SentencePiece BPE .model to convert (or --tiktoken)")
+    p.add_argument(
+        "--tiktoken",
+        default="",
+        help="a byte-level (GPT) encoding instead of --model: cl100k_base, o200k_base, ... or a rank file "
+        "(--to=tokenizers: GPT-2's byte-level tokenizer.json)",
+    )
+    p.add_argument("--encoding", default="", help="the same as --tiktoken NAME")
     p.add_argument(
         "--to",
         choices=["tokenizers", "minbpe", "vocab"],

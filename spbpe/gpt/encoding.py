@@ -24,7 +24,7 @@ from typing import AbstractSet, Any, Collection, Dict, List, Literal, Optional, 
 from .._core import _pylists
 from .._core.native_gpt import ALLOWED, DISALLOWED, NativeByteLevel, has_builtin_pretok
 from ..errors import DisallowedSpecialError, InputError, OutOfRangeError, UnknownTokenError
-from . import split
+from . import split, unstable
 from .registry import builtin_pretok_kind
 
 __all__ = ["Encoding"]
@@ -190,6 +190,22 @@ class Encoding:
                 return ids
         allowed, disallowed = self._resolve(allowed_special, disallowed_special)
         return self._encode(text, allowed, disallowed)
+
+    def encode_with_unstable(
+        self,
+        text: str,
+        *,
+        allowed_special: AllowedSpecial = set(),  # noqa: B006  (tiktoken's signature)
+        disallowed_special: DisallowedSpecial = "all",
+    ) -> Tuple[List[int], List[List[int]]]:
+        """Stable tokens of text and the token sequences that may complete it, as tiktoken's
+        ``encode_with_unstable`` (spbpe.gpt.unstable); the completions in no particular order.
+
+        Raises:
+            DisallowedSpecialError: as ``encode``.
+        """
+        allowed, disallowed = self._resolve(allowed_special, disallowed_special)
+        return unstable.encode_with_unstable(self, text, allowed, disallowed)
 
     def encode_to_numpy(
         self,
