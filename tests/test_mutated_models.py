@@ -20,9 +20,9 @@ from tests.helpers.models import BUNDLED_TEXT, ROOT, mistral_models
 
 spm = pytest.importorskip("sentencepiece")
 
-N_MUTANTS = 1050
+N_MUTANTS = 600
 SEED = 7
-CHUNKS = 6
+CHUNKS = 4
 SMALL = {
     "bf_udef": dict(
         vocab_size=600,
@@ -61,7 +61,7 @@ def _run_chunk(paths, start, stop):
     return start, stop, r.returncode, r.stdout.splitlines(), r.stderr[-2000:]
 
 
-@pytest.mark.slow  # 25-30 s: 1050 mutants in worker processes
+@pytest.mark.slow  # 15-20 s: 600 mutants in worker processes
 def test_mutated_models_never_crash(base_paths):
     step = -(-N_MUTANTS // CHUNKS)
     ranges = [(s, min(s + step, N_MUTANTS)) for s in range(0, N_MUTANTS, step)]
@@ -81,4 +81,4 @@ def test_mutated_models_never_crash(base_paths):
     assert sum(outcomes.values()) == N_MUTANTS
     assert len(kinds) >= 24
     # Both outcomes occur: the mutants are neither all harmless nor all garbage.
-    assert outcomes["loaded"] > 50 and outcomes["rejected ModelFormatError"] > 300, outcomes
+    assert outcomes["loaded"] > 30 and outcomes["rejected ModelFormatError"] > 170, outcomes

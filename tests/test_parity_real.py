@@ -27,9 +27,17 @@ def test_hard_and_random_cases(name):
     assert not diffs, describe(diffs)
 
 
-@pytest.mark.slow  # every corpus line: 35-100 s per model
+#: Llama 2 is checked on every corpus line; the other real models on every
+#: STRIDE-th line (a spread over every file), which keeps the suite's time in
+#: check; `spbpe verify --model M --input ../shared/corpora` is the full sweep.
+STRIDE = 4
+
+
+@pytest.mark.slow  # Llama 2: every corpus line, 30-60 s; the others 10-20 s each
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_corpus_lines(name):
-    lines = [line for _, line in corpus_lines()]
-    diffs = compare(MODELS[name], lines, check_normalize=False)
+    stride = 1 if name == "llama2.model" else STRIDE
+    lines = [line for i, (_, line) in enumerate(corpus_lines()) if i % stride == 0]
+    # pieces come from the same segmentation as ids; compared on a sample
+    diffs = compare(MODELS[name], lines, check_normalize=False, pieces_stride=8)
     assert not diffs, f"{len(diffs)} of {len(lines)} lines differ\n" + describe(diffs)
