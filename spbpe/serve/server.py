@@ -122,6 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: PlaygroundServer
     server_version = "spbpe-serve"
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.0"  # answers to a bad request line have a status line and headers too
     timeout = 30  # seconds a connection may sit idle or trickle
 
     def version_string(self) -> str:
@@ -249,12 +250,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _discard_unread(self) -> None:
         """After a 413: stop sending, then drop what the client still sends for a moment (at most
-        twice the limit, a second), so closing does not reset the connection before it reads the answer."""
+        twice the limit, two seconds), so closing does not reset the connection before it reads the answer."""
         try:
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_WR)
             self.connection.settimeout(0.2)
-            left, stop = 2 * self.server.max_body, time.monotonic() + 1.0
+            left, stop = 2 * self.server.max_body, time.monotonic() + 2.0
             while left > 0 and time.monotonic() < stop:
                 chunk = self.connection.recv(min(left, 65536))
                 if not chunk:
@@ -268,6 +269,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             status = HTTPStatus(code)
         except ValueError:
+            status = HTTPStatus.BAD_REQUEST
+        if status >= 500:  # 505 for an HTTP version it does not speak: the client's fault all the same
             status = HTTPStatus.BAD_REQUEST
         self.close_connection = True
         try:
