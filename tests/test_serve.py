@@ -371,7 +371,8 @@ def test_page_shows_the_official_ids_hover_and_diff(page, server, models, cl100k
     assert page.locator(f'section[data-id="{real}"] .tok.diff').count() > 0
     assert "diff=1" in page.url
 
-    page.mouse.move(5, 5)
+    page.locator('section[data-id="trained"] .tok.k-special', has_text="<sep>").hover()
+    assert '"<sep>"' in tip.text_content() and "special" in tip.text_content()
     shot = tmp_path / "serve.png"
     page.screenshot(path=str(shot), full_page=True)
     width, height, _ = read_png(shot.read_bytes())
