@@ -124,6 +124,8 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     default_request_version = "HTTP/1.0"  # answers to a bad request line have a status line and headers too
     timeout = 30  # seconds a connection may sit idle or trickle
+    _drain = False  # drop the unread body before closing (see _discard_unread)
+    _body_read = False  # whether the request's body has been read (else it must not be taken for the next request)
 
     def version_string(self) -> str:
         return self.server_version
@@ -145,10 +147,16 @@ class _Handler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def _answer(self, method: str) -> None:
+        self._body_read = self._drain = False
         try:
             status, body, ctype = self._route(method)
         except _Refused as e:
-            self.close_connection = self.close_connection or method not in ("GET", "HEAD")
+            # a refused request's body may be unread: the connection cannot carry another request
+            unread = not self._body_read and (
+                bool(self.headers.get("Transfer-Encoding")) or self.headers.get("Content-Length", "0").strip() != "0"
+            )
+            self.close_connection = self.close_connection or unread
+            self._drain = unread
             status, body, ctype = e.status, _json({"error": e.message}), "application/json"
         except Exception as e:  # a bug: say so, without the traceback, and keep serving
             print(f"spbpe serve: internal error: {type(e).__name__}: {e}", file=sys.stderr)
@@ -198,8 +206,10 @@ class _Handler(BaseHTTPRequestHandler):
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
             self.rfile.read(length)
+            self._body_read = True
             raise _Refused(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "the body must be application/json")
         body = self.rfile.read(length)
+        self._body_read = True
         if len(body) < length:
             raise _Refused(HTTPStatus.BAD_REQUEST, "the body is shorter than its Content-Length")
         try:
@@ -245,12 +255,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if not head:
             self.wfile.write(body)
-        if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+        if self._drain:
             self._discard_unread()
 
     def _discard_unread(self) -> None:
-        """After a 413: stop sending, then drop what the client still sends for a moment (at most
-        twice the limit, two seconds), so closing does not reset the connection before it reads the answer."""
+        """Before closing (a refused body, a 413): stop sending, then drop what the client still sends
+        for a moment (at most twice the limit, two seconds, 0.2 s of silence), so closing does not reset
+        the connection before the client reads the answer."""
         try:
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_WR)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Sequence, Tuple
 
 from .._proto import model_pb2
@@ -34,7 +34,6 @@ from ..cli.model_info import load_processor
 
 __all__ = ["Playground", "Loaded", "unique_id"]
 
-_USER_DEFINED = 4  # ModelProto.SentencePiece.Type
 _BYTE_PIECE = re.compile(r"<0x([0-9A-F]{2})>\Z")
 
 
@@ -56,16 +55,27 @@ def unique_id(name: str, taken: Sequence[str]) -> str:
     return out
 
 
+_MARKS = ("byte", "special", "unknown")  # kinds of a token's id; newline and whitespace come from its text
+_SPM_MARK = {6: "byte", 3: "special", 4: "special", 2: "unknown"}  # ModelProto.SentencePiece.Type -> kind
+_SPACE = "\u2581".encode()
+
+
 @dataclass
 class Loaded:
-    """One tokenizer: its id, the name shown, its family and the loaded object."""
+    """One tokenizer: its id, the name shown, its family and the loaded object.
+
+    ``table`` caches, per token id, (piece, bytes as hex, the id's kind or
+    ""): filled as ids are met, by any thread (a dict's get and set are
+    atomic, and every thread would store the same value).
+    """
 
     id: str
     name: str
     family: str  # "sentencepiece" or "bytelevel"
     impl: Any
     vocab_size: int
-    user_defined: frozenset  # SentencePiece: ids of user-defined pieces (matched in text like specials)
+    types: Sequence[int] = ()  # SentencePiece: the piece type of every id
+    table: Dict[int, Tuple[str, str, str]] = field(default_factory=dict)
 
     def describe(self) -> Dict[str, Any]:
         return {"id": self.id, "name": self.name, "family": self.family, "vocab_size": self.vocab_size}
@@ -80,7 +90,10 @@ class Loaded:
         segments = []
         for idx, b, e in groups:
             seg_text = data[b:e].decode("utf-8")
-            kinds = sorted({k for i in idx for k in tokens[i]["kinds"] if k in ("byte", "special", "unknown")})
+            if len(idx) == 1:
+                kinds = [k for k in tokens[idx[0]]["kinds"] if k in _MARKS]
+            else:
+                kinds = sorted({k for i in idx for k in tokens[i]["kinds"] if k in _MARKS})
             kinds += _text_kinds(seg_text)
             segments.append(
                 {"tokens": idx, "text": seg_text, "start": to_char[b], "end": to_char[e], "kinds": kinds or ["normal"]}
@@ -99,67 +112,69 @@ class Loaded:
         }
 
     # -------------------------------------------------------- SentencePiece
-    def _spm_tokens(self, data: bytes) -> Tuple[List[Dict[str, Any]], List[Tuple[List[int], int, int]]]:
-        sp = self.impl
-        m = sp.encode(data, out_type="offset_mapping", return_bytes=True)
-        tokens = []
-        for i, piece_b, (b, e) in zip(m["ids"], m["pieces"], m["offsets"]):
+    def _spm_info(self, i: int, piece_b: bytes) -> Tuple[str, str, str]:
+        got = self.table.get(i)
+        if got is None:
+            mark = _SPM_MARK.get(self.types[i], "")
             piece = piece_b.decode("utf-8", "backslashreplace")
-            kinds = []
-            if sp.is_byte(i):
-                kinds.append("byte")
+            if mark == "byte":
                 hexbyte = _BYTE_PIECE.match(piece)
                 raw = bytes([int(hexbyte.group(1), 16)]) if hexbyte else b""
-            elif sp.is_control(i):
-                kinds.append("special")
+            elif mark == "special" and self.types[i] == 3:  # control: decodes to nothing
                 raw = b""
-            elif sp.is_unknown(i):
-                kinds.append("unknown")
-                raw = data[b:e]
-            else:
-                if i in self.user_defined:
-                    kinds.append("special")
-                raw = piece_b.replace("\u2581".encode(), b" ")
-            kinds += _text_kinds(data[b:e].decode("utf-8", "replace"))
-            tokens.append(
-                {"id": i, "piece": piece, "bytes": raw.hex(), "start": b, "end": e, "kinds": kinds or ["normal"]}
-            )
+            else:  # normal and user-defined pieces: their text, U+2581 as a space
+                raw = piece_b.replace(_SPACE, b" ")
+            got = self.table[i] = (piece, raw.hex(), mark)
+        return got
+
+    def _spm_tokens(self, data: bytes) -> Tuple[List[Dict[str, Any]], List[Tuple[List[int], int, int]]]:
+        m = self.impl.encode(data, out_type="offset_mapping", return_bytes=True)
+        tokens = []
+        for i, piece_b, (b, e) in zip(m["ids"], m["pieces"], m["offsets"]):
+            piece, hexed, mark = self._spm_info(i, piece_b)
+            if mark == "unknown":  # the text it stands for
+                hexed = data[b:e].hex()
+            kinds = [mark] if mark else []
+            if e > b:
+                kinds += _text_kinds(data[b:e].decode("utf-8", "replace"))
+            tokens.append({"id": i, "piece": piece, "bytes": hexed, "start": b, "end": e, "kinds": kinds or ["normal"]})
         return tokens, _spm_groups([(t["start"], t["end"]) for t in tokens], len(data))
 
     # ----------------------------------------------------------- byte-level
+    def _bytelevel_info(self, i: int) -> Tuple[str, str, str]:
+        got = self.table.get(i)
+        if got is None:
+            raw = self.impl.decode_single_token_bytes(i)
+            mark = "special" if self.impl.is_special_token(i) else ""
+            got = self.table[i] = (raw.decode("utf-8", "backslashreplace"), raw.hex(), mark)
+        return got
+
     def _bytelevel_tokens(
         self, text: str, data: bytes
     ) -> Tuple[List[Dict[str, Any]], List[Tuple[List[int], int, int]]]:
-        enc = self.impl
         tokens: List[Dict[str, Any]] = []
         groups: List[Tuple[List[int], int, int]] = []
         pos, group_start, pending = 0, 0, []
-        for i in enc.encode(text, allowed_special="all"):
-            raw = enc.decode_single_token_bytes(i)
-            end = pos + len(raw)
-            kinds = ["special"] if enc.is_special_token(i) else []
-            whole = _is_boundary(data, pos) and _is_boundary(data, end)
-            if not whole:
-                kinds.append("byte")
+        n = len(data)
+        for i in self.impl.encode(text, allowed_special="all"):
+            piece, hexed, mark = self._bytelevel_info(i)
+            end = pos + len(hexed) // 2
+            kinds = [mark] if mark else []
+            if pos < n and (data[pos] & 0xC0) == 0x80 or end < n and (data[end] & 0xC0) == 0x80:
+                kinds.append("byte")  # starts or ends inside a character
             else:
-                kinds += _text_kinds(raw.decode("utf-8"))
-            piece = raw.decode("utf-8", "backslashreplace")
+                kinds += _text_kinds(piece)
             tokens.append(
-                {"id": i, "piece": piece, "bytes": raw.hex(), "start": pos, "end": end, "kinds": kinds or ["normal"]}
+                {"id": i, "piece": piece, "bytes": hexed, "start": pos, "end": end, "kinds": kinds or ["normal"]}
             )
             pending.append(len(tokens) - 1)
             pos = end
-            if _is_boundary(data, pos):
+            if pos >= n or (data[pos] & 0xC0) != 0x80:
                 groups.append((pending, group_start, pos))
                 pending, group_start = [], pos
         if pending:  # cannot happen when the tokens spell the text; kept for safety
-            groups.append((pending, group_start, len(data)))
+            groups.append((pending, group_start, n))
         return tokens, groups
-
-
-def _is_boundary(data: bytes, pos: int) -> bool:
-    """Whether byte offset ``pos`` falls between two UTF-8 characters of ``data``."""
-    return pos >= len(data) or (data[pos] & 0xC0) != 0x80
 
 
 def _spm_groups(spans: Sequence[Tuple[int, int]], n: int) -> List[Tuple[List[int], int, int]]:
@@ -230,13 +245,13 @@ class Playground:
             sp = load_processor(path)
             proto = model_pb2.ModelProto()
             proto.ParseFromString(sp.serialized_model_proto())
-            user = frozenset(k for k, p in enumerate(proto.pieces) if p.type == _USER_DEFINED)
+            types = [p.type for p in proto.pieces]
             tid = unique_id(path, [t.id for t in loaded])
-            loaded.append(Loaded(tid, os.path.basename(path), "sentencepiece", sp, sp.get_piece_size(), user))
+            loaded.append(Loaded(tid, os.path.basename(path), "sentencepiece", sp, len(types), types))
         for spec in encodings:
             enc = load_encoding(spec)
             tid = unique_id(enc.name if not os.path.isfile(spec) else spec, [t.id for t in loaded])
-            loaded.append(Loaded(tid, enc.name, "bytelevel", enc, enc.n_vocab, frozenset()))
+            loaded.append(Loaded(tid, enc.name, "bytelevel", enc, enc.n_vocab))
         return cls(loaded)
 
     def describe(self) -> List[Dict[str, Any]]:
