@@ -2,7 +2,7 @@
 
 One server (``python -m spbpe serve --port 0``) serves Llama 2 (Mistral v1 on a
 fresh machine), a BPE model trained here with sentencepiece (with a
-user-defined ``<sep>``) and cl100k_base when its rank file is here.  The
+user-defined ``<sep>``, no byte fallback: unknown pieces) and cl100k_base when its rank file is here.  The
 browser is Debian's Chromium (chromium-headless-shell, which .ci/run
 installs) driven by Playwright without a browser download; the browser tests
 skip when either is missing, the request tests never do.
@@ -51,7 +51,7 @@ def models(tmp_path_factory):
         model_prefix=str(prefix),
         model_type="bpe",
         vocab_size=1000,
-        byte_fallback=True,
+        byte_fallback=False,  # unknown pieces here, byte fallback in the real model
         user_defined_symbols=["<sep>"],
         minloglevel=2,
         num_threads=1,
@@ -169,9 +169,11 @@ def test_api_matches_the_official_libraries(server, models, cl100k):
             assert all(a["end"] == b["start"] for a, b in zip(r["segments"], r["segments"][1:]))
             if tid in models:
                 sp = models[tid][1]
-                assert [t["piece"] for t in r["tokens"]] == [sp.id_to_piece(i) for i in ids]
+                assert [t["piece"] for t in r["tokens"]] == sp.encode(text, out_type=str)
                 byte_ids = [t["id"] for t in r["tokens"] if "byte" in t["kinds"]]
                 assert byte_ids == [i for i in ids if sp.is_byte(i)]
+                unknown = [k for k, t in enumerate(r["tokens"]) if "unknown" in t["kinds"]]
+                assert unknown == [k for k, i in enumerate(ids) if sp.is_unknown(i)]
             elif text:
                 assert b"".join(bytes.fromhex(t["bytes"]) for t in r["tokens"]) == text.encode()
     results = json.loads(server.encode({"text": TEXT})[2])["results"]
@@ -350,6 +352,7 @@ def test_page_shows_the_official_ids_hover_and_diff(page, server, models, cl100k
     classes = {tid: " ".join(c for _, c in col["boxes"]) for tid, col in shown.items()}
     assert "k-byte" in classes[real] and "k-newline" in classes[real] and "k-whitespace" in classes[real]
     assert any(t == "<sep>" and "k-special" in c for t, c in shown["trained"]["boxes"])
+    assert any(t.startswith("日本語") and "k-unknown" in c for t, c in shown["trained"]["boxes"])
     if cl100k:
         assert any(t == "<|endoftext|>" and "k-special" in c for t, c in shown["cl100k_base"]["boxes"])
     assert all("\n" not in t for col in shown.values() for t, _ in col["boxes"])  # newlines drawn as ↵

@@ -17,7 +17,8 @@ its code-point span, so the page never indexes JavaScript's UTF-16 strings.
 Kinds: ``normal``, ``byte`` (a byte-fallback piece, or a byte-level token
 that is not whole characters), ``special`` (a control or user-defined piece,
 or a byte-level special token), ``unknown``, and, from the text a token
-covers, ``newline`` and ``whitespace``.  The loaded tokenizers are immutable
+covers, ``newline`` (a line break in it) and ``whitespace`` (only white
+space; a lone newline is both).  The loaded tokenizers are immutable
 and shared by the server's threads (their encoders keep per-thread scratch).
 """
 
@@ -132,8 +133,8 @@ class Loaded:
         tokens = []
         for i, piece_b, (b, e) in zip(m["ids"], m["pieces"], m["offsets"]):
             piece, hexed, mark = self._spm_info(i, piece_b)
-            if mark == "unknown":  # the text it stands for
-                hexed = data[b:e].hex()
+            if mark == "unknown":  # the text it stands for, as sentencepiece's pieces show it
+                piece, hexed = piece_b.decode("utf-8", "backslashreplace"), data[b:e].hex()
             kinds = [mark] if mark else []
             if e > b:
                 kinds += _text_kinds(data[b:e].decode("utf-8", "replace"))
@@ -224,11 +225,11 @@ def _char_offsets(data: bytes) -> List[int]:
 
 
 def _text_kinds(s: str) -> List[str]:
-    if "\n" in s or "\r" in s:
-        return ["newline"]
+    """``newline`` when the text has a line break; ``whitespace`` when it is only white space."""
+    kinds = ["newline"] if "\n" in s or "\r" in s else []
     if s and not s.strip():
-        return ["whitespace"]
-    return []
+        kinds.append("whitespace")
+    return kinds
 
 
 class Playground:

@@ -133,8 +133,13 @@
           span.classList.add("diff");
           differing++;
         }
+        // A real line break for each newline: before the box for the newlines that lead into its
+        // text ("\nde" starts a line), after it for the others (".\n" ends one).
+        const lead = /\S/.test(s.text) ? s.text.slice(0, s.text.search(/\S/)).split("\n").length - 1 : 0;
+        const all = s.text.split("\n").length - 1;
+        for (let n = 0; n < lead; n++) toks.append(el("br"));
         toks.append(span);
-        for (let n = s.text.split("\n").length - 1; n > 0; n--) toks.append(el("br"));
+        for (let n = lead; n < all; n++) toks.append(el("br"));
       });
       if (diff) {
         const d = el("span", "diffstat", ` · ${differing} cut${differing === 1 ? "" : "s"} not in ${results[otherIndex].name}`);
