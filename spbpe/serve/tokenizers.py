@@ -189,9 +189,9 @@ def _spm_groups(spans: Sequence[Tuple[int, int]], n: int) -> List[Tuple[List[int
     groups: List[Tuple[List[int], int, int]] = []
     pending: List[int] = []
     prev = 0
-    for k, (_b, e) in enumerate(spans):
+    for k, (b, e) in enumerate(spans):
         if e <= prev:
-            if e > _b and groups:  # covers text again (normalizer expansions): same box as before
+            if e > b and groups:  # covers text again (normalizer expansions): same box as before
                 groups[-1][0].append(k)
             else:
                 pending.append(k)
