@@ -31,7 +31,6 @@ import json
 import os
 import socket
 import sys
-import threading
 import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -296,10 +295,3 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _json(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def serve_in_thread(server: PlaygroundServer) -> threading.Thread:
-    """Serve in a daemon thread (for tests and embedding); stop with server.shutdown()."""
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    return t
