@@ -27,7 +27,7 @@ PUBLIC_ROOT = {
     "sentencepiece_pb2",  # the submodules sentencepiece's users import (issue 16)
     "sentencepiece_model_pb2",
 }
-SUBPACKAGES = {"_api", "_core", "_proto", "_charsmap", "cli", "gpt"}
+SUBPACKAGES = {"_api", "_core", "_proto", "_charsmap", "cli", "gpt", "serve"}
 COMPILED = {"spbpe._core._spbpe", "spbpe._core._pylists"}
 
 

@@ -27,6 +27,9 @@ from tests.helpers.models import ROOT, real_model_paths, shared_path
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 NOT_RUN = {
     "pip install -e '.[test]' && python -m pytest -q": "the whole suite: what .ci/run does",
+    "spbpe serve --model=llama2.model --model=m.model --encoding=cl100k_base   # open http://127.0.0.1:8000/": (
+        "a server that runs until stopped: tests/test_serve.py starts it and drives the page"
+    ),
 }
 
 

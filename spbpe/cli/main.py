@@ -13,6 +13,7 @@ Subcommands (flag names are sentencepiece's, ``--flag=value`` or ``--flag value`
   verify        compare spbpe with the official sentencepiece    (spbpe/cli/verify.py)
   show          coloured tokens in the terminal, or a side-by-side HTML page (spbpe/cli/show.py)
   convert       write a HuggingFace tokenizer.json, a minbpe model or a vocab dump (spbpe/cli/convert.py)
+  serve         a live tokenizer playground in the browser       (spbpe/cli/serve.py, spbpe/serve/)
 
 Every error prints one line, ``spbpe: error: ...``, and exits with status 1:
 a missing or unreadable file, a file that is not what was expected (named,
@@ -105,7 +106,7 @@ def _cmd_demo(args) -> int:
 
 def build_parser() -> _Parser:
     """The argument parser of every subcommand except ``train`` (which takes spm_train's flags)."""
-    from . import convert, lines, model_info, show, verify
+    from . import convert, lines, model_info, serve, show, verify
 
     p = _Parser(prog="spbpe", description="Exact, fast SentencePiece BPE.", allow_abbrev=False)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -127,6 +128,7 @@ def build_parser() -> _Parser:
     verify.add_parser(sub)
     show.add_parser(sub)
     convert.add_parser(sub)
+    serve.add_parser(sub)
     p.commands = dict(sub.choices)
     return p
 
