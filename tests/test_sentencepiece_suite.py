@@ -71,7 +71,6 @@ NOT_YET: Dict[str, Tuple[str, str]] = {
     "test_complex_regex_pretokenizer": ("pretokenizer= on model_type='unigram'", _TRAINS_UNIGRAM),
     "test_inconsistent_pretokenizer": ("pretokenizer= on model_type='unigram'", _TRAINS_UNIGRAM),
     "test_train_with_pretokenizer": ("pretokenizer= on model_type='unigram'", _TRAINS_UNIGRAM),
-    "test_convert_to_flatbuffer": ("ConvertToFlatbuffer (sentencepiece's FlatBuffers export)", r"ConvertToFlatbuffer"),
 }
 
 #: In the BPE stand-in run: tests whose outcome differs from sentencepiece's
