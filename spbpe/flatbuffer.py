@@ -21,9 +21,10 @@ import os
 import struct
 from typing import Any, List, Optional, Tuple
 
-from ._charsmap.darts import build_double_array, build_keyset_array
+from ._api.files import read_file
 from ._api.flatbuilder import FlatBuilder
-from .errors import InputError, ModelFileError, ModelFileNotFoundError
+from ._charsmap.darts import build_double_array, build_keyset_array
+from .errors import InputError
 
 __all__ = ["ConvertToFlatbuffer", "convert_to_flatbuffer"]
 
@@ -278,13 +279,7 @@ def ConvertToFlatbuffer(
         path = os.fsdecode(os.fspath(model_file))
         if not path:
             raise ValueError("model_file must not be empty.")
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except FileNotFoundError as e:
-            raise ModelFileNotFoundError(e.errno, e.strerror, path) from None
-        except OSError as e:
-            raise ModelFileError(e.errno, e.strerror, path) from None
+        data = read_file(path)
     elif model_proto is not None:
         if hasattr(model_proto, "SerializeToString"):
             data = model_proto.SerializeToString()

@@ -30,6 +30,7 @@ from typing import Any, List, Optional, Tuple, Union
 from ._api.args import as_bool, as_float, as_int, resolve_return_type, with_defaults
 from ._api.decode import DecodeAPI
 from ._api.encode_variants import EncodeVariants, binding_view
+from ._api.files import read_file
 from ._api.vocab import (  # noqa: F401 - the piece types stay importable from here
     PIECE_BYTE,
     PIECE_CONTROL,
@@ -46,8 +47,6 @@ from ._proto.sniff import not_a_model_message
 from .errors import (
     ArgumentCheckError,
     InputError,
-    ModelFileError,
-    ModelFileNotFoundError,
     ModelFormatError,
     ModelNotLoadedError,
     UnimplementedError,
@@ -141,13 +140,7 @@ class SentencePieceProcessor(VocabAPI, DecodeAPI, EncodeVariants, LatticeMixin):
         if not isinstance(filename, (str, bytes, os.PathLike)):
             raise TypeError(f"filename must be str, not {type(filename).__name__}")
         path = os.fsdecode(os.fspath(filename))
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except FileNotFoundError as e:
-            raise ModelFileNotFoundError(e.errno, e.strerror, path) from None
-        except OSError as e:
-            raise ModelFileError(e.errno, e.strerror, path) from None
+        data = read_file(path)
         try:
             return self.load_from_serialized_proto(data)
         except (ModelFormatError, UnsupportedError):
