@@ -11,10 +11,6 @@
  * hard_vocab_limit says: sentencepiece's Serialize then shrinks vocab_size
  * for a char model.
  */
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "train/train_internal.h"
 
 int sp_train_char(spbpe_trainer *t, const sp_charset *cs, spbpe_error *err) {
@@ -25,26 +21,16 @@ int sp_train_char(spbpe_trainer *t, const sp_charset *cs, spbpe_error *err) {
     if (!t->use_all_vocab && n > budget) n = budget;
     uint64_t sum = 0;
     for (size_t i = 0; i < cs->len; i++) sum += (uint64_t)cs->counts[i];
-    uint8_t *buf = malloc(4 * n + 1);
-    uint64_t *off = malloc((n + 1) * sizeof *off);
-    float *score = malloc((n + 1) * sizeof *score);
-    int st;
-    if (!buf || !off || !score) {
-        st = sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
-        goto out;
-    }
-    const float logsum = logf((float)sum);
-    off[0] = 0;
+    sp_piece_list l = {0};
     for (size_t i = 0; i < n; i++) {
-        off[i + 1] = off[i] + sp_utf8_encode(cs->cps[i], buf + off[i]);
-        score[i] = logf((float)cs->counts[i]) - logsum;
+        uint8_t utf8[4];
+        if (sp_piece_list_add(&l, utf8, sp_utf8_encode(cs->cps[i], utf8), cs->counts[i])) {
+            sp_piece_list_release(&l);
+            return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+        }
     }
-    if (t->use_all_vocab) t->vocab_size = (int32_t)(n + t->meta_count);
     t->hard_vocab_limit = 0;
-    st = sp_assemble_scored(t, buf, off, score, n, err);
-out:
-    free(buf);
-    free(off);
-    free(score);
+    int st = sp_assemble_logfreq(t, &l, sum, err);
+    sp_piece_list_release(&l);
     return st;
 }

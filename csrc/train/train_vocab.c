@@ -4,6 +4,7 @@
  * sentencepiece's order (or a word/char trainer's pieces with their scores);
  * duplicate and size checks; the read accessors.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +93,45 @@ int sp_assemble_scored(spbpe_trainer *t, const uint8_t *arena, const uint64_t *o
     return check_out(t, err);
 oom:
     return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+}
+
+int sp_piece_list_add(sp_piece_list *l, const uint8_t *p, size_t n, int64_t count) {
+    if (l->len + 1 >= l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 256;
+        uint64_t *off = realloc(l->off, nc * sizeof *off);
+        if (!off) return -1;
+        l->off = off;
+        int64_t *c = realloc(l->count, nc * sizeof *c);
+        if (!c) return -1;
+        l->count = c;
+        l->cap = nc;
+    }
+    if (sp_reserve((void **)&l->arena, &l->arena_cap, l->arena_len + n + 1, 1)) return -1;
+    if (l->len == 0) l->off[0] = 0;
+    memcpy(l->arena + l->arena_len, p, n);
+    l->arena_len += n;
+    l->count[l->len] = count;
+    l->off[++l->len] = l->arena_len;
+    return 0;
+}
+
+void sp_piece_list_release(sp_piece_list *l) {
+    free(l->arena);
+    free(l->off);
+    free(l->count);
+    memset(l, 0, sizeof *l);
+}
+
+int sp_assemble_logfreq(spbpe_trainer *t, const sp_piece_list *l, uint64_t sum, spbpe_error *err) {
+    static const uint64_t no_offsets[1] = {0};
+    float *score = malloc((l->len + 1) * sizeof *score);
+    if (!score) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    const float logsum = logf((float)sum);
+    for (size_t i = 0; i < l->len; i++) score[i] = logf((float)l->count[i]) - logsum;
+    if (t->use_all_vocab) t->vocab_size = (int32_t)(l->len + t->meta_count);
+    int st = sp_assemble_scored(t, l->arena, l->len ? l->off : no_offsets, score, l->len, err);
+    free(score);
+    return st;
 }
 
 /* No duplicate piece, and the size hard_vocab_limit asks for. */

@@ -18,7 +18,6 @@
  * a dummy prefix and with almost no spaces), sentencepiece no longer splits
  * there and its total counts whole sentences; ours still counts words.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,7 +58,7 @@ int sp_train_word(spbpe_trainer *t, const sp_charset *cs, spbpe_error *err) {
     sp_word_entry *e = malloc((w->len + 1) * sizeof *e);
     if (!e) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
     uint64_t sum = 0;
-    size_t n = 0, bytes = 0;
+    size_t n = 0;
     for (size_t i = 0; i < w->len; i++) {
         const sp_word *wd = &w->words[i];
         sum += (uint64_t)wd->count;
@@ -68,28 +67,12 @@ int sp_train_word(spbpe_trainer *t, const sp_charset *cs, spbpe_error *err) {
     }
     qsort(e, n, sizeof *e, cmp_word);
     if (!t->use_all_vocab && n > budget) n = budget;
-    for (size_t i = 0; i < n; i++) bytes += e[i].len;
-    uint8_t *buf = malloc(bytes + 1);
-    uint64_t *off = malloc((n + 1) * sizeof *off);
-    float *score = malloc((n + 1) * sizeof *score);
-    int st;
-    if (!buf || !off || !score) {
-        st = sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
-        goto out;
-    }
-    const float logsum = logf((float)sum);
-    off[0] = 0;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(buf + off[i], e[i].piece, e[i].len);
-        off[i + 1] = off[i] + e[i].len;
-        score[i] = logf((float)e[i].count) - logsum;
-    }
-    if (t->use_all_vocab) t->vocab_size = (int32_t)(n + t->meta_count);
-    st = sp_assemble_scored(t, buf, off, score, n, err);
-out:
+    sp_piece_list l = {0};
+    int st = SPBPE_OK;
+    for (size_t i = 0; i < n && !st; i++)
+        if (sp_piece_list_add(&l, e[i].piece, e[i].len, e[i].count)) st = sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    if (!st) st = sp_assemble_logfreq(t, &l, sum, err);
+    sp_piece_list_release(&l);
     free(e);
-    free(buf);
-    free(off);
-    free(score);
     return st;
 }
