@@ -18,6 +18,7 @@ spm = pytest.importorskip("sentencepiece")
 
 from spbpe.trainer import SentencePieceTrainer  # noqa: E402
 from tests.helpers.models import BUNDLED_TEXT  # noqa: E402
+from tests.helpers.parity import train_each  # noqa: E402
 
 # sentencepiece's own test_complex_regex_pretokenizer pattern.
 PAT = re.compile(r"'[a-zA-Z]+|[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[\u3040-\u30ff\u4e00-\u9faf]+|\d{1,3}|[^\w\s]|▁+|\s+")
@@ -38,32 +39,19 @@ CASES = {
 
 def train_both(tmp_path, pretokenizer, **kw):
     """Train with both libraries; (files, texts the callable saw) of each."""
+    seen = {}
+
+    def recording(text):  # train_each runs each library in its own folder, named after it
+        seen.setdefault(os.path.basename(os.getcwd()), []).append(text)
+        return pretokenizer(text)
+
+    opts = dict(input=str(BUNDLED_TEXT), model_type="bpe", input_sentence_size=1500, shuffle_input_sentence=False)
+    dirs = train_each(tmp_path, pretokenizer=recording, **opts, **kw)
     out = []
-    for who, trainer in (("spm", spm.SentencePieceTrainer), ("spbpe", SentencePieceTrainer)):
-        seen = []
-
-        def recording(text, seen=seen):
-            seen.append(text)
-            return pretokenizer(text)
-
-        d = tmp_path / who
-        d.mkdir()
-        cwd = os.getcwd()
-        os.chdir(d)
-        try:
-            trainer.train(
-                input=str(BUNDLED_TEXT),
-                model_prefix="m",
-                model_type="bpe",
-                minloglevel=2,
-                input_sentence_size=1500,
-                shuffle_input_sentence=False,
-                pretokenizer=recording,
-                **kw,
-            )
-        finally:
-            os.chdir(cwd)
-        out.append(((d / "m.model").read_bytes(), (d / "m.vocab").read_bytes(), sorted(seen)))
+    for who in ("spm", "spbpe"):
+        d = dirs[who]
+        assert not isinstance(d, Exception), d
+        out.append(((d / "m.model").read_bytes(), (d / "m.vocab").read_bytes(), sorted(seen[who])))
     return out
 
 

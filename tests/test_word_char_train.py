@@ -7,8 +7,6 @@ types, order, and the trainer_spec sentencepiece writes back (vocab_size
 shrinks for char models, with hard_vocab_limit=false and use_all_vocab).
 """
 
-import os
-
 import pytest
 
 spm = pytest.importorskip("sentencepiece")
@@ -16,6 +14,7 @@ from sentencepiece import sentencepiece_model_pb2 as pb  # noqa: E402
 
 from spbpe.trainer import SentencePieceTrainer, TrainerError  # noqa: E402
 from tests.helpers.models import BUNDLED_TEXT, shared_path  # noqa: E402
+from tests.helpers.parity import train_each  # noqa: E402
 
 TINY = ["hello . world", "hello . test", "a.b c  zz", "zz", "日本語 の テキスト。"]
 
@@ -32,21 +31,12 @@ CASES = {
 
 
 def train_both(tmp_path, inputs, **kw):
-    """Train with both libraries under the same relative prefix; their files or errors."""
-    out = {}
-    for who, trainer in (("spm", spm.SentencePieceTrainer), ("spbpe", SentencePieceTrainer)):
-        d = tmp_path / who
-        d.mkdir()
-        cwd = os.getcwd()
-        os.chdir(d)
-        try:
-            trainer.train(input=[str(p) for p in inputs], model_prefix="m", minloglevel=2, **kw)
-            out[who] = ((d / "m.model").read_bytes(), (d / "m.vocab").read_bytes())
-        except RuntimeError as e:
-            out[who] = e
-        finally:
-            os.chdir(cwd)
-    return out["spm"], out["spbpe"]
+    """Both libraries' (.model, .vocab) bytes, or the error each raised."""
+    out = train_each(tmp_path, input=[str(p) for p in inputs], **kw)
+    return tuple(
+        r if isinstance(r, Exception) else ((r / "m.model").read_bytes(), (r / "m.vocab").read_bytes())
+        for r in (out["spm"], out["spbpe"])
+    )
 
 
 def assert_same(ref, ours):
