@@ -1,8 +1,11 @@
 /*
- * fuzz_train.c - the BPE trainer on arbitrary small corpora.  Bytes 0-1
+ * fuzz_train.c - the trainer on arbitrary small corpora.  Bytes 0-1
  * pick the options (vocab size, byte fallback, splitting rules, coverage,
  * identity or nmt_nfkc normalization); the rest is the corpus, one
- * sentence per line.  Training may fail with a message (e.g. a vocabulary
+ * sentence per line, whose last byte also picks the model type (bits 0-1:
+ * BPE, BPE, word, char; bit 2: use_all_vocab) and, with bit 3, feeds each
+ * line through the pretokenizer hooks (spbpe_trainer_prepare, then
+ * spbpe_trainer_add_prepared with U+001F before every ASCII letter 'e').  Training may fail with a message (e.g. a vocabulary
  * too large for the corpus) but must never crash, and a trained vocabulary
  * has no empty or duplicate pieces and at most vocab_size of them.
  */
@@ -69,6 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.add_dummy_prefix = 1;
     o.remove_extra_whitespaces = 1;
     o.escape_whitespaces = 1;
+    uint8_t c = size ? data[size - 1] : 0;
+    o.model_type = (c & 3) == 2 ? 3 : (c & 3) == 3 ? 4 : 2;
+    o.use_all_vocab = o.model_type != 2 && (c & 4);
+    if (o.use_all_vocab) o.auto_character_coverage = 0;
 
     spbpe_error err;
     spbpe_trainer *t = spbpe_trainer_new(&o, &err);
@@ -77,10 +84,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     }
     uint64_t kept = 0;
-    if (spbpe_trainer_add_lines(t, data, size, &kept, &err) == SPBPE_OK &&
-        spbpe_trainer_train(t, &err) == SPBPE_OK) {
+    int st = SPBPE_OK;
+    if (c & 8) { /* the pretokenizer hooks, line by line */
+        uint8_t *buf = NULL;
+        for (size_t i = 0; i < size && st == SPBPE_OK;) {
+            const uint8_t *nl = memchr(data + i, '\n', size - i);
+            size_t e = nl ? (size_t)(nl - data) : size;
+            const uint8_t *x;
+            size_t xn;
+            int k = 0;
+            st = spbpe_trainer_prepare(t, data + i, e - i, &x, &xn, &k, &err);
+            if (st == SPBPE_OK && k) {
+                free(buf);
+                buf = malloc(2 * xn + 1);
+                FUZZ_CHECK(buf != NULL);
+                size_t o2 = 0;
+                for (size_t j = 0; j < xn; j++) {
+                    if (x[j] == 'e') buf[o2++] = 0x1F;
+                    buf[o2++] = x[j];
+                }
+                st = spbpe_trainer_add_prepared(t, buf, o2, 1, &err);
+            }
+            i = e + 1;
+        }
+        free(buf);
+    } else {
+        st = spbpe_trainer_add_lines(t, data, size, &kept, &err);
+    }
+    if (st == SPBPE_OK && spbpe_trainer_train(t, &err) == SPBPE_OK) {
         size_t n = spbpe_trainer_piece_count(t);
-        FUZZ_CHECK(n <= (size_t)o.vocab_size || o.byte_fallback);
+        FUZZ_CHECK(n <= (size_t)o.vocab_size || o.byte_fallback || o.use_all_vocab);
         for (size_t i = 0; i < n; i++) {
             size_t len = 0;
             const uint8_t *p = spbpe_trainer_piece(t, i, &len);

@@ -27,6 +27,7 @@ from .errors import (
     UnimplementedError,
     UnsupportedError,
 )
+from .flatbuffer import ConvertToFlatbuffer, convert_to_flatbuffer
 from .model_edit import ModelEditor
 from .normalizer import SentencePieceNormalizer
 from .processor import SentencePieceProcessor
@@ -49,6 +50,8 @@ __all__ = [
     "SentencePieceNormalizer",
     "ModelEditor",
     "SentencePieceTrainer",
+    "ConvertToFlatbuffer",
+    "convert_to_flatbuffer",
     "set_random_generator_seed",
     "SetRandomGeneratorSeed",
     "ThreadPool",

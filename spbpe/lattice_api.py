@@ -20,7 +20,7 @@ from __future__ import annotations
 import struct
 from typing import Any, List, Optional
 
-from ._api.args import resolve_return_type
+from ._api.args import resolve_return_type, with_defaults
 from ._core import native_unigram
 from ._core.native_unigram import Segmentation
 from ._core.text import to_bytes
@@ -147,11 +147,14 @@ class LatticeMixin:
         [[39, 88, 21], [39, 31, 31, 21]]
         """
         out_type = resolve_return_type(return_type, out_type, self._out_type)
-        add_bos = self._add_bos if add_bos is None else add_bos
-        add_eos = self._add_eos if add_eos is None else add_eos
-        reverse = self._reverse if reverse is None else reverse
-        emit_unk_piece = self._emit_unk_piece if emit_unk_piece is None else emit_unk_piece
-        nbest_size = self._nbest_size if nbest_size is None else nbest_size
+        add_bos, add_eos, reverse, emit_unk_piece, nbest_size = with_defaults(
+            self,
+            add_bos=add_bos,
+            add_eos=add_eos,
+            reverse=reverse,
+            emit_unk_piece=emit_unk_piece,
+            nbest_size=nbest_size,
+        )
         if nbest_size <= 0:
             nbest_size = 1
         if nbest_size > 512:  # the 0.2.3 wheel's kMaxNBestSize
@@ -208,10 +211,9 @@ class LatticeMixin:
         [(['▁he', 'll', 'o'], -0.7), (['▁', 'h', 'ello'], -4.1)]
         """
         out_type = resolve_return_type(None, out_type, self._out_type)
-        add_bos = self._add_bos if add_bos is None else add_bos
-        add_eos = self._add_eos if add_eos is None else add_eos
-        reverse = self._reverse if reverse is None else reverse
-        emit_unk_piece = self._emit_unk_piece if emit_unk_piece is None else emit_unk_piece
+        add_bos, add_eos, reverse, emit_unk_piece = with_defaults(
+            self, add_bos=add_bos, add_eos=add_eos, reverse=reverse, emit_unk_piece=emit_unk_piece
+        )
         num_samples = 1 if num_samples is None else num_samples
         alpha = 1.0 if alpha is None else alpha
         wor = False if wor is None else wor

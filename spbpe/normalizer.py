@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
+from ._api.files import read_file
 from ._charsmap.builder import builtin_charsmap, compile_charsmap, decompile_charsmap, load_rule_tsv
 from ._core.native import NativeNormalizer
 from ._core.text import normalize_with
@@ -32,8 +33,6 @@ from .errors import (
     ArgumentCheckError,
     CharsMapError,
     InputError,
-    ModelFileError,
-    ModelFileNotFoundError,
     ModelFormatError,
 )
 
@@ -48,16 +47,7 @@ def _builtin_charsmap(name: str) -> bytes:
 
 
 def _read(path: Any) -> bytes:
-    """A file's bytes; a missing file is sentencepiece's NOT_FOUND RuntimeError
-    (ModelFileNotFoundError, also a FileNotFoundError)."""
-    name = os.fsdecode(os.fspath(path))
-    try:
-        with open(name, "rb") as f:
-            return f.read()
-    except FileNotFoundError as e:
-        raise ModelFileNotFoundError(e.errno, e.strerror, name) from None
-    except OSError as e:
-        raise ModelFileError(e.errno, e.strerror, name) from None
+    return read_file(path)
 
 
 def _parse_model(data: bytes) -> Any:

@@ -27,9 +27,10 @@ from array import array
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, List, Optional, Tuple, Union
 
-from ._api.args import as_bool, as_float, as_int, resolve_return_type
+from ._api.args import as_bool, as_float, as_int, resolve_return_type, with_defaults
 from ._api.decode import DecodeAPI
 from ._api.encode_variants import EncodeVariants, binding_view
+from ._api.files import read_file
 from ._api.vocab import (  # noqa: F401 - the piece types stay importable from here
     PIECE_BYTE,
     PIECE_CONTROL,
@@ -46,8 +47,6 @@ from ._proto.sniff import not_a_model_message
 from .errors import (
     ArgumentCheckError,
     InputError,
-    ModelFileError,
-    ModelFileNotFoundError,
     ModelFormatError,
     ModelNotLoadedError,
     UnimplementedError,
@@ -141,13 +140,7 @@ class SentencePieceProcessor(VocabAPI, DecodeAPI, EncodeVariants, LatticeMixin):
         if not isinstance(filename, (str, bytes, os.PathLike)):
             raise TypeError(f"filename must be str, not {type(filename).__name__}")
         path = os.fsdecode(os.fspath(filename))
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except FileNotFoundError as e:
-            raise ModelFileNotFoundError(e.errno, e.strerror, path) from None
-        except OSError as e:
-            raise ModelFileError(e.errno, e.strerror, path) from None
+        data = read_file(path)
         try:
             return self.load_from_serialized_proto(data)
         except (ModelFormatError, UnsupportedError):
@@ -233,14 +226,17 @@ class SentencePieceProcessor(VocabAPI, DecodeAPI, EncodeVariants, LatticeMixin):
         rtype = resolve_return_type(return_type, out_type, self._out_type)
         if return_bytes is not None and rtype != "offset_mapping":
             raise ValueError("return_bytes is only supported when return_type='offset_mapping'")
-        add_bos = self._add_bos if add_bos is None else add_bos
-        add_eos = self._add_eos if add_eos is None else add_eos
-        reverse = self._reverse if reverse is None else reverse
-        emit_unk_piece = self._emit_unk_piece if emit_unk_piece is None else emit_unk_piece
-        enable_sampling = self._enable_sampling if enable_sampling is None else enable_sampling
-        nbest_size = self._nbest_size if nbest_size is None else nbest_size
-        alpha = self._alpha if alpha is None else alpha
-        num_threads = self._num_threads if num_threads is None else num_threads
+        add_bos, add_eos, reverse, emit_unk_piece, enable_sampling, nbest_size, alpha, num_threads = with_defaults(
+            self,
+            add_bos=add_bos,
+            add_eos=add_eos,
+            reverse=reverse,
+            emit_unk_piece=emit_unk_piece,
+            enable_sampling=enable_sampling,
+            nbest_size=nbest_size,
+            alpha=alpha,
+            num_threads=num_threads,
+        )
         if enable_sampling is True and (nbest_size is None or nbest_size in (0, 1) or alpha is None):
             raise ValueError(_SAMPLING_OPTIONS)
         if num_threads is None or not isinstance(num_threads, int):

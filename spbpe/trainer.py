@@ -19,10 +19,13 @@ string), same pieces, scores, types and order, and the same `.model` and
   logstream is given.
 * `normalizer=` (a SentencePieceNormalizer) trains with that normalizer's
   spec, refusing the normalizer options beside it, as sentencepiece does.
-* Not supported yet (raise TrainerError naming the option): model types other
-  than bpe, `use_all_vocab`, `pretokenizer=` and a non-empty
-  `precompiled_charsmap` option (an empty one means the rule name's table,
-  as in sentencepiece).
+* `model_type` word and char train as sentencepiece's word and char
+  trainers (same pieces, scores and order); `pretokenizer=` (a callable
+  str -> list of str) is applied to each normalized sentence as
+  sentencepiece 0.2.3 applies it (see `_pretokenizing`).
+* Not supported yet (raise TrainerError naming the option): model_type
+  unigram and a non-empty `precompiled_charsmap` option (an empty one means
+  the rule name's table, as in sentencepiece).
 """
 
 import os
@@ -35,7 +38,6 @@ from .errors import CharsMapError, TrainerError, TrainerRefusedError
 
 __all__ = ["SentencePieceTrainer", "TrainerError", "TrainerRefusedError"]
 
-_UNSUPPORTED_TRUE = ("use_all_vocab",)
 _UNK_BYTES = "\u2585".encode()
 
 
@@ -65,9 +67,8 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     o = dict(DEFAULTS)
     o.update(ts)
     o.update(ns)
-    if o["model_type"] != 2:
-        names = {1: "unigram", 3: "word", 4: "char"}
-        raise TrainerError(f"model_type={names[o['model_type']]} is not supported: spbpe trains bpe only")
+    if o["model_type"] == 1:
+        raise TrainerError("model_type=unigram is not supported: spbpe trains bpe, word and char")
     if o["auto_character_coverage"]:  # VerifySpec's checks, in its order
         if not o["byte_fallback"]:
             raise TrainerRefusedError("--auto_character_coverage requires --byte_fallback=true.")
@@ -75,9 +76,8 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
             raise TrainerRefusedError(
                 "--auto_character_coverage cannot be used together with --required_chars or --required_chars_file."
             )
-    for key in _UNSUPPORTED_TRUE:
-        if o[key]:
-            raise TrainerError(f"{key}=true is not supported for BPE training")
+    if o["use_all_vocab"] and o["model_type"] in (1, 2):
+        raise TrainerRefusedError("--use_all_vocab=true is valid for WORD/CHAR model.")
     if ns.get("precompiled_charsmap"):  # "" means the rule name's table, as in sentencepiece
         raise TrainerError("a non-empty precompiled_charsmap cannot be passed as an option")
     if o["seed_sentencepieces_file"]:
@@ -130,7 +130,7 @@ def _keep(sentence: bytes, max_len: int) -> bool:
 
 
 class SentencePieceTrainer:
-    """sentencepiece's SentencePieceTrainer API (BPE only)."""
+    """sentencepiece's SentencePieceTrainer API (BPE, word and char models)."""
 
     @staticmethod
     def train(arg: Optional[str] = None, logstream: Any = None, **kwargs: Any) -> Optional[bool]:
@@ -152,9 +152,8 @@ class SentencePieceTrainer:
         # thread (spbpe train's progress bar) can read its merge count.
         on_native = kwargs.pop("_on_native_trainer", None)
         normalizer = kwargs.pop("normalizer", None)
-        if kwargs.pop("pretokenizer", None) is not None:
-            raise TrainerError("pretokenizer= is not supported yet (pretokenization_delimiter is)")
-        kwargs.pop("allow_inconsistent_pretokenization", None)
+        pretokenizer = kwargs.pop("pretokenizer", None)
+        allow_inconsistent = bool(kwargs.pop("allow_inconsistent_pretokenization", False))
         if isinstance(arg, str):
             text = split_command(arg)
         else:
@@ -167,6 +166,7 @@ class SentencePieceTrainer:
         if spec is not None:
             ns.update({k: getattr(spec, k) for k in _SPEC_FLAGS if spec.HasField(k)})
         o = _check_spec(ts, ns)
+        _check_pretokenizer(o, pretokenizer)
         if (iterator is None) == (not o["input"]):
             raise TrainerError("SentenceIterator and trainer_spec.input() must be exclusive. (input)")
         if (writer is None) == (not o["model_prefix"]):
@@ -187,21 +187,24 @@ class SentencePieceTrainer:
         from ._core.native_trainer import NativeTrainer, iter_blocks
 
         log.spec(o)
-        native = NativeTrainer(o)
+        native = NativeTrainer(_native_options(o))
         if on_native is not None:
             on_native(native)
         try:
             log.info(
                 "trainer_interface.cc", "Loading corpus: " + ", ".join(o["input"]) if o["input"] else "Loading corpus"
             )
-            _feed(native, o, iterator, seed, iter_blocks)
+            add = native.add_sentence
+            if pretokenizer is not None:
+                add = _pretokenizing(native, pretokenizer, allow_inconsistent)
+            _feed(native, o, iterator, seed, iter_blocks, add)
             count, pieces, vocab = native.train_files(o["vocabulary_output_piece_score"])
         finally:
             native.close()
         log.info("trainer_interface.cc", f"Trained {count} pieces")
 
-        if not o["hard_vocab_limit"]:
-            ts["vocab_size"] = count
+        if not o["hard_vocab_limit"] or o["use_all_vocab"] or o["model_type"] == 4:
+            ts["vocab_size"] = count  # what sentencepiece's Serialize writes then
         normalizer = {k: v for k, v in ns.items()}
         normalizer["name"] = name
         normalizer["precompiled_charsmap"] = o["charsmap"]
@@ -251,10 +254,73 @@ def _sentences(o: Dict[str, Any], iterator: Any) -> Iterable[Tuple[bytes, int]]:
                 yield fields[0], int(freq)
 
 
-def _feed(native: Any, o: Dict[str, Any], iterator: Any, seed: int, iter_blocks: Any) -> None:
+def _check_pretokenizer(o: Dict[str, Any], pretokenizer: Any) -> None:
+    """VerifySpec's checks on pretokenizer= and pretokenization_delimiter."""
+    if pretokenizer is None and not o["pretokenization_delimiter"]:
+        return
+    if o["model_type"] not in (1, 2):
+        raise TrainerRefusedError("PretokenizerForTraining is only supported in UNIGRAM or BPE mode.")
+    if pretokenizer is not None and o["pretokenization_delimiter"]:
+        raise TrainerRefusedError("pretokenizer callback and pretokenization_delimiter cannot be set simultaneously.")
+    if pretokenizer is not None and not callable(pretokenizer):
+        raise TypeError("pretokenizer must be a callable: str -> list of str")
+
+
+def _native_options(o: Dict[str, Any]) -> Dict[str, Any]:
+    """The options the C trainer gets: a word model also cuts out every
+    user-defined symbol with U+2581 in front (InitMetaPieces adds that piece
+    after the symbol, for word models only)."""
+    if o["model_type"] != 3:
+        return o
+    symbols: List[str] = []
+    for u in o["user_defined_symbols"]:
+        symbols.append(u)
+        if not u.startswith("\u2581"):
+            symbols.append("\u2581" + u)
+    return dict(o, user_defined_symbols=symbols)
+
+
+def _pretokenizing(native: Any, pretokenizer: Any, allow_inconsistent: bool) -> Any:
+    """add(sentence, freq) through a pretokenizer= callable, as sentencepiece
+    0.2.3 applies it: to each loaded sentence once normalized and with its
+    meta pieces cut out (U+2581 and U+001F included), the chunks it returns
+    joined by U+001F, which no piece may cross.  Unless allow_inconsistent,
+    the chunks must join back to the text."""
+    index = 0
+
+    def add(sentence: bytes, freq: int = 1) -> bool:
+        nonlocal index
+        text = native.prepare(sentence)
+        if text is None:
+            return False
+        i, index = index, index + 1
+        original = text.decode("utf-8")
+        try:
+            chunks = [c if isinstance(c, bytes) else _as_str(c).encode("utf-8") for c in pretokenizer(original)]
+        except Exception as e:
+            raise TrainerError(f"Pretokenizer failed: {e}") from e
+        joined = b"".join(chunks)
+        if not allow_inconsistent and joined != text:
+            raise TrainerRefusedError(
+                f"Pretokenized output mismatch at sample {i}: joined='{joined.decode('utf-8', 'replace')}', "
+                f"original='{original}'. Set allow_inconsistent_pretokenization=true in TrainerComponents to bypass."
+            )
+        native.add_prepared(b"\x1f".join(chunks), freq)
+        return True
+
+    return add
+
+
+def _as_str(chunk: Any) -> str:
+    if not isinstance(chunk, str):
+        raise TypeError(f"a pretokenizer chunk must be str, not {type(chunk).__name__}")
+    return chunk
+
+
+def _feed(native: Any, o: Dict[str, Any], iterator: Any, seed: int, iter_blocks: Any, add: Any) -> None:
     max_len = o["max_sentence_length"]
     size = o["input_sentence_size"]
-    if size == 0 and iterator is None and o["input_format"] != "tsv":
+    if size == 0 and iterator is None and o["input_format"] != "tsv" and add == native.add_sentence:
         for path in o["input"]:  # fast path: whole blocks of lines into C
             try:
                 f = open(path, "rb")
@@ -267,7 +333,7 @@ def _feed(native: Any, o: Dict[str, Any], iterator: Any, seed: int, iter_blocks:
     if size == 0:
         for s, freq in _sentences(o, iterator):
             if _keep(s, max_len):
-                native.add_sentence(s, freq)
+                add(s, freq)
         return
     kept: List[Tuple[bytes, int]] = []
     if not o["shuffle_input_sentence"]:
@@ -290,4 +356,4 @@ def _feed(native: Any, o: Dict[str, Any], iterator: Any, seed: int, iter_blocks:
                 if n < size:
                     kept[n] = (s, freq)
     for s, freq in kept:
-        native.add_sentence(s, freq)
+        add(s, freq)

@@ -20,6 +20,7 @@ PUBLIC_ROOT = {
     "processor",
     "trainer",
     "normalizer",
+    "flatbuffer",
     "model_edit",
     "lattice_api",
     "random_seed",

@@ -9,8 +9,7 @@ PYTHONPATH), then reads every test's outcome from the JUnit XML report.
 Two runs:
 
 * **as shipped**: every test must pass except those in ``NOT_YET``, each
-  with its reason (unigram and word training, the pretokenizer= callable,
-  FlatBuffers).  Those must fail, and only for that reason (the failure
+  with its reason (unigram training, FlatBuffers).  Those must fail, and only for that reason (the failure
   text must match the entry's pattern); a test of the set that passes
   fails this test, so the set shrinks as support lands.
 * **BPE stand-in**: the same unchanged test files, with the two unigram
@@ -28,7 +27,9 @@ After the API work and unigram encoding (issues 15 and 16): as shipped, 61
 of 72 pass and the 11 of NOT_YET fail; on the stand-in, 54 pass, and every
 outcome but STANDIN_NEEDS_UNIGRAM's 10 equals sentencepiece's
 (test_pretokenizer_exception matches too: spbpe refuses the unigram training
-with the RuntimeError the test expects).
+with the RuntimeError the test expects).  With word/char training and the
+pretokenizer= callable (issue 16): as shipped, 62 pass and NOT_YET's 10
+fail; on the stand-in, 55 pass and only STANDIN_NEEDS_UNIGRAM's 9 differ.
 """
 
 from __future__ import annotations
@@ -50,16 +51,16 @@ pytestmark = pytest.mark.slow
 
 SUITE = shared_path("sentencepiece_tests")
 
-_TRAINS_UNIGRAM = r"model_type=(unigram|word) is not supported"
-_PRETOKENIZER = r"pretokenizer= is not supported"
+_TRAINS_UNIGRAM = r"model_type=unigram is not supported"
 
 #: Tests that fail today, each for one named reason: the failure text must
 #: match the pattern (a test failing for another reason fails this runner),
 #: and a test of the set that passes fails it too, so the set shrinks as
 #: support lands.  Unigram loading, encoding, n-best and the seeded
-#: generator arrived with issue 15's first half; what is left is training
-#: unigram and word models (issue 15, item 3), sentencepiece's
-#: pretokenizer= callable (it also trains unigram) and FlatBuffers.
+#: generator arrived with issue 15's first half; word and char training and
+#: the pretokenizer= callable (on BPE) with issue 16; what is left is
+#: training unigram models (issue 15, item 3; the pretokenizer tests train
+#: unigram) and FlatBuffers.
 NOT_YET: Dict[str, Tuple[str, str]] = {
     "test_nbest_timeout": ("trains model_type='unigram'", _TRAINS_UNIGRAM),
     "test_special_tokens_combinations": ("trains the default model_type (unigram)", _TRAINS_UNIGRAM),
@@ -67,16 +68,13 @@ NOT_YET: Dict[str, Tuple[str, str]] = {
     "test_train_iterator": ("trains the default model_type (unigram)", _TRAINS_UNIGRAM),
     "test_train_kwargs": ("trains the default model_type (unigram)", _TRAINS_UNIGRAM),
     "test_trainer_with_normalizer": ("trains the default model_type (unigram)", _TRAINS_UNIGRAM),
-    "test_word_model_user_defined_symbol": ("trains model_type='word'", _TRAINS_UNIGRAM),
-    "test_complex_regex_pretokenizer": ("pretokenizer= callable (and unigram training)", _PRETOKENIZER),
-    "test_inconsistent_pretokenizer": ("pretokenizer= callable (and unigram training)", _PRETOKENIZER),
-    "test_train_with_pretokenizer": ("pretokenizer= callable (and unigram training)", _PRETOKENIZER),
-    "test_convert_to_flatbuffer": ("ConvertToFlatbuffer (sentencepiece's FlatBuffers export)", r"ConvertToFlatbuffer"),
+    "test_complex_regex_pretokenizer": ("pretokenizer= on model_type='unigram'", _TRAINS_UNIGRAM),
+    "test_inconsistent_pretokenizer": ("pretokenizer= on model_type='unigram'", _TRAINS_UNIGRAM),
+    "test_train_with_pretokenizer": ("pretokenizer= on model_type='unigram'", _TRAINS_UNIGRAM),
 }
 
 #: In the BPE stand-in run: tests whose outcome differs from sentencepiece's
-#: only because they train unigram (or word) models, which spbpe cannot yet,
-#: or call SetRandomGeneratorSeed (the unigram branch's seeded generator).
+#: only because they train unigram models, which spbpe cannot yet.
 STANDIN_NEEDS_UNIGRAM: Dict[str, str] = {
     "test_complex_regex_pretokenizer": "trains model_type='unigram'",
     "test_inconsistent_pretokenizer": "trains model_type='unigram'",
@@ -87,7 +85,6 @@ STANDIN_NEEDS_UNIGRAM: Dict[str, str] = {
     "test_train_kwargs": "trains the default model_type (unigram)",
     "test_train_with_pretokenizer": "trains model_type='unigram'",
     "test_trainer_with_normalizer": "trains the default model_type (unigram)",
-    "test_word_model_user_defined_symbol": "trains model_type='word'",
 }
 
 

@@ -7,7 +7,6 @@ that sentencepiece encodes text with our model exactly as with its own.
 """
 
 import io
-import os
 import pathlib
 import struct
 
@@ -18,6 +17,7 @@ from sentencepiece import sentencepiece_model_pb2 as pb  # noqa: E402
 
 from spbpe._proto.trainer_spec import split_csv  # noqa: E402
 from spbpe.trainer import SentencePieceTrainer, TrainerError  # noqa: E402
+from tests.helpers.parity import train_each  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BOTCHAN = ROOT / "spbpe" / "data" / "botchan.txt"
@@ -64,19 +64,10 @@ CASES = {
 
 def train_both(tmp_path, inputs, **kw):
     """Train with both libraries under the same relative prefix; return their dirs."""
-    dirs = {}
-    for who, trainer in (("spm", spm.SentencePieceTrainer), ("spbpe", SentencePieceTrainer)):
-        d = tmp_path / who
-        d.mkdir()
-        cwd = os.getcwd()
-        os.chdir(d)
-        try:
-            trainer.train(
-                input=[str(p) for p in inputs], model_prefix="m", model_type="bpe", minloglevel=2, num_threads=2, **kw
-            )
-        finally:
-            os.chdir(cwd)
-        dirs[who] = d
+    dirs = train_each(tmp_path, input=[str(p) for p in inputs], model_type="bpe", num_threads=2, **kw)
+    for d in dirs.values():
+        if isinstance(d, Exception):
+            raise d
     return dirs["spm"], dirs["spbpe"]
 
 

@@ -370,6 +370,10 @@ typedef struct spbpe_trainer_options {
     /* Threads for spbpe_trainer_add_lines (1 = the calling thread only);
      * the trained vocabulary is the same for every value. */
     int32_t num_threads;
+    /* TrainerSpec.ModelType: 2 = BPE (also 0), 3 = word, 4 = char. */
+    int32_t model_type;
+    int use_all_vocab;                 /* word/char only: every word or kept character, and
+                                          every character is kept (no coverage cut) */
 } spbpe_trainer_options;
 
 /* Validate the options and lay out the meta pieces (unk/bos/eos/pad,
@@ -403,7 +407,25 @@ int spbpe_trainer_add_lines(spbpe_trainer *trainer, const uint8_t *buf, size_t l
 int spbpe_trainer_normalize(spbpe_trainer *trainer, const uint8_t *text, size_t len, const uint8_t **out,
                             size_t *out_len, spbpe_error *err);
 
-/* Run character coverage and the BPE merges.  Only once per trainer. */
+/* Pretokenizer hooks (sentencepiece's pretokenizer= callable): the caller
+ * feeds a sentence in two steps instead of spbpe_trainer_add_sentence.
+ * spbpe_trainer_prepare applies the same filters (*kept 0: skipped, *out
+ * NULL), normalizes and cuts out the meta pieces (each becomes U+001F), and
+ * gives that text in *out (*out_len bytes; may be 0), which lives in the
+ * trainer until its next call.  The caller pretokenizes it and passes the
+ * chunks joined by U+001F to spbpe_trainer_add_prepared, which counts its
+ * words as spbpe_trainer_add_sentence would (the text must not contain a
+ * space; an empty text is dropped).  pretokenization_delimiter is not
+ * applied there.  Same threading rule as the other trainer calls. */
+int spbpe_trainer_prepare(spbpe_trainer *trainer, const uint8_t *sentence, size_t len, const uint8_t **out,
+                          size_t *out_len, int *kept, spbpe_error *err);
+int spbpe_trainer_add_prepared(spbpe_trainer *trainer, const uint8_t *text, size_t len, int64_t freq,
+                               spbpe_error *err);
+
+/* Run character coverage and then the model type's training: the BPE
+ * merges; for word, the most frequent words (SplitIntoWords) made only of
+ * kept characters, score log(count) - log(all words); for char, the kept
+ * characters, score log(count) - log(all kept).  Only once per trainer. */
 int spbpe_trainer_train(spbpe_trainer *trainer, spbpe_error *err);
 
 /* Progress of a spbpe_trainer_train running on another thread: merges made

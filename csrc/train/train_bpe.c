@@ -489,6 +489,11 @@ SP_API int spbpe_trainer_train(spbpe_trainer *t, spbpe_error *err) {
     sp_charset cs;
     int st = sp_char_coverage(t, &cs, err);
     if (st) return st;
+    if (t->model_type != 2) { /* word or char: no merges */
+        st = t->model_type == 3 ? sp_train_word(t, &cs, err) : sp_train_char(t, &cs, err);
+        sp_charset_release(&cs);
+        return st;
+    }
     sp_merger c;
     memset(&c, 0, sizeof c);
     c.trainer = t;

@@ -168,7 +168,7 @@ int sp_char_coverage(const spbpe_trainer *t, sp_charset *cs, spbpe_error *err) {
             continue;
         }
         float coverage = (float)((double)acc / (double)all);
-        if (coverage >= t->character_coverage) break;
+        if (!t->use_all_vocab && coverage >= t->character_coverage) break;
         acc += m.entries[i].count;
         if (m.entries[i].cp == 0x20) { /* only a required character can be one */
             st = sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "space must not be included in normalized string.");
@@ -209,7 +209,7 @@ int sp_char_coverage(const spbpe_trainer *t, sp_charset *cs, spbpe_error *err) {
                          (int)t->vocab_size, t->meta_count);
         goto out;
     }
-    if (cs->len + t->meta_count > (size_t)t->vocab_size) {
+    if (t->model_type == 2 && cs->len + t->meta_count > (size_t)t->vocab_size) { /* word/char: no such check */
         st = sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0,
                      "Vocabulary size is smaller than required_chars. %d vs %zu. Increase vocab_size or "
                      "decrease character_coverage with --character_coverage option.",

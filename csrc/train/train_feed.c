@@ -31,8 +31,13 @@
  * order.  Word order does not affect training, so any thread count gives
  * the same vocabulary.
  *
+ * A pretokenizer callable (spbpe_trainer_prepare / _add_prepared) runs
+ * between steps 3 and 4: the caller gets the text of step 3 and hands back
+ * the chunks joined by U+001F, which go on at step 5.
+ *
  * Invariants: every word in a table is non-empty valid UTF-8 (the
- * normalizer emits only valid UTF-8); counts are sums of frequencies >= 1.
+ * normalizer emits only valid UTF-8, and prepared text is checked); counts
+ * are sums of frequencies >= 1.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -126,13 +131,16 @@ static int add_words(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, siz
 
 static int grow(uint8_t **p, size_t *cap, size_t need) { return sp_reserve((void **)p, cap, need, 1); }
 
-/* Steps 2-6 for a sentence that passed the filters. */
-static int process(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, size_t n, int64_t freq,
-                   spbpe_error *err) {
+/* Steps 2-3 for a sentence that passed the filters: *out (xn bytes) is
+ * the normalized text with meta pieces cut out, in f's buffers. */
+static int prepare(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, size_t n, const uint8_t **out,
+                   size_t *out_len, spbpe_error *err) {
     int st = sp_train_normalize(t, f, s, n, err);
     if (st) return st;
     const uint8_t *x = f->nb.text;
     size_t xn = f->nb.len;
+    *out = x;
+    *out_len = xn;
     if (xn == 0) return SPBPE_OK;
     /* Cut out meta pieces.  Only bytes that start one (never a UTF-8
      * continuation byte) need a look; a sentence without any is used as is. */
@@ -167,11 +175,18 @@ static int process(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, size_
                 i += l;
             }
         }
-        x = f->scratch;
-        xn = o;
+        *out = f->scratch;
+        *out_len = o;
     }
+    return SPBPE_OK;
+}
+
+/* Steps 4-6 on a prepared text (delimit: apply pretokenization_delimiter). */
+static int count_words(const spbpe_trainer *t, sp_feeder *f, const uint8_t *x, size_t xn, int64_t freq, int delimit,
+                       spbpe_error *err) {
+    if (xn == 0) return SPBPE_OK;
     /* Pretokenization delimiter -> U+001F. */
-    if (t->delimiter_len) {
+    if (delimit && t->delimiter_len) {
         if (grow(&f->scratch2, &f->scratch2_cap, xn)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
         size_t d = t->delimiter_len;
         size_t o = 0;
@@ -193,6 +208,15 @@ static int process(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, size_
     return SPBPE_OK;
 }
 
+/* Steps 2-6 for a sentence that passed the filters. */
+static int process(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, size_t n, int64_t freq,
+                   spbpe_error *err) {
+    const uint8_t *x;
+    size_t xn;
+    int st = prepare(t, f, s, n, &x, &xn, err);
+    return st ? st : count_words(t, f, x, xn, freq, 1, err);
+}
+
 static int keep_sentence(const spbpe_trainer *t, const uint8_t *s, size_t n) {
     return n > 0 && n <= (size_t)t->max_sentence_length && !has_unk_char(s, n);
 }
@@ -209,6 +233,42 @@ SP_API int spbpe_trainer_add_sentence(spbpe_trainer *t, const uint8_t *s, size_t
     int st = process(t, &t->feeders[0], s, n, freq, err);
     if (!st && kept) *kept = 1;
     return st;
+}
+
+static int valid_utf8(const uint8_t *s, size_t n) {
+    for (size_t i = 0, l; i < n; i += l)
+        if (!sp_utf8_valid_char(s + i, n - i, &l)) return 0;
+    return 1;
+}
+
+SP_API int spbpe_trainer_prepare(spbpe_trainer *t, const uint8_t *s, size_t n, const uint8_t **out, size_t *out_len,
+                                 int *kept, spbpe_error *err) {
+    sp_clear_error(err);
+    if (kept) *kept = 0;
+    if (!t || !out || !out_len || (!s && n)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    *out = NULL;
+    *out_len = 0;
+    if (t->trained) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "the trainer has already trained");
+    if (!keep_sentence(t, s, n)) return SPBPE_OK;
+    if (need_feeders(t, 1)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    int st = prepare(t, &t->feeders[0], s, n, out, out_len, err);
+    if (st) {
+        *out = NULL;
+        *out_len = 0;
+    } else if (kept) {
+        *kept = 1;
+    }
+    return st;
+}
+
+SP_API int spbpe_trainer_add_prepared(spbpe_trainer *t, const uint8_t *x, size_t n, int64_t freq, spbpe_error *err) {
+    sp_clear_error(err);
+    if (!t || (!x && n)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    if (t->trained) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "the trainer has already trained");
+    if (freq < 1) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "frequency must be >= 1");
+    if (!valid_utf8(x, n)) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "the pretokenized text is not valid UTF-8");
+    if (need_feeders(t, 1)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    return count_words(t, &t->feeders[0], x, n, freq, 0, err);
 }
 
 SP_API int spbpe_trainer_normalize(spbpe_trainer *t, const uint8_t *text, size_t len, const uint8_t **out,

@@ -121,6 +121,8 @@ struct spbpe_trainer {
     int split_by_whitespace;
     int hard_vocab_limit;
     int auto_coverage;                   /* auto_character_coverage */
+    int model_type;                      /* 2 = BPE, 3 = word, 4 = char (TrainerSpec.ModelType) */
+    int use_all_vocab;                   /* word/char: no coverage cut, no vocabulary cut */
     sp_valid_opts valid;
     uint8_t *required_chars;             /* owned UTF-8 */
     size_t required_chars_len;
@@ -265,6 +267,31 @@ int sp_queue_push(sp_queue *q, sp_sym *syms, const uint8_t *arena, int32_t s);
 int sp_queue_build(sp_queue *q, sp_sym *syms, const uint8_t *arena, const int32_t *ids, size_t n);
 /* 1 with the best entry in *out, 0 when empty, -1 out of memory. */
 int sp_queue_pop(sp_queue *q, const sp_sym *syms, const uint8_t *arena, sp_qentry *out);
+
+/* train_vocab.c: the results from n final pieces given as bytes with their
+ * scores (piece i is arena[off[i] .. off[i+1])), meta pieces at their ids;
+ * duplicate and hard_vocab_limit checks as sp_assemble. */
+int sp_assemble_scored(struct spbpe_trainer *t, const uint8_t *arena, const uint64_t *off, const float *score,
+                       size_t n, spbpe_error *err);
+
+/* train_vocab.c: the pieces of a word or char model, in final order, with
+ * their counts; sp_assemble_logfreq scores each logf(count) - logf(sum) in
+ * float32 (word_model_trainer.cc, char_model_trainer.cc), sets vocab_size
+ * with use_all_vocab, and lays them out as sp_assemble_scored. */
+typedef struct sp_piece_list {
+    uint8_t *arena;
+    size_t arena_len, arena_cap;
+    uint64_t *off;      /* len + 1 entries once anything is added */
+    int64_t *count;
+    size_t len, cap;
+} sp_piece_list;
+int sp_piece_list_add(sp_piece_list *l, const uint8_t *p, size_t n, int64_t count);
+void sp_piece_list_release(sp_piece_list *l);
+int sp_assemble_logfreq(struct spbpe_trainer *t, const sp_piece_list *l, uint64_t sum, spbpe_error *err);
+
+/* train_word.c, train_char_model.c: the word and char model trainers (after coverage). */
+int sp_train_word(struct spbpe_trainer *t, const sp_charset *cs, spbpe_error *err);
+int sp_train_char(struct spbpe_trainer *t, const sp_charset *cs, spbpe_error *err);
 
 /* train_normalize.c: sp_normalize without alignment, into f->nb.text. */
 void sp_train_norm_init(struct spbpe_trainer *t);

@@ -259,6 +259,13 @@ SP_API spbpe_trainer *spbpe_trainer_new(const spbpe_trainer_options *o, spbpe_er
         .allow_whitespace_only_pieces = o->allow_whitespace_only_pieces != 0,
         .bmp_script = NULL,
     };
+    t->model_type = o->model_type == 3 || o->model_type == 4 ? o->model_type : 2;
+    t->use_all_vocab = t->model_type != 2 && o->use_all_vocab;
+    if (t->model_type == 3) { /* the word trainer splits with SplitIntoWords' defaults */
+        t->split_by_whitespace = 1;
+        t->valid.treat_whitespace_as_suffix = 0;
+        t->valid.allow_whitespace_only_pieces = 0;
+    }
     int st = SPBPE_OK;
     t->required_chars = dup_bytes(o->required_chars, o->required_chars_len);
     t->required_chars_len = o->required_chars_len;

@@ -1,12 +1,16 @@
 /*
  * train_vocab.c - the trained vocabulary: meta pieces at their ids, the
  * merged pieces (score -rank) and then the kept characters in the gaps, in
- * sentencepiece's order; duplicate and size checks; the read accessors.
+ * sentencepiece's order (or a word/char trainer's pieces with their scores);
+ * duplicate and size checks; the read accessors.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "train/train_internal.h"
+
+static int check_out(spbpe_trainer *t, spbpe_error *err);
 
 int sp_trainer_emit(spbpe_trainer *t, const uint8_t *p, size_t len, float score, int type) {
     size_t n = t->out_count;
@@ -38,9 +42,37 @@ int sp_trainer_emit(spbpe_trainer *t, const uint8_t *p, size_t len, float score,
     return 0;
 }
 
-/* Serialize: meta pieces at their ids, the final pieces in the gaps. */
+/* The BPE results: final[i] is a symbol, scored -i; laid out back to back
+ * for sp_assemble_scored. */
 int sp_assemble(spbpe_trainer *t, const sp_sym *syms, const uint8_t *arena, const int32_t *final, size_t nfinal,
                 spbpe_error *err) {
+    size_t bytes = 0;
+    for (size_t i = 0; i < nfinal; i++) bytes += syms[final[i]].len;
+    uint8_t *buf = malloc(bytes + 1);
+    uint64_t *off = malloc((nfinal + 1) * sizeof *off);
+    float *score = malloc((nfinal + 1) * sizeof *score);
+    int st;
+    if (!buf || !off || !score) {
+        st = sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    } else {
+        off[0] = 0;
+        for (size_t i = 0; i < nfinal; i++) {
+            const sp_sym *y = &syms[final[i]];
+            memcpy(buf + off[i], arena + y->off, y->len);
+            off[i + 1] = off[i] + y->len;
+            score[i] = -(float)i;
+        }
+        st = sp_assemble_scored(t, buf, off, score, nfinal, err);
+    }
+    free(buf);
+    free(off);
+    free(score);
+    return st;
+}
+
+/* Serialize: meta pieces at their ids, the final pieces in the gaps. */
+int sp_assemble_scored(spbpe_trainer *t, const uint8_t *arena, const uint64_t *off, const float *score, size_t n,
+                       spbpe_error *err) {
     size_t fid = 0, mi = 0;
     for (int32_t id = 0; id < t->vocab_size; id++) {
         if (mi < t->meta_count && t->meta[mi].id == id) {
@@ -50,15 +82,60 @@ int sp_assemble(spbpe_trainer *t, const sp_sym *syms, const uint8_t *arena, cons
                                "meta piece %.*s (id %d) lies beyond the %zu trained pieces",
                                (int)m->len, (const char *)m->piece, (int)id, t->out_count);
             if (sp_trainer_emit(t, m->piece, m->len, 0.0f, m->type)) goto oom;
-        } else if (fid < nfinal) {
-            const sp_sym *y = &syms[final[fid]];
-            if (sp_trainer_emit(t, arena + y->off, y->len, -(float)fid, SPBPE_PIECE_NORMAL)) goto oom;
+        } else if (fid < n) {
+            if (sp_trainer_emit(t, arena + off[fid], (size_t)(off[fid + 1] - off[fid]), score[fid], SPBPE_PIECE_NORMAL))
+                goto oom;
             fid++;
         }
     }
-    if (fid != nfinal)
-        return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "%zu trained pieces did not fit in the vocabulary",
-                       nfinal - fid);
+    if (fid != n)
+        return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "%zu trained pieces did not fit in the vocabulary", n - fid);
+    return check_out(t, err);
+oom:
+    return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+}
+
+int sp_piece_list_add(sp_piece_list *l, const uint8_t *p, size_t n, int64_t count) {
+    if (l->len + 1 >= l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 256;
+        uint64_t *off = realloc(l->off, nc * sizeof *off);
+        if (!off) return -1;
+        l->off = off;
+        int64_t *c = realloc(l->count, nc * sizeof *c);
+        if (!c) return -1;
+        l->count = c;
+        l->cap = nc;
+    }
+    if (sp_reserve((void **)&l->arena, &l->arena_cap, l->arena_len + n + 1, 1)) return -1;
+    if (l->len == 0) l->off[0] = 0;
+    memcpy(l->arena + l->arena_len, p, n);
+    l->arena_len += n;
+    l->count[l->len] = count;
+    l->off[++l->len] = l->arena_len;
+    return 0;
+}
+
+void sp_piece_list_release(sp_piece_list *l) {
+    free(l->arena);
+    free(l->off);
+    free(l->count);
+    memset(l, 0, sizeof *l);
+}
+
+int sp_assemble_logfreq(spbpe_trainer *t, const sp_piece_list *l, uint64_t sum, spbpe_error *err) {
+    static const uint64_t no_offsets[1] = {0};
+    float *score = malloc((l->len + 1) * sizeof *score);
+    if (!score) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    const float logsum = logf((float)sum);
+    for (size_t i = 0; i < l->len; i++) score[i] = logf((float)l->count[i]) - logsum;
+    if (t->use_all_vocab) t->vocab_size = (int32_t)(l->len + t->meta_count);
+    int st = sp_assemble_scored(t, l->arena, l->len ? l->off : no_offsets, score, l->len, err);
+    free(score);
+    return st;
+}
+
+/* No duplicate piece, and the size hard_vocab_limit asks for. */
+static int check_out(spbpe_trainer *t, spbpe_error *err) {
     /* No piece may appear twice (e.g. a required char that is also a user symbol). */
     size_t ns = 16;
     while (ns < t->out_count * 2 + 2) ns *= 2;

@@ -17,13 +17,35 @@ from __future__ import annotations
 
 import operator
 from array import array
-from typing import Any, Sequence
+from typing import Any, Sequence, Tuple
 
-__all__ = ["as_bool", "as_int", "as_float", "as_id", "ids_of", "is_sequence", "resolve_return_type", "RETURN_TYPES"]
+__all__ = [
+    "with_defaults",
+    "as_bool",
+    "as_int",
+    "as_float",
+    "as_id",
+    "ids_of",
+    "is_sequence",
+    "resolve_return_type",
+    "RETURN_TYPES",
+]
 
 RETURN_TYPES = (int, str, bytes, "proto", "serialized_proto", "numpy", "offset_mapping")
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 _NOT_IDS = "Input must be an integer buffer, list of integers, or a sequence of integers."
+
+
+def with_defaults(owner: Any, **options: Any) -> Tuple[Any, ...]:
+    """The call's options in the order given, each left at None taking the
+    processor's default (``owner._<name>``, set by its constructor), as
+    sentencepiece's wrapper fills them in before converting any.
+
+    >>> class P: _add_bos, _reverse = True, False
+    >>> with_defaults(P(), add_bos=None, reverse=True)
+    (True, True)
+    """
+    return tuple(getattr(owner, "_" + name) if value is None else value for name, value in options.items())
 
 
 def as_bool(name: str, value: Any) -> bool:

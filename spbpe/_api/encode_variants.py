@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import UnimplementedError
-from .args import resolve_return_type
+from .args import resolve_return_type, with_defaults
 
 __all__ = ["EncodeVariants", "binding_view"]
 
@@ -88,11 +88,14 @@ class EncodeVariants:
         True
         """
         rtype = resolve_return_type(return_type, out_type, self._out_type)
-        add_bos = self._add_bos if add_bos is None else add_bos
-        add_eos = self._add_eos if add_eos is None else add_eos
-        reverse = self._reverse if reverse is None else reverse
-        emit_unk_piece = self._emit_unk_piece if emit_unk_piece is None else emit_unk_piece
-        num_threads = self._num_threads if num_threads is None else num_threads
+        add_bos, add_eos, reverse, emit_unk_piece, num_threads = with_defaults(
+            self,
+            add_bos=add_bos,
+            add_eos=add_eos,
+            reverse=reverse,
+            emit_unk_piece=emit_unk_piece,
+            num_threads=num_threads,
+        )
         if num_threads is None or not isinstance(num_threads, int):
             raise TypeError("num_threads must be int")
         if chunk_len is None or not isinstance(chunk_len, int) or chunk_len <= 0:

@@ -17,7 +17,7 @@ from typing import Dict, List, Tuple
 
 from ..errors import CharsMapError
 
-__all__ = ["build_double_array"]
+__all__ = ["build_double_array", "build_keyset_array"]
 
 
 def build_double_array(kv: List[Tuple[bytes, int]]) -> List[int]:
@@ -27,6 +27,16 @@ def build_double_array(kv: List[Tuple[bytes, int]]) -> List[int]:
         CharsMapError: keys out of order, or an offset too large for a unit.
     """
     return _DoubleArrayBuilder(_Dawg(kv)).units
+
+
+def build_keyset_array(keys: List[bytes]) -> List[int]:
+    """The uint32 units of darts-clone's build without values (key i has
+    value i): a plain trie, not a DAWG (DoubleArrayBuilder::build_from_keyset).
+
+    Raises:
+        CharsMapError: keys out of order, or an offset too large for a unit.
+    """
+    return _KeysetBuilder(keys).units
 
 
 class _Dawg:
@@ -314,3 +324,72 @@ class _DoubleArrayBuilder:
             if not self.fixed[i % _NUM_EXTRAS]:
                 self._reserve(i)
                 self._set_label(i, (i ^ unused) & 0xFF)
+
+
+class _KeysetBuilder(_DoubleArrayBuilder):
+    """DoubleArrayBuilder::build_from_keyset: every node of the sorted keys'
+    trie gets its own sibling group, placed as build_from_dawg places them."""
+
+    def __init__(self, keys: List[bytes]):  # same state as the DAWG builder, without a DAWG
+        self.units = []
+        self.prev = [0] * _NUM_EXTRAS
+        self.next = [0] * _NUM_EXTRAS
+        self.fixed = [False] * _NUM_EXTRAS
+        self.used = [False] * _NUM_EXTRAS
+        self.head = 0
+        self.labels = []
+        self.keys = keys
+        self._reserve(0)
+        self.used[0] = True
+        self._set_offset(0, 1)
+        self._set_label(0, 0)
+        if keys:
+            self._build_keys(0, len(keys), 0, 0)
+        self._fix_all_blocks()
+
+    def _label_at(self, i: int, depth: int) -> int:
+        k = self.keys[i]
+        return k[depth] if depth < len(k) else 0
+
+    def _build_keys(self, begin: int, end: int, depth: int, dic_id: int) -> None:
+        offset = self._arrange_keys(begin, end, depth, dic_id)
+        while begin < end and self._label_at(begin, depth) == 0:
+            begin += 1
+        if begin == end:
+            return
+        last_begin, last_label = begin, self._label_at(begin, depth)
+        begin += 1
+        while begin < end:
+            label = self._label_at(begin, depth)
+            if label != last_label:
+                self._build_keys(last_begin, begin, depth + 1, offset ^ last_label)
+                last_begin, last_label = begin, label
+            begin += 1
+        self._build_keys(last_begin, end, depth + 1, offset ^ last_label)
+
+    def _arrange_keys(self, begin: int, end: int, depth: int, dic_id: int) -> int:
+        labels: List[int] = []
+        value = -1
+        for i in range(begin, end):
+            label = self._label_at(i, depth)
+            if label == 0 and value == -1:
+                value = i
+            if not labels:
+                labels.append(label)
+            elif label != labels[-1]:
+                if label < labels[-1]:
+                    raise CharsMapError("failed to build double-array: wrong key order")
+                labels.append(label)
+        self.labels = labels
+        offset = self._find_valid_offset(dic_id)
+        self._set_offset(dic_id, dic_id ^ offset)
+        for label in labels:
+            dic_child = offset ^ label
+            self._reserve(dic_child)
+            if label == 0:
+                self._set_has_leaf(dic_id)
+                self._set_value(dic_child, value)
+            else:
+                self._set_label(dic_child, label)
+        self.used[offset % _NUM_EXTRAS] = True
+        return offset

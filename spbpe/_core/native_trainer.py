@@ -51,6 +51,8 @@ class NativeTrainer:
             setattr(o, name, opts[name])
         o.character_coverage = opts["character_coverage"]
         o.num_threads = max(1, int(opts.get("num_threads", 1)))
+        o.model_type = int(opts.get("model_type", 2))
+        o.use_all_vocab = 1 if opts.get("use_all_vocab") else 0
         for name in (
             "split_by_unicode_script",
             "split_by_number",
@@ -111,6 +113,25 @@ class NativeTrainer:
                 self._err,
             )
             return bool(self._kept_int[0])
+
+    def prepare(self, sentence: bytes) -> Optional[bytes]:
+        """The sentence normalized with its meta pieces cut out (each
+        becomes U+001F), what a pretokenizer sees; None when the filters
+        drop it."""
+        with self._exclusive():
+            out, n = ffi.new("const uint8_t **"), ffi.new("size_t *")
+            _check(
+                lib.spbpe_trainer_prepare(self._h, sentence, len(sentence), out, n, self._kept_int, self._err),
+                self._err,
+            )
+            if not self._kept_int[0]:
+                return None
+            return ffi.unpack(ffi.cast("const char *", out[0]), n[0]) if n[0] else b""
+
+    def add_prepared(self, text: bytes, freq: int = 1) -> None:
+        """Count the words of a pretokenized text (chunks joined by U+001F)."""
+        with self._exclusive():
+            _check(lib.spbpe_trainer_add_prepared(self._h, text, len(text), freq, self._err), self._err)
 
     def add_lines(self, block: bytes) -> int:
         with self._exclusive():

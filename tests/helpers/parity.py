@@ -34,3 +34,28 @@ def compare(model_path, inputs, check_pieces=True, check_normalize=True, pieces_
 
 def describe(diffs, limit=5):
     return "\n".join(f"{what}: {x!r:.80}\n  spbpe: {a!r:.200}\n  spm:   {b!r:.200}" for x, what, a, b in diffs[:limit])
+
+
+def train_each(tmp_path, **kw):
+    """Train with sentencepiece and with spbpe, each in its own folder
+    (tmp_path/spm, tmp_path/spbpe) under the same relative model_prefix "m",
+    so the .model bytes can match; {"spm": ..., "spbpe": ...}, each the
+    folder or the RuntimeError that trainer raised."""
+    import os
+
+    import sentencepiece as spm
+
+    out = {}
+    for who, trainer in (("spm", spm.SentencePieceTrainer), ("spbpe", spbpe.SentencePieceTrainer)):
+        d = tmp_path / who
+        d.mkdir()
+        cwd = os.getcwd()
+        os.chdir(d)
+        try:
+            trainer.train(model_prefix="m", minloglevel=2, **kw)
+            out[who] = d
+        except RuntimeError as e:
+            out[who] = e
+        finally:
+            os.chdir(cwd)
+    return out
