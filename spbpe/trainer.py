@@ -65,9 +65,9 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     o = dict(DEFAULTS)
     o.update(ts)
     o.update(ns)
-    if o["model_type"] != 2:
-        names = {1: "unigram", 3: "word", 4: "char"}
-        raise TrainerError(f"model_type={names[o['model_type']]} is not supported: spbpe trains bpe only")
+    if o["model_type"] not in (1, 2):
+        names = {3: "word", 4: "char"}
+        raise TrainerError(f"model_type={names[o['model_type']]} is not supported: spbpe trains unigram and bpe")
     if o["auto_character_coverage"]:  # VerifySpec's checks, in its order
         if not o["byte_fallback"]:
             raise TrainerRefusedError("--auto_character_coverage requires --byte_fallback=true.")
@@ -81,7 +81,9 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     if ns.get("precompiled_charsmap"):  # "" means the rule name's table, as in sentencepiece
         raise TrainerError("a non-empty precompiled_charsmap cannot be passed as an option")
     if o["seed_sentencepieces_file"]:
-        raise TrainerError("seed_sentencepieces_file is only supported for UNIGRAM model.")
+        if o["model_type"] != 1:
+            raise TrainerError("seed_sentencepieces_file is only supported for UNIGRAM model.")
+        raise TrainerError("seed_sentencepieces_file is not supported yet")
     checks = [
         ("vocab_size", o["vocab_size"] > 0),
         ("character_coverage", 0.98 <= o["character_coverage"] <= 1.0),
@@ -101,7 +103,7 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     if o["input_format"] not in ("", "text", "tsv"):
         raise TrainerError("Supported formats are 'text' and 'tsv'. (input_format)")
     if not o["escape_whitespaces"]:
-        raise TrainerError("escape_whitespaces=false is not supported by BPE training")
+        raise TrainerError("escape_whitespaces=false is not supported by BPE or unigram training")
     return o
 
 
@@ -182,6 +184,9 @@ class SentencePieceTrainer:
         denormalizer = _compile_tsv(denorm_tsv, "denormalization_rule_tsv") if denorm_tsv else b""
         # Feeding threads: never more than the machine has (sentencepiece's
         # default of 16 would only add per-thread tables); same result for any.
+        # The unigram E-step and pruning partition sentences by sentencepiece's
+        # num_threads, which decides the floats (em_threads keeps it).
+        o["em_threads"] = o["num_threads"]
         o["num_threads"] = max(1, min(o["num_threads"], os.cpu_count() or 1))
 
         from ._core.native_trainer import NativeTrainer, iter_blocks

@@ -1,12 +1,14 @@
 /*
  * train_vocab.c - the trained vocabulary: meta pieces at their ids, the
  * merged pieces (score -rank) and then the kept characters in the gaps, in
- * sentencepiece's order; duplicate and size checks; the read accessors.
+ * sentencepiece's order (or a unigram trainer's pieces with their scores); duplicate and size checks; the read accessors.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "train/train_internal.h"
+
+static int check_out(spbpe_trainer *t, spbpe_error *err);
 
 int sp_trainer_emit(spbpe_trainer *t, const uint8_t *p, size_t len, float score, int type) {
     size_t n = t->out_count;
@@ -59,6 +61,37 @@ int sp_assemble(spbpe_trainer *t, const sp_sym *syms, const uint8_t *arena, cons
     if (fid != nfinal)
         return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "%zu trained pieces did not fit in the vocabulary",
                        nfinal - fid);
+    return check_out(t, err);
+oom:
+    return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+}
+
+int sp_assemble_scored(spbpe_trainer *t, const uint8_t *arena, const uint32_t *off, const float *score, size_t n,
+                       spbpe_error *err) {
+    size_t fid = 0, mi = 0;
+    for (int32_t id = 0; id < t->vocab_size; id++) {
+        if (mi < t->meta_count && t->meta[mi].id == id) {
+            const sp_meta *m = &t->meta[mi++];
+            if (t->out_count != (size_t)id)
+                return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0,
+                               "meta piece %.*s (id %d) lies beyond the %zu trained pieces",
+                               (int)m->len, (const char *)m->piece, (int)id, t->out_count);
+            if (sp_trainer_emit(t, m->piece, m->len, 0.0f, m->type)) goto oom;
+        } else if (fid < n) {
+            if (sp_trainer_emit(t, arena + off[fid], off[fid + 1] - off[fid], score[fid], SPBPE_PIECE_NORMAL))
+                goto oom;
+            fid++;
+        }
+    }
+    if (fid != n)
+        return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "%zu trained pieces did not fit in the vocabulary", n - fid);
+    return check_out(t, err);
+oom:
+    return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+}
+
+/* No duplicate piece, and the size hard_vocab_limit asks for. */
+static int check_out(spbpe_trainer *t, spbpe_error *err) {
     /* No piece may appear twice (e.g. a required char that is also a user symbol). */
     size_t ns = 16;
     while (ns < t->out_count * 2 + 2) ns *= 2;
