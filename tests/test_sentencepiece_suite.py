@@ -61,12 +61,7 @@ _PRETOKENIZER = r"pretokenizer= is not supported"
 #: unigram and word models (issue 15, item 3), sentencepiece's
 #: pretokenizer= callable (it also trains unigram) and FlatBuffers.
 NOT_YET: Dict[str, Tuple[str, str]] = {
-    "test_nbest_timeout": ("trains model_type='unigram'", _TRAINS_UNIGRAM),
-    "test_special_tokens_combinations": ("trains the default model_type (unigram)", _TRAINS_UNIGRAM),
-    "test_train": ("trains the default model_type (unigram)", _TRAINS_UNIGRAM),
-    "test_train_iterator": ("trains the default model_type (unigram)", _TRAINS_UNIGRAM),
-    "test_train_kwargs": ("trains the default model_type (unigram)", _TRAINS_UNIGRAM),
-    "test_trainer_with_normalizer": ("trains the default model_type (unigram)", _TRAINS_UNIGRAM),
+    "test_nbest_timeout": ("trains now; unigram n-best does not stop at SetNBestTimeout yet", r"10 != 1"),
     "test_word_model_user_defined_symbol": ("trains model_type='word'", _TRAINS_UNIGRAM),
     "test_complex_regex_pretokenizer": ("pretokenizer= callable (and unigram training)", _PRETOKENIZER),
     "test_inconsistent_pretokenizer": ("pretokenizer= callable (and unigram training)", _PRETOKENIZER),
@@ -81,12 +76,7 @@ STANDIN_NEEDS_UNIGRAM: Dict[str, str] = {
     "test_complex_regex_pretokenizer": "trains model_type='unigram'",
     "test_inconsistent_pretokenizer": "trains model_type='unigram'",
     "test_nbest_timeout": "trains model_type='unigram', then n-best",
-    "test_special_tokens_combinations": "trains the default model_type (unigram)",
-    "test_train": "trains the default model_type (unigram)",
-    "test_train_iterator": "trains the default model_type (unigram)",
-    "test_train_kwargs": "trains the default model_type (unigram)",
     "test_train_with_pretokenizer": "trains model_type='unigram'",
-    "test_trainer_with_normalizer": "trains the default model_type (unigram)",
     "test_word_model_user_defined_symbol": "trains model_type='word'",
 }
 
