@@ -285,7 +285,7 @@ int sp_unigram_train(spbpe_trainer *t, spbpe_error *err) {
             }
             expected = e;
             float obj = 0.0f;
-            st = sp_uni_estep(&um, &words, t->em_threads, expected, &obj, err);
+            st = sp_uni_estep(&um, &words, t->em_threads, t->num_threads, expected, &obj, err);
             sp_umodel_release(&um);
             if (st) goto out;
             if (sp_uni_mstep(&pieces, expected, &next)) goto oom;

@@ -21,9 +21,10 @@ int sp_umodel_build(sp_umodel *um, const sp_upieces *p, spbpe_error *err);
 void sp_umodel_release(sp_umodel *um);
 
 /* RunEStep: expected[0..pieces) (float) over words with their counts,
- * partitioned i % threads and reduced in thread order; *obj the objective. */
-int sp_uni_estep(const sp_umodel *um, const sp_sentlist *words, int32_t threads, float *expected, float *obj,
-                 spbpe_error *err);
+ * partitioned i % threads and reduced in thread order, computed on up to
+ * `workers` real threads (same result for any); *obj the objective. */
+int sp_uni_estep(const sp_umodel *um, const sp_sentlist *words, int32_t threads, int workers, float *expected,
+                 float *obj, spbpe_error *err);
 /* RunMStep: out = the pieces of `in` with expected >= 0.5, digamma scores. */
 int sp_uni_mstep(const sp_upieces *in, const float *expected, sp_upieces *out);
 /* PruneSentencePieces: out = the kept pieces of `in`, in sentencepiece's order. */
