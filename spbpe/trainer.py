@@ -1,4 +1,4 @@
-"""SentencePieceTrainer: `spm_train --model_type=bpe` of sentencepiece 0.2.3.
+"""SentencePieceTrainer: `spm_train` of sentencepiece 0.2.3 for bpe and unigram.
 
     >>> from spbpe.trainer import SentencePieceTrainer
     >>> SentencePieceTrainer.train(input="botchan.txt", model_prefix="m",
@@ -19,8 +19,13 @@ string), same pieces, scores, types and order, and the same `.model` and
   logstream is given.
 * `normalizer=` (a SentencePieceNormalizer) trains with that normalizer's
   spec, refusing the normalizer options beside it, as sentencepiece does.
-* Not supported yet (raise TrainerError naming the option): model types other
-  than bpe, `use_all_vocab`, `pretokenizer=` and a non-empty
+* unigram (the default model_type): sentencepiece's pieces, but some scores
+  differ from the 0.2.3 wheel's in the last float bits (spbpe follows the
+  published source, which the wheel is not built from exactly).  Its E-step
+  and pruning keep sentencepiece's num_threads partition, so num_threads
+  changes the model as it does in sentencepiece.
+* Not supported yet (raise TrainerError naming the option): model types word
+  and char, `use_all_vocab`, `seed_sentencepieces_file`, `pretokenizer=` and a non-empty
   `precompiled_charsmap` option (an empty one means the rule name's table,
   as in sentencepiece).
 """
@@ -132,11 +137,11 @@ def _keep(sentence: bytes, max_len: int) -> bool:
 
 
 class SentencePieceTrainer:
-    """sentencepiece's SentencePieceTrainer API (BPE only)."""
+    """sentencepiece's SentencePieceTrainer API (bpe and unigram)."""
 
     @staticmethod
     def train(arg: Optional[str] = None, logstream: Any = None, **kwargs: Any) -> Optional[bool]:
-        """Train a BPE model; see the module docstring.  Returns True for the
+        """Train a unigram (default) or BPE model; see the module docstring.  Returns True for the
         string form (``train("--input=... --model_prefix=m")``) and None for
         keyword arguments, as sentencepiece.
 

@@ -31,6 +31,11 @@
  * order.  Word order does not affect training, so any thread count gives
  * the same vocabulary.
  *
+ * Unigram training (model_type 1) stops after step 3: it keeps each whole
+ * normalized sentence, in input order, in the feeder's sp_sentlist (empty
+ * ones too, which unigram_train.c drops as sentencepiece does), because its
+ * seeds come from whole sentences.
+ *
  * Invariants: every word in a table is non-empty valid UTF-8 (the
  * normalizer emits only valid UTF-8); counts are sums of frequencies >= 1.
  */
