@@ -1,4 +1,4 @@
-"""SentencePieceTrainer: `spm_train --model_type=bpe` of sentencepiece 0.2.3.
+"""SentencePieceTrainer: `spm_train` of sentencepiece 0.2.3 for bpe and unigram.
 
     >>> from spbpe.trainer import SentencePieceTrainer
     >>> SentencePieceTrainer.train(input="botchan.txt", model_prefix="m",
@@ -19,13 +19,20 @@ string), same pieces, scores, types and order, and the same `.model` and
   logstream is given.
 * `normalizer=` (a SentencePieceNormalizer) trains with that normalizer's
   spec, refusing the normalizer options beside it, as sentencepiece does.
+* unigram (the default model_type): sentencepiece's pieces, but some scores
+  differ from the 0.2.3 wheel's in the last float bits (spbpe follows the
+  published source, which the wheel is not built from exactly).  Its E-step
+  and pruning keep sentencepiece's num_threads partition, so num_threads
+  changes the model as it does in sentencepiece.
 * `model_type` word and char train as sentencepiece's word and char
   trainers (same pieces, scores and order); `pretokenizer=` (a callable
   str -> list of str) is applied to each normalized sentence as
-  sentencepiece 0.2.3 applies it (see `_pretokenizing`).
-* Not supported yet (raise TrainerError naming the option): model_type
-  unigram and a non-empty `precompiled_charsmap` option (an empty one means
-  the rule name's table, as in sentencepiece).
+  sentencepiece 0.2.3 applies it (see `_pretokenizing`), for bpe (word
+  and char refuse it, as in sentencepiece).
+* Not supported yet (raise TrainerError naming the option): `pretokenizer=`
+  with model_type unigram, `seed_sentencepieces_file`, and a non-empty
+  `precompiled_charsmap` option (an empty one means the rule name's table,
+  as in sentencepiece).
 """
 
 import os
@@ -67,8 +74,6 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     o = dict(DEFAULTS)
     o.update(ts)
     o.update(ns)
-    if o["model_type"] == 1:
-        raise TrainerError("model_type=unigram is not supported: spbpe trains bpe, word and char")
     if o["auto_character_coverage"]:  # VerifySpec's checks, in its order
         if not o["byte_fallback"]:
             raise TrainerRefusedError("--auto_character_coverage requires --byte_fallback=true.")
@@ -81,7 +86,9 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     if ns.get("precompiled_charsmap"):  # "" means the rule name's table, as in sentencepiece
         raise TrainerError("a non-empty precompiled_charsmap cannot be passed as an option")
     if o["seed_sentencepieces_file"]:
-        raise TrainerError("seed_sentencepieces_file is only supported for UNIGRAM model.")
+        if o["model_type"] != 1:
+            raise TrainerError("seed_sentencepieces_file is only supported for UNIGRAM model.")
+        raise TrainerError("seed_sentencepieces_file is not supported yet")
     checks = [
         ("vocab_size", o["vocab_size"] > 0),
         ("character_coverage", 0.98 <= o["character_coverage"] <= 1.0),
@@ -101,7 +108,7 @@ def _check_spec(ts: Dict[str, Any], ns: Dict[str, Any]) -> Dict[str, Any]:
     if o["input_format"] not in ("", "text", "tsv"):
         raise TrainerError("Supported formats are 'text' and 'tsv'. (input_format)")
     if not o["escape_whitespaces"]:
-        raise TrainerError("escape_whitespaces=false is not supported by BPE training")
+        raise TrainerError("escape_whitespaces=false is not supported by BPE or unigram training")
     return o
 
 
@@ -130,11 +137,11 @@ def _keep(sentence: bytes, max_len: int) -> bool:
 
 
 class SentencePieceTrainer:
-    """sentencepiece's SentencePieceTrainer API (BPE, word and char models)."""
+    """sentencepiece's SentencePieceTrainer API (unigram, BPE, word and char models)."""
 
     @staticmethod
     def train(arg: Optional[str] = None, logstream: Any = None, **kwargs: Any) -> Optional[bool]:
-        """Train a BPE model; see the module docstring.  Returns True for the
+        """Train a unigram (default) or BPE model; see the module docstring.  Returns True for the
         string form (``train("--input=... --model_prefix=m")``) and None for
         keyword arguments, as sentencepiece.
 
@@ -182,6 +189,9 @@ class SentencePieceTrainer:
         denormalizer = _compile_tsv(denorm_tsv, "denormalization_rule_tsv") if denorm_tsv else b""
         # Feeding threads: never more than the machine has (sentencepiece's
         # default of 16 would only add per-thread tables); same result for any.
+        # The unigram E-step and pruning partition sentences by sentencepiece's
+        # num_threads, which decides the floats (em_threads keeps it).
+        o["em_threads"] = o["num_threads"]
         o["num_threads"] = max(1, min(o["num_threads"], os.cpu_count() or 1))
 
         from ._core.native_trainer import NativeTrainer, iter_blocks
@@ -264,6 +274,8 @@ def _check_pretokenizer(o: Dict[str, Any], pretokenizer: Any) -> None:
         raise TrainerRefusedError("pretokenizer callback and pretokenization_delimiter cannot be set simultaneously.")
     if pretokenizer is not None and not callable(pretokenizer):
         raise TypeError("pretokenizer must be a callable: str -> list of str")
+    if pretokenizer is not None and o["model_type"] == 1:
+        raise TrainerError("pretokenizer= with model_type=unigram is not supported yet (bpe is)")
 
 
 def _native_options(o: Dict[str, Any]) -> Dict[str, Any]:

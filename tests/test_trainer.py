@@ -138,7 +138,7 @@ def test_command_string_and_iterator_and_writer(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "kw, word",
     [
-        (dict(model_type="unigram"), "model_type"),
+        (dict(model_type="unigram", seed_sentencepieces_file="seeds.tsv"), "seed_sentencepieces_file"),
         (dict(model_type="bpe", no_such_option=1), "no_such_option"),
         (dict(model_type="bpe", character_coverage=0.5), "character_coverage"),
         (dict(model_type="bpe", normalization_rule_tsv="/nonexistent/rules.tsv"), "normalization_rule_tsv"),

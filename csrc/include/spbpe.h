@@ -370,10 +370,19 @@ typedef struct spbpe_trainer_options {
     /* Threads for spbpe_trainer_add_lines (1 = the calling thread only);
      * the trained vocabulary is the same for every value. */
     int32_t num_threads;
-    /* TrainerSpec.ModelType: 2 = BPE (also 0), 3 = word, 4 = char. */
+    /* TrainerSpec.ModelType: 1 = unigram, 2 = BPE (also 0), 3 = word, 4 = char. */
     int32_t model_type;
     int use_all_vocab;                 /* word/char only: every word or kept character, and
                                           every character is kept (no coverage cut) */
+    /* The rest is read for unigram only. */
+    int32_t em_threads;                /* sentencepiece's num_threads (1..1024): the E-step and
+                                          pruning partition sentences i % em_threads and add
+                                          the per-thread float sums in thread order, as it
+                                          does, so the model is its model for that count */
+    int32_t seed_sentencepiece_size;
+    float shrinking_factor;
+    int32_t num_sub_iterations;
+    int input_tsv;                     /* input_format=tsv (seeds count each sentence twice) */
 } spbpe_trainer_options;
 
 /* Validate the options and lay out the meta pieces (unk/bos/eos/pad,

@@ -485,6 +485,7 @@ SP_API int spbpe_trainer_train(spbpe_trainer *t, spbpe_error *err) {
     if (t->trained) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "the trainer has already trained");
     t->trained = 1;
     if (sp_feeders_merge(t)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory merging word tables");
+    if (t->model_type == 1) return sp_unigram_train(t, err);
     if (t->words.len == 0) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "no sentences to train on");
     sp_charset cs;
     int st = sp_char_coverage(t, &cs, err);

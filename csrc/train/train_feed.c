@@ -35,6 +35,11 @@
  * between steps 3 and 4: the caller gets the text of step 3 and hands back
  * the chunks joined by U+001F, which go on at step 5.
  *
+ * Unigram training (model_type 1) stops after step 3: it keeps each whole
+ * normalized sentence, in input order, in the feeder's sp_sentlist (empty
+ * ones too, which unigram_train.c drops as sentencepiece does), because its
+ * seeds come from whole sentences.
+ *
  * Invariants: every word in a table is non-empty valid UTF-8 (the
  * normalizer emits only valid UTF-8, and prepared text is checked); counts
  * are sums of frequencies >= 1.
@@ -55,6 +60,7 @@ void sp_feeder_release(sp_feeder *f) {
     free(f->scratch);
     free(f->scratch2);
     sp_wordtab_release(&f->words);
+    sp_sentlist_release(&f->sents);
     free(f->cpcache);
     memset(f, 0, sizeof *f);
 }
@@ -82,8 +88,8 @@ static int has_unk_char(const uint8_t *s, size_t n) {
 }
 
 /* Split a normalized sentence into words and count them (SplitIntoWords). */
-static int add_words(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, size_t n, int64_t freq) {
-    if (!t->split_by_whitespace) return sp_wordtab_add(&f->words, s, n, freq);
+int sp_split_words(const spbpe_trainer *t, sp_wordtab *w, const uint8_t *s, size_t n, int64_t freq) {
+    if (!t->split_by_whitespace) return sp_wordtab_add(w, s, n, freq);
     int allow = t->valid.allow_whitespace_only_pieces;
     size_t start = 0, i = 0;
     int in_ws = 0;
@@ -95,14 +101,14 @@ static int add_words(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, siz
                 in_ws = 1;
             } else if (in_ws) {
                 if (allow) {
-                    if (i > start && sp_wordtab_add(&f->words, s + start, i - start, freq)) return -1;
+                    if (i > start && sp_wordtab_add(w, s + start, i - start, freq)) return -1;
                     start = i;
                 }
                 in_ws = 0;
             }
             i += l;
             if (i < n && is_ws && !allow) {
-                if (sp_wordtab_add(&f->words, s + start, i - start, freq)) return -1;
+                if (sp_wordtab_add(w, s + start, i - start, freq)) return -1;
                 start = i;
             }
         }
@@ -119,13 +125,13 @@ static int add_words(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, siz
                 continue;
             }
             if (i > start && !(allow && i >= 3 && sp_is_space_symbol(s + i - 3))) {
-                if (sp_wordtab_add(&f->words, s + start, i - start, freq)) return -1;
+                if (sp_wordtab_add(w, s + start, i - start, freq)) return -1;
                 start = i;
             }
             i += 3;
         }
     }
-    if (n > start && sp_wordtab_add(&f->words, s + start, n - start, freq)) return -1;
+    if (n > start && sp_wordtab_add(w, s + start, n - start, freq)) return -1;
     return 0;
 }
 
@@ -184,6 +190,14 @@ static int prepare(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, size_
 /* Steps 4-6 on a prepared text (delimit: apply pretokenization_delimiter). */
 static int count_words(const spbpe_trainer *t, sp_feeder *f, const uint8_t *x, size_t xn, int64_t freq, int delimit,
                        spbpe_error *err) {
+    if (t->model_type == 1) { /* whole sentences, empty ones too (unigram_train.c drops them as
+                                 sentencepiece does); the delimiter is the seeds' business */
+        if (xn && memchr(x, ' ', xn))
+            return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "Normalized string must not include spaces");
+        if (sp_sentlist_add(&f->sents, x, xn, freq)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+        if (xn) f->kept++;
+        return SPBPE_OK;
+    }
     if (xn == 0) return SPBPE_OK;
     /* Pretokenization delimiter -> U+001F. */
     if (delimit && t->delimiter_len) {
@@ -203,7 +217,7 @@ static int count_words(const spbpe_trainer *t, sp_feeder *f, const uint8_t *x, s
     }
     if (memchr(x, ' ', xn))
         return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "Normalized string must not include spaces");
-    if (add_words(t, f, x, xn, freq)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory counting words");
+    if (sp_split_words(t, &f->words, x, xn, freq)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory counting words");
     f->kept++;
     return SPBPE_OK;
 }
@@ -368,6 +382,13 @@ SP_API int spbpe_trainer_add_lines(spbpe_trainer *t, const uint8_t *buf, size_t 
 
 int sp_feeders_merge(spbpe_trainer *t) {
     if (t->nfeeders == 0) return 0;
+    for (size_t k = 0; k < t->nfeeders; k++) { /* unigram: chunks are consecutive, so this keeps input order */
+        sp_sentlist *l = &t->feeders[k].sents;
+        for (size_t i = 0; i < l->len; i++)
+            if (sp_sentlist_add(&t->sents, l->arena + l->off[i], (size_t)(l->off[i + 1] - l->off[i]), l->freq[i]))
+                return -1;
+        sp_sentlist_release(l);
+    }
     sp_wordtab_release(&t->words);
     t->words = t->feeders[0].words;
     memset(&t->feeders[0].words, 0, sizeof t->feeders[0].words);

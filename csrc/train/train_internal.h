@@ -82,6 +82,22 @@ int sp_wordtab_add(sp_wordtab *t, const uint8_t *s, size_t len, int64_t count);
 int sp_wordtab_add_hashed(sp_wordtab *t, const uint8_t *s, size_t len, uint64_t hash, int64_t count);
 void sp_wordtab_release(sp_wordtab *t);
 
+/* -------------------------------------------- sentences (unigram input) */
+
+/* Normalized sentences in input order with their frequencies, for the
+ * unigram trainer, which needs whole sentences (its seed pieces come from
+ * a suffix array over them) and their order (ties between seeds). */
+typedef struct sp_sentlist {
+    uint8_t *arena;
+    size_t arena_len, arena_cap;
+    uint64_t *off;      /* sentence i is arena[off[i] .. off[i + 1]) */
+    int64_t *freq;
+    size_t len, cap;    /* sentences, room (off has room for cap + 1) */
+} sp_sentlist;
+
+int sp_sentlist_add(sp_sentlist *l, const uint8_t *s, size_t n, int64_t freq);
+void sp_sentlist_release(sp_sentlist *l);
+
 /* ------------------------------------------------------------ feeders */
 
 #define SP_MAX_FEEDERS 64
@@ -97,6 +113,7 @@ typedef struct sp_feeder {
     uint8_t *scratch2;
     size_t scratch2_cap;
     sp_wordtab words;
+    sp_sentlist sents;                   /* unigram: the normalized sentences, in order */
     uint64_t kept;                       /* sentences that reached the table */
     uint64_t *cpcache;                   /* train_normalize.c memo, BMP; lazy */
 } sp_feeder;
@@ -121,7 +138,7 @@ struct spbpe_trainer {
     int split_by_whitespace;
     int hard_vocab_limit;
     int auto_coverage;                   /* auto_character_coverage */
-    int model_type;                      /* 2 = BPE, 3 = word, 4 = char (TrainerSpec.ModelType) */
+    int model_type;                      /* 1 = unigram, 2 = BPE, 3 = word, 4 = char (TrainerSpec.ModelType) */
     int use_all_vocab;                   /* word/char: no coverage cut, no vocabulary cut */
     sp_valid_opts valid;
     uint8_t *required_chars;             /* owned UTF-8 */
@@ -148,6 +165,13 @@ struct spbpe_trainer {
     size_t nfeeders;
 
     sp_wordtab words;                    /* all feeders' words (sp_feeders_merge) */
+    /* unigram only */
+    int32_t em_threads;                  /* sentencepiece's num_threads: the E/prune partition */
+    int32_t seed_size;                   /* seed_sentencepiece_size */
+    float shrinking_factor;
+    int32_t sub_iterations;              /* num_sub_iterations */
+    int input_tsv;                       /* input_format=tsv: seeds see each sentence twice */
+    sp_sentlist sents;                   /* all feeders' sentences, in input order */
     int trained;
     atomic_size_t merges_done;           /* merges so far, for spbpe_trainer_progress (another thread reads) */
     atomic_size_t merges_target;         /* the most merges this run can make; 0 before the merge loop */
@@ -306,5 +330,32 @@ int sp_trainer_emit(struct spbpe_trainer *t, const uint8_t *p, size_t len, float
 /* train_vocab.c: the results from the final symbols (merged, then chars). */
 int sp_assemble(struct spbpe_trainer *t, const sp_sym *syms, const uint8_t *arena, const int32_t *final,
                 size_t nfinal, spbpe_error *err);
+
+/* train_feed.c: split a normalized sentence into words (SplitIntoWords, or
+ * the whole sentence without split_by_whitespace) and count them in w. */
+int sp_split_words(const struct spbpe_trainer *t, sp_wordtab *w, const uint8_t *s, size_t n, int64_t freq);
+
+/* ------------------------------------------------ unigram (unigram_*.c) */
+
+/* A unigram vocabulary while training: piece i is arena[off[i] .. off[i+1])
+ * with score[i] (sentencepiece's TrainerModel::SentencePieces). */
+typedef struct sp_upieces {
+    uint8_t *arena;
+    size_t arena_len, arena_cap;
+    uint32_t *off;      /* n + 1 entries */
+    float *score;
+    size_t n, cap;
+} sp_upieces;
+
+int sp_upieces_add(sp_upieces *p, const uint8_t *s, size_t n, float score);
+void sp_upieces_release(sp_upieces *p);
+
+/* unigram_seed.c: MakeSeedSentencePieces over the sentences (rare
+ * characters already U+2585): the characters, then the top seed_size
+ * substrings by frequency x length from the suffix array; log-probs. */
+int sp_uni_seeds(const struct spbpe_trainer *t, const sp_sentlist *sents, sp_upieces *out, spbpe_error *err);
+
+/* unigram_train.c: the whole unigram training (spbpe_trainer_train). */
+int sp_unigram_train(struct spbpe_trainer *t, spbpe_error *err);
 
 #endif /* SPBPE_TRAINER_INTERNAL_H */

@@ -59,6 +59,33 @@ int sp_wordtab_add_hashed(sp_wordtab *t, const uint8_t *s, size_t len, uint64_t 
     return 0;
 }
 
+int sp_sentlist_add(sp_sentlist *l, const uint8_t *s, size_t n, int64_t freq) {
+    if (l->len == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 1024;
+        uint64_t *off = realloc(l->off, (nc + 1) * sizeof *off);
+        if (!off) return -1;
+        l->off = off;
+        int64_t *fq = realloc(l->freq, nc * sizeof *fq);
+        if (!fq) return -1;
+        l->freq = fq;
+        if (l->cap == 0) l->off[0] = 0;
+        l->cap = nc;
+    }
+    if (n && sp_reserve_inline((void **)&l->arena, &l->arena_cap, l->arena_len + n, 1)) return -1;
+    if (n) memcpy(l->arena + l->arena_len, s, n);
+    l->arena_len += n;
+    l->freq[l->len] = freq;
+    l->off[++l->len] = l->arena_len;
+    return 0;
+}
+
+void sp_sentlist_release(sp_sentlist *l) {
+    free(l->arena);
+    free(l->off);
+    free(l->freq);
+    memset(l, 0, sizeof *l);
+}
+
 void sp_wordtab_release(sp_wordtab *t) {
     free(t->arena);
     free(t->words);
@@ -233,6 +260,9 @@ SP_API spbpe_trainer *spbpe_trainer_new(const spbpe_trainer_options *o, spbpe_er
     else if (o->max_sentence_length < 10 || o->max_sentence_length > 1073741824) bad = "max_sentence_length must be in [10, 1073741824]";
     else if (!o->unk_piece_len || !o->bos_piece_len || !o->eos_piece_len || !o->pad_piece_len) bad = "unk/bos/eos/pad pieces must not be empty";
     else if (!o->escape_whitespaces) bad = "BPE training requires escape_whitespaces=true";
+    else if (o->model_type == 1 && (o->seed_sentencepiece_size < 1 || o->num_sub_iterations < 1 ||
+                                    !(o->shrinking_factor > 0.0f && o->shrinking_factor < 1.0f)))
+        bad = "seed_sentencepiece_size, num_sub_iterations and shrinking_factor are out of range";
     if (bad) {
         sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "%s", bad);
         return NULL;
@@ -249,6 +279,11 @@ SP_API spbpe_trainer *spbpe_trainer_new(const spbpe_trainer_options *o, spbpe_er
     t->split_by_whitespace = o->split_by_whitespace != 0;
     t->hard_vocab_limit = o->hard_vocab_limit != 0;
     t->auto_coverage = o->auto_character_coverage != 0;
+    t->em_threads = o->em_threads < 1 ? 1 : o->em_threads > 1024 ? 1024 : o->em_threads;
+    t->seed_size = o->seed_sentencepiece_size;
+    t->shrinking_factor = o->shrinking_factor;
+    t->sub_iterations = o->num_sub_iterations;
+    t->input_tsv = o->input_tsv != 0;
     t->valid = (sp_valid_opts){
         .max_piece_chars = o->max_sentencepiece_length,
         .split_by_unicode_script = o->split_by_unicode_script != 0,
@@ -259,8 +294,8 @@ SP_API spbpe_trainer *spbpe_trainer_new(const spbpe_trainer_options *o, spbpe_er
         .allow_whitespace_only_pieces = o->allow_whitespace_only_pieces != 0,
         .bmp_script = NULL,
     };
-    t->model_type = o->model_type == 3 || o->model_type == 4 ? o->model_type : 2;
-    t->use_all_vocab = t->model_type != 2 && o->use_all_vocab;
+    t->model_type = o->model_type == 1 || o->model_type == 3 || o->model_type == 4 ? o->model_type : 2;
+    t->use_all_vocab = (t->model_type == 3 || t->model_type == 4) && o->use_all_vocab;
     if (t->model_type == 3) { /* the word trainer splits with SplitIntoWords' defaults */
         t->split_by_whitespace = 1;
         t->valid.treat_whitespace_as_suffix = 0;
@@ -296,6 +331,7 @@ SP_API void spbpe_trainer_free(spbpe_trainer *t) {
     for (size_t i = 0; i < t->nfeeders; i++) sp_feeder_release(&t->feeders[i]);
     free(t->feeders);
     sp_wordtab_release(&t->words);
+    sp_sentlist_release(&t->sents);
     free(t->out_arena);
     free(t->out_off);
     free(t->out_len);

@@ -1,7 +1,7 @@
 /*
  * train_vocab.c - the trained vocabulary: meta pieces at their ids, the
  * merged pieces (score -rank) and then the kept characters in the gaps, in
- * sentencepiece's order (or a word/char trainer's pieces with their scores);
+ * sentencepiece's order (or a unigram, word or char trainer's pieces with their scores);
  * duplicate and size checks; the read accessors.
  */
 #include <math.h>

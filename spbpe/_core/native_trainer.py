@@ -53,6 +53,11 @@ class NativeTrainer:
         o.num_threads = max(1, int(opts.get("num_threads", 1)))
         o.model_type = int(opts.get("model_type", 2))
         o.use_all_vocab = 1 if opts.get("use_all_vocab") else 0
+        o.em_threads = max(1, int(opts.get("em_threads", opts.get("num_threads", 1))))
+        o.seed_sentencepiece_size = int(opts.get("seed_sentencepiece_size", 1000000))
+        o.shrinking_factor = float(opts.get("shrinking_factor", 0.75))
+        o.num_sub_iterations = int(opts.get("num_sub_iterations", 2))
+        o.input_tsv = 1 if opts.get("input_format") == "tsv" else 0
         for name in (
             "split_by_unicode_script",
             "split_by_number",

@@ -1,0 +1,113 @@
+"""Unigram training (csrc/train/unigram_*.c) against sentencepiece 0.2.3.
+
+Each case trains the same text with the installed sentencepiece wheel and
+with spbpe, at test time, and compares the two models.  What holds today
+(and is asserted): the same pieces with the same types, scores within
+1e-4 of sentencepiece's (most are bit-identical; the rest differ in the
+last bits, see the report of branch unitrain), the same normalizer spec,
+and spbpe's model loads in sentencepiece and encodes there as spbpe
+encodes it.  Cases where the piece sets still differ are xfail (strict),
+so they turn into failures when they are fixed and can be promoted.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from spbpe._proto import model_pb2
+from spbpe.trainer import SentencePieceTrainer
+from tests.helpers.models import BUNDLED_TEXT, shared_path
+
+spm = pytest.importorskip("sentencepiece")
+
+
+def _train_both(text_path, **kw):
+    kw.setdefault("model_type", "unigram")
+    ours, theirs = io.BytesIO(), io.BytesIO()
+    spm.SentencePieceTrainer.train(input=str(text_path), model_writer=theirs, minloglevel=2, **kw)
+    SentencePieceTrainer.train(input=str(text_path), model_writer=ours, **kw)
+    return (model_pb2.ModelProto.FromString(ours.getvalue()), model_pb2.ModelProto.FromString(theirs.getvalue()))
+
+
+def _assert_same_model(ours, theirs):
+    assert len(ours.pieces) == len(theirs.pieces)
+    a = {p.piece: (p.type, p.score) for p in ours.pieces}
+    b = {p.piece: (p.type, p.score) for p in theirs.pieces}
+    assert set(a) == set(b)
+    for piece, (ty, score) in a.items():
+        assert ty == b[piece][0], piece
+        assert score == pytest.approx(b[piece][1], abs=1e-4), piece
+    # meta pieces sit at the same ids
+    for i, p in enumerate(theirs.pieces):
+        if p.type != 1:
+            assert ours.pieces[i].piece == p.piece and ours.pieces[i].type == p.type
+    assert ours.normalizer_spec == theirs.normalizer_spec
+    assert ours.trainer_spec.model_type == theirs.trainer_spec.model_type == 1
+
+
+def _lines(path, n=300):
+    with open(path, encoding="utf-8") as f:
+        return [line.rstrip("\n") for line, _ in zip(f, range(n))]
+
+
+CASES = {
+    "botchan-1thread": (BUNDLED_TEXT, dict(vocab_size=1000, num_threads=1)),
+    "botchan-2threads": (BUNDLED_TEXT, dict(vocab_size=1000, num_threads=2)),
+    "botchan-default-threads": (BUNDLED_TEXT, dict(vocab_size=1000)),
+    "byte-fallback": (BUNDLED_TEXT, dict(vocab_size=800, num_threads=1, byte_fallback=True)),
+    "user-defined": (
+        BUNDLED_TEXT,
+        dict(vocab_size=800, num_threads=1, user_defined_symbols=["Botchan", "<sep>"], control_symbols=["<cls>"]),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_unigram_model_matches_sentencepiece(name):
+    path, kw = CASES[name]
+    ours, theirs = _train_both(path, **kw)
+    _assert_same_model(ours, theirs)
+
+
+def test_trained_model_loads_and_encodes_in_sentencepiece(tmp_path):
+    prefix = str(tmp_path / "u")
+    SentencePieceTrainer.train(input=str(BUNDLED_TEXT), model_prefix=prefix, vocab_size=600, num_threads=1)
+    import spbpe
+
+    theirs = spm.SentencePieceProcessor(model_file=prefix + ".model")
+    ours = spbpe.SentencePieceProcessor(model_file=prefix + ".model")
+    lines = _lines(BUNDLED_TEXT)
+    assert theirs.encode(lines) == ours.encode(lines)
+    assert theirs.encode(lines, out_type=str) == ours.encode(lines, out_type=str)
+
+
+def test_model_type_defaults_to_unigram():
+    ours, theirs = _train_both(BUNDLED_TEXT, vocab_size=500, num_threads=1)
+    b = io.BytesIO()
+    SentencePieceTrainer.train(input=str(BUNDLED_TEXT), model_writer=b, vocab_size=500, num_threads=1)
+    default = model_pb2.ModelProto.FromString(b.getvalue())
+    assert default.trainer_spec.model_type == 1
+    assert [p.piece for p in default.pieces] == [p.piece for p in ours.pieces]
+
+
+_JA = shared_path("corpora", "multilingual", "ja.txt")
+_DIGITS = shared_path("corpora", "english", "taylorswift_wikipedia.txt")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Japanese: 266 of 2000 pieces differ from the wheel (spm_train built from the GitHub source gives ours)",
+)
+@pytest.mark.skipif(_JA is None, reason="needs ../shared/corpora")
+def test_japanese_matches_sentencepiece():
+    ours, theirs = _train_both(_JA, vocab_size=2000, num_threads=1, character_coverage=0.98)
+    _assert_same_model(ours, theirs)
+
+
+@pytest.mark.xfail(strict=True, reason="split_digits on English wiki text: 11 of 800 pieces still differ")
+@pytest.mark.skipif(_DIGITS is None, reason="needs ../shared/corpora")
+def test_split_digits_matches_sentencepiece():
+    ours, theirs = _train_both(_DIGITS, vocab_size=800, num_threads=1, split_digits=True)
+    _assert_same_model(ours, theirs)
