@@ -198,6 +198,10 @@ class WordCounts:
 
     # ------------------------------------------------------------- tsv
 
+    def _tsv_texts(self) -> Iterator[str]:
+        for line in self._tsv_lines():
+            yield line[: line.rindex("\t")]
+
     def _tsv_lines(self) -> Iterator[str]:
         o = dict(_resolved(self._options))
         cut = _cut_piece(o)
@@ -231,9 +235,18 @@ class WordCounts:
                 options, e.g. a leading U+2581 without add_dummy_prefix
                 when remove_extra_whitespaces strips it).
         """
+        longest = 0
         with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
             for line in self._tsv_lines():
                 f.write(line)
+                longest = max(longest, len(line))
+        limit = dict(_resolved(self._options))["max_sentence_length"]
+        if longest > limit // 4 and max(len(s.encode("utf-8", "surrogateescape")) for s in self._tsv_texts()) > limit:
+            raise ValueError(
+                f"{path}: a word (normalization can lengthen text) is longer than max_sentence_length={limit} "
+                "bytes, and spm_train drops such tsv lines: train on this file with a larger "
+                "max_sentence_length (only the recorded value then differs)"
+            )
         if verify:
             back = WordCounts.read_tsv(path, **self._options)
             if back != self:
