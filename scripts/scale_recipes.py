@@ -81,6 +81,7 @@ def spark_recipe(lines: List[str], model: str, tmp: str) -> Dict[str, Any]:
     import pandas as pd
     from pyspark.sql import SparkSession
 
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this venv's spbpe and pandas
     spark = SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false").getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     try:

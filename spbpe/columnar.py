@@ -2,7 +2,7 @@
 
     >>> sp = spbpe.SentencePieceProcessor(model_file="m.model")    # doctest: +SKIP
     >>> values, offsets = sp.encode_to_arrays(["Hello", "world"])  # doctest: +SKIP
-    >>> values[offsets[1]:offsets[2]]                              # the ids of "world"
+    >>> values[offsets[1]:offsets[2]]     # the ids of "world"     # doctest: +SKIP
 
 ``values`` holds every id back to back (int32) and ``offsets`` the count +
 1 boundaries (int64): text i is ``values[offsets[i]:offsets[i + 1]]``, the
@@ -108,16 +108,19 @@ def encode_to_arrays_gpt(
     num_threads: int = 8,
     allowed_special: Any = frozenset(),
     disallowed_special: Any = "all",
+    utf8: Any = None,
+    disallowed_error: Any = None,
 ) -> TokenArrays:
     """spbpe.gpt.Encoding.encode_to_arrays: ``encode`` of every text as
     (values, offsets), on up to num_threads C threads.
+
+    utf8 and disallowed_error are spbpe.gpt.encoding's helpers (passed in:
+    this module is imported by that one).
 
     Raises:
         DisallowedSpecialError: as encode_batch, for the first text (in
             order) holding a disallowed special token.
     """
-    from .gpt.encoding import _disallowed_error, _utf8
-
     allowed, disallowed = enc._resolve(allowed_special, disallowed_special)
     items = texts if type(texts) is list else list(texts)
     if not items:
@@ -127,9 +130,9 @@ def encode_to_arrays_gpt(
         try:
             flat, _, bad_special = enc._native.encode_batch_flat(items, modes, num_threads)
         except UnicodeEncodeError:  # surrogates: fixed up item by item, as encode does
-            items = [_utf8(t)[0] if isinstance(t, str) else t for t in items]
+            items = [utf8(t)[0] if isinstance(t, str) else t for t in items]
             flat, _, bad_special = enc._native.encode_batch_flat(items, modes, num_threads)
         if bad_special >= 0:
-            raise _disallowed_error(enc._specials[bad_special])
+            raise disallowed_error(enc._specials[bad_special])
         return TokenArrays(*flat)
     return pack_lists(enc._encode(t, allowed, disallowed) for t in items)

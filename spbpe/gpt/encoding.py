@@ -268,7 +268,13 @@ class Encoding:
         """encode of every text as flat (int32 values, int64 offsets) arrays,
         on up to num_threads C threads (spbpe.columnar)."""
         return encode_to_arrays_gpt(
-            self, texts, num_threads=num_threads, allowed_special=allowed_special, disallowed_special=disallowed_special
+            self,
+            texts,
+            num_threads=num_threads,
+            allowed_special=allowed_special,
+            disallowed_special=disallowed_special,
+            utf8=_utf8,
+            disallowed_error=_disallowed_error,
         )
 
     def encode_single_token(self, text_or_bytes: Union[str, bytes]) -> int:

@@ -2,8 +2,8 @@
 
     >>> import ray, spbpe.ray                                        # doctest: +SKIP
     >>> ds = ray.data.read_text("corpus/*.txt")                      # doctest: +SKIP
-    >>> ds = spbpe.ray.encode(ds, "tokenizer.model")                 # adds an "ids" column
-    >>> counts = spbpe.ray.train(ds, model_prefix="m", model_type="bpe", vocab_size=32000)
+    >>> ds = spbpe.ray.encode(ds, "tokenizer.model")  # an "ids" column  # doctest: +SKIP
+    >>> counts = spbpe.ray.train(ds, model_prefix="m", model_type="bpe")  # doctest: +SKIP
 
 Needs the extra: ``pip install 'spbpe[ray]'`` (Ray Data).
 
@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 from ..counts import COUNT_OPTIONS, WordCounts, count_words, merge_counts, train_from_counts
 
-__all__ = ["encode", "train", "load_tokenizer"]
+__all__ = ["encode", "train", "count", "load_tokenizer"]
 
 _FAN_IN = 8
 _COUNTS_COLUMN = "__spbpe_counts"
