@@ -16,7 +16,10 @@ character counts that ``character_coverage`` needs are the sums over the
 words (every character of a normalized sentence, the dummy-prefix U+2581
 included, lands in exactly one word; a cut-out meta piece becomes U+001F in
 its word and is counted as the whole trainer counts it).  So counts of any
-shards, added up, train exactly the model the whole text trains.
+shards, added up, train exactly the BPE model the whole text trains.  (Not
+so for unigram: sentencepiece's unigram trainer reads whole sentences, and
+spm_train itself trains another unigram model on the word-count tsv than on
+the text, so train_from_counts refuses model types other than bpe.)
 
 What belongs where:
 
@@ -42,7 +45,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 from ._proto.trainer_spec import DEFAULTS, parse_args, to_text
 from .errors import TrainerError
 
-__all__ = ["WordCounts", "count_words", "merge_counts", "train_from_counts", "COUNT_OPTIONS"]
+__all__ = ["WordCounts", "count_words", "merge_counts", "train_from_counts", "check_model_type", "COUNT_OPTIONS"]
 
 # The options that decide the word table (the rest only decide training).
 COUNT_OPTIONS = (
@@ -390,6 +393,20 @@ def merge_counts(a: WordCounts, b: WordCounts, *more: WordCounts) -> WordCounts:
     return WordCounts(words, lens, counts, a._options)
 
 
+def check_model_type(options: Dict[str, Any]) -> None:
+    """Refuse what word counts cannot train: only BPE reads nothing but the
+    word table.  sentencepiece's unigram trainer reads whole sentences (its
+    seed pieces come from a suffix array over them, in input order): the
+    official spm_train gives a different unigram model on the word-count tsv
+    than on the text, so counts are not a sufficient statistic there."""
+    ts, _ = parse_args({k: to_text(v) for k, v in options.items() if k == "model_type"})
+    if ts.get("model_type", DEFAULTS["model_type"]) != 2:
+        raise TrainerError(
+            "word counts train model_type=bpe only (pass model_type='bpe'; sentencepiece's default is unigram, "
+            "whose trainer reads whole sentences, so word counts do not determine its model: train it on the text)"
+        )
+
+
 def train_from_counts(counts: WordCounts, **options: Any) -> Optional[bool]:
     """SentencePieceTrainer.train on word counts instead of text: the same
     model as training on the text they were counted from with the same
@@ -398,11 +415,13 @@ def train_from_counts(counts: WordCounts, **options: Any) -> Optional[bool]:
 
     Raises:
         TrainerError: a counting option that differs, input=, input_format=,
-            sentence_iterator= or input_sentence_size; whatever train raises.
+            sentence_iterator= or input_sentence_size; a model_type other than
+            bpe (see check_model_type); whatever train raises.
     """
     for k in _INPUT_OPTIONS:
         if k in options:
             raise TrainerError(f"train_from_counts takes its input from the counts, not {k}=")
+    check_model_type(options)
     text = _text(options)
     mine = dict(_resolved(counts._options))
     theirs = dict(_resolved(text))

@@ -27,7 +27,7 @@ import os
 import pickle
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from ..counts import COUNT_OPTIONS, WordCounts, count_words, merge_counts, train_from_counts
+from ..counts import COUNT_OPTIONS, WordCounts, check_model_type, count_words, merge_counts, train_from_counts
 
 __all__ = ["encode", "train", "count", "load_tokenizer"]
 
@@ -175,14 +175,15 @@ def train(dataset: Any, text_column: str = "text", batch_size: Optional[int] = 1
     """SentencePieceTrainer.train on a dataset's text column: the word
     counts are made on the cluster (see count), the merges on the driver.
     Same model as training on the text in one process with the same
-    options (``input_sentence_size`` sampling is refused: sample the dataset
-    first).  Returns the merged WordCounts (``write_tsv`` gives
+    options, for model_type="bpe" (the only type word counts determine;
+    ``input_sentence_size`` sampling is refused: sample the dataset first).  Returns the merged WordCounts (``write_tsv`` gives
     sentencepiece's ``--input_format=tsv`` of them).
 
     Args:
         **options: SentencePieceTrainer.train's options, with model_prefix
             (or model_writer); not input or sentence_iterator.
     """
+    check_model_type(options)  # before the cluster counts anything
     counts = count(dataset, text_column=text_column, batch_size=batch_size, **options)
     train_from_counts(counts, **options)
     return counts
