@@ -183,6 +183,7 @@ def train(dataset: Any, text_column: str = "text", batch_size: Optional[int] = 1
         **options: SentencePieceTrainer.train's options, with model_prefix
             (or model_writer); not input or sentence_iterator.
     """
+    _ray()
     check_model_type(options)  # before the cluster counts anything
     counts = count(dataset, text_column=text_column, batch_size=batch_size, **options)
     train_from_counts(counts, **options)
