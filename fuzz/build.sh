@@ -21,7 +21,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$ROOT/fuzz/build"
 CC=${CC:-clang}
 PY=${PYTHON:-python}
-TARGETS="model charsmap normalize encode decode train train_normalize unigram bytebpe_train bytelevel"
+TARGETS="model charsmap normalize encode decode train train_normalize unigram bytebpe_train bytelevel train_counts"
 mkdir -p "$OUT/obj" "$OUT/models"
 
 # Models: small ones trained with the official sentencepiece (user-defined

@@ -63,7 +63,7 @@ if ! command -v clang >/dev/null 2>&1; then
     exit 0
 fi
 "$WORK/fuzz/build.sh" >/dev/null
-for t in model charsmap normalize encode decode train train_normalize bytebpe_train bytelevel unigram; do
+for t in model charsmap normalize encode decode train train_normalize bytebpe_train bytelevel unigram train_counts; do
     inputs="$WORK/fuzz/corpus/$t"
     [ -d "$ROOT/tests/regressions/$t" ] && inputs="$inputs $ROOT/tests/regressions/$t"
     [ -d "$ROOT/fuzz/build/corpus/$t" ] && inputs="$inputs $ROOT/fuzz/build/corpus/$t"   # grown by fuzzing

@@ -13,6 +13,7 @@ as spm``; README's drop-in section lists what differs.
 """
 
 from . import sentencepiece_model_pb2, sentencepiece_pb2
+from .counts import WordCounts, count_words, merge_counts, train_from_counts
 from .errors import (
     CharsMapError,
     InputError,
@@ -75,5 +76,9 @@ __all__ = [
     "UnsupportedError",
     "UnimplementedError",
     "CharsMapError",
+    "WordCounts",
+    "count_words",
+    "merge_counts",
+    "train_from_counts",
     "__version__",
 ]

@@ -44,6 +44,7 @@ from ._core.native import NativeModel, VectorBuffer
 from ._core.text import byte_to_char_offsets, normalize_with, to_bytes
 from ._proto import sentencepiece_text
 from ._proto.sniff import not_a_model_message
+from .columnar import ColumnarSentencePiece
 from .errors import (
     ArgumentCheckError,
     InputError,
@@ -71,7 +72,7 @@ _SAMPLING_OPTIONS = (
 )
 
 
-class SentencePieceProcessor(VocabAPI, DecodeAPI, EncodeVariants, LatticeMixin):
+class SentencePieceProcessor(VocabAPI, DecodeAPI, EncodeVariants, LatticeMixin, ColumnarSentencePiece):
     """Load a SentencePiece model (BPE, unigram, char or word) and encode/decode with it."""
 
     def __init__(

@@ -4,8 +4,9 @@
 # of its snake_case method.  tests/test_typing.py checks that this stub and
 # the class name the same attributes, and .ci/run runs mypy's stubtest on it.
 import os
-from typing import Any, Callable, ClassVar, List, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Callable, ClassVar, Iterable, List, Optional, Sequence, Tuple, Union, overload
 
+from .columnar import TokenArrays
 from .settings import ThreadPool
 
 __all__ = ["SentencePieceProcessor"]
@@ -253,6 +254,11 @@ class SentencePieceProcessor:
     def decode_ids_as_proto(self, input: Union[_Ids, Sequence[_Ids], Any], **kwargs: Any) -> Any: ...
     def decode_pieces_as_proto(self, input: Union[_Pieces, Sequence[_Pieces]], **kwargs: Any) -> Any: ...
 
+    # columnar (spbpe.columnar)
+    def encode_to_arrays(
+        self, texts: Iterable[Union[str, bytes]], num_threads: Optional[int] = None
+    ) -> TokenArrays: ...
+
     # normalizing
     def normalize(self, input: Union[_Text, List[_Text]], with_offsets: Optional[bool] = None) -> Any: ...
 
@@ -388,6 +394,7 @@ class SentencePieceProcessor:
     LoadFromFile = load_from_file
     LoadFromSerializedProto = load_from_serialized_proto
     Normalize = normalize
+    EncodeToArrays = encode_to_arrays
     PadId = pad_id
     PieceSize = get_piece_size
     SampleEncodeAsIds = sample_encode_as_ids

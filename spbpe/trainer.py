@@ -158,6 +158,9 @@ class SentencePieceTrainer:
         # Private: called with the NativeTrainer once it exists, so a watcher
         # thread (spbpe train's progress bar) can read its merge count.
         on_native = kwargs.pop("_on_native_trainer", None)
+        # Private (spbpe.counts): feeds the NativeTrainer in place of the
+        # input and returns whether to train (False: it only took the counts).
+        counts_hook = kwargs.pop("_counts_hook", None)
         normalizer = kwargs.pop("normalizer", None)
         pretokenizer = kwargs.pop("pretokenizer", None)
         allow_inconsistent = bool(kwargs.pop("allow_inconsistent_pretokenization", False))
@@ -174,7 +177,7 @@ class SentencePieceTrainer:
             ns.update({k: getattr(spec, k) for k in _SPEC_FLAGS if spec.HasField(k)})
         o = _check_spec(ts, ns)
         _check_pretokenizer(o, pretokenizer)
-        if (iterator is None) == (not o["input"]):
+        if counts_hook is None and (iterator is None) == (not o["input"]):
             raise TrainerError("SentenceIterator and trainer_spec.input() must be exclusive. (input)")
         if (writer is None) == (not o["model_prefix"]):
             raise TrainerError("ModelProto and trainer_spec.model_prefix() must be exclusive. (model_prefix)")
@@ -207,7 +210,10 @@ class SentencePieceTrainer:
             add = native.add_sentence
             if pretokenizer is not None:
                 add = _pretokenizing(native, pretokenizer, allow_inconsistent)
-            _feed(native, o, iterator, seed, iter_blocks, add)
+            if counts_hook is None:
+                _feed(native, o, iterator, seed, iter_blocks, add)
+            elif not counts_hook(native, o):
+                return None
             count, pieces, vocab = native.train_files(o["vocabulary_output_piece_score"])
         finally:
             native.close()

@@ -27,8 +27,10 @@ PUBLIC_ROOT = {
     "settings",  # sentencepiece's ThreadPool and Set* (issue 16)
     "sentencepiece_pb2",  # the submodules sentencepiece's users import (issue 16)
     "sentencepiece_model_pb2",
+    "counts",  # count_words / merge_counts / train_from_counts (issue 17)
+    "columnar",  # encode_to_arrays's TokenArrays (issue 17)
 }
-SUBPACKAGES = {"_api", "_core", "_proto", "_charsmap", "cli", "gpt", "serve"}
+SUBPACKAGES = {"_api", "_core", "_proto", "_charsmap", "cli", "gpt", "serve", "ray"}
 COMPILED = {"spbpe._core._spbpe", "spbpe._core._pylists"}
 
 

@@ -431,8 +431,30 @@ int spbpe_trainer_prepare(spbpe_trainer *trainer, const uint8_t *sentence, size_
 int spbpe_trainer_add_prepared(spbpe_trainer *trainer, const uint8_t *text, size_t len, int64_t freq,
                                spbpe_error *err);
 
-/* Run character coverage and then the model type's training: the BPE
- * merges; for word, the most frequent words (SplitIntoWords) made only of
+/* Word counts out and in (train_counts.c), for training from counts
+ * gathered elsewhere: the word table is all that training reads.
+ * spbpe_trainer_count_size folds every word counted so far into one table
+ * and gives its size (words, and their bytes back to back); the trainer
+ * can keep counting after it.  spbpe_trainer_count_export then copies the
+ * table into caller buffers of exactly those sizes, sorted bytewise: word i
+ * is the next lens[i] bytes of arena, with counts[i] (the summed sentence
+ * frequencies).  Words are normalized, with U+2581 for spaces and U+001F
+ * where a meta piece or the pretokenization delimiter was cut out.
+ * spbpe_trainer_add_counts adds such words as they are (no filter, no
+ * normalization, no splitting): every word non-empty valid UTF-8 without
+ * ' ' or U+2585, every count >= 1, the lengths adding up to arena_len
+ * (SPBPE_ERR_INVALID_ARGUMENT otherwise, before anything is added);
+ * SPBPE_ERR_LIMIT when a sum passes INT64_MAX (the words before it are
+ * added: free the trainer).  None of the three after spbpe_trainer_train.
+ * Inputs are copied.  Same threading rule as the other trainer calls. */
+int spbpe_trainer_count_size(spbpe_trainer *trainer, size_t *nwords, size_t *nbytes, spbpe_error *err);
+int spbpe_trainer_count_export(const spbpe_trainer *trainer, uint8_t *arena, size_t arena_len, uint32_t *lens,
+                               int64_t *counts, size_t nwords, spbpe_error *err);
+int spbpe_trainer_add_counts(spbpe_trainer *trainer, const uint8_t *arena, size_t arena_len, const uint32_t *lens,
+                             const int64_t *counts, size_t nwords, spbpe_error *err);
+
+/* Run character coverage and then the model type's training: for unigram,
+ * seeds, EM and pruning (unigram_train.c); the BPE merges; for word, the most frequent words (SplitIntoWords) made only of
  * kept characters, score log(count) - log(all words); for char, the kept
  * characters, score log(count) - log(all kept).  Only once per trainer. */
 int spbpe_trainer_train(spbpe_trainer *trainer, spbpe_error *err);

@@ -389,10 +389,14 @@ int sp_feeders_merge(spbpe_trainer *t) {
                 return -1;
         sp_sentlist_release(l);
     }
-    sp_wordtab_release(&t->words);
-    t->words = t->feeders[0].words;
-    memset(&t->feeders[0].words, 0, sizeof t->feeders[0].words);
-    for (size_t k = 1; k < t->nfeeders; k++) {
+    size_t k0 = 0;
+    if (t->words.len == 0) { /* the usual case: take feeder 0's table whole */
+        sp_wordtab_release(&t->words);
+        t->words = t->feeders[0].words;
+        memset(&t->feeders[0].words, 0, sizeof t->feeders[0].words);
+        k0 = 1;
+    } /* else words were folded before (train_counts.c) and more came since */
+    for (size_t k = k0; k < t->nfeeders; k++) {
         sp_wordtab *w = &t->feeders[k].words;
         for (size_t i = 0; i < w->len; i++) {
             const sp_word *x = &w->words[i];

@@ -20,6 +20,7 @@ from . import _pylists
 from ._spbpe import ffi, lib
 from .results import (
     _SIZEOF_SIZE_T,
+    _flat_ids,
     _ids_buffer,
     _ids_to_array_or_raise,
     _NoCycleCollection,
@@ -386,6 +387,21 @@ class NativeModel:
         finally:
             lib.spbpe_encode_stream_end(stream)
         return out
+
+    def encode_batch_flat(self, texts: list, num_threads: int) -> Tuple[array, array]:
+        """Ids of every item of a list of str or bytes in one C call, as
+        (int32 ids back to back, int64 offsets: item i is ids[offsets[i] :
+        offsets[i + 1]]).  Raises as encode_batch for a bad item."""
+        self._ws()
+        loc = self._local
+        batch = self._thread_handle("batch", lib.spbpe_batch_new, lib.spbpe_batch_free)
+        blob, starts, _ = _pylists.concat(texts, 0, _NO_LIMIT)
+        st = lib.spbpe_encode_batch(
+            self._handle, blob, ffi.from_buffer("size_t[]", starts), len(texts), num_threads, batch, loc.bids, loc.err
+        )
+        if st:
+            raise_for_status(st, loc.err)
+        return _flat_ids(loc.bids)
 
     def decode_batch(self, seqs: List[Sequence[int]], num_threads: int, as_str: bool = False) -> list:
         """Text of every id sequence (str when as_str, else bytes), decoded

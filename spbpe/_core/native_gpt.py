@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 from ..errors import OutOfMemoryError
 from . import _pylists
 from ._spbpe import ffi, lib
-from .results import _SIZE_T, _SIZEOF_SIZE_T, _ids_buffer, _NoCycleCollection, _pack_each, _split_ids
+from .results import _SIZE_T, _SIZEOF_SIZE_T, _flat_ids, _ids_buffer, _NoCycleCollection, _pack_each, _split_ids
 from .status import raise_for_status
 
 __all__ = ["NativeByteLevel", "SPECIAL_BIT", "ORDINARY", "ALLOWED", "DISALLOWED", "has_builtin_pretok"]
@@ -178,6 +178,34 @@ class NativeByteLevel:
             return [], loc.bad_item[0], loc.bad_special[0]
         with _NoCycleCollection():
             return _split_ids(loc.bids, self._table), len(texts), -1
+
+    def encode_batch_flat(
+        self, texts: list, modes: Optional[bytes], num_threads: int
+    ) -> Tuple[Optional[Tuple[array, array]], int, int]:
+        """As encode_batch, with the ids as (int32 ids back to back, int64
+        offsets) instead of lists: ((ids, offsets), len(texts), -1), or
+        (None, i, k) when text i is the first to hold disallowed special k."""
+        loc = self._thread()
+        b = self._batch()
+        blob, starts, _ = _pylists.concat(texts, 0, _NO_LIMIT)
+        st = lib.spbpe_bytelevel_encode_batch(
+            self._handle,
+            blob,
+            ffi.from_buffer("size_t[]", starts),
+            len(texts),
+            ffi.from_buffer(modes) if modes else ffi.NULL,
+            num_threads,
+            b,
+            loc.bids,
+            loc.bad_item,
+            loc.bad_special,
+            loc.err,
+        )
+        if st:
+            raise_for_status(st, loc.err)
+        if loc.bad_item[0] < len(texts):
+            return None, loc.bad_item[0], loc.bad_special[0]
+        return _flat_ids(loc.bids), len(texts), -1
 
     def decode(self, ids: Union[bytes, bytearray, array]) -> bytes:
         """Bytes of int32 ids; OutOfRangeError (offset = index) for an id

@@ -8,6 +8,7 @@ of corrupting it.
 """
 
 import threading
+from array import array
 from contextlib import contextmanager
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
@@ -142,6 +143,48 @@ class NativeTrainer:
         with self._exclusive():
             _check(lib.spbpe_trainer_add_lines(self._h, block, len(block), self._kept_u64, self._err), self._err)
             return int(self._kept_u64[0])
+
+    def count_export(self) -> Tuple[bytes, "array[int]", "array[int]"]:
+        """The word table so far, sorted bytewise: (words back to back,
+        their byte lengths as array('I'), their counts as array('q'))."""
+        with self._exclusive():
+            nw, nb = ffi.new("size_t *"), ffi.new("size_t *")
+            _check(lib.spbpe_trainer_count_size(self._h, nw, nb, self._err), self._err)
+            arena = bytearray(nb[0])
+            lens = array("I", bytes(4 * nw[0]))
+            counts = array("q", bytes(8 * nw[0]))
+            _check(
+                lib.spbpe_trainer_count_export(
+                    self._h,
+                    ffi.from_buffer("uint8_t[]", arena),
+                    nb[0],
+                    ffi.from_buffer("uint32_t[]", lens),
+                    ffi.from_buffer("int64_t[]", counts),
+                    nw[0],
+                    self._err,
+                ),
+                self._err,
+            )
+            return bytes(arena), lens, counts
+
+    def add_counts(self, words: bytes, lens: "array[int]", counts: "array[int]") -> None:
+        """Add normalized words with their counts as they are (see
+        spbpe_trainer_add_counts)."""
+        if len(lens) != len(counts):
+            raise ValueError("lens and counts differ in length")
+        with self._exclusive():
+            _check(
+                lib.spbpe_trainer_add_counts(
+                    self._h,
+                    ffi.from_buffer(words),
+                    len(words),
+                    ffi.from_buffer("uint32_t[]", lens),
+                    ffi.from_buffer("int64_t[]", counts),
+                    len(lens),
+                    self._err,
+                ),
+                self._err,
+            )
 
     def train(self) -> List[Tuple[bytes, float, int]]:
         with self._exclusive():

@@ -32,6 +32,20 @@ def _split_ids(bids, table: tuple) -> List[List[int]]:
     )
 
 
+def _flat_ids(bids) -> Tuple[array, array]:
+    """An spbpe_batch_ids copied into two arrays, no per-id Python object:
+    every id back to back (int32) and count + 1 offsets (int64)."""
+    count = bids.count
+    values = array("i")
+    values.frombytes(_ids_buffer(bids.ids, bids.offsets[count]))
+    offsets = array("q")
+    if _SIZEOF_SIZE_T == 8:
+        offsets.frombytes(ffi.buffer(bids.offsets, (count + 1) * 8))
+    else:
+        offsets.extend(bids.offsets[i] for i in range(count + 1))
+    return values, offsets
+
+
 class _NoCycleCollection:
     """Switches the cyclic garbage collector off for a with block."""
 

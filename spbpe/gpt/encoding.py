@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import functools
 from array import array
-from typing import AbstractSet, Any, Collection, Dict, List, Literal, Optional, Sequence, Set, Tuple, Union
+from typing import AbstractSet, Any, Collection, Dict, Iterable, List, Literal, Optional, Sequence, Set, Tuple, Union
 
 from .._core import _pylists
 from .._core.native_gpt import ALLOWED, DISALLOWED, NativeByteLevel, has_builtin_pretok
+from ..columnar import TokenArrays, encode_to_arrays_gpt
 from ..errors import DisallowedSpecialError, InputError, OutOfRangeError, UnknownTokenError
 from . import split, unstable
 from .registry import builtin_pretok_kind
@@ -255,6 +256,26 @@ class Encoding:
             if out is not None:
                 return out
         return [self._encode(t, allowed, disallowed) for t in text]
+
+    def encode_to_arrays(
+        self,
+        texts: Iterable[str],
+        *,
+        num_threads: int = 8,
+        allowed_special: AllowedSpecial = set(),  # noqa: B006
+        disallowed_special: DisallowedSpecial = "all",
+    ) -> TokenArrays:
+        """encode of every text as flat (int32 values, int64 offsets) arrays,
+        on up to num_threads C threads (spbpe.columnar)."""
+        return encode_to_arrays_gpt(
+            self,
+            texts,
+            num_threads=num_threads,
+            allowed_special=allowed_special,
+            disallowed_special=disallowed_special,
+            utf8=_utf8,
+            disallowed_error=_disallowed_error,
+        )
 
     def encode_single_token(self, text_or_bytes: Union[str, bytes]) -> int:
         """The value of the one token whose text is text_or_bytes (special
