@@ -27,10 +27,10 @@ string), same pieces, scores, types and order, and the same `.model` and
 * `model_type` word and char train as sentencepiece's word and char
   trainers (same pieces, scores and order); `pretokenizer=` (a callable
   str -> list of str) is applied to each normalized sentence as
-  sentencepiece 0.2.3 applies it (see `_pretokenizing`), for bpe (word
-  and char refuse it, as in sentencepiece).
-* Not supported yet (raise TrainerError naming the option): `pretokenizer=`
-  with model_type unigram, `seed_sentencepieces_file`, and a non-empty
+  sentencepiece 0.2.3 applies it (see `_pretokenizing`), for bpe and
+  unigram (word and char refuse it, as in sentencepiece).
+* Not supported yet (raise TrainerError naming the option):
+  `seed_sentencepieces_file`, and a non-empty
   `precompiled_charsmap` option (an empty one means the rule name's table,
   as in sentencepiece).
 """
@@ -280,8 +280,6 @@ def _check_pretokenizer(o: Dict[str, Any], pretokenizer: Any) -> None:
         raise TrainerRefusedError("pretokenizer callback and pretokenization_delimiter cannot be set simultaneously.")
     if pretokenizer is not None and not callable(pretokenizer):
         raise TypeError("pretokenizer must be a callable: str -> list of str")
-    if pretokenizer is not None and o["model_type"] == 1:
-        raise TrainerError("pretokenizer= with model_type=unigram is not supported yet (bpe is)")
 
 
 def _native_options(o: Dict[str, Any]) -> Dict[str, Any]:

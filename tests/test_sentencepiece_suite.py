@@ -51,31 +51,22 @@ pytestmark = pytest.mark.slow
 
 SUITE = shared_path("sentencepiece_tests")
 
-_PRETOKENIZER_UNIGRAM = r"pretokenizer= with model_type=unigram is not supported"
-
 #: Tests that fail today, each for one named reason: the failure text must
 #: match the pattern (a test failing for another reason fails this runner),
 #: and a test of the set that passes fails it too, so the set shrinks as
 #: support lands.  Unigram loading, encoding, n-best and the seeded
 #: generator arrived with issue 15's first half; word and char training,
 #: FlatBuffers and the pretokenizer= callable (on BPE) with issue 16; unigram
-#: training with issue 15, item 3.  What is left: pretokenizer= on unigram
-#: training and SetNBestTimeout in unigram n-best.
+#: training with issue 15, item 3; pretokenizer= on unigram training after
+#: it.  What is left: SetNBestTimeout in unigram n-best.
 NOT_YET: Dict[str, Tuple[str, str]] = {
     "test_nbest_timeout": ("trains now; unigram n-best does not stop at SetNBestTimeout yet", r"10 != 1"),
-    "test_complex_regex_pretokenizer": ("pretokenizer= on model_type='unigram'", _PRETOKENIZER_UNIGRAM),
-    "test_inconsistent_pretokenizer": ("pretokenizer= on model_type='unigram'", _PRETOKENIZER_UNIGRAM),
-    "test_train_with_pretokenizer": ("pretokenizer= on model_type='unigram'", _PRETOKENIZER_UNIGRAM),
 }
 
 #: In the BPE stand-in run: tests whose outcome differs from sentencepiece's
-#: only because they use pretokenizer= on unigram training or n-best's
-#: timeout, which spbpe does not have yet.
+#: only because they use n-best's timeout, which spbpe does not have yet.
 STANDIN_NEEDS_UNIGRAM: Dict[str, str] = {
-    "test_complex_regex_pretokenizer": "trains model_type='unigram'",
-    "test_inconsistent_pretokenizer": "trains model_type='unigram'",
     "test_nbest_timeout": "trains model_type='unigram', then n-best",
-    "test_train_with_pretokenizer": "trains model_type='unigram'",
 }
 
 
