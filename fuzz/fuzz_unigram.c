@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!m || size > 512) return 0;
     spbpe_error err;
     spbpe_results res;
-    int st = spbpe_nbest_encode(m, data, size, 1 + (sel >> 4), ws, &res, &err);
+    int st = spbpe_nbest_encode(m, data, size, 1 + (sel >> 4), 0, ws, &res, &err);
     if (info.model_type != 1) {
         FUZZ_CHECK(st == SPBPE_ERR_UNSUPPORTED);
         return 0;
@@ -48,11 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(spbpe_encode(m, data, size, NULL, ws2, &enc, &err) == SPBPE_OK);
     FUZZ_CHECK(enc.count == res.offsets[1] - res.offsets[0]);
     /* The fast path (double-array trie, word cache) equals the plain twin. */
-    spbpe_encode_options ref_opt = {0.0, 0, 0, 1, 0, 0};
+    spbpe_encode_options ref_opt = {0.0, 0, 0, 1, 0, 0, 0};
     spbpe_encoding ref;
     FUZZ_CHECK(spbpe_encode(m, data, size, &ref_opt, ws, &ref, &err) == SPBPE_OK);
     FUZZ_CHECK(ref.count == enc.count && (enc.count == 0 || memcmp(ref.ids, enc.ids, enc.count * sizeof *enc.ids) == 0));
-    spbpe_encode_options opt = {0.5, sel, 1, 0, 1, (sel & 0x40) ? 4 : -1};
+    spbpe_encode_options opt = {0.5, sel, 1, 0, 1, (sel & 0x40) ? 4 : -1, 0};
     FUZZ_CHECK(spbpe_encode(m, data, size, &opt, ws2, &enc, &err) == SPBPE_OK);
     for (size_t i = 0; i < enc.count; i++) FUZZ_CHECK(enc.ids[i] >= 0 && enc.ids[i] < info.piece_count);
     FUZZ_CHECK(spbpe_sample_encode_and_score(m, data, size, 0.5f, 3, (sel >> 5) & 1, (sel >> 5) & 1, sel, ws, &res,

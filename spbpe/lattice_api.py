@@ -20,6 +20,7 @@ from __future__ import annotations
 import struct
 from typing import Any, List, Optional
 
+from . import settings
 from ._api.args import resolve_return_type, with_defaults
 from ._core import native_unigram
 from ._core.native_unigram import Segmentation
@@ -165,7 +166,7 @@ class LatticeMixin:
 
         def one(text):
             data = to_bytes(text)
-            segs = native_unigram.nbest_encode(self._m, data, nbest_size)
+            segs = native_unigram.nbest_encode(self._m, data, nbest_size, settings.current("nbest_timeout"))
             res = self._segments_out(data, segs, out_type, add_bos, add_eos, reverse, emit_unk_piece)
             return res if out_type in ("proto", "serialized_proto") else [seq for seq, _ in res]
 

@@ -31,7 +31,7 @@ __all__ = [
     "current",
 ]
 
-_SETTINGS: Dict[str, Any] = {"min_log_level": 0, "nbest_timeout": 0.0, "data_dir": ""}
+_SETTINGS: Dict[str, Any] = {"min_log_level": 0, "nbest_timeout": 0, "data_dir": ""}
 
 
 def current(name: str) -> Any:
@@ -72,11 +72,14 @@ def SetMinLogLevel(v: int) -> None:
     _SETTINGS["min_log_level"] = as_int("v", v)
 
 
-def SetNBestTimeout(timeout: float) -> None:
-    """Seconds after which n-best search returns what it has (0: no limit)."""
-    if isinstance(timeout, (str, bytes)):
-        raise TypeError("timeout must be a number")
-    _SETTINGS["nbest_timeout"] = float(timeout)
+def SetNBestTimeout(timeout_ms: int) -> None:
+    """Milliseconds after which a unigram n-best search (nbest_encode, and
+    sampling with nbest_size > 1) stops and gives the Viterbi best alone, as
+    sentencepiece's; 0 or less: no limit.  An int32, as sentencepiece's."""
+    v = as_int("timeout_ms", timeout_ms)
+    if not -(1 << 31) <= v < 1 << 31:
+        raise TypeError("timeout_ms must fit in an int32")
+    _SETTINGS["nbest_timeout"] = v
 
 
 def SetDataDir(data_dir: str) -> None:

@@ -30,6 +30,9 @@ outcome but STANDIN_NEEDS_UNIGRAM's 10 equals sentencepiece's
 with the RuntimeError the test expects).  With word/char training and the
 pretokenizer= callable (issue 16): as shipped, 62 pass and NOT_YET's 10
 fail; on the stand-in, 55 pass and only STANDIN_NEEDS_UNIGRAM's 9 differ.
+With pretokenizer= on unigram training and SetNBestTimeout (branch
+unitrain2): as shipped, 72 of 72 pass; on the stand-in every outcome equals
+sentencepiece's.
 """
 
 from __future__ import annotations
@@ -57,17 +60,13 @@ SUITE = shared_path("sentencepiece_tests")
 #: support lands.  Unigram loading, encoding, n-best and the seeded
 #: generator arrived with issue 15's first half; word and char training,
 #: FlatBuffers and the pretokenizer= callable (on BPE) with issue 16; unigram
-#: training with issue 15, item 3; pretokenizer= on unigram training after
-#: it.  What is left: SetNBestTimeout in unigram n-best.
-NOT_YET: Dict[str, Tuple[str, str]] = {
-    "test_nbest_timeout": ("trains now; unigram n-best does not stop at SetNBestTimeout yet", r"10 != 1"),
-}
+#: training with issue 15, item 3; pretokenizer= on unigram training and
+#: SetNBestTimeout after it.  Nothing is left: all 72 pass.
+NOT_YET: Dict[str, Tuple[str, str]] = {}
 
-#: In the BPE stand-in run: tests whose outcome differs from sentencepiece's
-#: only because they use n-best's timeout, which spbpe does not have yet.
-STANDIN_NEEDS_UNIGRAM: Dict[str, str] = {
-    "test_nbest_timeout": "trains model_type='unigram', then n-best",
-}
+#: In the BPE stand-in run: tests whose outcome may differ from
+#: sentencepiece's only because they need unigram support (none left).
+STANDIN_NEEDS_UNIGRAM: Dict[str, str] = {}
 
 
 def _copy_suite(dest: Path) -> Path:

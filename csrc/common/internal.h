@@ -42,6 +42,11 @@
 int sp_fail(spbpe_error *err, int status, size_t offset, const char *fmt, ...) SP_PRINTF(4, 5);
 void sp_clear_error(spbpe_error *err);
 
+/* ---------------------------------------------------------------- clock.c */
+
+/* Milliseconds on a monotonic clock (0 if no clock answers): for deadlines. */
+uint64_t sp_clock_ms(void);
+
 /* ------------------------------------------------------------- byte tricks */
 
 /* Index of the lowest byte of x with its top bit set (x != 0), bytes read

@@ -160,6 +160,8 @@ typedef struct spbpe_encode_options {
                               alpha being the inverse temperature; BPE uses alpha > 0 alone */
     int32_t nbest_size;    /* unigram sampling: < 0 samples the lattice, 0 or 1 encodes plainly,
                               > 1 samples from the nbest_size best (at most 512) */
+    int32_t nbest_timeout_ms; /* that n-best search stops after this many ms and leaves the
+                                 Viterbi best alone (sentencepiece's SetNBestTimeout); <= 0: never */
 } spbpe_encode_options;
 
 typedef struct spbpe_encoding {
@@ -588,14 +590,17 @@ typedef struct spbpe_results {
     const uint32_t *orig_end;
     const uint8_t *normalized;
     size_t normalized_len;
+    int timed_out;                 /* n-best stopped at its timeout: count is 1, the Viterbi best */
 } spbpe_results;
 
 /* sentencepiece's NBestEncode on a unigram model: the nbest_size best
  * segmentations (clamped to 1..1024) best first, with their scores (0 for
- * nbest_size 1).  SPBPE_ERR_UNSUPPORTED for other model types.  Model is
- * shared; ws is the calling thread's. */
+ * nbest_size 1).  A search longer than timeout_ms (> 0; sentencepiece's
+ * SetNBestTimeout) stops and returns the Viterbi best alone with its
+ * Viterbi score, out->timed_out set.  SPBPE_ERR_UNSUPPORTED for other model
+ * types.  Model is shared; ws is the calling thread's. */
 int spbpe_nbest_encode(const spbpe_model *model, const uint8_t *text, size_t len, int32_t nbest_size,
-                       spbpe_workspace *ws, spbpe_results *out, spbpe_error *err);
+                       int32_t timeout_ms, spbpe_workspace *ws, spbpe_results *out, spbpe_error *err);
 
 /* sentencepiece's SampleEncodeAndScore: `samples` segmentations drawn at
  * inverse temperature alpha, with replacement (wor = 0; scores are log

@@ -58,7 +58,7 @@ int sp_uni_prune(const sp_umodel *um, const sp_upieces *in, const sp_sentlist *w
         keep[i] = 1;
         if (sp_lattice_build(&um->m, s, in->arena + in->off[i], in->off[i + 1] - in->off[i])) goto oom;
         s->paths_len = s->path_len = 0;
-        if (sp_lattice_nbest(s, s->chars, 2, 0, 0.0f, NULL)) goto oom;
+        if (sp_lattice_nbest(s, s->chars, 2, 0, 0.0f, NULL, 0)) goto oom;
         if (s->paths_len == 1) continue;
         if (s->paths_len < 1) continue;
         if (s->paths[0].len >= 2) {

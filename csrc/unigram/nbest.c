@@ -16,6 +16,11 @@
  * a Gumbel draw, children get perturbed log-marginals truncated at their
  * parent's value (the log1p/exp form of sentencepiece, in float), and the
  * first n complete hypotheses are samples without replacement.
+ *
+ * A deadline (sp_clock_ms time, 0 = none; sentencepiece's SetNBestTimeout)
+ * is checked every CLOCK_EVERY agenda pops: once past it the search stops,
+ * its results are dropped and the Viterbi best path (score: its Viterbi
+ * score) is the only result, and SP_NBEST_TIMED_OUT says so.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +30,7 @@
 
 #define MAX_AGENDA 10000
 #define MIN_AGENDA 512
+#define CLOCK_EVERY 256
 
 /* libstdc++'s std::__push_heap with comp = (a.fx < b.fx). */
 static void sift_up(int32_t *h, const sp_hyp *hyp, size_t hole, size_t top, int32_t value) {
@@ -120,12 +126,15 @@ static int shrink(sp_uni_scratch *s, size_t *hyp_count, size_t *heap_len, size_t
     return 0;
 }
 
-int sp_lattice_nbest(sp_uni_scratch *s, uint32_t chars, size_t nbest, int sample, float inv_theta, uint64_t *rng) {
+int sp_lattice_nbest(sp_uni_scratch *s, uint32_t chars, size_t nbest, int sample, float inv_theta, uint64_t *rng,
+                     uint64_t deadline_ms) {
     if (nbest < 1) return 0;
     if (nbest == 1 && !sample) return sp_lattice_viterbi(s, chars, NULL);
     const sp_lnode *nodes = s->nodes;
     size_t hyp_count = 0, heap_len = 0, found = 0;
     int32_t eos;
+    const size_t entry_paths = s->paths_len, entry_len = s->path_len;
+    size_t pops = 0;
     if (sample) {
         sp_lattice_forward(s, chars, inv_theta);
     } else {
@@ -149,6 +158,13 @@ int sp_lattice_nbest(sp_uni_scratch *s, uint32_t chars, size_t nbest, int sample
     size_t path_cap = 0;
     int st = 0;
     while (heap_len) {
+        if (deadline_ms && ++pops % CLOCK_EVERY == 0 && sp_clock_ms() >= deadline_ms) {
+            s->paths_len = entry_paths; /* drop what was found; the Viterbi best alone */
+            s->path_len = entry_len;
+            st = sp_lattice_viterbi(s, chars, NULL);
+            if (!st) st = SP_NBEST_TIMED_OUT;
+            goto done;
+        }
         int32_t top = heap_pop(s->heap, &heap_len, s->hyps);
         sp_hyp th = s->hyps[top];
         if (th.node == 0) { /* reached BOS */

@@ -30,12 +30,19 @@ static void emit_path(const sp_uni_scratch *s, const sp_path *p, sp_uemit *o) {
 
 static int nomem(spbpe_error *err) { return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory in the lattice"); }
 
-/* The lattice's n-best list for nbest_size > 1 (Model::NBestEncode). */
+/* The lattice's n-best list for nbest_size > 1 (Model::NBestEncode); past
+ * timeout_ms (> 0) the Viterbi best alone, *timed_out set. */
 static int nbest_paths(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t, size_t n, int32_t nbest,
-                       spbpe_error *err) {
+                       int32_t timeout_ms, int *timed_out, spbpe_error *err) {
     s->paths_len = s->path_len = 0;
+    *timed_out = 0;
     if (sp_lattice_build(m, s, t, n)) return nomem(err);
-    int st = sp_lattice_nbest(s, s->chars, (size_t)nbest, 0, 0.0f, NULL);
+    uint64_t deadline = timeout_ms > 0 ? sp_clock_ms() + (uint64_t)timeout_ms : 0;
+    int st = sp_lattice_nbest(s, s->chars, (size_t)nbest, 0, 0.0f, NULL, deadline);
+    if (st == SP_NBEST_TIMED_OUT) {
+        *timed_out = 1;
+        st = 0;
+    }
     if (st == -2) return sp_fail(err, SPBPE_ERR_INTERNAL, 0, "Failed to find the best path in Viterbi.");
     return st ? nomem(err) : SPBPE_OK;
 }
@@ -55,7 +62,8 @@ int sp_unigram_sample(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t,
         emit_path(s, &p, o);
         return SPBPE_OK;
     }
-    int st = nbest_paths(m, s, t, n, nbest, err);
+    int timed_out;
+    int st = nbest_paths(m, s, t, n, nbest, opt->nbest_timeout_ms, &timed_out, err);
     if (st) return st;
     if (!s->paths_len) return sp_fail(err, SPBPE_ERR_INTERNAL, 0, "NBestEncode returns empty result.");
     /* log_domain::LogSum over alpha * score, then std::discrete_distribution */
@@ -170,12 +178,13 @@ static void finish(collector *c, spbpe_results *out) {
     out->orig_end = s->oe;
     out->normalized = c->ws->norm.text;
     out->normalized_len = c->ws->norm.len;
+    out->timed_out = 0;
 }
 
 int sp_unigram_best_path(const spbpe_model *m, spbpe_workspace *ws, sp_uemit *o);
 
 SP_API int spbpe_nbest_encode(const spbpe_model *m, const uint8_t *text, size_t len, int32_t nbest_size,
-                              spbpe_workspace *ws, spbpe_results *out, spbpe_error *err) {
+                              int32_t timeout_ms, spbpe_workspace *ws, spbpe_results *out, spbpe_error *err) {
     collector c;
     int st = start(m, text, len, ws, "NBestEncode", &c, out, err);
     if (st) return st;
@@ -189,12 +198,14 @@ SP_API int spbpe_nbest_encode(const spbpe_model *m, const uint8_t *text, size_t 
         finish(&c, out);
         return SPBPE_OK;
     }
-    if ((st = nbest_paths(m, c.s, ws->norm.text, n, nbest, err))) return st;
+    int timed_out;
+    if ((st = nbest_paths(m, c.s, ws->norm.text, n, nbest, timeout_ms, &timed_out, err))) return st;
     for (size_t i = 0; i < c.s->paths_len; i++) {
         sp_path p = c.s->paths[i];
         if ((st = add_path(&c, &p, p.score, err))) return st;
     }
     finish(&c, out);
+    out->timed_out = timed_out;
     return SPBPE_OK;
 }
 
@@ -235,7 +246,7 @@ SP_API int spbpe_sample_encode_and_score(const spbpe_model *m, const uint8_t *te
     }
     if (wor) {
         size_t first = s->paths_len;
-        if (sp_lattice_nbest(s, chars, (size_t)samples + 1, 1, alpha, &rng)) return nomem(err);
+        if (sp_lattice_nbest(s, chars, (size_t)samples + 1, 1, alpha, &rng, 0)) return nomem(err);
         size_t last = s->paths_len; /* samples are paths[first .. last) */
         if (include_best) {
             size_t drop = last - 1;

@@ -133,8 +133,12 @@ int sp_lattice_entropy(sp_uni_scratch *s, uint32_t chars, float inv_theta, float
 /* Forward-filtering backward-sampling of one path (after sp_lattice_forward). */
 int sp_lattice_sample(sp_uni_scratch *s, uint32_t chars, float inv_theta, uint64_t *rng, sp_path *out);
 /* sentencepiece's NBest: A* from EOS, with libstdc++'s heap order; with
- * `sample`, Gumbel-perturbed (stochastic beam without replacement). */
-int sp_lattice_nbest(sp_uni_scratch *s, uint32_t chars, size_t nbest, int sample, float inv_theta, uint64_t *rng);
+ * `sample`, Gumbel-perturbed (stochastic beam without replacement).  Past
+ * deadline_ms (sp_clock_ms; 0 = none) it leaves the Viterbi best path alone
+ * and returns SP_NBEST_TIMED_OUT; -1 out of memory, -2 no path. */
+#define SP_NBEST_TIMED_OUT 1
+int sp_lattice_nbest(sp_uni_scratch *s, uint32_t chars, size_t nbest, int sample, float inv_theta, uint64_t *rng,
+                     uint64_t deadline_ms);
 
 /* A uniform float in [0, 1) and a double in [0, 1) from a splitmix64 state. */
 uint64_t sp_rng_next(uint64_t *state);

@@ -15,6 +15,7 @@ import threading
 from array import array
 from typing import Any, List, Literal, NamedTuple, Optional, Sequence, Tuple, Union, overload
 
+from .. import settings
 from ..errors import OutOfMemoryError, OutOfRangeError
 from . import _pylists
 from ._spbpe import ffi, lib
@@ -258,6 +259,7 @@ class NativeModel:
         opts.reference_path = 1 if reference_path else 0
         opts.sample = 0 if nbest_size is None else 1
         opts.nbest_size = 0 if nbest_size is None else nbest_size
+        opts.nbest_timeout_ms = settings.current("nbest_timeout") if nbest_size is not None else 0
         st = lib.spbpe_encode(self._handle, data, len(data), opts, ws, loc.enc, loc.err)
         if st:
             raise_for_status(st, loc.err)

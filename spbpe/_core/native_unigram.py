@@ -12,8 +12,10 @@ the C call as for every cffi call.
 
 from __future__ import annotations
 
+import sys
 from typing import List, NamedTuple
 
+from .. import settings
 from ..errors import OutOfMemoryError
 from . import _pylists
 from ._spbpe import ffi, lib
@@ -50,14 +52,18 @@ def _results(model: NativeModel, res) -> List[Segmentation]:
     return out
 
 
-def nbest_encode(model: NativeModel, data: bytes, nbest_size: int) -> List[Segmentation]:
-    """sentencepiece's NBestEncode: the best nbest_size segmentations (1..1024), best first."""
+def nbest_encode(model: NativeModel, data: bytes, nbest_size: int, timeout_ms: int = 0) -> List[Segmentation]:
+    """sentencepiece's NBestEncode: the best nbest_size segmentations (1..1024), best first.
+    A search longer than timeout_ms (> 0) gives the Viterbi best alone, and
+    sentencepiece's warning goes to stderr (unless SetMinLogLevel hides it)."""
     ws = model._ws()
     err = model._local.err
     res = ffi.new("spbpe_results *")
-    st = lib.spbpe_nbest_encode(model._handle, data, len(data), int(nbest_size), ws, res, err)
+    st = lib.spbpe_nbest_encode(model._handle, data, len(data), int(nbest_size), int(timeout_ms), ws, res, err)
     if st:
         raise_for_status(st, err)
+    if res.timed_out and settings.current("min_log_level") <= 1:
+        sys.stderr.write(f"NBest search timed out after {timeout_ms} ms. Falling back to Viterbi best path.\n")
     return _results(model, res)
 
 
