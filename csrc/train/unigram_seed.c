@@ -16,7 +16,12 @@
  * (right - left) x depth; the seeds are every character by weighted count
  * (descending, then code point), then the seed_size best nodes by score
  * descending and node index ascending (BoundedPriorityQueue's order), and
- * every score becomes log(score) - log(float sum) in float.
+ * every score becomes log(score) - log(sum), the sum and its log in
+ * double as the 0.2.3 wheel computes them (the GitHub source has both in
+ * float; with double, botchan and tinyshakespeare train bit-identical to the
+ * wheel).  The wheel's seeder is otherwise newer than the GitHub source
+ * (chunked libsais, a minimum frequency of 2): on Japanese, German and
+ * split_digits text its seeds, hence some pieces, differ from these.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -302,11 +307,13 @@ int sp_uni_seeds(const spbpe_trainer *t, const sp_sentlist *sents, sp_upieces *o
     size_t take = ncand < (size_t)t->seed_size ? ncand : (size_t)t->seed_size;
     for (size_t i = 0; i < take; i++)
         if (add_utf8_piece(out, c.a + cand[i].off, cand[i].len, (float)cand[i].score)) goto oom;
-    /* ToLogProb */
-    float sum = 0.0f;
-    for (size_t i = 0; i < out->n; i++) sum += out->score[i];
-    float logsum = (float)log((double)sum);
-    for (size_t i = 0; i < out->n; i++) out->score[i] = (float)(log((double)out->score[i]) - (double)logsum);
+    /* ToLogProb, as the 0.2.3 wheel: the sum and its log in double (the
+     * GitHub source rounds both to float, which moves a tenth of the final
+     * scores by 1-3 ulps) */
+    double sum = 0.0;
+    for (size_t i = 0; i < out->n; i++) sum += (double)out->score[i];
+    const double logsum = log(sum);
+    for (size_t i = 0; i < out->n; i++) out->score[i] = (float)(log((double)out->score[i]) - logsum);
     goto done;
 oom:
     st = sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory making seed pieces");
