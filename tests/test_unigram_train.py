@@ -4,11 +4,11 @@ Each case trains the same text with the installed sentencepiece wheel and
 with spbpe, at test time, and compares the two models: the same pieces
 with the same types and the same scores bit for bit, in the same order, the
 same normalizer spec, and spbpe's model loads in sentencepiece and encodes
-there as spbpe encodes it.  (Since the seeds' ToLogProb keeps the wheel's
-double sum and log, every case here is bit-identical, any num_threads.)
-Cases where the piece sets still differ (the wheel's seeder is newer than
-the published source: Japanese, split_digits, repeated sentences) are
-xfail (strict), so they turn into failures when they are fixed.
+there as spbpe encodes it.  (Since the seeds follow the wheel's byte-level
+suffix array and its double ToLogProb, every case here is bit-identical,
+any num_threads, Japanese included.)  Cases that still differ
+(split_digits, repeated sentences) are xfail (strict), so they turn into
+failures when they are fixed.
 """
 
 from __future__ import annotations
@@ -121,18 +121,13 @@ _JA = shared_path("corpora", "multilingual", "ja.txt")
 _DIGITS = shared_path("corpora", "english", "taylorswift_wikipedia.txt")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Japanese: 266 of 2000 pieces differ from the wheel (its newer chunked seeder; "
-    "spm_train built from the GitHub source gives our pieces)",
-)
 @pytest.mark.skipif(_JA is None, reason="needs ../shared/corpora")
 def test_japanese_matches_sentencepiece():
     ours, theirs = _train_both(_JA, vocab_size=2000, num_threads=1, character_coverage=0.98)
     _assert_same_model(ours, theirs)
 
 
-@pytest.mark.xfail(strict=True, reason="split_digits on English wiki text: 9 of 800 pieces still differ (seeds)")
+@pytest.mark.xfail(strict=True, reason="split_digits on English wiki text: 2 of 800 pieces and ~170 scores still differ")
 @pytest.mark.skipif(_DIGITS is None, reason="needs ../shared/corpora")
 def test_split_digits_matches_sentencepiece():
     ours, theirs = _train_both(_DIGITS, vocab_size=800, num_threads=1, split_digits=True)

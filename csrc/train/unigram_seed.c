@@ -11,8 +11,15 @@
  * code point with the end of the array smallest), the LCP array (Kasai,
  * comparing NULs like any character, as esaxx's PLCP does) and walk the
  * LCP intervals with esaxx's stack, so the internal nodes come out with
- * the same (left, right, depth) in the same order.  A node of depth
- * 2..(max piece) whose string holds no NUL and is a valid piece scores
+ * the same (left, right, depth) in the same order.  The 0.2.3 wheel builds
+ * its suffix array over the UTF-8 bytes (libsais), so a code point node is
+ * a node there only when its children part at the first byte of the next
+ * character; as the suffixes are sorted and first bytes are monotone in
+ * the code point, that is: the first and last suffix of the interval have
+ * different first bytes there (the end of the array lowest).  Nodes that
+ * part only at a later byte (Japanese kana share E3 81/E3 82) are no seeds.
+ * A node of depth 2..(max piece) whose string holds no NUL and is a valid
+ * piece scores
  * (right - left) x depth; the seeds are every character by weighted count
  * (descending, then code point), then the seed_size best nodes by score
  * descending and node index ascending (BoundedPriorityQueue's order), and
@@ -179,6 +186,14 @@ static int add_utf8_piece(sp_upieces *out, const uint32_t *cps, size_t n, float 
     return sp_upieces_add(out, buf, o, score);
 }
 
+/* The first UTF-8 byte of cp (monotone in cp, as the suffix order needs). */
+static int lead_byte(uint32_t cp) {
+    if (cp < 0x80) return (int)cp;
+    if (cp < 0x800) return (int)(0xC0 | (cp >> 6));
+    if (cp < 0x10000) return (int)(0xE0 | (cp >> 12));
+    return (int)(0xF0 | (cp >> 18));
+}
+
 int sp_uni_seeds(const spbpe_trainer *t, const sp_sentlist *sents, sp_upieces *out, spbpe_error *err) {
     sp_cparray c = {0};
     uint32_t *map = NULL, *r = NULL, *sa = NULL, *lcp = NULL, *inv = NULL;
@@ -278,7 +293,12 @@ int sp_uni_seeds(const spbpe_trainer *t, const sp_sentlist *sents, sp_upieces *o
                     const uint32_t *b = c.a + offset;
                     size_t z = 0;
                     while (z < len && b[z] != 0) z++;
-                    if (z == len && sp_piece_valid(&vo, b, len)) {
+                    /* the wheel's suffix array is over UTF-8 bytes: a node
+                     * is one only where its children part at the first byte
+                     * of the next character (sorted: first vs last suffix) */
+                    size_t p0 = sa[cf] + len, p1 = sa[i - 1] + len;
+                    int branches = (p0 < n ? lead_byte(c.a[p0]) : -1) != (p1 < n ? lead_byte(c.a[p1]) : -1);
+                    if (z == len && branches && sp_piece_valid(&vo, b, len)) {
                         if (sp_reserve_inline((void **)&cand, &cand_cap, ncand + 1, sizeof *cand)) {
                             free(bmp);
                             goto oom;
