@@ -127,7 +127,9 @@ def test_japanese_matches_sentencepiece():
     _assert_same_model(ours, theirs)
 
 
-@pytest.mark.xfail(strict=True, reason="split_digits on English wiki text: 2 of 800 pieces and ~170 scores still differ")
+@pytest.mark.xfail(
+    strict=True, reason="split_digits on English wiki text: 2 of 800 pieces and ~170 scores still differ"
+)
 @pytest.mark.skipif(_DIGITS is None, reason="needs ../shared/corpora")
 def test_split_digits_matches_sentencepiece():
     ours, theirs = _train_both(_DIGITS, vocab_size=800, num_threads=1, split_digits=True)
