@@ -216,31 +216,38 @@ SP_API int spbpe_bytelevel_encode(const spbpe_bytelevel *bl, const uint8_t *text
 
 /* ---------------------------------------------------------------- decode */
 
+/* One pass: each id's span (one load) says whether it is a token and where
+ * its bytes are; short tokens are copied with one fixed 16-byte move (the
+ * arena and the buffer keep 16 bytes of slack).  Room is reserved for
+ * about four bytes an id and grown when a long token needs more, so no
+ * first pass over the ids is needed to size the buffer. */
 int sp_bl_decode_append(const spbpe_bytelevel *bl, const int32_t *ids, size_t count, uint8_t **buf, size_t *len,
                         size_t *cap, spbpe_error *err) {
-    size_t need = *len;
-    for (size_t i = 0; i < count; i++) {
-        uint32_t id = (uint32_t)ids[i];
-        if (id >= bl->id_limit || !bl->kind[id])
-            return sp_fail(err, SPBPE_ERR_OUT_OF_RANGE, i, "token %ld is not in the vocabulary", (long)ids[i]);
-        need += bl->off[id + 1] - bl->off[id];
-    }
-    if (sp_reserve((void **)buf, cap, need + 16, 1)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
-    uint8_t *dst = *buf + *len;
+    if (sp_reserve((void **)buf, cap, *len + 4 * count + 64, 1)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
     const uint8_t *arena = bl->arena;
-    const uint32_t *off = bl->off;
+    const uint64_t *span = bl->span;
+    uint32_t limit = bl->id_limit;
+    size_t at = *len;
+    uint8_t *out = *buf;
+    size_t room = *cap - 16; /* bytes that may be written before the slack */
     for (size_t i = 0; i < count; i++) {
         uint32_t id = (uint32_t)ids[i];
-        size_t n = off[id + 1] - off[id];
-        if (n <= 16) {
-            /* short tokens: fixed-size copies (the arena and buf have 16 bytes of slack) */
-            memcpy(dst, arena + off[id], 16);
-        } else {
-            memcpy(dst, arena + off[id], n);
+        uint64_t sp = id < limit ? span[id] : 0;
+        if (SP_UNLIKELY(!sp))
+            return sp_fail(err, SPBPE_ERR_OUT_OF_RANGE, i, "token %ld is not in the vocabulary", (long)ids[i]);
+        size_t n = (size_t)(sp & (SP_BL_SPAN_TOKEN - 1));
+        const uint8_t *src = arena + (sp >> 32);
+        if (SP_UNLIKELY(at + n > room)) {
+            if (sp_reserve((void **)buf, cap, at + n + 4 * (count - i) + 64, 1))
+                return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+            out = *buf;
+            room = *cap - 16;
         }
-        dst += n;
+        if (n <= 16) memcpy(out + at, src, 16);
+        else memcpy(out + at, src, n);
+        at += n;
     }
-    *len = need;
+    *len = at;
     return SPBPE_OK;
 }
 
