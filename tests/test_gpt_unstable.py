@@ -77,7 +77,9 @@ def _prefixes(per_file=3):
 def test_hard_cases_match_tiktoken(name):
     ours, ref = _pair(name)
     for kw in ({}, {"allowed_special": "all"}, {"disallowed_special": ()}):
-        differ = [t for t in _hard() if _run(ours, t, **kw) != _run(ref, t, **kw)]
+        # the special-token options only change texts that hold a special token's text
+        texts = _hard() if not kw else [t for t in _hard() if any(s in t for s in ours.special_tokens_set)]
+        differ = [t for t in texts if _run(ours, t, **kw) != _run(ref, t, **kw)]
         assert differ == [], kw
 
 
