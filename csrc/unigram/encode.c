@@ -8,16 +8,20 @@
  * s finds every normal-map piece that is a prefix of the rest, shortest
  * first; UNUSED pieces are skipped; a piece ending at byte e offers
  * best[s] + score to best[e], taken only if e has no candidate yet or the
- * offer is strictly larger, so ties keep the earliest start.  Scores follow
- * what sentencepiece 0.2.3's wheel computes, which is float arithmetic
- * throughout (its source reads as double, with a USER_DEFINED piece scoring
- * bytes * max_score - 0.1, but comparing double sums breaks ties
- * differently, e.g. on "▁......." with botchan's model, and n-best scores
- * of user-defined pieces match only with 0.1f); the unknown offer is
- * min_score - 10 where no piece covers exactly the first character.
- * Backtracking from the end gives the pieces.  (On documents of thousands
- * of lines the 0.2.3 wheel's choices differ from these float sums in rare
- * near-ties; lines and documents of a few hundred lines match.)
+ * offer is strictly larger, so ties keep the earliest start; the unknown
+ * offer (min_score - 10) follows where no piece covers exactly the first
+ * character.  Backtracking from the end gives the pieces.
+ *
+ * The arithmetic is what the 0.2.3 wheel's machine code does (read from
+ * its disassembly: addss/comiss, no x87, no FMA): float sums, a
+ * USER_DEFINED piece scoring sp_uni_udef_score(bytes), and one thing the
+ * source at HEAD does not show: before the offers from s, when best[s] is
+ * outside [-1e5, 1e5] (SP_UNI_REBASE), it is subtracted in float from
+ * best[s] and from every later position that already has a candidate
+ * (only positions up to the furthest end offered so far can).  Summing
+ * -10 a token, that first happens after some ten thousand tokens, which
+ * is why lines and short documents matched without it and documents of a
+ * thousand lines did not.
  *
  * Fast path: a model whose pieces allow a word cut (trie.c) is encoded
  * word by word through the workspace's word cache, exact as explained at
@@ -51,7 +55,7 @@ static int grow_best(sp_uni_scratch *s, size_t n) {
 /* The score a token adds to its path in EncodeOptimized (bytes = its length). */
 static inline float step_score(const spbpe_model *m, int32_t id, size_t bytes) {
     if (id < 0) return m->uni->unk_score; /* no unknown piece in the model */
-    if (m->type[id] == SPBPE_PIECE_USER_DEFINED) return sp_uni_udef_score(m->uni, bytes);
+    if (m->type[id] == SPBPE_PIECE_USER_DEFINED) return sp_uni_udef_score(bytes);
     if (m->type[id] == SPBPE_PIECE_UNKNOWN) return m->uni->unk_score;
     return m->score[id];
 }
@@ -67,9 +71,10 @@ static inline void offer(sp_uni_scratch *s, size_t at, size_t k, int32_t id, flo
 }
 
 /* EncodeOptimized over t[a, b), with best[a] = x: fills best/start/id for
- * (a, b] and returns best[b].  `reference` finds the pieces by hashing
- * every prefix up to the longest piece (the plain twin of the trie walk;
- * both see the matches from one start shortest first). */
+ * (a, b] and returns best[b] (rebased as the wheel does, see the top).
+ * `reference` finds the pieces by hashing every prefix up to the longest
+ * piece (the plain twin of the trie walk; both see the matches from one
+ * start shortest first). */
 static float viterbi_span(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t, size_t a, size_t b, float x,
                           int reference) {
     const sp_unigram *u = m->uni;
@@ -81,8 +86,15 @@ static float viterbi_span(const spbpe_model *m, sp_uni_scratch *s, const uint8_t
         s->best_id[i] = -1;
     }
     s->best_score[a] = x;
+    size_t reach = a; /* the furthest position offered a candidate */
     for (size_t at = a; at < b;) {
-        const float here = s->best_score[at];
+        float here = s->best_score[at];
+        if (here < -SP_UNI_REBASE || here > SP_UNI_REBASE) {
+            for (size_t i = at + 1; i <= reach; i++)
+                if (s->best_start[i] != -1) s->best_score[i] -= here;
+            s->best_score[at] = 0.0f;
+            here = 0.0f;
+        }
         size_t mblen = sp_utf8_char_len(t + at, b - at);
         int single = 0;
         if (reference) {
@@ -90,6 +102,7 @@ static float viterbi_span(const spbpe_model *m, sp_uni_scratch *s, const uint8_t
                 int32_t id = sp_lookup_normal(m, t + at, k - at);
                 if (id < 0 || type[id] == SPBPE_PIECE_UNUSED) continue;
                 offer(s, at, k, id, step_score(m, id, k - at) + here);
+                reach = k > reach ? k : reach;
                 if (k - at == mblen) single = 1;
             }
         } else {
@@ -101,10 +114,14 @@ static float viterbi_span(const spbpe_model *m, sp_uni_scratch *s, const uint8_t
                 int32_t id = sp_trie_value(trie, node);
                 if (id < 0 || type[id] == SPBPE_PIECE_UNUSED) continue;
                 offer(s, at, k, id, step_score(m, id, k - at) + here);
+                reach = k > reach ? k : reach;
                 if (k - at == mblen) single = 1;
             }
         }
-        if (!single) offer(s, at, at + mblen, m->unk_index, u->unk_score + here);
+        if (!single) {
+            offer(s, at, at + mblen, m->unk_index, u->unk_score + here);
+            reach = at + mblen > reach ? at + mblen : reach;
+        }
         at += mblen;
     }
     return s->best_score[b];
@@ -142,8 +159,16 @@ static void emit_span(sp_uni_scratch *s, size_t a, size_t b, int32_t *stack, sp_
  * tokens and the largest |x| for which every gap on its path is that wide;
  * below it, the cached tokens are sentencepiece's and x advances by adding
  * their scores in order, exactly the float sums sentencepiece makes along
- * that path.  Above it (long documents, near-ties) the word is segmented
- * in float from the true x, as the whole-sentence Viterbi would. */
+ * that path.  Above it (near-ties) the word is segmented in float from
+ * the true x, as the whole-sentence Viterbi would.
+ *
+ * The rebase (see the top) fits in: at a word start no candidate lies
+ * beyond it, so a rebase there just sets x = 0, which encode_word does
+ * first.  Inside a word, best[] at each position stays within the same
+ * error of x + its local value, so when |x| + (the largest |local value|)
+ * + that error stays below 1e5 no rebase can happen inside the word; the
+ * cache entry's bound on |x| includes that too, and above it the word
+ * goes to viterbi_span, which rebases as the wheel does. */
 
 #define SP_UNI_CACHE_MAX 64 /* longer words are not cached */
 
@@ -194,13 +219,15 @@ static size_t local_segment(const spbpe_model *m, const uint8_t *t, size_t a, si
         }
         at += mblen;
     }
-    double gap = INFINITY;
+    double gap = INFINITY, reach = 0.0;
     size_t count = 0;
     for (size_t e = len; e > 0; e = (size_t)start[e]) {
         double g = best[e] - second[e];
         gap = g < gap ? g : gap;
         count++;
     }
+    for (size_t e = 1; e < len; e++) /* every position a rebase could be decided at */
+        if (start[e] != -1 && fabs(best[e]) > reach) reach = fabs(best[e]);
     size_t i = count;
     for (size_t e = len; e > 0; e = (size_t)start[e]) {
         i--;
@@ -208,8 +235,11 @@ static size_t local_segment(const spbpe_model *m, const uint8_t *t, size_t a, si
         toks[3 + 2 * i] = bid[e];
     }
     double sum_bound = (double)len * u->score_bound;
-    gap -= 1e-6 * (1.0 + sum_bound); /* the double sums' own rounding, generously */
-    double xmax = gap / (2.0 * (double)len * 0x1p-23) - sum_bound;
+    double slack = 1e-6 * (1.0 + sum_bound); /* the double sums' own rounding, generously */
+    double xmax = (gap - slack) / (2.0 * (double)len * 0x1p-23) - sum_bound;
+    /* no rebase inside the word: |x| + reach + the float error < 1e5 */
+    double no_rebase = (double)SP_UNI_REBASE - reach - (double)len * 0x1p-23 * ((double)SP_UNI_REBASE + sum_bound) - slack;
+    xmax = no_rebase < xmax ? no_rebase : xmax;
     float f = xmax > 0.0 ? (float)xmax : -1.0f;
     if ((double)f > xmax && xmax > 0.0) f = nextafterf(f, 0.0f);
     memcpy(&toks[0], &f, sizeof f);
@@ -239,6 +269,7 @@ static int replay(const spbpe_model *m, const int32_t *toks, size_t count, uint3
 static float encode_word(const spbpe_model *m, sp_uni_scratch *s, sp_word_cache *c, const uint8_t *t, size_t a,
                          size_t b, uint64_t h, float x, int32_t *stack, sp_uemit *o) {
     size_t len = b - a;
+    if (x < -SP_UNI_REBASE || x > SP_UNI_REBASE) x = 0.0f; /* the rebase at the word start */
     if (h) {
         size_t count;
         const int32_t *toks = sp_cache_find(c, t + a, len, h, &count);

@@ -223,11 +223,6 @@ sp_unigram *sp_unigram_new(const spbpe_model *m, spbpe_error *err) {
         u->max_score = s > u->max_score ? s : u->max_score;
     }
     u->unk_score = u->min_score - 10.0f;
-    /* The source reads length * max_score - 0.1 for a USER_DEFINED piece, but
-     * the 0.2.3 wheel scores one of n characters as 0.1 n - 0.1 whatever the
-     * NORMAL scores are (measured on mutated botchan models with maxima -2.9,
-     * 0.5 and 2.0; tests/test_unigram_parity.py checks n-best scores). */
-    u->udef_unit = 0.1f;
     if (!any) {
         sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "no pieces are loaded.");
         sp_unigram_free(u);
@@ -237,7 +232,7 @@ sp_unigram *sp_unigram_new(const spbpe_model *m, spbpe_error *err) {
     double bound = fabs((double)u->unk_score);
     for (int32_t id = 0; id < m->piece_count; id++) {
         double s = m->type[id] == SPBPE_PIECE_NORMAL         ? fabs((double)m->score[id])
-                   : m->type[id] == SPBPE_PIECE_USER_DEFINED ? fabs((double)sp_uni_udef_score(u, sp_piece_len(m, id)))
+                   : m->type[id] == SPBPE_PIECE_USER_DEFINED ? fabs((double)sp_uni_udef_score(sp_piece_len(m, id)))
                                                              : 0.0;
         bound = s > bound ? s : bound;
     }

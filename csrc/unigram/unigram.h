@@ -49,16 +49,25 @@ typedef struct sp_unigram {
     float min_score;         /* over NORMAL pieces (FLT_MAX when none) */
     float max_score;         /* over NORMAL pieces (FLT_MIN when none) */
     float unk_score;         /* min_score - 10 (kUnkPenalty) */
-    float udef_unit;         /* a USER_DEFINED piece scores length * udef_unit - 0.1 */
     size_t max_piece_len;    /* bytes of the longest normal-map piece */
     double score_bound;      /* the largest |score| of a Viterbi step (NORMAL, USER_DEFINED, unknown) */
     int cut;                 /* SP_UNI_CUT_*: NONE also when scores are not finite and moderate */
 } sp_unigram;
 
-/* A USER_DEFINED piece of `length` bytes scores as the 0.2.3 wheel computes. */
-static inline float sp_uni_udef_score(const sp_unigram *u, size_t length) {
-    return (float)length * u->udef_unit - 0.1f;
-}
+/* A USER_DEFINED piece of `length` units (bytes in the Viterbi encode,
+ * characters in the lattice) scores (float)((length - 1) * 0.1), computed
+ * in double: what the 0.2.3 wheel's machine code does (cvtsi2sd of
+ * length - 1, mulsd by 0.1, cvtsd2ss), whatever the NORMAL scores are.
+ * (The source at HEAD reads length * max_score - 0.1; the float form
+ * length * 0.1f - 0.1f differs from the wheel by one ulp for 46 of the
+ * lengths below 300, e.g. 3 and 7.) */
+static inline float sp_uni_udef_score(size_t length) { return (float)((double)((int)length - 1) * 0.1); }
+
+/* sentencepiece 0.2.3's encode rebases its running path score: when the
+ * best score at a character start leaves [-kRebase, kRebase], it is
+ * subtracted (in float) from every position that has a candidate from
+ * there on (encode.c). */
+#define SP_UNI_REBASE 100000.0f
 
 /* Built by model.c for model_type 1; NULL on out of memory (err filled). */
 sp_unigram *sp_unigram_new(const spbpe_model *m, spbpe_error *err);
