@@ -27,9 +27,7 @@ sp_uni_scratch *sp_uni_scratch_get(spbpe_workspace *ws) {
 
 void sp_uni_scratch_free(sp_uni_scratch *s) {
     if (!s) return;
-    free(s->best_score);
-    free(s->best_start);
-    free(s->best_id);
+    free(s->best);
     free(s->char_off);
     free(s->nodes);
     free(s->begin_list);

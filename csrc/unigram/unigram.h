@@ -15,11 +15,13 @@
 #include "encode/encode.h"
 
 /* A double-array trie over the normal-map pieces (NORMAL, USER_DEFINED,
- * UNUSED), as sentencepiece's (trie.c).  Node 0 is the root. */
+ * UNUSED), as sentencepiece's (trie.c).  Node 0 is the root.  Every base
+ * is >= 0 and base + 255 < size, so a step needs no range test. */
 typedef struct sp_da_unit {
-    int32_t base;            /* children at base + byte; negative for a leaf */
-    int32_t check;           /* the parent node, -1 for a free unit */
-    int32_t value;           /* id of the piece ending at this node, or -1 */
+    int32_t base;            /* children at base + byte (0 for a leaf: no unit there names it) */
+    int32_t check;           /* the parent node, -1 for a free unit, -2 for the root */
+    int32_t value;           /* id of the NORMAL or USER_DEFINED piece ending here, or -1 (UNUSED too) */
+    float score;             /* what that piece adds in the Viterbi encode (sp_uni_step_score) */
 } sp_da_unit;
 
 typedef struct sp_trie {
@@ -29,10 +31,11 @@ typedef struct sp_trie {
 
 /* The child of `node` by byte b, or 0 (the root is nobody's child). */
 static inline uint32_t sp_trie_step(const sp_trie *t, uint32_t node, uint8_t b) {
-    uint32_t child = (uint32_t)(t->units[node].base + b);
-    return child < t->size && t->units[child].check == (int32_t)node ? child : 0;
+    uint32_t child = (uint32_t)t->units[node].base + b;
+    return t->units[child].check == (int32_t)node ? child : 0;
 }
-/* The piece id ending at `node`, or -1. */
+/* The id of the NORMAL or USER_DEFINED piece ending at `node`, or -1
+ * (UNUSED pieces, which every walk skips, read as -1). */
 static inline int32_t sp_trie_value(const sp_trie *t, uint32_t node) { return t->units[node].value; }
 
 /* Where a sentence may be cut into words that encode independently: no
@@ -102,9 +105,16 @@ typedef struct sp_hyp {
     float fx, gx;
 } sp_hyp;
 
+/* The Viterbi encode's best path ending at one byte position (encode.c). */
+typedef struct sp_ubest {
+    float score;             /* of the best path ending here */
+    int32_t start;           /* where its last token starts; -1: no candidate yet */
+    int32_t id;              /* that token's id (unk_index, maybe -1, for an unknown character) */
+} sp_ubest;
+
 typedef struct sp_uni_scratch {
     /* Viterbi encode (encode.c), per normalized byte position */
-    float *best_score; int32_t *best_start, *best_id; size_t best_cap;
+    sp_ubest *best; size_t best_cap;
     /* the lattice */
     uint32_t *char_off; size_t char_cap;      /* byte offset of each character, then the length */
     uint32_t chars;                           /* characters of the lattice built last */
