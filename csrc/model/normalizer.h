@@ -54,6 +54,10 @@ typedef struct sp_normalizer {
     const uint8_t *matcher_first; /* optional 32-byte bitset: the only first bytes the matcher can match */
     uint8_t ascii_alone[128];     /* 1: no charsmap rule for this ASCII byte alone */
     uint64_t ascii_next[128][2];  /* bit c: some charsmap rule starts with this byte then ASCII byte c */
+    int ascii_pairs;              /* some ascii_next bit is set */
+    int graph_alone;              /* every byte 0x21..0x7E is ascii_alone and ascii_pairs is 0 */
+    uint64_t *bmp_plain;          /* 1024 words, owned: bit cp for a 2- or 3-byte code point no charsmap
+                                     rule starts with (nor with a prefix of its bytes): copied as it is */
 } sp_normalizer;
 
 /* Output of sp_normalize: caller-owned growable buffers. */
