@@ -273,18 +273,25 @@ static int replay(const spbpe_model *m, const int32_t *toks, size_t count, uint3
     size_t n = count - 1;
     const int32_t *ids = toks + 2;
     float sum = *x;
+    if (SP_LIKELY((toks[1] & SP_UNI_PLAIN) && !o->spans)) {
+        int32_t *dst = o->ids + o->count;
+        for (size_t i = 0; i < n; i++) {
+            float sc;
+            memcpy(&sc, &ids[n + i], sizeof sc);
+            sum = sc + sum;
+            dst[i] = ids[i];
+        }
+        *x = sum;
+        o->count += n;
+        o->prev_unk = 0;
+        return 1;
+    }
     for (size_t i = 0; i < n; i++) {
         float sc;
         memcpy(&sc, &ids[n + i], sizeof sc);
         sum = sc + sum;
     }
     *x = sum;
-    if (SP_LIKELY((toks[1] & SP_UNI_PLAIN) && !o->spans)) {
-        memcpy(o->ids + o->count, ids, n * sizeof *ids);
-        o->count += n;
-        o->prev_unk = 0;
-        return 1;
-    }
     for (size_t i = 0; i < n; i++) {
         int32_t id = ids[i];
         uint32_t l = id < 0 || m->type[id] == SPBPE_PIECE_UNKNOWN ? (uint32_t)sp_utf8_char_len(o->text + from, end - from)
