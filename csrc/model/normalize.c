@@ -140,7 +140,7 @@ static size_t fast_units(const sp_normalizer *nz, const uint8_t *mfirst, const u
     const int swar = nz->graph_alone && !mfirst && !al;
     const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
     while (j < n) {
-        if (swar && n - j >= 8) {
+        if (swar && in[j] < 0x80 && n - j >= 8) {
             uint64_t w;
             memcpy(&w, in + j, 8);
             uint64_t low = (w - 0x21 * ones) & ~w & highs; /* a byte below 0x21 */
