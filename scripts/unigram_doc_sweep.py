@@ -105,7 +105,9 @@ def main() -> int:
                             diffs.append(f"{f.name}#{k} token {at}")
                         if not args.no_reference:
                             data = docs[k].encode()
-                            ref_same += ours._model.encode_ids(data) == ours._model.encode_ids(data, reference_path=True)
+                            ref_same += ours._model.encode_ids(data) == ours._model.encode_ids(
+                                data, reference_path=True
+                            )
                 bad_total += total - same + (0 if args.no_reference else total - ref_same)
                 label = f"{size} lines" if size else "whole file"
                 extra = "" if args.no_reference else f", fast == reference_path {ref_same}/{total}"

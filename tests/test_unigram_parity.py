@@ -158,7 +158,8 @@ def _long_documents():
 
 
 @pytest.mark.parametrize(
-    "name", ["uni_identity_bf_udef", "uni_nfkc_cf_suffix", "botchan_en_unigram_1000.model", "kyoto_ja_unigram_8000.model"]
+    "name",
+    ["uni_identity_bf_udef", "uni_nfkc_cf_suffix", "botchan_en_unigram_1000.model", "kyoto_ja_unigram_8000.model"],
 )
 def test_long_documents_match_sentencepiece(models, name):
     if name not in models:
