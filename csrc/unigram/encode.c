@@ -26,7 +26,8 @@
  * Fast path: a model whose pieces allow a word cut (trie.c) is encoded
  * word by word through the workspace's word cache, exact as explained at
  * local_segment below; reference_path runs the plain whole-sentence
- * Viterbi with pieces found by hashing every prefix instead of the trie.
+ * Viterbi with pieces found by hashing every prefix and scored from their
+ * types (step_score) instead of the trie and the scores its units hold.
  *
  * Char model: one user-defined match or one character per token; word
  * model: sentencepiece's SplitIntoWords (a word starts at each U+2581); each
