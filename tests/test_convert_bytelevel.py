@@ -120,3 +120,19 @@ def test_llama3_with_tokens_no_merge_reaches(tmp_path, monkeypatch):
     theirs = [e.ids for e in hf.encode_batch(texts, add_special_tokens=False)]
     differ = [t for t, a, b in zip(texts, ours, theirs) if a != b]
     assert differ == []
+
+
+def test_a_rank_file_by_path_is_known_by_its_hash(tmp_path):
+    """Meta ships Llama 3's rank file as tokenizer.model: given by path (to
+    convert, encode, ...), it is recognised by its sha256 and gets Llama 3's
+    pattern and special tokens, not the fallback pattern of an unknown file."""
+    from spbpe.cli.encodings import load_encoding
+    from spbpe.gpt.registry import LLAMA3_PAT_STR
+
+    path = rank_file("llama3")
+    if path is None:
+        pytest.skip("no Llama 3 rank file here")
+    renamed = tmp_path / "tokenizer.model"
+    renamed.symlink_to(path)
+    enc = load_encoding(str(renamed))
+    assert enc.name == "llama3" and enc._pat_str == LLAMA3_PAT_STR and "<|eot_id|>" in enc.special_tokens_set

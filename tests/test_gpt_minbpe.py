@@ -168,6 +168,33 @@ def test_encode_equals_reference(regex_tok, basic_tok):
         assert basic_tok.encode_ordinary(text) == ref.encode_chunk(text.encode(), basic_tok.merges), repr(text)
 
 
+def _ascii_texts():
+    """ASCII text where the patterns' alternatives meet: whitespace runs
+    (with \r \n, at the end too), contractions in both cases, digits,
+    punctuation runs, and English prose."""
+    rng = random.Random(17)
+    alphabet = list("aZ09 \t\r\n'sStTdDmMlLvVrReE.,!?-/_\x0b\x0c\x1c\x85") + ["  ", "\r\n", "'ll", "'VE", " \n "]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
+    texts = [t for t in texts if t.isascii()]
+    prose = taylorswift()[:50_000]
+    return texts + [prose.encode("ascii", "replace").decode()]
+
+
+@pytest.mark.parametrize("pattern", [GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, None], ids=["gpt2", "gpt4", "cl100k"])
+def test_c_split_equals_regex_on_ascii(pattern):
+    """RegexTokenizer splits ASCII text in C when its pattern is minbpe's
+    GPT-2 or GPT-4 one or a tiktoken built-in: the chunks, and so the ids,
+    must be the ones regex finds (the reference path)."""
+    from spbpe.gpt.registry import CL100K_PAT_STR
+
+    pattern = pattern or CL100K_PAT_STR
+    tok = trained(RegexTokenizer, taylorswift()[:20_000], 256 + 120, pattern=pattern)
+    assert tok._c_split_kind("ascii text")
+    for text in _ascii_texts():
+        assert tok.encode_ordinary(text) == tok.encode_ordinary(text, reference_path=True), repr(text)
+    assert not tok._c_split_kind("non-ASCII: é")
+
+
 def test_segments_equal_scan_on_long_chunks(basic_tok):
     """BasicTokenizer's whole text is one chunk: the segment merge (long chunks)
     must give what minbpe's scan (the reference path) gives."""

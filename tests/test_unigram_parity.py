@@ -140,3 +140,53 @@ def test_nbest_refused_for_other_model_types(models):
         ours.nbest_encode("hello", nbest_size=3)
     with pytest.raises(spbpe.SpbpeError):
         ours.encode("hello", enable_sampling=True, alpha=0.1, nbest_size=-1)
+
+
+def _long_documents():
+    """Documents long enough that sentencepiece's running path score passes
+    1e5 (about ten thousand tokens) and is rebased, many times over."""
+    text = BUNDLED_TEXT.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    docs = ["\n".join(lines[:2000]), text]
+    multi = shared_path("corpora", "multilingual")
+    if multi:
+        for name, size in (("mixed_shuffled.txt", 1_500_000), ("ja_wagahaiwa_nekodearu.txt", 600_000)):
+            f = multi / name
+            if f.exists():
+                docs.append(f.read_bytes()[:size].decode("utf-8", errors="ignore"))
+    return docs
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["uni_identity_bf_udef", "uni_nfkc_cf_suffix", "botchan_en_unigram_1000.model", "kyoto_ja_unigram_8000.model"],
+)
+def test_long_documents_match_sentencepiece(models, name):
+    if name not in models:
+        pytest.skip(f"{name} not in ../shared/sentencepiece_tests")
+    path = str(models[name])
+    ref = spm.SentencePieceProcessor(model_file=path)
+    ours = spbpe.SentencePieceProcessor(model_file=path)
+    docs = _long_documents()
+    want = [ref.encode(d) for d in docs]
+    assert [ours.encode(d) for d in docs] == want
+    assert ours.encode(docs, num_threads=2) == want
+
+
+def test_user_defined_scores_match_sentencepiece(tmp_path):
+    # A USER_DEFINED piece scores (float)((length - 1) * 0.1): for 3, 7 and
+    # 21 characters that differs by one ulp from 0.1f * length - 0.1f, which
+    # the n-best protos' scores show.
+    prefix = tmp_path / "udef"
+    spm.SentencePieceTrainer.train(
+        input=str(BUNDLED_TEXT), model_prefix=str(prefix), vocab_size=1000, num_threads=1, minloglevel=2,
+        user_defined_symbols=["ing", "abcdefg", "xyz" * 7, "qq", "tion"],
+    )  # fmt: skip
+    path = str(prefix) + ".model"
+    ref = spm.SentencePieceProcessor(model_file=path)
+    ours = spbpe.SentencePieceProcessor(model_file=path)
+    for line in ["singing abcdefg " + "xyz" * 7 + " qq nation", "ing", "abcdefgabcdefg", "xyz" * 7 + "ing"]:
+        for n in (1, 3):
+            want = ref.nbest_encode(line, nbest_size=n, out_type="serialized_proto")
+            assert ours.nbest_encode(line, nbest_size=n, out_type="serialized_proto") == want, (line, n)
+        assert ours.encode(line) == ref.encode(line)

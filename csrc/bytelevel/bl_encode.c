@@ -21,13 +21,7 @@
 #include <string.h>
 
 #include "bytelevel/bytelevel.h"
-
-#if defined(__has_include)
-#if __has_include("bytelevel/pretok.h")
 #include "bytelevel/pretok.h"
-#define SP_HAVE_PRETOK 1
-#endif
-#endif
 
 /* Chunks longer than this are merged without the cache: they are rare,
  * and a long key would fill the arena for one use. */
@@ -41,7 +35,14 @@ typedef struct bl_encoder {
     spbpe_error *err;
 } bl_encoder;
 
-static int encode_chunk(bl_encoder *e, const uint8_t *s, size_t n) {
+/* The hash a chunk's cache entry is keyed by, or 0 when the chunk is not
+ * cached (one byte: its rank is a table load; too long: see above). */
+static inline uint64_t chunk_hash(const uint8_t *s, size_t n) {
+    return n >= 2 && n <= CACHE_MAX_CHUNK ? sp_hash_bytes(s, n) : 0;
+}
+
+/* Encode one chunk; h is chunk_hash(s, n) (unused on the reference path). */
+static int encode_chunk(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h) {
     if (!n) return SPBPE_OK; /* an empty match of a custom pattern (tiktoken would panic) */
     const spbpe_bytelevel *bl = e->bl;
     spbpe_workspace *ws = e->ws;
@@ -63,9 +64,7 @@ static int encode_chunk(bl_encoder *e, const uint8_t *s, size_t n) {
         e->count++;
         return SPBPE_OK;
     }
-    uint64_t h = 0;
-    if (n <= CACHE_MAX_CHUNK) {
-        h = sp_hash_bytes(s, n);
+    if (h) {
         size_t got;
         const int32_t *toks = sp_cache_find(&ws->cache, s, n, h, &got);
         if (toks) {
@@ -79,7 +78,7 @@ static int encode_chunk(bl_encoder *e, const uint8_t *s, size_t n) {
     if (r >= 0) out[0] = r;
     else if ((m = sp_bl_merge(bl, s, n, 0, ws, out, e->err)) < 0)
         return (int)-m;
-    if (n <= CACHE_MAX_CHUNK) {
+    if (h) {
         if (sp_reserve((void **)&ws->seg_toks, &ws->seg_toks_cap, 2 * (size_t)m, sizeof *ws->seg_toks))
             return sp_fail(e->err, SPBPE_ERR_NOMEM, 0, "out of memory");
         for (int64_t i = 0; i < m; i++) {
@@ -94,23 +93,36 @@ static int encode_chunk(bl_encoder *e, const uint8_t *s, size_t n) {
 }
 
 /* Pre-tokenize text[0..n) with the table's built-in pattern and encode
- * every chunk. */
+ * every chunk.  The pre-tokenizer runs AHEAD chunks in front of the
+ * encoder, hashing each chunk and prefetching its word-cache slot, and
+ * HALF chunks later its entry, so a multilingual text's cache misses (its
+ * distinct chunks outgrow the CPU caches) overlap instead of coming one
+ * after another.  The order of the output does not change. */
 static int encode_stretch(bl_encoder *e, const uint8_t *text, size_t n) {
-#ifdef SP_HAVE_PRETOK
-    size_t pos = 0;
-    while (pos < n) {
-        size_t end = sp_pretok_next((sp_pretok_kind)e->bl->pretok, text, n, pos);
-        if (end <= pos || end > n) return sp_fail(e->err, SPBPE_ERR_INTERNAL, pos, "pre-tokenizer did not advance");
-        int st = encode_chunk(e, text + pos, end - pos);
+    enum { AHEAD = 8, HALF = 4 }; /* chunks found ahead of the one encoded; its entry is prefetched HALF ahead */
+    size_t begin[AHEAD], end[AHEAD];
+    uint64_t hash[AHEAD];
+    const sp_word_cache *cache = &e->ws->cache;
+    sp_pretok_kind kind = (sp_pretok_kind)e->bl->pretok;
+    int cached = !e->reference;
+    size_t pos = 0, found = 0, done = 0; /* chunks found, and encoded, so far: chunk i is in slot i % AHEAD */
+    for (;;) {
+        while (pos < n && found - done < AHEAD) {
+            size_t stop = sp_pretok_next(kind, text, n, pos);
+            if (stop <= pos || stop > n) return sp_fail(e->err, SPBPE_ERR_INTERNAL, pos, "pre-tokenizer did not advance");
+            size_t r = found++ % AHEAD;
+            begin[r] = pos;
+            end[r] = stop;
+            hash[r] = cached ? chunk_hash(text + pos, stop - pos) : 0;
+            sp_cache_prefetch(cache, hash[r]);
+            pos = stop;
+        }
+        if (done == found) return SPBPE_OK;
+        if (done + HALF < found) sp_cache_prefetch_entry(cache, hash[(done + HALF) % AHEAD]);
+        size_t r = done++ % AHEAD;
+        int st = encode_chunk(e, text + begin[r], end[r] - begin[r], hash[r]);
         if (st) return st;
-        pos = end;
     }
-    return SPBPE_OK;
-#else
-    (void)text;
-    (void)n;
-    return sp_fail(e->err, SPBPE_ERR_UNSUPPORTED, 0, "this build has no built-in pre-tokenizer: pass chunks");
-#endif
 }
 
 static int emit_special(bl_encoder *e, int32_t k) {
@@ -134,7 +146,7 @@ static int encode_with_chunks(bl_encoder *e, const uint8_t *text, size_t len, co
             if (k < 0) return sp_fail(e->err, SPBPE_ERR_INVALID_ARGUMENT, i, "chunk %zu is not a special token", i);
             st = emit_special(e, k);
         } else {
-            st = encode_chunk(e, text + a, b - a);
+            st = encode_chunk(e, text + a, b - a, e->reference ? 0 : chunk_hash(text + a, b - a));
         }
         if (st) return st;
     }
@@ -192,13 +204,7 @@ int sp_bl_encode(const spbpe_bytelevel *bl, const uint8_t *text, size_t len, con
     return SPBPE_OK;
 }
 
-SP_API int spbpe_bytelevel_builtin_pretok(void) {
-#ifdef SP_HAVE_PRETOK
-    return 1;
-#else
-    return 0;
-#endif
-}
+SP_API int spbpe_bytelevel_builtin_pretok(void) { return 1; }
 
 SP_API int spbpe_bytelevel_encode(const spbpe_bytelevel *bl, const uint8_t *text, size_t len,
                                   const spbpe_bytelevel_options *options, spbpe_workspace *ws, spbpe_bytelevel_ids *out,
@@ -210,31 +216,38 @@ SP_API int spbpe_bytelevel_encode(const spbpe_bytelevel *bl, const uint8_t *text
 
 /* ---------------------------------------------------------------- decode */
 
+/* One pass: each id's span (one load) says whether it is a token and where
+ * its bytes are; short tokens are copied with one fixed 16-byte move (the
+ * arena and the buffer keep 16 bytes of slack).  Room is reserved for
+ * about four bytes an id and grown when a long token needs more, so no
+ * first pass over the ids is needed to size the buffer. */
 int sp_bl_decode_append(const spbpe_bytelevel *bl, const int32_t *ids, size_t count, uint8_t **buf, size_t *len,
                         size_t *cap, spbpe_error *err) {
-    size_t need = *len;
-    for (size_t i = 0; i < count; i++) {
-        uint32_t id = (uint32_t)ids[i];
-        if (id >= bl->id_limit || !bl->kind[id])
-            return sp_fail(err, SPBPE_ERR_OUT_OF_RANGE, i, "token %ld is not in the vocabulary", (long)ids[i]);
-        need += bl->off[id + 1] - bl->off[id];
-    }
-    if (sp_reserve((void **)buf, cap, need + 16, 1)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
-    uint8_t *dst = *buf + *len;
+    if (sp_reserve((void **)buf, cap, *len + 4 * count + 64, 1)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
     const uint8_t *arena = bl->arena;
-    const uint32_t *off = bl->off;
+    const uint64_t *span = bl->span;
+    uint32_t limit = bl->id_limit;
+    size_t at = *len;
+    uint8_t *out = *buf;
+    size_t room = *cap - 16; /* bytes that may be written before the slack */
     for (size_t i = 0; i < count; i++) {
         uint32_t id = (uint32_t)ids[i];
-        size_t n = off[id + 1] - off[id];
-        if (n <= 16) {
-            /* short tokens: fixed-size copies (the arena and buf have 16 bytes of slack) */
-            memcpy(dst, arena + off[id], 16);
-        } else {
-            memcpy(dst, arena + off[id], n);
+        uint64_t sp = id < limit ? span[id] : 0;
+        if (SP_UNLIKELY(!sp))
+            return sp_fail(err, SPBPE_ERR_OUT_OF_RANGE, i, "token %ld is not in the vocabulary", (long)ids[i]);
+        size_t n = (size_t)(sp & (SP_BL_SPAN_TOKEN - 1));
+        const uint8_t *src = arena + (sp >> 32);
+        if (SP_UNLIKELY(at + n > room)) {
+            if (sp_reserve((void **)buf, cap, at + n + 4 * (count - i) + 64, 1))
+                return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+            out = *buf;
+            room = *cap - 16;
         }
-        dst += n;
+        if (n <= 16) memcpy(out + at, src, 16);
+        else memcpy(out + at, src, n);
+        at += n;
     }
-    *len = need;
+    *len = at;
     return SPBPE_OK;
 }
 

@@ -25,6 +25,9 @@
  * chunk as the text of a special token (emit its id, no merges). */
 #define SP_BL_SPECIAL_BIT ((uint32_t)1 << 31)
 
+/* In a span: the id is a token (so a 0-byte token's span is not 0). */
+#define SP_BL_SPAN_TOKEN ((uint64_t)1 << 31)
+
 typedef struct sp_bl_slot {
     uint32_t hash;                /* high hash bits | 1; 0 = empty */
     int32_t id;                   /* the rank (or, in the specials table, special index) */
@@ -38,6 +41,7 @@ struct spbpe_bytelevel {
     uint32_t *off;                /* id_limit + 1 offsets into arena, by id (rank or special value) */
     uint8_t *kind;                /* by id: 0 = none, 1 = mergeable, 2 = special only */
     uint32_t id_limit;            /* max id + 1 */
+    uint64_t *span;               /* by id, for decode: off << 32 | SP_BL_SPAN_TOKEN | length; 0 = no token */
     size_t rank_count;
     sp_bl_slot *ranks;            /* bytes -> rank, open addressing */
     size_t ranks_mask;
@@ -126,7 +130,8 @@ int sp_bl_encode(const spbpe_bytelevel *bl, const uint8_t *text, size_t len, con
                  spbpe_workspace *ws, spbpe_bytelevel_ids *out, spbpe_error *err);
 /* Append the bytes of ids to *buf (length *len, capacity *cap, kept 16
  * bytes past the end for short copies).  SPBPE_ERR_OUT_OF_RANGE with
- * err->offset = the index of an id that is no token. */
+ * err->offset = the index of an id that is no token; on an error *len is
+ * unchanged (bytes past it are scratch). */
 int sp_bl_decode_append(const spbpe_bytelevel *bl, const int32_t *ids, size_t count, uint8_t **buf, size_t *len,
                         size_t *cap, spbpe_error *err);
 

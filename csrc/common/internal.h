@@ -74,6 +74,14 @@ static inline int sp_bytes_equal(const uint8_t *a, const uint8_t *b, size_t n) {
         b += 8;
         n -= 8;
     }
+    if (n >= 4) { /* 4..7 bytes: the first four and the last four */
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
     while (n--)
         if (*a++ != *b++) return 0;
     return 1;

@@ -43,7 +43,11 @@ typedef struct sp_word_cache {
     size_t misses_when_full;     /* segments not stored since it filled up */
 } sp_word_cache;
 
-#define SP_CACHE_SLOTS (1u << 18)
+/* 2^19 slots (8 MiB, allocated on first use), so up to 2^18 segments:
+ * 4 MB of multilingual text after English has about 160k distinct
+ * byte-level chunks, and every one the cache cannot take is merged again
+ * on every encode (half the speed at 2^18). */
+#define SP_CACHE_SLOTS (1u << 19)
 
 void sp_cache_reset(sp_word_cache *c, uint64_t generation);
 /* Hints that the segment with hash h is looked up soon, in two steps a few

@@ -7,7 +7,9 @@
  * byte becomes U+FFFD, consuming one byte).  The driver adds the dummy
  * prefix, squeezes/strips spaces and escapes them as U+2581, and records for
  * every output byte the input offset of the unit that produced it
- * (norm_to_orig), plus one sentinel at the end.
+ * (norm_to_orig), plus one sentinel at the end (only with SP_NORM_ALIGN).
+ * Units no rule rewrites (ASCII bytes, and the 2- and 3-byte characters
+ * no rule starts with) skip the charsmap walk (normalize_units.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,11 @@ int sp_normalizer_init(sp_normalizer *nz, const uint8_t *charsmap, size_t charsm
                 nz->ascii_next[c0][c1 >> 6] |= (uint64_t)1 << (c1 & 63);
         }
     }
+    if (sp_normalizer_units_init(nz)) {
+        if (nz->has_charsmap) sp_charsmap_release(&nz->charsmap);
+        memset(nz, 0, sizeof *nz);
+        return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    }
     nz->add_dummy_prefix = add_dummy_prefix != 0;
     nz->remove_extra_whitespaces = remove_extra_whitespaces != 0;
     nz->escape_whitespaces = escape_whitespaces != 0;
@@ -49,6 +56,7 @@ int sp_normalizer_init(sp_normalizer *nz, const uint8_t *charsmap, size_t charsm
 
 void sp_normalizer_release(sp_normalizer *nz) {
     if (nz->has_charsmap) sp_charsmap_release(&nz->charsmap);
+    free(nz->bmp_plain);
     memset(nz, 0, sizeof *nz);
 }
 
@@ -85,18 +93,6 @@ static size_t normalize_prefix(const sp_normalizer *nz, const uint8_t *s, size_t
     return 1;
 }
 
-/* in[j] is ASCII and normalize_prefix would copy it as it is: no rule for
- * it alone, no rule continuing with the next byte (which is ASCII or the
- * end: before other bytes the walk decides), and no user-defined symbol
- * may start with it (mfirst, when there is a matcher). */
-static inline int ascii_plain_at(const sp_normalizer *nz, const uint8_t *mfirst, const uint8_t *in, size_t j, size_t n) {
-    uint8_t b = in[j];
-    if (b >= 0x80 || !nz->ascii_alone[b] || (mfirst && (mfirst[b >> 3] >> (b & 7) & 1))) return 0;
-    if (j + 1 == n) return 1;
-    uint8_t c = in[j + 1];
-    return c < 0x80 && !(nz->ascii_next[b][c >> 6] >> (c & 63) & 1);
-}
-
 static int ensure(sp_normbuf *out, size_t extra) {
     if (sp_reserve_inline((void **)&out->text, &out->cap, out->len + extra, 1)) return -1;
     if (sp_reserve_inline((void **)&out->align, &out->align_cap, out->align_len + extra + 1, sizeof(uint32_t)))
@@ -104,14 +100,15 @@ static int ensure(sp_normbuf *out, size_t extra) {
     return 0;
 }
 
-static void push_space(const sp_normalizer *nz, sp_normbuf *out, uint32_t consumed) {
+static void push_space(const sp_normalizer *nz, sp_normbuf *out, uint32_t consumed, int al) {
     if (nz->escape_whitespaces) {
         memcpy(out->text + out->len, SP_SPACE_SYMBOL, 3);
         out->len += 3;
-        for (int i = 0; i < 3; i++) out->align[out->align_len++] = consumed;
+        if (al)
+            for (int i = 0; i < 3; i++) out->align[out->align_len++] = consumed;
     } else {
         out->text[out->len++] = ' ';
-        out->align[out->align_len++] = consumed;
+        if (al) out->align[out->align_len++] = consumed;
     }
 }
 
@@ -296,7 +293,7 @@ static int normalize_identity_fast(const sp_normalizer *nz, const uint8_t *in, s
     }
     out->len = o;
     out->align_len = o;
-    if (nz->add_dummy_prefix && nz->treat_whitespace_as_suffix) push_space(nz, out, (uint32_t)n);
+    if (nz->add_dummy_prefix && nz->treat_whitespace_as_suffix) push_space(nz, out, (uint32_t)n, 1);
     out->align[out->align_len++] = (uint32_t)n;
     return 0;
 }
@@ -331,38 +328,22 @@ int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_nor
         if (consumed == n) return SPBPE_OK;
     }
 
+    /* Without SP_NORM_ALIGN no alignment is written (align_len stays 0). */
+    const int al = (want & SP_NORM_ALIGN) != 0;
     if (ensure(out, 3)) goto nomem;
-    if (nz->add_dummy_prefix && !nz->treat_whitespace_as_suffix) push_space(nz, out, (uint32_t)consumed);
+    if (nz->add_dummy_prefix && !nz->treat_whitespace_as_suffix) push_space(nz, out, (uint32_t)consumed, al);
 
     int is_prev_space = nz->remove_extra_whitespaces;
-    /* Runs of plain ASCII bytes (ascii_plain_at) are copied at once: each
-     * is its own unit, as normalize_prefix would find byte by byte. */
+    /* Units no rule rewrites (normalize_units.c) are copied without the charsmap
+     * walk, as normalize_prefix would find them one by one. */
     const uint8_t *mfirst = nz->matcher_first;
     int runs = !nz->matcher || mfirst;
     while (consumed < n) {
         if (runs) {
-            size_t j = consumed;
-            while (j < n && in[j] != ' ' && ascii_plain_at(nz, mfirst, in, j, n)) j++;
+            if (ensure(out, 3 * (n - consumed))) goto nomem;
+            size_t j = sp_normalize_plain_units(nz, mfirst, in, consumed, n, out, al, &is_prev_space);
             if (j > consumed) {
-                size_t k = j - consumed;
-                if (ensure(out, k)) goto nomem;
-                memcpy(out->text + out->len, in + consumed, k);
-                for (size_t q = 0; q < k; q++) out->align[out->align_len + q] = (uint32_t)(consumed + q);
-                out->len += k;
-                out->align_len += k;
                 consumed = j;
-                is_prev_space = 0;
-                continue;
-            }
-            if (in[consumed] == ' ' && ascii_plain_at(nz, mfirst, in, consumed, n)) {
-                /* A space no rule rewrites: what the general step below
-                 * does with the replacement " ". */
-                if (!is_prev_space) {
-                    if (ensure(out, 3)) goto nomem;
-                    push_space(nz, out, (uint32_t)consumed);
-                }
-                is_prev_space = nz->remove_extra_whitespaces;
-                consumed++;
                 continue;
             }
         }
@@ -375,10 +356,10 @@ int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_nor
             if (ensure(out, 3 * rlen)) goto nomem;
             for (size_t k = 0; k < rlen; k++) {
                 if (nz->escape_whitespaces && r[k] == ' ') {
-                    push_space(nz, out, (uint32_t)consumed);
+                    push_space(nz, out, (uint32_t)consumed, al);
                 } else {
                     out->text[out->len++] = r[k];
-                    out->align[out->align_len++] = (uint32_t)consumed;
+                    if (al) out->align[out->align_len++] = (uint32_t)consumed;
                 }
             }
             is_prev_space = r[rlen - 1] == ' ';
@@ -392,15 +373,15 @@ int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_nor
         size_t splen = nz->escape_whitespaces ? 3 : 1;
         while (out->len >= splen && memcmp(out->text + out->len - splen, sp, splen) == 0) {
             size_t keep = out->len - splen;
-            consumed = out->align[keep];
+            if (al) consumed = out->align[keep];
             out->len = keep;
-            out->align_len = keep;
+            out->align_len = al ? keep : 0;
         }
     }
 
     if (ensure(out, 3)) goto nomem;
-    if (nz->add_dummy_prefix && nz->treat_whitespace_as_suffix) push_space(nz, out, (uint32_t)consumed);
-    out->align[out->align_len++] = (uint32_t)consumed;
+    if (nz->add_dummy_prefix && nz->treat_whitespace_as_suffix) push_space(nz, out, (uint32_t)consumed, al);
+    if (al) out->align[out->align_len++] = (uint32_t)consumed;
     return SPBPE_OK;
 
 nomem:

@@ -54,6 +54,10 @@ typedef struct sp_normalizer {
     const uint8_t *matcher_first; /* optional 32-byte bitset: the only first bytes the matcher can match */
     uint8_t ascii_alone[128];     /* 1: no charsmap rule for this ASCII byte alone */
     uint64_t ascii_next[128][2];  /* bit c: some charsmap rule starts with this byte then ASCII byte c */
+    int ascii_pairs;              /* some ascii_next bit is set */
+    int graph_alone;              /* every byte 0x21..0x7E is ascii_alone and ascii_pairs is 0 */
+    uint64_t *bmp_plain;          /* 1024 words, owned: bit cp for a 2- or 3-byte code point no charsmap
+                                     rule starts with (nor with a prefix of its bytes): copied as it is */
 } sp_normalizer;
 
 /* Output of sp_normalize: caller-owned growable buffers. */
@@ -80,6 +84,15 @@ int sp_normalize(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbu
 enum { SP_NORM_ALIGN = 1, SP_NORM_STARTS = 2 };
 int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out, int want,
                     spbpe_error *err);
+
+/* normalize_units.c: the tables of the plain-unit shortcut (-1 when out
+ * of memory), and the copy of the units from in[i] that no rule rewrites
+ * into out (room for 3 bytes per input byte must be there), spaces
+ * squeezed and escaped as the general step does; alignment only when al.
+ * Returns where it stopped (i when the unit at i needs the general step). */
+int sp_normalizer_units_init(sp_normalizer *nz);
+size_t sp_normalize_plain_units(const sp_normalizer *nz, const uint8_t *mfirst, const uint8_t *in, size_t i, size_t n,
+                                sp_normbuf *out, int al, int *prev_space);
 void sp_normbuf_release(sp_normbuf *b);
 
 #endif /* SPBPE_NORMALIZER_H */

@@ -8,21 +8,26 @@
  * s finds every normal-map piece that is a prefix of the rest, shortest
  * first; UNUSED pieces are skipped; a piece ending at byte e offers
  * best[s] + score to best[e], taken only if e has no candidate yet or the
- * offer is strictly larger, so ties keep the earliest start.  Scores follow
- * what sentencepiece 0.2.3's wheel computes, which is float arithmetic
- * throughout (its source reads as double, with a USER_DEFINED piece scoring
- * bytes * max_score - 0.1, but comparing double sums breaks ties
- * differently, e.g. on "▁......." with botchan's model, and n-best scores
- * of user-defined pieces match only with 0.1f); the unknown offer is
- * min_score - 10 where no piece covers exactly the first character.
- * Backtracking from the end gives the pieces.  (On documents of thousands
- * of lines the 0.2.3 wheel's choices differ from these float sums in rare
- * near-ties; lines and documents of a few hundred lines match.)
+ * offer is strictly larger, so ties keep the earliest start; the unknown
+ * offer (min_score - 10) follows where no piece covers exactly the first
+ * character.  Backtracking from the end gives the pieces.
+ *
+ * The arithmetic is what the 0.2.3 wheel's machine code does (read from
+ * its disassembly: addss/comiss, no x87, no FMA): float sums, a
+ * USER_DEFINED piece scoring sp_uni_udef_score(bytes), and one thing the
+ * source at HEAD does not show: before the offers from s, when best[s] is
+ * outside [-1e5, 1e5] (SP_UNI_REBASE), it is subtracted in float from
+ * best[s] and from every later position that already has a candidate
+ * (only positions up to the furthest end offered so far can).  Summing
+ * -10 a token, that first happens after some ten thousand tokens, which
+ * is why lines and short documents matched without it and documents of a
+ * thousand lines did not.
  *
  * Fast path: a model whose pieces allow a word cut (trie.c) is encoded
  * word by word through the workspace's word cache, exact as explained at
  * local_segment below; reference_path runs the plain whole-sentence
- * Viterbi with pieces found by hashing every prefix instead of the trie.
+ * Viterbi with pieces found by hashing every prefix and scored from their
+ * types (step_score) instead of the trie and the scores its units hold.
  *
  * Char model: one user-defined match or one character per token; word
  * model: sentencepiece's SplitIntoWords (a word starts at each U+2581); each
@@ -37,88 +42,98 @@
 #include "unigram/emit.h"
 
 static int grow_best(sp_uni_scratch *s, size_t n) {
-    if (n + 1 <= s->best_cap) return 0;
-    size_t cap = s->best_cap;
-    if (sp_reserve((void **)&s->best_score, &cap, n + 1, sizeof *s->best_score)) return -1;
-    cap = s->best_cap;
-    if (sp_reserve((void **)&s->best_start, &cap, n + 1, sizeof *s->best_start)) return -1;
-    cap = s->best_cap;
-    if (sp_reserve((void **)&s->best_id, &cap, n + 1, sizeof *s->best_id)) return -1;
-    s->best_cap = cap;
-    return 0;
+    return sp_reserve((void **)&s->best, &s->best_cap, n + 1, sizeof *s->best);
 }
 
-/* The score a token adds to its path in EncodeOptimized (bytes = its length). */
+/* The score a token adds to its path in EncodeOptimized (bytes = its
+ * length); the trie's units hold the same for its pieces. */
 static inline float step_score(const spbpe_model *m, int32_t id, size_t bytes) {
     if (id < 0) return m->uni->unk_score; /* no unknown piece in the model */
-    if (m->type[id] == SPBPE_PIECE_USER_DEFINED) return sp_uni_udef_score(m->uni, bytes);
+    if (m->type[id] == SPBPE_PIECE_USER_DEFINED) return sp_uni_udef_score(bytes);
     if (m->type[id] == SPBPE_PIECE_UNKNOWN) return m->uni->unk_score;
     return m->score[id];
 }
 
 /* Offer `cand` for the piece t[at, k) to position k: taken when k has none
  * yet or the offer is strictly larger, so ties keep the earliest start. */
-static inline void offer(sp_uni_scratch *s, size_t at, size_t k, int32_t id, float cand) {
-    if (s->best_start[k] == -1 || cand > s->best_score[k]) {
-        s->best_score[k] = cand;
-        s->best_start[k] = (int32_t)at;
-        s->best_id[k] = id;
+static inline void offer(sp_ubest *best, size_t at, size_t k, int32_t id, float cand) {
+    sp_ubest *to = &best[k];
+    if (to->start == -1 || cand > to->score) {
+        to->score = cand;
+        to->start = (int32_t)at;
+        to->id = id;
     }
 }
 
-/* EncodeOptimized over t[a, b), with best[a] = x: fills best/start/id for
- * (a, b] and returns best[b].  `reference` finds the pieces by hashing
- * every prefix up to the longest piece (the plain twin of the trie walk;
- * both see the matches from one start shortest first). */
+/* EncodeOptimized over t[a, b), with best[a] = x: fills s->best for
+ * (a, b] and returns best[b] (rebased as the wheel does, see the top).
+ * `reference` finds the pieces by hashing every prefix up to the longest
+ * piece and scores them with step_score (the plain twin of the trie walk
+ * and its stored scores; both see the matches from one start shortest
+ * first). */
 static float viterbi_span(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t, size_t a, size_t b, float x,
                           int reference) {
     const sp_unigram *u = m->uni;
-    const sp_trie *trie = &u->trie;
-    const uint8_t *type = m->type;
-    for (size_t i = a; i <= b; i++) {
-        s->best_score[i] = 0.0f;
-        s->best_start[i] = -1;
-        s->best_id[i] = -1;
-    }
-    s->best_score[a] = x;
+    const sp_da_unit *units = u->trie.units;
+    const float unk_score = u->unk_score;
+    const int32_t unk = m->unk_index;
+    sp_ubest *best = s->best;
+    for (size_t i = a; i <= b; i++) best[i] = (sp_ubest){0.0f, -1, -1};
+    best[a].score = x;
+    size_t reach = a; /* the furthest position offered a candidate */
     for (size_t at = a; at < b;) {
-        const float here = s->best_score[at];
+        float here = best[at].score;
+        if (SP_UNLIKELY(here < -SP_UNI_REBASE || here > SP_UNI_REBASE)) {
+            for (size_t i = at + 1; i <= reach; i++)
+                if (best[i].start != -1) best[i].score -= here;
+            best[at].score = 0.0f;
+            here = 0.0f;
+        }
         size_t mblen = sp_utf8_char_len(t + at, b - at);
+        size_t end = at; /* the furthest piece end from here */
         int single = 0;
         if (reference) {
             for (size_t k = at + 1; k <= b && k - at <= u->max_piece_len; k++) {
                 int32_t id = sp_lookup_normal(m, t + at, k - at);
-                if (id < 0 || type[id] == SPBPE_PIECE_UNUSED) continue;
-                offer(s, at, k, id, step_score(m, id, k - at) + here);
+                if (id < 0 || m->type[id] == SPBPE_PIECE_UNUSED) continue;
+                offer(best, at, k, id, step_score(m, id, k - at) + here);
+                end = k;
                 if (k - at == mblen) single = 1;
             }
         } else {
             uint32_t node = 0;
             for (size_t k = at; k < b;) {
-                node = sp_trie_step(trie, node, t[k]);
-                if (!node) break;
+                uint32_t child = (uint32_t)units[node].base + t[k];
+                if (units[child].check != (int32_t)node) break;
+                node = child;
                 k++;
-                int32_t id = sp_trie_value(trie, node);
-                if (id < 0 || type[id] == SPBPE_PIECE_UNUSED) continue;
-                offer(s, at, k, id, step_score(m, id, k - at) + here);
-                if (k - at == mblen) single = 1;
+                int32_t id = units[node].value;
+                if (id < 0) continue;
+                offer(best, at, k, id, units[node].score + here);
+                end = k;
+                single |= k - at == mblen;
             }
         }
-        if (!single) offer(s, at, at + mblen, m->unk_index, u->unk_score + here);
+        if (!single) {
+            offer(best, at, at + mblen, unk, unk_score + here);
+            end = at + mblen > end ? at + mblen : end;
+        }
+        reach = end > reach ? end : reach;
         at += mblen;
     }
-    return s->best_score[b];
+    return best[b].score;
 }
 
 /* Emit the best path of t[a, b) found by viterbi_span.  `stack` has room
  * for b - a entries. */
-static void emit_span(sp_uni_scratch *s, size_t a, size_t b, int32_t *stack, sp_uemit *o) {
+static void emit_span(const sp_uni_scratch *s, size_t a, size_t b, int32_t *stack, sp_uemit *o) {
+    const sp_ubest *best = s->best;
     size_t top = 0;
-    for (size_t e = b; e > a; e = (size_t)s->best_start[e]) stack[top++] = (int32_t)e;
+    for (size_t e = b; e > a; e = (size_t)best[e].start) stack[top++] = (int32_t)e;
     size_t from = a;
     while (top) {
         size_t e = (size_t)stack[--top];
-        sp_uemit_token(o, (uint32_t)from, (uint32_t)(e - from), s->best_id[e]);
+        sp_uemit_token(o, (uint32_t)from, (uint32_t)(e - from), best[e].id);
         from = e;
     }
 }
@@ -142,24 +157,41 @@ static void emit_span(sp_uni_scratch *s, size_t a, size_t b, int32_t *stack, sp_
  * tokens and the largest |x| for which every gap on its path is that wide;
  * below it, the cached tokens are sentencepiece's and x advances by adding
  * their scores in order, exactly the float sums sentencepiece makes along
- * that path.  Above it (long documents, near-ties) the word is segmented
- * in float from the true x, as the whole-sentence Viterbi would. */
+ * that path.  Above it (near-ties) the word is segmented in float from
+ * the true x, as the whole-sentence Viterbi would.
+ *
+ * The rebase (see the top) fits in: at a word start no candidate lies
+ * beyond it, so a rebase there just sets x = 0, which encode_word does
+ * first.  Inside a word, best[] at each position stays within the same
+ * error of x + its local value, so when |x| + (the largest |local value|)
+ * + that error stays below 1e5 no rebase can happen inside the word; the
+ * cache entry's bound on |x| includes that too, and above it the word
+ * goes to viterbi_span, which rebases as the wheel does. */
 
 #define SP_UNI_CACHE_MAX 64 /* longer words are not cached */
 
-/* Segment t[a, b) in double from 0: tokens as (length, id) pairs into
- * toks[2..], and in toks[0] the bits of the float bound on |x| (above). */
+/* A cache entry holds `count` = T + 1 pairs of int32 for a word of T
+ * tokens: toks[0] the bits of the float bound on |x| (above), toks[1] 1
+ * when no token is unknown (so emitting is copying ids), then the T ids,
+ * then the bits of the T float scores the tokens add.  A token's length is
+ * its piece's (one character for an unknown one). */
+enum { SP_UNI_PLAIN = 1 };
+
+/* Segment t[a, b) in double from 0 into a cache entry (above); returns
+ * its count. */
 static size_t local_segment(const spbpe_model *m, const uint8_t *t, size_t a, size_t b, int32_t *toks) {
     const sp_unigram *u = m->uni;
-    const sp_trie *trie = &u->trie;
+    const sp_da_unit *units = u->trie.units;
     size_t len = b - a;
     double best[SP_UNI_CACHE_MAX + 1], second[SP_UNI_CACHE_MAX + 1];
     int32_t start[SP_UNI_CACHE_MAX + 1], bid[SP_UNI_CACHE_MAX + 1];
+    float bscore[SP_UNI_CACHE_MAX + 1];
     for (size_t i = 0; i <= len; i++) {
         best[i] = 0.0;
         second[i] = -INFINITY;
         start[i] = -1;
         bid[i] = -1;
+        bscore[i] = 0.0f;
     }
     const uint8_t *w = t + a;
     for (size_t at = 0; at < len;) {
@@ -169,68 +201,105 @@ static size_t local_segment(const spbpe_model *m, const uint8_t *t, size_t a, si
         for (size_t k = at; k <= len;) {
             int32_t id;
             size_t e;
-            if (k < len && (node = sp_trie_step(trie, node, w[k])) != 0) {
+            float sc;
+            uint32_t child = k < len ? (uint32_t)units[node].base + w[k] : 0;
+            if (k < len && units[child].check == (int32_t)node) {
+                node = child;
                 k++;
-                id = sp_trie_value(trie, node);
-                if (id < 0 || m->type[id] == SPBPE_PIECE_UNUSED) continue;
+                id = units[node].value;
+                if (id < 0) continue;
                 e = k;
+                sc = units[node].score;
                 if (e - at == mblen) single = 1;
             } else if (!single) {
                 id = m->unk_index;
                 e = at + mblen;
+                sc = u->unk_score;
                 k = len + 1; /* last offer from this start */
             } else {
                 break;
             }
-            double cand = (double)step_score(m, id, e - at) + best[at];
+            double cand = (double)sc + best[at];
             if (start[e] == -1 || cand > best[e]) {
                 if (start[e] != -1) second[e] = best[e];
                 best[e] = cand;
                 start[e] = (int32_t)at;
                 bid[e] = id;
+                bscore[e] = sc;
             } else if (cand > second[e]) {
                 second[e] = cand;
             }
         }
         at += mblen;
     }
-    double gap = INFINITY;
+    double gap = INFINITY, reach = 0.0;
     size_t count = 0;
     for (size_t e = len; e > 0; e = (size_t)start[e]) {
         double g = best[e] - second[e];
         gap = g < gap ? g : gap;
         count++;
     }
+    for (size_t e = 1; e < len; e++) /* every position a rebase could be decided at */
+        if (start[e] != -1 && fabs(best[e]) > reach) reach = fabs(best[e]);
+    int32_t flags = SP_UNI_PLAIN;
     size_t i = count;
     for (size_t e = len; e > 0; e = (size_t)start[e]) {
         i--;
-        toks[2 + 2 * i] = (int32_t)(e - (size_t)start[e]);
-        toks[3 + 2 * i] = bid[e];
+        int32_t id = bid[e];
+        if (id < 0 || m->type[id] == SPBPE_PIECE_UNKNOWN) flags = 0;
+        toks[2 + i] = id;
+        memcpy(&toks[2 + count + i], &bscore[e], sizeof(float));
     }
     double sum_bound = (double)len * u->score_bound;
-    gap -= 1e-6 * (1.0 + sum_bound); /* the double sums' own rounding, generously */
-    double xmax = gap / (2.0 * (double)len * 0x1p-23) - sum_bound;
+    double slack = 1e-6 * (1.0 + sum_bound); /* the double sums' own rounding, generously */
+    double xmax = (gap - slack) / (2.0 * (double)len * 0x1p-23) - sum_bound;
+    /* no rebase inside the word: |x| + reach + the float error < 1e5 */
+    double no_rebase = (double)SP_UNI_REBASE - reach - (double)len * 0x1p-23 * ((double)SP_UNI_REBASE + sum_bound) - slack;
+    xmax = no_rebase < xmax ? no_rebase : xmax;
     float f = xmax > 0.0 ? (float)xmax : -1.0f;
     if ((double)f > xmax && xmax > 0.0) f = nextafterf(f, 0.0f);
     memcpy(&toks[0], &f, sizeof f);
-    toks[1] = 0;
+    toks[1] = flags;
     return count + 1;
 }
 
-/* The tokens of one cached word, if valid at x: emitted, x advanced. */
-static int replay(const spbpe_model *m, const int32_t *toks, size_t count, uint32_t from, float *x, sp_uemit *o) {
+/* The tokens of one cached word t[from, end), if valid at x: emitted, x
+ * advanced by adding their scores in order (sentencepiece's float sums
+ * along that path). */
+static int replay(const spbpe_model *m, const int32_t *toks, size_t count, uint32_t from, uint32_t end, float *x,
+                  sp_uemit *o) {
     float xmax;
     memcpy(&xmax, &toks[0], sizeof xmax);
     if (!(fabsf(*x) < xmax)) return 0;
+    size_t n = count - 1;
+    const int32_t *ids = toks + 2;
     float sum = *x;
-    for (size_t i = 1; i < count; i++) {
-        uint32_t l = (uint32_t)toks[2 * i];
-        int32_t id = toks[2 * i + 1];
-        sum = step_score(m, id, l) + sum;
+    if (SP_LIKELY((toks[1] & SP_UNI_PLAIN) && !o->spans)) {
+        int32_t *dst = o->ids + o->count;
+        for (size_t i = 0; i < n; i++) {
+            float sc;
+            memcpy(&sc, &ids[n + i], sizeof sc);
+            sum = sc + sum;
+            dst[i] = ids[i];
+        }
+        *x = sum;
+        o->count += n;
+        o->prev_unk = 0;
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        float sc;
+        memcpy(&sc, &ids[n + i], sizeof sc);
+        sum = sc + sum;
+    }
+    *x = sum;
+    for (size_t i = 0; i < n; i++) {
+        int32_t id = ids[i];
+        uint32_t l = id < 0 || m->type[id] == SPBPE_PIECE_UNKNOWN ? (uint32_t)sp_utf8_char_len(o->text + from, end - from)
+                                                                  : (uint32_t)sp_piece_len(m, id);
         sp_uemit_token(o, from, l, id);
         from += l;
     }
-    *x = sum;
     return 1;
 }
 
@@ -239,20 +308,58 @@ static int replay(const spbpe_model *m, const int32_t *toks, size_t count, uint3
 static float encode_word(const spbpe_model *m, sp_uni_scratch *s, sp_word_cache *c, const uint8_t *t, size_t a,
                          size_t b, uint64_t h, float x, int32_t *stack, sp_uemit *o) {
     size_t len = b - a;
+    if (SP_UNLIKELY(x < -SP_UNI_REBASE || x > SP_UNI_REBASE)) x = 0.0f; /* the rebase at the word start */
     if (h) {
         size_t count;
         const int32_t *toks = sp_cache_find(c, t + a, len, h, &count);
-        if (toks && replay(m, toks, count, (uint32_t)a, &x, o)) return x;
+        if (toks && replay(m, toks, count, (uint32_t)a, (uint32_t)b, &x, o)) return x;
         if (!toks) {
             int32_t fresh[2 * (SP_UNI_CACHE_MAX + 1)];
             count = local_segment(m, t, a, b, fresh);
             (void)sp_cache_put(c, t + a, len, h, fresh, count); /* out of memory: just not cached */
-            if (replay(m, fresh, count, (uint32_t)a, &x, o)) return x;
+            if (replay(m, fresh, count, (uint32_t)a, (uint32_t)b, &x, o)) return x;
         }
     }
     x = viterbi_span(m, s, t, a, b, x, 0);
     emit_span(s, a, b, stack, o);
     return x;
+}
+
+/* The word starts of t[0, n) into starts (room for n + 3), stepping by
+ * characters as the Viterbi does: ASCII bytes are found eight at a time
+ * (the first byte >= 0x80 ends a run, and it starts a character since
+ * ASCII bytes are whole characters); each other character is checked for
+ * U+2581.  Returns the count; starts[count] = n. */
+static size_t word_starts(const uint8_t *t, size_t n, int cut, uint32_t *starts) {
+    size_t count = 0;
+    starts[count++] = 0;
+    for (size_t at = 0; at < n;) {
+        if (at + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, t + at, 8);
+            uint64_t high = w & 0x8080808080808080ULL;
+            if (!high) {
+                at += 8;
+                continue;
+            }
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            at += (size_t)__builtin_ctzll(high) >> 3; /* the first byte >= 0x80 */
+#else
+            while (t[at] < 0x80) at++;
+#endif
+        } else if (t[at] < 0x80) {
+            at++;
+            continue;
+        }
+        size_t l = sp_utf8_char_len(t + at, n - at);
+        if (l == 3 && sp_is_space_symbol(t + at)) {
+            size_t cut_at = cut == SP_UNI_CUT_BEFORE ? at : at + 3;
+            if (cut_at > starts[count - 1] && cut_at < n) starts[count++] = (uint32_t)cut_at;
+        }
+        at += l;
+    }
+    starts[count] = (uint32_t)n;
+    return count;
 }
 
 /* Encode t[0, n): word by word with the cache when the model has a word
@@ -267,32 +374,8 @@ static void viterbi_encode(const spbpe_model *m, spbpe_workspace *ws, sp_uni_scr
     }
     sp_word_cache *c = &ws->cache;
     if (c->generation != m->generation) sp_cache_reset(c, m->generation);
-    /* First the word starts (ws->seg_starts has room for n + 3), stepping
-     * by characters as the Viterbi does. */
     uint32_t *starts = ws->seg_starts;
-    size_t count = 0;
-    starts[count++] = 0;
-    for (size_t at = 0; at < n;) {
-        if (at + 8 <= n) { /* eight ASCII bytes: no character starts a U+2581 */
-            uint64_t w;
-            memcpy(&w, t + at, 8);
-            if (!(w & 0x8080808080808080ULL)) {
-                at += 8;
-                continue;
-            }
-        }
-        if (t[at] < 0xC0) {
-            at++;
-            continue;
-        }
-        size_t l = sp_utf8_char_len(t + at, n - at);
-        if (l == 3 && sp_is_space_symbol(t + at)) {
-            size_t cut_at = cut == SP_UNI_CUT_BEFORE ? at : at + 3;
-            if (cut_at > starts[count - 1] && cut_at < n) starts[count++] = (uint32_t)cut_at;
-        }
-        at += l;
-    }
-    starts[count] = (uint32_t)n;
+    size_t count = word_starts(t, n, cut, starts);
     /* Then the words, hashing and prefetching the cache slot of one a few
      * places ahead so its memory arrives while the current one is encoded
      * (as bpe_encode.c does). */

@@ -7,7 +7,7 @@
  * 0), node 1 EOS (beginning at the last position); the others are inserted
  * by begin position, and at each position the trie's matches shortest
  * first (UNUSED pieces skipped, a USER_DEFINED piece scoring
- * chars * max_score - 0.1 as a float), then an unknown node of one
+ * as sp_uni_udef_score of its characters), then an unknown node of one
  * character when no match is exactly one character.  begin_nodes(p) and
  * end_nodes(p) are those nodes in insertion order, which decides every
  * tie: Viterbi keeps the first best left node, and the n-best search and
@@ -27,9 +27,7 @@ sp_uni_scratch *sp_uni_scratch_get(spbpe_workspace *ws) {
 
 void sp_uni_scratch_free(sp_uni_scratch *s) {
     if (!s) return;
-    free(s->best_score);
-    free(s->best_start);
-    free(s->best_id);
+    free(s->best);
     free(s->char_off);
     free(s->nodes);
     free(s->begin_list);
@@ -122,9 +120,7 @@ int sp_lattice_build(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t, 
             if (id < 0 || m->type[id] == SPBPE_PIECE_UNUSED) continue;
             while (cursor <= chars && s->char_off[cursor] < k) cursor++; /* get_chars_length */
             uint32_t length = cursor - p;
-            float score = m->type[id] == SPBPE_PIECE_USER_DEFINED
-                              ? (float)(int)length * u->udef_unit - 0.1f
-                              : m->score[id];
+            float score = m->type[id] == SPBPE_PIECE_USER_DEFINED ? sp_uni_udef_score(length) : m->score[id];
             if (add_node(s, p, length, id, score)) return -1;
             if (length == 1) single = 1;
         }

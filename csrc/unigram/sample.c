@@ -185,7 +185,7 @@ int sp_unigram_best_path(const spbpe_model *m, spbpe_workspace *ws, sp_uemit *o)
 
 SP_API int spbpe_nbest_encode(const spbpe_model *m, const uint8_t *text, size_t len, int32_t nbest_size,
                               int32_t timeout_ms, spbpe_workspace *ws, spbpe_results *out, spbpe_error *err) {
-    collector c;
+    collector c = {0};
     int st = start(m, text, len, ws, "NBestEncode", &c, out, err);
     if (st) return st;
     size_t n = c.n;
@@ -223,7 +223,7 @@ static float path_score(const sp_uni_scratch *s, const sp_path *p, float inv_the
 SP_API int spbpe_sample_encode_and_score(const spbpe_model *m, const uint8_t *text, size_t len, float alpha,
                                          int32_t samples, int wor, int include_best, uint64_t seed,
                                          spbpe_workspace *ws, spbpe_results *out, spbpe_error *err) {
-    collector c;
+    collector c = {0};
     int st = start(m, text, len, ws, "SampleEncodeAndScore", &c, out, err);
     if (st) return st;
     sp_uni_scratch *s = c.s;
@@ -293,7 +293,7 @@ SP_API int spbpe_sample_encode_and_score(const spbpe_model *m, const uint8_t *te
 
 SP_API int spbpe_calculate_entropy(const spbpe_model *m, const uint8_t *text, size_t len, float alpha,
                                    spbpe_workspace *ws, float *entropy, spbpe_error *err) {
-    collector c;
+    collector c = {0};
     spbpe_results unused;
     int st = start(m, text, len, ws, "CalculateEntropy", &c, &unused, err);
     if (st) return st;

@@ -5,10 +5,13 @@
  * sentencepiece (unigram_model.cc BuildTrie) keeps the normal-map pieces
  * (NORMAL, USER_DEFINED, UNUSED) in a darts double array and walks it byte
  * by byte from each character; so does this one.  Node p's child by byte c
- * is unit base(p) + c when that unit's check is p; a leaf's base is
- * negative, so its walk ends on the range test without a probe.  Each unit
- * holds base, check and the id of the piece ending there (or -1) side by
- * side: one step reads one cache line.
+ * is unit base(p) + c when that unit's check is p.  Every base + 255 is
+ * inside the array (a leaf's base is 0: units 0..255 are checked by the
+ * root's children or free, never by a leaf), so a step is two loads and a
+ * compare, with no range test.  Each unit holds base, check, the id of the
+ * NORMAL or USER_DEFINED piece ending there (UNUSED ones read as -1: every
+ * walk skips them) and the score that piece adds in the Viterbi encode,
+ * side by side in 16 bytes: one step reads one cache line.
  *
  * Build (once, at load): the pieces sorted by bytes, then depth first
  * each node's children are placed at the first base whose slots are all
@@ -28,7 +31,7 @@
 
 #include "unigram/unigram.h"
 
-#define LEAF_BASE (-512)   /* base + any byte < 0: no child */
+#define LEAF_BASE 0        /* a leaf's children would be units 0..255, whose check never names a leaf */
 #define SKIP_LIMIT 32      /* a free unit skipped this often leaves the free list */
 
 typedef struct da_builder {
@@ -70,6 +73,7 @@ static int grow(da_builder *b, size_t need) {
         u[i].base = LEAF_BASE;
         u[i].check = -1;
         u[i].value = -1;
+        u[i].score = 0.0f;
         sk[i] = 0;
         pv[i] = tail;
         nx[i] = -1;
@@ -147,7 +151,14 @@ static int da_build(sp_trie *t, const spbpe_model *m, spbpe_error *err) {
     while (top) {
         da_todo d = todo[--top];
         uint32_t lo = d.lo;
-        if (lo < d.hi && keys[lo].len == d.depth) b.units[d.node].value = keys[lo++].id; /* sorted: the prefix first */
+        if (lo < d.hi && keys[lo].len == d.depth) { /* sorted: the prefix first */
+            int32_t id = keys[lo++].id;
+            if (m->type[id] != SPBPE_PIECE_UNUSED) {
+                b.units[d.node].value = id;
+                b.units[d.node].score = m->type[id] == SPBPE_PIECE_USER_DEFINED ? sp_uni_udef_score(d.depth)
+                                                                                : m->score[id];
+            }
+        }
         size_t k = 0;
         for (uint32_t i = lo; i < d.hi; i++) {
             uint8_t c = keys[i].p[d.depth];
@@ -223,11 +234,6 @@ sp_unigram *sp_unigram_new(const spbpe_model *m, spbpe_error *err) {
         u->max_score = s > u->max_score ? s : u->max_score;
     }
     u->unk_score = u->min_score - 10.0f;
-    /* The source reads length * max_score - 0.1 for a USER_DEFINED piece, but
-     * the 0.2.3 wheel scores one of n characters as 0.1 n - 0.1 whatever the
-     * NORMAL scores are (measured on mutated botchan models with maxima -2.9,
-     * 0.5 and 2.0; tests/test_unigram_parity.py checks n-best scores). */
-    u->udef_unit = 0.1f;
     if (!any) {
         sp_fail(err, SPBPE_ERR_MODEL_FORMAT, 0, "no pieces are loaded.");
         sp_unigram_free(u);
@@ -237,7 +243,7 @@ sp_unigram *sp_unigram_new(const spbpe_model *m, spbpe_error *err) {
     double bound = fabs((double)u->unk_score);
     for (int32_t id = 0; id < m->piece_count; id++) {
         double s = m->type[id] == SPBPE_PIECE_NORMAL         ? fabs((double)m->score[id])
-                   : m->type[id] == SPBPE_PIECE_USER_DEFINED ? fabs((double)sp_uni_udef_score(u, sp_piece_len(m, id)))
+                   : m->type[id] == SPBPE_PIECE_USER_DEFINED ? fabs((double)sp_uni_udef_score(sp_piece_len(m, id)))
                                                              : 0.0;
         bound = s > bound ? s : bound;
     }

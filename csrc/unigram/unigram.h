@@ -15,11 +15,13 @@
 #include "encode/encode.h"
 
 /* A double-array trie over the normal-map pieces (NORMAL, USER_DEFINED,
- * UNUSED), as sentencepiece's (trie.c).  Node 0 is the root. */
+ * UNUSED), as sentencepiece's (trie.c).  Node 0 is the root.  Every base
+ * is >= 0 and base + 255 < size, so a step needs no range test. */
 typedef struct sp_da_unit {
-    int32_t base;            /* children at base + byte; negative for a leaf */
-    int32_t check;           /* the parent node, -1 for a free unit */
-    int32_t value;           /* id of the piece ending at this node, or -1 */
+    int32_t base;            /* children at base + byte (0 for a leaf: no unit there names it) */
+    int32_t check;           /* the parent node, -1 for a free unit, -2 for the root */
+    int32_t value;           /* id of the NORMAL or USER_DEFINED piece ending here, or -1 (UNUSED too) */
+    float score;             /* what that piece adds in the Viterbi encode (sp_uni_step_score) */
 } sp_da_unit;
 
 typedef struct sp_trie {
@@ -29,10 +31,11 @@ typedef struct sp_trie {
 
 /* The child of `node` by byte b, or 0 (the root is nobody's child). */
 static inline uint32_t sp_trie_step(const sp_trie *t, uint32_t node, uint8_t b) {
-    uint32_t child = (uint32_t)(t->units[node].base + b);
-    return child < t->size && t->units[child].check == (int32_t)node ? child : 0;
+    uint32_t child = (uint32_t)t->units[node].base + b;
+    return t->units[child].check == (int32_t)node ? child : 0;
 }
-/* The piece id ending at `node`, or -1. */
+/* The id of the NORMAL or USER_DEFINED piece ending at `node`, or -1
+ * (UNUSED pieces, which every walk skips, read as -1). */
 static inline int32_t sp_trie_value(const sp_trie *t, uint32_t node) { return t->units[node].value; }
 
 /* Where a sentence may be cut into words that encode independently: no
@@ -49,16 +52,25 @@ typedef struct sp_unigram {
     float min_score;         /* over NORMAL pieces (FLT_MAX when none) */
     float max_score;         /* over NORMAL pieces (FLT_MIN when none) */
     float unk_score;         /* min_score - 10 (kUnkPenalty) */
-    float udef_unit;         /* a USER_DEFINED piece scores length * udef_unit - 0.1 */
     size_t max_piece_len;    /* bytes of the longest normal-map piece */
     double score_bound;      /* the largest |score| of a Viterbi step (NORMAL, USER_DEFINED, unknown) */
     int cut;                 /* SP_UNI_CUT_*: NONE also when scores are not finite and moderate */
 } sp_unigram;
 
-/* A USER_DEFINED piece of `length` bytes scores as the 0.2.3 wheel computes. */
-static inline float sp_uni_udef_score(const sp_unigram *u, size_t length) {
-    return (float)length * u->udef_unit - 0.1f;
-}
+/* A USER_DEFINED piece of `length` units (bytes in the Viterbi encode,
+ * characters in the lattice) scores (float)((length - 1) * 0.1), computed
+ * in double: what the 0.2.3 wheel's machine code does (cvtsi2sd of
+ * length - 1, mulsd by 0.1, cvtsd2ss), whatever the NORMAL scores are.
+ * (The source at HEAD reads length * max_score - 0.1; the float form
+ * length * 0.1f - 0.1f differs from the wheel by one ulp for 46 of the
+ * lengths below 300, e.g. 3 and 7.) */
+static inline float sp_uni_udef_score(size_t length) { return (float)((double)((int)length - 1) * 0.1); }
+
+/* sentencepiece 0.2.3's encode rebases its running path score: when the
+ * best score at a character start leaves [-kRebase, kRebase], it is
+ * subtracted (in float) from every position that has a candidate from
+ * there on (encode.c). */
+#define SP_UNI_REBASE 100000.0f
 
 /* Built by model.c for model_type 1; NULL on out of memory (err filled). */
 sp_unigram *sp_unigram_new(const spbpe_model *m, spbpe_error *err);
@@ -93,9 +105,16 @@ typedef struct sp_hyp {
     float fx, gx;
 } sp_hyp;
 
+/* The Viterbi encode's best path ending at one byte position (encode.c). */
+typedef struct sp_ubest {
+    float score;             /* of the best path ending here */
+    int32_t start;           /* where its last token starts; -1: no candidate yet */
+    int32_t id;              /* that token's id (unk_index, maybe -1, for an unknown character) */
+} sp_ubest;
+
 typedef struct sp_uni_scratch {
     /* Viterbi encode (encode.c), per normalized byte position */
-    float *best_score; int32_t *best_start, *best_id; size_t best_cap;
+    sp_ubest *best; size_t best_cap;
     /* the lattice */
     uint32_t *char_off; size_t char_cap;      /* byte offset of each character, then the length */
     uint32_t chars;                           /* characters of the lattice built last */

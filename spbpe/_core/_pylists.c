@@ -157,11 +157,29 @@ static PyObject *split(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     return result;
 }
 
+/* The value of an exact int that fits one digit (|v| < 2^30, every token
+ * id), read without a call; 0 when it takes more digits (then pack_one
+ * asks PyLong_AsLongAndOverflow).  Decode packs thousands of ids per call,
+ * and the call per id was most of the packing. */
+static inline int small_int(PyObject *o, int32_t *out) {
+#if PY_VERSION_HEX >= 0x030C0000
+    if (!PyUnstable_Long_IsCompact((PyLongObject *)o)) return 0;
+    *out = (int32_t)PyUnstable_Long_CompactValue((PyLongObject *)o);
+    return 1;
+#else
+    Py_ssize_t size = Py_SIZE(o);
+    if (size < -1 || size > 1) return 0;
+    *out = size ? (int32_t)((PyLongObject *)o)->ob_digit[0] * (int32_t)size : 0; /* digit 0 is undefined for 0 */
+    return 1;
+#endif
+}
+
 /* One id of a sequence as int32, or -1 with an exception set. */
 static int pack_one(PyObject *o, int32_t *out) {
     int overflow;
     long v;
     if (PyLong_CheckExact(o)) {
+        if (small_int(o, out)) return 0;
         v = PyLong_AsLongAndOverflow(o, &overflow);
     } else {
         PyObject *index = PyNumber_Index(o); /* bool, IntEnum, NumPy integers: what array('i') takes */
@@ -200,6 +218,11 @@ static PyObject *pack(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
      * that shrinks a list. */
     Py_ssize_t i = 0;
     int ok = 1;
+    /* Exact small ints first: nothing in this loop runs Python code. */
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq), room = (Py_ssize_t)((size_t)out.len / sizeof(int32_t));
+    for (int32_t v; i < n && i < room && PyLong_CheckExact(items[i]) && small_int(items[i], &v); i++)
+        memcpy((char *)out.buf + (size_t)i * sizeof v, &v, sizeof v);
     for (; i < PySequence_Fast_GET_SIZE(seq); i++) {
         if ((size_t)(i + 1) > (size_t)out.len / sizeof(int32_t)) {
             PyErr_SetString(PyExc_ValueError, "the output buffer is too small");

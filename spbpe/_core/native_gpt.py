@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from array import array
 from itertools import accumulate
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..errors import OutOfMemoryError
 from . import _pylists
@@ -150,12 +150,10 @@ class NativeByteLevel:
             return [], out.disallowed
         return _pylists.to_list(_ids_buffer(out.ids, out.count), out.count, self._table), -1
 
-    def encode_batch(self, texts: list, modes: Optional[bytes], num_threads: int) -> Tuple[List[List[int]], int, int]:
-        """(lists of ids, len(texts), -1), or ([], i, k) when text i is the
-        first to hold disallowed special k.  texts: a list of str or bytes,
-        joined into one UTF-8 blob in C (UnicodeEncodeError for a str with
-        a surrogate, TypeError for another item).  Built-in pre-tokenizer
-        only."""
+    def _run_batch(self, texts: list, modes: Optional[bytes], num_threads: int) -> Any:
+        """spbpe_bytelevel_encode_batch on this thread's buffers; returns
+        them (ids in .bids; .bad_item[0] < len(texts) names the first text
+        with a disallowed special, .bad_special[0] which one)."""
         loc = self._thread()
         b = self._batch()
         blob, starts, _ = _pylists.concat(texts, 0, _NO_LIMIT)
@@ -174,6 +172,15 @@ class NativeByteLevel:
         )
         if st:
             raise_for_status(st, loc.err)
+        return loc
+
+    def encode_batch(self, texts: list, modes: Optional[bytes], num_threads: int) -> Tuple[List[List[int]], int, int]:
+        """(lists of ids, len(texts), -1), or ([], i, k) when text i is the
+        first to hold disallowed special k.  texts: a list of str or bytes,
+        joined into one UTF-8 blob in C (UnicodeEncodeError for a str with
+        a surrogate, TypeError for another item).  Built-in pre-tokenizer
+        only."""
+        loc = self._run_batch(texts, modes, num_threads)
         if loc.bad_item[0] < len(texts):
             return [], loc.bad_item[0], loc.bad_special[0]
         with _NoCycleCollection():
@@ -185,24 +192,7 @@ class NativeByteLevel:
         """As encode_batch, with the ids as (int32 ids back to back, int64
         offsets) instead of lists: ((ids, offsets), len(texts), -1), or
         (None, i, k) when text i is the first to hold disallowed special k."""
-        loc = self._thread()
-        b = self._batch()
-        blob, starts, _ = _pylists.concat(texts, 0, _NO_LIMIT)
-        st = lib.spbpe_bytelevel_encode_batch(
-            self._handle,
-            blob,
-            ffi.from_buffer("size_t[]", starts),
-            len(texts),
-            ffi.from_buffer(modes) if modes else ffi.NULL,
-            num_threads,
-            b,
-            loc.bids,
-            loc.bad_item,
-            loc.bad_special,
-            loc.err,
-        )
-        if st:
-            raise_for_status(st, loc.err)
+        loc = self._run_batch(texts, modes, num_threads)
         if loc.bad_item[0] < len(texts):
             return None, loc.bad_item[0], loc.bad_special[0]
         return _flat_ids(loc.bids), len(texts), -1

@@ -87,10 +87,15 @@ class NativePairMerges:
     def encode_chunks(self, chunks: Sequence[bytes], reference_path: bool = False) -> List[int]:
         """minbpe's _encode_chunk of each chunk, ids back to back."""
         blob, starts = chunk_blob(chunks)
+        return self.encode_blob(blob, starts, len(chunks), reference_path)
+
+    def encode_blob(self, blob: bytes, starts: Any, count: int, reference_path: bool = False) -> List[int]:
+        """encode_chunks of the count chunks blob[starts[i]:starts[i + 1]]
+        (starts: a cffi ``size_t[count + 1]``, e.g. from native_pretok.split_starts)."""
         cap = len(blob)
         dst = ffi.new("int32_t[]", cap or 1)
         err = ffi.new("spbpe_error *")
-        n = lib.spbpe_pair_merges_encode(self._h, blob, starts, len(chunks), int(reference_path), dst, cap, err)
+        n = lib.spbpe_pair_merges_encode(self._h, blob, starts, count, int(reference_path), dst, cap, err)
         if n < 0:
             raise_for_status(int(-n), err)
         return ffi.unpack(dst, n)

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Tuple
 from ._spbpe import ffi, lib
 from .status import raise_for_status
 
-__all__ = ["PRETOK_KINDS", "class_table", "split", "split_ends"]
+__all__ = ["PRETOK_KINDS", "class_table", "split", "split_ends", "split_starts"]
 
 #: Pattern names -> spbpe_pretok kinds (gpt2 and r50k_base share a pattern).
 PRETOK_KINDS: Dict[str, int] = {
@@ -46,12 +46,23 @@ def split_ends(kind: Any, data: bytes, reference_path: bool = False) -> Tuple[An
             instead of the fast path; the chunks must be the same.
     """
     ends = ffi.new("size_t[]", max(len(data), 1))
+    return ends, _split_into(kind, data, ends, reference_path)
+
+
+def split_starts(kind: Any, data: bytes, reference_path: bool = False) -> Tuple[Any, int]:
+    """Where every chunk of data starts, then len(data): a cffi ``size_t[]``
+    of count + 1 offsets (the boundaries the C merge calls take), and count."""
+    starts = ffi.new("size_t[]", len(data) + 1)  # starts[0] = 0; the ends follow
+    return starts, _split_into(kind, data, starts + 1, reference_path)
+
+
+def _split_into(kind: Any, data: bytes, ends: Any, reference_path: bool) -> int:
+    """Write the chunk ends of data into ends (room for len(data)); their count."""
     n = ffi.new("size_t *")
     err = ffi.new("spbpe_error *")
-    raise_for_status(
-        lib.spbpe_pretok_split(_kind(kind), ffi.from_buffer(data), len(data), ends, len(data), n, err), err
-    )
-    return ends, n[0]
+    k = _kind(kind) | (lib.SPBPE_PRETOK_REFERENCE_PATH if reference_path else 0)
+    raise_for_status(lib.spbpe_pretok_split(k, ffi.from_buffer(data), len(data), ends, len(data), n, err), err)
+    return int(n[0])
 
 
 def split(kind: Any, data: bytes, reference_path: bool = False) -> List[bytes]:

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import struct
 import sys
 from typing import Any, Dict, List, Optional, Tuple
@@ -196,39 +195,13 @@ def check_tokenizers_json(model: str, tokenizer_json: str, files: List[str], max
 
     Lines that are not valid UTF-8 are skipped (HF takes str only).
     """
+    from .convert_check import check_against_tokenizers
     from .model_info import load_processor
-    from .optional import require
-    from .verify_corpus import _files as walk
-    from .verify_corpus import read_corpus
 
-    hf = require(
-        "tokenizers", "convert --check (HuggingFace tokenizers, to load the tokenizer.json)"
-    ).Tokenizer.from_str(tokenizer_json)
     sp = load_processor(model)
-    paths = walk(files)
-    for p in paths:
-        if not os.path.isfile(p):
-            raise FileNotFoundError(2, "No such file or directory", p)
-    total = same = 0
-    examples: List[Dict[str, Any]] = []
-    for src, no, text in read_corpus(paths):
-        if not isinstance(text, str):
-            continue
-        total += 1
-        a, b = sp.encode(text), hf.encode(text, add_special_tokens=False).ids
-        if a == b:
-            same += 1
-        elif len(examples) < max_examples:
-            examples.append(
-                {
-                    "source": src,
-                    "line_no": no,
-                    "text": text[:200],
-                    "spbpe": sp.encode(text, out_type=str)[:40],
-                    "tokenizers": [hf.id_to_token(i) for i in b][:40],
-                }
-            )
-    return {"lines": total, "identical": same, "rate": same / total if total else 1.0, "examples": examples}
+    return check_against_tokenizers(
+        tokenizer_json, files, sp.encode, lambda text, ids: sp.encode(text, out_type=str), max_examples
+    )
 
 
 def _cmd_convert(args) -> int:

@@ -24,7 +24,6 @@ where ``$`` also matches before a newline, so an unescaped ``$`` is written
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Dict, List, Tuple
 
 from ..gpt.minbpe_gpt4 import split_by_ranks
@@ -212,36 +211,13 @@ def to_bytelevel_json(spec: str) -> str:
 def check_bytelevel_json(spec: str, tokenizer_json: str, files: List[str], max_examples: int = 5) -> Dict[str, Any]:
     """Encode every line of ``files`` with the encoding (special tokens allowed, as HF matches them)
     and with the tokenizer.json; count equal ids.  Lines that are not valid UTF-8 are skipped."""
-    from .optional import require
-    from .verify_corpus import _files as walk
-    from .verify_corpus import read_corpus
+    from .convert_check import check_against_tokenizers
 
-    hf = require(
-        "tokenizers", "convert --check (HuggingFace tokenizers, to load the tokenizer.json)"
-    ).Tokenizer.from_str(tokenizer_json)
     enc = load_encoding(spec)
-    paths = walk(files)
-    for p in paths:
-        if not os.path.isfile(p):
-            raise FileNotFoundError(2, "No such file or directory", p)
-    total = same = 0
-    examples: List[Dict[str, Any]] = []
-    for src, no, text in read_corpus(paths):
-        if not isinstance(text, str):
-            continue
-        total += 1
-        a = enc.encode(text, allowed_special="all")
-        b = hf.encode(text, add_special_tokens=False).ids
-        if a == b:
-            same += 1
-        elif len(examples) < max_examples:
-            examples.append(
-                {
-                    "source": src,
-                    "line_no": no,
-                    "text": text[:200],
-                    "spbpe": [repr(enc.decode_single_token_bytes(i))[2:-1] for i in a][:40],
-                    "tokenizers": [hf.id_to_token(i) for i in b][:40],
-                }
-            )
-    return {"lines": total, "identical": same, "rate": same / total if total else 1.0, "examples": examples}
+    return check_against_tokenizers(
+        tokenizer_json,
+        files,
+        lambda text: enc.encode(text, allowed_special="all"),
+        lambda text, ids: [repr(enc.decode_single_token_bytes(i))[2:-1] for i in ids],
+        max_examples,
+    )

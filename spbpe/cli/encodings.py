@@ -106,6 +106,9 @@ def load_encoding(spec: str) -> Any:
     name = encoding_name(spec)
     gpt = _gpt()
     if gpt is not None:
+        if path is not None and name not in gpt.list_encoding_names():
+            # an official rank file under another name (Llama 3's is tokenizer.model): its own pattern and specials
+            name = gpt.registry.encoding_of_rank_file(path) or name
         try:
             return gpt.get_encoding(name, ranks_file=path)
         except (KeyError, ValueError) as e:

@@ -37,6 +37,10 @@ OPTIONS: Dict[str, Tuple[int, str]] = {
     "input": (0, "comma-separated input files, one sentence per line (required)"),
     "input_format": (0, "'text' (one sentence per line) or 'tsv' (sentence<TAB>frequency)"),
     "model_prefix": (0, "write PREFIX.model and PREFIX.vocab (required)"),
+    "model_type": (
+        1,
+        "unigram, bpe, word or char (spbpe train defaults to bpe; SentencePieceTrainer to unigram, as sentencepiece)",
+    ),
     "vocab_size": (1, "number of pieces in the vocabulary, specials included"),
     "character_coverage": (1, "share of characters the vocabulary covers (rarer ones: unk or byte fallback)"),
     "auto_character_coverage": (1, "choose character_coverage from the data (needs byte_fallback)"),

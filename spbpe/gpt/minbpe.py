@@ -32,8 +32,10 @@ from typing import AbstractSet, Any, Dict, List, Optional, Tuple, Union
 import regex
 
 from .._core.native_minbpe import NativeByteTrainer, NativePairMerges
+from .._core.native_pretok import PRETOK_KINDS, split_starts
 from ..errors import InputError, MinbpeCheckError
 from .minbpe_files import load_model, render_token, save_files, write_tiktoken
+from .registry import builtin_pretok_kind
 
 __all__ = [
     "Tokenizer",
@@ -51,6 +53,11 @@ GPT2_SPLIT_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}
 GPT4_SPLIT_PATTERN = (
     r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+"""
 )
+#: minbpe's patterns the C pre-tokenizer splits as ``regex`` does: GPT-2's
+#: is r50k's in effect, and GPT-4's (no ``\s++$``, a final ``\s+``) is Llama
+#: 3's.  Only ASCII text goes to C: there the classes cannot differ, while
+#: beyond it ``regex`` may follow a newer Unicode than tiktoken's tables.
+_C_SPLIT = {GPT2_SPLIT_PATTERN: PRETOK_KINDS["r50k_base"], GPT4_SPLIT_PATTERN: PRETOK_KINDS["llama3"]}
 #: cl100k_base's special tokens, as minbpe's GPT4Tokenizer registers them.
 GPT4_SPECIAL_TOKENS = {
     "<|endoftext|>": 100257,
@@ -338,6 +345,23 @@ class RegexTokenizer(Tokenizer):
         if self.compiled_pattern is None:
             return [text]
         return self.compiled_pattern.findall(text)
+
+    def _c_split_kind(self, text: str) -> int:
+        """The C pre-tokenizer that splits text as the pattern does, or 0."""
+        pat = self.compiled_pattern
+        if pat is None or pat.pattern != self.pattern or not text.isascii():
+            return 0
+        return _C_SPLIT.get(self.pattern) or builtin_pretok_kind(self.pattern)
+
+    def encode_ordinary(self, text: str, reference_path: bool = False) -> List[int]:
+        """Encode text, special tokens' text included, as ordinary text.
+        ``reference_path`` splits with ``regex`` even where C could."""
+        kind = 0 if reference_path else self._c_split_kind(text)
+        if not kind:
+            return super().encode_ordinary(text)
+        data = text.encode("ascii")
+        starts, count = split_starts(kind, data)
+        return self._native().encode_blob(data, starts, count)
 
     def _chunk_counts(self, text: str) -> Dict[bytes, int]:
         if self.compiled_pattern is None:

@@ -36,6 +36,7 @@ __all__ = [
     "llama3_special_tokens",
     "find_rank_file",
     "builtin_pretok_kind",
+    "encoding_of_rank_file",
 ]
 
 ENDOFTEXT = "<|endoftext|>"
@@ -235,3 +236,15 @@ def check_rank_file(name: str, data: bytes, where: str) -> None:
         raise RankFileHashError(
             f"{where} is not the official rank file of {name!r}: its sha256 is {actual}, expected {SPECS[name].sha256}"
         )
+
+
+def encoding_of_rank_file(path: str) -> Optional[str]:
+    """The encoding whose official rank file is at path (by its sha256,
+    whatever the file is called: Meta ships Llama 3's as tokenizer.model),
+    or None.  GPT-2's file is r50k_base's."""
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    for name in ("r50k_base", *SPECS):
+        if SPECS[name].sha256 == digest:
+            return name
+    return None

@@ -92,3 +92,39 @@ def corpus_files():
     if not root:
         return []
     return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".txt", ".tsv", ".jsonl"))
+
+
+def corpus_text(path, limit=None):
+    """The text of a corpus file (invalid UTF-8 replaced), or its first
+    whole lines within `limit` bytes."""
+    data = path.read_bytes()
+    if limit and len(data) > limit:
+        data = data[: data.rfind(b"\n", 0, limit) + 1 or limit]
+    return data.decode("utf-8", "replace")
+
+
+def check_corpus_text(ours, ref, text, specials):
+    """spbpe (ours) against tiktoken (ref) on one corpus text: the whole text
+    and its decoded bytes, every line (batch, 2 threads), every line up to
+    10 kB on the reference path, every line with a special token appended
+    (allowed) and those lines joined.  Returns counts of what was identical;
+    AssertionError names the first difference."""
+    got = ours.encode_ordinary(text)
+    assert got == ref.encode_ordinary(text), "whole text"
+    assert ours.decode_bytes(got) == ref.decode_bytes(got) == text.encode("utf-8", "surrogatepass"), "decode"
+    lines = text.split("\n")
+    mine = ours.encode_ordinary_batch(lines, num_threads=2)
+    theirs = ref.encode_ordinary_batch(lines, num_threads=2)
+    bad = [i for i, (a, b) in enumerate(zip(mine, theirs)) if a != b]
+    assert not bad, f"{len(bad)} lines differ, first {lines[bad[0]][:80]!r}"
+    native = ours._native  # the reference merge is quadratic in a chunk: lines up to 10 kB
+    for line, ids in zip(lines, mine):
+        if len(line) <= 10_000:
+            assert native.encode(line.encode("utf-8", "replace"), reference_path=True)[0] == ids, "reference path"
+    sp_lines = [line + specials[i % len(specials)] for i, line in enumerate(lines)]
+    assert ours.encode_batch(sp_lines, allowed_special="all", num_threads=2) == ref.encode_batch(
+        sp_lines, allowed_special="all", num_threads=2
+    ), "lines with specials"
+    joined = "\n".join(sp_lines)
+    assert ours.encode(joined, allowed_special="all") == ref.encode(joined, allowed_special="all"), "joined"
+    return {"files": 1, "lines": len(lines), "special_lines": len(sp_lines), "ids": len(got)}
