@@ -3,7 +3,7 @@
  * pick the options (vocab size, byte fallback, splitting rules, coverage,
  * identity or nmt_nfkc normalization); the rest is the corpus, one
  * sentence per line, whose last byte also picks the model type (bits 0-1:
- * BPE, BPE, word, char; bit 2: use_all_vocab) and, with bit 3, feeds each
+ * BPE, unigram, word, char; bit 2: use_all_vocab) and, with bit 3, feeds each
  * line through the pretokenizer hooks (spbpe_trainer_prepare, then
  * spbpe_trainer_add_prepared with U+001F before every ASCII letter 'e').  Training may fail with a message (e.g. a vocabulary
  * too large for the corpus) but must never crash, and a trained vocabulary
@@ -73,8 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.remove_extra_whitespaces = 1;
     o.escape_whitespaces = 1;
     uint8_t c = size ? data[size - 1] : 0;
-    o.model_type = (c & 3) == 2 ? 3 : (c & 3) == 3 ? 4 : 2;
-    o.use_all_vocab = o.model_type != 2 && (c & 4);
+    o.model_type = (c & 3) == 1 ? 1 : (c & 3) == 2 ? 3 : (c & 3) == 3 ? 4 : 2;
+    o.use_all_vocab = o.model_type > 2 && (c & 4);
     if (o.use_all_vocab) o.auto_character_coverage = 0;
 
     spbpe_error err;
