@@ -44,7 +44,9 @@ def _train(lib_train, path: str, kw: dict) -> model_pb2.ModelProto:
 
 
 def main() -> None:
-    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpora")
+    root = (
+        sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpora")
+    )
     for name, kw in CASES:
         path = os.path.join(root, name)
         if not os.path.exists(path):
