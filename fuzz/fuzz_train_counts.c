@@ -16,15 +16,8 @@ static size_t nfkc_len;
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
-    const char *dir = getenv("SPBPE_FUZZ_DATA");
-    if (!dir || !*dir) dir = SPBPE_FUZZ_DEFAULT_DATA;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/nmt_nfkc.bin", dir);
-    nfkc = fuzz_read_file(path, &nfkc_len);
-    if (!nfkc) {
-        fprintf(stderr, "fuzz: cannot read %s (set SPBPE_FUZZ_DATA)\n", path);
-        abort();
-    }
+    static const char *const names[] = {"nmt_nfkc.bin"};
+    fuzz_read_data_files(names, 0, 1, &nfkc, &nfkc_len);
     return 0;
 }
 
