@@ -107,4 +107,32 @@ static inline void fuzz_read_data_files(const char *const *names, size_t first, 
     }
 }
 
+/* The trainer options both trainer targets start from: sentencepiece's
+ * defaults (ids 0-2 for <unk> <s> </s>, no <pad>, the usual whitespace
+ * handling); each target then varies what its input bytes select. */
+static inline void fuzz_trainer_defaults(spbpe_trainer_options *o) {
+    memset(o, 0, sizeof *o);
+    o->character_coverage = 1.0f;
+    o->max_sentence_length = 4192;
+    o->max_sentencepiece_length = 16;
+    o->split_by_unicode_script = 1;
+    o->split_by_number = 1;
+    o->split_by_whitespace = 1;
+    o->unk_id = 0;
+    o->bos_id = 1;
+    o->eos_id = 2;
+    o->pad_id = -1;
+    o->unk_piece = (const uint8_t *)"<unk>";
+    o->unk_piece_len = 5;
+    o->bos_piece = (const uint8_t *)"<s>";
+    o->bos_piece_len = 3;
+    o->eos_piece = (const uint8_t *)"</s>";
+    o->eos_piece_len = 4;
+    o->pad_piece = (const uint8_t *)"<pad>";
+    o->pad_piece_len = 5;
+    o->add_dummy_prefix = 1;
+    o->remove_extra_whitespaces = 1;
+    o->escape_whitespaces = 1;
+}
+
 #endif

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!m) return 0;
     spbpe_error err;
     spbpe_encoding enc, ref;
-    spbpe_encode_options opt = {0.0, sel, (sel >> 4) & 1, 0};
+    spbpe_encode_options opt = {.seed = sel, .with_offsets = (sel >> 4) & 1};
     if ((sel >> 5) & 1) opt.alpha = (sel >> 6) ? 1.0 : 0.3;
 
     FUZZ_CHECK(spbpe_encode(m, data, size, &opt, ws, &enc, &err) == SPBPE_OK);
@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
     }
     if (opt.alpha <= 0.0) {
-        spbpe_encode_options ropt = {0.0, 0, 0, 1};
+        spbpe_encode_options ropt = {.reference_path = 1};
         FUZZ_CHECK(spbpe_encode(m, data, size, &ropt, ws_ref, &ref, &err) == SPBPE_OK);
         FUZZ_CHECK(ref.count == enc.count);
         FUZZ_CHECK(enc.count == 0 || memcmp(ref.ids, enc.ids, enc.count * sizeof *enc.ids) == 0);

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(info.piece_count > 0);
     spbpe_workspace *ws = spbpe_workspace_new();
     spbpe_encoding enc;
-    spbpe_encode_options opt = {0.0, 1, 1, 0};
+    spbpe_encode_options opt = {.seed = 1, .with_offsets = 1};
     for (int ref = 0; ref < 2; ref++) {
         opt.reference_path = ref;
         if (spbpe_encode(m, (const uint8_t *)TEXT, sizeof TEXT - 1, &opt, ws, &enc, &err) == SPBPE_OK) {

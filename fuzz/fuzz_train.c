@@ -30,28 +30,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const uint8_t syms[] = "<sep>[INST]ab";
     static const size_t sym_lens[] = {5, 6, 2};
     spbpe_trainer_options o;
-    memset(&o, 0, sizeof o);
+    fuzz_trainer_defaults(&o);
     o.vocab_size = 8 + (a & 0x3F) * 4;
     o.character_coverage = (b & 1) ? 1.0f : 0.9995f;
-    o.max_sentence_length = 4192;
     o.max_sentencepiece_length = 1 + ((b >> 1) & 15);
     o.split_by_unicode_script = !(a & 0x40);
-    o.split_by_number = 1;
     o.split_by_whitespace = !(b & 0x20);
     o.split_digits = (b >> 6) & 1;
     o.treat_whitespace_as_suffix = (b >> 7) & 1;
     o.allow_whitespace_only_pieces = (b >> 5) & 1;
     o.byte_fallback = (a >> 7) & 1;
-    o.hard_vocab_limit = 0;
     o.auto_character_coverage = (b & 1) && (a & 1); /* coverage 1.0 runs, half of them */
-    o.unk_id = 0;
-    o.bos_id = 1;
-    o.eos_id = 2;
-    o.pad_id = -1;
-    o.unk_piece = (const uint8_t *)"<unk>"; o.unk_piece_len = 5;
-    o.bos_piece = (const uint8_t *)"<s>"; o.bos_piece_len = 3;
-    o.eos_piece = (const uint8_t *)"</s>"; o.eos_piece_len = 4;
-    o.pad_piece = (const uint8_t *)"<pad>"; o.pad_piece_len = 5;
     if (b & 0x10) {
         o.symbols = syms;
         o.symbol_lens = sym_lens;
@@ -62,9 +51,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         o.charsmap = nfkc;
         o.charsmap_len = nfkc_len;
     }
-    o.add_dummy_prefix = 1;
-    o.remove_extra_whitespaces = 1;
-    o.escape_whitespaces = 1;
     uint8_t c = size ? data[size - 1] : 0;
     o.model_type = (c & 3) == 1 ? 1 : (c & 3) == 2 ? 3 : (c & 3) == 3 ? 4 : 2;
     o.use_all_vocab = o.model_type > 2 && (c & 4);

@@ -23,33 +23,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 static spbpe_trainer *new_trainer(uint8_t a) {
     spbpe_trainer_options o;
-    memset(&o, 0, sizeof o);
+    fuzz_trainer_defaults(&o);
     o.vocab_size = 40 + (a & 0x0F) * 8;
-    o.character_coverage = 1.0f;
-    o.max_sentence_length = 4192;
-    o.max_sentencepiece_length = 16;
-    o.split_by_unicode_script = 1;
-    o.split_by_number = 1;
     o.split_by_whitespace = !(a & 0x10);
     o.treat_whitespace_as_suffix = (a >> 5) & 1;
     o.allow_whitespace_only_pieces = (a >> 6) & 1;
     o.byte_fallback = 1;
-    o.hard_vocab_limit = 0;
-    o.unk_id = 0;
-    o.bos_id = 1;
-    o.eos_id = 2;
-    o.pad_id = -1;
-    o.unk_piece = (const uint8_t *)"<unk>"; o.unk_piece_len = 5;
-    o.bos_piece = (const uint8_t *)"<s>"; o.bos_piece_len = 3;
-    o.eos_piece = (const uint8_t *)"</s>"; o.eos_piece_len = 4;
-    o.pad_piece = (const uint8_t *)"<pad>"; o.pad_piece_len = 5;
     if (a & 0x80) {
         o.charsmap = nfkc;
         o.charsmap_len = nfkc_len;
     }
-    o.add_dummy_prefix = 1;
-    o.remove_extra_whitespaces = 1;
-    o.escape_whitespaces = 1;
     o.num_threads = 1;
     spbpe_error err;
     return spbpe_trainer_new(&o, &err);
