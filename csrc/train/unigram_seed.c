@@ -22,7 +22,8 @@
  * piece scores
  * (right - left) x depth; the seeds are every character by weighted count
  * (descending, then code point), then the seed_size best nodes by score
- * descending and node index ascending (BoundedPriorityQueue's order), and
+ * descending, UTF-8 length descending and node index ascending (the wheel's
+ * order; the source's BoundedPriorityQueue has no length key), and
  * every score becomes log(score) - log(sum), the sum and its log in
  * double as the 0.2.3 wheel computes them (the GitHub source has both in
  * float; with double, botchan and tinyshakespeare train bit-identical to the
@@ -160,12 +161,25 @@ out:
 typedef struct sp_seedcand {
     int64_t score;
     uint32_t node, off, len;
+    uint32_t nbytes; /* UTF-8 length of the piece: the wheel's first tie-break */
 } sp_seedcand;
 
+/* The 0.2.3 wheel's seed order: score descending, then among equal scores
+ * the longer piece in UTF-8 bytes first, then node index.  The byte length
+ * was measured (unigram_train.c's header says how): ties broken by node
+ * alone gave Korean and split_digits seeds a different order, which moves
+ * the float sum of the first M-steps by an ulp. */
 static int by_score_node(const void *pa, const void *pb) {
     const sp_seedcand *a = pa, *b = pb;
     if (a->score != b->score) return a->score > b->score ? -1 : 1;
+    if (a->nbytes != b->nbytes) return a->nbytes > b->nbytes ? -1 : 1;
     return (a->node > b->node) - (a->node < b->node);
+}
+
+static uint32_t utf8_bytes(const uint32_t *cps, size_t n) {
+    uint32_t b = 0;
+    for (size_t i = 0; i < n; i++) b += cps[i] < 0x80 ? 1u : cps[i] < 0x800 ? 2u : cps[i] < 0x10000 ? 3u : 4u;
+    return b;
 }
 
 typedef struct sp_charcount {
@@ -304,7 +318,7 @@ int sp_uni_seeds(const spbpe_trainer *t, const sp_sentlist *sents, sp_upieces *o
                             goto oom;
                         }
                         cand[ncand++] = (sp_seedcand){(int64_t)((int32_t)((int64_t)i - cf) * (int32_t)len), node,
-                                                      (uint32_t)offset, (uint32_t)len};
+                                                      (uint32_t)offset, (uint32_t)len, utf8_bytes(b, len)};
                     }
                 }
                 node++;

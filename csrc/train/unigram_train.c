@@ -9,7 +9,12 @@
  *      sentence it swaps in);
  *   2. character_coverage (train_chars.c over the sentences), then every
  *      character that is not kept becomes U+2585;
- *   3. seeds (unigram_seed.c) from the whole sentences;
+ *   3. seeds (unigram_seed.c) from the whole sentences.  Their order matters
+ *      only through float sums (the M-step adds the expected counts in
+ *      piece order), so an order that differs from the wheel's shows up
+ *      as every score off by one ulp: with the counts of the first M-steps
+ *      dumped, only ties broken longer-in-UTF-8-bytes first gave the
+ *      wheel's digamma(sum) on Korean and split_digits text;
  *   4. the pretokenization_delimiter is removed and, with
  *      split_by_whitespace, sentences become distinct words sorted by count
  *      descending then bytes (SplitSentencesByWhitespace);
@@ -104,12 +109,16 @@ typedef struct sp_cword {
     int64_t count;
 } sp_cword;
 
+/* Byte order, a prefix first (std::string's operator<). */
+static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c ? c : (an > bn) - (an < bn);
+}
+
 static int by_count_bytes(const void *pa, const void *pb) {
     const sp_cword *a = pa, *b = pb;
     if (a->count != b->count) return a->count > b->count ? -1 : 1;
-    size_t m = a->len < b->len ? a->len : b->len;
-    int c = memcmp(a->p, b->p, m);
-    return c ? c : (a->len > b->len) - (a->len < b->len);
+    return cmp_bytes(a->p, a->len, b->p, b->len);
 }
 
 /* Step 4: the sentences EM reads. */
@@ -159,19 +168,15 @@ typedef struct sp_fpiece {
     float score;
 } sp_fpiece;
 
+static int by_bytes(const void *pa, const void *pb) {
+    const sp_fpiece *a = pa, *b = pb;
+    return cmp_bytes(a->p, a->len, b->p, b->len);
+}
+
 static int by_score_bytes(const void *pa, const void *pb) {
     const sp_fpiece *a = pa, *b = pb;
     if (a->score != b->score) return a->score > b->score ? -1 : 1;
-    size_t m = a->len < b->len ? a->len : b->len;
-    int c = memcmp(a->p, b->p, m);
-    return c ? c : (a->len > b->len) - (a->len < b->len);
-}
-
-static int by_bytes(const void *pa, const void *pb) {
-    const sp_fpiece *a = pa, *b = pb;
-    size_t m = a->len < b->len ? a->len : b->len;
-    int c = memcmp(a->p, b->p, m);
-    return c ? c : (a->len > b->len) - (a->len < b->len);
+    return by_bytes(pa, pb);
 }
 
 static int finalize(spbpe_trainer *t, const sp_charset *cs, const sp_upieces *p, float min_score, spbpe_error *err) {
