@@ -337,7 +337,7 @@ int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_nor
     /* Units no rule rewrites (normalize_units.c) are copied without the charsmap
      * walk, as normalize_prefix would find them one by one. */
     const uint8_t *mfirst = nz->matcher_first;
-    int runs = !nz->matcher || mfirst;
+    int runs = !(want & SP_NORM_REFERENCE) && (!nz->matcher || mfirst);
     while (consumed < n) {
         if (runs) {
             if (ensure(out, 3 * (n - consumed))) goto nomem;
