@@ -1,9 +1,10 @@
-"""The unigram fast path (double-array trie, per-word cache, ASCII runs in
-the normalizer) gives the same ids as the plain twin (reference_path: one
-Viterbi over the whole text, pieces found by hashing every prefix), on
-lines and on long documents where the per-word cache must fall back for
-near-ties, and on models whose pieces allow no word cut.  Parity with
-sentencepiece itself is in test_unigram_parity.py."""
+"""The unigram fast path (double-array trie, per-word cache, the character
+trie for long words and models with no word cut, the normalizer's
+plain-unit copy) gives the same ids as the plain twin (reference_path: the
+normalizer's general step, one Viterbi over the whole text, pieces found by
+hashing every prefix), on lines and on long documents where the per-word
+cache must fall back for near-ties, and on models whose pieces allow no
+word cut.  Parity with sentencepiece itself is in test_unigram_parity.py."""
 
 import pytest
 
@@ -16,7 +17,8 @@ CONFIGS = {
     "prefix": dict(vocab_size=1000),  # cut before each U+2581
     "suffix": dict(vocab_size=900, treat_whitespace_as_suffix=True),  # cut after each U+2581
     # "a▁b" holds U+2581 inside: no cut, the whole-sentence Viterbi
-    "nocut": dict(vocab_size=900, user_defined_symbols=["a\u2581b", "<sep>"], byte_fallback=True),
+    # (a user symbol holding a 4-byte character: the character trie's hashed ids)
+    "nocut": dict(vocab_size=900, user_defined_symbols=["a\u2581b", "<sep>", "x\U0001f642y"], byte_fallback=True),
 }
 
 
@@ -42,7 +44,15 @@ def _texts():
         lines += [line for _, line in corpus_lines(max_lines_per_file=300)]
     dashes = " ".join(["word " + "-" * 55, "Hotta....... a scrimmage", "x a\u2581b <sep> y"] * 400)
     docs = ["\n".join(lines[i : i + 300]) for i in range(0, len(lines), 300)]
-    return lines[:500] + docs + ["\n".join(lines), dashes]
+    # kana before (and not before) combining marks, 4-byte characters, U+FFFD
+    odd = [
+        "か\u3099き\u309aくけ",
+        "x\U0001f642y x\U0001f642 \U0001f642y",
+        "がか\u3099\u3099は",
+        "か",
+        "\ufffd\U0001f600か",
+    ]
+    return lines[:500] + docs + odd + ["\n".join(lines), dashes]
 
 
 @pytest.mark.parametrize("name", list(CONFIGS) + ["kyoto"])

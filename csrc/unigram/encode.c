@@ -23,11 +23,17 @@
  * is why lines and short documents matched without it and documents of a
  * thousand lines did not.
  *
- * Fast path: a model whose pieces allow a word cut (trie.c) is encoded
+ * Fast paths: a model whose pieces allow a word cut (trie.c) is encoded
  * word by word through the workspace's word cache, exact as explained at
- * local_segment below; reference_path runs the plain whole-sentence
- * Viterbi with pieces found by hashing every prefix and scored from their
- * types (step_score) instead of the trie and the scores its units hold.
+ * local_segment below.  A word the cache does not hold (Japanese has no
+ * spaces: a "word" is a sentence), and the whole text of a model with no
+ * cut, go to viterbi_chars, the same Viterbi with positions in characters
+ * and pieces found by walking the character trie (chars.c: a step per
+ * character, not per byte).  The text is normalized with the
+ * normalizer's plain-unit shortcuts.  reference_path runs none of these:
+ * the normalizer's general step, then the plain whole-sentence Viterbi by
+ * bytes with pieces found by hashing every prefix and scored from their
+ * types (step_score) instead of a trie and the scores its units hold.
  *
  * Char model: one user-defined match or one character per token; word
  * model: sentencepiece's SplitIntoWords (a word starts at each U+2581); each
@@ -42,6 +48,12 @@
 #include "unigram/emit.h"
 
 static int grow_best(sp_uni_scratch *s, size_t n) {
+    if (n + 1 <= s->best_cap && n + 1 <= s->chr_cap) return 0;
+    size_t cap = s->chr_cap;
+    if (sp_reserve((void **)&s->chr_id, &cap, n + 1, sizeof *s->chr_id)) return -1;
+    cap = s->chr_cap;
+    if (sp_reserve((void **)&s->chr_off, &cap, n + 1, sizeof *s->chr_off)) return -1;
+    s->chr_cap = cap;
     return sp_reserve((void **)&s->best, &s->best_cap, n + 1, sizeof *s->best);
 }
 
@@ -65,16 +77,13 @@ static inline void offer(sp_ubest *best, size_t at, size_t k, int32_t id, float 
     }
 }
 
-/* EncodeOptimized over t[a, b), with best[a] = x: fills s->best for
- * (a, b] and returns best[b] (rebased as the wheel does, see the top).
- * `reference` finds the pieces by hashing every prefix up to the longest
- * piece and scores them with step_score (the plain twin of the trie walk
- * and its stored scores; both see the matches from one start shortest
- * first). */
-static float viterbi_span(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t, size_t a, size_t b, float x,
-                          int reference) {
+/* EncodeOptimized over t[a, b), with best[a] = x, in its plain form (the
+ * twin of viterbi_chars): positions are bytes, the pieces from each
+ * character start are found by hashing every prefix up to the longest
+ * piece and scored with step_score, shortest first.  Fills s->best for
+ * (a, b] and returns best[b] (rebased as the wheel does, see the top). */
+static float viterbi_span(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t, size_t a, size_t b, float x) {
     const sp_unigram *u = m->uni;
-    const sp_da_unit *units = u->trie.units;
     const float unk_score = u->unk_score;
     const int32_t unk = m->unk_index;
     sp_ubest *best = s->best;
@@ -83,7 +92,7 @@ static float viterbi_span(const spbpe_model *m, sp_uni_scratch *s, const uint8_t
     size_t reach = a; /* the furthest position offered a candidate */
     for (size_t at = a; at < b;) {
         float here = best[at].score;
-        if (SP_UNLIKELY(here < -SP_UNI_REBASE || here > SP_UNI_REBASE)) {
+        if (here < -SP_UNI_REBASE || here > SP_UNI_REBASE) {
             for (size_t i = at + 1; i <= reach; i++)
                 if (best[i].start != -1) best[i].score -= here;
             best[at].score = 0.0f;
@@ -92,27 +101,12 @@ static float viterbi_span(const spbpe_model *m, sp_uni_scratch *s, const uint8_t
         size_t mblen = sp_utf8_char_len(t + at, b - at);
         size_t end = at; /* the furthest piece end from here */
         int single = 0;
-        if (reference) {
-            for (size_t k = at + 1; k <= b && k - at <= u->max_piece_len; k++) {
-                int32_t id = sp_lookup_normal(m, t + at, k - at);
-                if (id < 0 || m->type[id] == SPBPE_PIECE_UNUSED) continue;
-                offer(best, at, k, id, step_score(m, id, k - at) + here);
-                end = k;
-                if (k - at == mblen) single = 1;
-            }
-        } else {
-            uint32_t node = 0;
-            for (size_t k = at; k < b;) {
-                uint32_t child = (uint32_t)units[node].base + t[k];
-                if (units[child].check != (int32_t)node) break;
-                node = child;
-                k++;
-                int32_t id = units[node].value;
-                if (id < 0) continue;
-                offer(best, at, k, id, units[node].score + here);
-                end = k;
-                single |= k - at == mblen;
-            }
+        for (size_t k = at + 1; k <= b && k - at <= u->max_piece_len; k++) {
+            int32_t id = sp_lookup_normal(m, t + at, k - at);
+            if (id < 0 || m->type[id] == SPBPE_PIECE_UNUSED) continue;
+            offer(best, at, k, id, step_score(m, id, k - at) + here);
+            end = k;
+            if (k - at == mblen) single = 1;
         }
         if (!single) {
             offer(best, at, at + mblen, unk, unk_score + here);
@@ -134,6 +128,76 @@ static void emit_span(const sp_uni_scratch *s, size_t a, size_t b, int32_t *stac
     while (top) {
         size_t e = (size_t)stack[--top];
         sp_uemit_token(o, (uint32_t)from, (uint32_t)(e - from), best[e].id);
+        from = e;
+    }
+}
+
+/* EncodeOptimized over t[a, b) by characters (the fast form of
+ * viterbi_span, same offers in the same order): the characters' ids and
+ * offsets first (chars.c), then best[] per character, the pieces from each
+ * start found by walking the character trie, which holds their scores.
+ * Returns the number of characters; best[chars].score is the path score. */
+static uint32_t viterbi_chars(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t, size_t a, size_t b,
+                              float x) {
+    const sp_unigram *u = m->uni;
+    const sp_uchars *uc = &u->chars;
+    const sp_da_unit *units = uc->trie.units;
+    const float unk_score = u->unk_score;
+    const int32_t unk = m->unk_index;
+    uint32_t *cid = s->chr_id, *coff = s->chr_off;
+    uint32_t nc = 0;
+    for (size_t i = a; i < b;) {
+        size_t l = sp_utf8_char_len(t + i, b - i);
+        coff[nc] = (uint32_t)i;
+        cid[nc++] = sp_uchar_id(uc, t + i, l);
+        i += l;
+    }
+    coff[nc] = (uint32_t)b;
+    sp_ubest *best = s->best;
+    for (uint32_t i = 0; i <= nc; i++) best[i] = (sp_ubest){0.0f, -1, -1};
+    best[0].score = x;
+    uint32_t reach = 0; /* the furthest position offered a candidate */
+    for (uint32_t at = 0; at < nc; at++) {
+        float here = best[at].score;
+        if (SP_UNLIKELY(here < -SP_UNI_REBASE || here > SP_UNI_REBASE)) {
+            for (uint32_t i = at + 1; i <= reach; i++)
+                if (best[i].start != -1) best[i].score -= here;
+            best[at].score = 0.0f;
+            here = 0.0f;
+        }
+        uint32_t node = 0, end = at;
+        int single = 0;
+        for (uint32_t k = at; k < nc;) {
+            uint32_t child = (uint32_t)units[node].base + cid[k];
+            if (units[child].check != (int32_t)node) break;
+            node = child;
+            k++;
+            int32_t id = units[node].value;
+            if (id < 0) continue;
+            offer(best, at, k, id, units[node].score + here);
+            end = k;
+            single |= k == at + 1;
+        }
+        if (!single) {
+            offer(best, at, at + 1, unk, unk_score + here);
+            end = end > at + 1 ? end : at + 1;
+        }
+        reach = end > reach ? end : reach;
+    }
+    return nc;
+}
+
+/* Emit the best path found by viterbi_chars over nc characters.  `stack`
+ * has room for nc entries. */
+static void emit_chars(const sp_uni_scratch *s, uint32_t nc, int32_t *stack, sp_uemit *o) {
+    const sp_ubest *best = s->best;
+    const uint32_t *coff = s->chr_off;
+    size_t top = 0;
+    for (uint32_t e = nc; e > 0; e = (uint32_t)best[e].start) stack[top++] = (int32_t)e;
+    uint32_t from = 0;
+    while (top) {
+        uint32_t e = (uint32_t)stack[--top];
+        sp_uemit_token(o, coff[from], coff[e] - coff[from], best[e].id);
         from = e;
     }
 }
@@ -320,9 +384,9 @@ static float encode_word(const spbpe_model *m, sp_uni_scratch *s, sp_word_cache 
             if (replay(m, fresh, count, (uint32_t)a, (uint32_t)b, &x, o)) return x;
         }
     }
-    x = viterbi_span(m, s, t, a, b, x, 0);
-    emit_span(s, a, b, stack, o);
-    return x;
+    uint32_t nc = viterbi_chars(m, s, t, a, b, x);
+    emit_chars(s, nc, stack, o);
+    return s->best[nc].score;
 }
 
 /* The word starts of t[0, n) into starts (room for n + 3), stepping by
@@ -367,9 +431,13 @@ static size_t word_starts(const uint8_t *t, size_t n, int cut, uint32_t *starts)
 static void viterbi_encode(const spbpe_model *m, spbpe_workspace *ws, sp_uni_scratch *s, const uint8_t *t, size_t n,
                            int reference, sp_uemit *o) {
     int cut = m->uni->cut;
-    if (reference || cut == SP_UNI_CUT_NONE) {
-        viterbi_span(m, s, t, 0, n, 0.0f, reference);
+    if (reference) {
+        viterbi_span(m, s, t, 0, n, 0.0f);
         emit_span(s, 0, n, ws->stack, o);
+        return;
+    }
+    if (cut == SP_UNI_CUT_NONE) {
+        emit_chars(s, viterbi_chars(m, s, t, 0, n, 0.0f), ws->stack, o);
         return;
     }
     sp_word_cache *c = &ws->cache;
@@ -436,8 +504,8 @@ int sp_unigram_encode(const spbpe_model *m, const uint8_t *text, size_t len, con
     int type = m->info.model_type;
     if (sample && type != 1)
         return sp_fail(err, SPBPE_ERR_UNSUPPORTED, 0, "SampleEncode is not available for the current model.");
-    int st = sp_normalize_ex(&m->normalizer, text ? text : (const uint8_t *)"", len, &ws->norm,
-                             spans ? SP_NORM_ALIGN : 0, err);
+    int want = (spans ? SP_NORM_ALIGN : 0) | (opt && opt->reference_path ? SP_NORM_REFERENCE : 0);
+    int st = sp_normalize_ex(&m->normalizer, text ? text : (const uint8_t *)"", len, &ws->norm, want, err);
     if (st) return st;
     const uint8_t *t = ws->norm.text;
     size_t n = ws->norm.len;
