@@ -24,6 +24,12 @@
 
 #include "encode/encode.h"
 
+#if defined(__GNUC__) || defined(__clang__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
 static void mark(uint64_t *bits, uint32_t lo, uint32_t count) {
     for (uint32_t cp = lo; cp < lo + count; cp++) bits[cp >> 6] |= (uint64_t)1 << (cp & 63);
 }
@@ -117,6 +123,61 @@ static inline int next_ends_rules(const sp_normalizer *nz, const uint8_t *in, si
     return !(nz->bmp_next[cp >> 6] >> (cp & 63) & 1);
 }
 
+/* The non-ASCII characters from in[j] (in[j] >= 0x80) that are copied as
+ * they are (kana, CJK, Cyrillic...): written to t (alignment to a when not
+ * NULL); returns where they end, with *stop set when a character there
+ * needs the general step (else an ASCII byte, a user-defined symbol or the
+ * end follows).  Kept out of the ASCII loop's way. */
+static NOINLINE size_t plain_run(const sp_normalizer *nz, const uint8_t *mfirst, const uint8_t *in, size_t j,
+                                    size_t n, uint8_t *t, uint32_t *a, int *stop) {
+    const uint64_t *plain = nz->bmp_plain, *prefix = nz->bmp_prefix;
+    size_t run = j;
+    *stop = 0;
+    while (j < n) {
+        uint32_t cp;
+        size_t l;
+        uint8_t b = in[j];
+        if (b >= 0xE0 && b < 0xF0 && n - j >= 3) {
+            uint8_t b1 = in[j + 1], b2 = in[j + 2];
+            cp = ((uint32_t)(b & 0x0F) << 12) | ((uint32_t)(b1 & 0x3F) << 6) | (b2 & 0x3F);
+            /* trail bytes, not overlong (surrogates have no bit set) */
+            if (((b1 ^ 0x80) | (b2 ^ 0x80)) >= 0x40 || cp < 0x800) {
+                *stop = 1;
+                break;
+            }
+            l = 3;
+        } else if (b >= 0xC2 && b < 0xE0 && n - j >= 2 && (in[j + 1] & 0xC0) == 0x80) {
+            cp = ((uint32_t)(b & 0x1F) << 6) | (in[j + 1] & 0x3F);
+            l = 2;
+        } else {
+            *stop = b >= 0x80;
+            break;
+        }
+        if (!(plain[cp >> 6] >> (cp & 63) & 1)) {
+            int copy = prefix[cp >> 6] >> (cp & 63) & 1;
+            if (copy && !next_ends_rules(nz, in, j + l, n)) {
+                size_t best_len, node;
+                uint32_t value;
+                sp_charsmap_walk(&nz->charsmap, in + j, n - j, &best_len, &value, &node);
+                copy = best_len == 0; /* else a rule from here (a combining mark follows) */
+            }
+            if (!copy) {
+                *stop = 1;
+                break;
+            }
+        }
+        if (a)
+            for (size_t q = 0; q < l; q++) a[j - run + q] = (uint32_t)j;
+        j += l;
+        if (mfirst && j < n && (mfirst[in[j] >> 3] >> (in[j] & 7) & 1)) break;
+    }
+    if (j - run > 16)
+        memcpy(t, in + run, j - run);
+    else
+        for (size_t q = run; q < j; q++) t[q - run] = in[q]; /* a character or a few (Latin text) */
+    return j;
+}
+
 /* Units from in[i] that normalize_prefix would copy as they are, one
  * character each, written straight to out (room for 3 bytes per input
  * byte is there): an ASCII byte with no rule for it alone (ascii_alone)
@@ -129,7 +190,6 @@ static inline int next_ends_rules(const sp_normalizer *nz, const uint8_t *in, si
  * is a matcher).  Alignment only when `al`.  Returns where it stopped. */
 size_t sp_normalize_plain_units(const sp_normalizer *nz, const uint8_t *mfirst, const uint8_t *in, size_t i, size_t n,
                                 sp_normbuf *out, int al, int *prev_space) {
-    const uint64_t *plain = nz->bmp_plain, *prefix = nz->bmp_prefix;
     uint8_t *t = out->text;
     uint32_t *a = out->align;
     size_t o = out->len;
@@ -187,45 +247,16 @@ size_t sp_normalize_plain_units(const sp_normalizer *nz, const uint8_t *mfirst, 
             j++;
             continue;
         }
-        /* Non-ASCII characters in a row (kana, CJK, Cyrillic...), until
-         * one that is not plain, an ASCII byte or a user-defined symbol. */
-        for (;;) {
-            uint32_t cp;
-            size_t l;
-            b = in[j];
-            if (b >= 0xC2 && b < 0xE0 && j + 1 < n && (in[j + 1] & 0xC0) == 0x80) {
-                cp = ((uint32_t)(b & 0x1F) << 6) | (in[j + 1] & 0x3F);
-                l = 2;
-            } else if (b >= 0xE0 && b < 0xF0 && j + 2 < n) {
-                uint8_t b1 = in[j + 1], b2 = in[j + 2];
-                if ((b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80) goto done;
-                cp = ((uint32_t)(b & 0x0F) << 12) | ((uint32_t)(b1 & 0x3F) << 6) | (b2 & 0x3F);
-                if (cp < 0x800) goto done; /* overlong (surrogates have no bit set) */
-                l = 3;
-            } else {
-                goto done;
-            }
-            if (!(plain[cp >> 6] >> (cp & 63) & 1)) {
-                if (!(prefix[cp >> 6] >> (cp & 63) & 1)) goto done;
-                if (!next_ends_rules(nz, in, j + l, n)) {
-                    size_t best_len, node;
-                    uint32_t value;
-                    sp_charsmap_walk(&nz->charsmap, in + j, n - j, &best_len, &value, &node);
-                    if (best_len) goto done; /* a rule from here (a combining mark follows): the general step */
-                }
-            }
-            t[o] = b;
-            t[o + 1] = in[j + 1];
-            if (l == 3) t[o + 2] = in[j + 2];
-            if (al)
-                for (size_t q = 0; q < l; q++) a[o + q] = (uint32_t)j;
-            o += l;
-            j += l;
-            ps = 0;
-            if (j >= n || in[j] < 0x80 || (mfirst && (mfirst[in[j] >> 3] >> (in[j] & 7) & 1))) break;
-        }
+        /* Non-ASCII characters in a row: up to an ASCII byte or a
+         * user-defined symbol (back to the loop above), or a character that
+         * is not plain (the general step). */
+        int stop;
+        size_t k = plain_run(nz, mfirst, in, j, n, t + o, al ? a + o : NULL, &stop);
+        o += k - j;
+        if (k > j) ps = 0;
+        j = k;
+        if (stop) break;
     }
-done:
     out->len = o;
     if (al) out->align_len = o;
     *prev_space = ps;
