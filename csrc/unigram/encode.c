@@ -147,9 +147,21 @@ static uint32_t viterbi_chars(const spbpe_model *m, sp_uni_scratch *s, const uin
     uint32_t *cid = s->chr_id, *coff = s->chr_off;
     uint32_t nc = 0;
     for (size_t i = a; i < b;) {
-        size_t l = sp_utf8_char_len(t + i, b - i);
+        uint8_t b0 = t[i];
+        size_t l;
+        uint32_t id;
+        if (b0 >= 0xE0 && b0 < 0xF0 && b - i >= 3 && ((t[i + 1] ^ 0x80) | (t[i + 2] ^ 0x80)) < 0x40) {
+            id = uc->blocks[uc->three[(b0 & 0x0F) << 6 | (t[i + 1] & 0x3F)] + (t[i + 2] & 0x3F)]; /* kana, CJK */
+            l = 3;
+        } else if (b0 < 0x80) {
+            id = uc->one[b0];
+            l = 1;
+        } else {
+            l = sp_utf8_char_len(t + i, b - i);
+            id = sp_uchar_id(uc, t + i, l);
+        }
         coff[nc] = (uint32_t)i;
-        cid[nc++] = sp_uchar_id(uc, t + i, l);
+        cid[nc++] = id;
         i += l;
     }
     coff[nc] = (uint32_t)b;
@@ -159,28 +171,29 @@ static uint32_t viterbi_chars(const spbpe_model *m, sp_uni_scratch *s, const uin
     uint32_t reach = 0; /* the furthest position offered a candidate */
     for (uint32_t at = 0; at < nc; at++) {
         float here = best[at].score;
-        if (SP_UNLIKELY(here < -SP_UNI_REBASE || here > SP_UNI_REBASE)) {
+        if (SP_UNLIKELY(fabsf(here) > SP_UNI_REBASE)) { /* (false for NaN, as the two tests) */
             for (uint32_t i = at + 1; i <= reach; i++)
                 if (best[i].start != -1) best[i].score -= here;
             best[at].score = 0.0f;
             here = 0.0f;
         }
-        uint32_t node = 0, end = at;
-        int single = 0;
-        for (uint32_t k = at; k < nc;) {
-            uint32_t child = (uint32_t)units[node].base + cid[k];
-            if (units[child].check != (int32_t)node) break;
-            node = child;
-            k++;
-            int32_t id = units[node].value;
-            if (id < 0) continue;
-            offer(best, at, k, id, units[node].score + here);
-            end = k;
-            single |= k == at + 1;
-        }
-        if (!single) {
+        /* the first character: a piece of exactly it, else the unknown offer */
+        uint32_t node = (uint32_t)units[0].base + cid[at], end = at + 1;
+        if (units[node].check != 0) {
             offer(best, at, at + 1, unk, unk_score + here);
-            end = end > at + 1 ? end : at + 1;
+        } else {
+            int32_t id = units[node].value;
+            offer(best, at, at + 1, id < 0 ? unk : id, (id < 0 ? unk_score : units[node].score) + here);
+            for (uint32_t k = at + 1; k < nc;) {
+                uint32_t child = (uint32_t)units[node].base + cid[k];
+                if (units[child].check != (int32_t)node) break;
+                node = child;
+                k++;
+                id = units[node].value;
+                if (id < 0) continue;
+                offer(best, at, k, id, units[node].score + here);
+                end = k;
+            }
         }
         reach = end > reach ? end : reach;
     }
@@ -415,12 +428,18 @@ static size_t word_starts(const uint8_t *t, size_t n, int cut, uint32_t *starts)
             at++;
             continue;
         }
-        size_t l = sp_utf8_char_len(t + at, n - at);
-        if (l == 3 && sp_is_space_symbol(t + at)) {
-            size_t cut_at = cut == SP_UNI_CUT_BEFORE ? at : at + 3;
-            if (cut_at > starts[count - 1] && cut_at < n) starts[count++] = (uint32_t)cut_at;
-        }
-        at += l;
+        /* then non-ASCII characters up to the next ASCII byte */
+        do {
+            uint8_t c = t[at];
+            if (c == 0xE2 && n - at >= 3 && t[at + 1] == 0x96 && t[at + 2] == 0x81) {
+                size_t cut_at = cut == SP_UNI_CUT_BEFORE ? at : at + 3;
+                if (cut_at > starts[count - 1] && cut_at < n) starts[count++] = (uint32_t)cut_at;
+                at += 3;
+                continue;
+            }
+            size_t l = (size_t)1 + (c >= 0xC0) + (c >= 0xE0) + (c >= 0xF0); /* OneCharLen, then clipped */
+            at += l < n - at ? l : n - at;
+        } while (at < n && t[at] >= 0x80);
     }
     starts[count] = (uint32_t)n;
     return count;
