@@ -44,13 +44,15 @@ def _texts():
         lines += [line for _, line in corpus_lines(max_lines_per_file=300)]
     dashes = " ".join(["word " + "-" * 55, "Hotta....... a scrimmage", "x a\u2581b <sep> y"] * 400)
     docs = ["\n".join(lines[i : i + 300]) for i in range(0, len(lines), 300)]
-    # kana before (and not before) combining marks, 4-byte characters, U+FFFD
+    # kana before (and not before) combining marks, 4-byte characters, U+FFFD,
     odd = [
         "か\u3099き\u309aくけ",
         "x\U0001f642y x\U0001f642 \U0001f642y",
         "がか\u3099\u3099は",
         "か",
         "\ufffd\U0001f600か",
+        # runs of unknown characters (merged into one unk) inside long words
+        "Жa" * 3 + "Ж" * 40 + "the" + "ЖЖ" + " ЖЖЖ " + "ЖaЖ" * 30,
     ]
     return lines[:500] + docs + odd + ["\n".join(lines), dashes]
 

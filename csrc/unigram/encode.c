@@ -202,9 +202,34 @@ static uint32_t viterbi_chars(const spbpe_model *m, sp_uni_scratch *s, const uin
 
 /* Emit the best path found by viterbi_chars over nc characters.  `stack`
  * has room for nc entries. */
-static void emit_chars(const sp_uni_scratch *s, uint32_t nc, int32_t *stack, sp_uemit *o) {
+static void emit_chars(const sp_uni_scratch *s, uint32_t nc, int32_t unk, int32_t *stack, sp_uemit *o) {
     const sp_ubest *best = s->best;
     const uint32_t *coff = s->chr_off;
+    if (!o->spans && !o->m->info.byte_fallback) {
+        /* The usual case, no offsets: the ids written from the back, as
+         * sp_uemit_token would write them from the front.  The trie holds
+         * NORMAL and USER_DEFINED ids only, so a token is unknown exactly
+         * when its id is unk, and an unknown token right after another
+         * (or after the unknown that ended the words before) merges into
+         * it. */
+        size_t count = 0;
+        for (uint32_t e = nc; e > 0;) {
+            uint32_t p = (uint32_t)best[e].start;
+            int merged = best[e].id == unk && (p > 0 ? best[p].id == unk : o->prev_unk && o->count > 0);
+            count += !merged;
+            e = p;
+        }
+        int32_t *dst = o->ids + o->count + count;
+        for (uint32_t e = nc; e > 0;) {
+            uint32_t p = (uint32_t)best[e].start;
+            int merged = best[e].id == unk && (p > 0 ? best[p].id == unk : o->prev_unk && o->count > 0);
+            if (!merged) *--dst = best[e].id;
+            e = p;
+        }
+        if (nc) o->prev_unk = best[nc].id == unk;
+        o->count += count;
+        return;
+    }
     size_t top = 0;
     for (uint32_t e = nc; e > 0; e = (uint32_t)best[e].start) stack[top++] = (int32_t)e;
     uint32_t from = 0;
@@ -398,7 +423,7 @@ static float encode_word(const spbpe_model *m, sp_uni_scratch *s, sp_word_cache 
         }
     }
     uint32_t nc = viterbi_chars(m, s, t, a, b, x);
-    emit_chars(s, nc, stack, o);
+    emit_chars(s, nc, m->unk_index, stack, o);
     return s->best[nc].score;
 }
 
@@ -456,7 +481,7 @@ static void viterbi_encode(const spbpe_model *m, spbpe_workspace *ws, sp_uni_scr
         return;
     }
     if (cut == SP_UNI_CUT_NONE) {
-        emit_chars(s, viterbi_chars(m, s, t, 0, n, 0.0f), ws->stack, o);
+        emit_chars(s, viterbi_chars(m, s, t, 0, n, 0.0f), m->unk_index, ws->stack, o);
         return;
     }
     sp_word_cache *c = &ws->cache;
