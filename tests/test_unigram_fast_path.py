@@ -6,6 +6,8 @@ hashing every prefix), on lines and on long documents where the per-word
 cache must fall back for near-ties, and on models whose pieces allow no
 word cut.  Parity with sentencepiece itself is in test_unigram_parity.py."""
 
+import struct
+
 import pytest
 
 import spbpe
@@ -80,3 +82,23 @@ def test_fast_path_documents_match_sentencepiece(models):
     docs = ["\n".join(lines[i : i + 50]) for i in range(0, len(lines), 50)]
     assert ours.encode(docs) == ref.encode(docs)
     assert [ours.encode(d) for d in docs] == [ref.encode(d) for d in docs]
+
+
+def test_fast_path_with_replacements_that_split_characters(models):
+    # A charsmap replacement that is not whole characters ("ｶ" -> a lone
+    # lead byte F0, which swallows the U+2581 after it as the Viterbi steps)
+    # makes the normalized text other than UTF-8: the word cut must then
+    # step by characters as the reference does.
+    from spbpe._proto import model_pb2
+
+    proto = model_pb2.ModelProto.FromString(open(models["prefix"], "rb").read())
+    blob = bytearray(proto.normalizer_spec.precompiled_charsmap)
+    (trie_size,) = struct.unpack("<I", blob[:4])
+    at = blob.index("カ".encode() + b"\0", 4 + trie_size)
+    blob[at : at + 4] = b"\xf0\0\0\0"
+    proto.normalizer_spec.precompiled_charsmap = bytes(blob)
+    model = spbpe.SentencePieceProcessor(model_proto=proto.SerializeToString())._model
+    texts = ["xｶ y", "ｶ ｶ the ｶｶ a", "the cat ｶ sat " * 20, "ｶ" * 70 + " is " + "word " * 30]
+    for text in texts:
+        data = text.encode()
+        assert model.encode_ids(data) == model.encode_ids(data, reference_path=True), text

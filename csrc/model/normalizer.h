@@ -73,6 +73,9 @@ typedef struct sp_normbuf {
     size_t align_len, align_cap;
     uint32_t *starts;        /* SP_NORM_STARTS: offset 0, then every U+2581 not right after another */
     size_t starts_len, starts_cap; /* starts_len = 0: not recorded (the caller scans) */
+    int whole_chars;         /* 1: each lead byte is followed by the trail bytes it announces and no
+                                trail byte stands alone, so OneCharLen steps start at every non-trail
+                                byte (0 when a replacement string or user symbol broke that) */
 } sp_normbuf;
 
 int sp_normalizer_init(sp_normalizer *nz, const uint8_t *charsmap, size_t charsmap_len,

@@ -427,14 +427,45 @@ static float encode_word(const spbpe_model *m, sp_uni_scratch *s, sp_word_cache 
     return s->best[nc].score;
 }
 
-/* The word starts of t[0, n) into starts (room for n + 3), stepping by
- * characters as the Viterbi does: ASCII bytes are found eight at a time
- * (the first byte >= 0x80 ends a run, and it starts a character since
- * ASCII bytes are whole characters); each other character is checked for
- * U+2581.  Returns the count; starts[count] = n. */
-static size_t word_starts(const uint8_t *t, size_t n, int cut, uint32_t *starts) {
+/* The word starts of t[0, n) into starts (room for n + 3): where a
+ * U+2581 starts a character, as the Viterbi steps.  When the normalizer
+ * says the text is whole characters, every byte E2 starts one and a scan
+ * for E2 finds them; else stepping by characters: ASCII bytes are found
+ * eight at a time (the first byte >= 0x80 ends a run, and it starts a
+ * character since ASCII bytes are whole characters); each other character
+ * is checked for U+2581.  Returns the count; starts[count] = n. */
+static size_t word_starts(const uint8_t *t, size_t n, int cut, int whole_chars, uint32_t *starts) {
     size_t count = 0;
     starts[count++] = 0;
+    if (whole_chars) {
+        /* Every byte E2 starts a character: look for them, eight bytes at
+         * a time where the compiler allows (the flags of a zero-byte test
+         * are checked one by one). */
+        size_t at = 0;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+        for (; at + 8 <= n; at += 8) {
+            uint64_t w;
+            memcpy(&w, t + at, 8);
+            w ^= 0xE2 * ones;
+            for (uint64_t z = (w - ones) & ~w & highs; z; z &= z - 1) {
+                size_t p = at + ((size_t)__builtin_ctzll(z) >> 3);
+                if (t[p] == 0xE2 && n - p >= 3 && t[p + 1] == 0x96 && t[p + 2] == 0x81) {
+                    size_t cut_at = cut == SP_UNI_CUT_BEFORE ? p : p + 3;
+                    if (cut_at > starts[count - 1] && cut_at < n) starts[count++] = (uint32_t)cut_at;
+                }
+            }
+        }
+#endif
+        for (size_t p = at; p < n; p++) {
+            if (t[p] == 0xE2 && n - p >= 3 && t[p + 1] == 0x96 && t[p + 2] == 0x81) {
+                size_t cut_at = cut == SP_UNI_CUT_BEFORE ? p : p + 3;
+                if (cut_at > starts[count - 1] && cut_at < n) starts[count++] = (uint32_t)cut_at;
+            }
+        }
+        starts[count] = (uint32_t)n;
+        return count;
+    }
     for (size_t at = 0; at < n;) {
         if (at + 8 <= n) {
             uint64_t w;
@@ -487,7 +518,7 @@ static void viterbi_encode(const spbpe_model *m, spbpe_workspace *ws, sp_uni_scr
     sp_word_cache *c = &ws->cache;
     if (c->generation != m->generation) sp_cache_reset(c, m->generation);
     uint32_t *starts = ws->seg_starts;
-    size_t count = word_starts(t, n, cut, starts);
+    size_t count = word_starts(t, n, cut, ws->norm.whole_chars && !reference, starts);
     /* Then the words, hashing and prefetching the cache slot of one a few
      * places ahead so its memory arrives while the current one is encoded
      * (as bpe_encode.c does). */
