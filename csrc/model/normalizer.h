@@ -88,9 +88,9 @@ int sp_normalize(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbu
 /* sp_normalize_ex's `want`: SP_NORM_ALIGN fills the alignment (without it
  * the identity fast path may leave it empty); SP_NORM_STARTS asks the
  * identity fast path to record the word starts (others leave starts_len 0),
- * with room for one more entry after them; SP_NORM_REFERENCE takes every
- * unit through the general step (no plain-unit copy), the twin tests
- * compare the shortcut with. */
+ * with room for one more entry after them; SP_NORM_REFERENCE skips the
+ * plain-unit copy (normalize_units.c), taking those units through the
+ * general step: the twin tests compare that shortcut with. */
 enum { SP_NORM_ALIGN = 1, SP_NORM_STARTS = 2, SP_NORM_REFERENCE = 4 };
 int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out, int want,
                     spbpe_error *err);
