@@ -8,12 +8,15 @@ second table runs kyoto_ja_unigram_8000.model on the Japanese corpora
 (Japanese has no spaces, so its "words" are whole sentences) when
 ../shared has them.  Each text is cut to its first M MB (default 3).
 Peers and modes are interleaved in rounds, so machine drift moves all
-figures alike; compare the ratios of one run.
+figures alike; compare the ratios of one run.  Single-thread modes are
+timed in process CPU time, the two-thread batch in wall time.  ../shared is the folder
+next to the checkout, or $SPBPE_SHARED (for a git worktree elsewhere).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import tempfile
 import time
@@ -23,12 +26,14 @@ import sentencepiece as spm
 import spbpe
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+# ../shared next to the checkout, or $SPBPE_SHARED (a git worktree lives elsewhere)
+SHARED = pathlib.Path(os.environ.get("SPBPE_SHARED", ROOT.parent / "shared"))
 
 
 def _model(arg):
     if arg:
         return arg
-    p = ROOT.parent / "shared" / "sentencepiece_tests" / "botchan_en_unigram_1000.model"
+    p = SHARED / "sentencepiece_tests" / "botchan_en_unigram_1000.model"
     if p.exists():
         return str(p)
     prefix = pathlib.Path(tempfile.mkdtemp()) / "uni"
@@ -39,7 +44,7 @@ def _model(arg):
 
 
 def _text(max_mb: float) -> str:
-    base = ROOT.parent / "shared" / "corpora" / "english"
+    base = SHARED / "corpora" / "english"
     files = sorted(base.glob("*.txt")) if base.exists() else [ROOT / "spbpe" / "data" / "botchan.txt"]
     return _cut("\n".join(f.read_text(encoding="utf-8") for f in files), max_mb)
 
@@ -50,8 +55,8 @@ def _cut(text: str, max_mb: float) -> str:
 
 
 def _ja():
-    model = ROOT.parent / "shared" / "sentencepiece_tests" / "kyoto_ja_unigram_8000.model"
-    base = ROOT.parent / "shared" / "corpora" / "multilingual"
+    model = SHARED / "sentencepiece_tests" / "kyoto_ja_unigram_8000.model"
+    base = SHARED / "corpora" / "multilingual"
     files = [base / "ja.txt", base / "ja_wagahaiwa_nekodearu.txt"]
     if not model.exists() or not all(f.exists() for f in files):
         return None
@@ -90,9 +95,11 @@ def _table(path: str, text: str, rounds: int) -> None:
     best = {k: float("inf") for k in modes}
     for _ in range(rounds):
         for k, fn in modes.items():
-            t = time.perf_counter()
+            # CPU time for one thread (steadier on a shared machine), wall time for two
+            clock = time.perf_counter if k[1] == "batch 2 threads" else time.process_time
+            t = clock()
             fn()
-            best[k] = min(best[k], time.perf_counter() - t)
+            best[k] = min(best[k], clock() - t)
     print(f"model {pathlib.Path(path).name}: {mb:.2f} MB of text, {len(lines)} lines, {len(docs)} documents")
     for mode in ("lines", "docs", "batch 1 thread", "batch 2 threads"):
         a, b = best[("sentencepiece", mode)], best[("spbpe", mode)]

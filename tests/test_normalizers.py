@@ -157,6 +157,35 @@ def test_standalone_normalizer(kwargs):
     )
 
 
+def _composing_strings(count, seed):
+    """Characters that only begin rules (kana before U+3099/U+309A, Hangul
+    leading jamo before vowels, Latin and Cyrillic letters before combining
+    marks) next to the marks that continue those rules, to other
+    characters, to ASCII and to the end of the text."""
+    import random
+
+    rng = random.Random(seed)
+    starts = (
+        "かきくけこさしすせそたちつてとはひふへほカキクケコハヒフヘホウゝヽワヰヱヲ"
+        + "\u1100\u1103\u1109\u1112\uac00\uac01"
+    )
+    starts += "aeiouAEIOUnNcCyYеиЕИ" + "ｶｷｸﾊﾋﾌ"
+    marks = "\u3099\u309a\uff9e\uff9f\u1161\u1169\u11a8\u0301\u0308\u0306\u0300"
+    others = "の。、「」》漢字é ! 1\U0001f600\u2581"
+    pool = starts * 3 + marks * 2 + others
+    out = [c for c in starts] + [c + m for c in starts[:12] for m in marks[:4]]
+    out += ["".join(rng.choice(pool) for _ in range(rng.randint(1, 12))) for _ in range(count)]
+    return out
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_composing_characters(rule):
+    # The normalizer copies a character whose bytes only begin rules without
+    # walking the charsmap unless the next character may continue one.
+    inputs = _composing_strings(400, seed=11)
+    _same_normalizer(spm.SentencePieceNormalizer(rule_name=rule), spbpe.SentencePieceNormalizer(rule_name=rule), inputs)
+
+
 def test_standalone_normalizer_from_model_and_spec(norm_models):
     import pickle
 

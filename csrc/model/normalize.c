@@ -93,6 +93,19 @@ static size_t normalize_prefix(const sp_normalizer *nz, const uint8_t *s, size_t
     return 1;
 }
 
+/* Does s[0..n) consist of whole characters (sp_normbuf.whole_chars)? */
+static int whole_chars(const uint8_t *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        uint8_t b = s[i];
+        size_t l = b < 0x80 ? 1 : b < 0xC0 ? 0 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+        if (l == 0 || l > n - i) return 0;
+        for (size_t k = 1; k < l; k++)
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+        i += l;
+    }
+    return 1;
+}
+
 static int ensure(sp_normbuf *out, size_t extra) {
     if (sp_reserve_inline((void **)&out->text, &out->cap, out->len + extra, 1)) return -1;
     if (sp_reserve_inline((void **)&out->align, &out->align_cap, out->align_len + extra + 1, sizeof(uint32_t)))
@@ -307,6 +320,7 @@ int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_nor
     out->len = 0;
     out->align_len = 0;
     out->starts_len = 0;
+    out->whole_chars = 1; /* the copies and U+FFFD keep it; the general step checks its replacement */
     if (n == 0) return SPBPE_OK;
     if (n > SP_MAX_INPUT) return sp_fail(err, SPBPE_ERR_LIMIT, 0, "input of %zu bytes exceeds the 1 GiB limit", n);
 
@@ -337,7 +351,7 @@ int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_nor
     /* Units no rule rewrites (normalize_units.c) are copied without the charsmap
      * walk, as normalize_prefix would find them one by one. */
     const uint8_t *mfirst = nz->matcher_first;
-    int runs = !nz->matcher || mfirst;
+    int runs = !(want & SP_NORM_REFERENCE) && (!nz->matcher || mfirst);
     while (consumed < n) {
         if (runs) {
             if (ensure(out, 3 * (n - consumed))) goto nomem;
@@ -348,6 +362,7 @@ int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_nor
             }
         }
         size_t m = normalize_prefix(nz, in + consumed, n - consumed, &r, &rlen);
+        if (out->whole_chars && !whole_chars(r, rlen)) out->whole_chars = 0;
         while (is_prev_space && rlen > 0 && r[0] == ' ') {
             r++;
             rlen--;

@@ -58,6 +58,11 @@ typedef struct sp_normalizer {
     int graph_alone;              /* every byte 0x21..0x7E is ascii_alone and ascii_pairs is 0 */
     uint64_t *bmp_plain;          /* 1024 words, owned: bit cp for a 2- or 3-byte code point no charsmap
                                      rule starts with (nor with a prefix of its bytes): copied as it is */
+    uint64_t *bmp_prefix;         /* 1024 words after bmp_plain (same block): bit cp when rules only
+                                     start with its bytes and continue (kana before a combining mark):
+                                     copied as it is unless the walk on from it reaches a rule */
+    uint64_t *bmp_next;           /* 1024 words after bmp_prefix: bit cp for a 2- or 3-byte character
+                                     whose bytes may continue a rule after a bmp_prefix character */
 } sp_normalizer;
 
 /* Output of sp_normalize: caller-owned growable buffers. */
@@ -68,6 +73,9 @@ typedef struct sp_normbuf {
     size_t align_len, align_cap;
     uint32_t *starts;        /* SP_NORM_STARTS: offset 0, then every U+2581 not right after another */
     size_t starts_len, starts_cap; /* starts_len = 0: not recorded (the caller scans) */
+    int whole_chars;         /* 1: each lead byte is followed by the trail bytes it announces and no
+                                trail byte stands alone, so OneCharLen steps start at every non-trail
+                                byte (0 when a replacement string or user symbol broke that) */
 } sp_normbuf;
 
 int sp_normalizer_init(sp_normalizer *nz, const uint8_t *charsmap, size_t charsmap_len,
@@ -80,8 +88,10 @@ int sp_normalize(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbu
 /* sp_normalize_ex's `want`: SP_NORM_ALIGN fills the alignment (without it
  * the identity fast path may leave it empty); SP_NORM_STARTS asks the
  * identity fast path to record the word starts (others leave starts_len 0),
- * with room for one more entry after them. */
-enum { SP_NORM_ALIGN = 1, SP_NORM_STARTS = 2 };
+ * with room for one more entry after them; SP_NORM_REFERENCE skips the
+ * plain-unit copy (normalize_units.c), taking those units through the
+ * general step: the twin tests compare that shortcut with. */
+enum { SP_NORM_ALIGN = 1, SP_NORM_STARTS = 2, SP_NORM_REFERENCE = 4 };
 int sp_normalize_ex(const sp_normalizer *nz, const uint8_t *in, size_t n, sp_normbuf *out, int want,
                     spbpe_error *err);
 

@@ -68,4 +68,14 @@ static inline void sp_uemit_token(sp_uemit *o, uint32_t b, uint32_t len, int32_t
     o->prev_unk = is_unk;
 }
 
+/* viterbi.c: EncodeOptimized over t[a, b) from the path score x, by bytes
+ * (the plain twin: returns the score at b, s->best by byte) or by
+ * characters (returns the number of characters; the score is
+ * s->best[that].score); then the best path emitted into o.  `stack` has
+ * room for b - a entries. */
+float sp_viterbi_bytes(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t, size_t a, size_t b, float x);
+void sp_emit_bytes(const sp_uni_scratch *s, size_t a, size_t b, int32_t *stack, sp_uemit *o);
+uint32_t sp_viterbi_chars(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t, size_t a, size_t b, float x);
+void sp_emit_chars(const sp_uni_scratch *s, uint32_t nc, int32_t unk, int32_t *stack, sp_uemit *o);
+
 #endif /* SPBPE_UNIGRAM_EMIT_H */

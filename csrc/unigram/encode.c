@@ -2,32 +2,20 @@
  * encode.c - encode for unigram (model_type 1), word (3) and char (4)
  * models: what spbpe_encode dispatches to for every non-BPE model.
  *
- * Unigram: sentencepiece 0.2.3 encodes with EncodeOptimized
- * (unigram_model.cc), a Viterbi over byte positions that never stores the
- * lattice.  For each character start s (left to right), the trie walk from
- * s finds every normal-map piece that is a prefix of the rest, shortest
- * first; UNUSED pieces are skipped; a piece ending at byte e offers
- * best[s] + score to best[e], taken only if e has no candidate yet or the
- * offer is strictly larger, so ties keep the earliest start; the unknown
- * offer (min_score - 10) follows where no piece covers exactly the first
- * character.  Backtracking from the end gives the pieces.
+ * Unigram: sentencepiece 0.2.3 encodes with EncodeOptimized, a Viterbi
+ * over positions that never stores the lattice (viterbi.c).
  *
- * The arithmetic is what the 0.2.3 wheel's machine code does (read from
- * its disassembly: addss/comiss, no x87, no FMA): float sums, a
- * USER_DEFINED piece scoring sp_uni_udef_score(bytes), and one thing the
- * source at HEAD does not show: before the offers from s, when best[s] is
- * outside [-1e5, 1e5] (SP_UNI_REBASE), it is subtracted in float from
- * best[s] and from every later position that already has a candidate
- * (only positions up to the furthest end offered so far can).  Summing
- * -10 a token, that first happens after some ten thousand tokens, which
- * is why lines and short documents matched without it and documents of a
- * thousand lines did not.
- *
- * Fast path: a model whose pieces allow a word cut (trie.c) is encoded
+ * Fast paths: a model whose pieces allow a word cut (trie.c) is encoded
  * word by word through the workspace's word cache, exact as explained at
- * local_segment below; reference_path runs the plain whole-sentence
- * Viterbi with pieces found by hashing every prefix and scored from their
- * types (step_score) instead of the trie and the scores its units hold.
+ * local_segment below.  A word the cache does not hold (Japanese has no
+ * spaces: a "word" is a sentence), and the whole text of a model with no
+ * cut, go to sp_viterbi_chars (viterbi.c), positions in characters and
+ * pieces found by walking the character trie (chars.c: a step per
+ * character, not per byte).  The text is normalized with the
+ * normalizer's plain-unit shortcuts.  reference_path runs none of these:
+ * the normalizer's general step, then the plain whole-sentence Viterbi by
+ * bytes with pieces found by hashing every prefix and scored from their
+ * types (step_score, viterbi.c) instead of a trie and the scores its units hold.
  *
  * Char model: one user-defined match or one character per token; word
  * model: sentencepiece's SplitIntoWords (a word starts at each U+2581); each
@@ -42,100 +30,13 @@
 #include "unigram/emit.h"
 
 static int grow_best(sp_uni_scratch *s, size_t n) {
+    if (n + 1 <= s->best_cap && n + 1 <= s->chr_cap) return 0;
+    size_t cap = s->chr_cap;
+    if (sp_reserve((void **)&s->chr_id, &cap, n + 1, sizeof *s->chr_id)) return -1;
+    cap = s->chr_cap;
+    if (sp_reserve((void **)&s->chr_off, &cap, n + 1, sizeof *s->chr_off)) return -1;
+    s->chr_cap = cap;
     return sp_reserve((void **)&s->best, &s->best_cap, n + 1, sizeof *s->best);
-}
-
-/* The score a token adds to its path in EncodeOptimized (bytes = its
- * length); the trie's units hold the same for its pieces. */
-static inline float step_score(const spbpe_model *m, int32_t id, size_t bytes) {
-    if (id < 0) return m->uni->unk_score; /* no unknown piece in the model */
-    if (m->type[id] == SPBPE_PIECE_USER_DEFINED) return sp_uni_udef_score(bytes);
-    if (m->type[id] == SPBPE_PIECE_UNKNOWN) return m->uni->unk_score;
-    return m->score[id];
-}
-
-/* Offer `cand` for the piece t[at, k) to position k: taken when k has none
- * yet or the offer is strictly larger, so ties keep the earliest start. */
-static inline void offer(sp_ubest *best, size_t at, size_t k, int32_t id, float cand) {
-    sp_ubest *to = &best[k];
-    if (to->start == -1 || cand > to->score) {
-        to->score = cand;
-        to->start = (int32_t)at;
-        to->id = id;
-    }
-}
-
-/* EncodeOptimized over t[a, b), with best[a] = x: fills s->best for
- * (a, b] and returns best[b] (rebased as the wheel does, see the top).
- * `reference` finds the pieces by hashing every prefix up to the longest
- * piece and scores them with step_score (the plain twin of the trie walk
- * and its stored scores; both see the matches from one start shortest
- * first). */
-static float viterbi_span(const spbpe_model *m, sp_uni_scratch *s, const uint8_t *t, size_t a, size_t b, float x,
-                          int reference) {
-    const sp_unigram *u = m->uni;
-    const sp_da_unit *units = u->trie.units;
-    const float unk_score = u->unk_score;
-    const int32_t unk = m->unk_index;
-    sp_ubest *best = s->best;
-    for (size_t i = a; i <= b; i++) best[i] = (sp_ubest){0.0f, -1, -1};
-    best[a].score = x;
-    size_t reach = a; /* the furthest position offered a candidate */
-    for (size_t at = a; at < b;) {
-        float here = best[at].score;
-        if (SP_UNLIKELY(here < -SP_UNI_REBASE || here > SP_UNI_REBASE)) {
-            for (size_t i = at + 1; i <= reach; i++)
-                if (best[i].start != -1) best[i].score -= here;
-            best[at].score = 0.0f;
-            here = 0.0f;
-        }
-        size_t mblen = sp_utf8_char_len(t + at, b - at);
-        size_t end = at; /* the furthest piece end from here */
-        int single = 0;
-        if (reference) {
-            for (size_t k = at + 1; k <= b && k - at <= u->max_piece_len; k++) {
-                int32_t id = sp_lookup_normal(m, t + at, k - at);
-                if (id < 0 || m->type[id] == SPBPE_PIECE_UNUSED) continue;
-                offer(best, at, k, id, step_score(m, id, k - at) + here);
-                end = k;
-                if (k - at == mblen) single = 1;
-            }
-        } else {
-            uint32_t node = 0;
-            for (size_t k = at; k < b;) {
-                uint32_t child = (uint32_t)units[node].base + t[k];
-                if (units[child].check != (int32_t)node) break;
-                node = child;
-                k++;
-                int32_t id = units[node].value;
-                if (id < 0) continue;
-                offer(best, at, k, id, units[node].score + here);
-                end = k;
-                single |= k - at == mblen;
-            }
-        }
-        if (!single) {
-            offer(best, at, at + mblen, unk, unk_score + here);
-            end = at + mblen > end ? at + mblen : end;
-        }
-        reach = end > reach ? end : reach;
-        at += mblen;
-    }
-    return best[b].score;
-}
-
-/* Emit the best path of t[a, b) found by viterbi_span.  `stack` has room
- * for b - a entries. */
-static void emit_span(const sp_uni_scratch *s, size_t a, size_t b, int32_t *stack, sp_uemit *o) {
-    const sp_ubest *best = s->best;
-    size_t top = 0;
-    for (size_t e = b; e > a; e = (size_t)best[e].start) stack[top++] = (int32_t)e;
-    size_t from = a;
-    while (top) {
-        size_t e = (size_t)stack[--top];
-        sp_uemit_token(o, (uint32_t)from, (uint32_t)(e - from), best[e].id);
-        from = e;
-    }
 }
 
 /* ------------------------------------------------------------ word cache
@@ -160,13 +61,13 @@ static void emit_span(const sp_uni_scratch *s, size_t a, size_t b, int32_t *stac
  * that path.  Above it (near-ties) the word is segmented in float from
  * the true x, as the whole-sentence Viterbi would.
  *
- * The rebase (see the top) fits in: at a word start no candidate lies
+ * The rebase (viterbi.c) fits in: at a word start no candidate lies
  * beyond it, so a rebase there just sets x = 0, which encode_word does
  * first.  Inside a word, best[] at each position stays within the same
  * error of x + its local value, so when |x| + (the largest |local value|)
  * + that error stays below 1e5 no rebase can happen inside the word; the
  * cache entry's bound on |x| includes that too, and above it the word
- * goes to viterbi_span, which rebases as the wheel does. */
+ * goes to sp_viterbi_chars, which rebases as the wheel does. */
 
 #define SP_UNI_CACHE_MAX 64 /* longer words are not cached */
 
@@ -320,19 +221,50 @@ static float encode_word(const spbpe_model *m, sp_uni_scratch *s, sp_word_cache 
             if (replay(m, fresh, count, (uint32_t)a, (uint32_t)b, &x, o)) return x;
         }
     }
-    x = viterbi_span(m, s, t, a, b, x, 0);
-    emit_span(s, a, b, stack, o);
-    return x;
+    uint32_t nc = sp_viterbi_chars(m, s, t, a, b, x);
+    sp_emit_chars(s, nc, m->unk_index, stack, o);
+    return s->best[nc].score;
 }
 
-/* The word starts of t[0, n) into starts (room for n + 3), stepping by
- * characters as the Viterbi does: ASCII bytes are found eight at a time
- * (the first byte >= 0x80 ends a run, and it starts a character since
- * ASCII bytes are whole characters); each other character is checked for
- * U+2581.  Returns the count; starts[count] = n. */
-static size_t word_starts(const uint8_t *t, size_t n, int cut, uint32_t *starts) {
+/* The word starts of t[0, n) into starts (room for n + 3): where a
+ * U+2581 starts a character, as the Viterbi steps.  When the normalizer
+ * says the text is whole characters, every byte E2 starts one and a scan
+ * for E2 finds them; else stepping by characters: ASCII bytes are found
+ * eight at a time (the first byte >= 0x80 ends a run, and it starts a
+ * character since ASCII bytes are whole characters); each other character
+ * is checked for U+2581.  Returns the count; starts[count] = n. */
+static size_t word_starts(const uint8_t *t, size_t n, int cut, int whole_chars, uint32_t *starts) {
     size_t count = 0;
     starts[count++] = 0;
+    if (whole_chars) {
+        /* Every byte E2 starts a character: look for them, eight bytes at
+         * a time where the compiler allows (the flags of a zero-byte test
+         * are checked one by one). */
+        size_t at = 0;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+        for (; at + 8 <= n; at += 8) {
+            uint64_t w;
+            memcpy(&w, t + at, 8);
+            w ^= 0xE2 * ones;
+            for (uint64_t z = (w - ones) & ~w & highs; z; z &= z - 1) {
+                size_t p = at + ((size_t)__builtin_ctzll(z) >> 3);
+                if (t[p] == 0xE2 && n - p >= 3 && t[p + 1] == 0x96 && t[p + 2] == 0x81) {
+                    size_t cut_at = cut == SP_UNI_CUT_BEFORE ? p : p + 3;
+                    if (cut_at > starts[count - 1] && cut_at < n) starts[count++] = (uint32_t)cut_at;
+                }
+            }
+        }
+#endif
+        for (size_t p = at; p < n; p++) {
+            if (t[p] == 0xE2 && n - p >= 3 && t[p + 1] == 0x96 && t[p + 2] == 0x81) {
+                size_t cut_at = cut == SP_UNI_CUT_BEFORE ? p : p + 3;
+                if (cut_at > starts[count - 1] && cut_at < n) starts[count++] = (uint32_t)cut_at;
+            }
+        }
+        starts[count] = (uint32_t)n;
+        return count;
+    }
     for (size_t at = 0; at < n;) {
         if (at + 8 <= n) {
             uint64_t w;
@@ -351,12 +283,18 @@ static size_t word_starts(const uint8_t *t, size_t n, int cut, uint32_t *starts)
             at++;
             continue;
         }
-        size_t l = sp_utf8_char_len(t + at, n - at);
-        if (l == 3 && sp_is_space_symbol(t + at)) {
-            size_t cut_at = cut == SP_UNI_CUT_BEFORE ? at : at + 3;
-            if (cut_at > starts[count - 1] && cut_at < n) starts[count++] = (uint32_t)cut_at;
-        }
-        at += l;
+        /* then non-ASCII characters up to the next ASCII byte */
+        do {
+            uint8_t c = t[at];
+            if (c == 0xE2 && n - at >= 3 && t[at + 1] == 0x96 && t[at + 2] == 0x81) {
+                size_t cut_at = cut == SP_UNI_CUT_BEFORE ? at : at + 3;
+                if (cut_at > starts[count - 1] && cut_at < n) starts[count++] = (uint32_t)cut_at;
+                at += 3;
+                continue;
+            }
+            size_t l = (size_t)1 + (c >= 0xC0) + (c >= 0xE0) + (c >= 0xF0); /* OneCharLen, then clipped */
+            at += l < n - at ? l : n - at;
+        } while (at < n && t[at] >= 0x80);
     }
     starts[count] = (uint32_t)n;
     return count;
@@ -367,15 +305,19 @@ static size_t word_starts(const uint8_t *t, size_t n, int cut, uint32_t *starts)
 static void viterbi_encode(const spbpe_model *m, spbpe_workspace *ws, sp_uni_scratch *s, const uint8_t *t, size_t n,
                            int reference, sp_uemit *o) {
     int cut = m->uni->cut;
-    if (reference || cut == SP_UNI_CUT_NONE) {
-        viterbi_span(m, s, t, 0, n, 0.0f, reference);
-        emit_span(s, 0, n, ws->stack, o);
+    if (reference) {
+        sp_viterbi_bytes(m, s, t, 0, n, 0.0f);
+        sp_emit_bytes(s, 0, n, ws->stack, o);
+        return;
+    }
+    if (cut == SP_UNI_CUT_NONE) {
+        sp_emit_chars(s, sp_viterbi_chars(m, s, t, 0, n, 0.0f), m->unk_index, ws->stack, o);
         return;
     }
     sp_word_cache *c = &ws->cache;
     if (c->generation != m->generation) sp_cache_reset(c, m->generation);
     uint32_t *starts = ws->seg_starts;
-    size_t count = word_starts(t, n, cut, starts);
+    size_t count = word_starts(t, n, cut, ws->norm.whole_chars && !reference, starts);
     /* Then the words, hashing and prefetching the cache slot of one a few
      * places ahead so its memory arrives while the current one is encoded
      * (as bpe_encode.c does). */
@@ -436,8 +378,8 @@ int sp_unigram_encode(const spbpe_model *m, const uint8_t *text, size_t len, con
     int type = m->info.model_type;
     if (sample && type != 1)
         return sp_fail(err, SPBPE_ERR_UNSUPPORTED, 0, "SampleEncode is not available for the current model.");
-    int st = sp_normalize_ex(&m->normalizer, text ? text : (const uint8_t *)"", len, &ws->norm,
-                             spans ? SP_NORM_ALIGN : 0, err);
+    int want = (spans ? SP_NORM_ALIGN : 0) | (opt && opt->reference_path ? SP_NORM_REFERENCE : 0);
+    int st = sp_normalize_ex(&m->normalizer, text ? text : (const uint8_t *)"", len, &ws->norm, want, err);
     if (st) return st;
     const uint8_t *t = ws->norm.text;
     size_t n = ws->norm.len;

@@ -28,6 +28,8 @@ sp_uni_scratch *sp_uni_scratch_get(spbpe_workspace *ws) {
 void sp_uni_scratch_free(sp_uni_scratch *s) {
     if (!s) return;
     free(s->best);
+    free(s->chr_id);
+    free(s->chr_off);
     free(s->char_off);
     free(s->nodes);
     free(s->begin_list);

@@ -13,7 +13,11 @@
  * walk skips them) and the score that piece adds in the Viterbi encode,
  * side by side in 16 bytes: one step reads one cache line.
  *
- * Build (once, at load): the pieces sorted by bytes, then depth first
+ * The builder (sp_da_build) takes any labels below an alphabet size:
+ * bytes here, character ids for the character trie (chars.c), where every
+ * base + alphabet - 1 is inside the array in the same way.
+ *
+ * Build (once, at load): the keys sorted by labels, then depth first
  * each node's children are placed at the first base whose slots are all
  * free, found along a list of free units.  A free unit skipped by many
  * searches (low indices no base can reach, holes between dense blocks)
@@ -31,7 +35,7 @@
 
 #include "unigram/unigram.h"
 
-#define LEAF_BASE 0        /* a leaf's children would be units 0..255, whose check never names a leaf */
+#define LEAF_BASE 0        /* a leaf's children would be units 0..alphabet-1, whose check never names a leaf */
 #define SKIP_LIMIT 32      /* a free unit skipped this often leaves the free list */
 
 typedef struct da_builder {
@@ -87,7 +91,7 @@ static int grow(da_builder *b, size_t need) {
 static int is_free(const da_builder *b, size_t i) { return i >= b->size || b->units[i].check == -1; }
 
 /* The first base >= 1 whose slots base + c[k] are all free. */
-static int32_t find_base(da_builder *b, const uint8_t *c, size_t k) {
+static int32_t find_base(da_builder *b, const uint32_t *c, size_t k) {
     for (int32_t i = b->head; i >= 0;) {
         int32_t next = b->next[i];
         int32_t base = i - (int32_t)c[0];
@@ -97,57 +101,39 @@ static int32_t find_base(da_builder *b, const uint8_t *c, size_t k) {
         if (++b->skips[i] >= SKIP_LIMIT) unlink_free(b, i);
         i = next;
     }
-    return (int32_t)(b->size > 256 ? b->size : 256); /* past the end: every slot free once grown */
+    return (int32_t)b->size; /* past the end: every slot free once grown */
 }
 
-/* A normal-map piece for sorting: the comparator needs no model. */
-typedef struct da_key {
-    const uint8_t *p;
-    uint32_t len;
-    int32_t id;
-} da_key;
-
-static int by_bytes(const void *pa, const void *pb) {
-    const da_key *a = pa, *b = pb;
-    int c = memcmp(a->p, b->p, a->len < b->len ? a->len : b->len);
-    return c ? c : (a->len > b->len) - (a->len < b->len);
+static int by_labels(const void *pa, const void *pb) {
+    const sp_da_key *a = pa, *b = pb;
+    uint32_t n = a->len < b->len ? a->len : b->len;
+    for (uint32_t i = 0; i < n; i++)
+        if (a->p[i] != b->p[i]) return a->p[i] < b->p[i] ? -1 : 1;
+    return (a->len > b->len) - (a->len < b->len);
 }
 
-/* One node still to place: keys[lo, hi) share its depth-byte prefix. */
+/* One node still to place: keys[lo, hi) share its depth-label prefix. */
 typedef struct da_todo {
     int32_t node;
     uint32_t lo, hi, depth;
 } da_todo;
 
-static int da_build(sp_trie *t, const spbpe_model *m, spbpe_error *err) {
-    size_t count = 0;
-    for (int32_t id = 0; id < m->piece_count; id++)
-        if (sp_in_normal_map(m->type[id]) && sp_piece_len(m, id) > 0) count++;
-    da_key *keys = malloc((count ? count : 1) * sizeof *keys);
+int sp_da_build(sp_trie *t, const spbpe_model *m, sp_da_key *keys, size_t count, uint32_t alphabet,
+                spbpe_error *err) {
     da_todo *todo = malloc((count + 1) * sizeof *todo); /* at most one pending node per key, plus the root */
+    uint32_t *labels = malloc((size_t)alphabet * sizeof *labels);
+    uint32_t *starts = malloc(((size_t)alphabet + 1) * sizeof *starts);
     da_builder b = {0};
     b.head = -1;
     int st = SPBPE_OK;
-    if (!keys || !todo || grow(&b, 1024)) goto nomem;
-    count = 0;
-    for (int32_t id = 0; id < m->piece_count; id++) {
-        size_t len = sp_piece_len(m, id);
-        if (!sp_in_normal_map(m->type[id]) || len == 0) continue;
-        if (len > 0xFFFFFFu) {
-            st = sp_fail(err, SPBPE_ERR_LIMIT, 0, "unigram piece %d too long (%zu bytes)", (int)id, len);
-            goto out;
-        }
-        keys[count++] = (da_key){sp_piece_ptr(m, id), (uint32_t)len, id};
-    }
-    qsort(keys, count, sizeof *keys, by_bytes);
+    if (!todo || !labels || !starts || alphabet > ((uint32_t)1 << 24) || grow(&b, (size_t)alphabet + 1024)) goto nomem;
+    qsort(keys, count, sizeof *keys, by_labels);
     b.units[0].check = -2; /* the root: used, and no node's child */
     unlink_free(&b, 0);
     /* Depth first, so a piece's path lies close together; the pending
      * nodes hold disjoint non-empty key ranges, so at most count + 1. */
     size_t top = 0;
     todo[top++] = (da_todo){0, 0, (uint32_t)count, 0};
-    uint8_t bytes[256];
-    uint32_t starts[257];
     while (top) {
         da_todo d = todo[--top];
         uint32_t lo = d.lo;
@@ -155,25 +141,26 @@ static int da_build(sp_trie *t, const spbpe_model *m, spbpe_error *err) {
             int32_t id = keys[lo++].id;
             if (m->type[id] != SPBPE_PIECE_UNUSED) {
                 b.units[d.node].value = id;
-                b.units[d.node].score = m->type[id] == SPBPE_PIECE_USER_DEFINED ? sp_uni_udef_score(d.depth)
-                                                                                : m->score[id];
+                b.units[d.node].score = m->type[id] == SPBPE_PIECE_USER_DEFINED
+                                            ? sp_uni_udef_score(sp_piece_len(m, id)) /* by bytes */
+                                            : m->score[id];
             }
         }
         size_t k = 0;
         for (uint32_t i = lo; i < d.hi; i++) {
-            uint8_t c = keys[i].p[d.depth];
-            if (k == 0 || bytes[k - 1] != c) {
-                bytes[k] = c;
+            uint32_t c = keys[i].p[d.depth];
+            if (k == 0 || labels[k - 1] != c) {
+                labels[k] = c;
                 starts[k++] = i;
             }
         }
         starts[k] = d.hi;
         if (k == 0) continue; /* a leaf keeps LEAF_BASE */
-        int32_t base = find_base(&b, bytes, k);
-        if (grow(&b, (size_t)base + 256)) goto nomem;
+        int32_t base = find_base(&b, labels, k);
+        if (grow(&b, (size_t)base + alphabet)) goto nomem;
         b.units[d.node].base = base;
         for (size_t j = 0; j < k; j++) {
-            int32_t child = base + bytes[j];
+            int32_t child = base + (int32_t)labels[j];
             unlink_free(&b, child);
             b.units[child].check = d.node;
             todo[top++] = (da_todo){child, starts[j], starts[j + 1], d.depth + 1};
@@ -190,8 +177,43 @@ out:
     free(b.next);
     free(b.prev);
     free(b.skips);
-    free(keys);
     free(todo);
+    free(labels);
+    free(starts);
+    return st;
+}
+
+/* The byte trie: every normal-map piece, by its bytes (UNUSED ones too, as
+ * sentencepiece's, though they hold no value). */
+static int byte_trie(sp_trie *t, const spbpe_model *m, spbpe_error *err) {
+    size_t count = 0, total = 0;
+    for (int32_t id = 0; id < m->piece_count; id++) {
+        size_t len = sp_piece_len(m, id);
+        if (!sp_in_normal_map(m->type[id]) || len == 0) continue;
+        if (len > 0xFFFFFFu)
+            return sp_fail(err, SPBPE_ERR_LIMIT, 0, "unigram piece %d too long (%zu bytes)", (int)id, len);
+        count++;
+        total += len;
+    }
+    sp_da_key *keys = malloc((count ? count : 1) * sizeof *keys);
+    uint32_t *labels = malloc((total ? total : 1) * sizeof *labels);
+    int st;
+    if (!keys || !labels) {
+        st = sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory building the trie");
+    } else {
+        count = total = 0;
+        for (int32_t id = 0; id < m->piece_count; id++) {
+            size_t len = sp_piece_len(m, id);
+            if (!sp_in_normal_map(m->type[id]) || len == 0) continue;
+            const uint8_t *p = sp_piece_ptr(m, id);
+            for (size_t i = 0; i < len; i++) labels[total + i] = p[i];
+            keys[count++] = (sp_da_key){labels + total, (uint32_t)len, id};
+            total += len;
+        }
+        st = sp_da_build(t, m, keys, count, 256, err);
+    }
+    free(keys);
+    free(labels);
     return st;
 }
 
@@ -251,7 +273,7 @@ sp_unigram *sp_unigram_new(const spbpe_model *m, spbpe_error *err) {
     /* Cutting into words needs finite, moderate scores: then float sums
      * stay finite and the cache's error bound holds (encode.c). */
     u->cut = isfinite(bound) && bound < 1e6 ? word_cut(m) : SP_UNI_CUT_NONE;
-    if (da_build(&u->trie, m, err)) {
+    if (byte_trie(&u->trie, m, err) || sp_uchars_build(u, m, err)) {
         sp_unigram_free(u);
         return NULL;
     }
@@ -261,5 +283,6 @@ sp_unigram *sp_unigram_new(const spbpe_model *m, spbpe_error *err) {
 void sp_unigram_free(sp_unigram *u) {
     if (!u) return;
     free(u->trie.units);
+    sp_uchars_release(u);
     free(u);
 }

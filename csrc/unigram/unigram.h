@@ -15,8 +15,10 @@
 #include "encode/encode.h"
 
 /* A double-array trie over the normal-map pieces (NORMAL, USER_DEFINED,
- * UNUSED), as sentencepiece's (trie.c).  Node 0 is the root.  Every base
- * is >= 0 and base + 255 < size, so a step needs no range test. */
+ * UNUSED), as sentencepiece's (trie.c), or over the character ids of the
+ * NORMAL and USER_DEFINED pieces (chars.c).  Node 0 is the root.  Every
+ * base is >= 0 and base + the largest label < size, so a step needs no
+ * range test. */
 typedef struct sp_da_unit {
     int32_t base;            /* children at base + byte (0 for a leaf: no unit there names it) */
     int32_t check;           /* the parent node, -1 for a free unit, -2 for the root */
@@ -38,6 +40,50 @@ static inline uint32_t sp_trie_step(const sp_trie *t, uint32_t node, uint8_t b) 
  * (UNUSED pieces, which every walk skips, read as -1). */
 static inline int32_t sp_trie_value(const sp_trie *t, uint32_t node) { return t->units[node].value; }
 
+/* A key for sp_da_build: its labels (bytes, or character ids) and piece. */
+typedef struct sp_da_key {
+    const uint32_t *p;
+    uint32_t len;
+    int32_t id;
+} sp_da_key;
+
+/* Build a double array over keys (sorted here) with labels below
+ * `alphabet`: a node's value and score are its piece's, as above (trie.c). */
+int sp_da_build(sp_trie *t, const spbpe_model *m, sp_da_key *keys, size_t count, uint32_t alphabet,
+                spbpe_error *err);
+
+/* The character trie (chars.c): the NORMAL and USER_DEFINED pieces as
+ * sequences of character ids, a character being what the Viterbi steps
+ * by (OneCharLen, so a lead byte and what follows, clipped at the end).
+ * Each character found in some piece has an id >= 1; any other reads 0,
+ * which no node has a child by. */
+typedef struct sp_uchars {
+    sp_trie trie;            /* labels: character ids, alphabet count + 1 */
+    uint32_t count;          /* ids are 1..count */
+    uint32_t one[256];       /* 1-byte characters */
+    uint32_t two[32 * 64];   /* C0..DF + a trail byte: [(b0 - 0xC0) << 6 | (b1 & 0x3F)] */
+    uint32_t three[16 * 64]; /* E0..EF + two trail bytes: the block of 64 ids for b0, b1 in `blocks` */
+    uint32_t *blocks;        /* block 0 is all zero (no character of it in a piece) */
+    uint64_t *other_key;     /* the rest (4 bytes, clipped, stray trail bytes): open addressing, */
+    uint32_t *other_id;      /* key = bytes | length << 32, 0 = empty slot */
+    size_t other_mask;       /* slots - 1; 0 and NULL arrays when there are none */
+} sp_uchars;
+
+static inline int sp_is_trail(uint8_t b) { return (b & 0xC0) == 0x80; }
+
+uint32_t sp_uchar_other(const sp_uchars *c, const uint8_t *p, size_t len);
+
+/* The id of the character p[0..len) (len its clipped OneCharLen), 0 when
+ * no piece holds it. */
+static inline uint32_t sp_uchar_id(const sp_uchars *c, const uint8_t *p, size_t len) {
+    uint8_t b0 = p[0];
+    if (len == 1) return c->one[b0];
+    if (len == 3 && b0 < 0xF0 && sp_is_trail(p[1]) && sp_is_trail(p[2]))
+        return c->blocks[c->three[(b0 & 0x0F) << 6 | (p[1] & 0x3F)] + (p[2] & 0x3F)];
+    if (len == 2 && b0 < 0xE0 && sp_is_trail(p[1])) return c->two[(b0 - 0xC0) << 6 | (p[1] & 0x3F)];
+    return sp_uchar_other(c, p, len);
+}
+
 /* Where a sentence may be cut into words that encode independently: no
  * NORMAL or USER_DEFINED piece spans the cut, so the Viterbi path passes
  * through it (trie.c decides from the pieces; encode.c uses it). */
@@ -55,7 +101,12 @@ typedef struct sp_unigram {
     size_t max_piece_len;    /* bytes of the longest normal-map piece */
     double score_bound;      /* the largest |score| of a Viterbi step (NORMAL, USER_DEFINED, unknown) */
     int cut;                 /* SP_UNI_CUT_*: NONE also when scores are not finite and moderate */
+    sp_uchars chars;         /* the character trie of the Viterbi encode (chars.c) */
 } sp_unigram;
+
+/* chars.c: build u->chars (after the byte trie), free it. */
+int sp_uchars_build(sp_unigram *u, const spbpe_model *m, spbpe_error *err);
+void sp_uchars_release(sp_unigram *u);
 
 /* A USER_DEFINED piece of `length` units (bytes in the Viterbi encode,
  * characters in the lattice) scores (float)((length - 1) * 0.1), computed
@@ -115,6 +166,7 @@ typedef struct sp_ubest {
 typedef struct sp_uni_scratch {
     /* Viterbi encode (encode.c), per normalized byte position */
     sp_ubest *best; size_t best_cap;
+    uint32_t *chr_id, *chr_off; size_t chr_cap;  /* by characters: id (sp_uchar_id), byte offset */
     /* the lattice */
     uint32_t *char_off; size_t char_cap;      /* byte offset of each character, then the length */
     uint32_t chars;                           /* characters of the lattice built last */

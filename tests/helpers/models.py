@@ -8,10 +8,12 @@ Text comes from ../shared/corpora when present, else from the bundled
 public-domain text and the hand-written hard cases in tests/helpers/hard_cases.py.
 """
 
+import os
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
+# ../shared next to the checkout, or $SPBPE_SHARED (a git worktree elsewhere has none next to it)
+SHARED = pathlib.Path(os.environ.get("SPBPE_SHARED", ROOT.parent / "shared"))
 BUNDLED_TEXT = ROOT / "spbpe" / "data" / "botchan.txt"
 
 
