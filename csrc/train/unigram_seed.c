@@ -348,7 +348,7 @@ int sp_uni_seeds(const spbpe_trainer *t, const sp_sentlist *sents, sp_upieces *o
                             goto oom;
                         }
                         size_t nb = 0;
-                        for (size_t k = 0; k < len; k++) nb += utf8_len(b[k]);
+                        for (size_t q = 0; q < len; q++) nb += utf8_len(b[q]);
                         cand[ncand++] = (sp_seedcand){(int64_t)i - cf, b, (uint32_t)len, (uint32_t)nb,
                                                       (uint32_t)cf, len != depth};
                         ntrail += len != depth;
