@@ -2,10 +2,10 @@
  * unigram_seed.c - the seed vocabulary of unigram training, as
  * sentencepiece 0.2.3's MakeSeedSentencePieces (unigram_model_trainer.cc).
  *
- * All sentences (input order, rare characters already U+2585) are joined
- * into one code point array, each followed by a NUL boundary (with a
- * pretokenization_delimiter every delimited part is followed by one, and
- * the sentence by another; tsv input appends each sentence twice).  Over
+ * All sentences (input order, rare characters already U+2585, a
+ * pretokenizer's or pretokenization_delimiter's parts joined by U+001F, as
+ * the wheel keeps them) are joined into one code point array, each
+ * followed by a NUL boundary (tsv input appends each sentence twice).  Over
  * it we build the suffix array (prefix doubling with radix sorts:
  * O(n log n), the same order as esaxx's SA-IS since both sort suffixes by
  * code point with the end of the array smallest), the LCP array (Kasai,
@@ -93,25 +93,10 @@ static int cp_push_utf8(sp_cparray *c, const uint8_t *s, size_t n) {
     return 0;
 }
 
-/* One sentence as pretokenize_or_rewrite gives it, then the boundary. */
-static int push_sentence(const spbpe_trainer *t, sp_cparray *c, const uint8_t *s, size_t n) {
-    size_t d = t->delimiter_len;
-    if (d) { /* absl::StrSplit by a string: non-overlapping, left to right */
-        size_t start = 0;
-        for (size_t i = 0; i + d <= n;) {
-            if (memcmp(s + i, t->delimiter, d) == 0) {
-                if (cp_push_utf8(c, s + start, i - start) || cp_push(c, 0)) return -1;
-                i += d;
-                start = i;
-            } else {
-                i++;
-            }
-        }
-        if (cp_push_utf8(c, s + start, n - start) || cp_push(c, 0)) return -1;
-    } else if (cp_push_utf8(c, s, n)) {
-        return -1;
-    }
-    return cp_push(c, 0);
+/* One sentence (a pretokenizer's or delimiter's U+001F kept), then the
+ * boundary. */
+static int push_sentence(sp_cparray *c, const uint8_t *s, size_t n) {
+    return cp_push_utf8(c, s, n) || cp_push(c, 0) ? -1 : 0;
 }
 
 /* ------------------------------------------------------- suffix array */
@@ -255,16 +240,12 @@ int sp_uni_seeds(const spbpe_trainer *t, const sp_sentlist *sents, sp_upieces *o
         const uint8_t *s = sents->arena + sents->off[i];
         size_t n = (size_t)(sents->off[i + 1] - sents->off[i]);
         size_t before = c.n;
-        if (push_sentence(t, &c, s, n)) goto oom;
+        if (push_sentence(&c, s, n)) goto oom;
         for (size_t j = before; j < c.n; j++) {
             uint32_t cp = c.a[j];
             if (cp < 0x110000 && cp != SP_UNK_CHAR && cp != 0) charcnt[cp] += sents->freq[i];
         }
-        if (t->input_tsv) {
-            size_t end = c.n;
-            if (push_sentence(t, &c, s, n)) goto oom;
-            (void)end;
-        }
+        if (t->input_tsv && push_sentence(&c, s, n)) goto oom;
     }
     size_t n = c.n;
     if (n == 0 || n >= 0x7FFFFFFFu)
