@@ -28,13 +28,14 @@
  * copies of one sentence seed each of its suffixes with count N.  A piece
  * scores count x length; the seeds are every character by weighted count
  * (descending, then code point), then the seed_size best pieces by score
- * descending (ties by node index; the wheel orders ties otherwise, which
- * no training here has been seen to depend on), and every score becomes
- * log(score) - log(sum), the sum and its log in double as the 0.2.3 wheel
- * computes them (the GitHub source has both in float).  On every corpus of
- * scripts/unigram_wheel_parity.py the seeds are the wheel's, as a set.
- * The wheel cuts big corpora into chunks, counting each apart (one chunk
- * up to at least 23 MB of text; beyond that not matched).
+ * descending, ties by UTF-8 length descending, then bytes ascending (the
+ * wheel's order, read off its seed list; ties by node index, as the GitHub
+ * source has them, changed the model with split_digits, on Korean and
+ * without dummy prefix), and every score becomes log(score) - log(sum),
+ * the sum and its log in double as the 0.2.3 wheel computes them (the
+ * GitHub source has both in float).  The wheel cuts a big corpus into
+ * chunks; one chunk held the 23 MB of gutenberg_en.txt, and bigger inputs
+ * are not checked here.
  */
 #include <math.h>
 #include <stdlib.h>
