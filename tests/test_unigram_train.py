@@ -170,3 +170,11 @@ def test_pretokenization_delimiter_matches_sentencepiece():
     # in its place, for the seeds and EM alike)
     ours, theirs = _train_both(BUNDLED_TEXT, vocab_size=1000, num_threads=1, pretokenization_delimiter=",")
     _assert_same_model(ours, theirs)
+
+
+def test_vocab_smaller_than_alphabet_refused_as_sentencepiece():
+    # the wheel refuses it before seeding; spbpe trained on (for minutes)
+    with pytest.raises(RuntimeError, match="Vocabulary size is smaller than required_chars"):
+        spm.SentencePieceTrainer.train(input=str(BUNDLED_TEXT), model_writer=io.BytesIO(), vocab_size=50, minloglevel=2)
+    with pytest.raises(RuntimeError, match="Vocabulary size is smaller than required_chars. 50 vs 72"):
+        SentencePieceTrainer.train(input=str(BUNDLED_TEXT), model_writer=io.BytesIO(), vocab_size=50)
