@@ -178,3 +178,17 @@ def test_vocab_smaller_than_alphabet_refused_as_sentencepiece():
         spm.SentencePieceTrainer.train(input=str(BUNDLED_TEXT), model_writer=io.BytesIO(), vocab_size=50, minloglevel=2)
     with pytest.raises(RuntimeError, match="Vocabulary size is smaller than required_chars. 50 vs 72"):
         SentencePieceTrainer.train(input=str(BUNDLED_TEXT), model_writer=io.BytesIO(), vocab_size=50)
+
+
+def test_tsv_input_matches_sentencepiece(tmp_path):
+    # the wheel's seed array holds a tsv sentence as often as its frequency
+    # says (the GitHub source put it in twice): the seeds' counts follow
+    counts: dict = {}
+    with open(BUNDLED_TEXT, encoding="utf-8") as f:
+        for line in f:
+            for w in line.split():
+                counts[w] = counts.get(w, 0) + 1
+    path = tmp_path / "words.tsv"
+    path.write_text("".join(f"{w}\t{c}\n" for w, c in sorted(counts.items(), key=lambda x: -x[1])), "utf-8")
+    ours, theirs = _train_both(path, vocab_size=1000, num_threads=1, input_format="tsv")
+    _assert_same_model(ours, theirs)

@@ -5,7 +5,9 @@
  * All sentences (input order, rare characters already U+2585, a
  * pretokenizer's or pretokenization_delimiter's parts joined by U+001F, as
  * the wheel keeps them) are joined into one code point array, each
- * followed by a NUL boundary (tsv input appends each sentence twice).  Over
+ * followed by a NUL boundary, a sentence of frequency f (tsv input) f
+ * times over, as the wheel's array holds it (the GitHub source put a tsv
+ * sentence in twice, whatever its frequency).  Over
  * it we build the suffix array (prefix doubling with radix sorts:
  * O(n log n), the same order as esaxx's SA-IS since both sort suffixes by
  * code point with the end of the array smallest), the LCP array (Kasai,
@@ -231,7 +233,7 @@ int sp_uni_seeds(const spbpe_trainer *t, const sp_sentlist *sents, sp_upieces *o
     sp_seedcand *cand = NULL;
     size_t ncand = 0, cand_cap = 0, ntrail = 0;
     int32_t *stk = NULL;
-    int st = SPBPE_OK;
+    int st = SPBPE_OK, too_big = 0;
     memset(out, 0, sizeof *out);
     /* the array, and the weighted character counts (all_chars) */
     map = calloc(0x110000, sizeof *map);
@@ -246,11 +248,19 @@ int sp_uni_seeds(const spbpe_trainer *t, const sp_sentlist *sents, sp_upieces *o
             uint32_t cp = c.a[j];
             if (cp < 0x110000 && cp != SP_UNK_CHAR && cp != 0) charcnt[cp] += sents->freq[i];
         }
-        if (t->input_tsv && push_sentence(&c, s, n)) goto oom;
+        /* the wheel's array holds a sentence of frequency f (tsv) f times */
+        size_t one = c.n - before;
+        for (int64_t k = 1; k < sents->freq[i] && !too_big; k++) {
+            too_big = c.n + one >= 0x7FFFFFFFu;
+            if (!too_big && push_sentence(&c, s, n)) goto oom;
+        }
+        if (too_big) break;
     }
     size_t n = c.n;
-    if (n == 0 || n >= 0x7FFFFFFFu)
-        return sp_fail(err, SPBPE_ERR_LIMIT, 0, "Input corpus too large or empty for the suffix array (%zu)", n);
+    if (n == 0 || too_big || n >= 0x7FFFFFFFu) {
+        st = sp_fail(err, SPBPE_ERR_LIMIT, 0, "Input corpus too large or empty for the suffix array (%zu)", n);
+        goto done;
+    }
     /* characters first */
     size_t nchars = 0;
     for (uint32_t cp = 0; cp < 0x110000; cp++)
