@@ -34,6 +34,11 @@ CASES = [
     ("multilingual/he.txt", dict(vocab_size=2000)),
     ("multilingual/ko.txt", dict(vocab_size=2000)),
     ("multilingual/hi.txt", dict(vocab_size=2000)),
+    ("multilingual/hi.txt", dict(vocab_size=2000, num_threads=1)),
+    ("multilingual/th.txt", dict(vocab_size=2000)),
+    ("multilingual/fa.txt", dict(vocab_size=2000)),
+    ("english/botchan.txt", dict(vocab_size=1000, num_threads=1, add_dummy_prefix=False)),
+    ("english/botchan.txt", dict(vocab_size=1000, num_threads=1, pretokenization_delimiter=",")),
 ]
 
 

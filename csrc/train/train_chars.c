@@ -209,7 +209,8 @@ int sp_char_coverage(const spbpe_trainer *t, sp_charset *cs, spbpe_error *err) {
                          (int)t->vocab_size, t->meta_count);
         goto out;
     }
-    if (t->model_type == 2 && cs->len + t->meta_count > (size_t)t->vocab_size) { /* word/char: no such check */
+    if ((t->model_type == 1 || t->model_type == 2) && cs->len + t->meta_count > (size_t)t->vocab_size) {
+        /* unigram and bpe (the wheel checks after loading; word/char: no such check) */
         st = sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0,
                      "Vocabulary size is smaller than required_chars. %d vs %zu. Increase vocab_size or "
                      "decrease character_coverage with --character_coverage option.",

@@ -35,10 +35,11 @@
  * between steps 3 and 4: the caller gets the text of step 3 and hands back
  * the chunks joined by U+001F, which go on at step 5.
  *
- * Unigram training (model_type 1) stops after step 3: it keeps each whole
+ * Unigram training (model_type 1) stops after step 4: it keeps each whole
  * normalized sentence, in input order, in the feeder's sp_sentlist (empty
  * ones too, which unigram_train.c drops as sentencepiece does), because its
- * seeds come from whole sentences.
+ * seeds come from whole sentences.  (The 0.2.3 wheel trains a delimiter
+ * exactly as a pretokenizer splitting there: U+001F in its place.)
  *
  * Invariants: every word in a table is non-empty valid UTF-8 (the
  * normalizer emits only valid UTF-8, and prepared text is checked); counts
@@ -190,17 +191,8 @@ static int prepare(const spbpe_trainer *t, sp_feeder *f, const uint8_t *s, size_
 /* Steps 4-6 on a prepared text (delimit: apply pretokenization_delimiter). */
 static int count_words(const spbpe_trainer *t, sp_feeder *f, const uint8_t *x, size_t xn, int64_t freq, int delimit,
                        spbpe_error *err) {
-    if (t->model_type == 1) { /* whole sentences, empty ones too (unigram_train.c drops them as
-                                 sentencepiece does); the delimiter is the seeds' business */
-        if (xn && memchr(x, ' ', xn))
-            return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "Normalized string must not include spaces");
-        if (sp_sentlist_add(&f->sents, x, xn, freq)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
-        if (xn) f->kept++;
-        return SPBPE_OK;
-    }
-    if (xn == 0) return SPBPE_OK;
     /* Pretokenization delimiter -> U+001F. */
-    if (delimit && t->delimiter_len) {
+    if (delimit && t->delimiter_len && xn) {
         if (grow(&f->scratch2, &f->scratch2_cap, xn)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
         size_t d = t->delimiter_len;
         size_t o = 0;
@@ -215,6 +207,15 @@ static int count_words(const spbpe_trainer *t, sp_feeder *f, const uint8_t *x, s
         x = f->scratch2;
         xn = o;
     }
+    if (t->model_type == 1) { /* whole sentences, empty ones too (unigram_train.c drops them as
+                                 sentencepiece does) */
+        if (xn && memchr(x, ' ', xn))
+            return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "Normalized string must not include spaces");
+        if (sp_sentlist_add(&f->sents, x, xn, freq)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+        if (xn) f->kept++;
+        return SPBPE_OK;
+    }
+    if (xn == 0) return SPBPE_OK;
     if (memchr(x, ' ', xn))
         return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "Normalized string must not include spaces");
     if (sp_split_words(t, &f->words, x, xn, freq)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory counting words");

@@ -2,10 +2,12 @@
  * unigram_seed.c - the seed vocabulary of unigram training, as
  * sentencepiece 0.2.3's MakeSeedSentencePieces (unigram_model_trainer.cc).
  *
- * All sentences (input order, rare characters already U+2585) are joined
- * into one code point array, each followed by a NUL boundary (with a
- * pretokenization_delimiter every delimited part is followed by one, and
- * the sentence by another; tsv input appends each sentence twice).  Over
+ * All sentences (input order, rare characters already U+2585, a
+ * pretokenizer's or pretokenization_delimiter's parts joined by U+001F, as
+ * the wheel keeps them) are joined into one code point array, each
+ * followed by a NUL boundary, a sentence of frequency f (tsv input) f
+ * times over, as the wheel's array holds it (the GitHub source put a tsv
+ * sentence in twice, whatever its frequency).  Over
  * it we build the suffix array (prefix doubling with radix sorts:
  * O(n log n), the same order as esaxx's SA-IS since both sort suffixes by
  * code point with the end of the array smallest), the LCP array (Kasai,
@@ -18,18 +20,24 @@
  * the code point, that is: the first and last suffix of the interval have
  * different first bytes there (the end of the array lowest).  Nodes that
  * part only at a later byte (Japanese kana share E3 81/E3 82) are no seeds.
- * A node of depth 2..(max piece) whose string holds no NUL and is a valid
- * piece scores
- * (right - left) x depth; the seeds are every character by weighted count
- * (descending, then code point), then the seed_size best nodes by score
- * descending, UTF-8 length descending and node index ascending (the wheel's
- * order; the source's BoundedPriorityQueue has no length key), and
- * every score becomes log(score) - log(sum), the sum and its log in
- * double as the 0.2.3 wheel computes them (the GitHub source has both in
- * float; with double, botchan and tinyshakespeare train bit-identical to the
- * wheel).  The wheel's seeder is otherwise newer than the GitHub source
- * (chunked libsais, a minimum frequency of 2): on Japanese, German and
- * split_digits text its seeds, hence some pieces, differ from these.
+ * A node's piece is its string less a NUL that ends it: a node "T<NUL>"
+ * exists where T ends the text and ends other sentences too, or ends
+ * sentences followed by different characters (no dummy prefix).  The
+ * piece must then hold no NUL, have 2..(max piece) characters and be
+ * valid.  The wheel keeps its candidates by string, so "T<NUL>" adds its
+ * count to the node "T" when both are candidates ("▁।" ends 53 of the 74
+ * Hindi sentences holding it, the last one too: it counts 127), and N
+ * copies of one sentence seed each of its suffixes with count N.  A piece
+ * scores count x length; the seeds are every character by weighted count
+ * (descending, then code point), then the seed_size best pieces by score
+ * descending, ties by UTF-8 length descending, then bytes ascending (the
+ * wheel's order, read off its seed list; ties by node index, as the GitHub
+ * source has them, changed the model with split_digits, on Korean and
+ * without dummy prefix), and every score becomes log(score) - log(sum),
+ * the sum and its log in double as the 0.2.3 wheel computes them (the
+ * GitHub source has both in float).  The wheel cuts a big corpus into
+ * chunks; one chunk held 92 MB of text (gutenberg_en.txt four times), and
+ * bigger inputs are not checked here.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -88,25 +96,10 @@ static int cp_push_utf8(sp_cparray *c, const uint8_t *s, size_t n) {
     return 0;
 }
 
-/* One sentence as pretokenize_or_rewrite gives it, then the boundary. */
-static int push_sentence(const spbpe_trainer *t, sp_cparray *c, const uint8_t *s, size_t n) {
-    size_t d = t->delimiter_len;
-    if (d) { /* absl::StrSplit by a string: non-overlapping, left to right */
-        size_t start = 0;
-        for (size_t i = 0; i + d <= n;) {
-            if (memcmp(s + i, t->delimiter, d) == 0) {
-                if (cp_push_utf8(c, s + start, i - start) || cp_push(c, 0)) return -1;
-                i += d;
-                start = i;
-            } else {
-                i++;
-            }
-        }
-        if (cp_push_utf8(c, s + start, n - start) || cp_push(c, 0)) return -1;
-    } else if (cp_push_utf8(c, s, n)) {
-        return -1;
-    }
-    return cp_push(c, 0);
+/* One sentence (a pretokenizer's or delimiter's U+001F kept), then the
+ * boundary. */
+static int push_sentence(sp_cparray *c, const uint8_t *s, size_t n) {
+    return cp_push_utf8(c, s, n) || cp_push(c, 0) ? -1 : 0;
 }
 
 /* ------------------------------------------------------- suffix array */
@@ -159,27 +152,23 @@ out:
 /* ------------------------------------------------------------- seeds */
 
 typedef struct sp_seedcand {
-    int64_t score;
-    uint32_t node, off, len;
-    uint32_t nbytes; /* UTF-8 length of the piece: the wheel's first tie-break */
+    int64_t score;        /* the count until scored: count x len */
+    const uint32_t *s;    /* the piece's code points in the text */
+    uint32_t len;         /* ... their number */
+    uint32_t nbytes;      /* ... their UTF-8 length */
+    uint32_t left;        /* first suffix of the node's interval */
+    int trail;            /* from a node ending at a boundary */
 } sp_seedcand;
 
-/* The 0.2.3 wheel's seed order: score descending, then among equal scores
- * the longer piece in UTF-8 bytes first, then node index.  The byte length
- * was measured (unigram_train.c's header says how): ties broken by node
- * alone gave Korean and split_digits seeds a different order, which moves
- * the float sum of the first M-steps by an ulp. */
-static int by_score_node(const void *pa, const void *pb) {
+/* The wheel's order: score descending, then UTF-8 length descending, then
+ * the UTF-8 bytes ascending (code point order is byte order). */
+static int by_score_bytes(const void *pa, const void *pb) {
     const sp_seedcand *a = pa, *b = pb;
     if (a->score != b->score) return a->score > b->score ? -1 : 1;
     if (a->nbytes != b->nbytes) return a->nbytes > b->nbytes ? -1 : 1;
-    return (a->node > b->node) - (a->node < b->node);
-}
-
-static uint32_t utf8_bytes(const uint32_t *cps, size_t n) {
-    uint32_t b = 0;
-    for (size_t i = 0; i < n; i++) b += cps[i] < 0x80 ? 1u : cps[i] < 0x800 ? 2u : cps[i] < 0x10000 ? 3u : 4u;
-    return b;
+    for (uint32_t k = 0; k < a->len && k < b->len; k++)
+        if (a->s[k] != b->s[k]) return a->s[k] < b->s[k] ? -1 : 1;
+    return (a->len > b->len) - (a->len < b->len);
 }
 
 typedef struct sp_charcount {
@@ -200,6 +189,34 @@ static int add_utf8_piece(sp_upieces *out, const uint32_t *cps, size_t n, float 
     return sp_upieces_add(out, buf, o, score);
 }
 
+/* The wheel counts candidates by string: a node "T<NUL>" (a boundary ends
+ * it) counts for "T", and adds to the node "T" when that is a candidate
+ * too.  Both intervals start at the same suffix (NUL sorts first), so the
+ * twins share (left, len). */
+static int by_left_len(const void *pa, const void *pb) {
+    const sp_seedcand *a = pa, *b = pb;
+    if (a->left != b->left) return a->left < b->left ? -1 : 1;
+    if (a->len != b->len) return a->len < b->len ? -1 : 1;
+    return a->trail - b->trail;
+}
+
+static void merge_twins(sp_seedcand *cand, size_t *ncand) {
+    size_t m = 0;
+    qsort(cand, *ncand, sizeof *cand, by_left_len);
+    for (size_t j = 0; j < *ncand; j++) {
+        if (m && cand[m - 1].left == cand[j].left && cand[m - 1].len == cand[j].len) {
+            cand[m - 1].score += cand[j].score;
+            continue;
+        }
+        cand[m++] = cand[j];
+    }
+    *ncand = m;
+}
+
+static size_t utf8_len(uint32_t cp) {
+    return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
 /* The first UTF-8 byte of cp (monotone in cp, as the suffix order needs). */
 static int lead_byte(uint32_t cp) {
     if (cp < 0x80) return (int)cp;
@@ -214,9 +231,9 @@ int sp_uni_seeds(const spbpe_trainer *t, const sp_sentlist *sents, sp_upieces *o
     int64_t *charcnt = NULL;
     sp_charcount *chars = NULL;
     sp_seedcand *cand = NULL;
-    size_t ncand = 0, cand_cap = 0;
+    size_t ncand = 0, cand_cap = 0, ntrail = 0;
     int32_t *stk = NULL;
-    int st = SPBPE_OK;
+    int st = SPBPE_OK, too_big = 0;
     memset(out, 0, sizeof *out);
     /* the array, and the weighted character counts (all_chars) */
     map = calloc(0x110000, sizeof *map);
@@ -226,20 +243,24 @@ int sp_uni_seeds(const spbpe_trainer *t, const sp_sentlist *sents, sp_upieces *o
         const uint8_t *s = sents->arena + sents->off[i];
         size_t n = (size_t)(sents->off[i + 1] - sents->off[i]);
         size_t before = c.n;
-        if (push_sentence(t, &c, s, n)) goto oom;
+        if (push_sentence(&c, s, n)) goto oom;
         for (size_t j = before; j < c.n; j++) {
             uint32_t cp = c.a[j];
             if (cp < 0x110000 && cp != SP_UNK_CHAR && cp != 0) charcnt[cp] += sents->freq[i];
         }
-        if (t->input_tsv) {
-            size_t end = c.n;
-            if (push_sentence(t, &c, s, n)) goto oom;
-            (void)end;
+        /* the wheel's array holds a sentence of frequency f (tsv) f times */
+        size_t one = c.n - before;
+        for (int64_t k = 1; k < sents->freq[i] && !too_big; k++) {
+            too_big = c.n + one >= 0x7FFFFFFFu;
+            if (!too_big && push_sentence(&c, s, n)) goto oom;
         }
+        if (too_big) break;
     }
     size_t n = c.n;
-    if (n == 0 || n >= 0x7FFFFFFFu)
-        return sp_fail(err, SPBPE_ERR_LIMIT, 0, "Input corpus too large or empty for the suffix array (%zu)", n);
+    if (n == 0 || too_big || n >= 0x7FFFFFFFu) {
+        st = sp_fail(err, SPBPE_ERR_LIMIT, 0, "Input corpus too large or empty for the suffix array (%zu)", n);
+        goto done;
+    }
     /* characters first */
     size_t nchars = 0;
     for (uint32_t cp = 0; cp < 0x110000; cp++)
@@ -291,7 +312,6 @@ int sp_uni_seeds(const spbpe_trainer *t, const sp_sentlist *sents, sp_upieces *o
     stk[0] = -1;
     stk[1] = -1;
     top = 1;
-    uint32_t node = 0;
     uint8_t *bmp = malloc(0x10000);
     sp_valid_opts vo = t->valid;
     if (bmp) sp_script_fill_bmp(bmp);
@@ -301,27 +321,31 @@ int sp_uni_seeds(const spbpe_trainer *t, const sp_sentlist *sents, sp_upieces *o
         while (stk[2 * (top - 1) + 1] > cur_depth) {
             int64_t cf = stk[2 * (top - 1)], cd = stk[2 * (top - 1) + 1];
             if ((int64_t)i - cf > 1) {
-                /* internal node (cf, i, cd) */
-                size_t offset = sa[cf], len = (size_t)cd;
-                if (len > 1 && len <= (size_t)vo.max_piece_chars && offset + len < n) {
-                    const uint32_t *b = c.a + offset;
+                /* internal node (cf, i, cd); a boundary may end it (the
+                 * piece is then the string before it) but not be inside */
+                size_t offset = sa[cf], depth = (size_t)cd;
+                const uint32_t *b = c.a + offset;
+                size_t len = depth && b[depth - 1] == 0 ? depth - 1 : depth;
+                if (len > 1 && len <= (size_t)vo.max_piece_chars) {
                     size_t z = 0;
                     while (z < len && b[z] != 0) z++;
                     /* the wheel's suffix array is over UTF-8 bytes: a node
                      * is one only where its children part at the first byte
                      * of the next character (sorted: first vs last suffix) */
-                    size_t p0 = sa[cf] + len, p1 = sa[i - 1] + len;
+                    size_t p0 = sa[cf] + depth, p1 = sa[i - 1] + depth;
                     int branches = (p0 < n ? lead_byte(c.a[p0]) : -1) != (p1 < n ? lead_byte(c.a[p1]) : -1);
                     if (z == len && branches && sp_piece_valid(&vo, b, len)) {
                         if (sp_reserve_inline((void **)&cand, &cand_cap, ncand + 1, sizeof *cand)) {
                             free(bmp);
                             goto oom;
                         }
-                        cand[ncand++] = (sp_seedcand){(int64_t)((int32_t)((int64_t)i - cf) * (int32_t)len), node,
-                                                      (uint32_t)offset, (uint32_t)len, utf8_bytes(b, len)};
+                        size_t nb = 0;
+                        for (size_t q = 0; q < len; q++) nb += utf8_len(b[q]);
+                        cand[ncand++] = (sp_seedcand){(int64_t)i - cf, b, (uint32_t)len, (uint32_t)nb,
+                                                      (uint32_t)cf, len != depth};
+                        ntrail += len != depth;
                     }
                 }
-                node++;
             }
             cur_first = cf;
             top--;
@@ -337,10 +361,12 @@ int sp_uni_seeds(const spbpe_trainer *t, const sp_sentlist *sents, sp_upieces *o
         top++;
     }
     free(bmp);
-    qsort(cand, ncand, sizeof *cand, by_score_node);
+    if (ntrail) merge_twins(cand, &ncand);
+    for (size_t j = 0; j < ncand; j++) cand[j].score = (int64_t)(int32_t)cand[j].score * (int32_t)cand[j].len;
+    qsort(cand, ncand, sizeof *cand, by_score_bytes);
     size_t take = ncand < (size_t)t->seed_size ? ncand : (size_t)t->seed_size;
     for (size_t i = 0; i < take; i++)
-        if (add_utf8_piece(out, c.a + cand[i].off, cand[i].len, (float)cand[i].score)) goto oom;
+        if (add_utf8_piece(out, cand[i].s, cand[i].len, (float)cand[i].score)) goto oom;
     /* ToLogProb, as the 0.2.3 wheel: the sum and its log in double (the
      * GitHub source rounds both to float, which moves a tenth of the final
      * scores by 1-3 ulps) */
