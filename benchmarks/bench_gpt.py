@@ -30,7 +30,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+# ../shared beside the checkout, or $SPBPE_SHARED (a worktree elsewhere)
+SHARED = os.environ.get("SPBPE_SHARED") or os.path.join(os.path.dirname(ROOT), "shared")
 sys.path.insert(0, ROOT)
 
 import spbpe.gpt  # noqa: E402

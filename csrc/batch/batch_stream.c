@@ -13,15 +13,23 @@
  * lock with the encoding: it prepares part k + 1 while part k is being
  * encoded, and builds the lists of part k while later parts are.
  *
+ * The stream does not know the engine: its start passes a function that
+ * encodes one part's texts (stream.h), the SentencePiece engine's below and
+ * the byte-level engine's in bytelevel/bl_batch.c.  An engine may stop a
+ * part early (the byte-level encode at a text holding a disallowed special
+ * token); the reader learns where and why with the part's ids.
+ *
  * Parts are handed out under one mutex; there are at most a few thousand
  * per call, so the lock costs nothing measurable and keeps the code
  * simple.  The parts array is sized at _start and never moves while
  * threads run.  A part's buffers are only rewritten by a later stream, so
- * what the reader got stays valid until then.  The model is only read.
+ * what the reader got stays valid until then.  The engine (a model or a
+ * rank table) is only read.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch/stream.h"
 #include "encode/encode.h"
 
 #if defined(_WIN32)
@@ -39,15 +47,18 @@ typedef struct stream_part {
     const size_t *starts;               /* count + 1 entries */
     size_t count;
     size_t first_item;                  /* items pushed before this part */
-    int32_t *ids; size_t ids_len, ids_cap;
-    size_t *offsets; size_t offsets_cap; /* count + 1 entries, into ids */
+    sp_texts_out out;                   /* ids; out.ends is offsets + 1 */
+    size_t *offsets; size_t offsets_cap; /* count + 1 entries, into out.ids */
     int done;                           /* written under the lock */
     int status;
     spbpe_error err;
 } stream_part;
 
 struct spbpe_encode_stream {
-    const spbpe_model *model;
+    sp_texts_encoder encode;            /* the engine's, and its arguments */
+    const void *engine;
+    const void *engine_arg;             /* arg below, or NULL when the start gave none */
+    void *arg; size_t arg_cap;          /* the stream's copy of the start's arg */
     stream_part *parts; size_t parts_cap;
     size_t max_parts;                   /* the limit given to _start */
     size_t part_count;                  /* parts pushed */
@@ -93,10 +104,11 @@ SP_API void spbpe_encode_stream_free(spbpe_encode_stream *s) {
     if (!s) return;
     spbpe_encode_stream_end(s);
     for (size_t k = 0; k < s->parts_cap; k++) {
-        free(s->parts[k].ids);
+        free(s->parts[k].out.ids);
         free(s->parts[k].offsets);
     }
     free(s->parts);
+    free(s->arg);
     for (int t = 0; t < SP_STREAM_MAX_THREADS; t++) spbpe_workspace_free(s->ws[t]);
 #ifndef SP_NO_THREADS
     pthread_cond_destroy(&s->part_done);
@@ -106,11 +118,20 @@ SP_API void spbpe_encode_stream_free(spbpe_encode_stream *s) {
     free(s);
 }
 
-static void encode_part(const spbpe_model *m, stream_part *p, spbpe_workspace *ws) {
-    p->ids_len = 0;
+static void encode_part(const spbpe_encode_stream *s, stream_part *p, spbpe_workspace *ws) {
     p->offsets[0] = 0;
-    p->status = sp_encode_texts(m, p->blob, p->starts, p->count, ws, &p->ids, &p->ids_len, &p->ids_cap, p->offsets + 1,
-                                &p->err);
+    p->out.len = 0;
+    p->out.ends = p->offsets + 1;
+    p->out.stop = p->count;
+    p->out.stop_code = -1;
+    p->status = s->encode(s->engine, s->engine_arg, p->blob, p->starts, p->count, ws, &p->out, &p->err);
+}
+
+/* The SentencePiece engine's texts encoder: it never stops early. */
+static int encode_sp_texts(const void *engine, const void *arg, const uint8_t *blob, const size_t *starts,
+                           size_t count, spbpe_workspace *ws, sp_texts_out *out, spbpe_error *err) {
+    (void)arg;
+    return sp_encode_texts(engine, blob, starts, count, ws, &out->ids, &out->len, &out->cap, out->ends, err);
 }
 
 #ifndef SP_NO_THREADS
@@ -123,7 +144,7 @@ static void *stream_worker(void *arg) {
         if (s->cancel) break;
         stream_part *p = &s->parts[s->next_part++];
         pthread_mutex_unlock(&s->lock);
-        encode_part(s->model, p, s->ws[w->index]);
+        encode_part(s, p, s->ws[w->index]);
         pthread_mutex_lock(&s->lock);
         p->done = 1;
         pthread_cond_broadcast(&s->part_done);
@@ -133,10 +154,8 @@ static void *stream_worker(void *arg) {
 }
 #endif
 
-SP_API int spbpe_encode_stream_start(const spbpe_model *m, int num_threads, size_t max_parts,
-                                     spbpe_workspace *caller_ws, spbpe_encode_stream *s, spbpe_error *err) {
-    sp_clear_error(err);
-    if (!m || !s) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+int sp_stream_start(spbpe_encode_stream *s, sp_texts_encoder encode, const void *engine, const void *arg,
+                    size_t arg_size, int num_threads, size_t max_parts, spbpe_workspace *caller_ws, spbpe_error *err) {
     if (s->running) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "the stream is still running: end it first");
     if (max_parts == 0 || max_parts > SP_STREAM_MAX_PARTS)
         return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "max_parts must be 1 to %d", SP_STREAM_MAX_PARTS);
@@ -151,8 +170,14 @@ SP_API int spbpe_encode_stream_start(const spbpe_model *m, int num_threads, size
     for (int t = caller_ws ? 1 : 0; t < want; t++)
         if (!s->ws[t] && !(s->ws[t] = spbpe_workspace_new()))
             return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    if (arg_size) {
+        if (sp_reserve(&s->arg, &s->arg_cap, arg_size, 1)) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
+        memcpy(s->arg, arg, arg_size);
+    }
     s->reader_ws = caller_ws ? caller_ws : s->ws[0];
-    s->model = m;
+    s->encode = encode;
+    s->engine = engine;
+    s->engine_arg = arg_size ? s->arg : NULL;
     s->max_parts = max_parts;
     s->part_count = s->next_part = s->next_read = s->items = 0;
     s->cancel = 0;
@@ -168,6 +193,13 @@ SP_API int spbpe_encode_stream_start(const spbpe_model *m, int num_threads, size
     }
 #endif
     return SPBPE_OK;
+}
+
+SP_API int spbpe_encode_stream_start(const spbpe_model *m, int num_threads, size_t max_parts,
+                                     spbpe_workspace *caller_ws, spbpe_encode_stream *s, spbpe_error *err) {
+    sp_clear_error(err);
+    if (!m || !s) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    return sp_stream_start(s, encode_sp_texts, m, NULL, 0, num_threads, max_parts, caller_ws, err);
 }
 
 SP_API int spbpe_encode_stream_push(spbpe_encode_stream *s, const uint8_t *blob, const size_t *starts, size_t count,
@@ -203,10 +235,8 @@ SP_API int spbpe_encode_stream_push(spbpe_encode_stream *s, const uint8_t *blob,
     return SPBPE_OK;
 }
 
-SP_API int spbpe_encode_stream_next(spbpe_encode_stream *s, spbpe_batch_ids *out, size_t *first_item,
-                                    spbpe_error *err) {
-    sp_clear_error(err);
-    if (!s || !out || !first_item) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+int sp_stream_next(spbpe_encode_stream *s, spbpe_batch_ids *out, size_t *first_item, size_t *stop, int32_t *stop_code,
+                   spbpe_error *err) {
     if (!s->running || s->next_read >= s->part_count)
         return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "every part pushed has been read");
     stream_part *p = &s->parts[s->next_read++];
@@ -216,7 +246,7 @@ SP_API int spbpe_encode_stream_next(spbpe_encode_stream *s, spbpe_batch_ids *out
         if (s->next_part < s->part_count) {
             stream_part *q = &s->parts[s->next_part++];
             pthread_mutex_unlock(&s->lock);
-            encode_part(s->model, q, s->reader_ws);
+            encode_part(s, q, s->reader_ws);
             pthread_mutex_lock(&s->lock);
             q->done = 1;
         } else {
@@ -227,7 +257,7 @@ SP_API int spbpe_encode_stream_next(spbpe_encode_stream *s, spbpe_batch_ids *out
 #else
     while (!p->done) {
         stream_part *q = &s->parts[s->next_part++];
-        encode_part(s->model, q, s->reader_ws);
+        encode_part(s, q, s->reader_ws);
         q->done = 1;
     }
 #endif
@@ -235,11 +265,26 @@ SP_API int spbpe_encode_stream_next(spbpe_encode_stream *s, spbpe_batch_ids *out
         if (err) *err = p->err;
         return p->status;
     }
-    out->ids = p->ids;
+    out->ids = p->out.ids;
     out->offsets = p->offsets;
     out->count = p->count;
     *first_item = p->first_item;
+    *stop = p->out.stop;
+    *stop_code = p->out.stop_code;
     return SPBPE_OK;
+}
+
+SP_API int spbpe_encode_stream_next(spbpe_encode_stream *s, spbpe_batch_ids *out, size_t *first_item,
+                                    spbpe_error *err) {
+    sp_clear_error(err);
+    if (!s || !out || !first_item) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    size_t stop;
+    int32_t code;
+    int st = sp_stream_next(s, out, first_item, &stop, &code, err);
+    if (st == SPBPE_OK && stop < out->count)
+        return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0,
+                       "the part stopped early at item %zu: read this stream with its engine's next", stop);
+    return st;
 }
 
 SP_API void spbpe_encode_stream_end(spbpe_encode_stream *s) {
