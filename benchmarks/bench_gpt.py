@@ -161,8 +161,9 @@ def main(argv=None):
             # Warm the batch modes' word caches as the check above warmed the single-thread ones.
             # A chunk a thread has not met yet is merged, not looked up; the 2-thread batch hands parts
             # to whichever thread is free, so its background thread needs a few calls to meet every
-            # chunk of the documents (untimed, the first rounds measured that, not the steady state).
-            for threads in (1, 2) * 3:
+            # chunk of the documents (4-8 on multilingual o200k; untimed, the first rounds measured
+            # that, not the steady state).
+            for threads in (1, 2) * 6:
                 ours.encode_ordinary_batch(docs, num_threads=threads)
             dec = {p: [] for p in decoders}
             for _ in range(rounds):
