@@ -9,7 +9,9 @@
  * modes; the rest is the text.  Invariants: the fast path equals the
  * reference path; the chunks of the built-in pre-tokenizer passed in by
  * hand give the same ids; decode gives the text back (specials decode to
- * their text); the batch on 1 and 2 threads equals the single calls.
+ * their text); the batch on 1 and 2 threads equals the single calls, and
+ * the streamed batch equals the batch (the same stop at a text holding a
+ * disallowed special).
  */
 #include "fuzz_common.h"
 
@@ -18,6 +20,7 @@ static const char *special_text[SPECIALS] = {"<|endoftext|>", "<|a|>", "<|a|>b",
 static spbpe_bytelevel *tables[2];
 static spbpe_workspace *ws, *ws2;
 static spbpe_bytelevel_batch *batch;
+static spbpe_encode_stream *stream;
 
 static spbpe_bytelevel *make_table(int all_bytes, int pretok) {
     size_t cap = 1 << 16, len = 0, count = 0;
@@ -83,6 +86,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     ws = spbpe_workspace_new();
     ws2 = spbpe_workspace_new();
     batch = spbpe_bytelevel_batch_new();
+    stream = spbpe_encode_stream_new();
     return 0;
 }
 
@@ -90,6 +94,35 @@ static int32_t *copy_ids(const spbpe_bytelevel_ids *out) {
     int32_t *ids = malloc((out->count + 1) * sizeof *ids);
     if (out->count) memcpy(ids, out->ids, out->count * sizeof *ids);
     return ids;
+}
+
+/* The streamed batch on the same two halves (one part), then the second
+ * half again (a part of its own, starting mid-blob): the first part as the
+ * one-call batch gave it (bids, bad_item, bad_special), the second as the
+ * single encode. */
+static void check_stream(const spbpe_bytelevel *bl, const uint8_t *modes, int threads, const uint8_t *text,
+                         const size_t *starts, const spbpe_batch_ids *bids, size_t bad_item, int32_t bad_special) {
+    spbpe_error err;
+    spbpe_batch_ids part;
+    size_t first, bad;
+    int32_t which;
+    FUZZ_CHECK(spbpe_bytelevel_encode_stream_start(bl, modes, threads, 2, threads == 1 ? ws2 : NULL, stream, &err) ==
+               SPBPE_OK);
+    FUZZ_CHECK(spbpe_encode_stream_push(stream, text, starts, 2, &err) == SPBPE_OK);
+    FUZZ_CHECK(spbpe_encode_stream_push(stream, text, starts + 1, 1, &err) == SPBPE_OK);
+    FUZZ_CHECK(spbpe_bytelevel_encode_stream_next(stream, &part, &first, &bad, &which, &err) == SPBPE_OK);
+    FUZZ_CHECK(first == 0 && part.count == 2 && bad == bad_item && which == bad_special);
+    for (size_t i = 0; i < bad && i < 2; i++) FUZZ_CHECK(part.offsets[i + 1] == bids->offsets[i + 1]);
+    size_t n = part.offsets[bad < 2 ? bad : 2];
+    FUZZ_CHECK(n == 0 || memcmp(part.ids, bids->ids, n * sizeof *part.ids) == 0);
+    FUZZ_CHECK(spbpe_bytelevel_encode_stream_next(stream, &part, &first, &bad, &which, &err) == SPBPE_OK);
+    spbpe_bytelevel_options opt = {NULL, 0, modes, 0};
+    spbpe_bytelevel_ids one;
+    FUZZ_CHECK(spbpe_bytelevel_encode(bl, text + starts[1], starts[2] - starts[1], &opt, ws, &one, &err) == SPBPE_OK);
+    FUZZ_CHECK(first == 2 && part.count == 1 && bad == (one.disallowed >= 0 ? 0 : 1) && which == one.disallowed);
+    if (one.disallowed < 0)
+        FUZZ_CHECK(part.offsets[1] == one.count && (one.count == 0 || memcmp(part.ids, one.ids, one.count * 4) == 0));
+    spbpe_encode_stream_end(stream);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -133,6 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             st = spbpe_bytelevel_encode_batch(bl, text, starts, 2, opt.special_modes, threads, batch, &bids, &bad_item,
                                               &bad_special, &err);
             FUZZ_CHECK(st == SPBPE_OK);
+            check_stream(bl, opt.special_modes, threads, text, starts, &bids, bad_item, bad_special);
             if (bad_item < 2) continue; /* the halves may hold a disallowed special the whole does not */
             for (int i = 0; i < 2; i++) {
                 spbpe_bytelevel_ids one;

@@ -120,3 +120,67 @@ def test_one_call_batch_equals_single_encodes(sp, threads):
     )
     got = [[out.ids[k] for k in range(out.offsets[i], out.offsets[i + 1])] for i in range(len(texts))]
     assert got == [sp.encode(t) for t in texts]
+
+
+def test_bytelevel_stream_api():
+    # The byte-level engine on the same stream (spbpe_bytelevel_encode_stream_*):
+    # ids as the single encode gives them, a part stopped at a text holding a
+    # disallowed special, the special modes copied at start, and misuse refused.
+    import spbpe.gpt
+    from tests.helpers import gpt_encodings as G
+
+    if "cl100k_base" not in G.available():
+        pytest.skip("no cl100k_base rank file")
+    enc = G.pair("cl100k_base")[0]
+    native = enc._native
+    table = native._handle
+    stream = ffi.gc(lib.spbpe_encode_stream_new(), lib.spbpe_encode_stream_free)
+    err = ffi.new("spbpe_error *")
+    out = ffi.new("spbpe_batch_ids *")
+    first = ffi.new("size_t *")
+    bad_item = ffi.new("size_t *")
+    bad_special = ffi.new("int32_t *")
+    invalid = lib.SPBPE_ERR_INVALID_ARGUMENT
+    texts = ["hello world", "a <|endoftext|> b", "日本語", "", "last <|endoftext|>"]
+    blob = "".join(texts).encode()
+    starts = array(_SIZE_T, [0])
+    for t in texts:
+        starts.append(starts[-1] + len(t.encode()))
+    starts_ptr = ffi.from_buffer("size_t[]", starts)
+    k = enc._specials.index("<|endoftext|>")
+    for threads in (1, 2, 3):
+        modes = bytearray(len(enc._specials))
+        modes[k] = 2  # disallowed
+        assert lib.spbpe_bytelevel_encode_stream_start(table, bytes(modes), threads, 8, ffi.NULL, stream, err) == 0
+        modes[k] = 0  # the stream has its own copy
+        for _ in range(3):
+            assert lib.spbpe_encode_stream_push(stream, blob, starts_ptr, len(texts), err) == lib.SPBPE_OK
+        # the generic reader refuses a stopped part
+        assert lib.spbpe_encode_stream_next(stream, out, first, err) == invalid
+        assert b"stopped early at item 1" in ffi.string(err.message)
+        assert lib.spbpe_bytelevel_encode_stream_next(stream, out, first, bad_item, bad_special, err) == 0
+        assert (first[0], bad_item[0], bad_special[0], out.count) == (5, 1, k, 5)
+        assert [out.ids[i] for i in range(out.offsets[1])] == enc.encode_ordinary("hello world")
+        assert [out.offsets[i] for i in range(2, 6)] == [out.offsets[1]] * 4  # no ids from the bad text on
+        lib.spbpe_encode_stream_end(stream)
+        # no modes: every text ordinary, nothing stops
+        assert (
+            lib.spbpe_bytelevel_encode_stream_start(table, ffi.NULL, threads, 1, native._thread().ws, stream, err) == 0
+        )
+        assert lib.spbpe_encode_stream_push(stream, blob, starts_ptr, len(texts), err) == lib.SPBPE_OK
+        assert lib.spbpe_bytelevel_encode_stream_next(stream, out, first, bad_item, bad_special, err) == 0
+        assert (first[0], bad_item[0], bad_special[0]) == (0, 5, -1)
+        got = [[out.ids[j] for j in range(out.offsets[i], out.offsets[i + 1])] for i in range(5)]
+        assert got == [enc.encode_ordinary(t) for t in texts]
+        assert lib.spbpe_encode_stream_next(stream, out, first, err) == invalid  # every part read
+        lib.spbpe_encode_stream_end(stream)
+    null = ffi.NULL
+    assert lib.spbpe_bytelevel_encode_stream_start(null, null, 2, 1, null, stream, err) == invalid
+    assert lib.spbpe_bytelevel_encode_stream_start(table, null, 2, 0, null, stream, err) == invalid
+    assert lib.spbpe_bytelevel_encode_stream_next(stream, out, first, null, bad_special, err) == invalid
+    assert lib.spbpe_bytelevel_encode_stream_next(stream, out, first, bad_item, bad_special, err) == invalid
+    # a table without a built-in pre-tokenizer (custom pattern) cannot stream
+    ranks = {bytes([b]): b for b in range(256)}
+    custom = spbpe.gpt.Encoding("t", pat_str=r"\S+|\s+", mergeable_ranks=ranks, special_tokens={})
+    assert lib.spbpe_bytelevel_encode_stream_start(custom._native._handle, null, 2, 1, null, stream, err) == invalid
+    assert custom.encode_ordinary_batch(["ab cd", "ef"], num_threads=2) == [[97, 98, 32, 99, 100], [101, 102]]

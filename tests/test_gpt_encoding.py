@@ -173,6 +173,67 @@ def test_batches_and_threads(encs):
     assert ours.encode_ordinary_batch([]) == []
 
 
+def _outcome(fn, *args, **kwargs):
+    """fn(*args, **kwargs), or the text of the ValueError it raised."""
+    try:
+        return fn(*args, **kwargs)
+    except ValueError as e:
+        return ("ValueError", str(e))
+
+
+def _batch_texts(enc):
+    """Lines, empty texts, many tiny texts, hard cases (surrogates among
+    them) and long texts, shuffled."""
+    rng = random.Random(5)
+    texts = bundled_lines()[:300] + [""] * 30 + [chr(rng.randrange(32, 0x800)) for _ in range(600)]
+    texts += [c for c in HARD_CASES if isinstance(c, str) and len(c) <= 5000]
+    texts += ["\n".join(bundled_lines()[i : i + 200]) for i in (0, 500)] + ["x" * 3000, "日本語の文章です。" * 40]
+    rng.shuffle(texts)
+    return texts
+
+
+@pytest.mark.parametrize("part_bytes", [1, 300, 1 << 20])
+def test_streamed_batch_equals_tiktoken(encs, monkeypatch, part_bytes):
+    # Several threads stream the texts part by part (native_gpt._stream_batch);
+    # tiny parts reach the 256-part limit, where the last part takes the rest.
+    from spbpe._core import native_gpt
+
+    monkeypatch.setattr(native_gpt, "_PART_BYTES", part_bytes)
+    ours, ref = encs
+    texts = _batch_texts(ours)
+    want = ref.encode_ordinary_batch(texts)
+    specials = with_specials(ours, texts[:400])
+    want_specials = ref.encode_batch(specials, allowed_special="all")
+    for threads in (1, 2, 3, 4):
+        assert ours.encode_ordinary_batch(texts, num_threads=threads) == want
+        assert ours.encode_batch(texts, num_threads=threads) == want
+        assert ours.encode_batch(specials, num_threads=threads, allowed_special="all") == want_specials
+        assert ours.encode_ordinary_batch([""] * 5, num_threads=threads) == [[]] * 5
+        assert ours.encode_ordinary_batch([], num_threads=threads) == []
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 4])
+def test_batch_raises_for_the_first_text_with_a_disallowed_special(encs, monkeypatch, threads):
+    # As tiktoken: the first text in order that holds a disallowed special
+    # raises, even when a later part (or another thread) meets one first.
+    from spbpe._core import native_gpt
+
+    monkeypatch.setattr(native_gpt, "_PART_BYTES", 200)
+    ours, ref = encs
+    specials = sorted(ours.special_tokens_set)
+    lines = bundled_lines()[:600]
+    for first, second in ((450, 500), (599, 0), (3, 590)):
+        texts = list(lines)
+        texts[first] += specials[-1] + " x"
+        texts[second] = specials[0] + texts[second]
+        kws = [{}, {"allowed_special": {specials[-1]}}, {"disallowed_special": {specials[0]}}]
+        for kw in kws + [{"allowed_special": "all"}]:
+            got = _outcome(ours.encode_batch, texts, num_threads=threads, **kw)
+            assert got == _outcome(ref.encode_batch, texts, **kw), (first, second, kw)
+    # the stream ended cleanly: the next batch works
+    assert ours.encode_batch(lines, num_threads=threads) == ref.encode_batch(lines)
+
+
 def test_pickle(encs):
     ours, _ = encs
     clone = pickle.loads(pickle.dumps(ours))

@@ -7,12 +7,17 @@
  * runs the single-text call with its own workspace (its word cache stays
  * warm across calls) into its own output, and the outputs are joined in
  * item order, so the result does not depend on the thread count.  The
- * table is only read.
+ * streamed batch (batch/batch_stream.c) runs the same texts loop on the
+ * parts a caller pushes.  The table is only read.
+ *
+ * A text holding a disallowed special token stops its range (or part):
+ * tiktoken raises for the first such text, so nothing after it is needed.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "batch/pool.h"
+#include "batch/stream.h"
 #include "bytelevel/bytelevel.h"
 
 /* Below this many bytes per extra thread, starting one costs more than it saves. */
@@ -38,35 +43,41 @@ SP_API void spbpe_bytelevel_batch_free(spbpe_bytelevel_batch *b) {
     free(b);
 }
 
+/* The texts encoder of the pool's ranges and of the stream's parts
+ * (batch/stream.h); arg is the special modes (NULL: all ordinary). */
+static int encode_texts(const void *engine, const void *arg, const uint8_t *blob, const size_t *starts, size_t count,
+                        spbpe_workspace *ws, sp_texts_out *out, spbpe_error *err) {
+    spbpe_bytelevel_options opt = {NULL, 0, arg, 0};
+    for (size_t i = 0; i < count; i++) {
+        spbpe_bytelevel_ids one;
+        int st = sp_bl_encode(engine, blob + starts[i], starts[i + 1] - starts[i], &opt, ws, &one, err);
+        if (st) return st;
+        if (one.disallowed >= 0) {
+            out->stop = i;
+            out->stop_code = one.disallowed;
+            for (; i < count; i++) out->ends[i] = out->len; /* joins read them; callers do not */
+            return SPBPE_OK;
+        }
+        if (sp_reserve((void **)&out->ids, &out->cap, out->len + one.count + 1, sizeof *out->ids))
+            return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory in batch encode");
+        if (one.count) memcpy(out->ids + out->len, one.ids, one.count * sizeof *out->ids);
+        out->len += one.count;
+        out->ends[i] = out->len;
+    }
+    return SPBPE_OK;
+}
+
 static void *encode_range(void *arg) {
     sp_pool_worker *w = arg;
     const bl_job *job = w->job;
-    w->ids_len = 0;
-    w->status = SPBPE_OK;
-    w->bad_item = w->last;
-    spbpe_bytelevel_options opt = {NULL, 0, job->modes, 0};
-    for (size_t i = w->first; i < w->last; i++) {
-        spbpe_bytelevel_ids out;
-        int st = sp_bl_encode(job->bl, job->blob + w->starts[i], w->starts[i + 1] - w->starts[i], &opt, w->ws, &out,
-                              &w->err);
-        if (st) {
-            w->status = st;
-            return NULL;
-        }
-        if (out.disallowed >= 0) {
-            w->bad_item = i;
-            w->bad_special = out.disallowed;
-            for (; i < w->last; i++) w->counts[i - w->first] = w->ids_len; /* the join reads them; the caller does not */
-            return NULL;
-        }
-        if (sp_reserve((void **)&w->ids, &w->ids_cap, w->ids_len + out.count + 1, sizeof *w->ids)) {
-            w->status = sp_fail(&w->err, SPBPE_ERR_NOMEM, 0, "out of memory in batch encode");
-            return NULL;
-        }
-        if (out.count) memcpy(w->ids + w->ids_len, out.ids, out.count * sizeof *w->ids);
-        w->ids_len += out.count;
-        w->counts[i - w->first] = w->ids_len;
-    }
+    size_t count = w->last - w->first;
+    sp_texts_out out = {w->ids, 0, w->ids_cap, w->counts, count, -1};
+    w->status = encode_texts(job->bl, job->modes, job->blob, w->starts + w->first, count, w->ws, &out, &w->err);
+    w->ids = out.ids;
+    w->ids_cap = out.cap;
+    w->ids_len = out.len;
+    w->bad_item = w->first + out.stop;
+    w->bad_special = out.stop_code;
     return NULL;
 }
 
@@ -112,6 +123,26 @@ SP_API int spbpe_bytelevel_encode_batch(const spbpe_bytelevel *bl, const uint8_t
         }
     }
     return SPBPE_OK;
+}
+
+SP_API int spbpe_bytelevel_encode_stream_start(const spbpe_bytelevel *bl, const uint8_t *special_modes,
+                                               int num_threads, size_t max_parts, spbpe_workspace *caller_ws,
+                                               spbpe_encode_stream *s, spbpe_error *err) {
+    sp_clear_error(err);
+    if (!bl || !s) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    if (!bl->pretok) return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "this table has no pre-tokenizer: pass chunks");
+    /* The stream keeps a copy of the modes, so the caller's may go; a
+     * table without specials, or no modes, is all ordinary (NULL). */
+    size_t n = special_modes ? bl->special_count : 0;
+    return sp_stream_start(s, encode_texts, bl, special_modes, n, num_threads, max_parts, caller_ws, err);
+}
+
+SP_API int spbpe_bytelevel_encode_stream_next(spbpe_encode_stream *s, spbpe_batch_ids *out, size_t *first_item,
+                                              size_t *bad_item, int32_t *bad_special, spbpe_error *err) {
+    sp_clear_error(err);
+    if (!s || !out || !first_item || !bad_item || !bad_special)
+        return sp_fail(err, SPBPE_ERR_INVALID_ARGUMENT, 0, "NULL argument");
+    return sp_stream_next(s, out, first_item, bad_item, bad_special, err);
 }
 
 SP_API int spbpe_bytelevel_decode_batch(const spbpe_bytelevel *bl, const int32_t *ids, const size_t *starts,

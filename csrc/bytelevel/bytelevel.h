@@ -25,8 +25,14 @@
  * chunk as the text of a special token (emit its id, no merges). */
 #define SP_BL_SPECIAL_BIT ((uint32_t)1 << 31)
 
-/* In a span: the id is a token (so a 0-byte token's span is not 0). */
-#define SP_BL_SPAN_TOKEN ((uint64_t)1 << 31)
+/* Decode records (`dec`), 16 bytes an id: a token of up to 14 bytes has
+ * them inline in bytes 0..13 and its length + 1 in byte 15, so decode
+ * copies it with one 16-byte move from one cache line; a longer one has
+ * SP_BL_DEC_LONG in byte 15 and its arena offset and length (uint32 each)
+ * in bytes 0..7; byte 15 is 0 for an id that is no token. */
+#define SP_BL_DEC_SIZE 16
+#define SP_BL_DEC_INLINE 14
+#define SP_BL_DEC_LONG 0xFF
 
 typedef struct sp_bl_slot {
     uint32_t hash;                /* high hash bits | 1; 0 = empty */
@@ -41,7 +47,7 @@ struct spbpe_bytelevel {
     uint32_t *off;                /* id_limit + 1 offsets into arena, by id (rank or special value) */
     uint8_t *kind;                /* by id: 0 = none, 1 = mergeable, 2 = special only */
     uint32_t id_limit;            /* max id + 1 */
-    uint64_t *span;               /* by id, for decode: off << 32 | SP_BL_SPAN_TOKEN | length; 0 = no token */
+    uint8_t *dec;                 /* by id, SP_BL_DEC_SIZE bytes: the decode record (above) */
     size_t rank_count;
     sp_bl_slot *ranks;            /* bytes -> rank, open addressing */
     size_t ranks_mask;
@@ -128,6 +134,8 @@ size_t sp_bl_find_special(const spbpe_bytelevel *bl, const uint8_t *modes, int w
  * batch runs it per text. */
 int sp_bl_encode(const spbpe_bytelevel *bl, const uint8_t *text, size_t len, const spbpe_bytelevel_options *opt,
                  spbpe_workspace *ws, spbpe_bytelevel_ids *out, spbpe_error *err);
+/* Fill bl->dec from the arena (bl_encode.c; spbpe_bytelevel_new calls it). */
+int sp_bl_decode_table(spbpe_bytelevel *bl, spbpe_error *err);
 /* Append the bytes of ids to *buf (length *len, capacity *cap, kept 16
  * bytes past the end for short copies).  SPBPE_ERR_OUT_OF_RANGE with
  * err->offset = the index of an id that is no token; on an error *len is

@@ -7,9 +7,9 @@
  *  - `ranks`: open addressing from token bytes (wyhash-style) to rank;
  *  - `arena`/`off`/`kind`: by id, the token's bytes for decode (mergeable
  *    ranks first; a special value that is not also a rank gets the
- *    special's text, as tiktoken's two decoders answer); `span` packs an
- *    id's offset, length and "is a token" in one word, so decode reads one
- *    entry per id;
+ *    special's text, as tiktoken's two decoders answer); `dec` holds each
+ *    id's bytes (or where they are) and length in one 16-byte record, so
+ *    decode reads one cache line per id (bl_encode.c);
  *  - `byte_pair`: the rank of every two-byte string (256 KiB), so the first
  *    pairs of a chunk cost no probe into the larger tables;
  *  - `pairs`: (left rank, right rank) -> rank of their concatenation, for
@@ -76,7 +76,7 @@ SP_API void spbpe_bytelevel_free(spbpe_bytelevel *bl) {
     free(bl->arena);
     free(bl->off);
     free(bl->kind);
-    free(bl->span);
+    free(bl->dec);
     free(bl->ranks);
     free(bl->pairs);
     free(bl->byte_pair);
@@ -235,12 +235,8 @@ static int build(spbpe_bytelevel *bl, const uint8_t *tokens, const size_t *start
         if (bl->kind[special_ids[k]] == 2 && special_starts[k + 1] > special_starts[k])
             memcpy(bl->arena + bl->off[special_ids[k]], specials + special_starts[k],
                    special_starts[k + 1] - special_starts[k]);
-    /* one load per id for decode: where its bytes are, how many, and that it is a token */
-    bl->span = calloc((size_t)limit + 1, sizeof *bl->span);
-    if (!bl->span) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
-    for (uint32_t id = 0; id < limit; id++)
-        if (bl->kind[id])
-            bl->span[id] = (uint64_t)bl->off[id] << 32 | SP_BL_SPAN_TOKEN | (bl->off[id + 1] - bl->off[id]);
+    st = sp_bl_decode_table(bl, err);
+    if (st) return st;
     for (size_t i = 0; i < count; i++) {
         const uint8_t *t = bl->arena + bl->off[ranks[i]];
         size_t n = starts[i + 1] - starts[i];

@@ -275,7 +275,8 @@ int spbpe_encode_stream_push(spbpe_encode_stream *stream, const uint8_t *blob, c
  * relative to out->ids); *first_item is the number of texts pushed before
  * it.  Valid until the stream is started again or freed.  Returns the
  * part's encode error if it failed, and SPBPE_ERR_INVALID_ARGUMENT when
- * every part pushed has been read. */
+ * every part pushed has been read (or for a part that a byte-level stream
+ * stopped early: read those with spbpe_bytelevel_encode_stream_next). */
 int spbpe_encode_stream_next(spbpe_encode_stream *stream, spbpe_batch_ids *out, size_t *first_item,
                              spbpe_error *err);
 
@@ -566,6 +567,26 @@ void spbpe_bytelevel_batch_free(spbpe_bytelevel_batch *batch);
 int spbpe_bytelevel_encode_batch(const spbpe_bytelevel *bl, const uint8_t *blob, const size_t *starts, size_t count,
                                  const uint8_t *special_modes, int num_threads, spbpe_bytelevel_batch *batch,
                                  spbpe_batch_ids *out, size_t *bad_item, int32_t *bad_special, spbpe_error *err);
+
+/* The streamed batch (spbpe_encode_stream_*) on a rank table: start it
+ * with this, push parts with spbpe_encode_stream_push, read them with
+ * spbpe_bytelevel_encode_stream_next, end it with spbpe_encode_stream_end.
+ * Every text is encoded as by spbpe_bytelevel_encode with the built-in
+ * pre-tokenizer and special_modes (special_count bytes, copied; NULL: all
+ * ordinary).  The table must outlive the stream's _end; the other
+ * arguments are as for spbpe_encode_stream_start.
+ * SPBPE_ERR_INVALID_ARGUMENT for a table without a built-in pre-tokenizer. */
+int spbpe_bytelevel_encode_stream_start(const spbpe_bytelevel *bl, const uint8_t *special_modes, int num_threads,
+                                        size_t max_parts, spbpe_workspace *caller_ws, spbpe_encode_stream *stream,
+                                        spbpe_error *err);
+
+/* spbpe_encode_stream_next for a stream started on a rank table: when a
+ * text of the part holds a disallowed special, *bad_item is its index in
+ * the part (< out->count) and *bad_special the special's index, and no
+ * text from it on has ids (offsets stay put); else *bad_item is out->count
+ * and *bad_special -1.  (spbpe_encode_stream_next refuses such a part.) */
+int spbpe_bytelevel_encode_stream_next(spbpe_encode_stream *stream, spbpe_batch_ids *out, size_t *first_item,
+                                       size_t *bad_item, int32_t *bad_special, spbpe_error *err);
 
 /* Decode count id sequences held back to back (sequence i is
  * ids[starts[i] .. starts[i+1])) on up to num_threads threads.  A bad id

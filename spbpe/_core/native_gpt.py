@@ -10,6 +10,7 @@ Nothing outside ``spbpe._core`` sees ``ffi`` or ``lib``.
 
 from __future__ import annotations
 
+import os
 import threading
 from array import array
 from itertools import accumulate
@@ -29,6 +30,15 @@ SPECIAL_BIT = 1 << 31
 ORDINARY, ALLOWED, DISALLOWED = 0, 1, 2
 _NO_CHUNKS = ffi.new("uint32_t[2]")  # a non-NULL pointer for zero chunks
 _NO_LIMIT = 1 << 62
+# A batch on several threads streams parts of about this many bytes (the
+# SentencePiece engine's figures, spbpe._core.native): small enough that the
+# lists of the last part cost little after the threads finish, big enough
+# that each part's hand-off is negligible.
+_PART_BYTES = 32 * 1024
+_MAX_PARTS = 256
+# More threads than CPUs only take turns, and take the CPU from the thread
+# that builds the lists: a batch runs on at most this many.
+_CPUS = os.cpu_count() or 1
 
 
 def _flat(items: Sequence[bytes]) -> Tuple[bytes, array]:
@@ -101,6 +111,7 @@ class NativeByteLevel:
             loc.btext = ffi.new("spbpe_batch_text *")
             loc.bad_item = ffi.new("size_t *")
             loc.bad_special = ffi.new("int32_t *")
+            loc.first = ffi.new("size_t *")
             loc.dcap = 0  # decode_list's int32 buffer
         return loc
 
@@ -150,13 +161,14 @@ class NativeByteLevel:
             return [], out.disallowed
         return _pylists.to_list(_ids_buffer(out.ids, out.count), out.count, self._table), -1
 
-    def _run_batch(self, texts: list, modes: Optional[bytes], num_threads: int) -> Any:
+    def _run_batch(self, texts: list, modes: Optional[bytes], num_threads: int, joined: Any = None) -> Any:
         """spbpe_bytelevel_encode_batch on this thread's buffers; returns
         them (ids in .bids; .bad_item[0] < len(texts) names the first text
-        with a disallowed special, .bad_special[0] which one)."""
+        with a disallowed special, .bad_special[0] which one).  joined: the
+        texts already concatenated (_pylists.concat's result), or None."""
         loc = self._thread()
         b = self._batch()
-        blob, starts, _ = _pylists.concat(texts, 0, _NO_LIMIT)
+        blob, starts, _ = joined or _pylists.concat(texts, 0, _NO_LIMIT)
         st = lib.spbpe_bytelevel_encode_batch(
             self._handle,
             blob,
@@ -177,14 +189,82 @@ class NativeByteLevel:
     def encode_batch(self, texts: list, modes: Optional[bytes], num_threads: int) -> Tuple[List[List[int]], int, int]:
         """(lists of ids, len(texts), -1), or ([], i, k) when text i is the
         first to hold disallowed special k.  texts: a list of str or bytes,
-        joined into one UTF-8 blob in C (UnicodeEncodeError for a str with
-        a surrogate, TypeError for another item).  Built-in pre-tokenizer
-        only."""
-        loc = self._run_batch(texts, modes, num_threads)
+        turned into UTF-8 in C (UnicodeEncodeError for a str with a
+        surrogate, TypeError for another item).  Built-in pre-tokenizer
+        only.  num_threads is capped at the number of CPUs.  On one thread,
+        or for a batch that fits in one part, one C call; otherwise a stream
+        (_stream_batch)."""
+        num_threads = min(num_threads, _CPUS)
+        joined = None
+        if num_threads > 1:
+            joined = _pylists.concat(texts, 0, _PART_BYTES)
+            if joined[2] < len(texts):
+                return self._stream_batch(texts, modes, num_threads, joined)
+        loc = self._run_batch(texts, modes, num_threads, joined)
         if loc.bad_item[0] < len(texts):
             return [], loc.bad_item[0], loc.bad_special[0]
         with _NoCycleCollection():
             return _split_ids(loc.bids, self._table), len(texts), -1
+
+    def _stream_batch(
+        self, texts: list, modes: Optional[bytes], num_threads: int, first_part: Any
+    ) -> Tuple[List[List[int]], int, int]:
+        """encode_batch on num_threads threads in all, part by part: this
+        thread turns the texts into UTF-8 one part at a time and pushes it
+        to C, then builds the lists of each part as soon as it is encoded,
+        while C threads encode the rest (and encodes parts itself when it
+        would otherwise wait), so the work that needs the interpreter lock
+        overlaps the encoding (as the SentencePiece engine's encode_batch).
+        first_part: _pylists.concat(texts, 0, _PART_BYTES)."""
+        loc = self._thread()
+        stream = getattr(loc, "stream", None)
+        if stream is None:
+            stream = lib.spbpe_encode_stream_new()
+            if stream == ffi.NULL:
+                raise OutOfMemoryError("could not allocate an spbpe stream")
+            stream = loc.stream = ffi.gc(stream, lib.spbpe_encode_stream_free)
+        table = self._table
+        st = lib.spbpe_bytelevel_encode_stream_start(
+            self._handle,
+            ffi.from_buffer(modes) if modes else ffi.NULL,
+            num_threads,
+            _MAX_PARTS,
+            loc.ws,
+            stream,
+            loc.err,
+        )
+        if st:
+            raise_for_status(st, loc.err)
+        out: List[List[int]] = []
+        try:
+            parts: List[Any] = []  # their blobs and starts stay alive until the stream ends
+            first = 0
+            blob, starts, end = first_part
+            while True:
+                st = lib.spbpe_encode_stream_push(
+                    stream, blob, ffi.from_buffer("size_t[]", starts), end - first, loc.err
+                )
+                if st:
+                    raise_for_status(st, loc.err)
+                parts.append((blob, starts))
+                first = end
+                if first == len(texts):
+                    break
+                # Part sizes double every 16 parts; the last part takes what is left.
+                limit = _NO_LIMIT if len(parts) == _MAX_PARTS - 1 else _PART_BYTES << (len(parts) >> 4)
+                blob, starts, end = _pylists.concat(texts, first, limit)
+            bids, bad = loc.bids, loc.bad_item
+            with _NoCycleCollection():
+                for _ in parts:
+                    st = lib.spbpe_bytelevel_encode_stream_next(stream, bids, loc.first, bad, loc.bad_special, loc.err)
+                    if st:
+                        raise_for_status(st, loc.err)
+                    if bad[0] < bids.count:
+                        return [], loc.first[0] + bad[0], loc.bad_special[0]
+                    out += _split_ids(bids, table)
+        finally:
+            lib.spbpe_encode_stream_end(stream)
+        return out, len(texts), -1
 
     def encode_batch_flat(
         self, texts: list, modes: Optional[bytes], num_threads: int
