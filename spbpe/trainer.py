@@ -20,11 +20,11 @@ string), same pieces, scores, types and order, and the same `.model` and
 * `normalizer=` (a SentencePieceNormalizer) trains with that normalizer's
   spec, refusing the normalizer options beside it, as sentencepiece does.
 * unigram (the default model_type): the 0.2.3 wheel's model bit for bit
-  (pieces, scores, order) on English, Japanese, German, French, Greek,
-  Arabic and Hebrew text, any num_threads: the E-step and pruning keep
+  (pieces, scores, order) on English, Japanese, Korean, Hindi, German,
+  French, Greek, Arabic and Hebrew text, split_digits and repeated
+  sentences included, any num_threads: the E-step and pruning keep
   sentencepiece's num_threads partition, so num_threads changes the model
-  as it does in sentencepiece.  Still different: split_digits, Korean and
-  Hindi text (a few pieces or scores), many identical sentences.
+  as it does in sentencepiece.
 * `model_type` word and char train as sentencepiece's word and char
   trainers (same pieces, scores and order); `pretokenizer=` (a callable
   str -> list of str) is applied to each normalized sentence as
