@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import threading
 from array import array
-from typing import Any, List, Literal, NamedTuple, Optional, Sequence, Tuple, Union, overload
+from typing import List, Literal, NamedTuple, Optional, Sequence, Tuple, Union, overload
 
 from .. import settings
 from ..errors import OutOfMemoryError, OutOfRangeError
-from . import _pylists
+from . import _pylists, stream_parts
 from ._spbpe import ffi, lib
 from .results import (
     _SIZEOF_SIZE_T,
@@ -364,22 +364,8 @@ class NativeModel:
             raise_for_status(st, loc.err)
         out: List[List[int]] = []
         try:
-            parts: List[Any] = []  # their blobs and starts stay alive until the stream ends
-            first = 0
-            while True:
-                # Part sizes double every 16 parts (past 100 MB, parts are still
-                # under 4% of the batch); the last part takes what is left.
-                limit = _NO_LIMIT if len(parts) == _MAX_PARTS - 1 else _PART_BYTES << (len(parts) >> 4)
-                blob, starts, end = _pylists.concat(texts, first, limit)
-                st = lib.spbpe_encode_stream_push(
-                    stream, blob, ffi.from_buffer("size_t[]", starts), end - first, loc.err
-                )
-                if st:
-                    raise_for_status(st, loc.err)
-                parts.append((blob, starts))
-                first = end
-                if first == len(texts):
-                    break
+            first = _pylists.concat(texts, 0, _PART_BYTES)
+            parts = stream_parts.push_parts(stream, texts, first, _PART_BYTES, _MAX_PARTS, loc.err)
             with _NoCycleCollection():
                 for _ in parts:
                     st = lib.spbpe_encode_stream_next(stream, loc.bids, loc.first, loc.err)

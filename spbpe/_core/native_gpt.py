@@ -17,7 +17,7 @@ from itertools import accumulate
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..errors import OutOfMemoryError
-from . import _pylists
+from . import _pylists, stream_parts
 from ._spbpe import ffi, lib
 from .results import _SIZE_T, _SIZEOF_SIZE_T, _flat_ids, _ids_buffer, _NoCycleCollection, _pack_each, _split_ids
 from .status import raise_for_status
@@ -237,22 +237,7 @@ class NativeByteLevel:
             raise_for_status(st, loc.err)
         out: List[List[int]] = []
         try:
-            parts: List[Any] = []  # their blobs and starts stay alive until the stream ends
-            first = 0
-            blob, starts, end = first_part
-            while True:
-                st = lib.spbpe_encode_stream_push(
-                    stream, blob, ffi.from_buffer("size_t[]", starts), end - first, loc.err
-                )
-                if st:
-                    raise_for_status(st, loc.err)
-                parts.append((blob, starts))
-                first = end
-                if first == len(texts):
-                    break
-                # Part sizes double every 16 parts; the last part takes what is left.
-                limit = _NO_LIMIT if len(parts) == _MAX_PARTS - 1 else _PART_BYTES << (len(parts) >> 4)
-                blob, starts, end = _pylists.concat(texts, first, limit)
+            parts = stream_parts.push_parts(stream, texts, first_part, _PART_BYTES, _MAX_PARTS, loc.err)
             bids, bad = loc.bids, loc.bad_item
             with _NoCycleCollection():
                 for _ in parts:
