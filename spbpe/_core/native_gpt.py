@@ -115,15 +115,20 @@ class NativeByteLevel:
             loc.dcap = 0  # decode_list's int32 buffer
         return loc
 
-    def _batch(self):
+    def _thread_handle(self, name: str, new, free):
+        """This thread's C handle `name` (batch, stream), made by new() on first use."""
         loc = self._thread()
-        b = getattr(loc, "batch", None)
-        if b is None:
-            b = lib.spbpe_bytelevel_batch_new()
-            if b == ffi.NULL:
-                raise OutOfMemoryError("could not allocate an spbpe batch")
-            b = loc.batch = ffi.gc(b, lib.spbpe_bytelevel_batch_free)
-        return b
+        handle = getattr(loc, name, None)
+        if handle is None:
+            handle = new()
+            if handle == ffi.NULL:
+                raise OutOfMemoryError(f"could not allocate an spbpe {name}")
+            handle = ffi.gc(handle, free)
+            setattr(loc, name, handle)
+        return handle
+
+    def _batch(self):
+        return self._thread_handle("batch", lib.spbpe_bytelevel_batch_new, lib.spbpe_bytelevel_batch_free)
 
     def encode(
         self,
@@ -217,12 +222,7 @@ class NativeByteLevel:
         overlaps the encoding (as the SentencePiece engine's encode_batch).
         first_part: _pylists.concat(texts, 0, _PART_BYTES)."""
         loc = self._thread()
-        stream = getattr(loc, "stream", None)
-        if stream is None:
-            stream = lib.spbpe_encode_stream_new()
-            if stream == ffi.NULL:
-                raise OutOfMemoryError("could not allocate an spbpe stream")
-            stream = loc.stream = ffi.gc(stream, lib.spbpe_encode_stream_free)
+        stream = self._thread_handle("stream", lib.spbpe_encode_stream_new, lib.spbpe_encode_stream_free)
         table = self._table
         st = lib.spbpe_bytelevel_encode_stream_start(
             self._handle,
