@@ -12,8 +12,9 @@ Before timing, every document's ids are checked to be identical across the
 three, so a fast wrong answer cannot look good.  Rows: single-thread
 encode_ordinary throughput (MB/s of UTF-8 input, median of the rounds) on
 cl100k and o200k, English and multilingual; spbpe's 2-thread batch against
-its 1-thread batch (with the CPU time both threads spent, which bounds
-the ratio when the machine is busy); decode (ids -> str) against tiktoken.  Rounds
+its 1-thread batch in the steady state of repeated calls (with the CPU
+time both threads spent, which bounds the ratio when the machine is busy),
+and again right after the peers' passes; decode (ids -> str) against tiktoken.  Rounds
 interleave every peer and mode, so drift in the machine's speed moves all
 figures alike: quote the ratios.  Single-thread rows are also given in
 CPU time (process_time), which a busy shared machine distorts far less
@@ -166,15 +167,28 @@ def main(argv=None):
             for threads in (1, 2) * 6:
                 ours.encode_ordinary_batch(docs, num_threads=threads)
             dec = {p: [] for p in decoders}
-            for _ in range(rounds):
-                for p, fn in peers.items():
-                    times[p].append(timed(fn, docs))
+            cold = {1: [], 2: []}
+
+            def time_batches(into, ours=ours, docs=docs):
                 for threads in (1, 2):
                     t, c = time.perf_counter(), time.process_time()
                     ours.encode_ordinary_batch(docs, num_threads=threads)
-                    batch[threads].append((time.perf_counter() - t, time.process_time() - c))
+                    into[threads].append((time.perf_counter() - t, time.process_time() - c))
+
+            for _ in range(rounds):
+                for p, fn in peers.items():
+                    times[p].append(timed(fn, docs))
+                time_batches(cold)
                 for p, fn in decoders.items():
                     dec[p].append(timed(fn, want))
+            # Steady state: the batch modes alternate only with each other, as in a job that encodes
+            # batch after batch.  Right after the peers' single-thread passes (the "cold" figures) the
+            # second core has been idle for a while, and a 4 MB batch lasts only ~20 ms: on the 2-core
+            # VM this was written on, the first 2-thread call after 0.3 s of sleep ran at 134 MB/s
+            # and the next ones at 180-210 (multilingual o200k), so the cold rows measure that
+            # wake-up more than the encoder.
+            for _ in range(rounds):
+                time_batches(batch)
 
             def rate(samples, which, nbytes=nbytes):
                 return nbytes / 1e6 / statistics.median(s[which] for s in samples)
@@ -189,6 +203,8 @@ def main(argv=None):
                 "batch_2_threads_mb_s": rate(batch[2], 0),
                 # CPU time of all threads: 2 threads' work over 1 thread's
                 "batch_2_threads_cpu_work": rate(batch[1], 1) / rate(batch[2], 1),
+                "batch_cold_1_thread_mb_s": rate(cold[1], 0),
+                "batch_cold_2_threads_mb_s": rate(cold[2], 0),
                 "decode_mb_s": {p: rate(v, 0) for p, v in dec.items()},
                 "decode_cpu_mb_s": {p: rate(v, 1) for p, v in dec.items()},
             }
@@ -214,6 +230,10 @@ def main(argv=None):
             f"{r['encoding']:12} {r['text']:13} 1 thread {one:7.1f}  2 threads {two:7.1f}  x {two / one:.2f}"
             f"  (CPU work x {work:.2f}, bound x {2 / work:.2f})"
         )
+    print("  the same right after the peers' single-thread passes (the second core was idle):")
+    for r in rows:
+        one, two = r["batch_cold_1_thread_mb_s"], r["batch_cold_2_threads_mb_s"]
+        print(f"{r['encoding']:12} {r['text']:13} 1 thread {one:7.1f}  2 threads {two:7.1f}  x {two / one:.2f}")
     for key, title in (("decode_cpu_mb_s", "CPU time"), ("decode_mb_s", "wall time")):
         print(f"\ndecode (ids -> str) and decode_bytes (ids -> bytes), MB/s of text ({title})")
         for r in rows:
