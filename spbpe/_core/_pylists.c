@@ -18,6 +18,8 @@
  * for decode, raising TypeError for a non-integer and OverflowError for an
  * int outside int32, as array('i') does; pack_many() does a batch of them,
  * and split_text() cuts a batch decode's text back into str or bytes.
+ * utf8_str() turns a decode's UTF-8 into str faster than CPython's decoder
+ * on non-ASCII text (see utf8_scan below for how).
  *
  * Every function holds the GIL: each is a short memory-bound loop, and all
  * of them create or read Python objects.  Buffers are read through the
@@ -305,19 +307,368 @@ fail:
     return NULL;
 }
 
+/* UTF-8 -> str in two passes, for decode (ids -> str).
+ *
+ * CPython's decoder writes UCS1 until it meets a wider character, then
+ * widens what it has written (UCS1 -> UCS2 -> UCS4) and over-allocates and
+ * reallocates as it goes: on multilingual text that was most of a decode.
+ * Here a first pass over the bytes counts the characters (the bytes that
+ * are not continuation bytes 0x80-0xBF) and finds the largest byte, which
+ * for valid UTF-8 gives the canonical kind: below 0x80 ASCII, below 0xC4
+ * (leads C2, C3: U+0080-U+00FF) UCS1, below 0xF0 UCS2, else UCS4.  The
+ * str is made of exactly that size and kind, and the second pass fills it
+ * while validating as CPython does (no overlongs, no surrogates, nothing
+ * above U+10FFFF, no truncated sequence).  On the first invalid byte the
+ * str is dropped and the whole text goes to PyUnicode_DecodeUTF8 with the
+ * caller's errors handler, so every handler behaves exactly as CPython's;
+ * valid text never reaches a handler, so it decodes alike under all. */
+
+/* The characters of valid UTF-8 s[0:n] and its largest byte. */
+static size_t utf8_scan(const uint8_t *s, size_t n, unsigned *max_byte) {
+    size_t continuation = 0, i = 0;
+    uint8_t top = 0;
+    while (i < n) {
+        /* Blocks of at most 255 bytes, so that a byte counter cannot
+         * overflow and the compiler vectorizes the inner loop. */
+        size_t end = n - i < 255 ? n : i + 255;
+        uint8_t count = 0;
+        for (; i < end; i++) {
+            uint8_t b = s[i];
+            count += (uint8_t)((int8_t)b < -64); /* 0x80-0xBF */
+            top = b > top ? b : top;
+        }
+        continuation += count;
+    }
+    *max_byte = top;
+    return n - continuation;
+}
+
+/* The second pass works on blocks of 64 bytes in two loops.  The first
+ * decodes, at every byte, the sequence that would start there (lead byte
+ * and up to 3 more, read past the block), and checks it when the byte does
+ * start one (any byte but a continuation byte 0x80-0xBF): a valid lead,
+ * continuation bytes, no overlong, no surrogate, nothing above MAX.  It has
+ * no branch and no dependence between bytes, so the compiler vectorizes it.
+ * The second stores every byte's value at the next character slot and
+ * advances the slot only at a start, so the value of a continuation byte
+ * is overwritten by the next character's (one slot past the last
+ * character may be written: the str's terminating NUL, restored after).
+ * The sequences' lengths must add up to the text's length: each start's
+ * sequence covers only continuation bytes, so the sequences do not
+ * overlap, and their sum is the length exactly when no continuation byte
+ * is left outside one.  A loop that steps from one sequence to the next by
+ * its length waits at every character for the load, the length and the
+ * add, and branches on each length: on mixed scripts that was slower than
+ * CPython's decoder. */
+#define UTF8_BLOCK 64
+
+/* The first loop, for characters up to U+FFFF (UCS1 when max is 0xFF,
+ * UCS2) in 16-bit lanes: value[i] and the sum of the starts' lengths;
+ * returns nonzero for an invalid start.  Selections are masks (all ones
+ * or zero) so that the compiler vectorizes the loop. */
+static inline unsigned utf8_values16(const uint8_t *restrict p, uint16_t max, uint16_t *restrict value,
+                                     unsigned *restrict sum) {
+    uint16_t bad = 0, total = 0;
+    for (int i = 0; i < UTF8_BLOCK; i++) {
+        uint16_t c = p[i], d1 = p[i + 1], d2 = p[i + 2];
+        uint16_t two = -(uint16_t)(c >= 0xC0), three = -(uint16_t)(c >= 0xE0), four = -(uint16_t)(c >= 0xF0);
+        uint16_t start = -(uint16_t)((c & 0xC0) != 0x80);
+        uint16_t v2 = (uint16_t)(((c & 0x1F) << 6) | (d1 & 0x3F));
+        uint16_t v3 = (uint16_t)(((c & 0x0F) << 12) | ((d1 & 0x3F) << 6) | (d2 & 0x3F));
+        uint16_t v = (v3 & three) | (v2 & two & ~three) | (c & ~two);
+        uint16_t low = (0x800 & three) | (0x80 & two & ~three);
+        uint16_t wrong = (two & -(uint16_t)((d1 & 0xC0) != 0x80)) | (three & -(uint16_t)((d2 & 0xC0) != 0x80)) |
+                         four | -(uint16_t)(v < low) | -(uint16_t)((v & 0xF800) == 0xD800) | -(uint16_t)(v > max);
+        bad |= start & wrong;
+        total += start & (1 + (two & 1) + (three & 1));
+        value[i] = v;
+    }
+    *sum += total; /* at most 3 * 64 */
+    return bad;
+}
+
+/* The same for any character, in 32-bit lanes (UCS4). */
+static inline unsigned utf8_values32(const uint8_t *restrict p, uint32_t *restrict value, unsigned *restrict sum) {
+    uint32_t bad = 0, total = 0;
+    for (int i = 0; i < UTF8_BLOCK; i++) {
+        uint32_t c = p[i], d1 = p[i + 1], d2 = p[i + 2], d3 = p[i + 3];
+        uint32_t two = -(uint32_t)(c >= 0xC0), three = -(uint32_t)(c >= 0xE0), four = -(uint32_t)(c >= 0xF0);
+        uint32_t start = -(uint32_t)((c & 0xC0) != 0x80);
+        uint32_t v2 = ((c & 0x1F) << 6) | (d1 & 0x3F);
+        uint32_t v3 = ((c & 0x0F) << 12) | ((d1 & 0x3F) << 6) | (d2 & 0x3F);
+        uint32_t v4 = ((c & 0x07) << 18) | ((d1 & 0x3F) << 12) | ((d2 & 0x3F) << 6) | (d3 & 0x3F);
+        uint32_t v = (v4 & four) | (v3 & three & ~four) | (v2 & two & ~three) | (c & ~two);
+        uint32_t low = (0x10000 & four) | (0x800 & three & ~four) | (0x80 & two & ~three);
+        uint32_t wrong = (two & -(uint32_t)((d1 & 0xC0) != 0x80)) | (three & -(uint32_t)((d2 & 0xC0) != 0x80)) |
+                         (four & -(uint32_t)((d3 & 0xC0) != 0x80)) | -(uint32_t)(c >= 0xF5) |
+                         -(uint32_t)(v < low) | -(uint32_t)((v & 0xFFFFF800u) == 0xD800) | -(uint32_t)(v > 0x10FFFF);
+        bad |= start & wrong;
+        total += start & (1 + (two & 1) + (three & 1) + (four & 1));
+        value[i] = v;
+    }
+    *sum += total;
+    return bad;
+}
+
+/* The second loop: every value at the next slot, which advances at the
+ * starts. */
+#define UTF8_STORE(CHAR, p, value, o)                 \
+    for (int i = 0; i < UTF8_BLOCK; i++) {            \
+        *(o) = (CHAR)(value)[i];                      \
+        (o) += ((p)[i] & 0xC0) != 0x80;               \
+    }
+
+static Py_UCS1 *ucs1_block(const uint8_t *p, Py_UCS1 *o, unsigned *sum, unsigned *bad) {
+    uint16_t value[UTF8_BLOCK];
+    *bad |= utf8_values16(p, 0xFF, value, sum);
+    UTF8_STORE(Py_UCS1, p, value, o)
+    return o;
+}
+
+static Py_UCS2 *ucs2_block(const uint8_t *p, Py_UCS2 *o, unsigned *sum, unsigned *bad) {
+    uint16_t value[UTF8_BLOCK];
+    *bad |= utf8_values16(p, 0xFFFF, value, sum);
+    UTF8_STORE(Py_UCS2, p, value, o)
+    return o;
+}
+
+static Py_UCS4 *ucs4_block(const uint8_t *p, Py_UCS4 *o, unsigned *sum, unsigned *bad) {
+    uint32_t value[UTF8_BLOCK];
+    *bad |= utf8_values32(p, value, sum);
+    UTF8_STORE(Py_UCS4, p, value, o)
+    return o;
+}
+
+/* Writes the characters of s[0:n] to out and returns how many, or -1 for
+ * invalid UTF-8 or a character wider than the kind (out then holds
+ * garbage).  All-ASCII blocks are widened as they are.  The last bytes are
+ * decoded from a zero-padded copy into a scratch array: a sequence cut by
+ * the end fails its continuation check, and each padding byte is a NUL
+ * character of length 1, taken off the sum and the count. */
+#define UTF8_FILL_KIND(NAME, CHAR)                                                              \
+    static Py_ssize_t NAME##_fill(const uint8_t *s, size_t n, CHAR *out) {                      \
+        CHAR *o = out;                                                                          \
+        size_t at = 0, covered = 0;                                                             \
+        unsigned bad = 0, sum;                                                                  \
+        for (; n >= UTF8_BLOCK + 3 && at <= n - UTF8_BLOCK - 3; at += UTF8_BLOCK) {             \
+            uint64_t word[UTF8_BLOCK / 8], any = 0;                                             \
+            memcpy(word, s + at, UTF8_BLOCK);                                                   \
+            for (int k = 0; k < UTF8_BLOCK / 8; k++) any |= word[k];                            \
+            if ((any & 0x8080808080808080ull) == 0) { /* ASCII */                               \
+                for (int k = 0; k < UTF8_BLOCK; k++) o[k] = (CHAR)s[at + k];                    \
+                o += UTF8_BLOCK;                                                                \
+                covered += UTF8_BLOCK;                                                          \
+                continue;                                                                       \
+            }                                                                                   \
+            sum = 0;                                                                            \
+            o = NAME##_block(s + at, o, &sum, &bad);                                            \
+            covered += sum;                                                                     \
+        }                                                                                       \
+        uint8_t tail[2 * UTF8_BLOCK + 8] = {0};                                                 \
+        CHAR chars[2 * UTF8_BLOCK + 1], *t = chars;                                             \
+        size_t rest = n - at, blocks = (rest + UTF8_BLOCK - 1) / UTF8_BLOCK;                    \
+        memcpy(tail, s + at, rest);                                                             \
+        sum = 0;                                                                                \
+        for (size_t k = 0; k < blocks; k++) t = NAME##_block(tail + k * UTF8_BLOCK, t, &sum, &bad); \
+        size_t pad = blocks * UTF8_BLOCK - rest, got = (size_t)(t - chars);                     \
+        if (bad || got < pad || covered + sum != n + pad) return -1;                            \
+        memcpy(o, chars, (got - pad) * sizeof(CHAR));                                           \
+        return (o - out) + (Py_ssize_t)(got - pad);                                             \
+    }
+UTF8_FILL_KIND(ucs1, Py_UCS1)
+UTF8_FILL_KIND(ucs2, Py_UCS2)
+UTF8_FILL_KIND(ucs4, Py_UCS4)
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define UTF8_SSE41 1
+/* UCS2 (most non-Latin text) 16 bytes at a time with SSE4.1, when the CPU
+ * has it: the portable store loop above costs a cycle or two per byte.
+ * The lanes are the same as in utf8_values16; the values of the starts are
+ * gathered to the front of each half with pshufb, from a table of 256
+ * controls (lane j of the k-th set bit of the half's start mask goes to
+ * lane k), made once at import and only read afterwards. */
+static uint8_t utf8_gather[256][16];
+static int utf8_use_sse41;
+
+static void utf8_sse41_init(void) {
+    __builtin_cpu_init();
+    utf8_use_sse41 = __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("popcnt");
+    for (int m = 0; m < 256; m++) {
+        int k = 0;
+        for (int j = 0; j < 8; j++)
+            if (m >> j & 1) {
+                utf8_gather[m][2 * k] = (uint8_t)(2 * j);
+                utf8_gather[m][2 * k + 1] = (uint8_t)(2 * j + 1);
+                k++;
+            }
+        for (; k < 8; k++) utf8_gather[m][2 * k] = utf8_gather[m][2 * k + 1] = 0x80; /* zero */
+    }
+}
+
+/* The values of 8 lanes (c the bytes, d1 and d2 the next ones, 16 bits
+ * each); ORs the invalid starts into *bad and adds the starts' lengths to
+ * *len. */
+__attribute__((target("sse4.1"))) static inline __m128i ucs2_lanes(__m128i c, __m128i d1, __m128i d2, __m128i *bad,
+                                                                   __m128i *len) {
+    const __m128i x3f = _mm_set1_epi16(0x3F), xc0 = _mm_set1_epi16(0xC0), x80 = _mm_set1_epi16(0x80);
+    __m128i two = _mm_cmpgt_epi16(c, _mm_set1_epi16(0xBF)), three = _mm_cmpgt_epi16(c, _mm_set1_epi16(0xDF));
+    __m128i four = _mm_cmpgt_epi16(c, _mm_set1_epi16(0xEF));
+    __m128i inside = _mm_cmpeq_epi16(_mm_and_si128(c, xc0), x80); /* continuation byte: no start */
+    __m128i e1 = _mm_and_si128(d1, x3f), e2 = _mm_and_si128(d2, x3f);
+    __m128i v2 = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(c, _mm_set1_epi16(0x1F)), 6), e1);
+    __m128i v3 = _mm_or_si128(_mm_or_si128(_mm_slli_epi16(c, 12), _mm_slli_epi16(e1, 6)), e2);
+    __m128i v = _mm_blendv_epi8(_mm_blendv_epi8(c, v2, two), v3, three);
+    __m128i low = _mm_blendv_epi8(_mm_and_si128(two, x80), _mm_set1_epi16(0x800), three);
+    __m128i cont1 = _mm_cmpeq_epi16(_mm_and_si128(d1, xc0), x80), cont2 = _mm_cmpeq_epi16(_mm_and_si128(d2, xc0), x80);
+    __m128i wrong = _mm_or_si128(_mm_andnot_si128(cont1, two), _mm_andnot_si128(cont2, three));
+    wrong = _mm_or_si128(wrong, four);
+    wrong = _mm_or_si128(wrong, _mm_andnot_si128(_mm_cmpeq_epi16(_mm_max_epu16(v, low), v), _mm_set1_epi16(-1)));
+    wrong = _mm_or_si128(wrong, _mm_cmpeq_epi16(_mm_and_si128(v, _mm_set1_epi16((short)0xF800)),
+                                                _mm_set1_epi16((short)0xD800)));
+    *bad = _mm_or_si128(*bad, _mm_andnot_si128(inside, wrong));
+    __m128i n = _mm_sub_epi16(_mm_sub_epi16(_mm_set1_epi16(1), two), three);
+    *len = _mm_add_epi16(*len, _mm_andnot_si128(inside, n));
+    return v;
+}
+
+/* ucs2_fill with SSE4.1 while 18 bytes are left to read and 16 slots to
+ * write (each half stores 8 lanes), then ucs2_fill from the next start
+ * (skipping the continuation bytes of the last sequence, checked here). */
+__attribute__((target("sse4.1,popcnt"))) static Py_ssize_t ucs2_fill_sse41(const uint8_t *s, size_t n, Py_UCS2 *out,
+                                                                           size_t cap) {
+    Py_UCS2 *o = out, *o_end = out + cap;
+    size_t at = 0;
+    __m128i bad = _mm_setzero_si128(), sum = _mm_setzero_si128();
+    const __m128i last_cont = _mm_set1_epi8((char)0xBF), ones = _mm_set1_epi16(1);
+    for (; n >= 18 && at <= n - 18 && o_end - o >= 16; at += 16) {
+        __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
+        if (_mm_movemask_epi8(x0) == 0) { /* ASCII */
+            _mm_storeu_si128((__m128i *)(void *)o, _mm_cvtepu8_epi16(x0));
+            _mm_storeu_si128((__m128i *)(void *)(o + 8), _mm_cvtepu8_epi16(_mm_srli_si128(x0, 8)));
+            o += 16;
+            sum = _mm_add_epi32(sum, _mm_set1_epi32(4)); /* 16 bytes over 4 lanes */
+            continue;
+        }
+        __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(s + at + 1));
+        __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(s + at + 2));
+        unsigned starts = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(x0, last_cont));
+        __m128i len = _mm_setzero_si128();
+        __m128i lo = ucs2_lanes(_mm_cvtepu8_epi16(x0), _mm_cvtepu8_epi16(x1), _mm_cvtepu8_epi16(x2), &bad, &len);
+        __m128i hi = ucs2_lanes(_mm_cvtepu8_epi16(_mm_srli_si128(x0, 8)), _mm_cvtepu8_epi16(_mm_srli_si128(x1, 8)),
+                                _mm_cvtepu8_epi16(_mm_srli_si128(x2, 8)), &bad, &len);
+        sum = _mm_add_epi32(sum, _mm_madd_epi16(len, ones));
+        _mm_storeu_si128((__m128i *)(void *)o,
+                         _mm_shuffle_epi8(lo, _mm_loadu_si128((const __m128i *)(const void *)utf8_gather[starts & 0xFF])));
+        o += __builtin_popcount(starts & 0xFF);
+        _mm_storeu_si128((__m128i *)(void *)o,
+                         _mm_shuffle_epi8(hi, _mm_loadu_si128((const __m128i *)(const void *)utf8_gather[starts >> 8])));
+        o += __builtin_popcount(starts >> 8);
+    }
+    if (!_mm_testz_si128(bad, bad)) return -1;
+    size_t skip = 0;
+    while (skip < 3 && at + skip < n && (s[at + skip] & 0xC0) == 0x80) skip++;
+    uint32_t lanes[4];
+    _mm_storeu_si128((__m128i *)(void *)lanes, sum);
+    if ((size_t)lanes[0] + lanes[1] + lanes[2] + lanes[3] != at + skip) return -1; /* an orphan continuation byte */
+    Py_ssize_t rest = ucs2_fill(s + at + skip, n - at - skip, o);
+    return rest < 0 ? -1 : (o - out) + rest;
+}
+#endif
+
+/* The str of valid UTF-8 s[0:n] in canonical form, or NULL with no
+ * exception set when s is not valid UTF-8 (NULL with an exception: out of
+ * memory). */
+static PyObject *utf8_to_str_fast(const uint8_t *s, size_t n, int portable) {
+    unsigned top;
+    size_t chars = utf8_scan(s, n, &top);
+    Py_UCS4 maxchar = top < 0x80 ? 0x7F : top < 0xC4 ? 0xFF : top < 0xF0 ? 0xFFFF : 0x10FFFF;
+    PyObject *str = PyUnicode_New((Py_ssize_t)chars, maxchar);
+    if (str == NULL) return NULL;
+    if (top < 0x80) { /* ASCII: n == chars */
+        memcpy(PyUnicode_1BYTE_DATA(str), s, n);
+        return str;
+    }
+    Py_ssize_t got;
+    if (maxchar == 0xFF)
+        got = ucs1_fill(s, n, PyUnicode_1BYTE_DATA(str));
+#ifdef UTF8_SSE41
+    else if (maxchar == 0xFFFF && utf8_use_sse41 && !portable)
+        got = ucs2_fill_sse41(s, n, PyUnicode_2BYTE_DATA(str), chars);
+#endif
+    else if (maxchar == 0xFFFF)
+        got = ucs2_fill(s, n, PyUnicode_2BYTE_DATA(str));
+    else
+        got = ucs4_fill(s, n, PyUnicode_4BYTE_DATA(str));
+    if (got == (Py_ssize_t)chars) {
+        PyUnicode_WRITE(PyUnicode_KIND(str), PyUnicode_DATA(str), got, 0); /* the slot past the end */
+        return str;
+    }
+    Py_DECREF(str); /* invalid UTF-8 (a count that differs is one too) */
+    return NULL;
+}
+
+/* The UTF-8 of an errors argument as str() and bytes.decode() would take
+ * it, or NULL with no exception set when they would raise (not a str,
+ * embedded NUL, unencodable): the caller then takes the plain path, which
+ * raises their exact exception. */
+static const char *errors_name(PyObject *errors) {
+    if (!PyUnicode_Check(errors)) return NULL;
+    Py_ssize_t size;
+    const char *name = PyUnicode_AsUTF8AndSize(errors, &size);
+    if (name == NULL || strlen(name) != (size_t)size) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return name;
+}
+
+/* str(s[0:n], "utf-8", errors) given a valid errors name. */
+static PyObject *utf8_to_str(const uint8_t *s, size_t n, const char *errors, int portable) {
+    PyObject *str = utf8_to_str_fast(s, n, portable);
+    if (str != NULL || PyErr_Occurred()) return str;
+    return PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)n, errors);
+}
+
+PyDoc_STRVAR(utf8_str_doc,
+             "utf8_str(data, errors, portable=False) -> str | None: str(data, \"utf-8\", errors) for a buffer\n"
+             "data, built in its final size and kind; None when errors is not a str without NUL (the caller\n"
+             "then calls str() itself, which raises as it should).  portable: no SIMD path (for tests).");
+
+static PyObject *utf8_str(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 2 && nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "utf8_str() takes data, errors and portable");
+        return NULL;
+    }
+    int portable = nargs == 3 ? PyObject_IsTrue(args[2]) : 0;
+    if (portable < 0) return NULL;
+    const char *errors = errors_name(args[1]);
+    if (errors == NULL) Py_RETURN_NONE;
+    Py_buffer data;
+    if (PyObject_GetBuffer(args[0], &data, PyBUF_SIMPLE) < 0) return NULL;
+    PyObject *str = utf8_to_str(data.buf, (size_t)data.len, errors, portable);
+    PyBuffer_Release(&data);
+    return str;
+}
+
 PyDoc_STRVAR(split_text_doc,
-             "split_text(text, offsets, count, as_str) -> list: text[offsets[i]:offsets[i + 1]] for each\n"
-             "of count texts (offsets: count + 1 size_t values), as str (strict UTF-8) or bytes.");
+             "split_text(text, offsets, count, as_str, errors='strict') -> list | None:\n"
+             "text[offsets[i]:offsets[i + 1]] for each of count texts (offsets: count + 1 size_t values),\n"
+             "as bytes or as str (UTF-8, invalid bytes handled by errors, each str made as utf8_str makes\n"
+             "it).  None when errors is not a str without NUL.");
 
 static PyObject *split_text(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "split_text() takes text, offsets, count and as_str");
+    if (nargs != 4 && nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "split_text() takes text, offsets, count, as_str and errors");
         return NULL;
     }
     Py_ssize_t count;
     int as_str = PyObject_IsTrue(args[3]);
     if (as_str < 0 || read_count(args[2], &count) < 0) return NULL;
+    const char *errors = nargs == 5 ? errors_name(args[4]) : "strict";
+    if (errors == NULL) Py_RETURN_NONE;
     Py_buffer text, offsets;
     if (get_cut_buffers(args[0], args[1], count, 1, &text, &offsets) < 0) return NULL;
     const size_t *off = offsets.buf;
@@ -326,7 +677,7 @@ static PyObject *split_text(PyObject *self, PyObject *const *args, Py_ssize_t na
     for (Py_ssize_t i = 0; i < count; i++) {
         const char *s = (const char *)text.buf + off[i];
         Py_ssize_t n = (Py_ssize_t)(off[i + 1] - off[i]);
-        PyObject *item = as_str ? PyUnicode_DecodeUTF8(s, n, "strict") : PyBytes_FromStringAndSize(s, n);
+        PyObject *item = as_str ? utf8_to_str((const uint8_t *)s, (size_t)n, errors, 0) : PyBytes_FromStringAndSize(s, n);
         if (item == NULL) {
             Py_CLEAR(out);
             goto done;
@@ -483,6 +834,7 @@ static PyMethodDef pylists_methods[] = {
     {"pack", (PyCFunction)(void (*)(void))pack, METH_FASTCALL, pack_doc},
     {"pack_many", (PyCFunction)(void (*)(void))pack_many, METH_FASTCALL, pack_many_doc},
     {"split_text", (PyCFunction)(void (*)(void))split_text, METH_FASTCALL, split_text_doc},
+    {"utf8_str", (PyCFunction)(void (*)(void))utf8_str, METH_FASTCALL, utf8_str_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -492,4 +844,9 @@ static struct PyModuleDef pylists_module = {
     NULL,
 };
 
-PyMODINIT_FUNC PyInit__pylists(void) { return PyModuleDef_Init(&pylists_module); }
+PyMODINIT_FUNC PyInit__pylists(void) {
+#ifdef UTF8_SSE41
+    utf8_sse41_init();
+#endif
+    return PyModuleDef_Init(&pylists_module);
+}

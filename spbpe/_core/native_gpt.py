@@ -54,6 +54,18 @@ def has_builtin_pretok() -> bool:
     return bool(lib.spbpe_bytelevel_builtin_pretok())
 
 
+def _utf8_str(dec, errors: str) -> str:
+    """str(decoded bytes, "utf-8", errors), the str made in its final size
+    and kind by _pylists.utf8_str (CPython's decoder widens and reallocates
+    as it meets wider characters: most of a decode's time on multilingual
+    text).  Its plain twin is the str() call it falls back to."""
+    if not dec.len:
+        return ""
+    buf = ffi.buffer(dec.text, dec.len)
+    text = _pylists.utf8_str(buf, errors)
+    return text if text is not None else str(buf, "utf-8", errors)
+
+
 class NativeByteLevel:
     """A rank table in the C core.
 
@@ -282,7 +294,7 @@ class NativeByteLevel:
         st = lib.spbpe_bytelevel_decode(self._handle, ptr, n, loc.ws, loc.dec, loc.err)
         if st:
             raise_for_status(st, loc.err)
-        return str(ffi.buffer(loc.dec.text, loc.dec.len), "utf-8", errors) if loc.dec.len else ""
+        return _utf8_str(loc.dec, errors)
 
     def _decode_list(self, tokens: list):
         """Decode a list or tuple of ints through a per-thread int32 buffer
@@ -302,6 +314,11 @@ class NativeByteLevel:
 
     def decode_list(self, tokens: list, errors: str) -> str:
         """The text of a list or tuple of ints, as str."""
+        return _utf8_str(self._decode_list(tokens), errors)
+
+    def decode_list_plain(self, tokens: list, errors: str) -> str:
+        """decode_list through CPython's decoder: the plain twin of
+        _utf8_str, which tests compare it with."""
         dec = self._decode_list(tokens)
         return str(ffi.buffer(dec.text, dec.len), "utf-8", errors) if dec.len else ""
 
