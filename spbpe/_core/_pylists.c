@@ -481,107 +481,253 @@ UTF8_FILL_KIND(ucs4, Py_UCS4)
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
-#define UTF8_SSE41 1
-/* UCS2 (most non-Latin text) 16 bytes at a time with SSE4.1, when the CPU
- * has it: the portable store loop above costs a cycle or two per byte.
- * The lanes are the same as in utf8_values16; the values of the starts are
- * gathered to the front of each half with pshufb, from a table of 256
- * controls (lane j of the k-th set bit of the half's start mask goes to
- * lane k), made once at import and only read afterwards. */
-static uint8_t utf8_gather[256][16];
-static int utf8_use_sse41;
+#define UTF8_AVX2 1
+/* UCS2 and UCS4 32 bytes at a time with AVX2, when the CPU has it: the
+ * portable store loop above costs a cycle or two per byte.  The checks are
+ * made on the 32 bytes at once; the values are computed as in
+ * utf8_values16/32, in 16- or 32-bit lanes, and the starts' values are
+ * gathered to the front of each group of 8 lanes with a shuffle from a
+ * table (for mask m, the lanes of m's set bits in order), made once at
+ * import and only read afterwards. */
+static uint8_t utf8_gather16[256][16]; /* pshufb control, 16-bit lanes */
+static uint32_t utf8_gather32[256][8]; /* vpermd indices, 32-bit lanes */
+static int utf8_use_avx2;
 
-static void utf8_sse41_init(void) {
+static void utf8_avx2_init(void) {
     __builtin_cpu_init();
-    utf8_use_sse41 = __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("popcnt");
+    utf8_use_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
     for (int m = 0; m < 256; m++) {
         int k = 0;
         for (int j = 0; j < 8; j++)
             if (m >> j & 1) {
-                utf8_gather[m][2 * k] = (uint8_t)(2 * j);
-                utf8_gather[m][2 * k + 1] = (uint8_t)(2 * j + 1);
-                k++;
+                utf8_gather16[m][2 * k] = (uint8_t)(2 * j);
+                utf8_gather16[m][2 * k + 1] = (uint8_t)(2 * j + 1);
+                utf8_gather32[m][k++] = (uint32_t)j;
             }
-        for (; k < 8; k++) utf8_gather[m][2 * k] = utf8_gather[m][2 * k + 1] = 0x80; /* zero */
-    }
-}
-
-/* The values of 8 lanes (c the bytes, d1 and d2 the next ones, 16 bits
- * each); ORs the invalid starts into *bad and adds the starts' lengths to
- * *len. */
-__attribute__((target("sse4.1"))) static inline __m128i ucs2_lanes(__m128i c, __m128i d1, __m128i d2, __m128i *bad,
-                                                                   __m128i *len) {
-    const __m128i x3f = _mm_set1_epi16(0x3F), xc0 = _mm_set1_epi16(0xC0), x80 = _mm_set1_epi16(0x80);
-    __m128i two = _mm_cmpgt_epi16(c, _mm_set1_epi16(0xBF)), three = _mm_cmpgt_epi16(c, _mm_set1_epi16(0xDF));
-    __m128i four = _mm_cmpgt_epi16(c, _mm_set1_epi16(0xEF));
-    __m128i inside = _mm_cmpeq_epi16(_mm_and_si128(c, xc0), x80); /* continuation byte: no start */
-    __m128i e1 = _mm_and_si128(d1, x3f), e2 = _mm_and_si128(d2, x3f);
-    __m128i v2 = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(c, _mm_set1_epi16(0x1F)), 6), e1);
-    __m128i v3 = _mm_or_si128(_mm_or_si128(_mm_slli_epi16(c, 12), _mm_slli_epi16(e1, 6)), e2);
-    __m128i v = _mm_blendv_epi8(_mm_blendv_epi8(c, v2, two), v3, three);
-    __m128i low = _mm_blendv_epi8(_mm_and_si128(two, x80), _mm_set1_epi16(0x800), three);
-    __m128i cont1 = _mm_cmpeq_epi16(_mm_and_si128(d1, xc0), x80), cont2 = _mm_cmpeq_epi16(_mm_and_si128(d2, xc0), x80);
-    __m128i wrong = _mm_or_si128(_mm_andnot_si128(cont1, two), _mm_andnot_si128(cont2, three));
-    wrong = _mm_or_si128(wrong, four);
-    wrong = _mm_or_si128(wrong, _mm_andnot_si128(_mm_cmpeq_epi16(_mm_max_epu16(v, low), v), _mm_set1_epi16(-1)));
-    wrong = _mm_or_si128(wrong, _mm_cmpeq_epi16(_mm_and_si128(v, _mm_set1_epi16((short)0xF800)),
-                                                _mm_set1_epi16((short)0xD800)));
-    *bad = _mm_or_si128(*bad, _mm_andnot_si128(inside, wrong));
-    __m128i n = _mm_sub_epi16(_mm_sub_epi16(_mm_set1_epi16(1), two), three);
-    *len = _mm_add_epi16(*len, _mm_andnot_si128(inside, n));
-    return v;
-}
-
-/* ucs2_fill with SSE4.1 while 18 bytes are left to read and 16 slots to
- * write (each half stores 8 lanes), then ucs2_fill from the next start
- * (skipping the continuation bytes of the last sequence, checked here). */
-__attribute__((target("sse4.1,popcnt"))) static Py_ssize_t ucs2_fill_sse41(const uint8_t *s, size_t n, Py_UCS2 *out,
-                                                                           size_t cap) {
-    Py_UCS2 *o = out, *o_end = out + cap;
-    size_t at = 0;
-    __m128i bad = _mm_setzero_si128(), sum = _mm_setzero_si128();
-    const __m128i last_cont = _mm_set1_epi8((char)0xBF), ones = _mm_set1_epi16(1);
-    for (; n >= 18 && at <= n - 18 && o_end - o >= 16; at += 16) {
-        __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
-        if (_mm_movemask_epi8(x0) == 0) { /* ASCII */
-            _mm_storeu_si128((__m128i *)(void *)o, _mm_cvtepu8_epi16(x0));
-            _mm_storeu_si128((__m128i *)(void *)(o + 8), _mm_cvtepu8_epi16(_mm_srli_si128(x0, 8)));
-            o += 16;
-            sum = _mm_add_epi32(sum, _mm_set1_epi32(4)); /* 16 bytes over 4 lanes */
-            continue;
+        for (; k < 8; k++) {
+            utf8_gather16[m][2 * k] = utf8_gather16[m][2 * k + 1] = 0x80; /* zero */
+            utf8_gather32[m][k] = 0;
         }
-        __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(s + at + 1));
-        __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(s + at + 2));
-        unsigned starts = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(x0, last_cont));
-        __m128i len = _mm_setzero_si128();
-        __m128i lo = ucs2_lanes(_mm_cvtepu8_epi16(x0), _mm_cvtepu8_epi16(x1), _mm_cvtepu8_epi16(x2), &bad, &len);
-        __m128i hi = ucs2_lanes(_mm_cvtepu8_epi16(_mm_srli_si128(x0, 8)), _mm_cvtepu8_epi16(_mm_srli_si128(x1, 8)),
-                                _mm_cvtepu8_epi16(_mm_srli_si128(x2, 8)), &bad, &len);
-        sum = _mm_add_epi32(sum, _mm_madd_epi16(len, ones));
-        _mm_storeu_si128((__m128i *)(void *)o,
-                         _mm_shuffle_epi8(lo, _mm_loadu_si128((const __m128i *)(const void *)utf8_gather[starts & 0xFF])));
-        o += __builtin_popcount(starts & 0xFF);
-        _mm_storeu_si128((__m128i *)(void *)o,
-                         _mm_shuffle_epi8(hi, _mm_loadu_si128((const __m128i *)(const void *)utf8_gather[starts >> 8])));
-        o += __builtin_popcount(starts >> 8);
     }
-    if (!_mm_testz_si128(bad, bad)) return -1;
-    size_t skip = 0;
-    while (skip < 3 && at + skip < n && (s[at + skip] & 0xC0) == 0x80) skip++;
-    uint32_t lanes[4];
-    _mm_storeu_si128((__m128i *)(void *)lanes, sum);
-    if ((size_t)lanes[0] + lanes[1] + lanes[2] + lanes[3] != at + skip) return -1; /* an orphan continuation byte */
-    Py_ssize_t rest = ucs2_fill(s + at + skip, n - at - skip, o);
-    return rest < 0 ? -1 : (o - out) + rest;
 }
+
+#define UTF8_AVX2_TARGET __attribute__((target("avx2,popcnt")))
+
+/* x >= k for unsigned bytes. */
+UTF8_AVX2_TARGET static inline __m256i utf8_ge(__m256i x, uint8_t k) {
+    __m256i kk = _mm256_set1_epi8((char)k);
+    return _mm256_cmpeq_epi8(_mm256_max_epu8(x, kk), x);
+}
+
+/* The checks of the sequences starting in the 32 bytes x0 (x1, x2, x3: the
+ * same shifted by 1, 2, 3 bytes), as utf8_values16/32 make them; ORs the
+ * invalid starts into *bad, adds the starts' lengths to *sum (64-bit
+ * lanes) and returns the mask of the bytes that start no sequence. */
+UTF8_AVX2_TARGET static inline __m256i utf8_check(__m256i x0, __m256i x1, __m256i x2, __m256i x3, int four_ok,
+                                                  __m256i *bad, __m256i *sum) {
+    const __m256i xc0 = _mm256_set1_epi8((char)0xC0), x80 = _mm256_set1_epi8((char)0x80);
+    __m256i inside = _mm256_cmpeq_epi8(_mm256_and_si256(x0, xc0), x80);
+    __m256i two = utf8_ge(x0, 0xC0), three = utf8_ge(x0, 0xE0), four = utf8_ge(x0, 0xF0);
+    __m256i cont1 = _mm256_cmpeq_epi8(_mm256_and_si256(x1, xc0), x80);
+    __m256i cont2 = _mm256_cmpeq_epi8(_mm256_and_si256(x2, xc0), x80);
+    __m256i wrong = _mm256_or_si256(_mm256_andnot_si256(cont1, two), _mm256_andnot_si256(cont2, three));
+    wrong = _mm256_or_si256(wrong, _mm256_andnot_si256(utf8_ge(x0, 0xC2), two)); /* C0, C1: overlong */
+    __m256i x1_a0 = utf8_ge(x1, 0xA0);
+    wrong = _mm256_or_si256(wrong, _mm256_andnot_si256(x1_a0, _mm256_cmpeq_epi8(x0, _mm256_set1_epi8((char)0xE0))));
+    wrong = _mm256_or_si256(wrong, _mm256_and_si256(x1_a0, _mm256_cmpeq_epi8(x0, _mm256_set1_epi8((char)0xED))));
+    __m256i len = _mm256_sub_epi8(_mm256_sub_epi8(_mm256_set1_epi8(1), two), three);
+    if (four_ok) {
+        __m256i cont3 = _mm256_cmpeq_epi8(_mm256_and_si256(x3, xc0), x80), x1_90 = utf8_ge(x1, 0x90);
+        wrong = _mm256_or_si256(wrong, _mm256_andnot_si256(cont3, four));
+        wrong = _mm256_or_si256(wrong, utf8_ge(x0, 0xF5));
+        wrong = _mm256_or_si256(wrong, _mm256_andnot_si256(x1_90, _mm256_cmpeq_epi8(x0, _mm256_set1_epi8((char)0xF0))));
+        wrong = _mm256_or_si256(wrong, _mm256_and_si256(x1_90, _mm256_cmpeq_epi8(x0, _mm256_set1_epi8((char)0xF4))));
+        len = _mm256_sub_epi8(len, four);
+    } else {
+        wrong = _mm256_or_si256(wrong, four);
+    }
+    *bad = _mm256_or_si256(*bad, _mm256_andnot_si256(inside, wrong));
+    *sum = _mm256_add_epi64(*sum, _mm256_sad_epu8(_mm256_andnot_si256(inside, len), _mm256_setzero_si256()));
+    return inside;
+}
+
+UTF8_AVX2_TARGET static inline __m256i utf8_load(const uint8_t *p) {
+    return _mm256_loadu_si256((const __m256i *)(const void *)p);
+}
+
+/* The 16 UCS2 values of the sequences starting at the 16 bytes c (d1, d2:
+ * the next bytes), in 16-bit lanes. */
+UTF8_AVX2_TARGET static inline __m256i ucs2_values(__m128i c8, __m128i d1_8, __m128i d2_8) {
+    __m256i c = _mm256_cvtepu8_epi16(c8), d1 = _mm256_cvtepu8_epi16(d1_8), d2 = _mm256_cvtepu8_epi16(d2_8);
+    const __m256i x3f = _mm256_set1_epi16(0x3F);
+    __m256i v2 = _mm256_or_si256(_mm256_slli_epi16(_mm256_and_si256(c, _mm256_set1_epi16(0x1F)), 6),
+                                 _mm256_and_si256(d1, x3f));
+    __m256i v3 = _mm256_or_si256(_mm256_slli_epi16(v2, 6), _mm256_and_si256(d2, x3f)); /* E0-EF: bit 4 is 0 */
+    __m256i v = _mm256_blendv_epi8(c, v2, _mm256_cmpgt_epi16(c, _mm256_set1_epi16(0xBF)));
+    return _mm256_blendv_epi8(v, v3, _mm256_cmpgt_epi16(c, _mm256_set1_epi16(0xDF)));
+}
+
+/* The 8 UCS4 values of the sequences starting at the low 8 bytes of c. */
+UTF8_AVX2_TARGET static inline __m256i ucs4_values(__m128i c8, __m128i d1_8, __m128i d2_8, __m128i d3_8) {
+    const __m256i x3f = _mm256_set1_epi32(0x3F);
+    __m256i c = _mm256_cvtepu8_epi32(c8);
+    __m256i e1 = _mm256_and_si256(_mm256_cvtepu8_epi32(d1_8), x3f);
+    __m256i e2 = _mm256_and_si256(_mm256_cvtepu8_epi32(d2_8), x3f);
+    __m256i e3 = _mm256_and_si256(_mm256_cvtepu8_epi32(d3_8), x3f);
+    __m256i v2 = _mm256_or_si256(_mm256_slli_epi32(_mm256_and_si256(c, _mm256_set1_epi32(0x1F)), 6), e1);
+    __m256i v3 = _mm256_or_si256(_mm256_slli_epi32(_mm256_and_si256(c, _mm256_set1_epi32(0x0F)), 12),
+                                 _mm256_or_si256(_mm256_slli_epi32(e1, 6), e2));
+    __m256i v4 = _mm256_or_si256(_mm256_slli_epi32(_mm256_and_si256(c, _mm256_set1_epi32(0x07)), 18),
+                                 _mm256_or_si256(_mm256_slli_epi32(e1, 12), _mm256_or_si256(_mm256_slli_epi32(e2, 6), e3)));
+    __m256i v = _mm256_blendv_epi8(c, v2, _mm256_cmpgt_epi32(c, _mm256_set1_epi32(0xBF)));
+    v = _mm256_blendv_epi8(v, v3, _mm256_cmpgt_epi32(c, _mm256_set1_epi32(0xDF)));
+    return _mm256_blendv_epi8(v, v4, _mm256_cmpgt_epi32(c, _mm256_set1_epi32(0xEF)));
+}
+
+/* Stores the 8 16-bit lanes of v set in mask m at o; returns o past them. */
+UTF8_AVX2_TARGET static inline Py_UCS2 *ucs2_gather(__m128i v, unsigned m, Py_UCS2 *o) {
+    __m128i ctl = _mm_loadu_si128((const __m128i *)(const void *)utf8_gather16[m]);
+    _mm_storeu_si128((__m128i *)(void *)o, _mm_shuffle_epi8(v, ctl));
+    return o + __builtin_popcount(m);
+}
+
+UTF8_AVX2_TARGET static inline Py_UCS4 *ucs4_gather(__m256i v, unsigned m, Py_UCS4 *o) {
+    __m256i idx = _mm256_loadu_si256((const __m256i *)(const void *)utf8_gather32[m]);
+    _mm256_storeu_si256((__m256i *)(void *)o, _mm256_permutevar8x32_epi32(v, idx));
+    return o + __builtin_popcount(m);
+}
+
+/* ucs2_fill and ucs4_fill with AVX2 while 35 bytes are left to read and 32
+ * slots to write (each group of 8 stores 8 lanes), then the portable fill
+ * from the next start (skipping the continuation bytes of the last
+ * sequence, checked here).  ASCII runs of 32 are widened as they are. */
+#define UTF8_AVX2_FILL(NAME, CHAR, FOUR)                                                                      \
+    UTF8_AVX2_TARGET static Py_ssize_t NAME##_fill_avx2(const uint8_t *s, size_t n, CHAR *out, size_t cap) {   \
+        CHAR *o = out, *o_end = out + cap;                                                                    \
+        size_t at = 0, ascii = 0;                                                                             \
+        __m256i bad = _mm256_setzero_si256(), sum = _mm256_setzero_si256();                                   \
+        for (; n >= 35 && at <= n - 35 && o_end - o >= 32; at += 32) {                                        \
+            __m256i x0 = utf8_load(s + at);                                                                   \
+            if (_mm256_movemask_epi8(x0) == 0) {                                                              \
+                NAME##_ascii(x0, o);                                                                          \
+                o += 32;                                                                                      \
+                ascii += 32;                                                                                  \
+                continue;                                                                                     \
+            }                                                                                                 \
+            __m256i x1 = utf8_load(s + at + 1), x2 = utf8_load(s + at + 2), x3 = utf8_load(s + at + 3);       \
+            unsigned starts = ~(unsigned)_mm256_movemask_epi8(utf8_check(x0, x1, x2, x3, FOUR, &bad, &sum));  \
+            NAME##_group(s + at, starts, &o);                                                                 \
+        }                                                                                                     \
+        if (!_mm256_testz_si256(bad, bad)) return -1;                                                         \
+        size_t skip = 0;                                                                                      \
+        while (skip < 3 && at + skip < n && (s[at + skip] & 0xC0) == 0x80) skip++;                            \
+        uint64_t lanes[4];                                                                                    \
+        _mm256_storeu_si256((__m256i *)(void *)lanes, sum);                                                   \
+        if (ascii + lanes[0] + lanes[1] + lanes[2] + lanes[3] != at + skip) return -1; /* orphan */           \
+        Py_ssize_t rest = NAME##_fill(s + at + skip, n - at - skip, o);                                       \
+        return rest < 0 ? -1 : (o - out) + rest;                                                              \
+    }
+
+/* The 32 ASCII bytes x widened to o. */
+UTF8_AVX2_TARGET static inline void ucs1_ascii(__m256i x, Py_UCS1 *o) { _mm256_storeu_si256((__m256i *)(void *)o, x); }
+
+UTF8_AVX2_TARGET static inline void ucs2_ascii(__m256i x, Py_UCS2 *o) {
+    _mm256_storeu_si256((__m256i *)(void *)o, _mm256_cvtepu8_epi16(_mm256_castsi256_si128(x)));
+    _mm256_storeu_si256((__m256i *)(void *)(o + 16), _mm256_cvtepu8_epi16(_mm256_extracti128_si256(x, 1)));
+}
+
+UTF8_AVX2_TARGET static inline void ucs4_ascii(__m256i x, Py_UCS4 *o) {
+    __m128i lo = _mm256_castsi256_si128(x), hi = _mm256_extracti128_si256(x, 1);
+    _mm256_storeu_si256((__m256i *)(void *)o, _mm256_cvtepu8_epi32(lo));
+    _mm256_storeu_si256((__m256i *)(void *)(o + 8), _mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8)));
+    _mm256_storeu_si256((__m256i *)(void *)(o + 16), _mm256_cvtepu8_epi32(hi));
+    _mm256_storeu_si256((__m256i *)(void *)(o + 24), _mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8)));
+}
+
+/* UCS1: the UCS2 values (the scan found no lead above C3, so each is at
+ * most 0xFF) gathered and narrowed to bytes. */
+UTF8_AVX2_TARGET static inline void ucs1_group(const uint8_t *p, unsigned starts, Py_UCS1 **o) {
+    for (int h = 0; h < 2; h++) {
+        const uint8_t *q = p + 16 * h;
+        __m256i v = ucs2_values(_mm_loadu_si128((const __m128i *)(const void *)q),
+                                _mm_loadu_si128((const __m128i *)(const void *)(q + 1)),
+                                _mm_loadu_si128((const __m128i *)(const void *)(q + 2)));
+        for (int g = 0; g < 2; g++) {
+            unsigned m = (starts >> (16 * h + 8 * g)) & 0xFF;
+            __m128i half = g ? _mm256_extracti128_si256(v, 1) : _mm256_castsi256_si128(v);
+            __m128i ctl = _mm_loadu_si128((const __m128i *)(const void *)utf8_gather16[m]);
+            __m128i packed = _mm_packus_epi16(_mm_shuffle_epi8(half, ctl), _mm_setzero_si128());
+            _mm_storel_epi64((__m128i *)(void *)*o, packed);
+            *o += __builtin_popcount(m);
+        }
+    }
+}
+
+UTF8_AVX2_TARGET static inline void ucs2_group(const uint8_t *p, unsigned starts, Py_UCS2 **o) {
+    for (int h = 0; h < 2; h++) {
+        const uint8_t *q = p + 16 * h;
+        __m256i v = ucs2_values(_mm_loadu_si128((const __m128i *)(const void *)q),
+                                _mm_loadu_si128((const __m128i *)(const void *)(q + 1)),
+                                _mm_loadu_si128((const __m128i *)(const void *)(q + 2)));
+        unsigned m = starts >> (16 * h);
+        *o = ucs2_gather(_mm256_castsi256_si128(v), m & 0xFF, *o);
+        *o = ucs2_gather(_mm256_extracti128_si256(v, 1), (m >> 8) & 0xFF, *o);
+    }
+}
+
+UTF8_AVX2_TARGET static inline void ucs4_group(const uint8_t *p, unsigned starts, Py_UCS4 **o) {
+    for (int q = 0; q < 4; q++) {
+        const uint8_t *b = p + 8 * q;
+        __m256i v = ucs4_values(_mm_loadl_epi64((const __m128i *)(const void *)b),
+                                _mm_loadl_epi64((const __m128i *)(const void *)(b + 1)),
+                                _mm_loadl_epi64((const __m128i *)(const void *)(b + 2)),
+                                _mm_loadl_epi64((const __m128i *)(const void *)(b + 3)));
+        *o = ucs4_gather(v, (starts >> (8 * q)) & 0xFF, *o);
+    }
+}
+
+/* utf8_scan with AVX2. */
+UTF8_AVX2_TARGET static size_t utf8_scan_avx2(const uint8_t *s, size_t n, unsigned *max_byte) {
+    const __m256i last_cont = _mm256_set1_epi8((char)0xBF);
+    __m256i top = _mm256_setzero_si256();
+    size_t starts = 0, i = 0;
+    for (; n >= 32 && i <= n - 32; i += 32) {
+        __m256i x = utf8_load(s + i);
+        top = _mm256_max_epu8(top, x);
+        starts += (size_t)__builtin_popcount((unsigned)_mm256_movemask_epi8(_mm256_cmpgt_epi8(x, last_cont)));
+    }
+    uint8_t lanes[32], m = 0;
+    _mm256_storeu_si256((__m256i *)(void *)lanes, top);
+    for (int k = 0; k < 32; k++) m = lanes[k] > m ? lanes[k] : m;
+    unsigned rest_top;
+    starts += utf8_scan(s + i, n - i, &rest_top);
+    *max_byte = rest_top > m ? rest_top : m;
+    return starts;
+}
+
+UTF8_AVX2_FILL(ucs1, Py_UCS1, 0)
+UTF8_AVX2_FILL(ucs2, Py_UCS2, 0)
+UTF8_AVX2_FILL(ucs4, Py_UCS4, 1)
 #endif
 
 /* The str of valid UTF-8 s[0:n] in canonical form, or NULL with no
- * exception set when s is not valid UTF-8 (NULL with an exception: out of
- * memory). */
+ * exception set when s is not valid UTF-8 or there is no AVX2 (NULL with
+ * an exception: out of memory).  Without AVX2 the portable fill is no
+ * faster than CPython's decoder, so it runs only when tests ask for it
+ * (portable). */
 static PyObject *utf8_to_str_fast(const uint8_t *s, size_t n, int portable) {
+    int simd = 0;
+#ifdef UTF8_AVX2
+    simd = utf8_use_avx2 && !portable;
+#endif
+    if (!simd && !portable) return NULL;
     unsigned top;
-    size_t chars = utf8_scan(s, n, &top);
+    size_t chars;
+#ifdef UTF8_AVX2
+    if (simd) chars = utf8_scan_avx2(s, n, &top);
+    else
+#endif
+        chars = utf8_scan(s, n, &top);
     Py_UCS4 maxchar = top < 0x80 ? 0x7F : top < 0xC4 ? 0xFF : top < 0xF0 ? 0xFFFF : 0x10FFFF;
     PyObject *str = PyUnicode_New((Py_ssize_t)chars, maxchar);
     if (str == NULL) return NULL;
@@ -590,18 +736,19 @@ static PyObject *utf8_to_str_fast(const uint8_t *s, size_t n, int portable) {
         return str;
     }
     Py_ssize_t got;
-    if (maxchar == 0xFF)
-        got = ucs1_fill(s, n, PyUnicode_1BYTE_DATA(str));
-#ifdef UTF8_SSE41
-    else if (maxchar == 0xFFFF && utf8_use_sse41 && !portable)
-        got = ucs2_fill_sse41(s, n, PyUnicode_2BYTE_DATA(str), chars);
-#endif
-    else if (maxchar == 0xFFFF)
-        got = ucs2_fill(s, n, PyUnicode_2BYTE_DATA(str));
+    void *data = PyUnicode_DATA(str);
+#ifdef UTF8_AVX2
+    if (simd)
+        got = maxchar == 0xFF     ? ucs1_fill_avx2(s, n, data, chars)
+            : maxchar == 0xFFFF ? ucs2_fill_avx2(s, n, data, chars)
+                                : ucs4_fill_avx2(s, n, data, chars);
     else
-        got = ucs4_fill(s, n, PyUnicode_4BYTE_DATA(str));
+#endif
+        got = maxchar == 0xFF     ? ucs1_fill(s, n, data)
+            : maxchar == 0xFFFF ? ucs2_fill(s, n, data)
+                                : ucs4_fill(s, n, data);
     if (got == (Py_ssize_t)chars) {
-        PyUnicode_WRITE(PyUnicode_KIND(str), PyUnicode_DATA(str), got, 0); /* the slot past the end */
+        PyUnicode_WRITE(PyUnicode_KIND(str), data, got, 0); /* the slot past the end */
         return str;
     }
     Py_DECREF(str); /* invalid UTF-8 (a count that differs is one too) */
@@ -845,8 +992,8 @@ static struct PyModuleDef pylists_module = {
 };
 
 PyMODINIT_FUNC PyInit__pylists(void) {
-#ifdef UTF8_SSE41
-    utf8_sse41_init();
+#ifdef UTF8_AVX2
+    utf8_avx2_init();
 #endif
     return PyModuleDef_Init(&pylists_module);
 }
