@@ -327,7 +327,8 @@ class NativeByteLevel:
         dec = self._decode_list(tokens)
         return ffi.buffer(dec.text, dec.len)[:] if dec.len else b""
 
-    def decode_batch(self, seqs: Sequence[Sequence[int]], num_threads: int) -> List[bytes]:
+    def _decode_batch(self, seqs: Sequence[Sequence[int]], num_threads: int, as_str: bool, errors: str):
+        """split_text of the texts of seqs, decoded on C threads."""
         loc = self._thread()
         b = self._batch()
         flat: Union[bytes, array]
@@ -354,5 +355,16 @@ class NativeByteLevel:
             ffi.buffer(out.text, out.offsets[count]),
             ffi.buffer(out.offsets, (count + 1) * _SIZEOF_SIZE_T),
             count,
-            False,
+            as_str,
+            errors,
         )
+
+    def decode_batch(self, seqs: Sequence[Sequence[int]], num_threads: int) -> List[bytes]:
+        """The bytes of each sequence, decoded on C threads."""
+        return self._decode_batch(seqs, num_threads, False, "strict")
+
+    def decode_batch_str(self, seqs: Sequence[Sequence[int]], num_threads: int, errors: str) -> Optional[List[str]]:
+        """The text of each sequence as str(its bytes, "utf-8", errors) would
+        make it (each str made as _utf8_str makes it), or None when errors
+        is not a str without NUL (str() raises for it)."""
+        return self._decode_batch(seqs, num_threads, True, errors)

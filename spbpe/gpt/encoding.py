@@ -391,6 +391,14 @@ class Encoding:
         self, batch: Sequence[Sequence[int]], *, errors: str = "replace", num_threads: int = 8
     ) -> List[str]:
         """decode of every sequence, the bytes gathered on C threads."""
+        texts = None
+        if isinstance(errors, str):  # else the plain path raises as bytes.decode does
+            try:
+                texts = self._native.decode_batch_str(batch, num_threads, errors)
+            except (OutOfRangeError, OverflowError):
+                pass  # the first bad token's error, as tiktoken, from the plain path below
+        if texts is not None:
+            return texts
         return [b.decode("utf-8", errors=errors) for b in self.decode_bytes_batch(batch, num_threads=num_threads)]
 
     def decode_bytes_batch(self, batch: Sequence[Sequence[int]], *, num_threads: int = 8) -> List[bytes]:
