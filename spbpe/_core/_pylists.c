@@ -728,6 +728,7 @@ static PyObject *utf8_to_str_fast(const uint8_t *s, size_t n, int portable) {
     else
 #endif
         chars = utf8_scan(s, n, &top);
+    if (chars <= 1) return NULL; /* CPython's decoder returns its cached "" and 1-character strs */
     Py_UCS4 maxchar = top < 0x80 ? 0x7F : top < 0xC4 ? 0xFF : top < 0xF0 ? 0xFFFF : 0x10FFFF;
     PyObject *str = PyUnicode_New((Py_ssize_t)chars, maxchar);
     if (str == NULL) return NULL;
