@@ -15,7 +15,8 @@ setup(
     ext_modules=[
         Extension(
             "spbpe._core._pylists",
-            ["spbpe/_core/_pylists.c"],
+            ["spbpe/_core/_pylists.c", "spbpe/_core/utf8_str.c"],
+            depends=["spbpe/_core/utf8_str.h"],
             extra_compile_args=PYLISTS_CFLAGS,
             extra_link_args=PYLISTS_LDFLAGS,
         )
