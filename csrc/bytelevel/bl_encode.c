@@ -66,7 +66,7 @@ static int encode_chunk(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h) {
     }
     if (h) {
         size_t got;
-        const int32_t *toks = sp_cache_find(&ws->cache, s, n, h, &got);
+        const int32_t *toks = sp_cache_find(&ws->cache, s, n, h, &got); /* the second level: l1_hit missed */
         if (toks) {
             for (size_t i = 0; i < got; i++) out[i] = toks[2 * i + 1];
             e->count += got;
@@ -90,6 +90,24 @@ static int encode_chunk(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h) {
     }
     e->count += (size_t)m;
     return SPBPE_OK;
+}
+
+/* The first level of the word cache (encode/word_cache.c's sp_cache_find,
+ * its first probe, inline here): when chunk s[0..n) with hash h (nonzero)
+ * is in its direct-mapped slot, append its ranks and return 1; else 0 and
+ * encode_chunk does the full lookup.  Most chunks of a warm cache end here
+ * without the two calls. */
+static inline int l1_hit(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h) {
+    sp_l1_slot *fast = e->ws->cache.l1;
+    if (!fast) return 0;
+    fast += (h >> 20) & (SP_L1_SLOTS - 1);
+    if (fast->hash != ((uint32_t)(h >> 32) | 1u) || fast->key_len != n || !sp_bytes_equal(fast->key, s, n)) return 0;
+    fast->misses = 0;
+    int32_t *out = e->ws->ids + e->count;
+    size_t got = fast->tok_count;
+    for (size_t i = 0; i < got; i++) out[i] = fast->toks[2 * i + 1];
+    e->count += got;
+    return 1;
 }
 
 /* Pre-tokenize text[0..n) with the table's built-in pattern and encode
@@ -120,6 +138,7 @@ static int encode_stretch(bl_encoder *e, const uint8_t *text, size_t n) {
         if (done == found) return SPBPE_OK;
         if (done + HALF < found) sp_cache_prefetch_entry(cache, hash[(done + HALF) % AHEAD]);
         size_t r = done++ % AHEAD;
+        if (hash[r] && l1_hit(e, text + begin[r], end[r] - begin[r], hash[r])) continue;
         int st = encode_chunk(e, text + begin[r], end[r] - begin[r], hash[r]);
         if (st) return st;
     }
