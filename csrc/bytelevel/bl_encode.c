@@ -168,7 +168,12 @@ static int encode_stretch(bl_encoder *e, const uint8_t *text, size_t n) {
         if (done == found) return SPBPE_OK;
         if (done + HALF < found) sp_cache_prefetch_entry(cache, hash[(done + HALF) % AHEAD]);
         size_t r = done++ % AHEAD;
-        if (hash[r] && l1_hit(e, text + begin[r], end[r] - begin[r], hash[r], n - begin[r])) continue;
+        if (hash[r]) {
+            if (l1_hit(e, text + begin[r], end[r] - begin[r], hash[r], n - begin[r])) continue;
+        } else if (end[r] - begin[r] == 1 && e->bl->byte_rank[text[begin[r]]] >= 0) {
+            e->ws->ids[e->count++] = e->bl->byte_rank[text[begin[r]]];
+            continue;
+        }
         int st = encode_chunk(e, text + begin[r], end[r] - begin[r], hash[r]);
         if (st) return st;
     }
