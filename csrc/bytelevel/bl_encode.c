@@ -11,8 +11,10 @@
  * any other pattern.  Each chunk becomes one rank when its bytes are a
  * token, else the ranks byte_merge.c finds.  A chunk's ranks depend only
  * on its bytes, so they are kept in the workspace's word cache
- * (encode/word_cache.c), keyed by the table's generation; `reference_path`
- * skips the cache and runs tiktoken's plain merge on every chunk.
+ * (encode/word_cache.c), keyed by the table's generation; its first level
+ * is probed inline (l1_hit), and a chunk of up to 8 bytes is hashed and
+ * compared as one word (short_word).  `reference_path` skips the cache and
+ * runs tiktoken's plain merge on every chunk: the twin the tests compare.
  *
  * Ids out never outnumber input bytes (every token and special is at least
  * one byte), so the output buffer is sized once per call.
@@ -67,7 +69,7 @@ static inline uint64_t chunk_hash(const uint8_t *s, size_t n, size_t room) {
     return sp_hash_bytes(s, n);
 }
 
-/* Encode one chunk; h is chunk_hash(s, n) (unused on the reference path). */
+/* Encode one chunk; h is chunk_hash(s, n, room) (unused on the reference path). */
 static int encode_chunk(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h) {
     if (!n) return SPBPE_OK; /* an empty match of a custom pattern (tiktoken would panic) */
     const spbpe_bytelevel *bl = e->bl;
@@ -119,11 +121,10 @@ static int encode_chunk(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h) {
 }
 
 /* The first level of the word cache (encode/word_cache.c's sp_cache_find,
- * its first probe, inline here): when chunk s[0..n) with hash h (nonzero)
- * (room bytes may be read from s) is in its direct-mapped slot, append its
- * ranks and return 1; else 0 and
- * encode_chunk does the full lookup.  Most chunks of a warm cache end here
- * without the two calls. */
+ * its first probe, inline here): when chunk s[0..n), hash h (nonzero),
+ * room bytes readable from s, is in its direct-mapped slot, append its
+ * ranks and return 1; else 0, and encode_chunk does the full lookup.  Most
+ * chunks of a warm cache end here, without the two calls. */
 static inline int l1_hit(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h, size_t room) {
     sp_l1_slot *fast = e->ws->cache.l1;
     if (!fast) return 0;
