@@ -135,9 +135,10 @@ static inline int l1_hit(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h, 
         return 0;
     fast->misses = 0;
     int32_t *out = e->ws->ids + e->count;
-    size_t got = fast->tok_count;
-    for (size_t i = 0; i < got; i++) out[i] = fast->toks[2 * i + 1];
-    e->count += got;
+    /* all SP_L1_TOKENS ranks, without a loop exit that depends on the
+     * count (the buffer has room: sp_bl_encode); the count says how many */
+    for (size_t i = 0; i < SP_L1_TOKENS; i++) out[i] = fast->toks[2 * i + 1];
+    e->count += fast->tok_count;
     return 1;
 }
 
@@ -223,7 +224,8 @@ int sp_bl_encode(const spbpe_bytelevel *bl, const uint8_t *text, size_t len, con
     out->disallowed_at = 0;
     if (len > SP_MAX_INPUT)
         return sp_fail(err, SPBPE_ERR_LIMIT, 0, "text of %zu bytes is larger than %zu", len, (size_t)SP_MAX_INPUT);
-    if (sp_reserve((void **)&ws->ids, &ws->ids_cap, len + 1, sizeof *ws->ids))
+    /* + SP_L1_TOKENS: l1_hit copies a whole first-level slot's ranks */
+    if (sp_reserve((void **)&ws->ids, &ws->ids_cap, len + 1 + SP_L1_TOKENS, sizeof *ws->ids))
         return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
     if (ws->cache.generation != bl->generation) sp_cache_reset(&ws->cache, bl->generation);
     bl_encoder e = {bl, ws, opt && opt->reference_path, 0, err};
