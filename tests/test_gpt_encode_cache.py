@@ -39,7 +39,9 @@ def texts() -> list[str]:
     for w in WORDS:
         out += [w, " " + w, "x " + w, w + " tail of the text", "(" + w + ")", "the " + w + " and " + w]
     for _ in range(200):
-        out.append("".join(rng.choice(["", " ", "  ", "\n", "'"]) + rng.choice(WORDS) for _ in range(rng.randrange(1, 12))))
+        out.append(
+            "".join(rng.choice(["", " ", "  ", "\n", "'"]) + rng.choice(WORDS) for _ in range(rng.randrange(1, 12)))
+        )
     out += BUNDLED_TEXT.read_text(encoding="utf-8").splitlines()[:300]
     return out
 
