@@ -11,8 +11,10 @@
  * any other pattern.  Each chunk becomes one rank when its bytes are a
  * token, else the ranks byte_merge.c finds.  A chunk's ranks depend only
  * on its bytes, so they are kept in the workspace's word cache
- * (encode/word_cache.c), keyed by the table's generation; `reference_path`
- * skips the cache and runs tiktoken's plain merge on every chunk.
+ * (encode/word_cache.c), keyed by the table's generation; its first level
+ * is probed inline (l1_hit), and a chunk of up to 8 bytes is hashed and
+ * compared as one word (short_word).  `reference_path` skips the cache and
+ * runs tiktoken's plain merge on every chunk: the twin the tests compare.
  *
  * Ids out never outnumber input bytes (every token and special is at least
  * one byte), so the output buffer is sized once per call.
@@ -35,13 +37,39 @@ typedef struct bl_encoder {
     spbpe_error *err;
 } bl_encoder;
 
-/* The hash a chunk's cache entry is keyed by, or 0 when the chunk is not
- * cached (one byte: its rank is a table load; too long: see above). */
-static inline uint64_t chunk_hash(const uint8_t *s, size_t n) {
-    return n >= 2 && n <= CACHE_MAX_CHUNK ? sp_hash_bytes(s, n) : 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define BL_LITTLE_ENDIAN 1
+#else
+#define BL_LITTLE_ENDIAN 0
+#endif
+
+/* The n bytes (1..8) at s as a little-endian word, zero above them.  With
+ * room >= 8 (8 bytes may be read from s) on a little-endian machine it is
+ * one load and a mask, without the branches on n that a byte-exact read
+ * takes; otherwise the bytes one by one (the same value). */
+static inline uint64_t short_word(const uint8_t *s, size_t n, size_t room) {
+    uint64_t w = 0;
+    if (BL_LITTLE_ENDIAN && room >= 8) {
+        memcpy(&w, s, 8);
+        return w & (~(uint64_t)0 >> (64 - 8 * n));
+    }
+    for (size_t i = 0; i < n; i++) w |= (uint64_t)s[i] << (8 * i);
+    return w;
 }
 
-/* Encode one chunk; h is chunk_hash(s, n) (unused on the reference path). */
+/* The hash a chunk's cache entry is keyed by, or 0 when the chunk is not
+ * cached (one byte: its rank is a table load; too long: see above).  room
+ * is how many bytes may be read from s (>= n).  A chunk of up to 8 bytes
+ * (most are) is hashed from its short_word with one multiply; this
+ * engine's cache entries are keyed by this hash alone (the cache is reset
+ * when another model, the SentencePiece engine's included, fills it). */
+static inline uint64_t chunk_hash(const uint8_t *s, size_t n, size_t room) {
+    if (n < 2 || n > CACHE_MAX_CHUNK) return 0;
+    if (n <= 8) return sp_hash_mix(short_word(s, n, room) ^ 0x8ebc6af09c88c6e3ULL, 0xe7037ed1a0b428dbULL ^ (uint64_t)n);
+    return sp_hash_bytes(s, n);
+}
+
+/* Encode one chunk; h is chunk_hash(s, n, room) (unused on the reference path). */
 static int encode_chunk(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h) {
     if (!n) return SPBPE_OK; /* an empty match of a custom pattern (tiktoken would panic) */
     const spbpe_bytelevel *bl = e->bl;
@@ -66,7 +94,7 @@ static int encode_chunk(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h) {
     }
     if (h) {
         size_t got;
-        const int32_t *toks = sp_cache_find(&ws->cache, s, n, h, &got);
+        const int32_t *toks = sp_cache_find(&ws->cache, s, n, h, &got); /* the second level: l1_hit missed */
         if (toks) {
             for (size_t i = 0; i < got; i++) out[i] = toks[2 * i + 1];
             e->count += got;
@@ -92,6 +120,28 @@ static int encode_chunk(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h) {
     return SPBPE_OK;
 }
 
+/* The first level of the word cache (encode/word_cache.c's sp_cache_find,
+ * its first probe, inline here): when chunk s[0..n), hash h (nonzero),
+ * room bytes readable from s, is in its direct-mapped slot, append its
+ * ranks and return 1; else 0, and encode_chunk does the full lookup.  Most
+ * chunks of a warm cache end here, without the two calls. */
+static inline int l1_hit(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h, size_t room) {
+    sp_l1_slot *fast = e->ws->cache.l1;
+    if (!fast) return 0;
+    fast += (h >> 20) & (SP_L1_SLOTS - 1);
+    if (fast->hash != ((uint32_t)(h >> 32) | 1u) || fast->key_len != n) return 0;
+    _Static_assert(SP_L1_KEY >= 8, "8 bytes may be read from a first-level key");
+    if (n <= 8 ? short_word(fast->key, n, SP_L1_KEY) != short_word(s, n, room) : !sp_bytes_equal(fast->key, s, n))
+        return 0;
+    fast->misses = 0;
+    int32_t *out = e->ws->ids + e->count;
+    /* all SP_L1_TOKENS ranks, without a loop exit that depends on the
+     * count (the buffer has room: sp_bl_encode); the count says how many */
+    for (size_t i = 0; i < SP_L1_TOKENS; i++) out[i] = fast->toks[2 * i + 1];
+    e->count += fast->tok_count;
+    return 1;
+}
+
 /* Pre-tokenize text[0..n) with the table's built-in pattern and encode
  * every chunk.  The pre-tokenizer runs AHEAD chunks in front of the
  * encoder, hashing each chunk and prefetching its word-cache slot, and
@@ -113,13 +163,19 @@ static int encode_stretch(bl_encoder *e, const uint8_t *text, size_t n) {
             size_t r = found++ % AHEAD;
             begin[r] = pos;
             end[r] = stop;
-            hash[r] = cached ? chunk_hash(text + pos, stop - pos) : 0;
+            hash[r] = cached ? chunk_hash(text + pos, stop - pos, n - pos) : 0;
             sp_cache_prefetch(cache, hash[r]);
             pos = stop;
         }
         if (done == found) return SPBPE_OK;
         if (done + HALF < found) sp_cache_prefetch_entry(cache, hash[(done + HALF) % AHEAD]);
         size_t r = done++ % AHEAD;
+        if (hash[r]) {
+            if (l1_hit(e, text + begin[r], end[r] - begin[r], hash[r], n - begin[r])) continue;
+        } else if (end[r] - begin[r] == 1 && e->bl->byte_rank[text[begin[r]]] >= 0) {
+            e->ws->ids[e->count++] = e->bl->byte_rank[text[begin[r]]];
+            continue;
+        }
         int st = encode_chunk(e, text + begin[r], end[r] - begin[r], hash[r]);
         if (st) return st;
     }
@@ -146,7 +202,7 @@ static int encode_with_chunks(bl_encoder *e, const uint8_t *text, size_t len, co
             if (k < 0) return sp_fail(e->err, SPBPE_ERR_INVALID_ARGUMENT, i, "chunk %zu is not a special token", i);
             st = emit_special(e, k);
         } else {
-            st = encode_chunk(e, text + a, b - a, e->reference ? 0 : chunk_hash(text + a, b - a));
+            st = encode_chunk(e, text + a, b - a, e->reference ? 0 : chunk_hash(text + a, b - a, len - a));
         }
         if (st) return st;
     }
@@ -168,7 +224,8 @@ int sp_bl_encode(const spbpe_bytelevel *bl, const uint8_t *text, size_t len, con
     out->disallowed_at = 0;
     if (len > SP_MAX_INPUT)
         return sp_fail(err, SPBPE_ERR_LIMIT, 0, "text of %zu bytes is larger than %zu", len, (size_t)SP_MAX_INPUT);
-    if (sp_reserve((void **)&ws->ids, &ws->ids_cap, len + 1, sizeof *ws->ids))
+    /* + SP_L1_TOKENS: l1_hit copies a whole first-level slot's ranks */
+    if (sp_reserve((void **)&ws->ids, &ws->ids_cap, len + 1 + SP_L1_TOKENS, sizeof *ws->ids))
         return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
     if (ws->cache.generation != bl->generation) sp_cache_reset(&ws->cache, bl->generation);
     bl_encoder e = {bl, ws, opt && opt->reference_path, 0, err};

@@ -128,16 +128,68 @@ static inline size_t pt_word_fast(const uint8_t *text, size_t len, size_t pos) {
     return pt_letters(text, len, i + 1);
 }
 
-/* o200k's first alternative on ASCII: an optional space, [A-Z]*, then
- * [a-z]+ ended by an ASCII byte that is not a lower-case letter (or the
- * end), then an optional contraction.  Any other shape, or a non-ASCII
- * byte where a run could go on, is left to the general matcher (0). */
-static inline size_t pt_o200k_word_fast(const uint8_t *text, size_t len, size_t pos) {
-    size_t j = pos + (text[pos] == ' ');
-    while (j < len && (uint8_t)(text[j] - 'A') < 26) j++;
-    size_t k = j;
-    while (k < len && (uint8_t)(text[k] - 'a') < 26) k++;
-    if (k == j || (k < len && text[k] >= 0x80)) return 0;
+/* End of the run of ASCII lower-case letters from pos, 8 bytes at a time
+ * (SWAR, as pt_ascii_letters): a byte is one when it is below 0x80 and in
+ * 'a'..'z'.  Stops at the first other byte, non-ASCII included. */
+static inline size_t pt_ascii_lower(const uint8_t *text, size_t len, size_t pos) {
+    const uint64_t high = 0x8080808080808080ULL;
+    while (pos + 8 <= len) {
+        uint64_t x;
+        memcpy(&x, text + pos, 8);
+        uint64_t low = x & 0x7F7F7F7F7F7F7F7FULL;
+        uint64_t lower = (low + 0x1F1F1F1F1F1F1F1FULL) & ~(low + 0x0505050505050505ULL) & ~x & high;
+        uint64_t stop = ~lower & high;
+        if (stop) return pos + sp_first_flagged_byte(stop);
+        pos += 8;
+    }
+    while (pos < len && (uint8_t)(text[pos] - 'a') < 26) pos++;
+    return pos;
+}
+
+/* o200k on a chunk that starts with an ASCII byte, deciding the pattern's
+ * alternatives from the first two bytes' classes (one table load each)
+ * instead of trying them in turn; 0 leaves the chunk to the general
+ * matcher (the same end, by trying every alternative), which it does when
+ * a non-ASCII character could change the outcome.  In ASCII, UP is [A-Z]
+ * and LO is [a-z], and no character is both, so:
+ *  - the letter alternatives start at pos when text[pos] is a letter, or
+ *    at pos + 1 when text[pos] can be the prefix [^\r\n\p{L}\p{N}] and
+ *    text[pos + 1] is a letter; they cannot match anywhere else (a prefix
+ *    byte followed by an ASCII non-letter, or at the end, starts no letter
+ *    run);
+ *  - from a letter at i, [UP]*[LO]+ ends after the maximal [A-Z]*[a-z]+ run
+ *    when it has a lower-case letter, and otherwise [UP]+[LO]* (tried next)
+ *    ends after the [A-Z]+ run: either way after [A-Z]*[a-z]*, then the
+ *    optional contraction; unless a non-ASCII byte follows the run, where
+ *    an Lm/Lo/M character could extend it (0: general matcher);
+ *  - with no letter alternative, a digit takes \p{N}{1,3}, and anything
+ *    else is punctuation or whitespace, whose matchers handle every
+ *    character. */
+static inline size_t pt_o200k_ascii(const uint8_t *text, size_t len, size_t pos) {
+    uint8_t c0 = sp_uclass_byte[text[pos]];
+    if (c0 & SP_UC_NONASCII) return 0;
+    size_t i = pos; /* where the letters start */
+    if (!(c0 & SP_UC_LETTER)) {
+        uint8_t c1 = pos + 1 < len ? sp_uclass_byte[text[pos + 1]] : 0;
+        int prefix = !(c0 & (SP_UC_NUMBER | SP_UC_CRLF)) && pos + 1 < len;
+        if (prefix && (c1 & SP_UC_NONASCII)) return 0;
+        if (prefix && (c1 & SP_UC_LETTER)) i = pos + 1;
+        else if (c0 & SP_UC_NUMBER) { /* \p{N}{1,3} */
+            size_t end = pos + 1;
+            for (int n = 1; n < 3 && end < len; n++) {
+                size_t l;
+                if (!(pt_char(text, len, end, &l) & SP_UC_NUMBER)) break;
+                end += l;
+            }
+            return end;
+        } else {
+            size_t n = pt_punct_fast(text, len, pos, c0, 1);
+            return n ? n : pt_space_fast(SP_PRETOK_O200K, text, len, pos);
+        }
+    }
+    while (i < len && (uint8_t)(text[i] - 'A') < 26) i++;
+    size_t k = pt_ascii_lower(text, len, i);
+    if (k < len && text[k] >= 0x80) return 0;
     return k + pt_contraction_fast(text, len, k, 1);
 }
 
@@ -152,7 +204,7 @@ size_t sp_pretok_next(sp_pretok_kind kind, const uint8_t *text, size_t len, size
         if ((end = pt_word_fast(text, len, pos))) return end;
         return pt_cl100k_fast(kind, text, len, pos);
     case SP_PRETOK_O200K:
-        if ((end = pt_o200k_word_fast(text, len, pos))) return end;
+        if ((end = pt_o200k_ascii(text, len, pos))) return end;
         return pt_o200k_fast(text, len, pos);
     default: return pt_dispatch_fast(kind, text, len, pos);
     }

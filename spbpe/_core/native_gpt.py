@@ -161,6 +161,15 @@ class NativeByteLevel:
             reference_path: tiktoken's plain merge, no shortcuts.
         """
         loc = self._thread()
+        if chunks is None and not modes and not reference_path:
+            # encode_ordinary's call: no options struct to fill (NULL is
+            # the defaults), and no special can be disallowed
+            out = loc.out
+            st = lib.spbpe_bytelevel_encode(self._handle, data, len(data), ffi.NULL, loc.ws, out, loc.err)
+            if st:
+                raise_for_status(st, loc.err)
+            count = out.count
+            return _pylists.to_list(_ids_buffer(out.ids, count), count, self._table), -1
         opts = loc.opts
         if chunks is not None:
             opts.chunks = ffi.from_buffer("uint32_t[]", chunks) if len(chunks) else _NO_CHUNKS
