@@ -45,6 +45,18 @@ def test_concat_equals_join_and_encode():
         assert _pylists.concat(texts, first, limit) == _reference(texts, first, limit), (texts, first, limit)
 
 
+def test_concat_mostly_ascii_text():
+    """ASCII runs are copied 8 characters at a time: one wider character at every position of
+    texts of every length around that block, in each storage kind."""
+    for wide in ("\xe9", "\u20ac", "\U0001f600"):
+        for n in range(0, 34):
+            for at in range(n):
+                text = "".join(chr(97 + i % 26) for i in range(n))
+                text = text[:at] + wide + text[at + 1 :]
+                texts = [text, text[: at + 1], "x" * n + wide]
+                assert _pylists.concat(texts, 0, 1 << 62) == _reference(texts, 0, 1 << 62), text
+
+
 def test_concat_rejects_what_str_encode_rejects():
     with pytest.raises(UnicodeEncodeError):
         _pylists.concat(["ok", "a\ud800"], 0, 1 << 62)
