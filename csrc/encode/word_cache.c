@@ -17,6 +17,11 @@
  * In front of it sits a small direct-mapped first level whose 64-byte slots
  * hold short segments and their tokens inline: frequent words then cost one
  * cache line instead of a probe into megabytes of slots and arena.
+ *
+ * The slots and the arena are sp_big_calloc blocks (huge pages where the
+ * system gives them): a lookup lands anywhere in 8 MB of slots, and with
+ * 4 KB pages nearly every one also missed the TLB (a loop of byte-level
+ * encode_ordinary ran 2-7% faster, 11 of 12 A/B pairs).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +61,9 @@ static void l1_install(sp_word_cache *c, const uint8_t *key, size_t n, uint32_t 
 }
 
 void sp_cache_release(sp_word_cache *c) {
-    free(c->slots);
+    sp_big_free(c->slots, CACHE_SLOTS * sizeof *c->slots);
     free(c->l1);
-    free(c->arena);
+    sp_big_free(c->arena, c->arena_cap);
     memset(c, 0, sizeof *c);
 }
 
@@ -88,10 +93,10 @@ const int32_t *sp_cache_find(sp_word_cache *c, const uint8_t *key, size_t n, uin
 int sp_cache_put(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, const int32_t *toks, size_t count) {
     if (n > 0xFFFF || count > 0xFFFF) return 0;
     if (!c->slots) {
-        c->slots = calloc(CACHE_SLOTS, sizeof *c->slots);
+        c->slots = sp_big_calloc(CACHE_SLOTS * sizeof *c->slots);
         c->l1 = calloc(SP_L1_SLOTS, sizeof *c->l1);
         if (!c->slots || !c->l1) {
-            free(c->slots);
+            sp_big_free(c->slots, CACHE_SLOTS * sizeof *c->slots);
             free(c->l1);
             c->slots = NULL;
             c->l1 = NULL;
@@ -103,7 +108,7 @@ int sp_cache_put(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, con
         if (++c->misses_when_full < 4 * (size_t)CACHE_MAX_ENTRIES) return 0;
         sp_cache_reset(c, c->generation);
     }
-    if (sp_reserve((void **)&c->arena, &c->arena_cap, c->arena_len + need, 1)) {
+    if (sp_big_grow((void **)&c->arena, &c->arena_cap, c->arena_len + need)) {
         sp_cache_reset(c, c->generation);
         return -1;
     }
