@@ -12,9 +12,10 @@ Before timing, every document's ids are checked to be identical across the
 three, so a fast wrong answer cannot look good.  Rows: single-thread
 encode_ordinary throughput (MB/s of UTF-8 input, median of the rounds) on
 cl100k and o200k, English and multilingual; spbpe's 2-thread batch against
-its 1-thread batch in the steady state of repeated calls (with the CPU
-time both threads spent, which bounds the ratio when the machine is busy),
-and again right after the peers' passes; decode (ids -> str) against tiktoken.  Rounds
+its 1-thread batch and a loop of its encode_ordinary, each mode timed call
+after call as a batch job runs it (with the CPU time both threads spent,
+which bounds the ratio when the machine is busy), and again interleaved
+with the peers; decode (ids -> str) against tiktoken.  Rounds
 interleave every peer and mode, so drift in the machine's speed moves all
 figures alike: quote the ratios.  Single-thread rows are also given in
 CPU time (process_time), which a busy shared machine distorts far less
@@ -181,14 +182,25 @@ def main(argv=None):
                 time_batches(cold)
                 for p, fn in decoders.items():
                     dec[p].append(timed(fn, want))
-            # Steady state: the batch modes alternate only with each other, as in a job that encodes
-            # batch after batch.  Right after the peers' single-thread passes (the "cold" figures) the
-            # second core has been idle for a while, and a 4 MB batch lasts only ~20 ms: on the 2-core
-            # VM this was written on, the first 2-thread call after 0.3 s of sleep ran at 134 MB/s
-            # and the next ones at 180-210 (multilingual o200k), so the cold rows measure that
-            # wake-up more than the encoder.
-            for _ in range(rounds):
-                time_batches(batch)
+            # Steady state: each mode on its own, call after call, as a job that encodes batch after
+            # batch runs it: the per-document loop of encode_ordinary, then the batch on 1 thread,
+            # then on 2.  Modes that alternate evict each other's word caches (each thread's workspace
+            # has its own) from the CPU caches.  Interleaved with the peers (the "interleaved"
+            # figures), the second core has also just sat idle, and a 4 MB batch lasts only ~20 ms:
+            # on the 2-core VM this was written on, the first 2-thread call after 0.3 s of sleep ran
+            # at 134 MB/s and the next ones at 180-210 (multilingual o200k).
+            loop = []
+            for threads in (0, 1, 2):
+                into = loop if threads == 0 else batch[threads]
+                for i in range(rounds + 2):
+                    t, c = time.perf_counter(), time.process_time()
+                    if threads == 0:
+                        for d in docs:
+                            ours.encode_ordinary(d)
+                    else:
+                        ours.encode_ordinary_batch(docs, num_threads=threads)
+                    if i >= 2:  # two untimed calls first
+                        into.append((time.perf_counter() - t, time.process_time() - c))
 
             def rate(samples, which, nbytes=nbytes):
                 return nbytes / 1e6 / statistics.median(s[which] for s in samples)
@@ -203,6 +215,7 @@ def main(argv=None):
                 "batch_2_threads_mb_s": rate(batch[2], 0),
                 # CPU time of all threads: 2 threads' work over 1 thread's
                 "batch_2_threads_cpu_work": rate(batch[1], 1) / rate(batch[2], 1),
+                "loop_own_phase_mb_s": rate(loop, 0),
                 "batch_cold_1_thread_mb_s": rate(cold[1], 0),
                 "batch_cold_2_threads_mb_s": rate(cold[2], 0),
                 "decode_mb_s": {p: rate(v, 0) for p, v in dec.items()},
@@ -222,15 +235,17 @@ def main(argv=None):
                 f"{m['spbpe'] / tk if tk else 0:10.2f} {m['spbpe'] / qt if qt else 0:10.2f}"
             )
         print()
-    print("spbpe encode_ordinary_batch, MB/s (wall time): 2 threads vs 1")
+    print("spbpe encode_ordinary_batch, MB/s (wall time), each mode call after call: 2 threads vs 1,")
+    print("  and vs a loop of encode_ordinary over the documents (one thread, the same phases)")
     print("  (CPU work: 2 threads' CPU time over 1 thread's; 2 / work bounds the ratio when a core is free)")
     for r in rows:
         one, two, work = r["batch_1_thread_mb_s"], r["batch_2_threads_mb_s"], r["batch_2_threads_cpu_work"]
+        loop = r["loop_own_phase_mb_s"]
         print(
-            f"{r['encoding']:12} {r['text']:13} 1 thread {one:7.1f}  2 threads {two:7.1f}  x {two / one:.2f}"
-            f"  (CPU work x {work:.2f}, bound x {2 / work:.2f})"
+            f"{r['encoding']:12} {r['text']:13} loop {loop:7.1f}  1 thread {one:7.1f}  2 threads {two:7.1f}"
+            f"  x {two / one:.2f}  x loop {two / loop:.2f}  (CPU work x {work:.2f}, bound x {2 / work:.2f})"
         )
-    print("  the same right after the peers' single-thread passes (the second core was idle):")
+    print("  interleaved with the peers' single-thread passes (the second core sat idle before each call):")
     for r in rows:
         one, two = r["batch_cold_1_thread_mb_s"], r["batch_cold_2_threads_mb_s"]
         print(f"{r['encoding']:12} {r['text']:13} 1 thread {one:7.1f}  2 threads {two:7.1f}  x {two / one:.2f}")
