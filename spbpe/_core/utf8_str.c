@@ -293,6 +293,13 @@ UTF8_AVX2_TARGET static inline __m256i ucs4_values(__m128i c8, __m128i d1_8, __m
     return _mm256_blendv_epi8(v, v4, _mm256_cmpgt_epi32(c, _mm256_set1_epi32(0xEF)));
 }
 
+/* ucs2_values of the 16 sequences starting at q (reads q[0..18)). */
+UTF8_AVX2_TARGET static inline __m256i ucs2_values_at(const uint8_t *q) {
+    return ucs2_values(_mm_loadu_si128((const __m128i *)(const void *)q),
+                       _mm_loadu_si128((const __m128i *)(const void *)(q + 1)),
+                       _mm_loadu_si128((const __m128i *)(const void *)(q + 2)));
+}
+
 /* Stores the 8 16-bit lanes of v set in mask m at o; returns o past them. */
 UTF8_AVX2_TARGET static inline Py_UCS2 *ucs2_gather(__m128i v, unsigned m, Py_UCS2 *o) {
     __m128i ctl = _mm_loadu_si128((const __m128i *)(const void *)utf8_gather16[m]);
@@ -358,9 +365,7 @@ UTF8_AVX2_TARGET static inline void ucs4_ascii(__m256i x, Py_UCS4 *o) {
 UTF8_AVX2_TARGET static inline void ucs1_group(const uint8_t *p, unsigned starts, Py_UCS1 **o) {
     for (int h = 0; h < 2; h++) {
         const uint8_t *q = p + 16 * h;
-        __m256i v = ucs2_values(_mm_loadu_si128((const __m128i *)(const void *)q),
-                                _mm_loadu_si128((const __m128i *)(const void *)(q + 1)),
-                                _mm_loadu_si128((const __m128i *)(const void *)(q + 2)));
+        __m256i v = ucs2_values_at(q);
         for (int g = 0; g < 2; g++) {
             unsigned m = (starts >> (16 * h + 8 * g)) & 0xFF;
             __m128i half = g ? _mm256_extracti128_si256(v, 1) : _mm256_castsi256_si128(v);
@@ -375,9 +380,7 @@ UTF8_AVX2_TARGET static inline void ucs1_group(const uint8_t *p, unsigned starts
 UTF8_AVX2_TARGET static inline void ucs2_group(const uint8_t *p, unsigned starts, Py_UCS2 **o) {
     for (int h = 0; h < 2; h++) {
         const uint8_t *q = p + 16 * h;
-        __m256i v = ucs2_values(_mm_loadu_si128((const __m128i *)(const void *)q),
-                                _mm_loadu_si128((const __m128i *)(const void *)(q + 1)),
-                                _mm_loadu_si128((const __m128i *)(const void *)(q + 2)));
+        __m256i v = ucs2_values_at(q);
         unsigned m = starts >> (16 * h);
         *o = ucs2_gather(_mm256_castsi256_si128(v), m & 0xFF, *o);
         *o = ucs2_gather(_mm256_extracti128_si256(v, 1), (m >> 8) & 0xFF, *o);
