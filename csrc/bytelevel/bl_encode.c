@@ -29,12 +29,19 @@
  * and a long key would fill the arena for one use. */
 #define CACHE_MAX_CHUNK 256
 
+/* Chunks that missed the cache wait here, up to this many, to be merged
+ * in turns (merge_small.c's sp_bl_merge_queued). */
+#define QUEUE 32
+
 typedef struct bl_encoder {
     const spbpe_bytelevel *bl;
     spbpe_workspace *ws;
     int reference;
-    size_t count;            /* ids written to ws->ids */
+    size_t count;            /* ids written to ws->ids, counting the room held for queued chunks */
     spbpe_error *err;
+    int may_queue;           /* not the reference path, and the table has a pair table */
+    size_t queued;
+    sp_bl_queued queue[QUEUE];
 } bl_encoder;
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -69,6 +76,58 @@ static inline uint64_t chunk_hash(const uint8_t *s, size_t n, size_t room) {
     return sp_hash_bytes(s, n);
 }
 
+/* Put chunk s[0..n) (hash h) and its ranks in the word cache. */
+static int remember(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h, const int32_t *ranks, size_t m) {
+    spbpe_workspace *ws = e->ws;
+    if (sp_reserve((void **)&ws->seg_toks, &ws->seg_toks_cap, 2 * m, sizeof *ws->seg_toks))
+        return sp_fail(e->err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    for (size_t i = 0; i < m; i++) {
+        ws->seg_toks[2 * i] = 0;
+        ws->seg_toks[2 * i + 1] = ranks[i];
+    }
+    if (sp_cache_put(&ws->cache, s, n, h, ws->seg_toks, m)) return sp_fail(e->err, SPBPE_ERR_NOMEM, 0, "out of memory");
+    return SPBPE_OK;
+}
+
+/* Merge the queued chunks, each into the room held for it, remember them,
+ * and close the gaps their room left: the ids after each move down to
+ * follow its ranks. */
+static int flush_queue(bl_encoder *e) {
+    size_t count = e->queued;
+    if (!count) return SPBPE_OK;
+    e->queued = 0;
+    sp_bl_queued *q = e->queue;
+    int32_t *ids = e->ws->ids;
+    sp_bl_merge_queued(e->bl, q, count, ids);
+    for (size_t k = 0; k < count; k++) {
+        int st = remember(e, q[k].s, q[k].n, q[k].hash, ids + q[k].at, q[k].got);
+        if (st) return st;
+    }
+    size_t to = q[0].at;
+    for (size_t k = 0; k < count; k++) {
+        memmove(ids + to, ids + q[k].at, q[k].got * sizeof *ids);
+        to += q[k].got;
+        size_t from = (size_t)q[k].at + q[k].n, end = k + 1 < count ? q[k + 1].at : e->count;
+        memmove(ids + to, ids + from, (end - from) * sizeof *ids);
+        to += end - from;
+    }
+    e->count = to;
+    return SPBPE_OK;
+}
+
+/* Hold room for a chunk of 2..SP_BL_QUEUED_CHUNK bytes that missed the cache
+ * (ranks never outnumber bytes) and queue it; merge the queue when full. */
+static int enqueue(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h) {
+    sp_bl_queued *q = &e->queue[e->queued++];
+    q->s = s;
+    q->n = (uint32_t)n;
+    q->at = (uint32_t)e->count;
+    q->got = 0;
+    q->hash = h;
+    e->count += n;
+    return e->queued == QUEUE ? flush_queue(e) : SPBPE_OK;
+}
+
 /* Encode one chunk; h is chunk_hash(s, n, room) (unused on the reference path). */
 static int encode_chunk(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h) {
     if (!n) return SPBPE_OK; /* an empty match of a custom pattern (tiktoken would panic) */
@@ -101,20 +160,15 @@ static int encode_chunk(bl_encoder *e, const uint8_t *s, size_t n, uint64_t h) {
             return SPBPE_OK;
         }
     }
+    if (h && e->may_queue && n <= SP_BL_QUEUED_CHUNK) return enqueue(e, s, n, h);
     int32_t r = sp_bl_rank_of(bl, s, n);
     int64_t m = 1;
     if (r >= 0) out[0] = r;
     else if ((m = sp_bl_merge(bl, s, n, 0, ws, out, e->err)) < 0)
         return (int)-m;
     if (h) {
-        if (sp_reserve((void **)&ws->seg_toks, &ws->seg_toks_cap, 2 * (size_t)m, sizeof *ws->seg_toks))
-            return sp_fail(e->err, SPBPE_ERR_NOMEM, 0, "out of memory");
-        for (int64_t i = 0; i < m; i++) {
-            ws->seg_toks[2 * i] = 0;
-            ws->seg_toks[2 * i + 1] = out[i];
-        }
-        if (sp_cache_put(&ws->cache, s, n, h, ws->seg_toks, (size_t)m))
-            return sp_fail(e->err, SPBPE_ERR_NOMEM, 0, "out of memory");
+        int st = remember(e, s, n, h, out, (size_t)m);
+        if (st) return st;
     }
     e->count += (size_t)m;
     return SPBPE_OK;
@@ -228,7 +282,14 @@ int sp_bl_encode(const spbpe_bytelevel *bl, const uint8_t *text, size_t len, con
     if (sp_reserve((void **)&ws->ids, &ws->ids_cap, len + 1 + SP_L1_TOKENS, sizeof *ws->ids))
         return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
     if (ws->cache.generation != bl->generation) sp_cache_reset(&ws->cache, bl->generation);
-    bl_encoder e = {bl, ws, opt && opt->reference_path, 0, err};
+    bl_encoder e;
+    e.bl = bl;
+    e.ws = ws;
+    e.reference = opt && opt->reference_path;
+    e.count = 0;
+    e.err = err;
+    e.may_queue = !e.reference && bl->pairs;
+    e.queued = 0;
     const uint8_t *modes = opt ? opt->special_modes : NULL;
     int st;
     if (opt && opt->chunks) {
@@ -255,6 +316,7 @@ int sp_bl_encode(const spbpe_bytelevel *bl, const uint8_t *text, size_t len, con
             start = at + (bl->special_off[k + 1] - bl->special_off[k]);
         }
     }
+    if (!st) st = flush_queue(&e);
     if (st) return st;
     out->ids = ws->ids;
     out->count = e.count;

@@ -11,7 +11,8 @@
  *    rank looked up by bytes, a full scan for the minimum after each
  *    merge): O(n^2), the plain twin the tests and fuzzer compare with;
  *  - up to SMALL_CHUNK bytes: the same scan on arrays on the stack, with
- *    pairs looked up by (left rank, right rank) in the pair table;
+ *    pairs looked up by (left rank, right rank) in the pair table
+ *    (merge_small.c, which also runs several such chunks in turns);
  *  - longer: a doubly linked list of parts and a binary min-heap of pairs
  *    keyed by (rank, left part's start), stale entries skipped when popped
  *    (an entry is live while its left part still ends where its right part
@@ -25,11 +26,11 @@
 
 #include "bytelevel/bytelevel.h"
 
-/* Chunks up to this many bytes merge by scanning arrays: below it the
- * quadratic scan over a few cache lines beats the heap's bookkeeping.
+/* Chunks up to SP_BL_SMALL_CHUNK bytes merge by scanning arrays: below it
+ * the quadratic scan over a few cache lines beats the heap's bookkeeping.
  * Measured in CPU time on English and on 27 languages' text (cl100k): 32
  * beat 64 and 16. */
-#define SMALL_CHUNK 32
+#define SMALL_CHUNK SP_BL_SMALL_CHUNK
 
 #define NO_RANK UINT32_MAX
 
@@ -79,47 +80,6 @@ static int64_t merge_reference(const spbpe_bytelevel *bl, const uint8_t *s, size
         int32_t r = sp_bl_rank_of(bl, s + pos[i], pos[i + 1] - pos[i]);
         if (r < 0) return -no_rank_error(err, s, pos[i]);
         out[i] = r;
-    }
-    return (int64_t)m;
-}
-
-/* ----------------------------------------------------------- small scan */
-
-static int64_t merge_small(const spbpe_bytelevel *bl, const uint8_t *s, size_t n, int32_t *out, spbpe_error *err) {
-    uint32_t pos[SMALL_CHUNK + 1];
-    int32_t id[SMALL_CHUNK];
-    uint32_t rank[SMALL_CHUNK];
-    size_t m = n;
-    for (size_t i = 0; i < n; i++) {
-        pos[i] = (uint32_t)i;
-        id[i] = bl->byte_rank[s[i]];
-    }
-    pos[n] = (uint32_t)n;
-    for (size_t i = 0; i + 1 < m; i++) rank[i] = (uint32_t)bl->byte_pair[s[i] << 8 | s[i + 1]]; /* -1 = NO_RANK */
-    for (;;) {
-        /* the lowest rank (a reduction the compiler vectorizes), then its first place */
-        uint32_t best = NO_RANK;
-        for (size_t i = 0; i + 1 < m; i++) best = rank[i] < best ? rank[i] : best;
-        if (best == NO_RANK) break;
-        size_t at = 0;
-        while (rank[at] != best) at++;
-        id[at] = (int32_t)best;
-        m--;
-        memmove(pos + at + 1, pos + at + 2, (m - at) * sizeof *pos);
-        memmove(id + at + 1, id + at + 2, (m - at - 1) * sizeof *id);
-        if (at + 1 < m) memmove(rank + at + 1, rank + at + 2, (m - at - 2) * sizeof *rank);
-        if (at > 0) {
-            int32_t r = sp_bl_pair_rank(bl, id[at - 1], id[at], s + pos[at - 1], pos[at + 1] - pos[at - 1]);
-            rank[at - 1] = r < 0 ? NO_RANK : (uint32_t)r;
-        }
-        if (at + 1 < m) {
-            int32_t r = sp_bl_pair_rank(bl, id[at], id[at + 1], s + pos[at], pos[at + 2] - pos[at]);
-            rank[at] = r < 0 ? NO_RANK : (uint32_t)r;
-        }
-    }
-    for (size_t i = 0; i < m; i++) {
-        if (id[i] < 0) return -no_rank_error(err, s, pos[i]);
-        out[i] = id[i];
     }
     return (int64_t)m;
 }
@@ -221,6 +181,6 @@ int64_t sp_bl_merge(const spbpe_bytelevel *bl, const uint8_t *s, size_t n, int r
         out[0] = bl->byte_rank[s[0]];
         return 1;
     }
-    if (n <= SMALL_CHUNK) return merge_small(bl, s, n, out, err);
+    if (n <= SMALL_CHUNK) return sp_bl_merge_small(bl, s, n, out, err);
     return merge_heap(bl, s, n, ws, out, err);
 }

@@ -89,15 +89,27 @@ static inline int32_t sp_bl_rank_of(const spbpe_bytelevel *bl, const uint8_t *s,
 
 /* The rank of the concatenation of tokens left and right (whose bytes are
  * s[0..n)), or -1: one probe of the pair table when there is one. */
-static inline int32_t sp_bl_pair_rank(const spbpe_bytelevel *bl, int32_t left, int32_t right, const uint8_t *s,
-                                      size_t n) {
-    if (!bl->pairs || left < 0 || right < 0) return sp_bl_rank_of(bl, s, n);
-    uint64_t key = (uint64_t)left << 21 | (uint64_t)right;
-    for (size_t i = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 20) & bl->pairs_mask;; i = (i + 1) & bl->pairs_mask) {
+static inline uint64_t sp_bl_pair_key(int32_t left, int32_t right) {
+    return (uint64_t)left << 21 | (uint64_t)right;
+}
+/* Where the probe for a pair key starts in bl->pairs (merge_lanes.c
+ * prefetches it before it probes). */
+static inline size_t sp_bl_pair_slot(const spbpe_bytelevel *bl, uint64_t key) {
+    return (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 20) & bl->pairs_mask;
+}
+/* The merged rank of a pair key, probing from slot i, or -1. */
+static inline int32_t sp_bl_pair_probe(const spbpe_bytelevel *bl, uint64_t key, size_t i) {
+    for (;; i = (i + 1) & bl->pairs_mask) {
         uint64_t slot = bl->pairs[i];
         if (!slot) return -1;
         if ((slot >> 22) == key) return (int32_t)(slot & 0x3FFFFF) - 1;
     }
+}
+static inline int32_t sp_bl_pair_rank(const spbpe_bytelevel *bl, int32_t left, int32_t right, const uint8_t *s,
+                                      size_t n) {
+    if (!bl->pairs || left < 0 || right < 0) return sp_bl_rank_of(bl, s, n);
+    uint64_t key = sp_bl_pair_key(left, right);
+    return sp_bl_pair_probe(bl, key, sp_bl_pair_slot(bl, key));
 }
 
 /* The index of the special token with bytes s[0..n), or -1. */
@@ -113,6 +125,35 @@ int32_t sp_bl_special_of(const spbpe_bytelevel *bl, const uint8_t *s, size_t n);
  * in err) or memory ran out (SPBPE_ERR_NOMEM). */
 int64_t sp_bl_merge(const spbpe_bytelevel *bl, const uint8_t *s, size_t n, int reference, spbpe_workspace *ws,
                     int32_t *out, spbpe_error *err);
+
+/* Chunks of up to this many bytes are merged by scanning arrays
+ * (merge_small.c), longer ones by a heap (byte_merge.c) ... */
+#define SP_BL_SMALL_CHUNK 32
+/* ... except when they wait to be merged in turns with other chunks
+ * (sp_bl_merge_queued): then the scan takes chunks up to this long, since
+ * the misses it waits on, not its work, bound the speed. */
+#define SP_BL_QUEUED_CHUNK 128
+
+/* sp_bl_merge for a chunk of 2..SP_BL_SMALL_CHUNK bytes (merge_small.c). */
+int64_t sp_bl_merge_small(const spbpe_bytelevel *bl, const uint8_t *s, size_t n, int32_t *out, spbpe_error *err);
+
+/* A chunk waiting for sp_bl_merge_queued: its bytes s[0..n) (2 <= n <=
+ * SP_BL_QUEUED_CHUNK), the place `at` in the id buffer where its ranks go
+ * (room for n), its word-cache hash, and, once merged, how many ranks it
+ * has (`got`). */
+typedef struct sp_bl_queued {
+    const uint8_t *s;
+    uint32_t n, at, got;
+    uint64_t hash;
+} sp_bl_queued;
+
+/* Encode each queued chunk exactly as sp_bl_encode would one at a time
+ * (its rank when its bytes are a token, else sp_bl_merge's ranks), writing
+ * chunk i's ranks at ids + q[i].at and their count in q[i].got.  The
+ * chunks are merged a few at a time, in turns, so that one chunk's table
+ * lookups are in flight while the others work (merge_lanes.c).  Needs
+ * bl->pairs (every byte has a rank), so it cannot fail. */
+void sp_bl_merge_queued(const spbpe_bytelevel *bl, sp_bl_queued *q, size_t count, int32_t *ids);
 
 /* ------------------------------------------------------------- specials */
 

@@ -1,0 +1,275 @@
+/*
+ * merge_small.c - byte pair merging of short chunks (up to
+ * SP_BL_SMALL_CHUNK bytes) by scanning arrays, one chunk at a time or
+ * several in turns.
+ *
+ * The scan is tiktoken's loop on arrays: the parts' starts, their ranks
+ * and the rank of each adjacent pair; merge the pair of lowest rank
+ * (leftmost on ties), look up the two pairs it changes, repeat until no
+ * pair is a token.  The two lookups go to the pair table (megabytes), so
+ * on text the cache has not seen, a chunk mostly waits for memory: about
+ * one miss per merge, one after another.
+ *
+ * sp_bl_merge_queued hides that wait.  It keeps LANES chunks in flight and
+ * gives each one step in turn: a step finishes the lookups the previous
+ * step asked for (their table lines prefetched then, and arrived while the
+ * other lanes worked), merges once, and prefetches the next lookups.  Each
+ * chunk goes through exactly the steps it would alone, so the result is
+ * the same; only the order of memory accesses across chunks changes.
+ * Before merging, a queued chunk is looked up as a whole (tiktoken returns
+ * a chunk that is a token as that token), in two steps the same way: its
+ * slot in the rank table, then the candidate token's decode record.
+ */
+#include <string.h>
+
+#include "bytelevel/bytelevel.h"
+
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define LANE_SSE2 1
+#else
+#define LANE_SSE2 0
+#endif
+
+#define SMALL SP_BL_QUEUED_CHUNK /* the longest chunk either way */
+/* Ranks are below SP_BL_MAX_ID, so as signed values with this for "no
+ * pair" they compare right with SSE2's signed compares. */
+#define NO_RANK INT32_MAX
+/* Chunks in flight in sp_bl_merge_queued: enough that a lane's lookups
+ * (an L3 or memory round trip) arrive while the others take a step. */
+#define LANES 8
+
+enum { ASK_WHOLE, CHECK_WHOLE, MERGING };
+
+/* Part i starts at byte i, so byte offsets index every array; a part
+ * merged into its left neighbour stays in them, dead (rank NO_RANK), and
+ * the live parts are linked through next/prev.  A merge then writes a few
+ * entries instead of moving the arrays' tails. */
+#define NONE 0xFF
+typedef struct small_merge {
+    const uint8_t *s;
+    uint32_t n;                /* bytes */
+    int stage;                 /* for queued chunks: ASK_WHOLE, CHECK_WHOLE, then MERGING */
+    int32_t rank[SMALL + 4];   /* rank of live part i and the next live part together, else NO_RANK;
+                                  NO_RANK past the end up to a multiple of 4 */
+    int32_t id[SMALL];         /* rank of live part i (-1: a byte without one) */
+    uint8_t next[SMALL], prev[SMALL]; /* live neighbours, NONE at the ends */
+    uint32_t waiting;          /* pair lookups asked for and not finished yet */
+    uint32_t wait_at[2];       /* ... which rank[] each fills */
+    uint64_t wait_key[2];
+    size_t wait_slot[2];
+    size_t whole_slot;         /* the whole chunk's rank-table slot, then its candidate token */
+    uint32_t whole_hash;
+} small_merge;
+
+_Static_assert(SMALL < NONE, "part indices fit a byte, below NONE");
+
+static void start_merge(small_merge *w, const spbpe_bytelevel *bl) {
+    const uint8_t *s = w->s;
+    uint32_t n = w->n;
+    w->waiting = 0;
+    w->stage = MERGING;
+    for (uint32_t i = 0; i < n; i++) {
+        w->id[i] = bl->byte_rank[s[i]];
+        w->next[i] = i + 1 < n ? (uint8_t)(i + 1) : NONE;
+        w->prev[i] = i ? (uint8_t)(i - 1) : NONE;
+        int32_t r = i + 1 < n ? bl->byte_pair[s[i] << 8 | s[i + 1]] : -1;
+        w->rank[i] = r < 0 ? NO_RANK : r;
+    }
+    for (uint32_t i = n; i < n + 3; i++) w->rank[i] = NO_RANK;
+}
+
+/* Ask for the rank of live part i and the next live part j together:
+ * through the pair table (its line prefetched, the probe left to
+ * finish_lookups), or, without one, by their bytes at once. */
+static inline void ask_pair(small_merge *w, const spbpe_bytelevel *bl, uint32_t i, uint32_t j) {
+    int32_t left = w->id[i], right = w->id[j];
+    if (bl->pairs && left >= 0 && right >= 0) {
+        uint64_t key = sp_bl_pair_key(left, right);
+        size_t slot = sp_bl_pair_slot(bl, key);
+#if defined(__GNUC__) || defined(__clang__)
+        __builtin_prefetch(&bl->pairs[slot]);
+#endif
+        w->wait_at[w->waiting] = i;
+        w->wait_key[w->waiting] = key;
+        w->wait_slot[w->waiting] = slot;
+        w->waiting++;
+        return;
+    }
+    uint32_t end = w->next[j] == NONE ? w->n : w->next[j];
+    int32_t r = sp_bl_rank_of(bl, w->s + i, end - i);
+    w->rank[i] = r < 0 ? NO_RANK : r;
+}
+
+static inline void finish_lookups(small_merge *w, const spbpe_bytelevel *bl) {
+    for (uint32_t k = 0; k < w->waiting; k++) {
+        int32_t r = sp_bl_pair_probe(bl, w->wait_key[k], w->wait_slot[k]);
+        w->rank[w->wait_at[k]] = r < 0 ? NO_RANK : r;
+    }
+    w->waiting = 0;
+}
+
+/* The first place of the lowest of rank[0 .. count) (count >= 1), or
+ * NONE when all are NO_RANK.  With SSE2, four at a time (rank is NO_RANK
+ * up to a multiple of 4); the plain loop is the same answer. */
+static inline uint32_t lowest_first(const int32_t *rank, uint32_t count) {
+#if LANE_SSE2
+    __m128i best = _mm_set1_epi32(NO_RANK);
+    for (uint32_t i = 0; i < count; i += 4) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(rank + i));
+        __m128i lower = _mm_cmplt_epi32(v, best);
+        best = _mm_or_si128(_mm_and_si128(lower, v), _mm_andnot_si128(lower, best));
+    }
+    /* the minimum into every lane */
+    __m128i other = _mm_shuffle_epi32(best, _MM_SHUFFLE(1, 0, 3, 2));
+    __m128i lower = _mm_cmplt_epi32(other, best);
+    best = _mm_or_si128(_mm_and_si128(lower, other), _mm_andnot_si128(lower, best));
+    other = _mm_shuffle_epi32(best, _MM_SHUFFLE(2, 3, 0, 1));
+    lower = _mm_cmplt_epi32(other, best);
+    best = _mm_or_si128(_mm_and_si128(lower, other), _mm_andnot_si128(lower, best));
+    if (_mm_cvtsi128_si32(best) == NO_RANK) return NONE;
+    for (uint32_t i = 0;; i += 4) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(rank + i));
+        int hit = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, best)));
+        if (hit) return i + (uint32_t)__builtin_ctz((unsigned)hit);
+    }
+#else
+    int32_t best = NO_RANK;
+    for (uint32_t i = 0; i < count; i++) best = rank[i] < best ? rank[i] : best;
+    if (best == NO_RANK) return NONE;
+    uint32_t at = 0;
+    while (rank[at] != best) at++;
+    return at;
+#endif
+}
+
+/* One merge, its lookups asked for; 0 when no pair merges (done). */
+static inline int merge_step(small_merge *w, const spbpe_bytelevel *bl) {
+    int32_t *rank = w->rank;
+    uint32_t at = lowest_first(rank, w->n - 1);
+    if (at == NONE) return 0;
+    int32_t best = rank[at];
+    uint32_t gone = w->next[at], after = w->next[gone], before = w->prev[at];
+    w->id[at] = best;
+    rank[gone] = NO_RANK;
+    w->next[at] = (uint8_t)after;
+    if (after != NONE) {
+        w->prev[after] = (uint8_t)at;
+        ask_pair(w, bl, at, after);
+    } else {
+        rank[at] = NO_RANK;
+    }
+    if (before != NONE) ask_pair(w, bl, before, at);
+    return 1;
+}
+
+/* Copy the live parts' ranks to out; their count. */
+static uint32_t live_ranks(const small_merge *w, int32_t *out) {
+    uint32_t m = 0;
+    for (uint32_t i = 0; i != NONE; i = w->next[i]) out[m++] = w->id[i];
+    return m;
+}
+
+int64_t sp_bl_merge_small(const spbpe_bytelevel *bl, const uint8_t *s, size_t n, int32_t *out, spbpe_error *err) {
+    small_merge w;
+    w.s = s;
+    w.n = (uint32_t)n;
+    start_merge(&w, bl);
+    do finish_lookups(&w, bl);
+    while (merge_step(&w, bl));
+    for (uint32_t i = 0; i != NONE; i = w.next[i])
+        if (w.id[i] < 0)
+            return -sp_fail(err, SPBPE_ERR_MODEL_FORMAT, i,
+                            "byte 0x%02x has no rank in the mergeable ranks, so text containing it cannot be encoded",
+                            (unsigned)s[i]);
+    return (int64_t)live_ranks(&w, out);
+}
+
+/* ---------------------------------------------------------------- queued */
+
+static void start_queued(small_merge *w, const spbpe_bytelevel *bl, const sp_bl_queued *q) {
+    w->s = q->s;
+    w->n = q->n;
+    uint64_t h = sp_hash_bytes(q->s, q->n); /* as sp_bl_rank_of */
+    w->whole_hash = (uint32_t)(h >> 32) | 1u;
+    w->whole_slot = (size_t)h & bl->ranks_mask;
+    w->stage = ASK_WHOLE;
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(&bl->ranks[w->whole_slot]);
+#endif
+}
+
+/* The chunk is the token `rank`: one live part. */
+static void whole_token(small_merge *w, int32_t rank) {
+    w->id[0] = rank;
+    w->next[0] = NONE;
+}
+
+/* One step of a queued chunk; 0 when it is done (its ranks in w->id). */
+static int queued_step(small_merge *w, const spbpe_bytelevel *bl) {
+    switch (w->stage) {
+    case ASK_WHOLE:
+        for (size_t i = w->whole_slot;; i = (i + 1) & bl->ranks_mask) {
+            const sp_bl_slot *slot = &bl->ranks[i];
+            if (!slot->hash) break; /* not a token */
+            if (slot->hash == w->whole_hash) {
+                w->whole_slot = (size_t)(uint32_t)slot->id; /* now the candidate token */
+#if defined(__GNUC__) || defined(__clang__)
+                __builtin_prefetch(bl->dec + w->whole_slot * SP_BL_DEC_SIZE);
+#endif
+                w->stage = CHECK_WHOLE;
+                return 1;
+            }
+        }
+        start_merge(w, bl);
+        return merge_step(w, bl);
+    case CHECK_WHOLE: {
+        const uint8_t *rec = bl->dec + w->whole_slot * SP_BL_DEC_SIZE;
+        if (w->n <= SP_BL_DEC_INLINE && rec[SP_BL_DEC_SIZE - 1] == w->n + 1 && memcmp(rec, w->s, w->n) == 0) {
+            whole_token(w, (int32_t)w->whole_slot);
+            return 0;
+        }
+        /* a longer token, or another token with the same hash bits: the full lookup */
+        int32_t r = sp_bl_rank_of(bl, w->s, w->n);
+        if (r >= 0) {
+            whole_token(w, r);
+            return 0;
+        }
+        start_merge(w, bl);
+        return merge_step(w, bl);
+    }
+    default:
+        finish_lookups(w, bl);
+        return merge_step(w, bl);
+    }
+}
+
+void sp_bl_merge_queued(const spbpe_bytelevel *bl, sp_bl_queued *q, size_t count, int32_t *ids) {
+    small_merge lane[LANES];
+    size_t job[LANES], next = 0, busy = 0;
+    while (busy < LANES && next < count) {
+        start_queued(&lane[busy], bl, &q[next]);
+        job[busy++] = next++;
+    }
+    while (busy) {
+        for (size_t l = 0; l < busy;) {
+            small_merge *w = &lane[l];
+            if (queued_step(w, bl)) {
+                l++;
+                continue;
+            }
+            sp_bl_queued *done = &q[job[l]];
+            done->got = live_ranks(w, ids + done->at);
+            if (next < count) {
+                start_queued(w, bl, &q[next]);
+                job[l++] = next++;
+            } else { /* the last lane takes this one's place */
+                busy--;
+                if (l != busy) {
+                    lane[l] = lane[busy];
+                    job[l] = job[busy];
+                }
+            }
+        }
+    }
+}
