@@ -30,6 +30,16 @@
 #else
 #define LANE_SSE2 0
 #endif
+/* AVX2 where the compiler can target it for one function and the CPU has
+ * it (checked once per chunk): eight ranks an instruction, with a real
+ * signed minimum. */
+#if LANE_SSE2 && (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#define LANE_AVX2 1
+#define AVX2_TARGET __attribute__((target("avx2")))
+#else
+#define LANE_AVX2 0
+#endif
 
 #define SMALL SP_BL_QUEUED_CHUNK /* the longest chunk either way */
 /* Ranks are below SP_BL_MAX_ID, so as signed values with this for "no
@@ -50,8 +60,9 @@ typedef struct small_merge {
     const uint8_t *s;
     uint32_t n;                /* bytes */
     int stage;                 /* for queued chunks: ASK_WHOLE, CHECK_WHOLE, then MERGING */
-    int32_t rank[SMALL + 4];   /* rank of live part i and the next live part together, else NO_RANK;
-                                  NO_RANK past the end up to a multiple of 4 */
+    int avx2;                  /* lowest_first may use AVX2 */
+    int32_t rank[SMALL + 8];   /* rank of live part i and the next live part together, else NO_RANK;
+                                  NO_RANK past the end up to a multiple of 8 */
     int32_t id[SMALL];         /* rank of live part i (-1: a byte without one) */
     uint8_t next[SMALL], prev[SMALL]; /* live neighbours, NONE at the ends */
     uint32_t waiting;          /* pair lookups asked for and not finished yet */
@@ -76,7 +87,12 @@ static void start_merge(small_merge *w, const spbpe_bytelevel *bl) {
         int32_t r = i + 1 < n ? bl->byte_pair[s[i] << 8 | s[i + 1]] : -1;
         w->rank[i] = r < 0 ? NO_RANK : r;
     }
-    for (uint32_t i = n; i < n + 3; i++) w->rank[i] = NO_RANK;
+    for (uint32_t i = n; i < n + 7; i++) w->rank[i] = NO_RANK;
+#if LANE_AVX2
+    w->avx2 = __builtin_cpu_supports("avx2");
+#else
+    w->avx2 = 0;
+#endif
 }
 
 /* Ask for the rank of live part i and the next live part j together:
@@ -109,6 +125,25 @@ static inline void finish_lookups(small_merge *w, const spbpe_bytelevel *bl) {
     w->waiting = 0;
 }
 
+#if LANE_AVX2
+/* lowest_first eight at a time (rank is NO_RANK up to a multiple of 8). */
+AVX2_TARGET static uint32_t lowest_first_avx2(const int32_t *rank, uint32_t count) {
+    __m256i best = _mm256_set1_epi32(NO_RANK);
+    for (uint32_t i = 0; i < count; i += 8) best = _mm256_min_epi32(best, _mm256_loadu_si256((const __m256i *)(rank + i)));
+    __m128i m = _mm_min_epi32(_mm256_castsi256_si128(best), _mm256_extracti128_si256(best, 1));
+    m = _mm_min_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+    m = _mm_min_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+    int32_t lowest = _mm_cvtsi128_si32(m);
+    if (lowest == NO_RANK) return NONE;
+    __m256i want = _mm256_set1_epi32(lowest);
+    for (uint32_t i = 0;; i += 8) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(rank + i));
+        int hit = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v, want)));
+        if (hit) return i + sp_lowest_bit((unsigned)hit);
+    }
+}
+#endif
+
 /* The first place of the lowest of rank[0 .. count) (count >= 1), or
  * NONE when all are NO_RANK.  With SSE2, four at a time (rank is NO_RANK
  * up to a multiple of 4); the plain loop is the same answer. */
@@ -131,7 +166,7 @@ static inline uint32_t lowest_first(const int32_t *rank, uint32_t count) {
     for (uint32_t i = 0;; i += 4) {
         __m128i v = _mm_loadu_si128((const __m128i *)(rank + i));
         int hit = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, best)));
-        if (hit) return i + (uint32_t)__builtin_ctz((unsigned)hit);
+        if (hit) return i + sp_lowest_bit((unsigned)hit);
     }
 #else
     int32_t best = NO_RANK;
@@ -146,7 +181,11 @@ static inline uint32_t lowest_first(const int32_t *rank, uint32_t count) {
 /* One merge, its lookups asked for; 0 when no pair merges (done). */
 static inline int merge_step(small_merge *w, const spbpe_bytelevel *bl) {
     int32_t *rank = w->rank;
+#if LANE_AVX2
+    uint32_t at = w->avx2 ? lowest_first_avx2(rank, w->n - 1) : lowest_first(rank, w->n - 1);
+#else
     uint32_t at = lowest_first(rank, w->n - 1);
+#endif
     if (at == NONE) return 0;
     int32_t best = rank[at];
     uint32_t gone = w->next[at], after = w->next[gone], before = w->prev[at];

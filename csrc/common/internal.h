@@ -49,6 +49,20 @@ uint64_t sp_clock_ms(void);
 
 /* ------------------------------------------------------------- byte tricks */
 
+/* Index of the lowest set bit of x (x != 0). */
+static inline uint32_t sp_lowest_bit(uint32_t x) {
+#if defined(__GNUC__) || defined(__clang__)
+    return (uint32_t)__builtin_ctz(x);
+#else
+    uint32_t i = 0;
+    while (!(x & 1u)) {
+        x >>= 1;
+        i++;
+    }
+    return i;
+#endif
+}
+
 /* Index of the lowest byte of x with its top bit set (x != 0), bytes read
  * little-endian from memory: the first flagged byte of a SWAR test. */
 static inline size_t sp_first_flagged_byte(uint64_t x) {
