@@ -5,7 +5,7 @@ flush_queue).  These tests encode text of many unseen chunks with a fresh
 Encoding (its cache empty) and compare with tiktoken and with the engine's
 reference path (tiktoken's plain loop, no cache, no queue):
 
-- chunks of every length from 2 bytes to past the queue's limit (128) and
+- chunks of every length from 2 bytes to past the queue's limit (254) and
   the scan's (32), in several scripts, so queued, scanned-alone and
   heap-merged chunks sit side by side;
 - the same unseen chunk twice within one queue (both merged, both kept);
@@ -51,7 +51,7 @@ def random_word(rng: random.Random, target_bytes: int) -> str:
 
 
 def unseen_text(seed: int, words: int) -> str:
-    """Words of 2..200 bytes, each new to a fresh cache, some repeated soon
+    """Words of 2..300 bytes, each new to a fresh cache, some repeated soon
     after, separated as the built-in patterns split them."""
     rng = random.Random(seed)
     parts: list[str] = []
@@ -59,7 +59,7 @@ def unseen_text(seed: int, words: int) -> str:
         if parts and rng.random() < 0.15:  # the same unseen chunk again, within one queue
             parts.append(parts[-rng.randrange(1, min(len(parts), 6) + 1)])
             continue
-        size = rng.choice([2, 3, 5, 8, 9, 16, 24, 31, 32, 33, 40, 64, 100, 127, 128, 129, 130, 200])
+        size = rng.choice([2, 3, 5, 8, 9, 16, 24, 31, 32, 33, 40, 64, 100, 128, 129, 200, 253, 254, 255, 256, 300])
         parts.append(random_word(rng, size))
     seps = [" ", " ", " ", ", ", "\n", " the ", " of ", "! ", "  "]
     return "".join(p + rng.choice(seps) for p in parts)
