@@ -4,6 +4,7 @@ and quicktok, measured in one run.
     python benchmarks/bench_gpt.py              # 4 MB of English and of multilingual text
     python benchmarks/bench_gpt.py --quick      # 1 MB each, 3 rounds
     python benchmarks/bench_gpt.py --json out.json
+    python benchmarks/bench_gpt.py --corpus-pass  # one pass over all of ../shared/corpora's English and multilingual text
 
 Peers, on the same documents in the same process: tiktoken (the reference;
 ``tiktoken.Encoding`` built from the same rank file, pattern and specials)
@@ -21,6 +22,12 @@ interleave every peer and mode, so drift in the machine's speed moves all
 figures alike: quote the ratios.  Single-thread rows are also given in
 CPU time (process_time), which a busy shared machine distorts far less
 than wall time; the batch rows are wall time (threads are the point).
+
+--corpus-pass instead times what encoding a new corpus once costs: one
+pass over every file of ../shared/corpora/english and /multilingual (cut
+into documents of about DOC_BYTES) with a fresh Encoding, whose chunk cache
+fills as it goes, against tiktoken's and quicktok's pass; the ids of every
+document are then checked identical across the three.
 """
 
 from __future__ import annotations
@@ -131,13 +138,57 @@ def timed(fn, docs):
     return time.perf_counter() - t, time.process_time() - c
 
 
+def corpus_pass():
+    """One pass over each whole corpus with a fresh Encoding (see the module docstring)."""
+    corpora = os.path.join(SHARED, "corpora")
+    kinds = {}
+    for kind in ("english", "multilingual"):
+        folder = os.path.join(corpora, kind)
+        if os.path.isdir(folder):
+            paths = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".txt"))
+            kinds[kind] = documents(paths, 1 << 62)
+    if not kinds:
+        raise SystemExit(f"no corpora under {corpora}: --corpus-pass needs ../shared (or $SPBPE_SHARED)")
+    print("one pass over each whole corpus, a fresh Encoding (its chunk cache fills as it goes); CPU time, MB/s")
+    print(
+        f"{'encoding':12} {'text':13} {'MB':>5} {'spbpe':>7} {'tiktoken':>8} {'quicktok':>8} {'x tiktoken':>10} {'x quicktok':>10}"
+    )
+    for name in ("cl100k_base", "o200k_base"):
+        if name not in SPECS:
+            continue
+        ours, peers, _ = encoders(name)
+        for kind, docs in kinds.items():
+            nbytes = sum(len(d.encode()) for d in docs)
+            fresh = spbpe.gpt.Encoding(
+                f"{name}-one-pass", pat_str=ours._pat_str, mergeable_ranks=ours._mergeable_ranks,
+                special_tokens=ours._special_tokens,
+            )  # fmt: skip
+            rates = {}
+            for p, fn in peers.items():
+                rates[p] = nbytes / 1e6 / timed(fresh.encode_ordinary if p == "spbpe" else fn, docs)[1]
+            for p, fn in peers.items():
+                differ = sum(list(fn(d)) != fresh.encode_ordinary(d) for d in docs)
+                if differ:
+                    raise SystemExit(f"{name} {kind}: {p} differs from spbpe on {differ} of {len(docs)} documents")
+            tk, qt = rates.get("tiktoken"), rates.get("quicktok")
+            print(
+                f"{name:12} {kind:13} {nbytes / 1e6:5.1f} {rates['spbpe']:7.1f} {tk or 0:8.1f} {qt or 0:8.1f} "
+                f"{rates['spbpe'] / tk if tk else 0:10.2f} {rates['spbpe'] / qt if qt else 0:10.2f}"
+            )
+    print(f"ids identical across {', '.join(peers)} on every document")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1 MB per text kind, 3 rounds")
     ap.add_argument("--mb", type=float, default=None, help="MB of text per kind (default 4, or 1 with --quick)")
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--json", help="write the figures here")
+    ap.add_argument("--corpus-pass", action="store_true", help="one pass over each whole corpus instead (see above)")
     args = ap.parse_args(argv)
+    if args.corpus_pass:
+        corpus_pass()
+        return
     limit = int((args.mb or (1 if args.quick else 4)) * 1e6)
     rounds = args.rounds or (3 if args.quick else 5)
     kinds = load_docs(limit)
