@@ -130,6 +130,16 @@ def encoders(name):
     return ours, peers, decoders
 
 
+def fresh_copy(ours):
+    """An Encoding like ours, with its own chunk cache, empty."""
+    return spbpe.gpt.Encoding(
+        f"{ours.name}-fresh",
+        pat_str=ours._pat_str,
+        mergeable_ranks=ours._mergeable_ranks,
+        special_tokens=ours._special_tokens,
+    )
+
+
 def timed(fn, docs):
     """(wall, CPU) seconds of fn over the documents."""
     t, c = time.perf_counter(), time.process_time()
@@ -159,10 +169,7 @@ def corpus_pass():
         ours, peers, _ = encoders(name)
         for kind, docs in kinds.items():
             nbytes = sum(len(d.encode()) for d in docs)
-            fresh = spbpe.gpt.Encoding(
-                f"{name}-one-pass", pat_str=ours._pat_str, mergeable_ranks=ours._mergeable_ranks,
-                special_tokens=ours._special_tokens,
-            )  # fmt: skip
+            fresh = fresh_copy(ours)
             rates = {}
             for p, fn in peers.items():
                 rates[p] = nbytes / 1e6 / timed(fresh.encode_ordinary if p == "spbpe" else fn, docs)[1]
@@ -204,12 +211,7 @@ def main(argv=None):
             # what one pass over a new corpus gets; the rows after it are warm.
             first = {p: [] for p in peers}
             for _ in range(rounds):
-                fresh = spbpe.gpt.Encoding(
-                    f"{name}-first-pass",
-                    pat_str=ours._pat_str,
-                    mergeable_ranks=ours._mergeable_ranks,
-                    special_tokens=ours._special_tokens,
-                )
+                fresh = fresh_copy(ours)
                 for p, fn in peers.items():
                     first[p].append(timed(fresh.encode_ordinary if p == "spbpe" else fn, docs))
                 del fresh

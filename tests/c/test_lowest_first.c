@@ -10,13 +10,8 @@
 
 #include "bytelevel/merge_small.c"
 
-static uint64_t rng = 0x2545F4914F6CDD1DULL;
-static uint32_t next(uint32_t n) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng % n);
-}
+#define TEST_SEED 0x2545F4914F6CDD1DULL
+#include "xorshift.h"
 
 static uint32_t plain_lowest_first(const int32_t *rank, uint32_t count) {
     int32_t best = NO_RANK;

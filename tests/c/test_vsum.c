@@ -21,13 +21,8 @@ static const uint32_t ALPHABET[] = {
 };
 #define ALPHABET_N (sizeof ALPHABET / sizeof ALPHABET[0])
 
-static uint64_t rng = 0x9E3779B97F4A7C15ULL;
-static uint32_t next(uint32_t n) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng % n);
-}
+#define TEST_SEED 0x9E3779B97F4A7C15ULL
+#include "xorshift.h"
 
 /* The summary of cps[0..n) built as the trainer builds it: characters
  * joined left to right (every prefix valid, as every pair symbol is). */
