@@ -77,8 +77,8 @@ SP_API void spbpe_bytelevel_free(spbpe_bytelevel *bl) {
     free(bl->off);
     free(bl->kind);
     free(bl->dec);
-    free(bl->ranks);
-    free(bl->pairs);
+    sp_big_free(bl->ranks, (bl->ranks_mask + 1) * sizeof *bl->ranks);
+    sp_big_free(bl->pairs, bl->pairs ? (bl->pairs_mask + 1) * sizeof *bl->pairs : 0);
     free(bl->byte_pair);
     free(bl->special_arena);
     free(bl->special_off);
@@ -111,7 +111,7 @@ static int build_pairs(spbpe_bytelevel *bl) {
     }
     size_t size = 16;
     while (size < count + count / 2 + 1) size *= 2; /* load at most 2/3 */
-    bl->pairs = calloc(size, sizeof *bl->pairs);
+    bl->pairs = sp_big_calloc(size * sizeof *bl->pairs);
     if (!bl->pairs) {
         free(items);
         return -1;
@@ -207,9 +207,9 @@ static int build(spbpe_bytelevel *bl, const uint8_t *tokens, const size_t *start
     bl->kind = calloc((size_t)limit + 1, 1);
     bl->off = calloc((size_t)limit + 2, sizeof *bl->off);
     size_t size = table_size(count);
-    bl->ranks = calloc(size, sizeof *bl->ranks);
+    bl->ranks = sp_big_calloc(size * sizeof *bl->ranks);
+    if (bl->ranks) bl->ranks_mask = size - 1;
     if (!bl->kind || !bl->off || !bl->ranks) return sp_fail(err, SPBPE_ERR_NOMEM, 0, "out of memory");
-    bl->ranks_mask = size - 1;
     /* lengths by id, then offsets, then bytes: the arena in id order */
     for (size_t i = 0; i < count; i++) {
         if (bl->kind[ranks[i]])
