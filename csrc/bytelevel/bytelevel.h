@@ -92,7 +92,7 @@ static inline int32_t sp_bl_rank_of(const spbpe_bytelevel *bl, const uint8_t *s,
 static inline uint64_t sp_bl_pair_key(int32_t left, int32_t right) {
     return (uint64_t)left << 21 | (uint64_t)right;
 }
-/* Where the probe for a pair key starts in bl->pairs (merge_lanes.c
+/* Where the probe for a pair key starts in bl->pairs (merge_small.c
  * prefetches it before it probes). */
 static inline size_t sp_bl_pair_slot(const spbpe_bytelevel *bl, uint64_t key) {
     return (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 20) & bl->pairs_mask;
@@ -153,7 +153,7 @@ typedef struct sp_bl_queued {
  * (its rank when its bytes are a token, else sp_bl_merge's ranks), writing
  * chunk i's ranks at ids + q[i].at and their count in q[i].got.  The
  * chunks are merged a few at a time, in turns, so that one chunk's table
- * lookups are in flight while the others work (merge_lanes.c).  Needs
+ * lookups are in flight while the others work (merge_small.c).  Needs
  * bl->pairs (every byte has a rank), so it cannot fail. */
 void sp_bl_merge_queued(const spbpe_bytelevel *bl, sp_bl_queued *q, size_t count, int32_t *ids);
 

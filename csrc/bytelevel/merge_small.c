@@ -1,9 +1,10 @@
 /*
- * merge_small.c - byte pair merging of short chunks (up to
- * SP_BL_SMALL_CHUNK bytes) by scanning arrays, one chunk at a time or
- * several in turns.
+ * merge_small.c - byte pair merging of short chunks by scanning arrays:
+ * one chunk of up to SP_BL_SMALL_CHUNK bytes at a time (sp_bl_merge_small),
+ * or chunks of up to SP_BL_QUEUED_CHUNK bytes several in turns
+ * (sp_bl_merge_queued).
  *
- * The scan is tiktoken's loop on arrays: the parts' starts, their ranks
+ * The scan is tiktoken's loop on arrays: each part's rank and neighbours
  * and the rank of each adjacent pair; merge the pair of lowest rank
  * (leftmost on ties), look up the two pairs it changes, repeat until no
  * pair is a token.  The two lookups go to the pair table (megabytes), so
