@@ -145,24 +145,24 @@ AVX2_TARGET static uint32_t lowest_first_avx2(const int32_t *rank, uint32_t coun
 }
 #endif
 
+#if LANE_SSE2
+/* The lower of a and b in each lane (SSE2 has no signed 32-bit minimum). */
+static inline __m128i lower_of(__m128i a, __m128i b) {
+    __m128i lt = _mm_cmplt_epi32(a, b);
+    return _mm_or_si128(_mm_and_si128(lt, a), _mm_andnot_si128(lt, b));
+}
+#endif
+
 /* The first place of the lowest of rank[0 .. count) (count >= 1), or
  * NONE when all are NO_RANK.  With SSE2, four at a time (rank is NO_RANK
  * up to a multiple of 4); the plain loop is the same answer. */
 static inline uint32_t lowest_first(const int32_t *rank, uint32_t count) {
 #if LANE_SSE2
     __m128i best = _mm_set1_epi32(NO_RANK);
-    for (uint32_t i = 0; i < count; i += 4) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(rank + i));
-        __m128i lower = _mm_cmplt_epi32(v, best);
-        best = _mm_or_si128(_mm_and_si128(lower, v), _mm_andnot_si128(lower, best));
-    }
+    for (uint32_t i = 0; i < count; i += 4) best = lower_of(_mm_loadu_si128((const __m128i *)(rank + i)), best);
     /* the minimum into every lane */
-    __m128i other = _mm_shuffle_epi32(best, _MM_SHUFFLE(1, 0, 3, 2));
-    __m128i lower = _mm_cmplt_epi32(other, best);
-    best = _mm_or_si128(_mm_and_si128(lower, other), _mm_andnot_si128(lower, best));
-    other = _mm_shuffle_epi32(best, _MM_SHUFFLE(2, 3, 0, 1));
-    lower = _mm_cmplt_epi32(other, best);
-    best = _mm_or_si128(_mm_and_si128(lower, other), _mm_andnot_si128(lower, best));
+    best = lower_of(_mm_shuffle_epi32(best, _MM_SHUFFLE(1, 0, 3, 2)), best);
+    best = lower_of(_mm_shuffle_epi32(best, _MM_SHUFFLE(2, 3, 0, 1)), best);
     if (_mm_cvtsi128_si32(best) == NO_RANK) return NONE;
     for (uint32_t i = 0;; i += 4) {
         __m128i v = _mm_loadu_si128((const __m128i *)(rank + i));
