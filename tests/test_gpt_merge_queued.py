@@ -12,7 +12,10 @@ reference path (tiktoken's plain loop, no cache, no queue):
 - chunks that are whole tokens (looked up, not merged) between them;
 - fewer chunks than the queue holds, exactly as many, and many times more;
 - special tokens between queued chunks, and chunks given by a pattern the
-  built-in pre-tokenizer does not know (the chunks-from-Python path).
+  built-in pre-tokenizer does not know (the chunks-from-Python path);
+- words of two or three letters repeated in any order, where the same pair
+  rank stands at several places at once: a tie between a rank just looked
+  up and one already in the scan must go to the leftmost.
 """
 
 from __future__ import annotations
@@ -80,6 +83,30 @@ def test_unseen_chunks_equal_tiktoken_and_reference_path(name, words):
     assert fast == ref.encode_ordinary(text)
     assert fast == ours._native.encode(data, reference_path=True)[0]
     assert ours.encode_ordinary(text) == fast  # and again, from the cache
+
+
+TIE_ALPHABETS = ["ab", "abc", "аб", "абв", "的是", "ab的", "😀😃"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_unseen_chunks_with_tied_pair_ranks(name):
+    ours, ref = fresh(name)
+    rng = random.Random(23)
+    words = []
+    for _ in range(3000):
+        alphabet = rng.choice(TIE_ALPHABETS)
+        size = rng.choice([2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 24, 33, 64, 130, 254])
+        if rng.random() < 0.3:  # one unit repeated: ties everywhere
+            unit = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 4)))
+            word = unit * max(1, size // len(unit.encode()))
+        else:
+            word = "".join(rng.choice(alphabet) for _ in range(size))
+        words.append(word)
+    text = " ".join(words)
+    data = text.encode()
+    fast = ours._native.encode(data)[0]
+    assert fast == ref.encode_ordinary(text)
+    assert fast == ours._native.encode(data, reference_path=True)[0]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -107,6 +107,7 @@ static inline void ask_pair(small_merge *w, const spbpe_bytelevel *bl, uint32_t 
 #if defined(__GNUC__) || defined(__clang__)
         __builtin_prefetch(&bl->pairs[slot]);
 #endif
+        w->rank[i] = NO_RANK; /* until merge_step finishes the lookup */
         w->wait_at[w->waiting] = i;
         w->wait_key[w->waiting] = key;
         w->wait_slot[w->waiting] = slot;
@@ -116,14 +117,6 @@ static inline void ask_pair(small_merge *w, const spbpe_bytelevel *bl, uint32_t 
     uint32_t end = w->next[j] == NONE ? w->n : w->next[j];
     int32_t r = sp_bl_rank_of(bl, w->s + i, end - i);
     w->rank[i] = r < 0 ? NO_RANK : r;
-}
-
-static inline void finish_lookups(small_merge *w, const spbpe_bytelevel *bl) {
-    for (uint32_t k = 0; k < w->waiting; k++) {
-        int32_t r = sp_bl_pair_probe(bl, w->wait_key[k], w->wait_slot[k]);
-        w->rank[w->wait_at[k]] = r < 0 ? NO_RANK : r;
-    }
-    w->waiting = 0;
 }
 
 #if LANE_AVX2
@@ -179,7 +172,12 @@ static inline uint32_t lowest_first(const int32_t *rank, uint32_t count) {
 #endif
 }
 
-/* One merge, its lookups asked for; 0 when no pair merges (done). */
+/* One merge, its lookups asked for; 0 when no pair merges (done).  The
+ * lookups the previous merge asked for are finished here, but their ranks
+ * are stored only after the scan: a vector load over a rank stored just
+ * before waits until the store reaches the cache (a wider load cannot take
+ * it from the store buffer).  Until then their places hold NO_RANK,
+ * written when they were asked for, a turn earlier. */
 static inline int merge_step(small_merge *w, const spbpe_bytelevel *bl) {
     int32_t *rank = w->rank;
 #if LANE_AVX2
@@ -187,8 +185,19 @@ static inline int merge_step(small_merge *w, const spbpe_bytelevel *bl) {
 #else
     uint32_t at = lowest_first(rank, w->n - 1);
 #endif
-    if (at == NONE) return 0;
-    int32_t best = rank[at];
+    int32_t best = at == NONE ? NO_RANK : rank[at];
+    for (uint32_t k = 0; k < w->waiting; k++) {
+        int32_t r = sp_bl_pair_probe(bl, w->wait_key[k], w->wait_slot[k]);
+        uint32_t i = w->wait_at[k];
+        r = r < 0 ? NO_RANK : r;
+        rank[i] = r;
+        if (r < best || (r == best && i < at)) { /* the lowest, leftmost on ties */
+            best = r;
+            at = i;
+        }
+    }
+    w->waiting = 0;
+    if (best == NO_RANK) return 0;
     uint32_t gone = w->next[at], after = w->next[gone], before = w->prev[at];
     w->id[at] = best;
     rank[gone] = NO_RANK;
@@ -215,8 +224,7 @@ int64_t sp_bl_merge_small(const spbpe_bytelevel *bl, const uint8_t *s, size_t n,
     w.s = s;
     w.n = (uint32_t)n;
     start_merge(&w, bl);
-    do finish_lookups(&w, bl);
-    while (merge_step(&w, bl));
+    while (merge_step(&w, bl)) continue;
     for (uint32_t i = 0; i != NONE; i = w.next[i])
         if (w.id[i] < 0)
             return -sp_fail(err, SPBPE_ERR_MODEL_FORMAT, i,
@@ -279,7 +287,6 @@ static int queued_step(small_merge *w, const spbpe_bytelevel *bl) {
         return merge_step(w, bl);
     }
     default:
-        finish_lookups(w, bl);
         return merge_step(w, bl);
     }
 }
