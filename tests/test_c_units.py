@@ -16,7 +16,7 @@ CSRC = ROOT / "csrc"
 UNITS = {
     "test_utf8.c": ["common/utf8.c"],
     "test_vsum.c": ["train/train_piece_valid.c", "model/script_table.c", "common/error.c"],
-    "test_lowest_first.c": ["common/error.c"],  # includes bytelevel/merge_small.c
+    "test_lowest_pair.c": ["common/error.c"],  # includes bytelevel/merge_small.c
 }
 
 

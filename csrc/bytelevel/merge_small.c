@@ -43,9 +43,13 @@
 #endif
 
 #define SMALL SP_BL_QUEUED_CHUNK /* the longest chunk either way */
-/* Ranks are below SP_BL_MAX_ID, so as signed values with this for "no
- * pair" they compare right with SSE2's signed compares. */
+/* rank[] holds each pair's rank and place in one value, rank << 8 | i
+ * (ranks are below SP_BL_MAX_ID, places below 256): the lowest value is
+ * the lowest rank at its leftmost place, so one pass of minimums finds
+ * both, ties included.  NO_RANK, "no pair", is above every such value and
+ * keeps them all positive for the signed compares of SSE2 and AVX2. */
 #define NO_RANK INT32_MAX
+_Static_assert(((uint64_t)SP_BL_MAX_ID << 8) <= (uint64_t)INT32_MAX, "a rank and its place fit an int32");
 /* Chunks in flight in sp_bl_merge_queued: enough that a lane's lookups
  * (an L3 or memory round trip) arrive while the others take a step. */
 #define LANES 8
@@ -61,9 +65,9 @@ typedef struct small_merge {
     const uint8_t *s;
     uint32_t n;                /* bytes */
     int stage;                 /* for queued chunks: ASK_WHOLE, CHECK_WHOLE, then MERGING */
-    int avx2;                  /* lowest_first may use AVX2 */
-    int32_t rank[SMALL + 8];   /* rank of live part i and the next live part together, else NO_RANK;
-                                  NO_RANK past the end up to a multiple of 8 */
+    int avx2;                  /* lowest_pair may use AVX2 */
+    int32_t rank[SMALL + 8];   /* pair_value of live part i and the next live part together, else
+                                  NO_RANK; NO_RANK past the end up to a multiple of 8 */
     int32_t id[SMALL];         /* rank of live part i (-1: a byte without one) */
     uint8_t next[SMALL], prev[SMALL]; /* live neighbours, NONE at the ends */
     uint32_t waiting;          /* pair lookups asked for and not finished yet */
@@ -76,6 +80,9 @@ typedef struct small_merge {
 
 _Static_assert(SMALL < NONE, "part indices fit a byte, below NONE");
 
+/* The rank[] value of a pair at place i whose rank is r (-1: no token). */
+static inline int32_t pair_value(int32_t r, uint32_t i) { return r < 0 ? NO_RANK : (int32_t)((uint32_t)r << 8 | i); }
+
 static void start_merge(small_merge *w, const spbpe_bytelevel *bl) {
     const uint8_t *s = w->s;
     uint32_t n = w->n;
@@ -85,8 +92,7 @@ static void start_merge(small_merge *w, const spbpe_bytelevel *bl) {
         w->id[i] = bl->byte_rank[s[i]];
         w->next[i] = i + 1 < n ? (uint8_t)(i + 1) : NONE;
         w->prev[i] = i ? (uint8_t)(i - 1) : NONE;
-        int32_t r = i + 1 < n ? bl->byte_pair[s[i] << 8 | s[i + 1]] : -1;
-        w->rank[i] = r < 0 ? NO_RANK : r;
+        w->rank[i] = pair_value(i + 1 < n ? bl->byte_pair[s[i] << 8 | s[i + 1]] : -1, i);
     }
     for (uint32_t i = n; i < n + 7; i++) w->rank[i] = NO_RANK;
 #if LANE_AVX2
@@ -97,8 +103,8 @@ static void start_merge(small_merge *w, const spbpe_bytelevel *bl) {
 }
 
 /* Ask for the rank of live part i and the next live part j together:
- * through the pair table (its line prefetched, the probe left to
- * finish_lookups), or, without one, by their bytes at once. */
+ * through the pair table (its line prefetched, the probe left to the next
+ * merge_step), or, without one, by their bytes at once. */
 static inline void ask_pair(small_merge *w, const spbpe_bytelevel *bl, uint32_t i, uint32_t j) {
     int32_t left = w->id[i], right = w->id[j];
     if (bl->pairs && left >= 0 && right >= 0) {
@@ -115,26 +121,18 @@ static inline void ask_pair(small_merge *w, const spbpe_bytelevel *bl, uint32_t 
         return;
     }
     uint32_t end = w->next[j] == NONE ? w->n : w->next[j];
-    int32_t r = sp_bl_rank_of(bl, w->s + i, end - i);
-    w->rank[i] = r < 0 ? NO_RANK : r;
+    w->rank[i] = pair_value(sp_bl_rank_of(bl, w->s + i, end - i), i);
 }
 
 #if LANE_AVX2
-/* lowest_first eight at a time (rank is NO_RANK up to a multiple of 8). */
-AVX2_TARGET static uint32_t lowest_first_avx2(const int32_t *rank, uint32_t count) {
-    __m256i best = _mm256_set1_epi32(NO_RANK);
-    for (uint32_t i = 0; i < count; i += 8) best = _mm256_min_epi32(best, _mm256_loadu_si256((const __m256i *)(rank + i)));
-    __m128i m = _mm_min_epi32(_mm256_castsi256_si128(best), _mm256_extracti128_si256(best, 1));
+/* lowest_pair eight at a time (rank is NO_RANK up to a multiple of 8). */
+AVX2_TARGET static int32_t lowest_pair_avx2(const int32_t *rank, uint32_t count) {
+    __m256i low = _mm256_set1_epi32(NO_RANK);
+    for (uint32_t i = 0; i < count; i += 8) low = _mm256_min_epi32(low, _mm256_loadu_si256((const __m256i *)(rank + i)));
+    __m128i m = _mm_min_epi32(_mm256_castsi256_si128(low), _mm256_extracti128_si256(low, 1));
     m = _mm_min_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
     m = _mm_min_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
-    int32_t lowest = _mm_cvtsi128_si32(m);
-    if (lowest == NO_RANK) return NONE;
-    __m256i want = _mm256_set1_epi32(lowest);
-    for (uint32_t i = 0;; i += 8) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(rank + i));
-        int hit = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v, want)));
-        if (hit) return i + sp_lowest_bit((unsigned)hit);
-    }
+    return _mm_cvtsi128_si32(m);
 }
 #endif
 
@@ -146,29 +144,20 @@ static inline __m128i lower_of(__m128i a, __m128i b) {
 }
 #endif
 
-/* The first place of the lowest of rank[0 .. count) (count >= 1), or
- * NONE when all are NO_RANK.  With SSE2, four at a time (rank is NO_RANK
- * up to a multiple of 4); the plain loop is the same answer. */
-static inline uint32_t lowest_first(const int32_t *rank, uint32_t count) {
+/* The lowest of rank[0 .. count) (count >= 1): the lowest pair, leftmost
+ * on ties, or NO_RANK when there is none.  With SSE2, four at a time (rank
+ * is NO_RANK up to a multiple of 4); the plain loop is the same answer. */
+static inline int32_t lowest_pair(const int32_t *rank, uint32_t count) {
 #if LANE_SSE2
-    __m128i best = _mm_set1_epi32(NO_RANK);
-    for (uint32_t i = 0; i < count; i += 4) best = lower_of(_mm_loadu_si128((const __m128i *)(rank + i)), best);
-    /* the minimum into every lane */
-    best = lower_of(_mm_shuffle_epi32(best, _MM_SHUFFLE(1, 0, 3, 2)), best);
-    best = lower_of(_mm_shuffle_epi32(best, _MM_SHUFFLE(2, 3, 0, 1)), best);
-    if (_mm_cvtsi128_si32(best) == NO_RANK) return NONE;
-    for (uint32_t i = 0;; i += 4) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(rank + i));
-        int hit = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, best)));
-        if (hit) return i + sp_lowest_bit((unsigned)hit);
-    }
+    __m128i low = _mm_set1_epi32(NO_RANK);
+    for (uint32_t i = 0; i < count; i += 4) low = lower_of(_mm_loadu_si128((const __m128i *)(rank + i)), low);
+    low = lower_of(_mm_shuffle_epi32(low, _MM_SHUFFLE(1, 0, 3, 2)), low);
+    low = lower_of(_mm_shuffle_epi32(low, _MM_SHUFFLE(2, 3, 0, 1)), low);
+    return _mm_cvtsi128_si32(low);
 #else
-    int32_t best = NO_RANK;
-    for (uint32_t i = 0; i < count; i++) best = rank[i] < best ? rank[i] : best;
-    if (best == NO_RANK) return NONE;
-    uint32_t at = 0;
-    while (rank[at] != best) at++;
-    return at;
+    int32_t low = NO_RANK;
+    for (uint32_t i = 0; i < count; i++) low = rank[i] < low ? rank[i] : low;
+    return low;
 #endif
 }
 
@@ -181,23 +170,19 @@ static inline uint32_t lowest_first(const int32_t *rank, uint32_t count) {
 static inline int merge_step(small_merge *w, const spbpe_bytelevel *bl) {
     int32_t *rank = w->rank;
 #if LANE_AVX2
-    uint32_t at = w->avx2 ? lowest_first_avx2(rank, w->n - 1) : lowest_first(rank, w->n - 1);
+    int32_t lowest = w->avx2 ? lowest_pair_avx2(rank, w->n - 1) : lowest_pair(rank, w->n - 1);
 #else
-    uint32_t at = lowest_first(rank, w->n - 1);
+    int32_t lowest = lowest_pair(rank, w->n - 1);
 #endif
-    int32_t best = at == NONE ? NO_RANK : rank[at];
     for (uint32_t k = 0; k < w->waiting; k++) {
-        int32_t r = sp_bl_pair_probe(bl, w->wait_key[k], w->wait_slot[k]);
-        uint32_t i = w->wait_at[k];
-        r = r < 0 ? NO_RANK : r;
-        rank[i] = r;
-        if (r < best || (r == best && i < at)) { /* the lowest, leftmost on ties */
-            best = r;
-            at = i;
-        }
+        int32_t v = pair_value(sp_bl_pair_probe(bl, w->wait_key[k], w->wait_slot[k]), w->wait_at[k]);
+        rank[w->wait_at[k]] = v;
+        lowest = v < lowest ? v : lowest;
     }
     w->waiting = 0;
-    if (best == NO_RANK) return 0;
+    if (lowest == NO_RANK) return 0;
+    uint32_t at = (uint32_t)lowest & 0xFF;
+    int32_t best = lowest >> 8;
     uint32_t gone = w->next[at], after = w->next[gone], before = w->prev[at];
     w->id[at] = best;
     rank[gone] = NO_RANK;
