@@ -7,6 +7,10 @@ when it ends a text (fewer than 8 bytes left): both reads must give the
 same key, so these tests put the same short chunks in the middle and at the
 end of texts, encode everything cold and again warm (first-level cache
 hits), and compare every result.
+
+The cache's slot table starts small and grows fourfold each time it is half
+full (encode/word_cache.c); a text of many distinct words takes it through
+every size to full, and what it answers afterwards must not change.
 """
 
 from __future__ import annotations
@@ -59,3 +63,16 @@ def test_cold_and_warm_cache_equal_tiktoken_and_reference_path(name):
             assert native.encode(data)[0] == native.encode(data, reference_path=True)[0], (round_, t)
     whole = "\n".join(cases)
     assert ours.encode_ordinary(whole) == ref.encode_ordinary(whole)
+
+
+@pytest.mark.parametrize("name", NAMES[:1])
+def test_cache_grown_to_full_still_answers_right(name):
+    ours, ref = G.pair(name)
+    rng = random.Random(5)
+    letters = "abcdefghijklmnopqrstuvwxyzéßж"
+    words = ["".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(300_000)]
+    texts = [" ".join(words[i : i + 1000]) for i in range(0, len(words), 1000)]
+    for round_ in ("cold", "warm"):  # cold: the table grows, then fills; warm: looked up in it
+        got = [ours.encode_ordinary(t) for t in texts]
+        assert got == [ours._native.encode(t.encode(), reference_path=True)[0] for t in texts], round_
+    assert got == [ref.encode_ordinary(t) for t in texts]

@@ -16,7 +16,7 @@ typedef struct sp_cache_slot {
     uint32_t off;                /* arena offset: key bytes, padded to 4, then (length, id) pairs */
     uint16_t key_len;
     uint16_t tok_count;
-    uint32_t reserved;
+    uint32_t hash_low;           /* low hash bits: where the slot goes when the table grows */
 } sp_cache_slot;
 
 /* The small first level: direct-mapped, one cache line per slot, holding
@@ -36,18 +36,22 @@ typedef struct sp_l1_slot {
 typedef struct sp_word_cache {
     uint64_t generation;         /* of the model that filled it; 0 = none */
     sp_l1_slot *l1;              /* SP_L1_SLOTS, allocated with slots */
-    sp_cache_slot *slots;        /* CACHE_SLOTS of them, allocated on first use */
+    sp_cache_slot *slots;        /* slots_mask + 1 of them (up to SP_CACHE_SLOTS), allocated on first use */
+    size_t slots_mask;
     size_t count;
     uint8_t *arena;
     size_t arena_len, arena_cap;
     size_t misses_when_full;     /* segments not stored since it filled up */
 } sp_word_cache;
 
-/* 2^19 slots (8 MiB, allocated on first use), so up to 2^18 segments:
- * 4 MB of multilingual text after English has about 160k distinct
- * byte-level chunks, and every one the cache cannot take is merged again
- * on every encode (half the speed at 2^18). */
+/* Up to 2^19 slots (8 MiB), so up to 2^18 segments: 4 MB of multilingual
+ * text after English has about 160k distinct byte-level chunks, and every
+ * one the cache cannot take is merged again on every encode (half the
+ * speed at 2^18).  The table starts at SP_CACHE_FIRST_SLOTS and grows as
+ * it fills, so a workspace that meets a few thousand words does not zero
+ * and keep 8 MiB. */
 #define SP_CACHE_SLOTS (1u << 19)
+#define SP_CACHE_FIRST_SLOTS (1u << 15)
 
 void sp_cache_reset(sp_word_cache *c, uint64_t generation);
 /* Hints that the segment with hash h is looked up soon, in two steps a few
@@ -58,7 +62,7 @@ static inline void sp_cache_prefetch(const sp_word_cache *c, uint64_t h) {
 #if defined(__GNUC__) || defined(__clang__)
     if (c->l1 && h) { /* h is 0 for a segment too long to cache */
         __builtin_prefetch(&c->l1[(h >> 20) & (SP_L1_SLOTS - 1)]);
-        __builtin_prefetch(&c->slots[h & (SP_CACHE_SLOTS - 1)]);
+        __builtin_prefetch(&c->slots[h & c->slots_mask]);
     }
 #else
     (void)c;
@@ -70,7 +74,7 @@ static inline void sp_cache_prefetch_entry(const sp_word_cache *c, uint64_t h) {
     if (!c->l1 || !h) return;
     uint32_t h32 = (uint32_t)(h >> 32) | 1u;
     if (c->l1[(h >> 20) & (SP_L1_SLOTS - 1)].hash == h32) return;
-    const sp_cache_slot *s = &c->slots[h & (SP_CACHE_SLOTS - 1)];
+    const sp_cache_slot *s = &c->slots[h & c->slots_mask];
     if (s->hash == h32) __builtin_prefetch(c->arena + s->off);
 #else
     (void)c;

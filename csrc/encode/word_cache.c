@@ -10,9 +10,12 @@
  * Layout for few cache misses per lookup: an open-addressing slot array
  * whose 16-byte slots hold the hash, the key length, the token count and an
  * offset into one arena where the key bytes are followed by the (length, id)
- * pairs.  Memory is bounded: once full it stops taking new segments
- * (frequent words come early), and starts over only after many misses in a
- * row, when the text has clearly moved on to other words.
+ * pairs.  The slot array starts small and grows fourfold whenever it is
+ * half full (each slot keeps the hash bits that place it), so the memory
+ * first zeroed and then kept follows the words met.  Memory is bounded:
+ * once full it stops taking new segments (frequent words come early), and
+ * starts over only after many misses in a row, when the text has clearly
+ * moved on to other words.
  *
  * In front of it sits a small direct-mapped first level whose 64-byte slots
  * hold short segments and their tokens inline: frequent words then cost one
@@ -28,8 +31,7 @@
 
 #include "encode/encode.h"
 
-#define CACHE_SLOTS SP_CACHE_SLOTS
-#define CACHE_MAX_ENTRIES (CACHE_SLOTS / 2)
+#define CACHE_MAX_ENTRIES (SP_CACHE_SLOTS / 2)
 #define CACHE_MAX_ARENA ((size_t)24 << 20)
 
 static size_t align4(size_t n) { return (n + 3) & ~(size_t)3; }
@@ -39,7 +41,7 @@ void sp_cache_reset(sp_word_cache *c, uint64_t generation) {
     c->count = 0;
     c->arena_len = 0;
     c->misses_when_full = 0;
-    if (c->slots) memset(c->slots, 0, CACHE_SLOTS * sizeof *c->slots);
+    if (c->slots) memset(c->slots, 0, (c->slots_mask + 1) * sizeof *c->slots);
     if (c->l1) memset(c->l1, 0, SP_L1_SLOTS * sizeof *c->l1);
 }
 
@@ -61,7 +63,7 @@ static void l1_install(sp_word_cache *c, const uint8_t *key, size_t n, uint32_t 
 }
 
 void sp_cache_release(sp_word_cache *c) {
-    sp_big_free(c->slots, CACHE_SLOTS * sizeof *c->slots);
+    if (c->slots) sp_big_free(c->slots, (c->slots_mask + 1) * sizeof *c->slots);
     free(c->l1);
     sp_big_free(c->arena, c->arena_cap);
     memset(c, 0, sizeof *c);
@@ -76,7 +78,7 @@ const int32_t *sp_cache_find(sp_word_cache *c, const uint8_t *key, size_t n, uin
         *count = fast->tok_count;
         return fast->toks;
     }
-    for (size_t i = (size_t)h & (CACHE_SLOTS - 1);; i = (i + 1) & (CACHE_SLOTS - 1)) {
+    for (size_t i = (size_t)h & c->slots_mask;; i = (i + 1) & c->slots_mask) {
         const sp_cache_slot *s = &c->slots[i];
         if (!s->hash) return NULL;
         if (s->hash == h32 && s->key_len == n && sp_bytes_equal(c->arena + s->off, key, n)) {
@@ -88,20 +90,44 @@ const int32_t *sp_cache_find(sp_word_cache *c, const uint8_t *key, size_t n, uin
     }
 }
 
+/* Move every slot into a table of `slots` slots (more than twice the
+ * entries); -1, the old table kept, if memory ran out. */
+static int grow_slots(sp_word_cache *c, size_t slots) {
+    sp_cache_slot *bigger = sp_big_calloc(slots * sizeof *bigger);
+    if (!bigger) return -1;
+    size_t mask = slots - 1;
+    for (size_t j = 0; j <= c->slots_mask; j++) {
+        if (!c->slots[j].hash) continue;
+        size_t i = c->slots[j].hash_low & mask;
+        while (bigger[i].hash) i = (i + 1) & mask;
+        bigger[i] = c->slots[j];
+    }
+    sp_big_free(c->slots, (c->slots_mask + 1) * sizeof *c->slots);
+    c->slots = bigger;
+    c->slots_mask = mask;
+    return 0;
+}
+
 /* toks holds count (length, id) pairs.  Returns 0, or -1 if memory ran out
  * (the cache is then left empty but valid). */
 int sp_cache_put(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, const int32_t *toks, size_t count) {
     if (n > 0xFFFF || count > 0xFFFF) return 0;
     if (!c->slots) {
-        c->slots = sp_big_calloc(CACHE_SLOTS * sizeof *c->slots);
+        c->slots = sp_big_calloc(SP_CACHE_FIRST_SLOTS * sizeof *c->slots);
+        c->slots_mask = SP_CACHE_FIRST_SLOTS - 1;
         c->l1 = calloc(SP_L1_SLOTS, sizeof *c->l1);
         if (!c->slots || !c->l1) {
-            sp_big_free(c->slots, CACHE_SLOTS * sizeof *c->slots);
+            if (c->slots) sp_big_free(c->slots, SP_CACHE_FIRST_SLOTS * sizeof *c->slots);
             free(c->l1);
             c->slots = NULL;
             c->l1 = NULL;
             return -1;
         }
+    }
+    /* at most half full, so probes stay short and always end */
+    if (2 * (c->count + 1) > c->slots_mask + 1 && c->slots_mask + 1 < SP_CACHE_SLOTS) {
+        size_t slots = 4 * (c->slots_mask + 1);
+        if (grow_slots(c, slots < SP_CACHE_SLOTS ? slots : SP_CACHE_SLOTS)) return 0; /* not stored */
     }
     size_t need = align4(n) + 2 * count * sizeof(int32_t);
     if (c->count >= CACHE_MAX_ENTRIES || c->arena_len + need > CACHE_MAX_ARENA) {
@@ -115,10 +141,11 @@ int sp_cache_put(sp_word_cache *c, const uint8_t *key, size_t n, uint64_t h, con
     uint8_t *dst = c->arena + c->arena_len;
     memcpy(dst, key, n);
     memcpy(dst + align4(n), toks, 2 * count * sizeof *toks);
-    size_t i = (size_t)h & (CACHE_SLOTS - 1);
-    while (c->slots[i].hash) i = (i + 1) & (CACHE_SLOTS - 1);
+    size_t i = (size_t)h & c->slots_mask;
+    while (c->slots[i].hash) i = (i + 1) & c->slots_mask;
     sp_cache_slot *s = &c->slots[i];
     s->hash = (uint32_t)(h >> 32) | 1u;
+    s->hash_low = (uint32_t)h;
     s->off = (uint32_t)c->arena_len;
     s->key_len = (uint16_t)n;
     s->tok_count = (uint16_t)count;
