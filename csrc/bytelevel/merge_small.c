@@ -88,13 +88,16 @@ static void start_merge(small_merge *w, const spbpe_bytelevel *bl) {
     uint32_t n = w->n;
     w->waiting = 0;
     w->stage = MERGING;
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i + 1 < n; i++) {
         w->id[i] = bl->byte_rank[s[i]];
-        w->next[i] = i + 1 < n ? (uint8_t)(i + 1) : NONE;
-        w->prev[i] = i ? (uint8_t)(i - 1) : NONE;
-        w->rank[i] = pair_value(i + 1 < n ? bl->byte_pair[s[i] << 8 | s[i + 1]] : -1, i);
+        w->next[i] = (uint8_t)(i + 1);
+        w->prev[i + 1] = (uint8_t)i;
+        w->rank[i] = pair_value(bl->byte_pair[s[i] << 8 | s[i + 1]], i);
     }
-    for (uint32_t i = n; i < n + 7; i++) w->rank[i] = NO_RANK;
+    w->id[n - 1] = bl->byte_rank[s[n - 1]];
+    w->next[n - 1] = NONE;
+    w->prev[0] = NONE;
+    for (uint32_t i = n - 1; i < n + 7; i++) w->rank[i] = NO_RANK;
 #if LANE_AVX2
     w->avx2 = __builtin_cpu_supports("avx2");
 #else
@@ -277,15 +280,17 @@ static int queued_step(small_merge *w, const spbpe_bytelevel *bl) {
 }
 
 void sp_bl_merge_queued(const spbpe_bytelevel *bl, sp_bl_queued *q, size_t count, int32_t *ids) {
-    small_merge lane[LANES];
+    small_merge lanes[LANES];
+    small_merge *lane[LANES]; /* the busy ones first; a finished lane swaps pointers, not its arrays */
     size_t job[LANES], next = 0, busy = 0;
+    for (size_t l = 0; l < LANES; l++) lane[l] = &lanes[l];
     while (busy < LANES && next < count) {
-        start_queued(&lane[busy], bl, &q[next]);
+        start_queued(lane[busy], bl, &q[next]);
         job[busy++] = next++;
     }
     while (busy) {
         for (size_t l = 0; l < busy;) {
-            small_merge *w = &lane[l];
+            small_merge *w = lane[l];
             if (queued_step(w, bl)) {
                 l++;
                 continue;
@@ -295,12 +300,11 @@ void sp_bl_merge_queued(const spbpe_bytelevel *bl, sp_bl_queued *q, size_t count
             if (next < count) {
                 start_queued(w, bl, &q[next]);
                 job[l++] = next++;
-            } else { /* the last lane takes this one's place */
+            } else { /* the last busy lane takes this one's place */
                 busy--;
-                if (l != busy) {
-                    lane[l] = lane[busy];
-                    job[l] = job[busy];
-                }
+                lane[l] = lane[busy];
+                lane[busy] = w;
+                job[l] = job[busy];
             }
         }
     }
