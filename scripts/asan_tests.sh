@@ -33,7 +33,7 @@ FILES=${SPBPE_ASAN_TESTS:-"tests/test_bad_models.py tests/test_mutated_models.py
  tests/test_fast_paths.py tests/test_processor_api.py tests/test_vectors.py tests/test_model_proto.py
  tests/test_trainer.py tests/test_parity_trained.py tests/test_regressions.py tests/test_decode.py
  tests/test_pylists.py tests/test_batch_stream.py tests/test_gpt_minbpe.py tests/test_gpt_encoding.py
- tests/test_gpt_decode_str.py tests/test_gpt_merge_queued.py"}
+ tests/test_gpt_decode_str.py tests/test_gpt_merge_queued.py tests/test_gpt_encode_cache.py"}
 
 rm -rf "$SCRATCH"
 mkdir -p "$WORK"
