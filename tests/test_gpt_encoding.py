@@ -108,6 +108,26 @@ def test_surrogates(encs):
     assert ours.encode_ordinary_batch(texts + ["plain"]) == ref.encode_ordinary_batch(texts + ["plain"])
 
 
+def test_every_str_kind_and_subclass(encs):
+    """Every storage kind of str (ASCII, Latin-1, BMP, astral), a str
+    subclass, a second call on the same str, and each of encode's settings
+    that skip building the special-token sets."""
+    ours, ref = encs
+
+    class Text(str):
+        pass
+
+    special = sorted(ours.special_tokens_set)[0]
+    texts = ["plain ascii words", "latin-1: café naïve ÿ", "BMP: 日本語とΩμέγα", "astral: 😀 𝔘𝔫𝔦 ok", special + " é"]
+    for text in texts + [Text(t) for t in texts]:
+        for _ in range(2):
+            assert ours.encode_ordinary(text) == ref.encode_ordinary(text)
+            assert ours.encode(text, allowed_special="all") == ref.encode(text, allowed_special="all")
+            assert ours.encode(text, disallowed_special=()) == ref.encode(text, disallowed_special=())
+            if special not in text:
+                assert ours.encode(text) == ref.encode(text)
+
+
 def test_decode(encs):
     ours, ref = encs
     ids = ref.encode("".join(with_specials(ours, bundled_lines()[:200])), allowed_special="all")
